@@ -1,0 +1,29 @@
+// JSON helpers over nlohmann::json. Only the forward declarations are included here; files that
+// build or inspect documents include <nlohmann/json.hpp> themselves.
+//
+// Output conventions of the spec's artefacts: keys keep insertion order (ordered_json), pretty
+// output is 2-space indented with a trailing newline, compact output has no spaces, non-ASCII is
+// written as UTF-8 (not \u escapes), and invalid UTF-8 is replaced rather than thrown on.
+#pragma once
+
+#include "base/error.h"
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+
+namespace omnigraph::base {
+
+using Json = nlohmann::ordered_json;
+
+std::string to_pretty_json(const Json& value);  // 2-space indent + trailing '\n'
+std::string to_compact_json(const Json& value); // one line, no trailing newline
+
+// Parses a whole document. Errors carry code parse_error and, when `source` is given,
+// a location "source:line:col" pointing at the offending byte.
+Result<Json> parse_json(std::string_view text, std::string_view source = {});
+
+// Line/column (1-based) of a byte offset in `text`.
+SourceLocation location_of(std::string_view text, size_t offset, std::string_view file);
+
+} // namespace omnigraph::base

@@ -1,0 +1,19 @@
+// The omnigraph CLI's verbs. Each register_* adds one verb (and its sub-verbs) to the app; the
+// handlers run after parsing and return the process exit code (0 ok, 1 error, 2 usage).
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace omnigraph::cli {
+
+// Where a verb stores its exit code once it ran.
+struct Outcome {
+    int exit_code = 0;
+};
+
+void register_version(CLI::App& app, Outcome& outcome);
+void register_storage(CLI::App& app, Outcome& outcome);
+
+} // namespace omnigraph::cli

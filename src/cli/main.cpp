@@ -1,0 +1,31 @@
+// omnigraph: the command-line interface. Parsing and rendering only; the work happens in the
+// library layers.
+#include "cli/commands.h"
+#include "cli/version.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+int main(int argc, char** argv) {
+    using namespace omnigraph::cli;
+    CLI::App app{"OmniGraph: a typed property-graph database on versioned files", "omnigraph"};
+    app.set_version_flag("-v,--version", std::string("omnigraph ") + kVersion);
+    app.require_subcommand(0, 1);
+
+    Outcome outcome;
+    register_version(app, outcome);
+    register_storage(app, outcome);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        // CLI11 answers --help/--version with code 0; every real usage error is exit 2.
+        return rc == 0 ? 0 : 2;
+    }
+    if (app.get_subcommands().empty()) {
+        std::cout << app.help();
+        return 2;
+    }
+    return outcome.exit_code;
+}

@@ -1,0 +1,77 @@
+// `omnigraph storage check URI`: the storage self-check (store/self_check.h).
+#include "base/json.h"
+#include "base/uri.h"
+#include "cli/commands.h"
+#include "store/object_store.h"
+#include "store/self_check.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::cli {
+namespace {
+
+struct StorageCheckArgs {
+    std::string uri;
+    bool json = false;
+};
+
+int run_storage_check(const StorageCheckArgs& args) {
+    auto uri = base::parse_storage_uri(args.uri);
+    if (!uri) {
+        std::cerr << "error: " << uri.error().message << "\n";
+        return 1;
+    }
+    auto store = store::open_store(*uri);
+    if (!store) {
+        std::cerr << "error: " << store.error().message << "\n";
+        return 1;
+    }
+    auto report = store::run_self_check(**store);
+    if (args.json) {
+        base::Json out;
+        out["root"] = report.root;
+        out["scratch_prefix"] = report.scratch_prefix;
+        out["passed"] = report.passed();
+        out["steps"] = base::Json::array();
+        for (const auto& s : report.steps) {
+            base::Json step;
+            step["name"] = s.name;
+            step["passed"] = s.passed;
+            if (!s.passed)
+                step["detail"] = s.detail;
+            step["millis"] = s.millis;
+            out["steps"].push_back(step);
+        }
+        std::cout << base::to_pretty_json(out);
+    } else {
+        std::cout << "storage check of " << report.root << "\n";
+        for (const auto& s : report.steps) {
+            char ms[32];
+            std::snprintf(ms, sizeof ms, "%.1f ms", s.millis);
+            std::cout << (s.passed ? "  ok    " : "  FAIL  ") << s.name << " (" << ms << ")";
+            if (!s.passed)
+                std::cout << ": " << s.detail;
+            std::cout << "\n";
+        }
+        std::cout << (report.passed() ? "storage check passed" : "storage check FAILED") << "\n";
+    }
+    return report.passed() ? 0 : 1;
+}
+
+} // namespace
+
+void register_storage(CLI::App& app, Outcome& outcome) {
+    auto* storage = app.add_subcommand("storage", "Inspect a storage root");
+    storage->require_subcommand(1);
+    auto args = std::make_shared<StorageCheckArgs>();
+    auto* check = storage->add_subcommand(
+        "check", "Exercise every object-store operation under a scratch prefix of URI");
+    check->add_option("uri", args->uri, "Local path, file:// or s3://bucket/prefix")->required();
+    check->add_flag("--json", args->json, "Print the report as JSON");
+    check->callback([args, &outcome] { outcome.exit_code = run_storage_check(*args); });
+}
+
+} // namespace omnigraph::cli

@@ -1,0 +1,39 @@
+#include "base/json.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::base {
+namespace {
+
+TEST(Json, PrettyKeepsInsertionOrderWithTwoSpacesAndNewline) {
+    Json j;
+    j["version"] = 1;
+    j["alpha"] = Json::array({1, 2});
+    j["name"] = "Ada Lovelace — ü";
+    EXPECT_EQ(to_pretty_json(j),
+              "{\n  \"version\": 1,\n  \"alpha\": [\n    1,\n    2\n  ],\n  \"name\": \"Ada "
+              "Lovelace — ü\"\n}\n");
+    EXPECT_EQ(to_compact_json(j), "{\"version\":1,\"alpha\":[1,2],\"name\":\"Ada Lovelace — ü\"}");
+}
+
+TEST(Json, InvalidUtf8IsReplacedNotThrown) {
+    Json j = std::string("a\xff") + "b";
+    EXPECT_NO_THROW((void)to_compact_json(j));
+}
+
+TEST(Json, ParseErrorsCarryLocation) {
+    auto r = parse_json("{\n  \"a\": 1,\n  \"b\": tru\n}", "state.json");
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(codes::kParseError));
+    ASSERT_TRUE(r.error().location);
+    EXPECT_EQ(r.error().location->file, "state.json");
+    EXPECT_EQ(r.error().location->line, 3);
+    EXPECT_GT(r.error().location->column, 1);
+    auto good = parse_json("{\"z\":1,\"a\":2}");
+    ASSERT_TRUE(good);
+    EXPECT_EQ(good->begin().key(), "z");
+}
+
+} // namespace
+} // namespace omnigraph::base
