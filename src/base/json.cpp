@@ -43,6 +43,13 @@ Result<Json> parse_json(std::string_view text, std::string_view source) {
         if (source.empty())
             err.location.reset();
         return err;
+    } catch (const Json::exception& e) {
+        // Not a syntax error but a value nlohmann cannot hold (e.g. 1e400): still bad input.
+        std::string what = e.what();
+        if (auto p = what.find("] "); p != std::string::npos)
+            what = what.substr(p + 2);
+        std::string name = source.empty() ? std::string("JSON") : std::string(source);
+        return Error(codes::kParseError, "invalid JSON in " + name + ": " + what);
     }
 }
 

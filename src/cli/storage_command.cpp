@@ -18,17 +18,26 @@ struct StorageCheckArgs {
     bool json = false;
 };
 
+// Errors go to stderr as text, or to stdout as {"error", "code"} with --json.
+int report_error(const Error& error, bool json) {
+    if (json) {
+        base::Json out;
+        out["error"] = error.message;
+        out["code"] = error.code;
+        std::cout << base::to_pretty_json(out);
+    } else {
+        std::cerr << "error: " << error.message << "\n";
+    }
+    return 1;
+}
+
 int run_storage_check(const StorageCheckArgs& args) {
     auto uri = base::parse_storage_uri(args.uri);
-    if (!uri) {
-        std::cerr << "error: " << uri.error().message << "\n";
-        return 1;
-    }
+    if (!uri)
+        return report_error(uri.error(), args.json);
     auto store = store::open_store(*uri);
-    if (!store) {
-        std::cerr << "error: " << store.error().message << "\n";
-        return 1;
-    }
+    if (!store)
+        return report_error(store.error(), args.json);
     auto report = store::run_self_check(**store);
     if (args.json) {
         base::Json out;
@@ -47,7 +56,8 @@ int run_storage_check(const StorageCheckArgs& args) {
         }
         std::cout << base::to_pretty_json(out);
     } else {
-        std::cout << "storage check of " << report.root << "\n";
+        std::cout << "storage check of " << report.root << " (scratch prefix "
+                  << report.scratch_prefix << ")\n";
         for (const auto& s : report.steps) {
             char ms[32];
             std::snprintf(ms, sizeof ms, "%.1f ms", s.millis);

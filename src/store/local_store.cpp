@@ -229,8 +229,12 @@ std::string LocalStore::path_of(std::string_view key) const {
 Result<GetResult> LocalStore::do_get(std::string_view key, std::optional<ByteRange> range) {
     std::string uri = uri_of(key);
     Fd fd(::open(path_of(key).c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid())
+    if (!fd.valid()) {
+        // ENOTDIR: a parent is an object ("a" exists, "a/b" asked), so "a/b" does not exist.
+        if (errno == ENOTDIR)
+            return Error(codes::kNotFound, "object not found: " + uri);
         return errno_error(errno, "opening", uri);
+    }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0)
         return errno_error(errno, "reading", uri);

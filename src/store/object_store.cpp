@@ -74,6 +74,10 @@ Status ObjectStore::remove(std::string_view key) {
 }
 
 Result<uint64_t> ObjectStore::remove_prefix(std::string_view prefix) {
+    if (prefix.empty())
+        return Error(codes::kInvalidArgument, "refusing to delete every object under " +
+                                                  root().to_string() +
+                                                  ": remove_prefix needs a non-empty prefix");
     return do_remove_prefix(prefix);
 }
 

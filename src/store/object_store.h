@@ -10,7 +10,9 @@
 // - a reader sees either the old or the new object, never a mix (atomic visibility);
 // - put_if_absent creates only when nothing is there, put_if_match replaces only when the
 //   object's version token still matches, even with writers in several processes;
-// - list returns keys in lexicographic (byte) order.
+// - list returns keys in lexicographic (byte) order;
+// - a conditional write whose reply was lost and whose retry finds exactly its own bytes is a
+//   success (see s3_store.h), so conditional payloads must be unique to their writer.
 // Failures are Errors with codes::kNotFound, kPreconditionFailed, kStorageUnavailable (transient,
 // after the backend's own retries), kStorageConfiguration, kStoragePermissionDenied, kStorageIo;
 // the message names the object's URI.
@@ -81,7 +83,8 @@ class ObjectStore {
     Result<ListPage> list(const ListOptions& options);
     // Idempotent: deleting an absent key succeeds.
     Status remove(std::string_view key);
-    // Deletes every key that starts with `prefix` (a string prefix); returns how many.
+    // Deletes every key that starts with `prefix` (a non-empty string prefix: wiping a whole
+    // root by accident is refused); returns how many.
     Result<uint64_t> remove_prefix(std::string_view prefix);
 
     // Conveniences built on the primitives above.

@@ -28,7 +28,12 @@ int env_int(const char* name, int fallback) {
         return fallback;
     char* end = nullptr;
     long n = std::strtol(v.c_str(), &end, 10);
-    return (end && *end == '\0' && n > 0 && n < 1'000'000) ? static_cast<int>(n) : fallback;
+    if (end && *end == '\0' && n > 0 && n < 1'000'000)
+        return static_cast<int>(n);
+    base::log(
+        base::LogLevel::kWarn, "config.ignored",
+        {{"variable", name}, {"value", v}, {"reason", "not a positive integer below 1000000"}});
+    return fallback;
 }
 
 bool is_ip_or_localhost(std::string_view host) {
@@ -83,7 +88,6 @@ S3Config S3Config::from_environment() {
     c.endpoint = env("AWS_ENDPOINT_URL_S3");
     if (c.endpoint.empty())
         c.endpoint = env("AWS_ENDPOINT_URL");
-    c.allow_http = env_true("AWS_ALLOW_HTTP");
     c.force_path_style = env_true("AWS_S3_FORCE_PATH_STYLE");
     c.credentials.access_key_id = env("AWS_ACCESS_KEY_ID");
     c.credentials.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
@@ -240,9 +244,14 @@ Result<GetResult> S3Store::do_get(std::string_view key, std::optional<ByteRange>
         return GetResult{{}, std::move(*meta)};
     }
     Call call{"GET", object_key(key), {}, {}, {}};
-    if (range)
+    if (range) {
+        // Clamp so offset + length - 1 cannot wrap around.
+        uint64_t last = range->length > UINT64_MAX - range->offset
+                            ? UINT64_MAX - 1
+                            : range->offset + range->length - 1;
         call.headers.emplace_back("range", "bytes=" + std::to_string(range->offset) + "-" +
-                                               std::to_string(range->offset + range->length - 1));
+                                               std::to_string(last));
+    }
     auto response = OG_TRY(execute(call));
     if (response.status == 416) {
         // The range starts past the end: no bytes, like the local backend.
@@ -256,11 +265,18 @@ Result<GetResult> S3Store::do_get(std::string_view key, std::optional<ByteRange>
     GetResult result;
     result.meta.key = std::string(key);
     result.meta.version = response.header("etag");
-    if (response.status == 206)
+    if (response.status == 206) {
         result.meta.size = total_from_content_range(response.header("content-range"));
-    else
-        result.meta.size = response.body.size();
+        result.data = std::move(response.body);
+        return result;
+    }
+    result.meta.size = response.body.size();
     result.data = std::move(response.body);
+    if (range) {
+        // A server that ignores Range answers 200 with everything: cut the slice ourselves.
+        uint64_t offset = std::min<uint64_t>(range->offset, result.data.size());
+        result.data = result.data.substr(offset, range->length);
+    }
     return result;
 }
 
@@ -302,7 +318,9 @@ Result<ObjectMeta> S3Store::conditional_put(std::string_view key, std::string_vi
     auto response = OG_TRY(execute(call, &ambiguous));
     if (response.status == 200)
         return ObjectMeta{std::string(key), data.size(), response.header("etag")};
-    bool precondition = response.status == 412 || (header == "if-match" && response.status == 404);
+    bool no_bucket = xml::first_text(response.body, "Code") == "NoSuchBucket";
+    bool precondition =
+        response.status == 412 || (header == "if-match" && response.status == 404 && !no_bucket);
     if (precondition && ambiguous) {
         // An earlier attempt may have landed: if the object holds exactly our bytes, it did.
         auto current = OG_TRY(head(key));
@@ -361,7 +379,8 @@ Result<ListPage> S3Store::do_list(const ListOptions& options) {
 
 Status S3Store::do_remove(std::string_view key) {
     auto response = OG_TRY(execute(Call{"DELETE", object_key(key), {}, {}, {}}));
-    if (response.status == 204 || response.status == 200 || response.status == 404)
+    bool no_bucket = xml::first_text(response.body, "Code") == "NoSuchBucket";
+    if (response.status == 204 || response.status == 200 || (response.status == 404 && !no_bucket))
         return ok();
     return error_from(response, "DELETE", key);
 }

@@ -4,11 +4,14 @@
 // Requests are signed with SigV4 by us (store/sigv4.h) and sent over pooled keep-alive
 // connections (store/http_client.h). Conditional writes map to S3's own: put_if_absent is a PUT
 // with "If-None-Match: *", put_if_match a PUT with "If-Match: <etag>"; HTTP 412 becomes
-// kPreconditionFailed. Transport errors, 5xx and throttling (429, SlowDown) are retried with
-// jittered exponential backoff up to S3Config::max_attempts, then reported as
-// kStorageUnavailable; other 4xx are never retried. When a conditional PUT is retried after an
-// ambiguous failure and then meets 412, the store checks whether the object now holds exactly its
-// own bytes (ETag = MD5) and, if so, reports success: the earlier attempt had landed.
+// kPreconditionFailed. Transport errors, 5xx and throttling (429, SlowDown, RequestTimeout,
+// ConditionalRequestConflict) are retried with jittered exponential backoff up to
+// S3Config::max_attempts, then reported as kStorageUnavailable; other 4xx are never retried.
+// When a conditional PUT is retried after an ambiguous failure and then meets 412, the store
+// checks whether the object now holds exactly its own bytes (ETag = MD5) and, if so, reports
+// success: the earlier attempt had landed. This is only sound when no other writer could have
+// written byte-identical content, so conditional payloads must carry something unique to the
+// writer (every OmniGraph control object holds a ULID: commit, operation or revision id).
 // Thread-safe.
 #pragma once
 
@@ -23,7 +26,6 @@ namespace omnigraph::store {
 struct S3Config {
     std::string region = "us-east-1";
     std::string endpoint; // "" = AWS (https://s3.<region>.amazonaws.com)
-    bool allow_http = false;
     bool force_path_style = false;
     SigV4Credentials credentials;
     int max_attempts = 5;
@@ -32,9 +34,11 @@ struct S3Config {
     HttpClientOptions http;
 
     // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (or
-    // AWS_DEFAULT_REGION), AWS_ENDPOINT_URL_S3 (preferred) or AWS_ENDPOINT_URL, AWS_ALLOW_HTTP,
+    // AWS_DEFAULT_REGION), AWS_ENDPOINT_URL_S3 (preferred) or AWS_ENDPOINT_URL,
     // AWS_S3_FORCE_PATH_STYLE; OMNIGRAPH_S3_MAX_ATTEMPTS and OMNIGRAPH_S3_CONNECT_TIMEOUT_MS tune
-    // retries. Never read from config files.
+    // retries (invalid values are logged and ignored). An explicit http:// endpoint enables plain
+    // HTTP by itself, so AWS_ALLOW_HTTP (accepted for compatibility) changes nothing.
+    // Never read from config files.
     static S3Config from_environment();
 };
 

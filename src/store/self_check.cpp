@@ -123,6 +123,11 @@ SelfCheckReport run_self_check(ObjectStore& store) {
             return "the deleted object is still readable";
         return r.error().is(codes::kNotFound) ? "" : describe(r.error());
     });
+    if (!report.passed()) {
+        // Best effort: a failed run should not leave its scratch objects behind either.
+        auto cleaned = store.remove_prefix(p);
+        (void)cleaned;
+    }
     return report;
 }
 

@@ -30,6 +30,10 @@ TEST(Json, ParseErrorsCarryLocation) {
     EXPECT_EQ(r.error().location->file, "state.json");
     EXPECT_EQ(r.error().location->line, 3);
     EXPECT_GT(r.error().location->column, 1);
+    auto overflow = parse_json("[1e400]", "big.json");
+    ASSERT_FALSE(overflow);
+    EXPECT_TRUE(overflow.error().is(codes::kParseError));
+    EXPECT_NE(overflow.error().message.find("big.json"), std::string::npos);
     auto good = parse_json("{\"z\":1,\"a\":2}");
     ASSERT_TRUE(good);
     EXPECT_EQ(good->begin().key(), "z");

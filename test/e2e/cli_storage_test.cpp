@@ -47,6 +47,9 @@ TEST(CliStorageCheck, BadUrisAreRefusedClearly) {
     auto gs = run_process({omnigraph(), "storage", "check", "gs://bucket/x"});
     EXPECT_EQ(gs.exit_code, 1);
     EXPECT_NE(gs.err.find("unsupported scheme 'gs://'"), std::string::npos) << gs.err;
+    auto json = run_process({omnigraph(), "storage", "check", "--json", "gs://bucket/x"});
+    EXPECT_EQ(json.exit_code, 1);
+    EXPECT_NE(json.out.find("\"code\": \"invalid_uri\""), std::string::npos) << json.out;
     auto empty_bucket = run_process({omnigraph(), "storage", "check", "s3:///x"});
     EXPECT_EQ(empty_bucket.exit_code, 1);
     EXPECT_NE(empty_bucket.err.find("missing bucket"), std::string::npos) << empty_bucket.err;

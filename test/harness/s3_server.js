@@ -128,6 +128,10 @@ function objectRequests(store) {
         // Authenticate first: an unsigned request learns nothing about the key.
         ctx.params = { ...(ctx.params || {}), bucket, key };
         await authenticate(ctx, async () => {});
+        if (!(await store.getBucket(bucket))) {
+          return s3Error(ctx, 404, 'NoSuchBucket', 'The specified bucket does not exist',
+            `<BucketName>${xmlEscape(bucket)}</BucketName>`);
+        }
         const etag = await currentEtag(store, bucket, key);
         const failed = (condition) =>
           s3Error(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold',

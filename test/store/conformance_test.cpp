@@ -82,6 +82,10 @@ TEST_P(Conformance, RangedReadReturnsExactlyTheBytesAsked) {
     auto tail = store_->get("seg", ByteRange{9990, 100}); // past the end: truncated
     ASSERT_TRUE(tail);
     EXPECT_EQ(tail->data, data.substr(9990));
+    auto huge = store_->get("seg", ByteRange{2, UINT64_MAX}); // length must not wrap around
+    ASSERT_TRUE(huge) << huge.error().message;
+    EXPECT_EQ(huge->data.size(), 9998u);
+    EXPECT_TRUE(huge->data == data.substr(2));
     auto beyond = store_->get("seg", ByteRange{20000, 10}); // starts past the end: empty
     ASSERT_TRUE(beyond) << beyond.error().message;
     EXPECT_EQ(beyond->data, "");
@@ -214,6 +218,10 @@ TEST_P(Conformance, RemovePrefixIsAStringPrefix) {
     ASSERT_EQ(left->size(), 2u);
     EXPECT_EQ((*left)[0].key, "g/a.omni2/x");
     EXPECT_EQ(*store_->remove_prefix("nothing/"), 0u);
+    auto everything = store_->remove_prefix("");
+    ASSERT_FALSE(everything);
+    EXPECT_TRUE(everything.error().is(codes::kInvalidArgument));
+    EXPECT_EQ(store_->list_all("")->size(), 2u);
 }
 
 TEST_P(Conformance, InvalidKeysAreRefused) {

@@ -80,6 +80,10 @@ TEST_F(LocalStoreTest, ForeignFilesInTheTreeAreListedButReservedOnesAreNot) {
 
 TEST_F(LocalStoreTest, ObjectAndDirectoryOfTheSameNameIsATypedError) {
     ASSERT_TRUE(store_->put("a", "file"));
+    auto missing = store_->get("a/b"); // consistent with head: simply absent
+    ASSERT_FALSE(missing);
+    EXPECT_TRUE(missing.error().is(codes::kNotFound)) << missing.error().message;
+    EXPECT_FALSE(*store_->exists("a/b"));
     auto r = store_->put("a/b", "x");
     ASSERT_FALSE(r);
     EXPECT_TRUE(r.error().is(codes::kStorageIo)) << r.error().message;

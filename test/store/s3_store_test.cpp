@@ -74,6 +74,12 @@ TEST(S3Store, MissingBucketIsAConfigurationError) {
     ASSERT_FALSE(r);
     EXPECT_TRUE(r.error().is(codes::kStorageConfiguration)) << r.error().message;
     EXPECT_NE(r.error().message.find("no-such-bucket"), std::string::npos);
+    auto removed = (*opened)->remove("k");
+    ASSERT_FALSE(removed);
+    EXPECT_TRUE(removed.error().is(codes::kStorageConfiguration)) << removed.error().message;
+    auto swapped = (*opened)->put_if_match("k", "v", "\"etag\"");
+    ASSERT_FALSE(swapped);
+    EXPECT_TRUE(swapped.error().is(codes::kStorageConfiguration)) << swapped.error().message;
 }
 
 class S3Faults : public ::testing::Test {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -183,8 +184,12 @@ S3TestServer::S3TestServer() {
     std::string script = source_dir() + "/test/harness/s3_server.js";
     int out_fd = -1, err_fd = -1;
     try {
-        pid_ = spawn({"node", script, "--dir", dir_.path(), "--bucket", kBucket}, {}, &stdin_fd_,
-                     &out_fd, &err_fd);
+        // stderr goes to a log file: the pipe is closed once the endpoint is read, and a server
+        // writing to a closed pipe would die of EPIPE.
+        std::string log = dir_.path() + "/server.log";
+        pid_ = spawn({"sh", "-c", "exec node \"$0\" --dir \"$1\" --bucket \"$2\" 2>>\"$3\"", script,
+                      dir_.path() + "/data", kBucket, log},
+                     {}, &stdin_fd_, &out_fd, &err_fd);
     } catch (const std::exception& e) {
         error_ = e.what();
         return;
@@ -214,7 +219,10 @@ S3TestServer::S3TestServer() {
     const std::string marker = "S3_ENDPOINT=";
     auto pos = out.find(marker);
     if (pos == std::string::npos) {
-        error_ = "the S3 test server did not start (is `bash scripts/setup.sh` done?): " + err;
+        std::ifstream log_file(dir_.path() + "/server.log");
+        std::string log((std::istreambuf_iterator<char>(log_file)), {});
+        error_ =
+            "the S3 test server did not start (is `bash scripts/setup.sh` done?): " + err + log;
         return;
     }
     endpoint_ = out.substr(pos + marker.size(), out.find('\n', pos) - pos - marker.size());
@@ -231,7 +239,6 @@ S3TestServer::~S3TestServer() {
 store::S3Config S3TestServer::config() const {
     store::S3Config c;
     c.endpoint = endpoint_;
-    c.allow_http = true;
     c.force_path_style = true;
     c.credentials = {kAccessKey, kSecretKey, {}};
     c.base_backoff_ms = 5;
