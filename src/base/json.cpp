@@ -1,5 +1,8 @@
 #include "base/json.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace omnigraph::base {
@@ -12,6 +15,88 @@ std::string to_pretty_json(const Json& value) {
 
 std::string to_compact_json(const Json& value) {
     return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string format_shortest_float(double value) {
+    if (!std::isfinite(value))
+        return "null";
+    std::string sign = std::signbit(value) ? "-" : "";
+    double magnitude = std::fabs(value);
+    if (magnitude == 0)
+        return sign + "0.0";
+    // Shortest round-trip digits in scientific form: "d[.ddd]e[+-]XX".
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, magnitude, std::chars_format::scientific);
+    std::string sci(buf, end);
+    auto e = sci.find('e');
+    std::string digits = sci.substr(0, e);
+    digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+    int exp10 = std::stoi(sci.substr(e + 1));
+    int k = exp10 + 1; // value = 0.digits x 10^k
+    int n = static_cast<int>(digits.size());
+    std::string out;
+    if (k > -5 && k <= 16) {
+        if (k <= 0)
+            out = "0." + std::string(static_cast<size_t>(-k), '0') + digits;
+        else if (k < n)
+            out = digits.substr(0, static_cast<size_t>(k)) + "." +
+                  digits.substr(static_cast<size_t>(k));
+        else
+            out = digits + std::string(static_cast<size_t>(k - n), '0') + ".0";
+    } else {
+        out = digits.substr(0, 1);
+        if (n > 1)
+            out += "." + digits.substr(1);
+        out += "e" + std::to_string(k - 1);
+    }
+    return sign + out;
+}
+
+namespace {
+
+void write_canonical(const Json& v, std::string& out) {
+    switch (v.type()) {
+    case Json::value_t::object: {
+        out += '{';
+        bool first = true;
+        for (auto it = v.begin(); it != v.end(); ++it) {
+            if (!first)
+                out += ',';
+            first = false;
+            out += Json(it.key()).dump(-1, ' ', false, Json::error_handler_t::replace);
+            out += ':';
+            write_canonical(it.value(), out);
+        }
+        out += '}';
+        return;
+    }
+    case Json::value_t::array: {
+        out += '[';
+        bool first = true;
+        for (const auto& item : v) {
+            if (!first)
+                out += ',';
+            first = false;
+            write_canonical(item, out);
+        }
+        out += ']';
+        return;
+    }
+    case Json::value_t::number_float:
+        out += format_shortest_float(v.get<double>());
+        return;
+    default:
+        out += v.dump(-1, ' ', false, Json::error_handler_t::replace);
+        return;
+    }
+}
+
+} // namespace
+
+std::string to_canonical_json(const Json& value) {
+    std::string out;
+    write_canonical(value, out);
+    return out;
 }
 
 SourceLocation location_of(std::string_view text, size_t offset, std::string_view file) {

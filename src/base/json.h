@@ -19,6 +19,17 @@ using Json = nlohmann::ordered_json;
 std::string to_pretty_json(const Json& value);  // 2-space indent + trailing '\n'
 std::string to_compact_json(const Json& value); // one line, no trailing newline
 
+// The canonical compact form digests are taken over (spec schema-language §3.3, also used by
+// cluster digests): no whitespace, keys in insertion order, strings escaped as serde_json does
+// (\" \\ \b \f \n \r \t, other control characters as lower-case \u00xx, everything else raw
+// UTF-8), floats as format_shortest_float.
+std::string to_canonical_json(const Json& value);
+
+// Shortest round-trip digits of `value`, written plain when the decimal exponent k (value =
+// 0.d1..dn x 10^k) satisfies -5 < k <= 16 (integral values keep ".0": "100.0", "-0.0"), else
+// scientific without '+' or leading zeros ("1e16", "1.5e-7"). Non-finite values give "null".
+std::string format_shortest_float(double value);
+
 // Parses a whole document. Errors carry code parse_error and, when `source` is given,
 // a location "source:line:col" pointing at the offending byte.
 Result<Json> parse_json(std::string_view text, std::string_view source = {});

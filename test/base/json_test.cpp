@@ -41,3 +41,34 @@ TEST(Json, ParseErrorsCarryLocation) {
 
 } // namespace
 } // namespace omnigraph::base
+
+namespace omnigraph::base {
+namespace {
+
+TEST(CanonicalJson, FloatsFollowTheSerdeRules) {
+    EXPECT_EQ(format_shortest_float(100.0), "100.0");
+    EXPECT_EQ(format_shortest_float(-0.0), "-0.0");
+    EXPECT_EQ(format_shortest_float(0.5), "0.5");
+    EXPECT_EQ(format_shortest_float(1e15), "1000000000000000.0");
+    EXPECT_EQ(format_shortest_float(1e16), "1e16");
+    EXPECT_EQ(format_shortest_float(1.5e16), "1.5e16");
+    EXPECT_EQ(format_shortest_float(1e20), "1e20");
+    EXPECT_EQ(format_shortest_float(0.0001), "0.0001");
+    EXPECT_EQ(format_shortest_float(0.00001), "0.00001");
+    EXPECT_EQ(format_shortest_float(1e-6), "1e-6");
+    EXPECT_EQ(format_shortest_float(1e-7), "1e-7");
+    EXPECT_EQ(format_shortest_float(-40.0), "-40.0");
+    EXPECT_EQ(format_shortest_float(0.1), "0.1");
+    EXPECT_EQ(format_shortest_float(123.456), "123.456");
+}
+
+TEST(CanonicalJson, EscapesAndOrder) {
+    Json j;
+    j["b"] = std::string("q\"\\/\b\f\n\r\t\x01\x7f") + "ü";
+    j["a"] = Json::array({1, -2, 2.5, true, nullptr});
+    EXPECT_EQ(to_canonical_json(j),
+              "{\"b\":\"q\\\"\\\\/\\b\\f\\n\\r\\t\\u0001\x7fü\",\"a\":[1,-2,2.5,true,null]}");
+}
+
+} // namespace
+} // namespace omnigraph::base
