@@ -966,6 +966,7 @@ class Compiler {
         std::sort(s.nodes.begin(), s.nodes.end(), by_name);
         std::sort(s.edges.begin(), s.edges.end(), by_name);
         s.warnings = std::move(warnings_);
+        s.source_file = file_;
         return s;
     }
 

@@ -121,6 +121,7 @@ struct Schema {
     std::vector<NodeDef> nodes;
     std::vector<EdgeDef> edges;
     std::vector<Diagnostic> warnings; // non-fatal findings of validation
+    std::string source_file;          // for diagnostics found later (identity resolution)
 
     const NodeDef* find_node(std::string_view name) const;
     const EdgeDef* find_edge(std::string_view name) const; // case-insensitive, as queries resolve

@@ -59,3 +59,47 @@ TEST(ShapePrefix, TestPgBeginsAsTheSpecShows) {
 
 } // namespace
 } // namespace omnigraph::schema
+
+#include "schema/ir.h"
+
+namespace omnigraph::schema {
+namespace {
+
+constexpr const char* kTestDomain = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+
+struct GoldenIr {
+    const char* file;
+    const char* ir_hash;
+    uint64_t next_id;
+};
+
+class FixtureIrHash : public ::testing::TestWithParam<GoldenIr> {};
+
+TEST_P(FixtureIrHash, MatchesTheOriginal) {
+    auto schema = load_schema(read_fixture(GetParam().file), GetParam().file);
+    ASSERT_TRUE(schema) << schema.error().to_string();
+    auto built = build_ir(*schema, nullptr, kTestDomain);
+    ASSERT_TRUE(built) << built.error().to_string();
+    EXPECT_EQ(built->ir.next_identity_id, GetParam().next_id);
+    EXPECT_EQ(ir_hash(built->ir), GetParam().ir_hash)
+        << base::to_canonical_json(ir_json(built->ir)).substr(0, 1500);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, FixtureIrHash,
+    ::testing::Values(
+        GoldenIr{"test.pg",
+                 "sha256:f02b5878b75361a14f128975188090b68cf683329ffd801dda7fc046e0ba437f", 13},
+        GoldenIr{"search.pg",
+                 "sha256:9d8f1feae2fa5cb270055356d069d91d5669b5a776c15be7b397592e79f7eb50", 7},
+        GoldenIr{"signals.pg",
+                 "sha256:5418b1ac6815cbfa7b6f9a2220b71213bce4612811de927d81cb535224924138", 37},
+        GoldenIr{"context.pg",
+                 "sha256:df435ac2f4690b796f415d81ae987640285b15e8e318f369f513397d646d3c85", 58}),
+    [](const auto& info) {
+        std::string name = info.param.file;
+        return name.substr(0, name.find('.'));
+    });
+
+} // namespace
+} // namespace omnigraph::schema
