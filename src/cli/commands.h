@@ -15,5 +15,7 @@ struct Outcome {
 
 void register_version(CLI::App& app, Outcome& outcome);
 void register_storage(CLI::App& app, Outcome& outcome);
+void register_lint(CLI::App& app, Outcome& outcome);
+void register_schema(CLI::App& app, Outcome& outcome);
 
 } // namespace omnigraph::cli

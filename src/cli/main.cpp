@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
     Outcome outcome;
     register_version(app, outcome);
     register_storage(app, outcome);
+    register_lint(app, outcome);
+    register_schema(app, outcome);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,213 @@
+// Offline schema verbs: `omnigraph lint --schema F` and `omnigraph schema plan --schema NEW
+// --from OLD`. No graph is opened; the live-graph `schema plan/apply URI` arrive with the engine.
+#include "base/json.h"
+#include "base/ulid.h"
+#include "cli/commands.h"
+#include "cli/source_file.h"
+#include "schema/compiler.h"
+#include "schema/diagnostic.h"
+#include "schema/ir.h"
+#include "schema/plan.h"
+#include "schema/shape.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::cli {
+namespace {
+
+using base::Json;
+using schema::Diagnostic;
+using schema::Severity;
+
+Diagnostic diagnostic_of(const Error& e) {
+    return Diagnostic{e.code, Severity::kError, e.message, e.location.value_or(SourceLocation{})};
+}
+
+Json finding_json(const Diagnostic& d) {
+    Json j;
+    j["severity"] = schema::severity_name(d.severity);
+    j["code"] = d.code;
+    j["message"] = d.message;
+    if (d.location.line > 0) {
+        Json loc;
+        loc["file"] = d.location.file;
+        loc["line"] = d.location.line;
+        loc["column"] = d.location.column;
+        j["location"] = loc;
+    }
+    return j;
+}
+
+// The whole offline pipeline: parse, validate, and build the IR (so lint catches everything
+// `init` would, spec Q13).
+struct Compiled {
+    std::optional<schema::Schema> schema;
+    std::optional<schema::SchemaIr> ir;
+    std::vector<Diagnostic> diagnostics; // warnings, then the error if any
+};
+
+Compiled compile(const std::string& source, const std::string& path,
+                 const schema::SchemaIr* accepted) {
+    Compiled out;
+    auto loaded = schema::load_schema(source, path);
+    if (!loaded) {
+        out.diagnostics.push_back(diagnostic_of(loaded.error()));
+        return out;
+    }
+    out.diagnostics = loaded->warnings;
+    auto built = schema::build_ir(*loaded, accepted, base::new_ulid());
+    if (!built) {
+        out.diagnostics.push_back(diagnostic_of(built.error()));
+        return out;
+    }
+    for (auto& w : built->warnings)
+        out.diagnostics.push_back(std::move(w));
+    out.schema = std::move(*loaded);
+    out.ir = std::move(built->ir);
+    return out;
+}
+
+void print_diagnostics(const std::vector<Diagnostic>& ds, const std::string& source) {
+    for (const auto& d : ds)
+        std::cerr << schema::render_diagnostic(d, source);
+}
+
+struct LintArgs {
+    std::string schema_path;
+    bool json = false;
+};
+
+int run_lint(const LintArgs& args) {
+    auto source = read_source_file(args.schema_path);
+    if (!source) {
+        std::cerr << "error: " << source.error().message << "\n";
+        return 1;
+    }
+    Compiled c = compile(*source, args.schema_path, nullptr);
+    int errors = 0, warnings = 0, infos = 0;
+    for (const auto& d : c.diagnostics)
+        (d.severity == Severity::kError     ? errors
+         : d.severity == Severity::kWarning ? warnings
+                                            : infos)++;
+    if (args.json) {
+        Json out;
+        out["status"] = errors ? "error" : "ok";
+        Json src;
+        src["kind"] = "file";
+        src["path"] = args.schema_path;
+        out["schema_source"] = src;
+        out["errors"] = errors;
+        out["warnings"] = warnings;
+        out["infos"] = infos;
+        Json findings = Json::array();
+        for (const auto& d : c.diagnostics)
+            findings.push_back(finding_json(d));
+        out["findings"] = findings;
+        if (c.schema) {
+            out["schema_shape_hash"] = schema::shape_hash(*c.schema);
+            Json counts;
+            counts["interfaces"] = c.schema->interfaces.size();
+            counts["node_types"] = c.schema->nodes.size();
+            counts["edge_types"] = c.schema->edges.size();
+            out["types"] = counts;
+        }
+        std::cout << base::to_pretty_json(out);
+        return errors ? 1 : 0;
+    }
+    print_diagnostics(c.diagnostics, *source);
+    if (errors) {
+        std::cerr << "schema " << args.schema_path << ": " << errors << " error(s), " << warnings
+                  << " warning(s)\n";
+        return 1;
+    }
+    std::cout << "schema ok: " << args.schema_path << " (" << c.schema->interfaces.size()
+              << " interfaces, " << c.schema->nodes.size() << " node types, "
+              << c.schema->edges.size() << " edge types";
+    if (warnings)
+        std::cout << ", " << warnings << " warning(s)";
+    std::cout << ")\n";
+    return 0;
+}
+
+struct PlanArgs {
+    std::string schema_path;
+    std::string from_path;
+    bool allow_data_loss = false;
+    bool json = false;
+};
+
+int run_schema_plan(const PlanArgs& args) {
+    auto old_source = read_source_file(args.from_path);
+    auto new_source = read_source_file(args.schema_path);
+    for (const auto* r : {&old_source, &new_source})
+        if (!*r) {
+            std::cerr << "error: " << r->error().message << "\n";
+            return 1;
+        }
+    Compiled accepted = compile(*old_source, args.from_path, nullptr);
+    if (!accepted.ir) {
+        print_diagnostics(accepted.diagnostics, *old_source);
+        return 1;
+    }
+    Compiled desired = compile(*new_source, args.schema_path, &*accepted.ir);
+    if (!desired.ir) {
+        print_diagnostics(desired.diagnostics, *new_source);
+        return 1;
+    }
+    auto plan = schema::plan_migration(*accepted.ir, *desired.ir, args.allow_data_loss);
+    if (!plan) {
+        std::cerr << plan.error().to_string() << "\n";
+        return 1;
+    }
+    if (args.json) {
+        Json out;
+        out["from"] = args.from_path;
+        out["schema"] = args.schema_path;
+        out["supported"] = plan->supported;
+        out["step_count"] = plan->steps.size();
+        Json steps = Json::array();
+        for (const auto& s : plan->steps)
+            steps.push_back(schema::step_json(s));
+        out["steps"] = steps;
+        Json warnings = Json::array();
+        for (const auto& d : desired.diagnostics)
+            warnings.push_back(finding_json(d));
+        out["warnings"] = warnings;
+        std::cout << base::to_pretty_json(out);
+        return 0;
+    }
+    print_diagnostics(desired.diagnostics, *new_source);
+    std::cout << "schema plan for " << args.schema_path << " (from " << args.from_path << ")\n"
+              << "supported: " << (plan->supported ? "yes" : "no") << "\n";
+    if (plan->steps.empty())
+        std::cout << "no schema changes\n";
+    for (const auto& s : plan->steps)
+        std::cout << "- " << schema::render_step(s) << "\n";
+    return 0;
+}
+
+} // namespace
+
+void register_lint(CLI::App& app, Outcome& outcome) {
+    auto args = std::make_shared<LintArgs>();
+    auto* cmd = app.add_subcommand("lint", "Check a schema (.pg) without a graph");
+    cmd->add_option("--schema", args->schema_path, "Schema file (.pg)")->required();
+    cmd->add_flag("--json", args->json, "Print the findings as JSON");
+    cmd->callback([args, &outcome] { outcome.exit_code = run_lint(*args); });
+}
+
+void register_schema(CLI::App& app, Outcome& outcome) {
+    auto* cmd = app.add_subcommand("schema", "Schema migrations");
+    cmd->require_subcommand(1);
+    auto args = std::make_shared<PlanArgs>();
+    auto* plan = cmd->add_subcommand("plan", "Plan the migration from one schema file to another");
+    plan->add_option("--schema", args->schema_path, "The desired schema (.pg)")->required();
+    plan->add_option("--from", args->from_path, "The accepted schema (.pg)")->required();
+    plan->add_flag("--allow-data-loss", args->allow_data_loss, "Plan drops as hard (data removed)");
+    plan->add_flag("--json", args->json, "Print the plan as JSON");
+    plan->callback([args, &outcome] { outcome.exit_code = run_schema_plan(*args); });
+}
+
+} // namespace omnigraph::cli
