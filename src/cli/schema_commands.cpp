@@ -161,30 +161,11 @@ int run_schema_plan(const PlanArgs& args) {
         std::cerr << plan.error().to_string() << "\n";
         return 1;
     }
-    if (args.json) {
-        Json out;
-        out["from"] = args.from_path;
-        out["schema"] = args.schema_path;
-        out["supported"] = plan->supported;
-        out["step_count"] = plan->steps.size();
-        Json steps = Json::array();
-        for (const auto& s : plan->steps)
-            steps.push_back(schema::step_json(s));
-        out["steps"] = steps;
-        Json warnings = Json::array();
-        for (const auto& d : desired.diagnostics)
-            warnings.push_back(finding_json(d));
-        out["warnings"] = warnings;
-        std::cout << base::to_pretty_json(out);
-        return 0;
-    }
     print_diagnostics(desired.diagnostics, *new_source);
-    std::cout << "schema plan for " << args.schema_path << " (from " << args.from_path << ")\n"
-              << "supported: " << (plan->supported ? "yes" : "no") << "\n";
-    if (plan->steps.empty())
-        std::cout << "no schema changes\n";
-    for (const auto& s : plan->steps)
-        std::cout << "- " << schema::render_step(s) << "\n";
+    if (args.json)
+        std::cout << base::to_pretty_json(schema::plan_json(*plan, args.schema_path));
+    else
+        std::cout << schema::render_plan(*plan, args.schema_path);
     return 0;
 }
 

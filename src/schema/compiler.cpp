@@ -91,7 +91,8 @@ struct WorkType {
 
 class Compiler {
   public:
-    Compiler(const SchemaAst& ast, std::string_view file) : ast_(ast), file_(file) {}
+    Compiler(const SchemaAst& ast, std::string_view file, CompileOptions options)
+        : ast_(ast), file_(file), options_(options) {}
 
     Result<Schema> run() {
         for (const auto& decl : ast_.declarations)
@@ -104,9 +105,11 @@ class Compiler {
         for (auto& t : types_)
             if (t.kind != WorkType::Kind::kInterface)
                 OG_CHECK(validate_constraints(t)); // phase 5
-        OG_CHECK(check_shape());                   // phase 6
-        OG_CHECK(check_node_properties());         // phase 7
-        OG_CHECK(check_catalog());                 // phase 8
+        if (options_.validation_only)
+            return build();
+        OG_CHECK(check_shape());           // phase 6
+        OG_CHECK(check_node_properties()); // phase 7
+        OG_CHECK(check_catalog());         // phase 8
         return build();
     }
 
@@ -176,6 +179,7 @@ class Compiler {
         return d;
     }
 
+  public:
     Result<PropType> decode_type(const TypeRef& t) const {
         PropType type;
         type.scalar = t.scalar;
@@ -211,6 +215,7 @@ class Compiler {
         return type;
     }
 
+  private:
     Result<WorkProp> construct_property(const Property& p, const std::string& owner) const {
         for (auto reserved : kReservedNames)
             if (p.name == reserved)
@@ -629,6 +634,14 @@ class Compiler {
         auto system = [&](const std::string& name) {
             return edge && (name == "src" || name == "dst");
         };
+        for (const auto& p : t.properties) {
+            if (p.name == "id" || (edge && (p.name == "src" || p.name == "dst")))
+                return err("PG-NAM-002",
+                           "property '" + t.name + "." + p.name + "' collides with the " +
+                               "system column '" + p.name + "' of every " + t.kind_name() +
+                               " table; rename it",
+                           p.span);
+        }
         int keys = 0;
         for (const auto& w : all_constraints(t)) {
             const Constraint& c = w.constraint;
@@ -680,7 +693,10 @@ class Compiler {
                                    ann + " on '" + t.name + "' references unknown property '" +
                                        col + "'",
                                    w.span);
-                    if (p->type.scalar == ScalarType::kBlob)
+                    // Graphs accepted before 0.10 may hold a body @unique over a Blob; reopening
+                    // them must keep working (spec PG-UNQ-002, "persisted contract" mode).
+                    bool tolerated = unique && options_.persisted_contract && !w.from_property;
+                    if (p->type.scalar == ScalarType::kBlob && !tolerated)
                         return err(unique ? "PG-UNQ-002" : "PG-IDX-002",
                                    ann + " is not supported on blob property " + t.name + "." + col,
                                    w.span);
@@ -743,14 +759,6 @@ class Compiler {
                 break;
             }
             }
-        }
-        for (const auto& p : t.properties) {
-            if (p.name == "id" || (edge && (p.name == "src" || p.name == "dst")))
-                return err("PG-NAM-002",
-                           "property '" + t.name + "." + p.name + "' collides with the " +
-                               "system column '" + p.name + "' of every " + t.kind_name() +
-                               " table; rename it",
-                           p.span);
         }
         return ok();
     }
@@ -843,7 +851,7 @@ class Compiler {
             if (!inserted)
                 return err("PG-CAT-001",
                            "edge names '" + it->second + "' and '" + t.name +
-                               "' collide after case folding",
+                               "' have a collision after case folding",
                            t.span);
         }
         return ok();
@@ -972,15 +980,22 @@ class Compiler {
 
     const SchemaAst& ast_;
     std::string file_;
+    CompileOptions options_;
     std::vector<WorkType> types_;
     std::vector<Diagnostic> warnings_;
 };
 
 } // namespace
 
-Result<Schema> compile_schema(const SchemaAst& ast, std::string_view file) {
-    Compiler compiler(ast, file);
+Result<Schema> compile_schema(const SchemaAst& ast, std::string_view file, CompileOptions options) {
+    Compiler compiler(ast, file, options);
     return compiler.run();
+}
+
+Result<PropType> resolve_type(const TypeRef& type, std::string_view file) {
+    SchemaAst empty;
+    Compiler compiler(empty, file, {});
+    return compiler.decode_type(type);
 }
 
 Result<Schema> load_schema(std::string_view source, std::string_view file) {

@@ -149,7 +149,8 @@ class Parser {
         while (peek_is(TokenKind::kAt)) {
             Token at = lexer_.next();
             const Token& name = lexer_.peek();
-            if (name.kind == TokenKind::kWord && name.text == "card") {
+            // "@card" is one token: "@ card(0..1)" is an annotation named card (refused below).
+            if (name.kind == TokenKind::kWord && name.text == "card" && !name.space_before) {
                 if (!first_annotation)
                     return fail(name, "expected an annotation other than @card (@card must come "
                                       "before any other annotation)");

@@ -1,5 +1,6 @@
 #include "schema/plan.h"
 
+#include "schema/lint_codes.h"
 #include "schema/shape.h"
 
 #include <algorithm>
@@ -391,12 +392,56 @@ class Planner {
 };
 
 std::string tier_of(const std::string& code) {
-    if (code == "OG-MF-103")
-        return "validated";
-    return "destructive";
+    const LintCode* c = find_lint_code(code);
+    return c ? std::string(c->tier) : "destructive";
+}
+
+// Every id of an IR with what it identifies ("type:node", "property:Person", "incarnation").
+std::map<uint64_t, std::string> identity_kinds(const SchemaIr& ir) {
+    std::map<uint64_t, std::string> out;
+    auto props = [&](const std::string& owner, uint64_t owner_id,
+                     const std::vector<IrProperty>& ps) {
+        for (const auto& p : ps)
+            out[p.property_id] = "property of " + std::to_string(owner_id) + " (" + owner + ")";
+    };
+    for (const auto& i : ir.interfaces) {
+        out[i.type_id] = "interface";
+        props(i.name, i.type_id, i.properties);
+    }
+    for (const auto& n : ir.nodes) {
+        out[n.type_id] = "node";
+        out[n.table_incarnation_id] = "incarnation of " + std::to_string(n.type_id);
+        props(n.name, n.type_id, n.properties);
+    }
+    for (const auto& e : ir.edges) {
+        out[e.type_id] = "edge";
+        out[e.table_incarnation_id] = "incarnation of " + std::to_string(e.type_id);
+        props(e.name, e.type_id, e.properties);
+    }
+    return out;
 }
 
 } // namespace
+
+// The planner's identity guards (spec §4.1, PG-EVO-008): a kept id keeps what it identifies
+// (kind, owner, table), and a new id is never one the accepted IR already retired.
+Status check_identity_guards(const SchemaIr& accepted, const SchemaIr& desired) {
+    auto before = identity_kinds(accepted);
+    for (const auto& [id, kind] : identity_kinds(desired)) {
+        auto it = before.find(id);
+        if (it == before.end()) {
+            if (id < accepted.next_identity_id)
+                return Error("PG-EVO-008",
+                             "identity " + std::to_string(id) +
+                                 " was retired by the accepted schema and cannot be reused");
+            continue;
+        }
+        if (it->second.substr(0, it->second.find(" (")) != kind.substr(0, kind.find(" (")))
+            return Error("PG-EVO-008", "identity " + std::to_string(id) + " changes from " +
+                                           it->second + " to " + kind);
+    }
+    return ok();
+}
 
 std::string render_plan_type(const PropType& type) {
     std::string inner;
@@ -423,6 +468,7 @@ Result<MigrationPlan> plan_migration(const SchemaIr& accepted, const SchemaIr& d
                                        desired.schema_identity_domain + "')");
     if (desired.next_identity_id < accepted.next_identity_id)
         return Error("PG-EVO-008", "the desired schema's identity allocator went backwards");
+    OG_CHECK(check_identity_guards(accepted, desired));
     Planner planner(accepted, desired, allow_data_loss);
     return planner.run();
 }
@@ -501,6 +547,28 @@ Json step_json(const MigrationStep& s) {
             j["code"] = s.code;
         break;
     }
+    return j;
+}
+
+std::string render_plan(const MigrationPlan& plan, std::string_view uri) {
+    std::string out = "schema plan for " + std::string(uri) +
+                      "\nsupported: " + (plan.supported ? "yes" : "no") + "\n";
+    if (plan.steps.empty())
+        out += "no schema changes\n";
+    for (const auto& s : plan.steps)
+        out += "- " + render_step(s) + "\n";
+    return out;
+}
+
+Json plan_json(const MigrationPlan& plan, std::string_view uri) {
+    Json j;
+    j["uri"] = uri;
+    j["supported"] = plan.supported;
+    j["step_count"] = plan.steps.size();
+    Json steps = Json::array();
+    for (const auto& s : plan.steps)
+        steps.push_back(step_json(s));
+    j["steps"] = steps;
     return j;
 }
 

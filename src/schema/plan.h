@@ -55,8 +55,16 @@ struct MigrationPlan {
 Result<MigrationPlan> plan_migration(const SchemaIr& accepted, const SchemaIr& desired,
                                      bool allow_data_loss = false);
 
+// The identity guards plan_migration runs first (PG-EVO-008).
+Status check_identity_guards(const SchemaIr& accepted, const SchemaIr& desired);
+
 base::Json step_json(const MigrationStep& step);
 std::string render_step(const MigrationStep& step); // one human line, without "- "
+// The human plan: "schema plan for <uri>", "supported: yes|no", then "- <step>" lines or
+// "no schema changes" (spec §4.5).
+std::string render_plan(const MigrationPlan& plan, std::string_view uri);
+// {"uri","supported","step_count","steps"}.
+base::Json plan_json(const MigrationPlan& plan, std::string_view uri);
 // "I32", "[String]?", "Vector(3)", "Enum(a|b)": the type as plan lines show it.
 std::string render_plan_type(const PropType& type);
 
