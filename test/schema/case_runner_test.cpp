@@ -3,6 +3,7 @@
 // that does not exist yet (the storage engine, the catalog projection) are skipped with the
 // reason, never passed.
 #include "case_file.h"
+#include "schema/catalog.h"
 #include "schema/compiler.h"
 #include "schema/ir.h"
 #include "schema/lint_codes.h"
@@ -448,6 +449,8 @@ class SchemaCaseTest : public ::testing::TestWithParam<SchemaCase> {
             return Plain(ir_hash(**ir));
         if (root == "ir_shape_hash" && *ir)
             return Plain(shape_hash(project_schema(**ir)));
+        if (root == "catalog" && *ir)
+            return eval_path(plain(catalog_json(project_catalog(**ir))), path);
         if (root == "result" && run_.plan && !c().section("apply"))
             return eval_path(plain(plan_json(*run_.plan, "<uri>")), path);
         if (root == "ast" && run_.ast)
