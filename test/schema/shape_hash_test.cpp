@@ -103,3 +103,40 @@ INSTANTIATE_TEST_SUITE_P(
 
 } // namespace
 } // namespace omnigraph::schema
+
+#include <filesystem>
+
+namespace omnigraph::schema {
+namespace {
+
+// Every schema.pg of ../shared/corpus (graphs written by other people) and of examples/
+// compiles clean, without warnings, and hashes the same on every run.
+TEST(RealSchemas, CompileCleanWithStableHashes) {
+    std::vector<std::string> files = {testing::source_dir() + "/examples/company-brain/people.pg"};
+    std::string corpus = testing::source_dir() + "/../shared/corpus";
+    ASSERT_TRUE(std::filesystem::is_directory(corpus)) << corpus << " is missing";
+    for (const auto& dir : std::filesystem::directory_iterator(corpus))
+        if (std::filesystem::exists(dir.path() / "schema.pg"))
+            files.push_back((dir.path() / "schema.pg").string());
+    EXPECT_GE(files.size(), 6u);
+    for (const auto& file : files) {
+        std::ifstream in(file);
+        std::stringstream s;
+        s << in.rdbuf();
+        auto first = load_schema(s.str(), file);
+        ASSERT_TRUE(first) << first.error().to_string();
+        EXPECT_TRUE(first->warnings.empty()) << file;
+        auto ir = build_ir(*first, nullptr, kTestDomain);
+        ASSERT_TRUE(ir) << ir.error().to_string();
+        auto second = load_schema(s.str(), file);
+        ASSERT_TRUE(second);
+        EXPECT_EQ(shape_hash(*first), shape_hash(*second)) << file;
+        EXPECT_EQ(shape_hash(project_schema(ir->ir)), shape_hash(*first)) << file;
+        auto again = build_ir(*second, nullptr, kTestDomain);
+        ASSERT_TRUE(again);
+        EXPECT_EQ(ir_hash(ir->ir), ir_hash(again->ir)) << file;
+    }
+}
+
+} // namespace
+} // namespace omnigraph::schema
