@@ -1,0 +1,145 @@
+#include "format/column.h"
+
+#include <cstring>
+
+namespace omnigraph::format {
+namespace {
+
+struct KindName {
+    PhysicalKind kind;
+    std::string_view name;
+    size_t width;
+};
+
+constexpr KindName kKinds[] = {
+    {PhysicalKind::kBool, "Bool", 1},         {PhysicalKind::kI32, "I32", 4},
+    {PhysicalKind::kI64, "I64", 8},           {PhysicalKind::kU32, "U32", 4},
+    {PhysicalKind::kU64, "U64", 8},           {PhysicalKind::kF32, "F32", 4},
+    {PhysicalKind::kF64, "F64", 8},           {PhysicalKind::kDate, "Date", 4},
+    {PhysicalKind::kDateTime, "DateTime", 8}, {PhysicalKind::kString, "String", 0},
+    {PhysicalKind::kBlob, "Blob", 0},
+};
+
+} // namespace
+
+ColumnType list_of(ColumnType item) {
+    ColumnType t;
+    t.kind = PhysicalKind::kList;
+    t.item = std::make_shared<const ColumnType>(std::move(item));
+    return t;
+}
+
+std::string ColumnType::name() const {
+    if (kind == PhysicalKind::kVector)
+        return "Vector(" + std::to_string(dim) + ")";
+    if (kind == PhysicalKind::kList)
+        return "List<" + item->name() + ">";
+    for (const auto& k : kKinds)
+        if (k.kind == kind)
+            return std::string(k.name);
+    return "?";
+}
+
+size_t ColumnType::width() const {
+    if (kind == PhysicalKind::kVector)
+        return 4 * size_t(dim);
+    for (const auto& k : kKinds)
+        if (k.kind == kind)
+            return k.width;
+    return 0;
+}
+
+bool operator==(const ColumnType& a, const ColumnType& b) {
+    if (a.kind != b.kind || a.dim != b.dim)
+        return false;
+    if (a.kind == PhysicalKind::kList)
+        return *a.item == *b.item;
+    return true;
+}
+
+Result<ColumnType> ColumnType::parse(std::string_view name) {
+    ColumnType t;
+    if (name.starts_with("List<") && name.ends_with(">")) {
+        auto item = OG_TRY(parse(name.substr(5, name.size() - 6)));
+        if (item.kind == PhysicalKind::kList)
+            return Error("segment_corrupt", "nested list column type '" + std::string(name) + "'");
+        return list_of(std::move(item));
+    }
+    if (name.starts_with("Vector(") && name.ends_with(")")) {
+        std::string digits(name.substr(7, name.size() - 8));
+        if (digits.empty() || digits.size() > 10 ||
+            digits.find_first_not_of("0123456789") != std::string::npos)
+            return Error("segment_corrupt", "bad vector column type '" + std::string(name) + "'");
+        uint64_t dim = std::stoull(digits);
+        if (dim == 0 || dim > 2147483647)
+            return Error("segment_corrupt", "bad vector dimension in '" + std::string(name) + "'");
+        t.kind = PhysicalKind::kVector;
+        t.dim = static_cast<uint32_t>(dim);
+        return t;
+    }
+    for (const auto& k : kKinds)
+        if (k.name == name) {
+            t.kind = k.kind;
+            return t;
+        }
+    return Error("segment_corrupt", "unknown column type '" + std::string(name) + "'");
+}
+
+Column::Column(const Column& other)
+    : type_(other.type_), valid_(other.valid_), fixed_(other.fixed_), offsets_(other.offsets_),
+      bytes_(other.bytes_),
+      child_(other.child_ ? std::make_unique<Column>(*other.child_) : nullptr) {}
+
+Column& Column::operator=(const Column& other) {
+    if (this != &other) {
+        Column copy(other);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+size_t Column::null_count() const {
+    size_t n = 0;
+    for (uint8_t v : valid_)
+        n += v == 0;
+    return n;
+}
+
+void Column::append_null() {
+    valid_.push_back(0);
+    if (type_.kind == PhysicalKind::kList || type_.is_variable())
+        offsets_.push_back(offsets_.back());
+    else
+        fixed_.append(type_.width(), '\0');
+}
+
+void Column::append_fixed(const void* value) {
+    valid_.push_back(1);
+    fixed_.append(static_cast<const char*>(value), type_.width());
+}
+
+void Column::append_bytes(std::string_view v) {
+    valid_.push_back(1);
+    bytes_.append(v);
+    offsets_.push_back(bytes_.size());
+}
+
+Column& Column::begin_list() {
+    return *child_;
+}
+
+void Column::end_list(size_t items) {
+    valid_.push_back(1);
+    offsets_.push_back(offsets_.back() + items);
+}
+
+bool operator==(const Column& a, const Column& b) {
+    if (!(a.type_ == b.type_) || a.valid_ != b.valid_ || a.fixed_ != b.fixed_ ||
+        a.offsets_ != b.offsets_ || a.bytes_ != b.bytes_)
+        return false;
+    if (a.child_ || b.child_)
+        return a.child_ && b.child_ && *a.child_ == *b.child_;
+    return true;
+}
+
+} // namespace omnigraph::format

@@ -1,0 +1,193 @@
+#include "format/segment.h"
+#include "store/fault_injecting_store.h"
+#include "store/local_store.h"
+#include "test_support.h"
+
+#include <cmath>
+#include <gtest/gtest.h>
+
+namespace omnigraph::format {
+namespace {
+
+Column ints(std::vector<std::optional<int32_t>> values) {
+    Column c(ColumnType{PhysicalKind::kI32});
+    for (auto v : values)
+        v ? c.append_fixed(&*v) : c.append_null();
+    return c;
+}
+
+Column strings(std::vector<std::optional<std::string>> values) {
+    Column c(ColumnType{PhysicalKind::kString});
+    for (const auto& v : values)
+        v ? c.append_bytes(*v) : c.append_null();
+    return c;
+}
+
+std::vector<NamedColumn> sample() {
+    std::vector<NamedColumn> cols;
+    cols.push_back({"id", strings({"a", "b", "c", "d"})});
+    cols.push_back({"p:5", ints({7, std::nullopt, -3, 40})});
+    Column f(ColumnType{PhysicalKind::kF64});
+    for (double d : {0.5, 2.25, -1.0, 1e300})
+        f.append_fixed(&d);
+    cols.push_back({"p:6", f});
+    Column b(ColumnType{PhysicalKind::kBool});
+    for (uint8_t v : {1, 0, 1, 1})
+        b.append_fixed(&v);
+    cols.push_back({"p:7", b});
+    Column vec(ColumnType{PhysicalKind::kVector, 3});
+    for (int r = 0; r < 4; ++r) {
+        float xyz[3] = {float(r), float(r) / 2, -float(r)};
+        r == 2 ? vec.append_null() : vec.append_fixed(xyz);
+    }
+    cols.push_back({"p:8", vec});
+    Column tags(list_of(ColumnType{PhysicalKind::kString}));
+    for (int r = 0; r < 4; ++r) {
+        if (r == 1) {
+            tags.append_null();
+            continue;
+        }
+        Column& items = tags.begin_list();
+        for (int i = 0; i < r; ++i)
+            items.append_bytes("tag" + std::to_string(i));
+        tags.end_list(size_t(r));
+    }
+    cols.push_back({"p:9", tags});
+    Column blob(ColumnType{PhysicalKind::kBlob});
+    blob.append_bytes(std::string("\0\1\2", 3));
+    blob.append_bytes("");
+    blob.append_null();
+    blob.append_bytes(std::string(5000, 'z')); // compresses
+    cols.push_back({"p:10", blob});
+    return cols;
+}
+
+TEST(Segment, RoundTripsEveryKindWithNulls) {
+    auto cols = sample();
+    auto bytes = write_segment(cols);
+    ASSERT_TRUE(bytes) << bytes.error().to_string();
+    EXPECT_TRUE(bytes->ends_with("OGS1"));
+    auto footer = parse_segment_footer(*bytes, bytes->size());
+    ASSERT_TRUE(footer) << footer.error().to_string();
+    EXPECT_EQ(footer->row_count, 4u);
+    ASSERT_EQ(footer->columns.size(), cols.size());
+    for (const auto& [name, column] : cols) {
+        const SegmentColumnInfo* info = footer->find(name);
+        ASSERT_NE(info, nullptr) << name;
+        EXPECT_EQ(info->type, column.type()) << name;
+        EXPECT_EQ(info->null_count, column.null_count()) << name;
+        auto decoded =
+            decode_chunk(*info, std::string_view(*bytes).substr(info->offset, info->length), 4);
+        ASSERT_TRUE(decoded) << decoded.error().to_string();
+        EXPECT_TRUE(*decoded == column) << name;
+    }
+    EXPECT_TRUE(footer->find("p:10")->compressed);
+}
+
+TEST(Segment, FooterStatsCoverValidRowsOnly) {
+    auto bytes = write_segment(sample());
+    ASSERT_TRUE(bytes);
+    auto footer = parse_segment_footer(*bytes, bytes->size());
+    ASSERT_TRUE(footer);
+    const auto* i32 = footer->find("p:5");
+    ASSERT_TRUE(i32->min && i32->max);
+    EXPECT_EQ(std::get<int64_t>(*i32->min), -3);
+    EXPECT_EQ(std::get<int64_t>(*i32->max), 40);
+    const auto* id = footer->find("id");
+    EXPECT_EQ(std::get<std::string>(*id->min), "a");
+    EXPECT_EQ(std::get<std::string>(*id->max), "d");
+    EXPECT_FALSE(footer->find("p:8")->min); // no stats for vectors
+}
+
+TEST(Segment, EmptyAndUnevenInputs) {
+    auto empty = write_segment({{"id", strings({})}});
+    ASSERT_TRUE(empty);
+    auto footer = parse_segment_footer(*empty, empty->size());
+    ASSERT_TRUE(footer);
+    EXPECT_EQ(footer->row_count, 0u);
+    EXPECT_FALSE(write_segment({}));
+    EXPECT_FALSE(write_segment({{"id", strings({"a"})}, {"p:1", ints({})}}));
+}
+
+TEST(Segment, DamageIsATypedErrorNeverACrash) {
+    auto bytes = write_segment(sample());
+    ASSERT_TRUE(bytes);
+    // Truncations of every length, and one flipped byte at every position of the file.
+    for (size_t cut = 0; cut < bytes->size(); cut += 7) {
+        std::string truncated = bytes->substr(0, cut);
+        auto footer = parse_segment_footer(truncated, truncated.size());
+        if (footer)
+            ADD_FAILURE() << "a truncated segment parsed at " << cut;
+        else
+            EXPECT_EQ(footer.error().code, kSegmentCorrupt);
+    }
+    for (size_t pos = 0; pos < bytes->size(); ++pos) {
+        std::string damaged = *bytes;
+        damaged[pos] = static_cast<char>(damaged[pos] ^ 0x5A);
+        auto footer = parse_segment_footer(damaged, damaged.size());
+        if (!footer) {
+            EXPECT_EQ(footer.error().code, kSegmentCorrupt);
+            continue;
+        }
+        for (const auto& info : footer->columns) {
+            auto column =
+                decode_chunk(info, std::string_view(damaged).substr(info.offset, info.length),
+                             footer->row_count);
+            if (!column)
+                EXPECT_EQ(column.error().code, kSegmentCorrupt);
+        }
+    }
+}
+
+TEST(SegmentReader, ReadsFooterAndOneColumnWithRangedReads) {
+    testing::TempDir dir;
+    auto local = *store::LocalStore::open(*base::parse_storage_uri(dir.path()));
+    store::FaultInjectingStore counting(std::move(local));
+    auto bytes = write_segment(sample());
+    ASSERT_TRUE(bytes);
+    ASSERT_TRUE(counting.put("tables/1/seg.seg", *bytes));
+    store::FaultRule count_reads;
+    count_reads.ops =
+        static_cast<unsigned>(store::StoreOp::kGet) | static_cast<unsigned>(store::StoreOp::kHead);
+    count_reads.action = store::FaultRule::Action::kDelay; // delay 0: counts calls only
+    count_reads.repeat = true;
+    counting.add_rule(count_reads);
+
+    auto reader = SegmentReader::open(counting, "tables/1/seg.seg", bytes->size());
+    ASSERT_TRUE(reader) << reader.error().to_string();
+    EXPECT_EQ(counting.fired(), 1u); // one ranged GET of the tail
+    auto column = reader->read_column("p:5");
+    ASSERT_TRUE(column);
+    EXPECT_EQ(counting.fired(), 2u); // and one ranged GET for the column
+    EXPECT_EQ(column->fixed_at<int32_t>(3), 40);
+    EXPECT_TRUE(column->is_null(1));
+    auto missing = reader->read_column("p:99");
+    ASSERT_FALSE(missing);
+    EXPECT_TRUE(missing.error().is(codes::kNotFound));
+
+    auto without_size = SegmentReader::open(counting, "tables/1/seg.seg");
+    ASSERT_TRUE(without_size);
+    auto absent = SegmentReader::open(counting, "tables/1/none.seg");
+    ASSERT_FALSE(absent);
+    EXPECT_TRUE(absent.error().is(codes::kNotFound));
+}
+
+TEST(SegmentReader, LargeFootersNeedASecondRead) {
+    std::vector<NamedColumn> cols;
+    for (int i = 0; i < 1500; ++i)
+        cols.push_back({"p:" + std::to_string(i) + std::string(40, 'x'), ints({i})});
+    auto bytes = write_segment(cols);
+    ASSERT_TRUE(bytes);
+    testing::TempDir dir;
+    auto local = *store::LocalStore::open(*base::parse_storage_uri(dir.path()));
+    ASSERT_TRUE(local->put("big.seg", *bytes));
+    auto reader = SegmentReader::open(*local, "big.seg");
+    ASSERT_TRUE(reader) << reader.error().to_string();
+    EXPECT_EQ(reader->footer().columns.size(), 1500u);
+    auto last = reader->read_column("p:1499" + std::string(40, 'x'));
+    ASSERT_TRUE(last);
+    EXPECT_EQ(last->fixed_at<int32_t>(0), 1499);
+}
+
+} // namespace
+} // namespace omnigraph::format
