@@ -2,6 +2,7 @@
 // generated 2,000-type schema. Target (issue 3): under 50 ms. Run build/release/bench/bench_schema.
 #include "schema/compiler.h"
 #include "schema/ir.h"
+#include "schema/parser.h"
 #include "schema/shape.h"
 
 #include <benchmark/benchmark.h>
@@ -47,6 +48,35 @@ void BM_Parse_Validate_Hash_2000Types(benchmark::State& state) {
     state.counters["types"] = 2000;
 }
 BENCHMARK(BM_Parse_Validate_Hash_2000Types)->Unit(benchmark::kMillisecond);
+
+// The stages on their own, to see where the time goes.
+void BM_Stage(benchmark::State& state) {
+    std::string source = generated_schema(1500, 500);
+    auto ast = schema::parse_schema(source);
+    auto compiled = schema::compile_schema(*ast);
+    auto ir = schema::build_ir(*compiled, nullptr, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    for (auto _ : state) {
+        switch (state.range(0)) {
+        case 0:
+            benchmark::DoNotOptimize(schema::parse_schema(source));
+            break;
+        case 1:
+            benchmark::DoNotOptimize(schema::compile_schema(*ast));
+            break;
+        case 2:
+            benchmark::DoNotOptimize(schema::shape_hash(*compiled));
+            break;
+        case 3:
+            benchmark::DoNotOptimize(
+                schema::build_ir(*compiled, nullptr, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
+            break;
+        case 4:
+            benchmark::DoNotOptimize(schema::ir_hash(ir->ir));
+            break;
+        }
+    }
+}
+BENCHMARK(BM_Stage)->DenseRange(0, 4)->Unit(benchmark::kMillisecond);
 
 } // namespace
 

@@ -1,5 +1,7 @@
 #include "base/json.h"
 
+#include "base/json_writer.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -54,6 +56,12 @@ std::string format_shortest_float(double value) {
 
 namespace {
 
+template <class T> void write_integer(T v, std::string& out) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, end);
+}
+
 void write_canonical(const Json& v, std::string& out) {
     switch (v.type()) {
     case Json::value_t::object: {
@@ -63,7 +71,7 @@ void write_canonical(const Json& v, std::string& out) {
             if (!first)
                 out += ',';
             first = false;
-            out += Json(it.key()).dump(-1, ' ', false, Json::error_handler_t::replace);
+            append_json_string(it.key(), out);
             out += ':';
             write_canonical(it.value(), out);
         }
@@ -82,11 +90,23 @@ void write_canonical(const Json& v, std::string& out) {
         out += ']';
         return;
     }
+    case Json::value_t::string:
+        append_json_string(v.get_ref<const std::string&>(), out);
+        return;
+    case Json::value_t::number_integer:
+        write_integer(v.get<int64_t>(), out);
+        return;
+    case Json::value_t::number_unsigned:
+        write_integer(v.get<uint64_t>(), out);
+        return;
     case Json::value_t::number_float:
         out += format_shortest_float(v.get<double>());
         return;
+    case Json::value_t::boolean:
+        out += v.get<bool>() ? "true" : "false";
+        return;
     default:
-        out += v.dump(-1, ' ', false, Json::error_handler_t::replace);
+        out += "null";
         return;
     }
 }
@@ -95,6 +115,7 @@ void write_canonical(const Json& v, std::string& out) {
 
 std::string to_canonical_json(const Json& value) {
     std::string out;
+    out.reserve(4096);
     write_canonical(value, out);
     return out;
 }

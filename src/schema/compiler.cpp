@@ -560,8 +560,8 @@ class Compiler {
                            "@embed on " + target + " has keyword argument '" + k +
                                "'; only 'model' is supported",
                            a.span);
-        if (owner.kind == WorkType::Kind::kInterface)
-            return ok(); // the source is checked in each implementing node
+        // On an interface the source must be one of the interface's own properties: the IR
+        // records it by id under the interface (nodes check it again after injection).
         const WorkProp* source = owner.find_property(*a.value.value);
         if (!source)
             return err("PG-EMB-004",

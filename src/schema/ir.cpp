@@ -430,37 +430,48 @@ class IrBuilder {
 
 // ---- JSON -----------------------------------------------------------------------------
 
-Json type_ref_json(const TypeIdRef& r) {
-    Json j;
-    j["type_id"] = r.type_id;
-    j["type_name"] = r.type_name;
-    return j;
+using base::JsonWriter;
+
+void write_type_ref(JsonWriter& w, const TypeIdRef& r) {
+    w.begin_object()
+        .key("type_id")
+        .unsigned_integer(r.type_id)
+        .key("type_name")
+        .string(r.type_name)
+        .end_object();
 }
 
-Json property_ref_json(const PropertyRef& r) {
-    Json j;
-    j["owner_type_id"] = r.owner_type_id;
-    j["owner_type_name"] = r.owner_type_name;
-    j["property_id"] = r.property_id;
-    j["property_name"] = r.property_name;
-    return j;
+void write_property_ref_fields(JsonWriter& w, const PropertyRef& r) {
+    w.key("owner_type_id")
+        .unsigned_integer(r.owner_type_id)
+        .key("owner_type_name")
+        .string(r.owner_type_name);
+    w.key("property_id")
+        .unsigned_integer(r.property_id)
+        .key("property_name")
+        .string(r.property_name);
 }
 
-Json field_json(const IrField& f) {
-    Json j;
+void write_property_ref(JsonWriter& w, const PropertyRef& r) {
+    w.begin_object();
+    write_property_ref_fields(w, r);
+    w.end_object();
+}
+
+void write_field(JsonWriter& w, const IrField& f) {
+    w.begin_object();
     if (f.system) {
-        j["kind"] = "system";
-        j["stable_table_id"] = f.stable_table_id;
-        j["table_type_name"] = f.table_type_name;
-        j["table_incarnation_id"] = f.table_incarnation_id;
-        j["role"] = f.role;
-        return j;
+        w.key("kind").string("system").key("stable_table_id").unsigned_integer(f.stable_table_id);
+        w.key("table_type_name")
+            .string(f.table_type_name)
+            .key("table_incarnation_id")
+            .unsigned_integer(f.table_incarnation_id);
+        w.key("role").string(f.role);
+    } else {
+        w.key("kind").string("property");
+        write_property_ref_fields(w, f.property);
     }
-    j["kind"] = "property";
-    Json ref = property_ref_json(f.property); // a named local: items() does not extend lifetimes
-    for (auto& [k, v] : ref.items())
-        j[k] = v;
-    return j;
+    w.end_object();
 }
 
 const char* constraint_kind_name(Constraint::Kind k) {
@@ -479,74 +490,70 @@ const char* constraint_kind_name(Constraint::Kind k) {
     return "index";
 }
 
-Json constraint_json(const IrConstraint& c) {
-    Json j;
-    j["kind"] = constraint_kind_name(c.kind);
-    switch (c.kind) {
-    case Constraint::Kind::kKey:
-    case Constraint::Kind::kUnique:
-    case Constraint::Kind::kIndex: {
-        Json fields = Json::array();
-        for (const auto& f : c.fields)
-            fields.push_back(field_json(f));
-        j["fields"] = fields;
-        break;
-    }
-    case Constraint::Kind::kRange:
-        j["field"] = field_json(c.field);
-        j["min"] = bound_json(c.min);
-        j["max"] = bound_json(c.max);
-        break;
-    case Constraint::Kind::kCheck:
-        j["field"] = field_json(c.field);
-        j["pattern"] = c.pattern;
-        break;
-    }
-    return j;
-}
-
-Json annotations_json(const std::vector<AnnotationValue>& anns) {
-    Json out = Json::array();
-    for (const auto& a : anns)
-        out.push_back(annotation_json(a));
-    return out;
-}
-
-Json properties_json(const std::vector<IrProperty>& props) {
-    Json out = Json::array();
-    for (const auto& p : props) {
-        Json j;
-        j["name"] = p.name;
-        j["property_id"] = p.property_id;
-        j["prop_type"] = prop_type_json(p.prop_type);
-        j["annotations"] = annotations_json(p.annotations);
-        Json pcs = Json::array();
-        for (auto c : p.property_constraints)
-            pcs.push_back(property_constraint_name(c));
-        j["property_constraints"] = pcs;
-        if (p.embed_source) {
-            Json e;
-            e["source"] = property_ref_json(p.embed_source->source);
-            e["model"] = p.embed_source->model ? Json(*p.embed_source->model) : Json(nullptr);
-            j["embed_source"] = e;
-        } else {
-            j["embed_source"] = nullptr;
+void write_constraints(JsonWriter& w, const std::vector<IrConstraint>& cs) {
+    w.begin_array();
+    for (const auto& c : cs) {
+        w.begin_object().key("kind").string(constraint_kind_name(c.kind));
+        switch (c.kind) {
+        case Constraint::Kind::kKey:
+        case Constraint::Kind::kUnique:
+        case Constraint::Kind::kIndex:
+            w.key("fields").begin_array();
+            for (const auto& f : c.fields)
+                write_field(w, f);
+            w.end_array();
+            break;
+        case Constraint::Kind::kRange:
+            write_field(w.key("field"), c.field);
+            w.key("min");
+            write_bound(w, c.min);
+            w.key("max");
+            write_bound(w, c.max);
+            break;
+        case Constraint::Kind::kCheck:
+            write_field(w.key("field"), c.field);
+            w.key("pattern").string(c.pattern);
+            break;
         }
-        j["declared_directly"] = p.declared_directly;
-        Json links = Json::array();
-        for (const auto& l : p.satisfies)
-            links.push_back(property_ref_json(l));
-        j["satisfies_interface_properties"] = links;
-        out.push_back(j);
+        w.end_object();
     }
-    return out;
+    w.end_array();
 }
 
-Json constraints_json(const std::vector<IrConstraint>& cs) {
-    Json out = Json::array();
-    for (const auto& c : cs)
-        out.push_back(constraint_json(c));
-    return out;
+void write_properties(JsonWriter& w, const std::vector<IrProperty>& props) {
+    w.begin_array();
+    for (const auto& p : props) {
+        w.begin_object()
+            .key("name")
+            .string(p.name)
+            .key("property_id")
+            .unsigned_integer(p.property_id)
+            .key("prop_type");
+        write_prop_type(w, p.prop_type);
+        w.key("annotations");
+        write_annotations(w, p.annotations);
+        w.key("property_constraints").begin_array();
+        for (auto c : p.property_constraints)
+            w.string(property_constraint_name(c));
+        w.end_array().key("embed_source");
+        if (p.embed_source) {
+            w.begin_object();
+            write_property_ref(w.key("source"), p.embed_source->source);
+            w.key("model");
+            p.embed_source->model ? w.string(*p.embed_source->model) : w.null();
+            w.end_object();
+        } else {
+            w.null();
+        }
+        w.key("declared_directly")
+            .boolean(p.declared_directly)
+            .key("satisfies_interface_properties")
+            .begin_array();
+        for (const auto& l : p.satisfies)
+            write_property_ref(w, l);
+        w.end_array().end_object();
+    }
+    w.end_array();
 }
 
 } // namespace
@@ -556,59 +563,58 @@ Result<IrBuild> build_ir(const Schema& desired, const SchemaIr* accepted, std::s
     return builder.run();
 }
 
-Json ir_json(const SchemaIr& ir) {
-    Json j;
-    j["ir_version"] = ir.ir_version;
-    j["schema_identity_domain"] = ir.schema_identity_domain;
-    j["next_identity_id"] = ir.next_identity_id;
-    Json interfaces = Json::array();
+std::string ir_text(const SchemaIr& ir) {
+    JsonWriter w;
+    w.begin_object().key("ir_version").unsigned_integer(ir.ir_version);
+    w.key("schema_identity_domain").string(ir.schema_identity_domain);
+    w.key("next_identity_id").unsigned_integer(ir.next_identity_id);
+    w.key("interfaces").begin_array();
     for (const auto& i : ir.interfaces) {
-        Json o;
-        o["name"] = i.name;
-        o["type_id"] = i.type_id;
-        o["properties"] = properties_json(i.properties);
-        interfaces.push_back(o);
+        w.begin_object().key("name").string(i.name).key("type_id").unsigned_integer(i.type_id).key(
+            "properties");
+        write_properties(w, i.properties);
+        w.end_object();
     }
-    Json nodes = Json::array();
+    w.end_array().key("nodes").begin_array();
     for (const auto& n : ir.nodes) {
-        Json o;
-        o["name"] = n.name;
-        o["type_id"] = n.type_id;
-        o["table_incarnation_id"] = n.table_incarnation_id;
-        o["annotations"] = annotations_json(n.annotations);
-        Json impl = Json::array();
+        w.begin_object().key("name").string(n.name).key("type_id").unsigned_integer(n.type_id);
+        w.key("table_incarnation_id").unsigned_integer(n.table_incarnation_id).key("annotations");
+        write_annotations(w, n.annotations);
+        w.key("implements").begin_array();
         for (const auto& r : n.implements)
-            impl.push_back(type_ref_json(r));
-        o["implements"] = impl;
-        o["properties"] = properties_json(n.properties);
-        o["constraints"] = constraints_json(n.constraints);
-        nodes.push_back(o);
+            write_type_ref(w, r);
+        w.end_array().key("properties");
+        write_properties(w, n.properties);
+        w.key("constraints");
+        write_constraints(w, n.constraints);
+        w.end_object();
     }
-    Json edges = Json::array();
+    w.end_array().key("edges").begin_array();
     for (const auto& e : ir.edges) {
-        Json o;
-        o["name"] = e.name;
-        o["type_id"] = e.type_id;
-        o["table_incarnation_id"] = e.table_incarnation_id;
-        o["from_type"] = type_ref_json(e.from_type);
-        o["to_type"] = type_ref_json(e.to_type);
-        Json card;
-        card["min"] = e.card_min;
-        card["max"] = e.card_max ? Json(*e.card_max) : Json(nullptr);
-        o["cardinality"] = card;
-        o["annotations"] = annotations_json(e.annotations);
-        o["properties"] = properties_json(e.properties);
-        o["constraints"] = constraints_json(e.constraints);
-        edges.push_back(o);
+        w.begin_object().key("name").string(e.name).key("type_id").unsigned_integer(e.type_id);
+        w.key("table_incarnation_id").unsigned_integer(e.table_incarnation_id);
+        write_type_ref(w.key("from_type"), e.from_type);
+        write_type_ref(w.key("to_type"), e.to_type);
+        w.key("cardinality").begin_object().key("min").unsigned_integer(e.card_min).key("max");
+        e.card_max ? w.unsigned_integer(*e.card_max) : w.null();
+        w.end_object().key("annotations");
+        write_annotations(w, e.annotations);
+        w.key("properties");
+        write_properties(w, e.properties);
+        w.key("constraints");
+        write_constraints(w, e.constraints);
+        w.end_object();
     }
-    j["interfaces"] = interfaces;
-    j["nodes"] = nodes;
-    j["edges"] = edges;
-    return j;
+    w.end_array().end_object();
+    return w.take();
+}
+
+Json ir_json(const SchemaIr& ir) {
+    return json_of(ir_text(ir));
 }
 
 std::string ir_hash(const SchemaIr& ir) {
-    return "sha256:" + base::sha256_hex(base::to_canonical_json(ir_json(ir)));
+    return "sha256:" + base::sha256_hex(ir_text(ir));
 }
 
 } // namespace omnigraph::schema

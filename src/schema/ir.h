@@ -125,6 +125,7 @@ struct IrBuild {
 };
 Result<IrBuild> build_ir(const Schema& desired, const SchemaIr* accepted, std::string_view domain);
 
+std::string ir_text(const SchemaIr& ir); // canonical compact JSON: what _schema.ir.json hashes
 base::Json ir_json(const SchemaIr& ir);
 std::string ir_hash(const SchemaIr& ir); // "sha256:" + hex over the canonical compact JSON
 // Reads _schema.ir.json back, checking every invariant of spec §3.4 (code PG-IRV-002).

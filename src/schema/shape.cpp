@@ -7,6 +7,7 @@
 namespace omnigraph::schema {
 
 using base::Json;
+using base::JsonWriter;
 
 const char* property_constraint_name(PropertyConstraint c) {
     switch (c) {
@@ -20,172 +21,204 @@ const char* property_constraint_name(PropertyConstraint c) {
     return "index";
 }
 
-Json prop_type_json(const PropType& type) {
-    Json j;
-    if (type.scalar == ScalarType::kVector) {
-        Json v;
-        v["Vector"] = type.vector_dim;
-        j["scalar"] = v;
-    } else {
-        j["scalar"] = scalar_name(type.scalar);
-    }
-    j["nullable"] = type.nullable;
-    j["list"] = type.list;
-    j["enum_values"] = type.enum_values ? Json(*type.enum_values) : Json(nullptr);
-    return j;
+Json json_of(const std::string& canonical_text) {
+    return Json::parse(canonical_text);
 }
 
-Json annotation_json(const AnnotationValue& a) {
-    Json j;
-    j["name"] = a.name;
-    j["value"] = a.value ? Json(*a.value) : Json(nullptr);
-    if (!a.kwargs.empty()) {
-        Json k = Json::object();
-        for (const auto& [key, v] : a.kwargs)
-            k[key] = v;
-        j["kwargs"] = k;
-    }
-    return j;
-}
-
-Json bound_json(const std::optional<Bound>& bound) {
-    if (!bound)
-        return nullptr;
-    Json j;
-    if (bound->is_float)
-        j["Float"] = bound->real;
+void write_prop_type(JsonWriter& w, const PropType& type) {
+    w.begin_object().key("scalar");
+    if (type.scalar == ScalarType::kVector)
+        w.begin_object().key("Vector").unsigned_integer(type.vector_dim).end_object();
     else
-        j["Integer"] = bound->integer;
-    return j;
+        w.string(scalar_name(type.scalar));
+    w.key("nullable").boolean(type.nullable).key("list").boolean(type.list).key("enum_values");
+    if (type.enum_values) {
+        w.begin_array();
+        for (const auto& v : *type.enum_values)
+            w.string(v);
+        w.end_array();
+    } else {
+        w.null();
+    }
+    w.end_object();
+}
+
+void write_annotation(JsonWriter& w, const AnnotationValue& a) {
+    w.begin_object().key("name").string(a.name).key("value");
+    a.value ? w.string(*a.value) : w.null();
+    if (!a.kwargs.empty()) {
+        w.key("kwargs").begin_object();
+        for (const auto& [k, v] : a.kwargs)
+            w.key(k).string(v);
+        w.end_object();
+    }
+    w.end_object();
+}
+
+void write_annotations(JsonWriter& w, const std::vector<AnnotationValue>& annotations) {
+    w.begin_array();
+    for (const auto& a : annotations)
+        write_annotation(w, a);
+    w.end_array();
+}
+
+void write_bound(JsonWriter& w, const std::optional<Bound>& bound) {
+    if (!bound) {
+        w.null();
+        return;
+    }
+    w.begin_object();
+    if (bound->is_float)
+        w.key("Float").real(bound->real);
+    else
+        w.key("Integer").integer(bound->integer);
+    w.end_object();
+}
+
+Json prop_type_json(const PropType& type) {
+    JsonWriter w;
+    write_prop_type(w, type);
+    return json_of(w.text());
+}
+
+Json annotation_json(const AnnotationValue& annotation) {
+    JsonWriter w;
+    write_annotation(w, annotation);
+    return json_of(w.text());
 }
 
 namespace {
 
-Json annotations_json(const std::vector<AnnotationValue>& anns) {
-    Json out = Json::array();
-    for (const auto& a : anns)
-        out.push_back(annotation_json(a));
-    return out;
-}
-
-Json property_json(const PropertyDef& p) {
-    Json j;
-    j["name"] = p.name;
-    j["prop_type"] = prop_type_json(p.type);
-    j["annotations"] = annotations_json(p.annotations);
-    Json pcs = Json::array();
+void write_property(JsonWriter& w, const PropertyDef& p) {
+    w.begin_object().key("name").string(p.name).key("prop_type");
+    write_prop_type(w, p.type);
+    w.key("annotations");
+    write_annotations(w, p.annotations);
+    w.key("property_constraints").begin_array();
     for (auto c : p.property_constraints)
-        pcs.push_back(property_constraint_name(c));
-    j["property_constraints"] = pcs;
+        w.string(property_constraint_name(c));
+    w.end_array().key("embed_source");
     if (p.embed) {
-        Json e;
-        e["property_name"] = p.embed->property;
-        e["model"] = p.embed->model ? Json(*p.embed->model) : Json(nullptr);
-        j["embed_source"] = e;
+        w.begin_object().key("property_name").string(p.embed->property).key("model");
+        p.embed->model ? w.string(*p.embed->model) : w.null();
+        w.end_object();
     } else {
-        j["embed_source"] = nullptr;
+        w.null();
     }
-    j["declared_directly"] = p.declared_directly;
-    Json links = Json::array();
-    for (const auto& l : p.satisfies) {
-        Json link;
-        link["owner_name"] = l.owner;
-        link["property_name"] = l.property;
-        links.push_back(link);
-    }
-    j["satisfies_interface_properties"] = links;
-    return j;
+    w.key("declared_directly")
+        .boolean(p.declared_directly)
+        .key("satisfies_interface_properties")
+        .begin_array();
+    for (const auto& l : p.satisfies)
+        w.begin_object()
+            .key("owner_name")
+            .string(l.owner)
+            .key("property_name")
+            .string(l.property)
+            .end_object();
+    w.end_array().end_object();
 }
 
-Json properties_json(const std::vector<PropertyDef>& props) {
-    Json out = Json::array();
+void write_properties(JsonWriter& w, const std::vector<PropertyDef>& props) {
+    w.begin_array();
     for (const auto& p : props)
-        out.push_back(property_json(p));
-    return out;
+        write_property(w, p);
+    w.end_array();
 }
 
-Json constraint_json(const Constraint& c) {
-    Json j;
-    switch (c.kind) {
-    case Constraint::Kind::kKey:
-        j["Key"] = c.columns;
-        break;
-    case Constraint::Kind::kUnique:
-        j["Unique"] = c.columns;
-        break;
-    case Constraint::Kind::kIndex:
-        j["Index"] = c.columns;
-        break;
-    case Constraint::Kind::kRange: {
-        Json r;
-        r["property"] = c.property;
-        r["min"] = bound_json(c.min);
-        r["max"] = bound_json(c.max);
-        j["Range"] = r;
-        break;
-    }
-    case Constraint::Kind::kCheck: {
-        Json r;
-        r["property"] = c.property;
-        r["pattern"] = c.pattern;
-        j["Check"] = r;
-        break;
-    }
-    }
-    return j;
+void write_columns(JsonWriter& w, const std::vector<std::string>& cols) {
+    w.begin_array();
+    for (const auto& c : cols)
+        w.string(c);
+    w.end_array();
 }
 
-Json constraints_json(const std::vector<Constraint>& cs) {
-    Json out = Json::array();
-    for (const auto& c : cs)
-        out.push_back(constraint_json(c));
-    return out;
+void write_constraints(JsonWriter& w, const std::vector<Constraint>& cs) {
+    w.begin_array();
+    for (const auto& c : cs) {
+        w.begin_object();
+        switch (c.kind) {
+        case Constraint::Kind::kKey:
+            write_columns(w.key("Key"), c.columns);
+            break;
+        case Constraint::Kind::kUnique:
+            write_columns(w.key("Unique"), c.columns);
+            break;
+        case Constraint::Kind::kIndex:
+            write_columns(w.key("Index"), c.columns);
+            break;
+        case Constraint::Kind::kRange:
+            w.key("Range").begin_object().key("property").string(c.property).key("min");
+            write_bound(w, c.min);
+            w.key("max");
+            write_bound(w, c.max);
+            w.end_object();
+            break;
+        case Constraint::Kind::kCheck:
+            w.key("Check")
+                .begin_object()
+                .key("property")
+                .string(c.property)
+                .key("pattern")
+                .string(c.pattern)
+                .end_object();
+            break;
+        }
+        w.end_object();
+    }
+    w.end_array();
 }
 
 } // namespace
 
-Json shape_json(const Schema& schema) {
-    Json j;
-    Json interfaces = Json::array();
+std::string shape_text(const Schema& schema) {
+    JsonWriter w;
+    w.begin_object().key("interfaces").begin_array();
     for (const auto& i : schema.interfaces) {
-        Json o;
-        o["name"] = i.name;
-        o["properties"] = properties_json(i.properties);
-        interfaces.push_back(o);
+        w.begin_object().key("name").string(i.name).key("properties");
+        write_properties(w, i.properties);
+        w.end_object();
     }
-    Json nodes = Json::array();
+    w.end_array().key("nodes").begin_array();
     for (const auto& n : schema.nodes) {
-        Json o;
-        o["name"] = n.name;
-        o["annotations"] = annotations_json(n.annotations);
-        o["implements"] = n.implements;
-        o["properties"] = properties_json(n.properties);
-        o["constraints"] = constraints_json(n.constraints);
-        nodes.push_back(o);
+        w.begin_object().key("name").string(n.name).key("annotations");
+        write_annotations(w, n.annotations);
+        write_columns(w.key("implements"), n.implements);
+        w.key("properties");
+        write_properties(w, n.properties);
+        w.key("constraints");
+        write_constraints(w, n.constraints);
+        w.end_object();
     }
-    Json edges = Json::array();
+    w.end_array().key("edges").begin_array();
     for (const auto& e : schema.edges) {
-        Json o;
-        o["name"] = e.name;
-        o["from_type"] = e.from_type;
-        o["to_type"] = e.to_type;
-        Json card;
-        card["min"] = e.card_min;
-        card["max"] = e.card_max ? Json(*e.card_max) : Json(nullptr);
-        o["cardinality"] = card;
-        o["annotations"] = annotations_json(e.annotations);
-        o["properties"] = properties_json(e.properties);
-        o["constraints"] = constraints_json(e.constraints);
-        edges.push_back(o);
+        w.begin_object()
+            .key("name")
+            .string(e.name)
+            .key("from_type")
+            .string(e.from_type)
+            .key("to_type")
+            .string(e.to_type);
+        w.key("cardinality").begin_object().key("min").unsigned_integer(e.card_min).key("max");
+        e.card_max ? w.unsigned_integer(*e.card_max) : w.null();
+        w.end_object().key("annotations");
+        write_annotations(w, e.annotations);
+        w.key("properties");
+        write_properties(w, e.properties);
+        w.key("constraints");
+        write_constraints(w, e.constraints);
+        w.end_object();
     }
-    j["interfaces"] = interfaces;
-    j["nodes"] = nodes;
-    j["edges"] = edges;
-    return j;
+    w.end_array().end_object();
+    return w.take();
+}
+
+Json shape_json(const Schema& schema) {
+    return json_of(shape_text(schema));
 }
 
 std::string shape_hash(const Schema& schema) {
-    return "sha256:" + base::sha256_hex(base::to_canonical_json(shape_json(schema)));
+    return "sha256:" + base::sha256_hex(shape_text(schema));
 }
 
 } // namespace omnigraph::schema

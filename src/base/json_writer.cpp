@@ -1,0 +1,167 @@
+#include "base/json_writer.h"
+
+#include "base/json.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::base {
+namespace {
+
+// True when `s` is well-formed UTF-8 (then it is written byte for byte).
+bool valid_utf8(std::string_view s) {
+    size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 4;
+        if (n == 4 || (n > 0 && i + n >= s.size()))
+            return false;
+        for (size_t k = 1; k <= n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2)
+                return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+template <class T> void append_integer(T v, std::string& out) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, end);
+}
+
+} // namespace
+
+void append_json_string(std::string_view s, std::string& out) {
+    if (!valid_utf8(s)) { // rare: let nlohmann substitute U+FFFD exactly as to_compact_json does
+        out += Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
+        return;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += '"';
+    for (char ch : s) {
+        unsigned char c = static_cast<unsigned char>(ch);
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (c < 0x20) {
+                out += "\\u00";
+                out += kHex[c >> 4];
+                out += kHex[c & 15];
+            } else {
+                out += ch;
+            }
+        }
+    }
+    out += '"';
+}
+
+void JsonWriter::separate() {
+    if (after_key_) {
+        after_key_ = false;
+        return;
+    }
+    if (!first_.empty()) {
+        if (!first_.back())
+            out_ += ',';
+        first_.back() = false;
+    }
+}
+
+JsonWriter& JsonWriter::begin_object() {
+    separate();
+    out_ += '{';
+    first_.push_back(true);
+    return *this;
+}
+
+JsonWriter& JsonWriter::end_object() {
+    out_ += '}';
+    first_.pop_back();
+    return *this;
+}
+
+JsonWriter& JsonWriter::begin_array() {
+    separate();
+    out_ += '[';
+    first_.push_back(true);
+    return *this;
+}
+
+JsonWriter& JsonWriter::end_array() {
+    out_ += ']';
+    first_.pop_back();
+    return *this;
+}
+
+JsonWriter& JsonWriter::key(std::string_view name) {
+    separate();
+    append_json_string(name, out_);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+}
+
+JsonWriter& JsonWriter::string(std::string_view v) {
+    separate();
+    append_json_string(v, out_);
+    return *this;
+}
+
+JsonWriter& JsonWriter::integer(int64_t v) {
+    separate();
+    append_integer(v, out_);
+    return *this;
+}
+
+JsonWriter& JsonWriter::unsigned_integer(uint64_t v) {
+    separate();
+    append_integer(v, out_);
+    return *this;
+}
+
+JsonWriter& JsonWriter::real(double v) {
+    separate();
+    out_ += format_shortest_float(v);
+    return *this;
+}
+
+JsonWriter& JsonWriter::boolean(bool v) {
+    separate();
+    out_ += v ? "true" : "false";
+    return *this;
+}
+
+JsonWriter& JsonWriter::null() {
+    separate();
+    out_ += "null";
+    return *this;
+}
+
+JsonWriter& JsonWriter::raw(std::string_view canonical_json) {
+    separate();
+    out_ += canonical_json;
+    return *this;
+}
+
+} // namespace omnigraph::base

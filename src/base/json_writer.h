@@ -1,0 +1,42 @@
+// JsonWriter: streams canonical compact JSON (the bytes digests are taken over, see json.h)
+// without building a document first. Used where the output is large or hashed (schema shape,
+// IR); callers that need a document parse the text back with parse_json.
+// Not thread-safe; one writer per document.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace omnigraph::base {
+
+class JsonWriter {
+  public:
+    JsonWriter& begin_object();
+    JsonWriter& end_object();
+    JsonWriter& begin_array();
+    JsonWriter& end_array();
+    JsonWriter& key(std::string_view name); // inside an object, before each value
+    JsonWriter& string(std::string_view v);
+    JsonWriter& integer(int64_t v);
+    JsonWriter& unsigned_integer(uint64_t v);
+    JsonWriter& real(double v); // format_shortest_float
+    JsonWriter& boolean(bool v);
+    JsonWriter& null();
+    JsonWriter& raw(std::string_view canonical_json); // an already-canonical value
+
+    const std::string& text() const { return out_; }
+    std::string take() { return std::move(out_); }
+
+  private:
+    void separate(); // the comma before a value or key, when one is due
+    std::string out_;
+    std::vector<bool> first_; // per open container: nothing written yet
+    bool after_key_ = false;
+};
+
+// Appends `s` as a JSON string literal with the canonical escapes.
+void append_json_string(std::string_view s, std::string& out);
+
+} // namespace omnigraph::base
