@@ -33,6 +33,21 @@ template <class T> void append_integer(T v, std::string& out) {
 } // namespace
 
 void append_json_string(std::string_view s, std::string& out) {
+    // Fast path: printable ASCII without quotes or backslashes is written as is.
+    bool plain = true;
+    for (char ch : s) {
+        unsigned char c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) {
+        out += '"';
+        out += s;
+        out += '"';
+        return;
+    }
     if (!valid_utf8(s)) { // rare: let nlohmann substitute U+FFFD exactly as to_compact_json does
         out += Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
         return;

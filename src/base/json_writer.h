@@ -32,7 +32,7 @@ class JsonWriter {
   private:
     void separate(); // the comma before a value or key, when one is due
     std::string out_;
-    std::vector<bool> first_; // per open container: nothing written yet
+    std::vector<char> first_; // per open container: nothing written yet (char: no bit packing)
     bool after_key_ = false;
 };
 

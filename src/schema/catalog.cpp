@@ -49,13 +49,6 @@ void add_index(std::vector<std::vector<std::string>>& indices, std::vector<std::
         indices.push_back(std::move(cols));
 }
 
-std::string fold(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 } // namespace
 
 const NodeCatalog* Catalog::find_node(std::string_view name) const {
@@ -70,7 +63,7 @@ const EdgeCatalog* Catalog::find_edge(std::string_view name) const {
         if (e.name == name)
             return &e;
     for (const auto& e : edges)
-        if (fold(e.name) == fold(name))
+        if (fold_case(e.name) == fold_case(name))
             return &e;
     return nullptr;
 }

@@ -394,11 +394,13 @@ class Compiler {
 
     // ---- phase 3: interfaces --------------------------------------------------------
 
+    // First declaration of that kind and name (duplicates are reported in phase 6).
     WorkType* find_type(WorkType::Kind kind, std::string_view name) {
-        for (auto& t : types_)
-            if (t.kind == kind && t.name == name)
-                return &t;
-        return nullptr;
+        if (type_index_.empty())
+            for (auto& t : types_)
+                type_index_.emplace(std::pair(static_cast<int>(t.kind), t.name), &t);
+        auto it = type_index_.find(std::pair(static_cast<int>(kind), std::string(name)));
+        return it == type_index_.end() ? nullptr : it->second;
     }
 
     Status resolve_interfaces(WorkType& node) {
@@ -444,8 +446,12 @@ class Compiler {
             for (const auto& link : p.satisfies) {
                 WorkType* iface = find_type(WorkType::Kind::kInterface, link.owner);
                 WorkProp* ip = iface ? iface->find_property(link.property) : nullptr;
-                if (ip && !ip->property_constraints().empty() &&
-                    ip->property_constraints() != p.property_constraints())
+                if (!ip)
+                    continue;
+                auto inherited = ip->property_constraints();
+                auto own = p.property_constraints();
+                // Warn only when something the interface declares is actually lost.
+                if (!std::includes(own.begin(), own.end(), inherited.begin(), inherited.end()))
                     warn("PG-W-003",
                          "property '" + node.name + "." + p.name +
                              "' is declared directly, so it "
@@ -597,6 +603,12 @@ class Compiler {
             OG_CHECK(check_metadata(t.annotations, "instruction", target));
         }
         for (auto& p : t.properties) {
+            if (t.kind == WorkType::Kind::kInterface && p.name == "id")
+                return err("PG-NAM-002",
+                           "property '" + t.name +
+                               ".id' collides with the system "
+                               "column 'id' of every node table that implements it; rename it",
+                           p.span);
             if (!p.declared_directly) {
                 // Injected: the interface's annotations were validated with the interface;
                 // only the embed source depends on the node.
@@ -844,10 +856,7 @@ class Compiler {
         for (const auto& t : types_) {
             if (t.kind != WorkType::Kind::kEdge)
                 continue;
-            std::string f = t.name;
-            std::transform(f.begin(), f.end(), f.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            auto [it, inserted] = folded.emplace(f, t.name);
+            auto [it, inserted] = folded.emplace(fold_case(t.name), t.name);
             if (!inserted)
                 return err("PG-CAT-001",
                            "edge names '" + it->second + "' and '" + t.name +
@@ -981,7 +990,8 @@ class Compiler {
     const SchemaAst& ast_;
     std::string file_;
     CompileOptions options_;
-    std::vector<WorkType> types_;
+    std::vector<WorkType> types_; // complete after phase 2; never resized later
+    std::map<std::pair<int, std::string>, WorkType*> type_index_;
     std::vector<Diagnostic> warnings_;
 };
 

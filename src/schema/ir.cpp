@@ -315,11 +315,12 @@ class IrBuilder {
         return ok();
     }
 
+    // The compiler resolved every reference, so the lookup cannot miss.
     const DesiredType& desired_type(Kind kind, const std::string& name) const {
-        for (const auto& t : types_)
-            if (t.kind == kind && *t.name == name)
-                return t;
-        return types_.front(); // unreachable: the compiler resolved every reference
+        if (type_index_.empty())
+            for (const auto& t : types_)
+                type_index_.emplace(std::pair(static_cast<int>(t.kind), *t.name), &t);
+        return *type_index_.at(std::pair(static_cast<int>(kind), name));
     }
 
     PropertyRef ref(const DesiredType& owner, const std::string& property) const {
@@ -423,6 +424,7 @@ class IrBuilder {
     const SchemaIr* accepted_;
     const std::optional<std::string> no_hint_;
     std::vector<DesiredType> types_;
+    mutable std::map<std::pair<int, std::string>, const DesiredType*> type_index_;
     std::vector<AcceptedType> accepted_types_;
     uint64_t counter_ = 1;
     IrBuild out_;

@@ -128,7 +128,11 @@ Result<IrBuild> build_ir(const Schema& desired, const SchemaIr* accepted, std::s
 std::string ir_text(const SchemaIr& ir); // canonical compact JSON: what _schema.ir.json hashes
 base::Json ir_json(const SchemaIr& ir);
 std::string ir_hash(const SchemaIr& ir); // "sha256:" + hex over the canonical compact JSON
-// Reads _schema.ir.json back, checking every invariant of spec §3.4 (code PG-IRV-002).
+// Reads _schema.ir.json back and checks the §3.4 invariants that keep it usable (code
+// PG-IRV-002): version, domain, the allocator bound, id uniqueness, sorted unique names and
+// properties, reserved names, sorted enums, no structural annotations, and that implements
+// and endpoint references name types of this IR. Link, constraint-field and annotation-order
+// invariants are not re-checked yet.
 Result<SchemaIr> parse_ir(const base::Json& json);
 
 // The identity-free shape the IR stands for (names re-sorted, no hints): its shape_hash equals

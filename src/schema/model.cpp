@@ -1,6 +1,8 @@
 #include "schema/model.h"
 
 #include "base/json.h"
+#include "base/json_writer.h"
+#include "schema/shape.h"
 
 #include <algorithm>
 #include <cctype>
@@ -42,16 +44,9 @@ bool PropType::is_numeric() const {
 }
 
 std::string AnnotationValue::canonical_json() const {
-    base::Json j;
-    j["name"] = name;
-    j["value"] = value ? base::Json(*value) : base::Json(nullptr);
-    if (!kwargs.empty()) {
-        base::Json k = base::Json::object();
-        for (const auto& [key, v] : kwargs)
-            k[key] = v;
-        j["kwargs"] = k;
-    }
-    return base::to_canonical_json(j);
+    base::JsonWriter w;
+    write_annotation(w, *this);
+    return w.take();
 }
 
 namespace {
@@ -71,14 +66,14 @@ std::string join(const std::vector<std::string>& items) {
     return out;
 }
 
-std::string fold(std::string_view s) {
+} // namespace
+
+std::string fold_case(std::string_view s) {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
-
-} // namespace
 
 std::string Constraint::sort_key() const {
     switch (kind) {
@@ -107,9 +102,9 @@ const EdgeDef* Schema::find_edge(std::string_view name) const {
     for (const auto& e : edges)
         if (e.name == name)
             return &e;
-    std::string folded = fold(name);
+    std::string folded = fold_case(name);
     for (const auto& e : edges)
-        if (fold(e.name) == folded)
+        if (fold_case(e.name) == folded)
             return &e;
     return nullptr;
 }

@@ -116,6 +116,9 @@ struct EdgeDef {
     Span span;
 };
 
+// ASCII lower-case: edge names are looked up case-insensitively (queries, catalog collisions).
+std::string fold_case(std::string_view name);
+
 struct Schema {
     std::vector<InterfaceDef> interfaces;
     std::vector<NodeDef> nodes;

@@ -317,6 +317,12 @@ class Parser {
         if (!is_lower_ident(name))
             return fail(name, "expected an annotation name after '@' (lower-case)");
         ann.name = name.text;
+        // @range/@check are body constraints: never type or property annotations (spec Q7).
+        if (ann.name == "range" || ann.name == "check")
+            return fail(name, "expected an annotation; @" + ann.name +
+                                  " is a body constraint and "
+                                  "belongs inside a node's braces: @" +
+                                  ann.name + "(property, ...)");
         if (ann.name == "card")
             return fail(name, "expected an annotation other than @card (@card belongs right after "
                               "an edge's endpoints)");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,8 @@ struct SchemaCase {
 };
 
 std::vector<SchemaCase> load_case_file(const std::string& path);
+
+// How GoogleTest (and so ctest) names a case: "validation.test: B26-two-property-keys".
+inline void PrintTo(const SchemaCase& c, std::ostream* os) { *os << c.file << ": " << c.name; }
 
 } // namespace omnigraph::testing
