@@ -1,0 +1,246 @@
+#include "format/manifest.h"
+
+#include "base/json.h"
+#include "base/ulid.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::format {
+
+using base::Json;
+
+namespace {
+
+Error corrupt(std::string_view where, const std::string& why) {
+    return Error(kManifestCorrupt, "corrupt " + std::string(where) + ": " + why);
+}
+
+template <class T> Json optional_json(const std::optional<T>& v) {
+    return v ? Json(*v) : Json(nullptr);
+}
+
+template <class T> std::optional<T> optional_from(const Json& j) {
+    if (j.is_null())
+        return std::nullopt;
+    return j.get<T>();
+}
+
+} // namespace
+
+const TableEntry* Manifest::find(std::string_view table_key) const {
+    for (const auto& t : tables)
+        if (t.table_key == table_key)
+            return &t;
+    return nullptr;
+}
+
+std::string table_path(uint64_t type_id, uint64_t incarnation) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "tables/%016" PRIx64 "-%016" PRIx64, type_id, incarnation);
+    return buf;
+}
+
+std::string manifest_key(std::string_view branch, uint64_t version) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string encoded;
+    for (unsigned char c : branch) {
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '.' || c == '_' || c == '-';
+        if (plain) {
+            encoded.push_back(static_cast<char>(c));
+        } else {
+            encoded.push_back('%');
+            encoded.push_back(kHex[c >> 4]);
+            encoded.push_back(kHex[c & 15]);
+        }
+    }
+    char inv[32];
+    std::snprintf(inv, sizeof inv, "%020" PRIu64, UINT64_MAX - version);
+    return "_log/" + encoded + "/" + inv + ".json";
+}
+
+std::string commit_key(std::string_view commit_id) {
+    return "_commits/" + std::string(commit_id) + ".json";
+}
+
+std::string manifest_text(const Manifest& m) {
+    Json j;
+    j["format"] = "omnigraph-manifest";
+    j["version"] = m.version;
+    j["branch"] = m.branch;
+    j["commit_id"] = m.commit_id;
+    j["schema_ir_hash"] = m.schema_ir_hash;
+    Json tables = Json::array();
+    for (const auto& t : m.tables) {
+        Json tj;
+        tj["table_key"] = t.table_key;
+        tj["type_id"] = t.type_id;
+        tj["incarnation"] = t.incarnation;
+        tj["path"] = t.path;
+        tj["row_count"] = t.row_count;
+        Json segs = Json::array();
+        for (const auto& s : t.segments) {
+            Json sj;
+            sj["segment"] = s.segment;
+            sj["rows"] = s.rows;
+            sj["bytes"] = s.bytes;
+            sj["deletion_vector"] = optional_json(s.deletion_vector);
+            sj["deleted_rows"] = s.deleted_rows;
+            segs.push_back(sj);
+        }
+        tj["segments"] = segs;
+        tables.push_back(tj);
+    }
+    j["tables"] = tables;
+    return base::to_canonical_json(j);
+}
+
+Result<Manifest> parse_manifest(std::string_view text, std::string_view where) {
+    auto j = base::parse_json(text);
+    if (!j)
+        return corrupt(where, j.error().message);
+    Manifest m;
+    try {
+        if (j->at("format") != "omnigraph-manifest")
+            return corrupt(where, "not an omnigraph manifest");
+        m.version = j->at("version").get<uint64_t>();
+        m.branch = j->at("branch").get<std::string>();
+        m.commit_id = j->at("commit_id").get<std::string>();
+        m.schema_ir_hash = j->at("schema_ir_hash").get<std::string>();
+        for (const auto& tj : j->at("tables")) {
+            TableEntry t;
+            t.table_key = tj.at("table_key").get<std::string>();
+            t.type_id = tj.at("type_id").get<uint64_t>();
+            t.incarnation = tj.at("incarnation").get<uint64_t>();
+            t.path = tj.at("path").get<std::string>();
+            t.row_count = tj.at("row_count").get<uint64_t>();
+            for (const auto& sj : tj.at("segments")) {
+                SegmentRef s;
+                s.segment = sj.at("segment").get<std::string>();
+                s.rows = sj.at("rows").get<uint64_t>();
+                s.bytes = sj.at("bytes").get<uint64_t>();
+                s.deletion_vector = optional_from<std::string>(sj.at("deletion_vector"));
+                s.deleted_rows = sj.at("deleted_rows").get<uint64_t>();
+                if (s.deleted_rows > s.rows)
+                    return corrupt(where,
+                                   "segment " + s.segment + " deletes more rows than it holds");
+                t.segments.push_back(std::move(s));
+            }
+            if (!m.tables.empty() && !(m.tables.back().table_key < t.table_key))
+                return corrupt(where, "tables are not sorted and unique at '" + t.table_key + "'");
+            m.tables.push_back(std::move(t));
+        }
+    } catch (const std::exception& e) {
+        return corrupt(where, e.what());
+    }
+    if (m.version == 0 || !base::is_ulid(m.commit_id))
+        return corrupt(where, "bad version or commit id");
+    return m;
+}
+
+std::string commit_text(const CommitRecord& c) {
+    Json j;
+    j["graph_commit_id"] = c.graph_commit_id;
+    j["graph_branch"] = c.graph_branch;
+    j["graph_manifest_version"] = c.graph_manifest_version;
+    j["parent_commit_id"] = optional_json(c.parent_commit_id);
+    j["merged_parent_commit_id"] = optional_json(c.merged_parent_commit_id);
+    j["actor_id"] = optional_json(c.actor_id);
+    j["message"] = optional_json(c.message);
+    j["created_at"] = c.created_at;
+    return base::to_canonical_json(j);
+}
+
+Result<CommitRecord> parse_commit(std::string_view text, std::string_view where) {
+    auto j = base::parse_json(text);
+    if (!j)
+        return corrupt(where, j.error().message);
+    CommitRecord c;
+    try {
+        c.graph_commit_id = j->at("graph_commit_id").get<std::string>();
+        c.graph_branch = j->at("graph_branch").get<std::string>();
+        c.graph_manifest_version = j->at("graph_manifest_version").get<uint64_t>();
+        c.parent_commit_id = optional_from<std::string>(j->at("parent_commit_id"));
+        c.merged_parent_commit_id = optional_from<std::string>(j->at("merged_parent_commit_id"));
+        c.actor_id = optional_from<std::string>(j->at("actor_id"));
+        c.message = optional_from<std::string>(j->at("message"));
+        c.created_at = j->at("created_at").get<int64_t>();
+    } catch (const std::exception& e) {
+        return corrupt(where, e.what());
+    }
+    if (!base::is_ulid(c.graph_commit_id))
+        return corrupt(where, "bad commit id '" + c.graph_commit_id + "'");
+    return c;
+}
+
+Result<std::optional<Manifest>> read_latest_manifest(store::ObjectStore& store,
+                                                     std::string_view branch) {
+    std::string prefix = manifest_key(branch, 0);
+    prefix.resize(prefix.rfind('/') + 1);
+    store::ListOptions options;
+    options.prefix = prefix;
+    options.limit = 1; // inverted version numbers: the first key is the newest version
+    auto page = OG_TRY(store.list(options));
+    if (page.objects.empty())
+        return std::optional<Manifest>();
+    const std::string& key = page.objects.front().key;
+    auto text = OG_TRY(store.read(key));
+    auto m = OG_TRY(parse_manifest(text, store.uri_of(key)));
+    if (manifest_key(branch, m.version) != key || m.branch != branch)
+        return corrupt(store.uri_of(key), "its version or branch does not match its key");
+    return std::optional<Manifest>(std::move(m));
+}
+
+Result<Manifest> read_manifest(store::ObjectStore& store, std::string_view branch,
+                               uint64_t version) {
+    std::string key = manifest_key(branch, version);
+    auto text = store.read(key);
+    if (!text) {
+        if (text.error().is(codes::kNotFound))
+            return Error(codes::kNotFound, "branch '" + std::string(branch) +
+                                               "' has no manifest version " +
+                                               std::to_string(version));
+        return std::move(text).error();
+    }
+    auto m = OG_TRY(parse_manifest(*text, store.uri_of(key)));
+    if (m.version != version || m.branch != branch)
+        return corrupt(store.uri_of(key), "its version or branch does not match its key");
+    return m;
+}
+
+Result<CommitRecord> read_commit(store::ObjectStore& store, std::string_view commit_id) {
+    if (!base::is_ulid(commit_id))
+        return Error(codes::kNotFound, "commit '" + std::string(commit_id) + "' not found");
+    auto text = store.read(commit_key(commit_id));
+    if (!text) {
+        if (text.error().is(codes::kNotFound))
+            return Error(codes::kNotFound, "commit '" + std::string(commit_id) + "' not found");
+        return std::move(text).error();
+    }
+    return parse_commit(*text, store.uri_of(commit_key(commit_id)));
+}
+
+Status publish(store::ObjectStore& store, const CommitRecord& commit, const Manifest& manifest) {
+    if (commit.graph_commit_id != manifest.commit_id ||
+        commit.graph_manifest_version != manifest.version || commit.graph_branch != manifest.branch)
+        return Error(codes::kInvalidArgument, "commit record and manifest disagree");
+    // The commit record first: a published manifest must never name a missing commit.
+    auto written = store.put_if_absent(commit_key(commit.graph_commit_id), commit_text(commit));
+    if (!written && !written.error().is(codes::kPreconditionFailed))
+        return std::move(written).error();
+    auto created = store.put_if_absent(manifest_key(manifest.branch, manifest.version),
+                                       manifest_text(manifest));
+    if (!created) {
+        if (created.error().is(codes::kPreconditionFailed))
+            return Error(kManifestConflict,
+                         "branch '" + manifest.branch + "' already has version " +
+                             std::to_string(manifest.version) +
+                             ": another writer committed first; re-read and retry");
+        return std::move(created).error();
+    }
+    return ok();
+}
+
+} // namespace omnigraph::format
