@@ -17,5 +17,6 @@ void register_version(CLI::App& app, Outcome& outcome);
 void register_storage(CLI::App& app, Outcome& outcome);
 void register_lint(CLI::App& app, Outcome& outcome);
 void register_schema(CLI::App& app, Outcome& outcome);
+void register_graph(CLI::App& app, Outcome& outcome); // init, snapshot, commit
 
 } // namespace omnigraph::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     register_storage(app, outcome);
     register_lint(app, outcome);
     register_schema(app, outcome);
+    register_graph(app, outcome);
 
     try {
         app.parse(argc, argv);

@@ -79,6 +79,7 @@ std::string manifest_text(const Manifest& m) {
         tj["type_id"] = t.type_id;
         tj["incarnation"] = t.incarnation;
         tj["path"] = t.path;
+        tj["table_version"] = t.table_version;
         tj["row_count"] = t.row_count;
         Json segs = Json::array();
         for (const auto& s : t.segments) {
@@ -115,6 +116,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view where) {
             t.type_id = tj.at("type_id").get<uint64_t>();
             t.incarnation = tj.at("incarnation").get<uint64_t>();
             t.path = tj.at("path").get<std::string>();
+            t.table_version = tj.at("table_version").get<uint64_t>();
             t.row_count = tj.at("row_count").get<uint64_t>();
             for (const auto& sj : tj.at("segments")) {
                 SegmentRef s;

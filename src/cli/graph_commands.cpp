@@ -1,0 +1,221 @@
+// Data-plane verbs on a graph root: `init`, `snapshot`, `commit list`, `commit show`.
+#include "base/json.h"
+#include "base/uri.h"
+#include "cli/commands.h"
+#include "cli/source_file.h"
+#include "engine/graph.h"
+#include "schema/diagnostic.h"
+#include "store/object_store.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::cli {
+namespace {
+
+using base::Json;
+
+int fail(const Error& e, bool json) {
+    if (json) {
+        Json out;
+        out["error"] = e.message;
+        out["code"] = e.code;
+        std::cout << base::to_pretty_json(out);
+    } else {
+        std::cerr << "error: " << e.message << "\n";
+    }
+    return 1;
+}
+
+Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri) {
+    auto parsed = OG_TRY(base::parse_storage_uri(uri));
+    return store::open_store(parsed);
+}
+
+struct InitArgs {
+    std::string schema_path, uri;
+    bool force = false;
+};
+
+int run_init(const InitArgs& a) {
+    auto source = read_source_file(a.schema_path);
+    if (!source)
+        return fail(source.error(), false);
+    auto store = open_root(a.uri);
+    if (!store)
+        return fail(store.error(), false);
+    engine::InitOptions options;
+    options.force = a.force;
+    options.schema_file = a.schema_path;
+    auto result = engine::init_graph(**store, *source, options);
+    if (!result) {
+        const Error& e = result.error();
+        if (e.code.starts_with("PG-")) { // the schema did not compile: show it like lint does
+            schema::Diagnostic d{e.code, schema::Severity::kError, e.message,
+                                 e.location.value_or(SourceLocation{})};
+            std::cerr << schema::render_diagnostic(d, *source);
+            return 1;
+        }
+        return fail(e, false);
+    }
+    for (const auto& w : result->warnings)
+        std::cerr << schema::render_diagnostic(w, *source);
+    std::cout << "initialized " << result->uri << "\n";
+    return 0;
+}
+
+Result<engine::Graph> open_graph(store::ObjectStore& store) {
+    return engine::Graph::open(store);
+}
+
+struct SnapshotArgs {
+    std::string uri, branch = "main";
+    bool json = false;
+};
+
+int run_snapshot(const SnapshotArgs& a) {
+    auto store = open_root(a.uri);
+    if (!store)
+        return fail(store.error(), a.json);
+    auto graph = open_graph(**store);
+    if (!graph)
+        return fail(graph.error(), a.json);
+    auto head = graph->head(a.branch);
+    if (!head)
+        return fail(head.error(), a.json);
+    if (a.json) {
+        Json out;
+        out["graph_branch"] = head->branch;
+        out["graph_manifest_version"] = head->version;
+        out["graph_commit_id"] = head->commit_id;
+        out["internal_schema_version"] = engine::kStorageFormatVersion;
+        Json tables = Json::array();
+        for (const auto& t : head->tables) {
+            Json j;
+            auto colon = t.table_key.find(':');
+            j["kind"] = t.table_key.substr(0, colon);
+            j["type_name"] = t.table_key.substr(colon + 1);
+            j["published_dataset_version"] = t.table_version;
+            j["native_dataset_branch"] = "main";
+            j["entities"] = t.row_count;
+            j["dataset_path"] = t.path;
+            tables.push_back(j);
+        }
+        out["tables"] = tables;
+        std::cout << base::to_pretty_json(out);
+        return 0;
+    }
+    std::cout << "graph_branch: " << head->branch << "\n"
+              << "graph_manifest_version: " << head->version << "\n"
+              << "internal_schema_version: " << engine::kStorageFormatVersion << "\n";
+    for (const auto& t : head->tables) {
+        auto colon = t.table_key.find(':');
+        std::cout << t.table_key.substr(0, colon) << " type '" << t.table_key.substr(colon + 1)
+                  << "' published_dataset_version=" << t.table_version
+                  << " native_dataset_branch=main entities=" << t.row_count << "\n";
+    }
+    return 0;
+}
+
+Json commit_json(const format::CommitRecord& c) {
+    Json j;
+    j["graph_commit_id"] = c.graph_commit_id;
+    j["graph_branch"] = c.graph_branch;
+    j["graph_manifest_version"] = c.graph_manifest_version;
+    j["parent_commit_id"] = c.parent_commit_id ? Json(*c.parent_commit_id) : Json(nullptr);
+    j["merged_parent_commit_id"] =
+        c.merged_parent_commit_id ? Json(*c.merged_parent_commit_id) : Json(nullptr);
+    j["actor_id"] = c.actor_id ? Json(*c.actor_id) : Json(nullptr);
+    j["created_at"] = c.created_at;
+    return j;
+}
+
+struct CommitArgs {
+    std::string uri, branch = "main", id;
+    bool json = false;
+};
+
+int run_commit_list(const CommitArgs& a) {
+    auto store = open_root(a.uri);
+    if (!store)
+        return fail(store.error(), a.json);
+    auto graph = open_graph(**store);
+    if (!graph)
+        return fail(graph.error(), a.json);
+    auto commits = graph->commits(a.branch);
+    if (!commits)
+        return fail(commits.error(), a.json);
+    if (a.json) {
+        Json out = Json::array();
+        for (const auto& c : *commits)
+            out.push_back(commit_json(c));
+        std::cout << base::to_pretty_json(out);
+        return 0;
+    }
+    for (const auto& c : *commits) {
+        std::cout << c.graph_commit_id << " graph_branch=" << c.graph_branch
+                  << " graph_manifest_version=" << c.graph_manifest_version;
+        if (c.actor_id)
+            std::cout << " actor=" << *c.actor_id;
+        std::cout << "\n";
+    }
+    return 0;
+}
+
+int run_commit_show(const CommitArgs& a) {
+    auto store = open_root(a.uri);
+    if (!store)
+        return fail(store.error(), a.json);
+    auto graph = open_graph(**store);
+    if (!graph)
+        return fail(graph.error(), a.json);
+    auto commit = graph->commit(a.id);
+    if (!commit)
+        return fail(commit.error(), a.json);
+    Json j = commit_json(*commit);
+    if (a.json) {
+        std::cout << base::to_pretty_json(j);
+        return 0;
+    }
+    for (auto& [k, v] : j.items())
+        std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    return 0;
+}
+
+} // namespace
+
+void register_graph(CLI::App& app, Outcome& outcome) {
+    auto init = std::make_shared<InitArgs>();
+    auto* init_cmd = app.add_subcommand("init", "Create a graph at URI from a schema");
+    init_cmd->add_option("--schema", init->schema_path, "Schema file (.pg)")->required();
+    init_cmd->add_flag("--force", init->force,
+                       "Replace orphan schema files (never a graph with commits)");
+    init_cmd->add_option("uri", init->uri, "Graph root: a path, file:// or s3://bucket/prefix")
+        ->required();
+    init_cmd->callback([init, &outcome] { outcome.exit_code = run_init(*init); });
+
+    auto snap = std::make_shared<SnapshotArgs>();
+    auto* snap_cmd = app.add_subcommand("snapshot", "Show a branch's current version and tables");
+    snap_cmd->add_option("uri", snap->uri, "Graph root")->required();
+    snap_cmd->add_option("--branch", snap->branch, "Branch (default main)");
+    snap_cmd->add_flag("--json", snap->json, "Print JSON");
+    snap_cmd->callback([snap, &outcome] { outcome.exit_code = run_snapshot(*snap); });
+
+    auto* commit_cmd = app.add_subcommand("commit", "Inspect the commit history");
+    commit_cmd->require_subcommand(1);
+    auto list = std::make_shared<CommitArgs>();
+    auto* list_cmd = commit_cmd->add_subcommand("list", "List a branch's commits, newest first");
+    list_cmd->add_option("uri", list->uri, "Graph root")->required();
+    list_cmd->add_option("--branch", list->branch, "Branch (default main)");
+    list_cmd->add_flag("--json", list->json, "Print JSON");
+    list_cmd->callback([list, &outcome] { outcome.exit_code = run_commit_list(*list); });
+    auto show = std::make_shared<CommitArgs>();
+    auto* show_cmd = commit_cmd->add_subcommand("show", "Show one commit");
+    show_cmd->add_option("--uri", show->uri, "Graph root")->required();
+    show_cmd->add_option("id", show->id, "Commit id")->required();
+    show_cmd->add_flag("--json", show->json, "Print JSON");
+    show_cmd->callback([show, &outcome] { outcome.exit_code = run_commit_show(*show); });
+}
+
+} // namespace omnigraph::cli
