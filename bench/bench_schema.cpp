@@ -1,5 +1,6 @@
 // Schema-language throughput (not a timed test): parse + validate + shape hash + IR hash of a
 // generated 2,000-type schema. Target (issue 3): under 50 ms. Run build/release/bench/bench_schema.
+#include "base/allocator.h"
 #include "schema/compiler.h"
 #include "schema/ir.h"
 #include "schema/parser.h"
@@ -80,4 +81,10 @@ BENCHMARK(BM_Stage)->DenseRange(0, 4)->Unit(benchmark::kMillisecond);
 
 } // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+    omnigraph::base::tune_allocator(); // as the omnigraph programs do
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

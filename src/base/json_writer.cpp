@@ -91,7 +91,15 @@ void append_json_string(std::string_view s, std::string& out) {
     out += '"';
 }
 
+void JsonWriter::flush() {
+    if (digest_ && !out_.empty()) {
+        digest_->update(out_);
+        out_.clear();
+    }
+}
+
 void JsonWriter::separate() {
+    maybe_flush();
     if (after_key_) {
         after_key_ = false;
         return;

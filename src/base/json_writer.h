@@ -4,6 +4,8 @@
 // Not thread-safe; one writer per document.
 #pragma once
 
+#include "base/digest.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +15,13 @@ namespace omnigraph::base {
 
 class JsonWriter {
   public:
+    JsonWriter() = default;
+    // Streams into `digest` instead of keeping the text: memory stays small for big documents
+    // whose bytes are only hashed. text()/take() then return only what is not yet flushed.
+    explicit JsonWriter(Sha256* digest) : digest_(digest) {}
+    // Hands any buffered bytes to the digest.
+    void flush();
+
     JsonWriter& begin_object();
     JsonWriter& end_object();
     JsonWriter& begin_array();
@@ -31,6 +40,11 @@ class JsonWriter {
 
   private:
     void separate(); // the comma before a value or key, when one is due
+    void maybe_flush() {
+        if (digest_ && out_.size() >= (64u << 10))
+            flush();
+    }
+    Sha256* digest_ = nullptr;
     std::string out_;
     std::vector<char> first_; // per open container: nothing written yet (char: no bit packing)
     bool after_key_ = false;

@@ -1,5 +1,6 @@
 // omnigraph: the command-line interface. Parsing and rendering only; the work happens in the
 // library layers.
+#include "base/allocator.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 
@@ -8,6 +9,7 @@
 
 int main(int argc, char** argv) {
     using namespace omnigraph::cli;
+    omnigraph::base::tune_allocator();
     CLI::App app{"OmniGraph: a typed property-graph database on versioned files", "omnigraph"};
     app.set_version_flag("-v,--version", std::string("omnigraph ") + kVersion);
     app.require_subcommand(0, 1);

@@ -565,8 +565,9 @@ Result<IrBuild> build_ir(const Schema& desired, const SchemaIr* accepted, std::s
     return builder.run();
 }
 
-std::string ir_text(const SchemaIr& ir) {
-    JsonWriter w;
+namespace {
+
+void write_ir(JsonWriter& w, const SchemaIr& ir) {
     w.begin_object().key("ir_version").unsigned_integer(ir.ir_version);
     w.key("schema_identity_domain").string(ir.schema_identity_domain);
     w.key("next_identity_id").unsigned_integer(ir.next_identity_id);
@@ -608,6 +609,13 @@ std::string ir_text(const SchemaIr& ir) {
         w.end_object();
     }
     w.end_array().end_object();
+}
+
+} // namespace
+
+std::string ir_text(const SchemaIr& ir) {
+    JsonWriter w;
+    write_ir(w, ir);
     return w.take();
 }
 
@@ -616,7 +624,11 @@ Json ir_json(const SchemaIr& ir) {
 }
 
 std::string ir_hash(const SchemaIr& ir) {
-    return "sha256:" + base::sha256_hex(ir_text(ir));
+    base::Sha256 digest;
+    JsonWriter w(&digest); // hash as we write: the text is never held whole
+    write_ir(w, ir);
+    w.flush();
+    return "sha256:" + digest.finish_hex();
 }
 
 } // namespace omnigraph::schema

@@ -171,8 +171,9 @@ void write_constraints(JsonWriter& w, const std::vector<Constraint>& cs) {
 
 } // namespace
 
-std::string shape_text(const Schema& schema) {
-    JsonWriter w;
+namespace {
+
+void write_shape(JsonWriter& w, const Schema& schema) {
     w.begin_object().key("interfaces").begin_array();
     for (const auto& i : schema.interfaces) {
         w.begin_object().key("name").string(i.name).key("properties");
@@ -210,6 +211,13 @@ std::string shape_text(const Schema& schema) {
         w.end_object();
     }
     w.end_array().end_object();
+}
+
+} // namespace
+
+std::string shape_text(const Schema& schema) {
+    JsonWriter w;
+    write_shape(w, schema);
     return w.take();
 }
 
@@ -218,7 +226,11 @@ Json shape_json(const Schema& schema) {
 }
 
 std::string shape_hash(const Schema& schema) {
-    return "sha256:" + base::sha256_hex(shape_text(schema));
+    base::Sha256 digest;
+    JsonWriter w(&digest); // hash as we write: the text is never held whole
+    write_shape(w, schema);
+    w.flush();
+    return "sha256:" + digest.finish_hex();
 }
 
 } // namespace omnigraph::schema

@@ -28,6 +28,8 @@ struct SchemaCase {
 std::vector<SchemaCase> load_case_file(const std::string& path);
 
 // How GoogleTest (and so ctest) names a case: "validation.test: B26-two-property-keys".
-inline void PrintTo(const SchemaCase& c, std::ostream* os) { *os << c.file << ": " << c.name; }
+inline void PrintTo(const SchemaCase& c, std::ostream* os) {
+    *os << c.file << ": " << c.name;
+}
 
 } // namespace omnigraph::testing
