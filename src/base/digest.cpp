@@ -56,6 +56,50 @@ std::string base64_encode(std::string_view bytes) {
     return out;
 }
 
+bool base64_decode(std::string_view text, std::string& out) {
+    auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z')
+            return c - 'A';
+        if (c >= 'a' && c <= 'z')
+            return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+            return c - '0' + 52;
+        if (c == '+')
+            return 62;
+        if (c == '/')
+            return 63;
+        return -1;
+    };
+    out.clear();
+    if (text.size() % 4 != 0)
+        return false;
+    for (size_t i = 0; i < text.size(); i += 4) {
+        int v[4];
+        int pad = 0;
+        for (int k = 0; k < 4; ++k) {
+            char c = text[i + k];
+            if (c == '=' && i + 4 == text.size() && k >= 2) {
+                v[k] = 0;
+                ++pad;
+                continue;
+            }
+            if (pad > 0)
+                return false; // data after padding
+            v[k] = value(c);
+            if (v[k] < 0)
+                return false;
+        }
+        uint32_t n = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) |
+                     uint32_t(v[3]);
+        out.push_back(static_cast<char>((n >> 16) & 0xFF));
+        if (pad < 2)
+            out.push_back(static_cast<char>((n >> 8) & 0xFF));
+        if (pad < 1)
+            out.push_back(static_cast<char>(n & 0xFF));
+    }
+    return true;
+}
+
 std::string sha256_bytes(std::string_view data) {
     return evp_digest(EVP_sha256(), data);
 }

@@ -20,6 +20,8 @@ std::string md5_base64(std::string_view data);
 
 std::string to_hex(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);
+// Standard alphabet with '=' padding; false (and `out` unspecified) on any malformed input.
+bool base64_decode(std::string_view text, std::string& out);
 
 // Incremental SHA-256 for data that arrives in pieces (files, streams). Not thread-safe.
 class Sha256 {

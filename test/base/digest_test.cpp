@@ -1,6 +1,7 @@
 #include "base/digest.h"
 
 #include <gtest/gtest.h>
+#include <vector>
 
 namespace omnigraph::base {
 namespace {
@@ -40,6 +41,24 @@ TEST(Digest, ConstantTimeEqual) {
     EXPECT_FALSE(constant_time_equal("abc", "abd"));
     EXPECT_FALSE(constant_time_equal("abc", "abcd"));
     EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+} // namespace
+} // namespace omnigraph::base
+
+namespace omnigraph::base {
+namespace {
+
+TEST(Digest, Base64RoundTripAndRejects) {
+    for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
+                                                  std::string("\0\xff\x10", 3)}) {
+        std::string back;
+        ASSERT_TRUE(base64_decode(base64_encode(s), back)) << s;
+        EXPECT_EQ(back, s);
+    }
+    std::string out;
+    for (const char* bad : {"A", "AB", "A===", "!!!!", "AA=A", "Zm9v=", "Zg==Zg=="})
+        EXPECT_FALSE(base64_decode(bad, out)) << bad;
 }
 
 } // namespace

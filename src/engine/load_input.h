@@ -1,0 +1,47 @@
+// Reading a strict JSONL graph batch (spec query-language §4, engine-cli §3.1-3.3) into typed
+// per-table batches: envelope checks, value conversion per declared property type, node ids
+// from @key, edge endpoints. No storage access: validations against committed data
+// (uniqueness, endpoints, cardinality) and the commit happen in the loader that consumes this.
+//
+// Errors carry the spec's messages (envelope errors prefixed "line N: ") with code
+// `invalid_load_input` and a location <file>:<line>:1 for every error, row-level ones included.
+// Pure function of its inputs; thread-safe.
+#pragma once
+
+#include "base/error.h"
+#include "format/column.h"
+#include "schema/catalog.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace omnigraph::engine {
+
+inline constexpr std::string_view kInvalidLoadInput = "invalid_load_input";
+
+// The rows of one table from one batch, in input order.
+struct TableBatch {
+    std::string table_key; // "node:Person" / "edge:Knows"
+    bool is_edge = false;
+    std::vector<std::string> ids;
+    std::vector<std::string> src, dst;          // edges: endpoint node ids
+    std::vector<uint64_t> lines;                // input line of each row
+    std::vector<bool> explicit_ids;             // the row supplied data.id (or a @key derived it)
+    std::map<uint64_t, format::Column> columns; // by stable property id, every declared property
+};
+
+struct LoadBatch {
+    std::map<std::string, TableBatch> tables; // by table key
+    uint64_t rows = 0;
+};
+
+// The physical column type of a declared property type.
+format::ColumnType column_type_of(const schema::PropType& type);
+
+Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
+                                   std::string_view file = "<input>");
+
+} // namespace omnigraph::engine

@@ -1,0 +1,128 @@
+// Strict JSONL graph batches (spec query-language §4, engine-cli §3): envelopes, values, ids.
+#include "engine/load_input.h"
+#include "schema/compiler.h"
+
+#include <gtest/gtest.h>
+
+namespace omnigraph::engine {
+namespace {
+
+schema::Catalog catalog_of(const std::string& source) {
+    auto s = schema::load_schema(source);
+    EXPECT_TRUE(s) << s.error().to_string();
+    auto ir = schema::build_ir(*s, nullptr, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    return schema::project_catalog(ir->ir);
+}
+
+const std::string kSchema = R"(
+node Person { name: String @key age: I32? born: Date? seen: DateTime? score: F32?
+              tags: [String]? mood: enum(happy, sad)? emb: Vector(2)? photo: Blob? }
+node Pair { a: String b: I64 @key(b, a) }
+node Note { text: String }
+edge Knows: Person -> Person { since: Date? }
+)";
+
+TEST(LoadInput, ReadsNodesEdgesValuesAndIds) {
+    auto cat = catalog_of(kSchema);
+    auto batch = parse_load_input(
+        "{\"type\":\"Person\",\"data\":{\"name\":\"Ada\",\"age\":36,\"born\":\"1815-12-10\","
+        "\"seen\":\"2024-06-01T12:00:00Z\","
+        "\"score\":0.5,\"tags\":[\"math\",\"poetry\"],\"mood\":\"happy\",\"emb\":[1,2],\"photo\":"
+        "\"base64:AAEC\"}}\n"
+        "\n"
+        "{\"edge\":\"KNOWS\",\"from\":\"Ada\",\"to\":\"Grace\",\"data\":{\"since\":7}}\n"
+        "{\"type\":\"Pair\",\"data\":{\"a\":\"Z\",\"b\":-3}}\n"
+        "{\"type\":\"Note\",\"data\":{\"text\":\"hi\",\"id\":\"n1\"}}\n"
+        "{\"type\":\"Note\",\"data\":{\"text\":\"anon\"}}\n",
+        cat, "seed.jsonl");
+    ASSERT_TRUE(batch) << batch.error().to_string();
+    EXPECT_EQ(batch->rows, 5u);
+    const auto& people = batch->tables.at("node:Person");
+    ASSERT_EQ(people.ids.size(), 1u);
+    EXPECT_EQ(people.ids[0], "Ada");
+    const auto* person = cat.find_node("Person");
+    const auto& born = people.columns.at(person->property_ids.at("born"));
+    EXPECT_EQ(born.fixed_at<int32_t>(0), -56270); // days before 1970
+    const auto& seen = people.columns.at(person->property_ids.at("seen"));
+    EXPECT_EQ(seen.fixed_at<int64_t>(0), 1717243200000);
+    const auto& photo = people.columns.at(person->property_ids.at("photo"));
+    EXPECT_EQ(photo.bytes_at(0), std::string("\0\1\2", 3));
+    const auto& tags = people.columns.at(person->property_ids.at("tags"));
+    EXPECT_EQ(tags.list_end(0) - tags.list_begin(0), 2u);
+    const auto& knows = batch->tables.at("edge:Knows"); // edge names are case-insensitive
+    EXPECT_EQ(knows.src[0], "Ada");
+    EXPECT_EQ(knows.dst[0], "Grace");
+    EXPECT_EQ(knows.lines[0], 3u);
+    // Composite key: JSON array of canonical spellings in stable property id order (a < b).
+    EXPECT_EQ(batch->tables.at("node:Pair").ids[0], "[\"Z\",\"-3\"]");
+    const auto& notes = batch->tables.at("node:Note");
+    EXPECT_EQ(notes.ids[0], "n1");
+    EXPECT_EQ(notes.ids[1].size(), 26u); // a fresh ULID
+    EXPECT_TRUE(notes.explicit_ids[0]);
+    EXPECT_FALSE(notes.explicit_ids[1]);
+}
+
+struct BadCase {
+    const char* line;
+    const char* message;
+};
+
+TEST(LoadInput, EveryErrorIsTypedWithTheSpecMessageAndALine) {
+    auto cat = catalog_of(kSchema);
+    for (const BadCase& c : std::initializer_list<BadCase>{
+             {"{\"type\":\"Alien\"}", "line 2: unknown node type 'Alien'"},
+             {"{\"edge\":\"Nope\",\"from\":\"a\",\"to\":\"b\"}",
+              "line 2: unknown edge type 'Nope'"},
+             {"{\"type\":\"Note\",\"edge\":\"Knows\"}",
+              "line 2: graph batch record must contain exactly one of 'type' or 'edge'"},
+             {"{\"data\":{}}",
+              "line 2: graph batch record must contain exactly one of 'type' or 'edge'"},
+             {"{\"type\":\"Note\",\"foo\":1,\"data\":{\"text\":\"x\"}}",
+              "line 2: unknown top-level graph batch field 'foo'"},
+             {"{\"edge\":\"Knows\",\"from\":\"a\",\"to\":\"b\",\"data\":{\"src\":\"x\"}}",
+              "line 2: edge data field 'src' is reserved structural state"},
+             {"{\"type\":\"Note\",\"data\":null}",
+              "line 2: graph batch field 'data' must be an object"},
+             {"{\"type\":\"Note\",\"data\":{\"text\":\"x\",\"text\":\"y\"}}",
+              "invalid strict JSON at line 2: duplicate key 'text'"},
+             {"{\"type\":\"Note\",\"data\":{\"text\":", "invalid strict JSON at line 2"},
+             {"{\"type\":\"Note\",\"data\":{\"txt\":\"x\"}}",
+              "unknown input field 'txt' for 'node:Note'"},
+             {"{\"type\":\"Note\",\"data\":{\"text\":\"x\",\"_rowid\":1}}",
+              "input field '_rowid' is reserved physical state"},
+             {"{\"type\":\"Note\",\"data\":{}}",
+              "non-nullable property 'text' has null or invalid values"},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"age\":\"x\"}}",
+              "strict property 'age' expects Int32, got \"x\""},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"age\":3000000000}}",
+              "exceeds Int32 range"},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"born\":\"1815-13-10\"}}",
+              "invalid Date literal '1815-13-10'"},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"tags\":[\"a\",null]}}",
+              "strict list property 'tags' contains a null or invalid item"},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"mood\":\"angry\"}}",
+              "invalid enum value 'angry' for property 'mood' (expected: happy, sad)"},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"emb\":[1,2,3]}}",
+              "expects 2 dimensions, got 3"},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"photo\":\"base64:!!\"}}",
+              "invalid base64 blob data"},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"photo\":\"s3://b/k\"}}",
+              "external blob sources are not allowed"},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"id\":\"B\"}}",
+              "node Person explicit id 'B' does not match its canonical @key id 'A'"},
+             {"[1,2]", "line 2: graph batch record must be a JSON object"},
+         }) {
+        std::string input =
+            std::string("{\"type\":\"Note\",\"data\":{\"text\":\"ok\"}}\n") + c.line + "\n";
+        auto r = parse_load_input(input, cat, "f.jsonl");
+        ASSERT_FALSE(r) << c.line;
+        EXPECT_EQ(r.error().code, kInvalidLoadInput);
+        EXPECT_NE(r.error().message.find(c.message), std::string::npos) << r.error().message;
+        ASSERT_TRUE(r.error().location) << c.line;
+        EXPECT_EQ(r.error().location->line, 2) << c.line;
+        EXPECT_EQ(r.error().location->file, "f.jsonl");
+    }
+}
+
+} // namespace
+} // namespace omnigraph::engine
