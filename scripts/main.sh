@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on local disk: install what is needed, build the release binaries,
-# print the version, run the storage self-check on a fresh local root, and check the example
-# cluster's schema (examples/company-brain). Later milestones grow this into the whole example
-# cluster: validate, apply, load, serve, query.
+# print the version, run the storage self-check on a fresh local root, then the example graph
+# (examples/company-brain): lint its schema, init a graph from it, load the seed data, show the
+# snapshot and the commit history. Later milestones grow this into the whole example cluster:
+# validate, apply, load, serve, query.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,3 +18,8 @@ trap 'rm -rf "$work"' EXIT
 "$bin" --version
 "$bin" storage check "$work/example.omni"
 "$bin" lint --schema examples/company-brain/people.pg
+graph="$work/company-brain/graphs/knowledge.omni"
+"$bin" init --schema examples/company-brain/people.pg "$graph"
+"$bin" load --data examples/company-brain/seed.jsonl "$graph"
+"$bin" snapshot "$graph"
+"$bin" commit list "$graph"

@@ -133,6 +133,23 @@ void Column::end_list(size_t items) {
     offsets_.push_back(offsets_.back() + items);
 }
 
+void Column::append_row(const Column& other, size_t row) {
+    if (other.is_null(row)) {
+        append_null();
+        return;
+    }
+    if (type_.kind == PhysicalKind::kList) {
+        Column& items = begin_list();
+        for (size_t i = other.list_begin(row); i < other.list_end(row); ++i)
+            items.append_row(other.child(), i);
+        end_list(other.list_end(row) - other.list_begin(row));
+    } else if (type_.is_variable()) {
+        append_bytes(other.bytes_at(row));
+    } else {
+        append_fixed(other.fixed_row(row));
+    }
+}
+
 bool operator==(const Column& a, const Column& b) {
     if (!(a.type_ == b.type_) || a.valid_ != b.valid_ || a.fixed_ != b.fixed_ ||
         a.offsets_ != b.offsets_ || a.bytes_ != b.bytes_)

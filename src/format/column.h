@@ -75,6 +75,8 @@ class Column {
     void append_bytes(std::string_view v); // strings, blobs
     Column& begin_list();                  // lists: then append items to the returned child...
     void end_list(size_t items);           // ...and close the row with how many were added
+    // Appends row `row` of `other` (same type) as this column's next row.
+    void append_row(const Column& other, size_t row);
 
     // Reading.
     template <class T> T fixed_at(size_t row) const {

@@ -52,6 +52,37 @@ TEST(CliGraph, InitSnapshotCommitsOnS3) {
     init_snapshot_and_commits(unique_s3_uri("cli-graph"), server.environment());
 }
 
+TEST(CliGraph, LoadTheExampleThenModesAreRequired) {
+    TempDir dir;
+    std::string uri = dir.path() + "/knowledge.omni";
+    std::string example = source_dir() + "/examples/company-brain/";
+    ASSERT_EQ(run_process({omnigraph(), "init", "--schema", example + "people.pg", uri}).exit_code,
+              0);
+    auto first = run_process({omnigraph(), "load", "--data", example + "seed.jsonl", uri});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_EQ(
+        first.out,
+        "loaded " + uri +
+            " on branch main with overwrite: 5 entities across 2 node types and 2 edge types\n");
+    EXPECT_NE(first.err.find("omnigraph load \u2192 " + uri + " (direct, local)"),
+              std::string::npos)
+        << first.err;
+    auto snap = run_process({omnigraph(), "snapshot", uri});
+    EXPECT_NE(
+        snap.out.find(
+            "node type 'Person' published_dataset_version=2 native_dataset_branch=main entities=2"),
+        std::string::npos)
+        << snap.out;
+    auto second =
+        run_process({omnigraph(), "load", "--quiet", "--data", example + "seed.jsonl", uri});
+    EXPECT_EQ(second.exit_code, 1);
+    EXPECT_NE(second.err.find("--mode overwrite"), std::string::npos) << second.err;
+    EXPECT_EQ(second.err.find("\u2192"), std::string::npos); // --quiet
+    auto bad_mode = run_process(
+        {omnigraph(), "load", "--mode", "upsert", "--data", example + "seed.jsonl", uri});
+    EXPECT_EQ(bad_mode.exit_code, 2);
+}
+
 TEST(CliGraph, ErrorsAreClear) {
     TempDir dir;
     auto none = run_process({omnigraph(), "snapshot", dir.path() + "/missing.omni"});

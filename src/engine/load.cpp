@@ -1,0 +1,477 @@
+#include "engine/load.h"
+
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/ulid.h"
+#include "engine/load_input.h"
+#include "engine/table_data.h"
+
+#include <regex>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace omnigraph::engine {
+
+using format::Column;
+using format::PhysicalKind;
+
+const char* load_mode_name(LoadMode mode) {
+    switch (mode) {
+    case LoadMode::kOverwrite:
+        return "overwrite";
+    case LoadMode::kAppend:
+        return "append";
+    case LoadMode::kMerge:
+        return "merge";
+    }
+    return "overwrite";
+}
+
+std::optional<LoadMode> parse_load_mode(std::string_view text) {
+    if (text == "overwrite")
+        return LoadMode::kOverwrite;
+    if (text == "append")
+        return LoadMode::kAppend;
+    if (text == "merge")
+        return LoadMode::kMerge;
+    return std::nullopt;
+}
+
+namespace {
+
+// The properties of a table, whichever kind it is.
+struct TableSchema {
+    bool is_edge = false;
+    std::string name;
+    const std::map<std::string, schema::PropType>* properties = nullptr;
+    const std::map<std::string, uint64_t>* property_ids = nullptr;
+    const schema::NodeCatalog* node = nullptr;
+    const schema::EdgeCatalog* edge = nullptr;
+};
+
+TableSchema table_schema(const schema::Catalog& catalog, const std::string& table_key) {
+    TableSchema s;
+    auto colon = table_key.find(':');
+    s.name = table_key.substr(colon + 1);
+    s.is_edge = table_key.starts_with("edge:");
+    if (s.is_edge) {
+        s.edge = catalog.find_edge(s.name);
+        s.properties = &s.edge->properties;
+        s.property_ids = &s.edge->property_ids;
+    } else {
+        s.node = catalog.find_node(s.name);
+        s.properties = &s.node->properties;
+        s.property_ids = &s.node->property_ids;
+    }
+    return s;
+}
+
+std::string render(const Column& c, size_t row) {
+    if (c.is_null(row))
+        return "null";
+    switch (c.type().kind) {
+    case PhysicalKind::kString:
+    case PhysicalKind::kBlob:
+        return std::string(c.bytes_at(row));
+    case PhysicalKind::kBool:
+        return c.fixed_at<uint8_t>(row) ? "true" : "false";
+    case PhysicalKind::kI32:
+    case PhysicalKind::kDate:
+        return std::to_string(c.fixed_at<int32_t>(row));
+    case PhysicalKind::kI64:
+    case PhysicalKind::kDateTime:
+        return std::to_string(c.fixed_at<int64_t>(row));
+    case PhysicalKind::kU32:
+        return std::to_string(c.fixed_at<uint32_t>(row));
+    case PhysicalKind::kU64:
+        return std::to_string(c.fixed_at<uint64_t>(row));
+    case PhysicalKind::kF32:
+        return base::format_shortest_float(c.fixed_at<float>(row));
+    case PhysicalKind::kF64:
+        return base::format_shortest_float(c.fixed_at<double>(row));
+    default:
+        return "<value>";
+    }
+}
+
+std::optional<double> numeric(const Column& c, size_t row) {
+    if (c.is_null(row))
+        return std::nullopt;
+    switch (c.type().kind) {
+    case PhysicalKind::kI32:
+        return double(c.fixed_at<int32_t>(row));
+    case PhysicalKind::kI64:
+        return double(c.fixed_at<int64_t>(row));
+    case PhysicalKind::kU32:
+        return double(c.fixed_at<uint32_t>(row));
+    case PhysicalKind::kU64:
+        return double(c.fixed_at<uint64_t>(row));
+    case PhysicalKind::kF32:
+        return double(c.fixed_at<float>(row));
+    case PhysicalKind::kF64:
+        return c.fixed_at<double>(row);
+    default:
+        return std::nullopt;
+    }
+}
+
+Error violation(std::string message, const std::string& file, uint64_t line) {
+    Error e(kConstraintViolation, std::move(message));
+    if (line > 0)
+        e.location = SourceLocation{file, int(line), 1};
+    return e;
+}
+
+struct Attempt {
+    store::ObjectStore& store;
+    const Graph& graph;
+    const format::Manifest& head;
+    const LoadBatch& batch;
+    LoadMode mode;
+    const LoadOptions& options;
+
+    std::map<std::string, TableData> images;    // post-load image of every touched table
+    std::map<std::string, TableData> committed; // committed rows read for checks
+    std::map<std::string, std::unordered_map<std::string, uint64_t>> lines; // id -> input line
+
+    Result<const TableData*> committed_table(const std::string& key) {
+        if (auto it = committed.find(key); it != committed.end())
+            return &it->second;
+        const format::TableEntry* entry = head.find(key);
+        if (!entry)
+            return Error(codes::kInternal,
+                         "table " + key + " is missing from branch '" + head.branch + "'");
+        TableSchema s = table_schema(graph.catalog(), key);
+        auto data = OG_TRY(read_table(store, *entry, s.is_edge, *s.properties, *s.property_ids));
+        return &committed.emplace(key, std::move(data)).first->second;
+    }
+
+    // The post-load rows of a table: its image when touched, else what is committed.
+    Result<const TableData*> post_table(const std::string& key) {
+        if (auto it = images.find(key); it != images.end())
+            return &it->second;
+        return committed_table(key);
+    }
+
+    std::string file() const { return options.source_name; }
+
+    Status build_image(const std::string& key, const TableBatch& tb) {
+        TableSchema s = table_schema(graph.catalog(), key);
+        const char* kind = s.is_edge ? "edge" : "node";
+        bool keyed = !s.is_edge && s.node->key.has_value();
+        TableData incoming = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
+        TableData file_rows;
+        file_rows.is_edge = s.is_edge;
+        file_rows.ids = tb.ids;
+        file_rows.src = tb.src;
+        file_rows.dst = tb.dst;
+        file_rows.columns = tb.columns;
+        // Repeated ids inside the file.
+        std::unordered_map<std::string, size_t> last;
+        for (size_t i = 0; i < tb.ids.size(); ++i) {
+            auto [it, inserted] = last.try_emplace(tb.ids[i], i);
+            if (inserted)
+                continue;
+            if (keyed) {
+                std::string cols;
+                for (const auto& k : *s.node->key)
+                    cols += (cols.empty() ? "" : ",") + k;
+                return violation("@unique violation on " + s.name + "." + cols + ": value '" +
+                                     tb.ids[i] + "' appears on lines " +
+                                     std::to_string(tb.lines[it->second]) + " and " +
+                                     std::to_string(tb.lines[i]),
+                                 file(), tb.lines[i]);
+            }
+            if (mode != LoadMode::kMerge)
+                return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
+                                               "' already has id '" + tb.ids[i] +
+                                               "' (repeated on lines " +
+                                               std::to_string(tb.lines[it->second]) + " and " +
+                                               std::to_string(tb.lines[i]) + ")");
+            it->second = i; // merge: the later line wins
+        }
+        for (size_t i = 0; i < tb.ids.size(); ++i)
+            if (last.at(tb.ids[i]) == i) {
+                incoming.append_row(file_rows, i);
+                lines[key][tb.ids[i]] = tb.lines[i];
+            }
+
+        TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
+        if (mode != LoadMode::kOverwrite) {
+            const TableData* old = OG_TRY(committed_table(key));
+            std::unordered_set<std::string> new_ids(incoming.ids.begin(), incoming.ids.end());
+            for (size_t i = 0; i < old->size(); ++i) {
+                if (new_ids.count(old->ids[i])) {
+                    if (mode == LoadMode::kAppend)
+                        return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
+                                                       "' already has id '" + old->ids[i] + "'")
+                            .with_detail("entity_kind", kind)
+                            .with_detail("type_name", s.name)
+                            .with_detail("entity_id", old->ids[i]);
+                    continue; // merge: replaced by the incoming row
+                }
+                image.append_row(*old, i);
+            }
+        }
+        for (size_t i = 0; i < incoming.size(); ++i)
+            image.append_row(incoming, i);
+        images.emplace(key, std::move(image));
+        return ok();
+    }
+
+    uint64_t line_of(const std::string& key, const std::string& id) {
+        auto it = lines[key].find(id);
+        return it == lines[key].end() ? 0 : it->second;
+    }
+
+    Status check_values(const std::string& key) {
+        TableSchema s = table_schema(graph.catalog(), key);
+        if (s.is_edge)
+            return ok();
+        const TableData& t = images.at(key);
+        for (const auto& r : s.node->range_constraints) {
+            const Column& c = t.columns.at(s.node->property_ids.at(r.property));
+            for (size_t i = 0; i < t.size(); ++i) {
+                auto v = numeric(c, i);
+                if (!v)
+                    continue;
+                auto bound = [](const schema::Bound& b) {
+                    return b.is_float ? b.real : double(b.integer);
+                };
+                std::string where =
+                    "@range violation on " + s.name + "." + r.property + ": value " + render(c, i);
+                if (*v != *v)
+                    return violation(where + " is NaN", file(), line_of(key, t.ids[i]));
+                if (r.min && *v < bound(*r.min))
+                    return violation(where + " < min " + base::format_shortest_float(bound(*r.min)),
+                                     file(), line_of(key, t.ids[i]));
+                if (r.max && *v > bound(*r.max))
+                    return violation(where + " > max " + base::format_shortest_float(bound(*r.max)),
+                                     file(), line_of(key, t.ids[i]));
+            }
+        }
+        for (const auto& chk : s.node->check_constraints) {
+            std::regex pattern;
+            try {
+                pattern = std::regex(chk.pattern, std::regex::ECMAScript);
+            } catch (const std::regex_error& e) {
+                return Error(kConstraintViolation, "@check on " + s.name + "." + chk.property +
+                                                       " has an invalid pattern '" + chk.pattern +
+                                                       "': " + e.what());
+            }
+            const Column& c = t.columns.at(s.node->property_ids.at(chk.property));
+            for (size_t i = 0; i < t.size(); ++i) {
+                if (c.is_null(i))
+                    continue;
+                std::string value(c.bytes_at(i));
+                if (!std::regex_search(value, pattern))
+                    return violation("@check violation on " + s.name + "." + chk.property +
+                                         ": value '" + value + "' does not match pattern '" +
+                                         chk.pattern + "'",
+                                     file(), line_of(key, t.ids[i]));
+            }
+        }
+        return ok();
+    }
+
+    Status check_unique(const std::string& key) {
+        TableSchema s = table_schema(graph.catalog(), key);
+        const TableData& t = images.at(key);
+        const auto& uniques = s.is_edge ? s.edge->unique_constraints : s.node->unique_constraints;
+        for (const auto& cols : uniques) {
+            std::unordered_map<std::string, size_t> seen;
+            for (size_t i = 0; i < t.size(); ++i) {
+                std::string tuple;
+                bool has_null = false;
+                for (const auto& col : cols) {
+                    std::string v;
+                    if (col == "src")
+                        v = t.src[i];
+                    else if (col == "dst")
+                        v = t.dst[i];
+                    else {
+                        const Column& c = t.columns.at(s.property_ids->at(col));
+                        has_null |= c.is_null(i);
+                        v = render(c, i);
+                    }
+                    tuple += (tuple.empty() ? "" : ", ") + v;
+                }
+                if (has_null)
+                    continue; // NULLs never collide
+                auto [it, inserted] = seen.try_emplace(tuple, i);
+                if (!inserted) {
+                    std::string names;
+                    for (const auto& c : cols)
+                        names += (names.empty() ? "" : ",") + c;
+                    return violation("@unique violation on " + s.name + "." + names + ": value '" +
+                                         tuple + "' held by '" + t.ids[it->second] + "' and '" +
+                                         t.ids[i] + "'",
+                                     file(), line_of(key, t.ids[i]));
+                }
+            }
+        }
+        return ok();
+    }
+
+    // Every edge of `edge_key` must have both endpoints in the post-load node tables.
+    Status check_endpoints(const std::string& edge_key) {
+        TableSchema s = table_schema(graph.catalog(), edge_key);
+        const TableData* edges = OG_TRY(post_table(edge_key));
+        for (auto [role, type] :
+             {std::pair{"src", s.edge->from_type}, std::pair{"dst", s.edge->to_type}}) {
+            const TableData* nodes = OG_TRY(post_table("node:" + type));
+            std::unordered_set<std::string> ids(nodes->ids.begin(), nodes->ids.end());
+            const auto& ends = std::string(role) == "src" ? edges->src : edges->dst;
+            for (size_t i = 0; i < edges->size(); ++i)
+                if (!ids.count(ends[i]))
+                    return violation(std::string(role) + " '" + ends[i] + "' not found in " + type +
+                                         " (edge " + s.name + " '" + edges->ids[i] + "')",
+                                     file(), line_of(edge_key, edges->ids[i]));
+        }
+        return ok();
+    }
+
+    Status check_cardinality(const std::string& edge_key) {
+        TableSchema s = table_schema(graph.catalog(), edge_key);
+        if (s.edge->card_min == 0 && !s.edge->card_max)
+            return ok();
+        const TableData& edges = images.at(edge_key);
+        std::unordered_map<std::string, uint64_t> out_degree;
+        for (const auto& src : edges.src)
+            ++out_degree[src];
+        // The sources this load touches: those of its edge rows, and its new source nodes.
+        std::set<std::string> touched;
+        for (const auto& [id, line] : lines[edge_key])
+            for (size_t i = 0; i < edges.size(); ++i)
+                if (edges.ids[i] == id) {
+                    touched.insert(edges.src[i]);
+                    break;
+                }
+        for (const auto& [id, line] : lines["node:" + s.edge->from_type])
+            touched.insert(id);
+        for (const auto& src : touched) {
+            uint64_t n = out_degree[src];
+            if (n < s.edge->card_min || (s.edge->card_max && n > *s.edge->card_max))
+                return violation("@card violation on edge " + s.name + ": source '" + src +
+                                     "' has " + std::to_string(n) + " edges (" +
+                                     (n < s.edge->card_min
+                                          ? "min " + std::to_string(s.edge->card_min)
+                                          : "max " + std::to_string(*s.edge->card_max)) +
+                                     ")",
+                                 file(), 0);
+        }
+        return ok();
+    }
+
+    Result<LoadSummary> run() {
+        for (const auto& [key, tb] : batch.tables)
+            OG_CHECK(build_image(key, tb));
+        for (const auto& [key, image] : images) {
+            OG_CHECK(check_values(key));
+            OG_CHECK(check_unique(key));
+        }
+        // Endpoints of touched edge tables, and of every edge table whose endpoint node table an
+        // overwrite replaced (a removed node must not leave an orphan edge behind).
+        std::set<std::string> edge_tables;
+        for (const auto& [key, image] : images)
+            if (key.starts_with("edge:"))
+                edge_tables.insert(key);
+        for (const auto& e : graph.catalog().edges)
+            if (images.count("node:" + e.from_type) || images.count("node:" + e.to_type))
+                if (mode != LoadMode::kAppend)
+                    edge_tables.insert("edge:" + e.name);
+        for (const auto& key : edge_tables)
+            OG_CHECK(check_endpoints(key));
+        for (const auto& [key, image] : images)
+            if (key.starts_with("edge:"))
+                OG_CHECK(check_cardinality(key));
+
+        // Effects: one new segment per touched table (append adds the new rows as a segment;
+        // the other modes rewrite the table), then the commit point.
+        format::Manifest next = head;
+        next.version = head.version + 1;
+        LoadSummary summary;
+        summary.branch = head.branch;
+        summary.mode = mode;
+        for (auto& entry : next.tables) {
+            auto it = images.find(entry.table_key);
+            if (it == images.end())
+                continue;
+            const TableData& image = it->second;
+            const TableBatch& tb = batch.tables.at(entry.table_key);
+            TableData written_rows = image;
+            if (mode == LoadMode::kAppend) {
+                written_rows = TableData::empty(
+                    image.is_edge, *table_schema(graph.catalog(), entry.table_key).properties,
+                    *table_schema(graph.catalog(), entry.table_key).property_ids);
+                size_t committed_rows = image.size() - lines[entry.table_key].size();
+                for (size_t i = committed_rows; i < image.size(); ++i)
+                    written_rows.append_row(image, i);
+            } else {
+                entry.segments.clear();
+            }
+            if (written_rows.size() > 0) {
+                std::string bytes = OG_TRY(encode_table(written_rows));
+                std::string key = entry.path + "/" + base::new_ulid() + ".seg";
+                OG_CHECK(store.put_if_absent(key, bytes));
+                entry.segments.push_back({key, written_rows.size(), bytes.size(), std::nullopt, 0});
+            }
+            entry.row_count = image.size();
+            entry.table_version += 1;
+            auto colon = entry.table_key.find(':');
+            (entry.table_key.starts_with("edge:")
+                 ? summary.edges
+                 : summary.nodes)[entry.table_key.substr(colon + 1)] =
+                lines[entry.table_key].size();
+            summary.total_entities += lines[entry.table_key].size();
+            (void)tb;
+        }
+        format::CommitRecord commit;
+        commit.graph_commit_id = base::new_ulid();
+        commit.graph_branch = head.branch;
+        commit.graph_manifest_version = next.version;
+        commit.parent_commit_id = head.commit_id;
+        commit.actor_id = options.actor;
+        commit.created_at = base::unix_micros(base::now());
+        next.commit_id = commit.graph_commit_id;
+        OG_CHECK(format::publish(store, commit, next));
+        summary.commit = commit;
+        return summary;
+    }
+};
+
+} // namespace
+
+Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph,
+                               std::string_view jsonl, const LoadOptions& options) {
+    auto batch = OG_TRY(parse_load_input(jsonl, graph.catalog(), options.source_name));
+    for (int attempt = 1; attempt <= kLoadAttempts; ++attempt) {
+        auto head = OG_TRY(graph.head(options.branch));
+        if (head.schema_ir_hash != schema::ir_hash(graph.ir()))
+            return Error(
+                codes::kPreconditionFailed,
+                "branch '" + options.branch +
+                    "' was written under another schema than the one opened; reopen the graph");
+        LoadMode mode = LoadMode::kOverwrite;
+        if (options.mode) {
+            mode = *options.mode;
+        } else {
+            for (const auto& t : head.tables)
+                if (t.row_count > 0)
+                    return Error(codes::kInvalidArgument,
+                                 "branch '" + options.branch +
+                                     "' already holds data: pass --mode overwrite, "
+                                     "--mode append or --mode merge");
+        }
+        Attempt work{store, graph, head, batch, mode, options, {}, {}, {}};
+        auto result = work.run();
+        if (!result && result.error().is(format::kManifestConflict))
+            continue; // another writer committed first: redo against the new head
+        return result;
+    }
+    return Error(format::kManifestConflict, "load gave up after " + std::to_string(kLoadAttempts) +
+                                                " attempts: other writers kept committing first");
+}
+
+} // namespace omnigraph::engine

@@ -1,0 +1,50 @@
+// `load`: one strict JSONL graph batch into one branch as one commit (spec engine-cli §3,
+// query-language §4). All-or-nothing: the input is parsed, the post-load image of every touched
+// table is built and validated (enums and value types while parsing; @key/@unique, @range,
+// @check, edge endpoints against the post-load node tables, @card per source node), and only
+// then are segments written and the next manifest version created. A lost race for that
+// version (another writer committed first) re-reads the new head and redoes the work, up to
+// kLoadAttempts times; a failed load leaves no new version.
+#pragma once
+
+#include "base/error.h"
+#include "engine/graph.h"
+#include "store/object_store.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace omnigraph::engine {
+
+inline constexpr std::string_view kKeyConflict = "key_conflict";
+inline constexpr std::string_view kConstraintViolation = "constraint_violation";
+inline constexpr int kLoadAttempts = 32;
+
+enum class LoadMode { kOverwrite, kAppend, kMerge };
+const char* load_mode_name(LoadMode mode);
+std::optional<LoadMode> parse_load_mode(std::string_view text);
+
+struct LoadOptions {
+    // Without a mode the load is accepted only while the branch holds no rows (the operator
+    // guide's first load); it then behaves as overwrite.
+    std::optional<LoadMode> mode;
+    std::string branch = "main";
+    std::optional<std::string> actor;
+    std::string source_name = "<input>"; // for error locations
+};
+
+struct LoadSummary {
+    std::string branch;
+    LoadMode mode = LoadMode::kOverwrite;
+    std::map<std::string, uint64_t> nodes; // type -> entities loaded
+    std::map<std::string, uint64_t> edges;
+    uint64_t total_entities = 0;
+    format::CommitRecord commit;
+};
+
+Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph,
+                               std::string_view jsonl, const LoadOptions& options);
+
+} // namespace omnigraph::engine

@@ -1,0 +1,114 @@
+#include "engine/table_data.h"
+
+#include "engine/load_input.h"
+#include "format/segment.h"
+
+namespace omnigraph::engine {
+
+using format::Column;
+using format::ColumnType;
+using format::PhysicalKind;
+
+namespace {
+
+std::string property_column(uint64_t id) {
+    return "p:" + std::to_string(id);
+}
+
+Result<std::vector<std::string>> read_strings(const format::SegmentReader& reader,
+                                              std::string_view name) {
+    auto column = OG_TRY(reader.read_column(name));
+    if (column.type().kind != PhysicalKind::kString)
+        return Error(format::kSegmentCorrupt,
+                     "column '" + std::string(name) + "' is not a string column");
+    std::vector<std::string> out;
+    out.reserve(column.size());
+    for (size_t i = 0; i < column.size(); ++i) {
+        if (column.is_null(i))
+            return Error(format::kSegmentCorrupt,
+                         "column '" + std::string(name) + "' holds a null");
+        out.emplace_back(column.bytes_at(i));
+    }
+    return out;
+}
+
+} // namespace
+
+TableData TableData::empty(bool is_edge, const std::map<std::string, schema::PropType>& properties,
+                           const std::map<std::string, uint64_t>& property_ids) {
+    TableData t;
+    t.is_edge = is_edge;
+    for (const auto& [name, type] : properties)
+        t.columns.emplace(property_ids.at(name), Column(column_type_of(type)));
+    return t;
+}
+
+void TableData::append_row(const TableData& from, size_t row) {
+    ids.push_back(from.ids[row]);
+    if (is_edge) {
+        src.push_back(from.src[row]);
+        dst.push_back(from.dst[row]);
+    }
+    for (auto& [id, column] : columns)
+        column.append_row(from.columns.at(id), row);
+}
+
+Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry& entry,
+                             bool is_edge,
+                             const std::map<std::string, schema::PropType>& properties,
+                             const std::map<std::string, uint64_t>& property_ids) {
+    TableData out = TableData::empty(is_edge, properties, property_ids);
+    for (const auto& seg : entry.segments) {
+        if (seg.deletion_vector)
+            return Error(codes::kInternal,
+                         "deletion vectors are not supported yet (" + seg.segment + ")");
+        auto reader = OG_TRY(format::SegmentReader::open(store, seg.segment, seg.bytes));
+        TableData part;
+        part.is_edge = is_edge;
+        part.ids = OG_TRY(read_strings(reader, "id"));
+        if (is_edge) {
+            part.src = OG_TRY(read_strings(reader, "src"));
+            part.dst = OG_TRY(read_strings(reader, "dst"));
+        }
+        for (const auto& [id, column] : out.columns) {
+            // A property added after this segment was written has no column here: all null.
+            if (!reader.footer().find(property_column(id))) {
+                Column nulls(column.type());
+                for (size_t i = 0; i < part.ids.size(); ++i)
+                    nulls.append_null();
+                part.columns.emplace(id, std::move(nulls));
+                continue;
+            }
+            auto column_read = OG_TRY(reader.read_column(property_column(id)));
+            if (!(column_read.type() == column.type()))
+                return Error(format::kSegmentCorrupt, store.uri_of(seg.segment) + ": column " +
+                                                          property_column(id) + " has type " +
+                                                          column_read.type().name() + ", not " +
+                                                          column.type().name());
+            part.columns.emplace(id, std::move(column_read));
+        }
+        for (size_t i = 0; i < part.ids.size(); ++i)
+            out.append_row(part, i);
+    }
+    return out;
+}
+
+Result<std::string> encode_table(const TableData& data) {
+    std::vector<format::NamedColumn> cols;
+    auto strings = [](const std::vector<std::string>& values) {
+        Column c(ColumnType{PhysicalKind::kString});
+        for (const auto& v : values)
+            c.append_bytes(v);
+        return c;
+    };
+    cols.push_back({"id", strings(data.ids)});
+    if (data.is_edge) {
+        cols.push_back({"src", strings(data.src)});
+        cols.push_back({"dst", strings(data.dst)});
+    }
+    for (const auto& [id, column] : data.columns)
+        cols.push_back({property_column(id), column});
+    return format::write_segment(cols);
+}
+
+} // namespace omnigraph::engine

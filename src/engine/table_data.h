@@ -1,0 +1,41 @@
+// A table's rows in memory: ids (and src/dst for edges) plus one column per declared property,
+// read from the segments a manifest lists, or assembled by a write. Plain value.
+#pragma once
+
+#include "base/error.h"
+#include "format/column.h"
+#include "format/manifest.h"
+#include "schema/catalog.h"
+#include "store/object_store.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace omnigraph::engine {
+
+struct TableData {
+    bool is_edge = false;
+    std::vector<std::string> ids;
+    std::vector<std::string> src, dst;
+    std::map<uint64_t, format::Column> columns; // by stable property id
+
+    size_t size() const { return ids.size(); }
+    // An empty table with one column per declared property.
+    static TableData empty(bool is_edge, const std::map<std::string, schema::PropType>& properties,
+                           const std::map<std::string, uint64_t>& property_ids);
+    // Appends row `row` of `from` (same properties).
+    void append_row(const TableData& from, size_t row);
+};
+
+// Reads every row of `entry` (all its segments, one ranged read per column per segment).
+Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry& entry,
+                             bool is_edge,
+                             const std::map<std::string, schema::PropType>& properties,
+                             const std::map<std::string, uint64_t>& property_ids);
+
+// Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>").
+Result<std::string> encode_table(const TableData& data);
+
+} // namespace omnigraph::engine

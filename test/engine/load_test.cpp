@@ -1,0 +1,222 @@
+// `load` on both backends (spec engine-cli §3 and §7 rows 27-33).
+#include "../store/store_fixture.h"
+#include "engine/load.h"
+#include "engine/table_data.h"
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace omnigraph::testing {
+namespace {
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string fixture(const std::string& name) {
+    return read_file(source_dir() + "/test/schema/fixtures/" + name);
+}
+
+class Load : public StoreTest {
+  protected:
+    void SetUp() override {
+        StoreTest::SetUp();
+        ASSERT_TRUE(engine::init_graph(*store_, schema_source()));
+        auto g = engine::Graph::open(*store_);
+        ASSERT_TRUE(g) << g.error().to_string();
+        graph_.emplace(std::move(*g));
+    }
+    virtual std::string schema_source() { return fixture("test.pg"); }
+
+    Result<engine::LoadSummary> load(const std::string& jsonl,
+                                     std::optional<engine::LoadMode> mode) {
+        engine::LoadOptions o;
+        o.mode = mode;
+        o.actor = "tester";
+        o.source_name = "data.jsonl";
+        return engine::load_graph(*store_, *graph_, jsonl, o);
+    }
+    uint64_t version() { return graph_->head()->version; }
+    std::map<std::string, std::string> ages() { // Person name -> age
+        auto head = graph_->head();
+        const auto* node = graph_->catalog().find_node("Person");
+        auto t = engine::read_table(*store_, *head->find("node:Person"), false, node->properties,
+                                    node->property_ids);
+        EXPECT_TRUE(t) << t.error().to_string();
+        std::map<std::string, std::string> out;
+        const auto& age = t->columns.at(node->property_ids.at("age"));
+        for (size_t i = 0; i < t->size(); ++i)
+            out[t->ids[i]] = age.is_null(i) ? "null" : std::to_string(age.fixed_at<int32_t>(i));
+        return out;
+    }
+    std::optional<engine::Graph> graph_;
+};
+
+TEST_P(Load, FirstLoadWithoutModeThenModesAreRequired) {
+    auto r = load(fixture("test.jsonl"), std::nullopt);
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(r->total_entities, 11u);
+    EXPECT_EQ(r->nodes.at("Person"), 4u);
+    EXPECT_EQ(r->edges.at("Knows"), 3u);
+    EXPECT_EQ(version(), 2u);
+    auto head = graph_->head();
+    EXPECT_EQ(head->find("node:Person")->row_count, 4u);
+    EXPECT_EQ(head->find("node:Person")->table_version, 2u);
+    EXPECT_EQ(head->find("edge:WorksAt")->row_count, 2u);
+    auto commits = graph_->commits();
+    ASSERT_EQ(commits->size(), 2u);
+    EXPECT_EQ((*commits)[0].actor_id, "tester");
+    EXPECT_EQ((*commits)[0].parent_commit_id, (*commits)[1].graph_commit_id);
+    auto again = load(fixture("test.jsonl"), std::nullopt);
+    ASSERT_FALSE(again);
+    EXPECT_NE(again.error().message.find("--mode overwrite"), std::string::npos);
+    EXPECT_EQ(ages(), (std::map<std::string, std::string>{
+                          {"Alice", "30"}, {"Bob", "25"}, {"Charlie", "35"}, {"Diana", "28"}}));
+}
+
+TEST_P(Load, AppendOfAnExistingIdIsAKeyConflictAndChangesNothing) {
+    ASSERT_TRUE(load(fixture("test.jsonl"), engine::LoadMode::kOverwrite));
+    auto r = load("{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":99}}\n",
+                  engine::LoadMode::kAppend);
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(engine::kKeyConflict)) << r.error().to_string();
+    EXPECT_NE(r.error().message.find("node type 'Person' already has id 'Alice'"),
+              std::string::npos);
+    EXPECT_EQ(version(), 2u);
+    EXPECT_EQ(ages().at("Alice"), "30");
+    ASSERT_TRUE(load("{\"type\":\"Person\",\"data\":{\"name\":\"Eve\",\"age\":22}}\n",
+                     engine::LoadMode::kAppend));
+    EXPECT_EQ(ages().size(), 5u);
+    EXPECT_EQ(graph_->head()->find("node:Person")->segments.size(), 2u); // append adds a segment
+}
+
+TEST_P(Load, MergeUpsertsById) {
+    ASSERT_TRUE(load("{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30}}\n"
+                     "{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"age\":25}}\n",
+                     engine::LoadMode::kOverwrite));
+    ASSERT_TRUE(load("{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":31}}\n"
+                     "{\"type\":\"Person\",\"data\":{\"name\":\"Charlie\",\"age\":35}}\n",
+                     engine::LoadMode::kMerge));
+    EXPECT_EQ(ages(), (std::map<std::string, std::string>{
+                          {"Alice", "31"}, {"Bob", "25"}, {"Charlie", "35"}}));
+}
+
+TEST_P(Load, DuplicateKeyInOneFileWritesNothing) {
+    for (auto mode :
+         {engine::LoadMode::kOverwrite, engine::LoadMode::kAppend, engine::LoadMode::kMerge}) {
+        auto r = load("{\"type\":\"Person\",\"data\":{\"name\":\"Dup\"}}\n{\"type\":\"Person\","
+                      "\"data\":{\"name\":\"Dup\"}}\n",
+                      mode);
+        ASSERT_FALSE(r);
+        EXPECT_NE(r.error().message.find("@unique violation"), std::string::npos)
+            << r.error().message;
+        EXPECT_NE(r.error().message.find("Dup"), std::string::npos);
+    }
+    EXPECT_EQ(version(), 1u);
+}
+
+TEST_P(Load, EdgeToAMissingNodeFailsAndTheNextLoadWorks) {
+    auto r = load("{\"type\":\"Person\",\"data\":{\"name\":\"A\"}}\n{\"edge\":\"Knows\",\"from\":"
+                  "\"A\",\"to\":\"Ghost\"}\n",
+                  engine::LoadMode::kOverwrite);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("dst 'Ghost' not found in Person"), std::string::npos)
+        << r.error().message;
+    ASSERT_TRUE(r.error().location);
+    EXPECT_EQ(r.error().location->line, 2);
+    EXPECT_EQ(version(), 1u);
+    EXPECT_TRUE(load(fixture("test.jsonl"), engine::LoadMode::kOverwrite));
+}
+
+TEST_P(Load, OverwriteThatOrphansAKeptEdgeIsRefused) {
+    ASSERT_TRUE(load(fixture("test.jsonl"), engine::LoadMode::kOverwrite));
+    auto r =
+        load("{\"type\":\"Person\",\"data\":{\"name\":\"Alice\"}}\n", engine::LoadMode::kOverwrite);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("not found in Person"), std::string::npos)
+        << r.error().message;
+    EXPECT_EQ(version(), 2u);
+}
+
+TEST_P(Load, ConcurrentAppendsWithDisjointIdsAllLand) {
+    ASSERT_TRUE(load(fixture("test.jsonl"), engine::LoadMode::kOverwrite));
+    std::atomic<int> failures{0};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w)
+        writers.emplace_back([&, w] {
+            std::string rows;
+            for (int i = 0; i < 5; ++i)
+                rows += "{\"type\":\"Person\",\"data\":{\"name\":\"w" + std::to_string(w) + "-" +
+                        std::to_string(i) + "\"}}\n";
+            if (!load(rows, engine::LoadMode::kAppend))
+                ++failures;
+        });
+    for (auto& t : writers)
+        t.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(ages().size(), 24u);
+    EXPECT_EQ(version(), 6u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Load, ::testing::Values(Backend::kLocal, Backend::kS3),
+                         backend_name);
+
+class LoadConstraints : public Load {
+  protected:
+    std::string schema_source() override {
+        return "node Owner { name: String @key score: I32? code: String? email: String? @unique\n"
+               "  @range(score, 0..100) @check(code, \"^[A-Z]{3}$\") }\n"
+               "node Pet { name: String @key }\n"
+               "edge Owns: Owner -> Pet @card(0..1)\n";
+    }
+};
+
+TEST_P(LoadConstraints, RangeCheckUniqueAndCardinality) {
+    auto range = load("{\"type\":\"Owner\",\"data\":{\"name\":\"a\",\"score\":101}}\n",
+                      engine::LoadMode::kOverwrite);
+    ASSERT_FALSE(range);
+    EXPECT_NE(range.error().message.find("@range violation on Owner.score: value 101 > max 100"),
+              std::string::npos)
+        << range.error().message;
+    auto check = load("{\"type\":\"Owner\",\"data\":{\"name\":\"a\",\"code\":\"abc\"}}\n",
+                      engine::LoadMode::kOverwrite);
+    ASSERT_FALSE(check);
+    EXPECT_NE(check.error().message.find(
+                  "@check violation on Owner.code: value 'abc' does not match pattern"),
+              std::string::npos)
+        << check.error().message;
+    auto unique = load("{\"type\":\"Owner\",\"data\":{\"name\":\"a\",\"email\":\"x@y\"}}\n"
+                       "{\"type\":\"Owner\",\"data\":{\"name\":\"b\",\"email\":\"x@y\"}}\n",
+                       engine::LoadMode::kOverwrite);
+    ASSERT_FALSE(unique);
+    EXPECT_NE(unique.error().message.find(
+                  "@unique violation on Owner.email: value 'x@y' held by 'a' and 'b'"),
+              std::string::npos)
+        << unique.error().message;
+    auto card = load("{\"type\":\"Owner\",\"data\":{\"name\":\"a\"}}\n{\"type\":\"Pet\",\"data\":{"
+                     "\"name\":\"p\"}}\n"
+                     "{\"type\":\"Pet\",\"data\":{\"name\":\"q\"}}\n{\"edge\":\"Owns\",\"from\":"
+                     "\"a\",\"to\":\"p\"}\n"
+                     "{\"edge\":\"Owns\",\"from\":\"a\",\"to\":\"q\"}\n",
+                     engine::LoadMode::kOverwrite);
+    ASSERT_FALSE(card);
+    EXPECT_NE(
+        card.error().message.find("@card violation on edge Owns: source 'a' has 2 edges (max 1)"),
+        std::string::npos)
+        << card.error().message;
+    EXPECT_EQ(version(), 1u);
+    EXPECT_TRUE(
+        load("{\"type\":\"Owner\",\"data\":{\"name\":\"a\",\"score\":100,\"code\":\"ABC\"}}\n",
+             engine::LoadMode::kOverwrite));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LoadConstraints, ::testing::Values(Backend::kLocal),
+                         backend_name);
+
+} // namespace
+} // namespace omnigraph::testing
