@@ -1,6 +1,7 @@
 // End to end: `omnigraph init`, `snapshot`, `commit list/show` on a local and an S3 root.
 #include "test_support.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace omnigraph::testing {
@@ -81,6 +82,46 @@ TEST(CliGraph, LoadTheExampleThenModesAreRequired) {
     auto bad_mode = run_process(
         {omnigraph(), "load", "--mode", "upsert", "--data", example + "seed.jsonl", uri});
     EXPECT_EQ(bad_mode.exit_code, 2);
+}
+
+// Several writer processes on one graph: every append lands (losers of a version race redo
+// their work against the new head), none is lost, and the versions form one chain.
+void concurrent_appends(const std::string& uri, const Env& env) {
+    ASSERT_EQ(run_process({omnigraph(), "init", "--schema", fixture(), uri}, env).exit_code, 0);
+    TempDir dir;
+    constexpr int kWriters = 4, kRows = 20;
+    std::vector<Child> writers;
+    for (int w = 0; w < kWriters; ++w) {
+        std::string rows;
+        for (int i = 0; i < kRows; ++i)
+            rows += "{\"type\":\"Person\",\"data\":{\"name\":\"w" + std::to_string(w) + "-" +
+                    std::to_string(i) + "\"}}\n";
+        std::string path = dir.path() + "/w" + std::to_string(w) + ".jsonl";
+        run_process({"sh", "-c", "cat > " + path}, {}, rows);
+        writers.emplace_back(std::vector<std::string>{omnigraph(), "load", "--quiet", "--mode",
+                                                      "append", "--data", path, uri},
+                             env);
+    }
+    for (auto& w : writers) {
+        auto r = w.wait();
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    auto snap = run_process({omnigraph(), "snapshot", "--json", uri}, env);
+    EXPECT_NE(snap.out.find("\"graph_manifest_version\": 5"), std::string::npos) << snap.out;
+    EXPECT_NE(snap.out.find("\"entities\": 80"), std::string::npos) << snap.out;
+    auto list = run_process({omnigraph(), "commit", "list", uri}, env);
+    EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), kWriters + 1) << list.out;
+}
+
+TEST(CliGraph, ConcurrentLoadProcessesOnLocalDisk) {
+    TempDir dir;
+    concurrent_appends(dir.path() + "/g.omni", {});
+}
+
+TEST(CliGraph, ConcurrentLoadProcessesOnS3) {
+    auto& server = S3TestServer::instance();
+    ASSERT_TRUE(server.ok()) << server.error();
+    concurrent_appends(unique_s3_uri("cli-concurrent"), server.environment());
 }
 
 TEST(CliGraph, ErrorsAreClear) {
