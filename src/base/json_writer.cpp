@@ -8,17 +8,41 @@
 namespace omnigraph::base {
 namespace {
 
-// True when `s` is well-formed UTF-8 (then it is written byte for byte).
+// True when `s` is well-formed UTF-8 per RFC 3629 (no overlong forms, no surrogates, nothing
+// above U+10FFFF); then it is written byte for byte.
 bool valid_utf8(std::string_view s) {
     size_t i = 0;
     while (i < s.size()) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        size_t n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 4;
-        if (n == 4 || (n > 0 && i + n >= s.size()))
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if ((c >> 5) == 6) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if ((c >> 4) == 14) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if ((c >> 3) == 30) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
             return false;
-        for (size_t k = 1; k <= n; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2)
+        }
+        if (i + n >= s.size())
+            return false;
+        for (size_t k = 1; k <= n; ++k) {
+            unsigned char cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc >> 6) != 2)
                 return false;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
         i += n + 1;
     }
     return true;

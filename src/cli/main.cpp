@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
         int rc = app.exit(e);
         // CLI11 answers --help/--version with code 0; every real usage error is exit 2.
         return rc == 0 ? 0 : 2;
+    } catch (const std::exception& e) {
+        // Layers report failures as Result; reaching here is a bug, reported rather than crashing.
+        std::cerr << "error[internal]: " << e.what() << "\n";
+        return 1;
     }
     if (app.get_subcommands().empty()) {
         std::cout << app.help();

@@ -164,11 +164,17 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
             return Error(codes::kNotFound, "no graph at " + uri + " (run `omnigraph init` first)");
         return invalid("_format.json is missing");
     }
+    // Typed lookups that never throw: a damaged file is graph_invalid, not a crash.
+    auto string_at = [](const Json& j, const char* key) {
+        return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                      : std::string();
+    };
     auto stamp = base::parse_json(*stamp_text, store.uri_of(kFormatKey));
-    if (!stamp || !stamp->is_object() || stamp->value("format", "") != "omnigraph-cpp")
+    if (!stamp || string_at(*stamp, "format") != "omnigraph-cpp")
         return invalid("_format.json is not an omnigraph-cpp format stamp");
-    if (stamp->value("version", 0) != kStorageFormatVersion)
-        return invalid("storage format version " + stamp->value("version", Json()).dump() +
+    const Json version = stamp->contains("version") ? (*stamp)["version"] : Json();
+    if (!version.is_number_integer() || version.get<int64_t>() != kStorageFormatVersion)
+        return invalid("storage format version " + base::to_compact_json(version) +
                        " is not supported (this build reads version " +
                        std::to_string(kStorageFormatVersion) + ")");
     auto source = OG_TRY(store.read_if_exists(kSchemaSourceKey));
@@ -186,11 +192,11 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
     auto state = base::parse_json(*state_text, store.uri_of(kSchemaStateKey));
     if (!state || !state->is_object())
         return invalid("__schema_state.json is not a JSON object");
-    if (state->value("schema_ir_hash", "") != schema::ir_hash(*ir))
+    if (string_at(*state, "schema_ir_hash") != schema::ir_hash(*ir))
         return invalid("_schema.ir.json does not match the schema_ir_hash of __schema_state.json");
     std::string shape_hash = schema::shape_hash(schema::project_schema(*ir));
-    if (state->value("schema_shape_hash", "") != shape_hash ||
-        state->value("schema_identity_domain", "") != ir->schema_identity_domain)
+    if (string_at(*state, "schema_shape_hash") != shape_hash ||
+        string_at(*state, "schema_identity_domain") != ir->schema_identity_domain)
         return invalid("__schema_state.json does not match _schema.ir.json");
     // The source must still mean the accepted schema (comments and order may change).
     auto ast = schema::parse_schema(*source, store.uri_of(kSchemaSourceKey));
@@ -200,6 +206,14 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
             : Result<schema::Schema>(ast.error());
     if (!compiled || schema::shape_hash(*compiled) != shape_hash)
         return invalid("_schema.pg no longer matches the accepted compiled schema");
+    // An init that died before its genesis commit left files but no graph.
+    auto genesis = format::read_manifest(store, "main", 1);
+    if (!genesis) {
+        if (genesis.error().is(codes::kNotFound))
+            return invalid("it has no genesis version (an init did not finish; rerun `omnigraph "
+                           "init --force`)");
+        return std::move(genesis).error();
+    }
     return Graph(store, std::move(*source), std::move(*ir));
 }
 

@@ -167,7 +167,7 @@ std::string append_scalar(Column& col, const std::string& prop, const PropType& 
             mismatch(prop, t, v);
         double d = v.get<double>();
         if (!std::isfinite(d) ||
-            (t.scalar == ScalarType::kF32 && std::fabs(d) > std::numeric_limits<float>::max()))
+            (t.scalar == ScalarType::kF32 && std::isinf(static_cast<float>(d))))
             mismatch(prop, t, v, "out of range");
         char buf[32];
         if (t.scalar == ScalarType::kF32) {
@@ -206,7 +206,8 @@ std::string append_scalar(Column& col, const std::string& prop, const PropType& 
                 throw LoadError("invalid DateTime literal '" + v.get<std::string>() +
                                 "' for property '" + prop +
                                 "' (expected RFC 3339, e.g. 2024-06-01T12:00:00Z)");
-            ms = base::unix_micros(*parsed) / 1000;
+            int64_t micros = base::unix_micros(*parsed);
+            ms = micros / 1000 - (micros % 1000 < 0 ? 1 : 0); // floor, also before 1970
         } else {
             ms = checked_integer<int64_t>(prop, t, v);
         }
@@ -239,7 +240,12 @@ std::string append_scalar(Column& col, const std::string& prop, const PropType& 
             if (!x.is_number())
                 throw LoadError("vector property '" + prop + "' has a non-numeric element " +
                                 shown(x));
-            values.push_back(static_cast<float>(x.get<double>()));
+            double d = x.get<double>();
+            // Only finite values that fit a float (the conversion is undefined otherwise).
+            if (!std::isfinite(d) || std::fabs(d) > 3.5e38 || std::isinf(static_cast<float>(d)))
+                throw LoadError("vector property '" + prop +
+                                "' has an element out of Float32 range: " + shown(x));
+            values.push_back(static_cast<float>(d));
         }
         col.append_fixed(values.data());
         return {};

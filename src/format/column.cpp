@@ -60,10 +60,11 @@ bool operator==(const ColumnType& a, const ColumnType& b) {
 Result<ColumnType> ColumnType::parse(std::string_view name) {
     ColumnType t;
     if (name.starts_with("List<") && name.ends_with(">")) {
-        auto item = OG_TRY(parse(name.substr(5, name.size() - 6)));
-        if (item.kind == PhysicalKind::kList)
-            return Error("segment_corrupt", "nested list column type '" + std::string(name) + "'");
-        return list_of(std::move(item));
+        std::string_view inner = name.substr(5, name.size() - 6);
+        if (inner.starts_with("List<")) // refuse before recursing: no stack depth from input
+            return Error("segment_corrupt",
+                         "nested list column type '" + std::string(name.substr(0, 64)) + "'");
+        return list_of(OG_TRY(parse(inner)));
     }
     if (name.starts_with("Vector(") && name.ends_with(")")) {
         std::string digits(name.substr(7, name.size() - 8));

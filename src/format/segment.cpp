@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <zstd.h>
 
@@ -75,8 +76,14 @@ class ColumnCodec {
         in.remove_prefix(1);
         if (flags > 1)
             return corrupt("unknown chunk flags " + std::to_string(flags));
-        if (rows > (uint64_t(1) << 40))
-            return corrupt("implausible row count " + std::to_string(rows));
+        // Every row costs at least a byte of values or offsets: refuse row counts the remaining
+        // input cannot hold before allocating anything for them.
+        uint64_t per_row = (type.kind == PhysicalKind::kList || type.is_variable())
+                               ? 8
+                               : std::max<uint64_t>(type.width(), 1);
+        if (rows > (uint64_t(1) << 40) || rows > in.size() / per_row + 1)
+            return corrupt("row count " + std::to_string(rows) + " exceeds what the " +
+                           type.name() + " chunk holds");
         c.valid_.assign(rows, 1);
         if (flags & 1) {
             uint64_t n = (rows + 7) / 8;
@@ -328,12 +335,34 @@ Result<Column> decode_chunk(const SegmentColumnInfo& info, std::string_view stor
     std::string raw;
     std::string_view in = stored;
     if (info.compressed) {
-        if (info.raw_length > (uint64_t(1) << 34))
+        // The frame header states its content size; believe raw_length only when they agree.
+        unsigned long long frame = ZSTD_getFrameContentSize(stored.data(), stored.size());
+        if (frame == ZSTD_CONTENTSIZE_ERROR || frame == ZSTD_CONTENTSIZE_UNKNOWN ||
+            frame != info.raw_length || info.raw_length > (uint64_t(1) << 34))
             return corrupt("column '" + info.name + "' claims " + std::to_string(info.raw_length) +
-                           " bytes");
-        raw.resize(info.raw_length);
-        size_t n = ZSTD_decompress(raw.data(), raw.size(), stored.data(), stored.size());
-        if (ZSTD_isError(n) || n != info.raw_length)
+                           " bytes that its zstd frame does not hold");
+        // Stream in 1 MiB steps: memory grows with what the frame really produces, never with
+        // what a damaged header claims.
+        std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+        ZSTD_inBuffer src{stored.data(), stored.size(), 0};
+        size_t step = 1 << 20;
+        while (true) {
+            size_t before = raw.size();
+            if (before >= info.raw_length && src.pos == src.size)
+                break;
+            raw.resize(std::min<uint64_t>(info.raw_length + 1, before + step));
+            ZSTD_outBuffer dst{raw.data(), raw.size(), before};
+            size_t rc = ZSTD_decompressStream(dctx.get(), &dst, &src);
+            raw.resize(dst.pos);
+            if (ZSTD_isError(rc) || raw.size() > info.raw_length)
+                return corrupt("column '" + info.name +
+                               "' does not decompress to its recorded size");
+            if (rc == 0 && src.pos == src.size)
+                break; // frame complete
+            if (dst.pos == before && src.pos == src.size)
+                return corrupt("column '" + info.name + "' has a truncated zstd frame");
+        }
+        if (raw.size() != info.raw_length)
             return corrupt("column '" + info.name + "' does not decompress to its recorded size");
         in = raw;
     }

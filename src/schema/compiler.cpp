@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -251,7 +252,11 @@ class Compiler {
         Bound b;
         if (text->find('.') != std::string::npos) {
             b.is_float = true;
-            b.real = std::stod(*text);
+            auto [end, parsed] = std::from_chars(text->data(), text->data() + text->size(), b.real);
+            if (parsed != std::errc() || !std::isfinite(b.real))
+                return err("PG-CON-003",
+                           "expected range bounds: " + *text + " is not a finite 64-bit float",
+                           span);
             return std::optional<Bound>(b);
         }
         auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), b.integer);

@@ -111,8 +111,20 @@ Status make_dirs(const std::string& dir, const std::string& uri) {
     auto slash = dir.rfind('/');
     if (slash != std::string::npos && slash > 0)
         OG_CHECK(make_dirs(dir.substr(0, slash), uri));
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+        if (errno == EEXIST)
+            return ok();
         return errno_error(errno, "creating directory for", uri);
+    }
+    // Durability: a new directory exists only once its parent's entry is on disk.
+    std::string parent = slash != std::string::npos && slash > 0 ? dir.substr(0, slash) : "/";
+    int pfd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd >= 0) {
+        int rc = ::fsync(pfd);
+        ::close(pfd);
+        if (rc != 0)
+            return errno_error(errno, "syncing the directory of", uri);
+    }
     return ok();
 }
 
@@ -280,7 +292,16 @@ Result<std::string> LocalStore::write_temp(std::string_view key, std::string_vie
     std::string dir = target.substr(0, target.rfind('/'));
     // A concurrent remove may prune the directory between mkdir and open: retry a few times.
     for (int attempt = 0;; ++attempt) {
-        OG_CHECK(make_dirs(dir, uri));
+        auto made = make_dirs(dir, uri);
+        if (!made) {
+            // A concurrent remove may prune a parent between our stat and mkdir: try again.
+            if (made.error().is(codes::kNotFound) && attempt < 8)
+                continue;
+            if (made.error().is(codes::kNotFound))
+                return Error(codes::kStorageIo,
+                             "cannot create the directory of " + uri + ": it keeps disappearing");
+            return std::move(made).error();
+        }
         std::string temp = dir + "/" + std::string(kTempPrefix) + base::new_ulid();
         Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
         if (!fd.valid()) {

@@ -53,12 +53,6 @@ bool retryable_status(long status, std::string_view s3_code) {
            s3_code == "ConditionalRequestConflict";
 }
 
-std::string strip_quotes(std::string_view etag) {
-    if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
-        return std::string(etag.substr(1, etag.size() - 2));
-    return std::string(etag);
-}
-
 // "bytes 0-9/1234" -> 1234.
 uint64_t total_from_content_range(std::string_view value) {
     auto slash = value.rfind('/');
@@ -323,10 +317,13 @@ Result<ObjectMeta> S3Store::conditional_put(std::string_view key, std::string_vi
         response.status == 412 || (header == "if-match" && response.status == 404 && !no_bucket);
     if (precondition && ambiguous) {
         // An earlier attempt may have landed: if the object holds exactly our bytes, it did.
-        auto current = OG_TRY(head(key));
-        if (current && current->size == data.size() &&
-            strip_quotes(current->version) == base::md5_hex(data))
-            return ObjectMeta{std::string(key), data.size(), current->version};
+        // Compare the bytes themselves: ETags are not MD5s under SSE-KMS/SSE-C or on some
+        // S3-compatible servers.
+        auto current = get(key);
+        if (current && current->data == data)
+            return ObjectMeta{std::string(key), data.size(), current->meta.version};
+        if (!current && !current.error().is(codes::kNotFound))
+            return std::move(current).error();
     }
     if (precondition) {
         Error err(codes::kPreconditionFailed,

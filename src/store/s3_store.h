@@ -8,9 +8,9 @@
 // ConditionalRequestConflict) are retried with jittered exponential backoff up to
 // S3Config::max_attempts, then reported as kStorageUnavailable; other 4xx are never retried.
 // When a conditional PUT is retried after an ambiguous failure and then meets 412, the store
-// checks whether the object now holds exactly its own bytes (ETag = MD5) and, if so, reports
-// success: the earlier attempt had landed. This is only sound when no other writer could have
-// written byte-identical content, so conditional payloads must carry something unique to the
+// checks whether the object now holds exactly its own bytes (it reads them back) and, if so,
+// reports success: the earlier attempt had landed. This is only sound when no other writer could
+// have written byte-identical content, so conditional payloads must carry something unique to the
 // writer (every OmniGraph control object holds a ULID: commit, operation or revision id).
 // Thread-safe.
 #pragma once

@@ -133,3 +133,39 @@ INSTANTIATE_TEST_SUITE_P(Backends, GraphRoot, ::testing::Values(Backend::kLocal,
 
 } // namespace
 } // namespace omnigraph::testing
+
+namespace omnigraph::testing {
+namespace {
+
+class GraphHardening : public StoreTest {};
+
+TEST_P(GraphHardening, DamagedStampsAndUnfinishedInitsAreInvalidNotCrashes) {
+    ASSERT_TRUE(engine::init_graph(*store_, fixture("test.pg")));
+    for (const char* stamp :
+         {"{\"format\":1}", "{\"format\":\"omnigraph-cpp\",\"version\":\"1\"}", "[]", "7"}) {
+        ASSERT_TRUE(store_->put(engine::kFormatKey, stamp));
+        auto r = engine::Graph::open(*store_);
+        ASSERT_FALSE(r) << stamp;
+        EXPECT_TRUE(r.error().is(engine::kGraphInvalid)) << r.error().to_string();
+    }
+    ASSERT_TRUE(store_->put(engine::kFormatKey, "{\"format\":\"omnigraph-cpp\",\"version\":1}"));
+    ASSERT_TRUE(engine::Graph::open(*store_));
+    ASSERT_TRUE(store_->remove_prefix("_log/"));
+    auto unfinished = engine::Graph::open(*store_);
+    ASSERT_FALSE(unfinished);
+    EXPECT_NE(unfinished.error().message.find("genesis"), std::string::npos);
+}
+
+TEST_P(GraphHardening, InvalidUtf8InASchemaDoesNotWedgeTheRoot) {
+    auto r =
+        engine::init_graph(*store_, "node A @description(\"bad \xC0\x80 bytes\") { n: String }\n");
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_FALSE(*store_->exists(engine::kInitClaimKey));
+    EXPECT_TRUE(engine::Graph::open(*store_));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, GraphHardening, ::testing::Values(Backend::kLocal),
+                         backend_name);
+
+} // namespace
+} // namespace omnigraph::testing

@@ -126,3 +126,26 @@ TEST(LoadInput, EveryErrorIsTypedWithTheSpecMessageAndALine) {
 
 } // namespace
 } // namespace omnigraph::engine
+
+namespace omnigraph::engine {
+namespace {
+
+TEST(LoadInputHardening, FloatLimitsAndTimesBeforeTheEpoch) {
+    auto cat = catalog_of(kSchema);
+    auto ok =
+        parse_load_input("{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"score\":3.4028235e38,"
+                         "\"seen\":\"1969-12-31T23:59:59.9995Z\"}}\n",
+                         cat);
+    ASSERT_TRUE(ok) << ok.error().to_string();
+    const auto* person = cat.find_node("Person");
+    const auto& t = ok->tables.at("node:Person");
+    EXPECT_EQ(t.columns.at(person->property_ids.at("seen")).fixed_at<int64_t>(0),
+              -1); // floor, not truncation
+    auto vec =
+        parse_load_input("{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"emb\":[1e39,0]}}\n", cat);
+    ASSERT_FALSE(vec);
+    EXPECT_NE(vec.error().message.find("out of Float32 range"), std::string::npos);
+}
+
+} // namespace
+} // namespace omnigraph::engine

@@ -191,3 +191,34 @@ TEST(SegmentReader, LargeFootersNeedASecondRead) {
 
 } // namespace
 } // namespace omnigraph::format
+
+namespace omnigraph::format {
+namespace {
+
+// Review findings: sizes from a damaged footer must never drive allocation or recursion.
+TEST(SegmentHardening, HugeClaimsAreCorruptionNotCrashes) {
+    SegmentColumnInfo info;
+    info.name = "p:1";
+    info.type = ColumnType{PhysicalKind::kI64};
+    auto rows = decode_chunk(info, std::string("\0", 1), uint64_t(1) << 40);
+    ASSERT_FALSE(rows);
+    EXPECT_EQ(rows.error().code, kSegmentCorrupt);
+
+    info.compressed = true;
+    info.raw_length = uint64_t(16) << 30;
+    auto packed = decode_chunk(info, "0123456789", 1);
+    ASSERT_FALSE(packed);
+    EXPECT_EQ(packed.error().code, kSegmentCorrupt);
+
+    std::string nested;
+    for (int i = 0; i < 20000; ++i)
+        nested += "List<";
+    nested += "I32";
+    nested += std::string(20000, '>');
+    auto type = ColumnType::parse(nested);
+    ASSERT_FALSE(type);
+    EXPECT_EQ(type.error().code, kSegmentCorrupt);
+}
+
+} // namespace
+} // namespace omnigraph::format
