@@ -13,6 +13,7 @@ bash scripts/setup.sh
 if ! command -v clang++-19 >/dev/null; then
   sudo=()
   [[ $(id -u) == 0 ]] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-19 libclang-rt-19-dev >/dev/null
 fi
 cmake --preset fuzz >/dev/null
