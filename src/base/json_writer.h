@@ -50,6 +50,16 @@ class JsonWriter {
     bool after_key_ = false;
 };
 
+// "sha256:<hex>" of the canonical JSON that `write(JsonWriter&)` produces, hashed while it is
+// written (the text is never held whole): the digest format of schema shapes and IRs.
+template <class WriteFn> std::string canonical_json_digest(WriteFn&& write) {
+    Sha256 digest;
+    JsonWriter w(&digest);
+    write(w);
+    w.flush();
+    return "sha256:" + digest.finish_hex();
+}
+
 // Appends `s` as a JSON string literal with the canonical escapes.
 void append_json_string(std::string_view s, std::string& out);
 

@@ -66,8 +66,17 @@ int run_init(const InitArgs& a) {
     return 0;
 }
 
-Result<engine::Graph> open_graph(store::ObjectStore& store) {
-    return engine::Graph::open(store);
+// An opened graph with the store it reads through (the Graph points at the store).
+struct OpenGraph {
+    std::unique_ptr<store::ObjectStore> store;
+    std::optional<engine::Graph> graph;
+};
+
+Result<OpenGraph> open_graph_at(const std::string& uri) {
+    OpenGraph out;
+    out.store = OG_TRY(open_root(uri));
+    out.graph.emplace(OG_TRY(engine::Graph::open(*out.store)));
+    return out;
 }
 
 struct SnapshotArgs {
@@ -76,12 +85,10 @@ struct SnapshotArgs {
 };
 
 int run_snapshot(const SnapshotArgs& a) {
-    auto store = open_root(a.uri);
-    if (!store)
-        return fail(store.error(), a.json);
-    auto graph = open_graph(**store);
-    if (!graph)
-        return fail(graph.error(), a.json);
+    auto opened = open_graph_at(a.uri);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    auto& graph = opened->graph;
     auto head = graph->head(a.branch);
     if (!head)
         return fail(head.error(), a.json);
@@ -138,12 +145,10 @@ struct CommitArgs {
 };
 
 int run_commit_list(const CommitArgs& a) {
-    auto store = open_root(a.uri);
-    if (!store)
-        return fail(store.error(), a.json);
-    auto graph = open_graph(**store);
-    if (!graph)
-        return fail(graph.error(), a.json);
+    auto opened = open_graph_at(a.uri);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    auto& graph = opened->graph;
     auto commits = graph->commits(a.branch);
     if (!commits)
         return fail(commits.error(), a.json);
@@ -165,12 +170,10 @@ int run_commit_list(const CommitArgs& a) {
 }
 
 int run_commit_show(const CommitArgs& a) {
-    auto store = open_root(a.uri);
-    if (!store)
-        return fail(store.error(), a.json);
-    auto graph = open_graph(**store);
-    if (!graph)
-        return fail(graph.error(), a.json);
+    auto opened = open_graph_at(a.uri);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    auto& graph = opened->graph;
     auto commit = graph->commit(a.id);
     if (!commit)
         return fail(commit.error(), a.json);
@@ -202,22 +205,20 @@ int run_load(const LoadArgs& a) {
     auto data = read_source_file(a.data);
     if (!data)
         return fail(data.error(), a.json);
-    auto store = open_root(a.uri);
-    if (!store)
-        return fail(store.error(), a.json);
+    auto opened = open_graph_at(a.uri);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    auto& graph = opened->graph;
     if (!a.quiet)
-        std::cerr << "omnigraph load \u2192 " << (*store)->root().to_string() << " ("
-                  << ((*store)->root().is_s3() ? "direct, remote" : "direct, local") << ")\n";
-    auto graph = open_graph(**store);
-    if (!graph)
-        return fail(graph.error(), a.json);
+        std::cerr << "omnigraph load \u2192 " << opened->store->root().to_string() << " ("
+                  << (opened->store->root().is_s3() ? "direct, remote" : "direct, local") << ")\n";
     engine::LoadOptions options;
     options.mode = mode;
     options.branch = a.branch;
     options.source_name = a.data;
     if (!a.actor.empty())
         options.actor = a.actor;
-    auto r = engine::load_graph(**store, *graph, *data, options);
+    auto r = engine::load_graph(*opened->store, *graph, *data, options);
     if (!r) {
         const Error& e = r.error();
         if (a.json)

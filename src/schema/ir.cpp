@@ -624,11 +624,7 @@ Json ir_json(const SchemaIr& ir) {
 }
 
 std::string ir_hash(const SchemaIr& ir) {
-    base::Sha256 digest;
-    JsonWriter w(&digest); // hash as we write: the text is never held whole
-    write_ir(w, ir);
-    w.flush();
-    return "sha256:" + digest.finish_hex();
+    return base::canonical_json_digest([&](JsonWriter& w) { write_ir(w, ir); });
 }
 
 } // namespace omnigraph::schema

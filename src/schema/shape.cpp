@@ -226,11 +226,7 @@ Json shape_json(const Schema& schema) {
 }
 
 std::string shape_hash(const Schema& schema) {
-    base::Sha256 digest;
-    JsonWriter w(&digest); // hash as we write: the text is never held whole
-    write_shape(w, schema);
-    w.flush();
-    return "sha256:" + digest.finish_hex();
+    return base::canonical_json_digest([&](JsonWriter& w) { write_shape(w, schema); });
 }
 
 } // namespace omnigraph::schema
