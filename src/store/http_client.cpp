@@ -146,7 +146,13 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request) {
         // Drop the handle: its connection may be half-used.
         curl_easy_cleanup(curl);
         release(nullptr);
-        return Error(codes::kStorageUnavailable,
+        // Failures no retry can fix (TLS trust, a malformed URL, an unsupported scheme) are
+        // configuration errors; everything else (refused, reset, timeouts, DNS) is transient.
+        bool permanent = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+                         rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER ||
+                         rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ||
+                         rc == CURLE_NOT_BUILT_IN;
+        return Error(permanent ? codes::kStorageConfiguration : codes::kStorageUnavailable,
                      request.method + " " + request.url + ": " + curl_easy_strerror(rc));
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &ex.response.status);

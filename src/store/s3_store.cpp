@@ -49,8 +49,9 @@ bool is_ip_or_localhost(std::string_view host) {
 }
 
 bool retryable_status(long status, std::string_view s3_code) {
-    return status >= 500 || status == 429 || s3_code == "SlowDown" || s3_code == "RequestTimeout" ||
-           s3_code == "ConditionalRequestConflict";
+    // 501 Not Implemented (e.g. a server without conditional writes) will not change on retry.
+    return (status >= 500 && status != 501) || status == 429 || s3_code == "SlowDown" ||
+           s3_code == "RequestTimeout" || s3_code == "ConditionalRequestConflict";
 }
 
 // "bytes 0-9/1234" -> 1234.
@@ -162,6 +163,10 @@ Error S3Store::error_from(const HttpResponse& response, std::string_view action,
                      message + "; the bucket '" + root_.bucket + "' does not exist");
     if (response.status == 403)
         return Error(codes::kStoragePermissionDenied, message);
+    if (response.status == 501)
+        return Error(codes::kStorageConfiguration,
+                     message + "; the S3 server does not implement this request (OmniGraph needs "
+                               "conditional writes: If-None-Match and If-Match on PUT)");
     if (response.status == 404)
         return Error(codes::kNotFound, "object not found: " + where);
     if (response.status == 412)
@@ -197,7 +202,11 @@ Result<HttpResponse> S3Store::execute(const Call& call, bool* ambiguous) {
         last = http_->send(request);
         bool retry = false;
         if (!last) {
-            retry = true; // refused, reset, timed out: the request may or may not have landed
+            // Refused, reset, timed out: the request may or may not have landed. Configuration
+            // failures (TLS trust, bad URL) are final.
+            if (!last.error().is(codes::kStorageUnavailable))
+                return last;
+            retry = true;
         } else {
             std::string s3_code =
                 last->status >= 400 ? xml::first_text(last->body, "Code") : std::string();

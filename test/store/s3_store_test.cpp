@@ -123,6 +123,27 @@ TEST_F(S3Faults, ClientErrorsAreNotRetried) {
     EXPECT_EQ(server_.fault_hits(path_of("bad")), 1);
 }
 
+TEST_F(S3Faults, NotImplementedIsAConfigurationErrorWithoutRetries) {
+    server_.inject_fault(path_of("nope"), 501, 5);
+    auto r = store_->put_if_absent("nope", "v");
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(codes::kStorageConfiguration)) << r.error().message;
+    EXPECT_EQ(server_.fault_hits(path_of("nope")), 1);
+}
+
+TEST(S3Store, RefusedHttpsConnectionIsTransient) {
+    store::S3Config config;
+    config.endpoint = "https://127.0.0.1:1"; // refused: transient, retried
+    config.credentials = {"a", "b", {}};
+    config.max_attempts = 2;
+    config.base_backoff_ms = 1;
+    auto opened = store::S3Store::open(s3_uri("s3://bucket-x/p"), config);
+    ASSERT_TRUE(opened);
+    auto r = (*opened)->get("k");
+    ASSERT_FALSE(r);
+    EXPECT_TRUE(r.error().is(codes::kStorageUnavailable)) << r.error().message;
+}
+
 TEST_F(S3Faults, CreateThatLandedButLostItsReplyIsASuccess) {
     // The first PUT is applied, then answered 500; the retry meets 412 and must recognize its
     // own bytes instead of reporting a lost race.
