@@ -3,6 +3,7 @@
 #include "base/uri.h"
 #include "cli/commands.h"
 #include "cli/source_file.h"
+#include "engine/export.h"
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "schema/diagnostic.h"
@@ -256,9 +257,35 @@ int run_load(const LoadArgs& a) {
     return 0;
 }
 
+struct ExportArgs {
+    std::string uri, branch = "main";
+    std::vector<std::string> types;
+};
+
+int run_export(const ExportArgs& a) {
+    auto opened = open_graph_at(a.uri);
+    if (!opened)
+        return fail(opened.error(), false);
+    engine::ExportOptions options;
+    options.branch = a.branch;
+    options.types = a.types;
+    auto rows = engine::export_graph(*opened->store, *opened->graph, options, std::cout);
+    if (!rows)
+        return fail(rows.error(), false);
+    return 0;
+}
+
 } // namespace
 
 void register_graph(CLI::App& app, Outcome& outcome) {
+    auto exp = std::make_shared<ExportArgs>();
+    auto* exp_cmd =
+        app.add_subcommand("export", "Write a branch's rows as JSONL in the load format");
+    exp_cmd->add_option("uri", exp->uri, "Graph root")->required();
+    exp_cmd->add_option("--branch", exp->branch, "Branch (default main)");
+    exp_cmd->add_option("--type", exp->types, "Only these node/edge types (repeatable)");
+    exp_cmd->callback([exp, &outcome] { outcome.exit_code = run_export(*exp); });
+
     auto load = std::make_shared<LoadArgs>();
     auto* load_cmd =
         app.add_subcommand("load", "Load a JSONL graph batch into a branch as one commit");
