@@ -161,12 +161,6 @@ struct Attempt {
         const char* kind = s.is_edge ? "edge" : "node";
         bool keyed = !s.is_edge && s.node->key.has_value();
         TableData incoming = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
-        TableData file_rows;
-        file_rows.is_edge = s.is_edge;
-        file_rows.ids = tb.ids;
-        file_rows.src = tb.src;
-        file_rows.dst = tb.dst;
-        file_rows.columns = tb.columns;
         // Repeated ids inside the file.
         std::unordered_map<std::string, size_t> last;
         for (size_t i = 0; i < tb.ids.size(); ++i) {
@@ -193,7 +187,7 @@ struct Attempt {
         }
         for (size_t i = 0; i < tb.ids.size(); ++i)
             if (last.at(tb.ids[i]) == i) {
-                incoming.append_row(file_rows, i);
+                incoming.append_row(tb, i);
                 lines[key][tb.ids[i]] = tb.lines[i];
             }
 
@@ -342,12 +336,10 @@ struct Attempt {
             ++out_degree[src];
         // The sources this load touches: those of its edge rows, and its new source nodes.
         std::set<std::string> touched;
-        for (const auto& [id, line] : lines[edge_key])
-            for (size_t i = 0; i < edges.size(); ++i)
-                if (edges.ids[i] == id) {
-                    touched.insert(edges.src[i]);
-                    break;
-                }
+        const auto& loaded = lines[edge_key];
+        for (size_t i = 0; i < edges.size(); ++i)
+            if (loaded.count(edges.ids[i]))
+                touched.insert(edges.src[i]);
         for (const auto& [id, line] : lines["node:" + s.edge->from_type])
             touched.insert(id);
         for (const auto& src : touched) {
@@ -399,12 +391,10 @@ struct Attempt {
             if (it == images.end())
                 continue;
             const TableData& image = it->second;
-            const TableBatch& tb = batch.tables.at(entry.table_key);
             TableData written_rows = image;
             if (mode == LoadMode::kAppend) {
-                written_rows = TableData::empty(
-                    image.is_edge, *table_schema(graph.catalog(), entry.table_key).properties,
-                    *table_schema(graph.catalog(), entry.table_key).property_ids);
+                TableSchema ts = table_schema(graph.catalog(), entry.table_key);
+                written_rows = TableData::empty(image.is_edge, *ts.properties, *ts.property_ids);
                 size_t committed_rows = image.size() - lines[entry.table_key].size();
                 for (size_t i = committed_rows; i < image.size(); ++i)
                     written_rows.append_row(image, i);
@@ -425,7 +415,6 @@ struct Attempt {
                  : summary.nodes)[entry.table_key.substr(colon + 1)] =
                 lines[entry.table_key].size();
             summary.total_entities += lines[entry.table_key].size();
-            (void)tb;
         }
         format::CommitRecord commit;
         commit.graph_commit_id = base::new_ulid();

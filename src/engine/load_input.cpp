@@ -373,10 +373,8 @@ Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog
                          const std::map<std::string, uint64_t>& ids) -> TableBatch& {
         auto [it, inserted] = batch.tables.try_emplace(key);
         if (inserted) {
+            static_cast<TableData&>(it->second) = TableData::empty(edge, props, ids);
             it->second.table_key = key;
-            it->second.is_edge = edge;
-            for (const auto& [name, type] : props)
-                it->second.columns.emplace(ids.at(name), Column(column_type_of(type)));
         }
         return it->second;
     };

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "base/error.h"
+#include "engine/table_data.h"
 #include "format/column.h"
 #include "schema/catalog.h"
 
@@ -22,15 +23,12 @@ namespace omnigraph::engine {
 
 inline constexpr std::string_view kInvalidLoadInput = "invalid_load_input";
 
-// The rows of one table from one batch, in input order.
-struct TableBatch {
-    std::string table_key; // "node:Person" / "edge:Knows"
-    bool is_edge = false;
-    std::vector<std::string> ids;
-    std::vector<std::string> src, dst;          // edges: endpoint node ids
-    std::vector<uint64_t> lines;                // input line of each row
-    std::vector<bool> explicit_ids;             // the row supplied data.id (or a @key derived it)
-    std::map<uint64_t, format::Column> columns; // by stable property id, every declared property
+// The rows of one table from one batch, in input order: the table's columns (TableData) plus
+// where each row came from.
+struct TableBatch : TableData {
+    std::string table_key;          // "node:Person" / "edge:Knows"
+    std::vector<uint64_t> lines;    // input line of each row
+    std::vector<bool> explicit_ids; // the row supplied data.id (or a @key derived it)
 };
 
 struct LoadBatch {

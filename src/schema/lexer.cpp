@@ -100,15 +100,23 @@ void Lexer::skip_space(bool& skipped, Token& error) {
     }
 }
 
-Token Lexer::scan() {
+bool Lexer::begin_token(Token& t) {
     bool skipped = false;
     Token error;
     skip_space(skipped, error);
-    if (error.kind == TokenKind::kError)
-        return error;
-    Token t;
+    if (error.kind == TokenKind::kError) {
+        t = std::move(error);
+        return false;
+    }
     t.span = here();
     t.space_before = skipped;
+    return true;
+}
+
+Token Lexer::scan() {
+    Token t;
+    if (!begin_token(t))
+        return t;
     if (pos_ >= source_.size()) {
         t.kind = TokenKind::kEnd;
         return t;
@@ -147,7 +155,7 @@ Token Lexer::scan() {
             ++end;
         }
         if (end >= source_.size())
-            return Token{TokenKind::kError, "unterminated string", t.span, skipped};
+            return Token{TokenKind::kError, "unterminated string", t.span, t.space_before};
         t.kind = TokenKind::kString;
         t.text = std::string(source_.substr(pos_ + 1, end - pos_ - 1));
         advance(end + 1 - pos_);
@@ -199,7 +207,7 @@ Token Lexer::scan() {
         shown = "byte 0x" +
                 std::string(1, "0123456789abcdef"[(static_cast<unsigned char>(c) >> 4)]) +
                 std::string(1, "0123456789abcdef"[static_cast<unsigned char>(c) & 15]);
-    return Token{TokenKind::kError, "unexpected character " + shown, t.span, skipped};
+    return Token{TokenKind::kError, "unexpected character " + shown, t.span, t.space_before};
 }
 
 const Token& Lexer::peek() {
@@ -225,14 +233,9 @@ Token Lexer::next_enum_value() {
         has_peeked_ = false;
         return Token{TokenKind::kError, "internal: enum value after peek", peeked_.span, false};
     }
-    bool skipped = false;
-    Token error;
-    skip_space(skipped, error);
-    if (error.kind == TokenKind::kError)
-        return error;
     Token t;
-    t.span = here();
-    t.space_before = skipped;
+    if (!begin_token(t))
+        return t;
     size_t end = pos_;
     while (end < source_.size() && (is_word_char(source_[end]) || source_[end] == '-'))
         ++end;

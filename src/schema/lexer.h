@@ -54,6 +54,9 @@ class Lexer {
 
   private:
     Token scan();
+    // Skips whitespace and comments and stamps `t` with the position; false (and `t` the error
+    // token) when a comment is unterminated.
+    bool begin_token(Token& t);
     void skip_space(bool& skipped, Token& error);
     char at(size_t i) const { return i < source_.size() ? source_[i] : '\0'; }
     void advance(size_t n);
