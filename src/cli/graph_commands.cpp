@@ -54,8 +54,7 @@ int run_init(const InitArgs& a) {
     if (!result) {
         const Error& e = result.error();
         if (e.code.starts_with("PG-")) { // the schema did not compile: show it like lint does
-            schema::Diagnostic d{e.code, schema::Severity::kError, e.message,
-                                 e.location.value_or(SourceLocation{})};
+            auto d = schema::Diagnostic::from_error(e);
             std::cerr << schema::render_diagnostic(d, *source);
             return 1;
         }

@@ -21,10 +21,6 @@ using base::Json;
 using schema::Diagnostic;
 using schema::Severity;
 
-Diagnostic diagnostic_of(const Error& e) {
-    return Diagnostic{e.code, Severity::kError, e.message, e.location.value_or(SourceLocation{})};
-}
-
 Json finding_json(const Diagnostic& d) {
     Json j;
     j["severity"] = schema::severity_name(d.severity);
@@ -53,13 +49,13 @@ Compiled compile(const std::string& source, const std::string& path,
     Compiled out;
     auto loaded = schema::load_schema(source, path);
     if (!loaded) {
-        out.diagnostics.push_back(diagnostic_of(loaded.error()));
+        out.diagnostics.push_back(Diagnostic::from_error(loaded.error()));
         return out;
     }
     out.diagnostics = loaded->warnings;
     auto built = schema::build_ir(*loaded, accepted, base::new_ulid());
     if (!built) {
-        out.diagnostics.push_back(diagnostic_of(built.error()));
+        out.diagnostics.push_back(Diagnostic::from_error(built.error()));
         return out;
     }
     for (auto& w : built->warnings)

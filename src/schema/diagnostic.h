@@ -21,6 +21,11 @@ struct Diagnostic {
     SourceLocation location; // file may be empty for in-memory sources
 
     Error to_error() const { return Error(code, message, location); }
+    // The error diagnostic an Error stands for (no location: line 0, rendered without excerpt).
+    static Diagnostic from_error(const Error& e) {
+        return Diagnostic{e.code, Severity::kError, e.message,
+                          e.location.value_or(SourceLocation{})};
+    }
 };
 
 const char* severity_name(Severity s); // "error" | "warning" | "info"

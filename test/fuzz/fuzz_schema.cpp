@@ -17,8 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view source(reinterpret_cast<const char*>(data), size);
     auto schema = load_schema(source, "fuzz.pg");
     if (!schema) {
-        Diagnostic d{schema.error().code, Severity::kError, schema.error().message,
-                     schema.error().location.value_or(omnigraph::SourceLocation{})};
+        Diagnostic d = Diagnostic::from_error(schema.error());
         (void)render_diagnostic(d, source);
         return 0;
     }
