@@ -17,6 +17,7 @@ void register_version(CLI::App& app, Outcome& outcome);
 void register_storage(CLI::App& app, Outcome& outcome);
 void register_lint(CLI::App& app, Outcome& outcome);
 void register_schema(CLI::App& app, Outcome& outcome);
-void register_graph(CLI::App& app, Outcome& outcome); // init, snapshot, commit
+void register_graph(CLI::App& app, Outcome& outcome); // init, load, snapshot, export, commit
+void register_branch(CLI::App& app, Outcome& outcome);
 
 } // namespace omnigraph::cli

@@ -1,7 +1,8 @@
-// Data-plane verbs on a graph root: `init`, `snapshot`, `commit list`, `commit show`.
+// Data-plane verbs on a graph root: `init`, `load`, `snapshot`, `export`, `commit list|show`.
 #include "base/json.h"
 #include "base/uri.h"
 #include "cli/commands.h"
+#include "cli/graph_access.h"
 #include "cli/source_file.h"
 #include "engine/export.h"
 #include "engine/graph.h"
@@ -17,23 +18,6 @@ namespace omnigraph::cli {
 namespace {
 
 using base::Json;
-
-int fail(const Error& e, bool json) {
-    if (json) {
-        Json out;
-        out["error"] = e.message;
-        out["code"] = e.code;
-        std::cout << base::to_pretty_json(out);
-    } else {
-        std::cerr << "error: " << e.message << "\n";
-    }
-    return 1;
-}
-
-Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri) {
-    auto parsed = OG_TRY(base::parse_storage_uri(uri));
-    return store::open_store(parsed);
-}
 
 struct InitArgs {
     std::string schema_path, uri;
@@ -66,21 +50,30 @@ int run_init(const InitArgs& a) {
     return 0;
 }
 
-// An opened graph with the store it reads through (the Graph points at the store).
-struct OpenGraph {
-    std::unique_ptr<store::ObjectStore> store;
-    std::optional<engine::Graph> graph;
+// --branch / --version / --snapshot, shared by the read verbs.
+struct ReadAt {
+    std::string branch = "main", commit;
+    uint64_t version = 0;
+
+    void add_to(CLI::App* cmd) {
+        cmd->add_option("--branch", branch, "Branch (default main)");
+        cmd->add_option("--version", version, "Read this manifest version of the branch");
+        cmd->add_option("--snapshot", commit, "Read the version a commit published");
+    }
+    engine::SnapshotSpec spec() const {
+        engine::SnapshotSpec s;
+        s.branch = branch;
+        if (version > 0)
+            s.version = version;
+        if (!commit.empty())
+            s.commit_id = commit;
+        return s;
+    }
 };
 
-Result<OpenGraph> open_graph_at(const std::string& uri) {
-    OpenGraph out;
-    out.store = OG_TRY(open_root(uri));
-    out.graph.emplace(OG_TRY(engine::Graph::open(*out.store)));
-    return out;
-}
-
 struct SnapshotArgs {
-    std::string uri, branch = "main";
+    std::string uri;
+    ReadAt at;
     bool json = false;
 };
 
@@ -88,24 +81,25 @@ int run_snapshot(const SnapshotArgs& a) {
     auto opened = open_graph_at(a.uri);
     if (!opened)
         return fail(opened.error(), a.json);
-    auto& graph = opened->graph;
-    auto head = graph->head(a.branch);
-    if (!head)
-        return fail(head.error(), a.json);
+    auto snap = opened->graph->snapshot(a.at.spec());
+    if (!snap)
+        return fail(snap.error(), a.json);
+    const format::Manifest& m = snap->manifest;
     if (a.json) {
         Json out;
-        out["graph_branch"] = head->branch;
-        out["graph_manifest_version"] = head->version;
-        out["graph_commit_id"] = head->commit_id;
+        out["graph_branch"] = m.branch;
+        out["graph_manifest_version"] = m.version;
+        out["graph_commit_id"] = m.commit_id;
         out["internal_schema_version"] = engine::kStorageFormatVersion;
+        out["schema_ir_hash"] = m.schema_ir_hash;
         Json tables = Json::array();
-        for (const auto& t : head->tables) {
+        for (const auto& t : m.tables) {
             Json j;
             auto colon = t.table_key.find(':');
             j["kind"] = t.table_key.substr(0, colon);
             j["type_name"] = t.table_key.substr(colon + 1);
             j["published_dataset_version"] = t.table_version;
-            j["native_dataset_branch"] = "main";
+            j["native_dataset_branch"] = t.table_branch;
             j["entities"] = t.row_count;
             j["dataset_path"] = t.path;
             tables.push_back(j);
@@ -114,29 +108,17 @@ int run_snapshot(const SnapshotArgs& a) {
         std::cout << base::to_pretty_json(out);
         return 0;
     }
-    std::cout << "graph_branch: " << head->branch << "\n"
-              << "graph_manifest_version: " << head->version << "\n"
+    std::cout << "graph_branch: " << m.branch << "\n"
+              << "graph_manifest_version: " << m.version << "\n"
               << "internal_schema_version: " << engine::kStorageFormatVersion << "\n";
-    for (const auto& t : head->tables) {
+    for (const auto& t : m.tables) {
         auto colon = t.table_key.find(':');
         std::cout << t.table_key.substr(0, colon) << " type '" << t.table_key.substr(colon + 1)
                   << "' published_dataset_version=" << t.table_version
-                  << " native_dataset_branch=main entities=" << t.row_count << "\n";
+                  << " native_dataset_branch=" << t.table_branch << " entities=" << t.row_count
+                  << "\n";
     }
     return 0;
-}
-
-Json commit_json(const format::CommitRecord& c) {
-    Json j;
-    j["graph_commit_id"] = c.graph_commit_id;
-    j["graph_branch"] = c.graph_branch;
-    j["graph_manifest_version"] = c.graph_manifest_version;
-    j["parent_commit_id"] = c.parent_commit_id ? Json(*c.parent_commit_id) : Json(nullptr);
-    j["merged_parent_commit_id"] =
-        c.merged_parent_commit_id ? Json(*c.merged_parent_commit_id) : Json(nullptr);
-    j["actor_id"] = c.actor_id ? Json(*c.actor_id) : Json(nullptr);
-    j["created_at"] = c.created_at;
-    return j;
 }
 
 struct CommitArgs {
@@ -188,7 +170,7 @@ int run_commit_show(const CommitArgs& a) {
 }
 
 struct LoadArgs {
-    std::string uri, data, mode, branch = "main", actor;
+    std::string uri, data, mode, branch = "main", from, actor;
     bool json = false, quiet = false;
 };
 
@@ -209,12 +191,12 @@ int run_load(const LoadArgs& a) {
     if (!opened)
         return fail(opened.error(), a.json);
     auto& graph = opened->graph;
-    if (!a.quiet)
-        std::cerr << "omnigraph load \u2192 " << opened->store->root().to_string() << " ("
-                  << (opened->store->root().is_s3() ? "direct, remote" : "direct, local") << ")\n";
+    echo_target("load", *opened->store, a.quiet);
     engine::LoadOptions options;
     options.mode = mode;
     options.branch = a.branch;
+    if (!a.from.empty())
+        options.from = a.from;
     options.source_name = a.data;
     if (!a.actor.empty())
         options.actor = a.actor;
@@ -232,7 +214,8 @@ int run_load(const LoadArgs& a) {
         out["uri"] = graph->uri();
         out["branch"] = r->branch;
         out["mode"] = engine::load_mode_name(r->mode);
-        out["branch_created"] = false;
+        out["branch_created"] = r->created_from.has_value();
+        out["from"] = r->created_from ? Json(*r->created_from) : Json(nullptr);
         auto counts = [](const std::map<std::string, uint64_t>& m) {
             Json arr = Json::array();
             for (const auto& [name, n] : m) {
@@ -253,11 +236,14 @@ int run_load(const LoadArgs& a) {
     std::cout << "loaded " << graph->uri() << " on branch " << r->branch << " with "
               << engine::load_mode_name(r->mode) << ": " << r->total_entities << " entities across "
               << r->nodes.size() << " node types and " << r->edges.size() << " edge types\n";
+    if (r->created_from)
+        std::cout << "branch " << r->branch << " created from " << *r->created_from << "\n";
     return 0;
 }
 
 struct ExportArgs {
-    std::string uri, branch = "main";
+    std::string uri;
+    ReadAt at;
     std::vector<std::string> types;
 };
 
@@ -266,7 +252,7 @@ int run_export(const ExportArgs& a) {
     if (!opened)
         return fail(opened.error(), false);
     engine::ExportOptions options;
-    options.branch = a.branch;
+    options.snapshot = a.at.spec();
     options.types = a.types;
     auto rows = engine::export_graph(*opened->store, *opened->graph, options, std::cout);
     if (!rows)
@@ -281,7 +267,7 @@ void register_graph(CLI::App& app, Outcome& outcome) {
     auto* exp_cmd =
         app.add_subcommand("export", "Write a branch's rows as JSONL in the load format");
     exp_cmd->add_option("uri", exp->uri, "Graph root")->required();
-    exp_cmd->add_option("--branch", exp->branch, "Branch (default main)");
+    exp->at.add_to(exp_cmd);
     exp_cmd->add_option("--type", exp->types, "Only these node/edge types (repeatable)");
     exp_cmd->callback([exp, &outcome] { outcome.exit_code = run_export(*exp); });
 
@@ -296,6 +282,8 @@ void register_graph(CLI::App& app, Outcome& outcome) {
     load_cmd->add_option("--mode", load->mode,
                          "overwrite | append | merge (optional only for a graph without data)");
     load_cmd->add_option("--branch", load->branch, "Branch (default main)");
+    load_cmd->add_option("--from", load->from,
+                         "Create --branch from this branch first when it does not exist");
     load_cmd->add_option("--as", load->actor, "Actor recorded in the commit");
     load_cmd->add_flag("--json", load->json, "Print JSON");
     load_cmd->add_flag("--quiet", load->quiet, "No target echo on stderr");
@@ -313,7 +301,7 @@ void register_graph(CLI::App& app, Outcome& outcome) {
     auto snap = std::make_shared<SnapshotArgs>();
     auto* snap_cmd = app.add_subcommand("snapshot", "Show a branch's current version and tables");
     snap_cmd->add_option("uri", snap->uri, "Graph root")->required();
-    snap_cmd->add_option("--branch", snap->branch, "Branch (default main)");
+    snap->at.add_to(snap_cmd);
     snap_cmd->add_flag("--json", snap->json, "Print JSON");
     snap_cmd->callback([snap, &outcome] { outcome.exit_code = run_snapshot(*snap); });
 

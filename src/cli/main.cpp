@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     register_lint(app, outcome);
     register_schema(app, outcome);
     register_graph(app, outcome);
+    register_branch(app, outcome);
 
     try {
         app.parse(argc, argv);

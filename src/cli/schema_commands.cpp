@@ -1,8 +1,10 @@
-// Offline schema verbs: `omnigraph lint --schema F` and `omnigraph schema plan --schema NEW
-// --from OLD`. No graph is opened; the live-graph `schema plan/apply URI` arrive with the engine.
+// Schema verbs: `omnigraph lint --schema F`, `omnigraph schema plan --schema NEW --from OLD`
+// (offline), and on a graph `schema plan|apply URI --schema NEW` and `schema show URI`.
 #include "base/json.h"
 #include "base/ulid.h"
 #include "cli/commands.h"
+#include "cli/graph_access.h"
+#include "engine/schema_apply.h"
 #include "cli/source_file.h"
 #include "schema/compiler.h"
 #include "schema/diagnostic.h"
@@ -135,13 +137,18 @@ int run_lint(const LintArgs& args) {
 }
 
 struct PlanArgs {
+    std::string uri;
     std::string schema_path;
     std::string from_path;
+    std::string branch = "main";
+    std::string actor;
     bool allow_data_loss = false;
     bool json = false;
+    bool quiet = false;
 };
 
-int run_schema_plan(const PlanArgs& args) {
+// `schema plan --schema NEW --from OLD`: two files, no graph.
+int run_offline_plan(const PlanArgs& args) {
     auto old_source = read_source_file(args.from_path);
     auto new_source = read_source_file(args.schema_path);
     for (const auto* r : {&old_source, &new_source})
@@ -172,6 +179,80 @@ int run_schema_plan(const PlanArgs& args) {
     return 0;
 }
 
+// A schema error from the engine: PG-* compile errors render against the source.
+int fail_schema(const Error& e, const std::string& source, bool json) {
+    if (!json && e.code.starts_with("PG-")) {
+        std::cerr << schema::render_diagnostic(Diagnostic::from_error(e), source);
+        return 1;
+    }
+    return fail(e, json);
+}
+
+// `schema plan URI --schema NEW` and `schema apply URI --schema NEW`.
+int run_live(const PlanArgs& args, bool apply) {
+    auto source = read_source_file(args.schema_path);
+    if (!source)
+        return fail(source.error(), args.json);
+    auto opened = open_graph_at(args.uri);
+    if (!opened)
+        return fail(opened.error(), args.json);
+    engine::SchemaApplyOptions options;
+    options.branch = args.branch;
+    options.allow_data_loss = args.allow_data_loss;
+    options.schema_file = args.schema_path;
+    if (!args.actor.empty())
+        options.actor = args.actor;
+    if (!apply) {
+        auto r = engine::plan_schema_change(*opened->graph, *source, options);
+        if (!r)
+            return fail_schema(r.error(), *source, args.json);
+        print_diagnostics(r->warnings, *source);
+        if (args.json)
+            std::cout << base::to_pretty_json(schema::plan_json(r->plan, r->uri));
+        else
+            std::cout << schema::render_plan(r->plan, r->uri);
+        return 0;
+    }
+    echo_target("schema apply", *opened->store, args.quiet || args.json);
+    auto r = engine::apply_schema_change(*opened->graph, *source, options);
+    if (!r)
+        return fail_schema(r.error(), *source, args.json);
+    print_diagnostics(r->warnings, *source);
+    if (args.json)
+        std::cout << base::to_pretty_json(engine::apply_result_json(*r));
+    else
+        std::cout << engine::render_apply_result(*r);
+    return 0;
+}
+
+struct ShowArgs {
+    std::string uri, branch = "main";
+    bool json = false;
+};
+
+int run_schema_show(const ShowArgs& args) {
+    auto opened = open_graph_at(args.uri);
+    if (!opened)
+        return fail(opened.error(), args.json);
+    auto snap = opened->graph->snapshot({args.branch, std::nullopt, std::nullopt});
+    if (!snap)
+        return fail(snap.error(), args.json);
+    if (args.json) {
+        Json out;
+        out["uri"] = opened->graph->uri();
+        out["branch"] = snap->manifest.branch;
+        out["graph_manifest_version"] = snap->manifest.version;
+        out["schema_ir_hash"] = snap->schema->hash;
+        out["source"] = snap->schema->source;
+        std::cout << base::to_pretty_json(out);
+        return 0;
+    }
+    std::cout << snap->schema->source;
+    if (!snap->schema->source.empty() && snap->schema->source.back() != '\n')
+        std::cout << "\n";
+    return 0;
+}
+
 } // namespace
 
 void register_lint(CLI::App& app, Outcome& outcome) {
@@ -185,13 +266,46 @@ void register_lint(CLI::App& app, Outcome& outcome) {
 void register_schema(CLI::App& app, Outcome& outcome) {
     auto* cmd = app.add_subcommand("schema", "Schema migrations");
     cmd->require_subcommand(1);
-    auto args = std::make_shared<PlanArgs>();
-    auto* plan = cmd->add_subcommand("plan", "Plan the migration from one schema file to another");
-    plan->add_option("--schema", args->schema_path, "The desired schema (.pg)")->required();
-    plan->add_option("--from", args->from_path, "The accepted schema (.pg)")->required();
-    plan->add_flag("--allow-data-loss", args->allow_data_loss, "Plan drops as hard (data removed)");
-    plan->add_flag("--json", args->json, "Print the plan as JSON");
-    plan->callback([args, &outcome] { outcome.exit_code = run_schema_plan(*args); });
+
+    auto plan_args = std::make_shared<PlanArgs>();
+    auto* plan = cmd->add_subcommand(
+        "plan", "Plan a migration: of a graph (URI) or between two files (--from OLD)");
+    plan->add_option("uri", plan_args->uri, "Graph root (omit with --from)");
+    plan->add_option("--schema", plan_args->schema_path, "The desired schema (.pg)")->required();
+    plan->add_option("--from", plan_args->from_path, "The accepted schema (.pg), without a graph");
+    plan->add_option("--branch", plan_args->branch, "Branch (default main)");
+    plan->add_flag("--allow-data-loss", plan_args->allow_data_loss,
+                   "Plan drops as hard (data removed)");
+    plan->add_flag("--json", plan_args->json, "Print the plan as JSON");
+    plan->callback([plan_args, &outcome] {
+        const PlanArgs& a = *plan_args;
+        if (a.uri.empty() == a.from_path.empty()) {
+            std::cerr << "error: schema plan needs exactly one of a graph URI or --from OLD.pg\n";
+            outcome.exit_code = 2;
+            return;
+        }
+        outcome.exit_code = a.uri.empty() ? run_offline_plan(a) : run_live(a, false);
+    });
+
+    auto apply_args = std::make_shared<PlanArgs>();
+    auto* apply = cmd->add_subcommand("apply", "Migrate a graph branch to a new schema");
+    apply->add_option("uri", apply_args->uri, "Graph root")->required();
+    apply->add_option("--schema", apply_args->schema_path, "The desired schema (.pg)")->required();
+    apply->add_option("--branch", apply_args->branch, "Branch (default main)");
+    apply->add_option("--as", apply_args->actor, "Actor recorded in the commit");
+    apply->add_flag("--allow-data-loss", apply_args->allow_data_loss,
+                    "Hard drops: remove dropped data instead of keeping it for time travel");
+    apply->add_flag("--json", apply_args->json, "Print JSON");
+    apply->add_flag("--quiet", apply_args->quiet, "No target echo on stderr");
+    apply->callback([apply_args, &outcome] { outcome.exit_code = run_live(*apply_args, true); });
+
+    auto show_args = std::make_shared<ShowArgs>();
+    auto* show = cmd->add_subcommand("show", "Print a branch's accepted schema");
+    show->alias("get");
+    show->add_option("uri", show_args->uri, "Graph root")->required();
+    show->add_option("--branch", show_args->branch, "Branch (default main)");
+    show->add_flag("--json", show_args->json, "Print JSON");
+    show->callback([show_args, &outcome] { outcome.exit_code = run_schema_show(*show_args); });
 }
 
 } // namespace omnigraph::cli

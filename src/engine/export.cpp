@@ -81,16 +81,17 @@ Json value_json(const Column& c, size_t row) {
 
 Result<uint64_t> export_graph(store::ObjectStore& store, const Graph& graph,
                               const ExportOptions& options, std::ostream& out) {
-    auto head = OG_TRY(graph.head(options.branch));
+    auto snap = OG_TRY(graph.snapshot(options.snapshot));
+    const schema::Catalog& catalog = snap.schema->catalog;
     uint64_t rows = 0;
-    for (const auto& entry : head.tables) { // sorted by table key: edges before nodes
+    for (const auto& entry : snap.manifest.tables) { // sorted by table key: edges before nodes
         bool is_edge = entry.table_key.starts_with("edge:");
         std::string name = entry.table_key.substr(entry.table_key.find(':') + 1);
         if (!options.types.empty() &&
             std::find(options.types.begin(), options.types.end(), name) == options.types.end())
             continue;
-        const auto* node = is_edge ? nullptr : graph.catalog().find_node(name);
-        const auto* edge = is_edge ? graph.catalog().find_edge(name) : nullptr;
+        const auto* node = is_edge ? nullptr : catalog.find_node(name);
+        const auto* edge = is_edge ? catalog.find_edge(name) : nullptr;
         const auto& properties = is_edge ? edge->properties : node->properties;
         const auto& ids = is_edge ? edge->property_ids : node->property_ids;
         auto table = OG_TRY(read_table(store, entry, is_edge, properties, ids));

@@ -3,11 +3,17 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/ulid.h"
+#include "engine/pending.h"
 #include "schema/compiler.h"
 #include "schema/parser.h"
 #include "schema/shape.h"
 
+#include <algorithm>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
 
 namespace omnigraph::engine {
 
@@ -28,22 +34,18 @@ std::string state_text(const schema::Schema& shape, const schema::SchemaIr& ir) 
 // Tables of a fresh schema: one empty entry per node and edge type.
 std::vector<format::TableEntry> empty_tables(const schema::SchemaIr& ir) {
     std::vector<format::TableEntry> tables;
+    auto add = [&](std::string key, uint64_t type_id, uint64_t incarnation) {
+        format::TableEntry t;
+        t.table_key = std::move(key);
+        t.type_id = type_id;
+        t.incarnation = incarnation;
+        t.path = format::table_path(type_id, incarnation);
+        tables.push_back(std::move(t));
+    };
     for (const auto& n : ir.nodes)
-        tables.push_back({"node:" + n.name,
-                          n.type_id,
-                          n.table_incarnation_id,
-                          format::table_path(n.type_id, n.table_incarnation_id),
-                          1,
-                          0,
-                          {}});
+        add("node:" + n.name, n.type_id, n.table_incarnation_id);
     for (const auto& e : ir.edges)
-        tables.push_back({"edge:" + e.name,
-                          e.type_id,
-                          e.table_incarnation_id,
-                          format::table_path(e.type_id, e.table_incarnation_id),
-                          1,
-                          0,
-                          {}});
+        add("edge:" + e.name, e.type_id, e.table_incarnation_id);
     std::sort(tables.begin(), tables.end(),
               [](const auto& a, const auto& b) { return a.table_key < b.table_key; });
     return tables;
@@ -93,6 +95,7 @@ Result<InitResult> init_claimed(store::ObjectStore& store, std::string_view sour
     OG_CHECK(write(kSchemaIrKey, base::to_pretty_json(schema::ir_json(ir))));
     OG_CHECK(write(kSchemaStateKey, state_text(shape, ir)));
     OG_CHECK(write(kFormatKey, base::to_pretty_json(stamp)));
+    OG_CHECK(store_schema_version(store, source, ir));
 
     format::CommitRecord genesis;
     genesis.graph_commit_id = base::new_ulid();
@@ -153,6 +156,71 @@ Result<InitResult> init_graph(store::ObjectStore& store, std::string_view source
     return result;
 }
 
+std::string schema_history_key(std::string_view ir_hash, std::string_view extension) {
+    std::string_view hex = ir_hash;
+    if (hex.starts_with("sha256:"))
+        hex.remove_prefix(7);
+    return std::string(kSchemaHistoryPrefix) + std::string(hex) + std::string(extension);
+}
+
+Status store_schema_version(store::ObjectStore& store, std::string_view source,
+                            const schema::SchemaIr& ir) {
+    std::string hash = schema::ir_hash(ir);
+    // Source first: a reader that finds the IR finds the source too.
+    OG_CHECK(store.put(schema_history_key(hash, ".pg"), source));
+    OG_CHECK(store.put(schema_history_key(hash, ".ir.json"), base::to_pretty_json(schema::ir_json(ir))));
+    return ok();
+}
+
+Status write_root_schema(store::ObjectStore& store, const SchemaVersion& v) {
+    OG_CHECK(store.put(kSchemaSourceKey, v.source));
+    OG_CHECK(store.put(kSchemaIrKey, base::to_pretty_json(schema::ir_json(v.ir))));
+    OG_CHECK(store.put(kSchemaStateKey, state_text(schema::project_schema(v.ir), v.ir)));
+    return ok();
+}
+
+SchemaRef make_schema_version(std::string source, schema::SchemaIr ir) {
+    auto v = std::make_shared<SchemaVersion>();
+    v->hash = schema::ir_hash(ir);
+    v->source = std::move(source);
+    v->catalog = schema::project_catalog(ir);
+    v->ir = std::move(ir);
+    return v;
+}
+
+struct Graph::Cache {
+    std::mutex mutex;
+    std::map<std::string, SchemaRef, std::less<>> schemas;
+};
+
+Graph::Graph(store::ObjectStore& store, SchemaRef main_schema, bool root_schema_stale)
+    : store_(&store), main_schema_(std::move(main_schema)), root_schema_stale_(root_schema_stale),
+      cache_(std::make_shared<Cache>()) {
+    cache_->schemas.emplace(main_schema_->hash, main_schema_);
+}
+
+namespace {
+
+Result<SchemaRef> read_schema_history(store::ObjectStore& store, std::string_view hash) {
+    std::string ir_key = schema_history_key(hash, ".ir.json");
+    auto ir_text = OG_TRY(store.read_if_exists(ir_key));
+    auto source = OG_TRY(store.read_if_exists(schema_history_key(hash, ".pg")));
+    if (!ir_text || !source)
+        return Error(kGraphInvalid, "schema " + std::string(hash) + " is not stored under " +
+                                        store.uri_of(kSchemaHistoryPrefix));
+    auto ir_json = base::parse_json(*ir_text, store.uri_of(ir_key));
+    if (!ir_json)
+        return Error(kGraphInvalid, ir_json.error().to_string());
+    auto ir = schema::parse_ir(*ir_json);
+    if (!ir)
+        return Error(kGraphInvalid, store.uri_of(ir_key) + ": " + ir.error().message);
+    if (schema::ir_hash(*ir) != hash)
+        return Error(kGraphInvalid, store.uri_of(ir_key) + " does not hash to " + std::string(hash));
+    return make_schema_version(std::move(*source), std::move(*ir));
+}
+
+} // namespace
+
 Result<Graph> Graph::open(store::ObjectStore& store) {
     std::string uri = store.root().to_string();
     auto invalid = [&](const std::string& why) {
@@ -207,45 +275,192 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
     if (!compiled || schema::shape_hash(*compiled) != shape_hash)
         return invalid("_schema.pg no longer matches the accepted compiled schema");
     // An init that died before its genesis commit left files but no graph.
-    auto genesis = format::read_manifest(store, "main", 1);
-    if (!genesis) {
-        if (genesis.error().is(codes::kNotFound))
-            return invalid("it has no genesis version (an init did not finish; rerun `omnigraph "
-                           "init --force`)");
-        return std::move(genesis).error();
-    }
-    return Graph(store, std::move(*source), std::move(*ir));
+    auto main_head = OG_TRY(format::read_latest_manifest(store, "main"));
+    if (!main_head)
+        return invalid("it has no genesis version (an init did not finish; rerun `omnigraph "
+                       "init --force`)");
+    SchemaRef root_schema = make_schema_version(std::move(*source), std::move(*ir));
+    if (main_head->schema_ir_hash == root_schema->hash)
+        return Graph(store, std::move(root_schema), false);
+    // A schema apply committed but did not promote its schema files: the head wins.
+    auto head_schema = read_schema_history(store, main_head->schema_ir_hash);
+    if (!head_schema)
+        return invalid("main's head names schema " + main_head->schema_ir_hash + ", which " +
+                       head_schema.error().message);
+    return Graph(store, std::move(*head_schema), true);
 }
+
+Result<SchemaRef> Graph::schema_version(std::string_view ir_hash) const {
+    {
+        std::lock_guard lock(cache_->mutex);
+        auto it = cache_->schemas.find(ir_hash);
+        if (it != cache_->schemas.end())
+            return it->second;
+    }
+    auto v = OG_TRY(read_schema_history(*store_, ir_hash));
+    std::lock_guard lock(cache_->mutex);
+    return cache_->schemas.emplace(v->hash, v).first->second;
+}
+
+Result<std::optional<BranchRecord>> Graph::branch_record(std::string_view name) const {
+    if (name == "main")
+        return std::optional<BranchRecord>();
+    std::string key = branch_record_key(name);
+    auto text = OG_TRY(store_->read_if_exists(key));
+    if (!text)
+        return std::optional<BranchRecord>();
+    return std::optional<BranchRecord>(OG_TRY(parse_branch_record(*text, store_->uri_of(key))));
+}
+
+namespace {
+
+Error branch_not_found(std::string_view branch) {
+    return Error(codes::kNotFound, "branch '" + std::string(branch) + "' not found");
+}
+
+} // namespace
 
 Result<format::Manifest> Graph::head(std::string_view branch) const {
     auto latest = OG_TRY(format::read_latest_manifest(*store_, branch));
-    if (!latest)
-        return Error(codes::kNotFound, "branch '" + std::string(branch) + "' not found");
-    return std::move(*latest);
+    if (branch == "main") {
+        if (!latest)
+            return branch_not_found(branch);
+        return std::move(*latest);
+    }
+    auto record = OG_TRY(branch_record(branch));
+    if (!record)
+        return branch_not_found(branch);
+    if (latest && latest->version > record->from_version)
+        return std::move(*latest);
+    auto inherited = OG_TRY(at_version(record->from_branch, record->from_version));
+    inherited.branch = std::string(branch);
+    return inherited;
 }
 
 Result<format::Manifest> Graph::at_version(std::string_view branch, uint64_t version) const {
+    std::optional<BranchRecord> record;
+    if (branch != "main") {
+        record = OG_TRY(branch_record(branch));
+        if (!record)
+            return branch_not_found(branch);
+        if (version <= record->from_version) {
+            auto inherited = OG_TRY(at_version(record->from_branch, version));
+            inherited.branch = std::string(branch);
+            return inherited;
+        }
+    }
     return format::read_manifest(*store_, branch, version);
+}
+
+Result<Snapshot> Graph::snapshot(const SnapshotSpec& spec) const {
+    Snapshot snap;
+    if (spec.commit_id) {
+        auto c = OG_TRY(commit(*spec.commit_id));
+        snap.manifest = OG_TRY(at_version(c.graph_branch, c.graph_manifest_version));
+        if (snap.manifest.commit_id != c.graph_commit_id)
+            return Error(codes::kNotFound, "commit " + c.graph_commit_id +
+                                               " is no longer the published version " +
+                                               std::to_string(c.graph_manifest_version) +
+                                               " of branch '" + c.graph_branch + "'");
+    } else if (spec.version) {
+        snap.manifest = OG_TRY(at_version(spec.branch, *spec.version));
+    } else {
+        snap.manifest = OG_TRY(head(spec.branch));
+    }
+    snap.schema = OG_TRY(schema_version(snap.manifest.schema_ir_hash));
+    return snap;
 }
 
 Result<std::vector<format::CommitRecord>> Graph::commits(std::string_view branch) const {
     auto newest = OG_TRY(head(branch));
     std::vector<format::CommitRecord> out;
-    std::string prefix = format::manifest_key(branch, 0);
-    prefix.resize(prefix.rfind('/') + 1);
-    auto keys = OG_TRY(store_->list_all(prefix)); // newest first (inverted version numbers)
-    for (const auto& meta : keys) {
-        auto text = OG_TRY(store_->read(meta.key));
-        auto m = OG_TRY(format::parse_manifest(text, store_->uri_of(meta.key)));
-        if (m.version > newest.version)
-            continue; // published after we looked at the head
-        out.push_back(OG_TRY(format::read_commit(*store_, m.commit_id)));
+    std::set<std::string> seen{newest.commit_id};
+    std::vector<std::string> frontier{newest.commit_id};
+    while (!frontier.empty()) {
+        auto c = OG_TRY(commit(frontier.back()));
+        frontier.pop_back();
+        for (const auto& parent : {c.parent_commit_id, c.merged_parent_commit_id})
+            if (parent && seen.insert(*parent).second)
+                frontier.push_back(*parent);
+        out.push_back(std::move(c));
     }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.graph_manifest_version, a.created_at, a.graph_commit_id) >
+               std::tie(b.graph_manifest_version, b.created_at, b.graph_commit_id);
+    });
     return out;
 }
 
 Result<format::CommitRecord> Graph::commit(std::string_view commit_id) const {
+    if (!base::is_ulid(commit_id))
+        return Error(codes::kInvalidArgument,
+                     "'" + std::string(commit_id) + "' is not a commit id (a 26-character ULID)");
     return format::read_commit(*store_, commit_id);
+}
+
+Result<std::vector<std::string>> Graph::branches() const {
+    std::vector<std::string> names{"main"};
+    for (const auto& meta : OG_TRY(store_->list_all("_branches/"))) {
+        auto text = OG_TRY(store_->read(meta.key));
+        names.push_back(OG_TRY(parse_branch_record(text, store_->uri_of(meta.key))).name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+Result<BranchRecord> Graph::create_branch(std::string_view name, std::string_view from,
+                                          std::optional<std::string> actor) const {
+    std::string n = OG_TRY(normalize_branch_name(name));
+    if (n == "main")
+        return Error(kConflict, "cannot create branch 'main': it always exists");
+    auto source = OG_TRY(head(from));
+    for (const auto& existing : OG_TRY(branches())) {
+        if (existing == n)
+            return Error(kConflict, "branch '" + n + "' already exists");
+        if (branch_paths_collide(existing, n))
+            return Error(kConflict, "branch '" + n + "' collides with existing branch '" +
+                                        existing + "' (one name cannot be a path prefix of another)");
+    }
+    // Manifests left by a deleted branch of the same name belong to no branch now.
+    OG_TRY(store_->remove_prefix(format::manifest_log_prefix(n)));
+    BranchRecord record;
+    record.name = n;
+    record.from_branch = std::string(from);
+    record.from_version = source.version;
+    record.from_commit_id = source.commit_id;
+    record.actor_id = std::move(actor);
+    record.created_at = base::unix_micros(base::now());
+    auto created = store_->put_if_absent(branch_record_key(n), branch_record_text(record));
+    if (!created) {
+        if (created.error().is(codes::kPreconditionFailed))
+            return Error(kConflict, "branch '" + n + "' already exists");
+        return std::move(created).error();
+    }
+    return record;
+}
+
+Status Graph::delete_branch(std::string_view name) const {
+    std::string n = OG_TRY(normalize_branch_name(name));
+    if (n == "main")
+        return Error(kConflict, "cannot delete branch 'main'");
+    if (!OG_TRY(branch_record(n)))
+        return branch_not_found(n);
+    for (const auto& other : OG_TRY(branches())) {
+        auto record = OG_TRY(branch_record(other));
+        if (record && record->from_branch == n)
+            return Error(kConflict, "cannot delete branch '" + n + "': branch '" + other +
+                                        "' was created from it and still depends on it");
+    }
+    OG_CHECK(store_->remove(branch_record_key(n))); // the delete; the rest is reclamation
+    auto reclaimed = store_->remove_prefix(format::manifest_log_prefix(n));
+    (void)reclaimed; // leftovers are removed when the name is created again
+    return ok();
+}
+
+Status Graph::heal() const {
+    if (root_schema_stale_)
+        OG_CHECK(write_root_schema(*store_, *main_schema_));
+    return settle_pending(*store_);
 }
 
 } // namespace omnigraph::engine

@@ -8,11 +8,13 @@
 #pragma once
 
 #include "base/error.h"
+#include "engine/branch.h"
 #include "format/manifest.h"
 #include "schema/catalog.h"
 #include "schema/ir.h"
 #include "store/object_store.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,33 +43,86 @@ struct InitResult {
 Result<InitResult> init_graph(store::ObjectStore& store, std::string_view schema_source,
                               const InitOptions& options = {});
 
+// One accepted schema: its source, IR and catalog. Every schema a manifest names is kept
+// content-addressed under `_schemas/` (see kSchemaHistoryPrefix), so any version of any branch
+// can be read with the schema it was written under.
+struct SchemaVersion {
+    std::string hash; // schema_ir_hash
+    std::string source;
+    schema::SchemaIr ir;
+    schema::Catalog catalog;
+};
+using SchemaRef = std::shared_ptr<const SchemaVersion>;
+SchemaRef make_schema_version(std::string source, schema::SchemaIr ir);
+
+// Which version to read: a branch head (default), a manifest version of a branch, or a commit.
+struct SnapshotSpec {
+    std::string branch = "main";
+    std::optional<uint64_t> version;
+    std::optional<std::string> commit_id; // overrides branch/version
+};
+
+// One whole version of one branch with the schema it conforms to. Immutable.
+struct Snapshot {
+    format::Manifest manifest; // manifest.branch is the branch that was asked for
+    SchemaRef schema;
+};
+
 class Graph {
   public:
-    // Reads and cross-checks the format stamp and the schema files (graph_invalid when missing,
-    // partial, or disagreeing). Writes nothing.
+    // Reads and cross-checks the format stamp, the schema files (graph_invalid when missing,
+    // partial, or disagreeing) and main's head. Writes nothing: when an interrupted schema
+    // apply left the root's schema files behind main's head, the head's schema is used and
+    // heal() promotes it.
     static Result<Graph> open(store::ObjectStore& store);
 
-    const schema::SchemaIr& ir() const { return ir_; }
-    const schema::Catalog& catalog() const { return catalog_; }
-    const std::string& schema_source() const { return schema_source_; }
+    store::ObjectStore& store() const { return *store_; }
     std::string uri() const { return store_->root().to_string(); }
+    // main's current schema.
+    const SchemaRef& main_schema() const { return main_schema_; }
+    const schema::SchemaIr& ir() const { return main_schema_->ir; }
+    const schema::Catalog& catalog() const { return main_schema_->catalog; }
+    const std::string& schema_source() const { return main_schema_->source; }
 
-    // The newest manifest of `branch` (not_found when the branch does not exist).
+    // The schema with this hash (cached after the first read).
+    Result<SchemaRef> schema_version(std::string_view ir_hash) const;
+
+    // The newest manifest of `branch` (not_found when the branch does not exist). A branch
+    // without commits of its own returns its source's manifest at the fork, renamed.
     Result<format::Manifest> head(std::string_view branch = "main") const;
+    // Version `version` of `branch`, following the fork to the source for older versions.
     Result<format::Manifest> at_version(std::string_view branch, uint64_t version) const;
-    // Commits of `branch` in manifest-version order, newest first.
+    Result<Snapshot> snapshot(const SnapshotSpec& spec = {}) const;
+
+    // Commits reachable from the branch head (parents and merged parents), newest first by
+    // (manifest version, created_at, id).
     Result<std::vector<format::CommitRecord>> commits(std::string_view branch = "main") const;
     Result<format::CommitRecord> commit(std::string_view commit_id) const;
 
+    // Branches: `main` plus every branch record, sorted bytewise.
+    Result<std::vector<std::string>> branches() const;
+    Result<std::optional<BranchRecord>> branch_record(std::string_view name) const;
+    // Creates `name` at `from`'s head. Refuses main, an existing name, a name whose '/'-path
+    // collides with a live branch (conflict) and invalid names (invalid_argument).
+    Result<BranchRecord> create_branch(std::string_view name, std::string_view from,
+                                       std::optional<std::string> actor) const;
+    // Deletes `name` (not main; not while another branch was forked from it). Its manifests
+    // go; its segments stay until a cleanup.
+    Status delete_branch(std::string_view name) const;
+
+    // Completes interrupted work before a write: promotes main's head schema into the root's
+    // schema files when an apply stopped after its commit, and settles pending-operation
+    // records (engine/pending.h). Idempotent; a no-op on a clean graph.
+    Status heal() const;
+
   private:
-    Graph(store::ObjectStore& store, std::string source, schema::SchemaIr ir)
-        : store_(&store), schema_source_(std::move(source)), ir_(std::move(ir)),
-          catalog_(schema::project_catalog(ir_)) {}
+    struct Cache;
+    Graph(store::ObjectStore& store, SchemaRef main_schema, bool root_schema_stale);
 
     store::ObjectStore* store_;
-    std::string schema_source_;
-    schema::SchemaIr ir_;
-    schema::Catalog catalog_;
+    SchemaRef main_schema_;
+    bool root_schema_stale_ = false;
+    std::shared_ptr<Cache> cache_;
 };
 
 // The root's files, for code that needs the names (tests, cleanup).
@@ -76,5 +131,13 @@ inline constexpr std::string_view kSchemaSourceKey = "_schema.pg";
 inline constexpr std::string_view kSchemaIrKey = "_schema.ir.json";
 inline constexpr std::string_view kSchemaStateKey = "__schema_state.json";
 inline constexpr std::string_view kInitClaimKey = "__init_claim.json";
+// `_schemas/<hex of schema_ir_hash>.pg` and `.ir.json`: every schema a manifest has named.
+inline constexpr std::string_view kSchemaHistoryPrefix = "_schemas/";
+std::string schema_history_key(std::string_view ir_hash, std::string_view extension);
+// Rewrites the root's schema files for `v`: source, IR, then the state that binds them.
+Status write_root_schema(store::ObjectStore& store, const SchemaVersion& v);
+// Writes a schema into the history (idempotent: the key is its hash).
+Status store_schema_version(store::ObjectStore& store, std::string_view source,
+                            const schema::SchemaIr& ir);
 
 } // namespace omnigraph::engine

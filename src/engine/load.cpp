@@ -4,6 +4,7 @@
 #include "base/json.h"
 #include "base/ulid.h"
 #include "engine/load_input.h"
+#include "engine/pending.h"
 #include "engine/table_data.h"
 
 #include <regex>
@@ -125,7 +126,7 @@ Error violation(std::string message, const std::string& file, uint64_t line) {
 
 struct Attempt {
     store::ObjectStore& store;
-    const Graph& graph;
+    const schema::Catalog& catalog;
     const format::Manifest& head;
     const LoadBatch& batch;
     LoadMode mode;
@@ -142,7 +143,7 @@ struct Attempt {
         if (!entry)
             return Error(codes::kInternal,
                          "table " + key + " is missing from branch '" + head.branch + "'");
-        TableSchema s = table_schema(graph.catalog(), key);
+        TableSchema s = table_schema(catalog, key);
         auto data = OG_TRY(read_table(store, *entry, s.is_edge, *s.properties, *s.property_ids));
         return &committed.emplace(key, std::move(data)).first->second;
     }
@@ -157,7 +158,7 @@ struct Attempt {
     std::string file() const { return options.source_name; }
 
     Status build_image(const std::string& key, const TableBatch& tb) {
-        TableSchema s = table_schema(graph.catalog(), key);
+        TableSchema s = table_schema(catalog, key);
         const char* kind = s.is_edge ? "edge" : "node";
         bool keyed = !s.is_edge && s.node->key.has_value();
         TableData incoming = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
@@ -220,7 +221,7 @@ struct Attempt {
     }
 
     Status check_values(const std::string& key) {
-        TableSchema s = table_schema(graph.catalog(), key);
+        TableSchema s = table_schema(catalog, key);
         if (s.is_edge)
             return ok();
         const TableData& t = images.at(key);
@@ -270,7 +271,7 @@ struct Attempt {
     }
 
     Status check_unique(const std::string& key) {
-        TableSchema s = table_schema(graph.catalog(), key);
+        TableSchema s = table_schema(catalog, key);
         const TableData& t = images.at(key);
         const auto& uniques = s.is_edge ? s.edge->unique_constraints : s.node->unique_constraints;
         for (const auto& cols : uniques) {
@@ -310,7 +311,7 @@ struct Attempt {
 
     // Every edge of `edge_key` must have both endpoints in the post-load node tables.
     Status check_endpoints(const std::string& edge_key) {
-        TableSchema s = table_schema(graph.catalog(), edge_key);
+        TableSchema s = table_schema(catalog, edge_key);
         const TableData* edges = OG_TRY(post_table(edge_key));
         for (auto [role, type] :
              {std::pair{"src", s.edge->from_type}, std::pair{"dst", s.edge->to_type}}) {
@@ -327,7 +328,7 @@ struct Attempt {
     }
 
     Status check_cardinality(const std::string& edge_key) {
-        TableSchema s = table_schema(graph.catalog(), edge_key);
+        TableSchema s = table_schema(catalog, edge_key);
         if (s.edge->card_min == 0 && !s.edge->card_max)
             return ok();
         const TableData& edges = images.at(edge_key);
@@ -369,7 +370,7 @@ struct Attempt {
         for (const auto& [key, image] : images)
             if (key.starts_with("edge:"))
                 edge_tables.insert(key);
-        for (const auto& e : graph.catalog().edges)
+        for (const auto& e : catalog.edges)
             if (images.count("node:" + e.from_type) || images.count("node:" + e.to_type))
                 if (mode != LoadMode::kAppend)
                     edge_tables.insert("edge:" + e.name);
@@ -386,6 +387,7 @@ struct Attempt {
         LoadSummary summary;
         summary.branch = head.branch;
         summary.mode = mode;
+        std::vector<std::pair<std::string, std::string>> segments; // key, bytes
         for (auto& entry : next.tables) {
             auto it = images.find(entry.table_key);
             if (it == images.end())
@@ -393,7 +395,7 @@ struct Attempt {
             const TableData& image = it->second;
             TableData written_rows = image;
             if (mode == LoadMode::kAppend) {
-                TableSchema ts = table_schema(graph.catalog(), entry.table_key);
+                TableSchema ts = table_schema(catalog, entry.table_key);
                 written_rows = TableData::empty(image.is_edge, *ts.properties, *ts.property_ids);
                 size_t committed_rows = image.size() - lines[entry.table_key].size();
                 for (size_t i = committed_rows; i < image.size(); ++i)
@@ -404,11 +406,12 @@ struct Attempt {
             if (written_rows.size() > 0) {
                 std::string bytes = OG_TRY(encode_table(written_rows));
                 std::string key = entry.path + "/" + base::new_ulid() + ".seg";
-                OG_CHECK(store.put_if_absent(key, bytes));
                 entry.segments.push_back({key, written_rows.size(), bytes.size(), std::nullopt, 0});
+                segments.emplace_back(std::move(key), std::move(bytes));
             }
             entry.row_count = image.size();
             entry.table_version += 1;
+            entry.table_branch = head.branch;
             auto colon = entry.table_key.find(':');
             (entry.table_key.starts_with("edge:")
                  ? summary.edges
@@ -424,24 +427,39 @@ struct Attempt {
         commit.actor_id = options.actor;
         commit.created_at = base::unix_micros(base::now());
         next.commit_id = commit.graph_commit_id;
-        OG_CHECK(format::publish(store, commit, next));
+
+        // Recorded before the first object is written, so a crash is undone by the next writer.
+        PendingOp op = new_pending_op("load", head.branch, head.version, commit.graph_commit_id);
+        for (const auto& [key, bytes] : segments)
+            op.created.push_back(key);
+        op.created.push_back(format::commit_key(commit.graph_commit_id));
+        OG_CHECK(begin_pending(store, op));
+        Status written = [&]() -> Status {
+            for (const auto& [key, bytes] : segments)
+                OG_CHECK(store.put_if_absent(key, bytes));
+            return format::publish(store, commit, next);
+        }();
+        if (!written) {
+            finish_pending_failed(store, op);
+            return std::move(written).error();
+        }
+        finish_pending_committed(store, op);
         summary.commit = commit;
         return summary;
     }
 };
 
-} // namespace
-
-Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph,
-                               std::string_view jsonl, const LoadOptions& options) {
-    auto batch = OG_TRY(parse_load_input(jsonl, graph.catalog(), options.source_name));
+Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
+                              const format::Manifest& first_head, std::string_view jsonl,
+                              const LoadOptions& options) {
+    SchemaRef schema = OG_TRY(graph.schema_version(first_head.schema_ir_hash));
+    auto batch = OG_TRY(parse_load_input(jsonl, schema->catalog, options.source_name));
     for (int attempt = 1; attempt <= kLoadAttempts; ++attempt) {
         auto head = OG_TRY(graph.head(options.branch));
-        if (head.schema_ir_hash != schema::ir_hash(graph.ir()))
-            return Error(
-                codes::kPreconditionFailed,
-                "branch '" + options.branch +
-                    "' was written under another schema than the one opened; reopen the graph");
+        if (head.schema_ir_hash != schema->hash)
+            return Error(codes::kPreconditionFailed,
+                         "the schema of branch '" + options.branch +
+                             "' changed while loading; run the load again");
         LoadMode mode = LoadMode::kOverwrite;
         if (options.mode) {
             mode = *options.mode;
@@ -453,7 +471,7 @@ Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph,
                                      "' already holds data: pass --mode overwrite, "
                                      "--mode append or --mode merge");
         }
-        Attempt work{store, graph, head, batch, mode, options, {}, {}, {}};
+        Attempt work{store, schema->catalog, head, batch, mode, options, {}, {}, {}};
         auto result = work.run();
         if (!result && result.error().is(format::kManifestConflict))
             continue; // another writer committed first: redo against the new head
@@ -461,6 +479,34 @@ Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph,
     }
     return Error(format::kManifestConflict, "load gave up after " + std::to_string(kLoadAttempts) +
                                                 " attempts: other writers kept committing first");
+}
+
+} // namespace
+
+Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph,
+                               std::string_view jsonl, const LoadOptions& options) {
+    OG_CHECK(graph.heal());
+    std::optional<BranchRecord> created;
+    auto first_head = graph.head(options.branch);
+    if (!first_head && first_head.error().is(codes::kNotFound) && options.branch != "main") {
+        if (!options.from)
+            return Error(codes::kNotFound, "branch '" + options.branch +
+                                               "' not found (pass --from BASE to create it)");
+        created = OG_TRY(graph.create_branch(options.branch, *options.from, options.actor));
+        first_head = graph.head(options.branch);
+    }
+    if (!first_head)
+        return std::move(first_head).error();
+    auto result = load_into(store, graph, *first_head, jsonl, options);
+    if (created) {
+        if (result) {
+            result->created_from = created->from_branch;
+        } else {
+            auto undone = graph.delete_branch(created->name); // a failed load changes nothing
+            (void)undone;
+        }
+    }
+    return result;
 }
 
 } // namespace omnigraph::engine

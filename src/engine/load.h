@@ -31,6 +31,8 @@ struct LoadOptions {
     // guide's first load); it then behaves as overwrite.
     std::optional<LoadMode> mode;
     std::string branch = "main";
+    // When `branch` does not exist: create it from this branch first (else not_found).
+    std::optional<std::string> from;
     std::optional<std::string> actor;
     std::string source_name = "<input>"; // for error locations
 };
@@ -42,6 +44,7 @@ struct LoadSummary {
     std::map<std::string, uint64_t> edges;
     uint64_t total_entities = 0;
     format::CommitRecord commit;
+    std::optional<std::string> created_from; // set when the load created the branch
 };
 
 Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph,

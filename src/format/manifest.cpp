@@ -42,7 +42,7 @@ std::string table_path(uint64_t type_id, uint64_t incarnation) {
     return buf;
 }
 
-std::string manifest_key(std::string_view branch, uint64_t version) {
+std::string encode_branch(std::string_view branch) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     std::string encoded;
     for (unsigned char c : branch) {
@@ -56,9 +56,17 @@ std::string manifest_key(std::string_view branch, uint64_t version) {
             encoded.push_back(kHex[c & 15]);
         }
     }
+    return encoded;
+}
+
+std::string manifest_log_prefix(std::string_view branch) {
+    return "_log/" + encode_branch(branch) + "/";
+}
+
+std::string manifest_key(std::string_view branch, uint64_t version) {
     char inv[32];
     std::snprintf(inv, sizeof inv, "%020" PRIu64, UINT64_MAX - version);
-    return "_log/" + encoded + "/" + inv + ".json";
+    return manifest_log_prefix(branch) + inv + ".json";
 }
 
 std::string commit_key(std::string_view commit_id) {
@@ -80,6 +88,7 @@ std::string manifest_text(const Manifest& m) {
         tj["incarnation"] = t.incarnation;
         tj["path"] = t.path;
         tj["table_version"] = t.table_version;
+        tj["table_branch"] = t.table_branch;
         tj["row_count"] = t.row_count;
         Json segs = Json::array();
         for (const auto& s : t.segments) {
@@ -117,6 +126,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view where) {
             t.incarnation = tj.at("incarnation").get<uint64_t>();
             t.path = tj.at("path").get<std::string>();
             t.table_version = tj.at("table_version").get<uint64_t>();
+            t.table_branch = tj.at("table_branch").get<std::string>();
             t.row_count = tj.at("row_count").get<uint64_t>();
             for (const auto& sj : tj.at("segments")) {
                 SegmentRef s;
@@ -179,10 +189,8 @@ Result<CommitRecord> parse_commit(std::string_view text, std::string_view where)
 
 Result<std::optional<Manifest>> read_latest_manifest(store::ObjectStore& store,
                                                      std::string_view branch) {
-    std::string prefix = manifest_key(branch, 0);
-    prefix.resize(prefix.rfind('/') + 1);
     store::ListOptions options;
-    options.prefix = prefix;
+    options.prefix = manifest_log_prefix(branch);
     options.limit = 1; // inverted version numbers: the first key is the newest version
     auto page = OG_TRY(store.list(options));
     if (page.objects.empty())

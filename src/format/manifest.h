@@ -41,6 +41,7 @@ struct TableEntry {
     uint64_t incarnation = 0;
     std::string path;           // "tables/<type_id:016x>-<incarnation:016x>"
     uint64_t table_version = 1; // bumped whenever the table's segments change
+    std::string table_branch = "main"; // the branch whose write produced this table_version
     uint64_t row_count = 0;     // live rows (segment rows minus deleted rows)
     std::vector<SegmentRef> segments;
     friend bool operator==(const TableEntry&, const TableEntry&) = default;
@@ -73,6 +74,10 @@ std::string table_path(uint64_t type_id, uint64_t incarnation);
 // "_log/<encoded branch>/<2^64-1-v as 20 digits>.json"; '/' and other bytes outside
 // [A-Za-z0-9._-] in branch names are %XX-encoded so a branch is one key segment.
 std::string manifest_key(std::string_view branch, uint64_t version);
+// The branch name as one key segment (the encoding manifest_key uses).
+std::string encode_branch(std::string_view branch);
+// "_log/<encoded branch>/": every manifest of the branch, newest first.
+std::string manifest_log_prefix(std::string_view branch);
 std::string commit_key(std::string_view commit_id);
 
 std::string manifest_text(const Manifest& m); // canonical compact JSON

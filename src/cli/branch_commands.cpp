@@ -1,0 +1,111 @@
+// `omnigraph branch create|list|delete` (spec engine-cli §2.1, §4.4).
+#include "cli/commands.h"
+#include "cli/graph_access.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::cli {
+namespace {
+
+using base::Json;
+
+struct BranchArgs {
+    std::string uri, name, from = "main", actor;
+    bool json = false, quiet = false;
+};
+
+int run_create(const BranchArgs& a) {
+    auto opened = open_graph_at(a.uri);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    echo_target("branch create", *opened->store, a.quiet || a.json);
+    std::optional<std::string> actor;
+    if (!a.actor.empty())
+        actor = a.actor;
+    auto record = opened->graph->create_branch(a.name, a.from, actor);
+    if (!record)
+        return fail(record.error(), a.json);
+    if (a.json) {
+        Json out;
+        out["uri"] = opened->graph->uri();
+        out["from"] = record->from_branch;
+        out["name"] = record->name;
+        out["actor_id"] = record->actor_id ? Json(*record->actor_id) : Json(nullptr);
+        std::cout << base::to_pretty_json(out);
+        return 0;
+    }
+    std::cout << "created branch " << record->name << " from " << record->from_branch << "\n";
+    return 0;
+}
+
+int run_list(const BranchArgs& a) {
+    auto opened = open_graph_at(a.uri);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    auto names = opened->graph->branches();
+    if (!names)
+        return fail(names.error(), a.json);
+    if (a.json) {
+        Json out;
+        out["branches"] = *names;
+        std::cout << base::to_pretty_json(out);
+        return 0;
+    }
+    for (const auto& n : *names)
+        std::cout << n << "\n";
+    return 0;
+}
+
+int run_delete(const BranchArgs& a) {
+    auto opened = open_graph_at(a.uri);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    echo_target("branch delete", *opened->store, a.quiet || a.json);
+    auto deleted = opened->graph->delete_branch(a.name);
+    if (!deleted)
+        return fail(deleted.error(), a.json);
+    if (a.json) {
+        Json out;
+        out["uri"] = opened->graph->uri();
+        out["name"] = a.name;
+        std::cout << base::to_pretty_json(out);
+        return 0;
+    }
+    std::cout << "deleted branch " << a.name << "\n";
+    return 0;
+}
+
+} // namespace
+
+void register_branch(CLI::App& app, Outcome& outcome) {
+    auto* branch = app.add_subcommand("branch", "Create, list and delete branches");
+    branch->require_subcommand(1);
+
+    auto create = std::make_shared<BranchArgs>();
+    auto* c = branch->add_subcommand("create", "Create a branch at another branch's head");
+    c->add_option("--uri", create->uri, "Graph root")->required();
+    c->add_option("--from", create->from, "Source branch (default main)");
+    c->add_option("--as", create->actor, "Actor recorded with the branch");
+    c->add_option("name", create->name, "New branch name")->required();
+    c->add_flag("--json", create->json, "Print JSON");
+    c->add_flag("--quiet", create->quiet, "No target echo on stderr");
+    c->callback([create, &outcome] { outcome.exit_code = run_create(*create); });
+
+    auto list = std::make_shared<BranchArgs>();
+    auto* l = branch->add_subcommand("list", "List branches (bytewise order)");
+    l->add_option("--uri", list->uri, "Graph root")->required();
+    l->add_flag("--json", list->json, "Print JSON");
+    l->callback([list, &outcome] { outcome.exit_code = run_list(*list); });
+
+    auto del = std::make_shared<BranchArgs>();
+    auto* d = branch->add_subcommand("delete", "Delete a branch (never main)");
+    d->add_option("--uri", del->uri, "Graph root")->required();
+    d->add_option("name", del->name, "Branch to delete")->required();
+    d->add_flag("--json", del->json, "Print JSON");
+    d->add_flag("--quiet", del->quiet, "No target echo on stderr");
+    d->callback([del, &outcome] { outcome.exit_code = run_delete(*del); });
+}
+
+} // namespace omnigraph::cli

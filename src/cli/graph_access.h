@@ -1,0 +1,34 @@
+// What the graph verbs share: opening a root, the target echo, error and commit rendering.
+#pragma once
+
+#include "base/error.h"
+#include "base/json.h"
+#include "engine/graph.h"
+#include "store/object_store.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace omnigraph::cli {
+
+// Prints the error (JSON `{"error","code"}` on stdout with --json, else `error: …` on stderr)
+// and returns exit code 1.
+int fail(const Error& e, bool json);
+
+Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri);
+
+// An opened graph with the store it reads through (the Graph points at the store).
+struct OpenGraph {
+    std::unique_ptr<store::ObjectStore> store;
+    std::optional<engine::Graph> graph;
+};
+Result<OpenGraph> open_graph_at(const std::string& uri);
+
+// `omnigraph <label> → <uri> (direct, local|remote)` on stderr unless quiet.
+void echo_target(std::string_view label, const store::ObjectStore& store, bool quiet);
+
+base::Json commit_json(const format::CommitRecord& c);
+
+} // namespace omnigraph::cli

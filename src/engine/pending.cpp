@@ -1,0 +1,192 @@
+#include "engine/pending.h"
+
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "format/manifest.h"
+
+#include <cerrno>
+#include <csignal>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unistd.h>
+
+namespace omnigraph::engine {
+
+using base::Json;
+
+namespace {
+
+std::string pending_key(std::string_view op_id) {
+    return std::string(kPendingPrefix) + std::string(op_id) + ".json";
+}
+
+std::string this_host() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0)
+        return "unknown";
+    return buf;
+}
+
+// Operations of this process that have not returned yet.
+struct Running {
+    std::mutex mutex;
+    std::set<std::string> op_ids;
+};
+Running& running() {
+    static Running r;
+    return r;
+}
+
+void mark_running(const std::string& op_id, bool on) {
+    std::lock_guard lock(running().mutex);
+    if (on)
+        running().op_ids.insert(op_id);
+    else
+        running().op_ids.erase(op_id);
+}
+
+std::string pending_text(const PendingOp& op) {
+    Json j;
+    j["format"] = "omnigraph-pending";
+    j["op_id"] = op.op_id;
+    j["kind"] = op.kind;
+    j["branch"] = op.branch;
+    j["base_version"] = op.base_version;
+    j["commit_id"] = op.commit_id;
+    j["created"] = op.created;
+    j["remove_after"] = op.remove_after;
+    j["host"] = op.host;
+    j["pid"] = op.pid;
+    j["created_at"] = op.created_at;
+    return base::to_canonical_json(j);
+}
+
+Result<PendingOp> parse_pending(std::string_view text, const std::string& where) {
+    auto refuse = [&](const std::string& why) {
+        return Error(kRecoveryRequired, "unreadable pending-operation record " + where + " (" +
+                                            why + "); move it aside once its operation is known "
+                                                  "to be dead");
+    };
+    auto j = base::parse_json(text);
+    if (!j)
+        return refuse(j.error().message);
+    PendingOp op;
+    try {
+        if (j->at("format") != "omnigraph-pending")
+            return refuse("not a pending-operation record");
+        op.op_id = j->at("op_id").get<std::string>();
+        op.kind = j->at("kind").get<std::string>();
+        op.branch = j->at("branch").get<std::string>();
+        op.base_version = j->at("base_version").get<uint64_t>();
+        op.commit_id = j->at("commit_id").get<std::string>();
+        op.created = j->at("created").get<std::vector<std::string>>();
+        op.remove_after = j->at("remove_after").get<std::vector<std::string>>();
+        op.host = j->at("host").get<std::string>();
+        op.pid = j->at("pid").get<int64_t>();
+        op.created_at = j->at("created_at").get<int64_t>();
+    } catch (const std::exception& e) {
+        return refuse(e.what());
+    }
+    return op;
+}
+
+void remove_all(store::ObjectStore& store, const std::vector<std::string>& keys, bool prefixes) {
+    for (const auto& key : keys) {
+        std::optional<Error> failure;
+        if (prefixes) {
+            if (auto r = store.remove_prefix(key); !r)
+                failure = r.error();
+        } else if (auto r = store.remove(key); !r) {
+            failure = r.error();
+        }
+        if (failure)
+            base::log(base::LogLevel::kWarn, "recovery.remove_failed",
+                      {{"key", store.uri_of(key)}, {"error", failure->message}});
+    }
+}
+
+} // namespace
+
+PendingOp new_pending_op(std::string kind, std::string branch, uint64_t base_version,
+                         std::string commit_id) {
+    PendingOp op;
+    op.kind = std::move(kind);
+    op.branch = std::move(branch);
+    op.base_version = base_version;
+    op.commit_id = std::move(commit_id);
+    op.op_id = op.commit_id;
+    op.host = this_host();
+    op.pid = static_cast<int64_t>(getpid());
+    op.created_at = base::unix_micros(base::now());
+    return op;
+}
+
+Status begin_pending(store::ObjectStore& store, const PendingOp& op) {
+    mark_running(op.op_id, true);
+    auto r = store.put_if_absent(pending_key(op.op_id), pending_text(op));
+    if (!r) {
+        mark_running(op.op_id, false);
+        return std::move(r).error();
+    }
+    return ok();
+}
+
+void finish_pending_committed(store::ObjectStore& store, const PendingOp& op) {
+    remove_all(store, op.remove_after, true);
+    auto r = store.remove(pending_key(op.op_id));
+    (void)r; // a leftover record is settled (rolled forward) by the next writer
+    mark_running(op.op_id, false);
+}
+
+void finish_pending_failed(store::ObjectStore& store, const PendingOp& op) {
+    remove_all(store, op.created, false);
+    auto r = store.remove(pending_key(op.op_id));
+    (void)r; // a leftover record is settled (rolled back) by the next writer
+    mark_running(op.op_id, false);
+}
+
+Result<std::optional<PendingOp>> read_pending(store::ObjectStore& store, std::string_view op_id) {
+    std::string key = pending_key(op_id);
+    auto text = OG_TRY(store.read_if_exists(key));
+    if (!text)
+        return std::optional<PendingOp>();
+    return std::optional<PendingOp>(OG_TRY(parse_pending(*text, store.uri_of(key))));
+}
+
+bool pending_owner_alive(const PendingOp& op) {
+    if (op.host != this_host()) {
+        auto age = base::unix_micros(base::now()) - op.created_at;
+        return age < std::chrono::duration_cast<std::chrono::microseconds>(kPendingLease).count();
+    }
+    if (op.pid == static_cast<int64_t>(getpid())) {
+        std::lock_guard lock(running().mutex);
+        return running().op_ids.count(op.op_id) > 0;
+    }
+    return kill(static_cast<pid_t>(op.pid), 0) == 0 || errno == EPERM;
+}
+
+Status settle_pending(store::ObjectStore& store) {
+    for (const auto& meta : OG_TRY(store.list_all(kPendingPrefix))) {
+        auto text = store.read_if_exists(meta.key);
+        if (!text)
+            return std::move(text).error();
+        if (!*text)
+            continue; // settled by someone else between LIST and GET
+        auto op = OG_TRY(parse_pending(**text, store.uri_of(meta.key)));
+        if (pending_owner_alive(op))
+            continue;
+        auto published = format::read_manifest(store, op.branch, op.base_version + 1);
+        if (!published && !published.error().is(codes::kNotFound))
+            return std::move(published).error();
+        bool committed = published && published->commit_id == op.commit_id;
+        base::log(base::LogLevel::kInfo, committed ? "recovery.roll_forward" : "recovery.roll_back",
+                  {{"op_id", op.op_id}, {"kind", op.kind}, {"branch", op.branch}});
+        remove_all(store, committed ? op.remove_after : op.created, committed);
+        OG_CHECK(store.remove(meta.key));
+    }
+    return ok();
+}
+
+} // namespace omnigraph::engine

@@ -1,0 +1,66 @@
+// Pending-operation records: the recovery sidecars of docs/format/recovery.md.
+//
+// A write that puts objects before its commit point first records what it is about to do in
+// `_pending/<op_id>.json`: the branch and version it read, the commit it will publish, the
+// objects it will create (segments, its commit record) and the objects to remove once it has
+// committed (a hard drop's old segments). The commit point itself stays the single
+// put_if_absent of the next manifest, so a crash anywhere leaves one of two states, and
+// settle_pending() finishes either:
+//   - the manifest names the commit  -> roll forward: run the post-commit removals, drop the
+//     record;
+//   - it does not                    -> roll back: remove the created objects, drop the record.
+// A record is only settled once its owner is gone: same host and the process no longer runs (or
+// is this process and the operation already returned), or another host and older than
+// kPendingLease. A record that cannot be parsed stops writers with recovery_required.
+#pragma once
+
+#include "base/error.h"
+#include "store/object_store.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace omnigraph::engine {
+
+inline constexpr std::string_view kRecoveryRequired = "recovery_required";
+inline constexpr std::string_view kPendingPrefix = "_pending/";
+inline constexpr std::chrono::minutes kPendingLease{15};
+
+struct PendingOp {
+    std::string op_id; // ULID, or a fixed name when the record doubles as a lock
+    std::string kind;  // "load", "schema_apply", ...
+    std::string branch;
+    uint64_t base_version = 0; // the op publishes base_version + 1 of `branch`
+    std::string commit_id;
+    std::vector<std::string> created;       // removed on roll back
+    std::vector<std::string> remove_after;  // key prefixes removed on roll forward
+    std::string host;
+    int64_t pid = 0;
+    int64_t created_at = 0; // microseconds since the Unix epoch
+};
+
+// A record for an operation of this process (host, pid, time filled in).
+PendingOp new_pending_op(std::string kind, std::string branch, uint64_t base_version,
+                         std::string commit_id);
+
+// Writes the record with create-if-absent (precondition_failed when the id is taken) and marks
+// the operation as running in this process.
+Status begin_pending(store::ObjectStore& store, const PendingOp& op);
+// The operation committed: run its post-commit removals (best effort) and drop the record.
+void finish_pending_committed(store::ObjectStore& store, const PendingOp& op);
+// The operation failed before committing: remove what it created and drop the record
+// (best effort: whatever is left, settle_pending() removes later).
+void finish_pending_failed(store::ObjectStore& store, const PendingOp& op);
+
+// Reads one record (nullopt when absent).
+Result<std::optional<PendingOp>> read_pending(store::ObjectStore& store, std::string_view op_id);
+// True while the record's owner may still be working on it.
+bool pending_owner_alive(const PendingOp& op);
+
+// Settles every abandoned record (roll forward or back, see above). Records of live owners are
+// left alone. recovery_required when a record is unreadable.
+Status settle_pending(store::ObjectStore& store);
+
+} // namespace omnigraph::engine
