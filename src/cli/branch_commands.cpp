@@ -63,17 +63,20 @@ int run_delete(const BranchArgs& a) {
     if (!opened)
         return fail(opened.error(), a.json);
     echo_target("branch delete", *opened->store, a.quiet || a.json);
-    auto deleted = opened->graph->delete_branch(a.name);
+    auto name = engine::normalize_branch_name(a.name);
+    if (!name)
+        return fail(name.error(), a.json);
+    auto deleted = opened->graph->delete_branch(*name);
     if (!deleted)
         return fail(deleted.error(), a.json);
     if (a.json) {
         Json out;
         out["uri"] = opened->graph->uri();
-        out["name"] = a.name;
+        out["name"] = *name;
         std::cout << base::to_pretty_json(out);
         return 0;
     }
-    std::cout << "deleted branch " << a.name << "\n";
+    std::cout << "deleted branch " << *name << "\n";
     return 0;
 }
 

@@ -49,6 +49,7 @@ Json commit_json(const format::CommitRecord& c) {
     j["merged_parent_commit_id"] =
         c.merged_parent_commit_id ? Json(*c.merged_parent_commit_id) : Json(nullptr);
     j["actor_id"] = c.actor_id ? Json(*c.actor_id) : Json(nullptr);
+    j["message"] = c.message ? Json(*c.message) : Json(nullptr);
     j["created_at"] = c.created_at;
     return j;
 }

@@ -12,8 +12,8 @@ using base::Json;
 namespace {
 
 bool segment_byte_ok(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '_' || c >= 0x80;
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_' || c >= 0x80;
 }
 
 Error invalid_name(std::string_view name, const std::string& why) {

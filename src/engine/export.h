@@ -13,7 +13,7 @@
 namespace omnigraph::engine {
 
 struct ExportOptions {
-    SnapshotSpec snapshot; // a branch head by default
+    SnapshotSpec snapshot;          // a branch head by default
     std::vector<std::string> types; // type names to export; empty = all
 };
 

@@ -168,7 +168,8 @@ Status store_schema_version(store::ObjectStore& store, std::string_view source,
     std::string hash = schema::ir_hash(ir);
     // Source first: a reader that finds the IR finds the source too.
     OG_CHECK(store.put(schema_history_key(hash, ".pg"), source));
-    OG_CHECK(store.put(schema_history_key(hash, ".ir.json"), base::to_pretty_json(schema::ir_json(ir))));
+    OG_CHECK(
+        store.put(schema_history_key(hash, ".ir.json"), base::to_pretty_json(schema::ir_json(ir))));
     return ok();
 }
 
@@ -215,7 +216,8 @@ Result<SchemaRef> read_schema_history(store::ObjectStore& store, std::string_vie
     if (!ir)
         return Error(kGraphInvalid, store.uri_of(ir_key) + ": " + ir.error().message);
     if (schema::ir_hash(*ir) != hash)
-        return Error(kGraphInvalid, store.uri_of(ir_key) + " does not hash to " + std::string(hash));
+        return Error(kGraphInvalid,
+                     store.uri_of(ir_key) + " does not hash to " + std::string(hash));
     return make_schema_version(std::move(*source), std::move(*ir));
 }
 
@@ -245,21 +247,36 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
         return invalid("storage format version " + base::to_compact_json(version) +
                        " is not supported (this build reads version " +
                        std::to_string(kStorageFormatVersion) + ")");
+    // An init that died before its genesis commit left files but no graph.
+    auto main_head = OG_TRY(format::read_latest_manifest(store, "main"));
+    if (!main_head)
+        return invalid("it has no genesis version (an init did not finish; rerun `omnigraph "
+                       "init --force`)");
     auto source = OG_TRY(store.read_if_exists(kSchemaSourceKey));
     auto ir_text = OG_TRY(store.read_if_exists(kSchemaIrKey));
     auto state_text = OG_TRY(store.read_if_exists(kSchemaStateKey));
     if (!source || !ir_text || !state_text)
         return invalid("the schema contract is incomplete (_schema.pg, _schema.ir.json and "
                        "__schema_state.json are all required)");
+    auto state = base::parse_json(*state_text, store.uri_of(kSchemaStateKey));
+    if (!state || !state->is_object())
+        return invalid("__schema_state.json is not a JSON object");
+    if (string_at(*state, "schema_ir_hash") != main_head->schema_ir_hash) {
+        // A schema apply committed but did not finish promoting the root's schema files (the
+        // state file is written last): main's head and the schema history win; heal() rewrites
+        // the files.
+        auto head_schema = read_schema_history(store, main_head->schema_ir_hash);
+        if (!head_schema)
+            return invalid("main's head names schema " + main_head->schema_ir_hash + ", which " +
+                           head_schema.error().message);
+        return Graph(store, std::move(*head_schema), true);
+    }
     auto ir_json = base::parse_json(*ir_text, store.uri_of(kSchemaIrKey));
     if (!ir_json)
         return invalid(ir_json.error().to_string());
     auto ir = schema::parse_ir(*ir_json);
     if (!ir)
         return invalid(ir.error().message);
-    auto state = base::parse_json(*state_text, store.uri_of(kSchemaStateKey));
-    if (!state || !state->is_object())
-        return invalid("__schema_state.json is not a JSON object");
     if (string_at(*state, "schema_ir_hash") != schema::ir_hash(*ir))
         return invalid("_schema.ir.json does not match the schema_ir_hash of __schema_state.json");
     std::string shape_hash = schema::shape_hash(schema::project_schema(*ir));
@@ -274,20 +291,7 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
             : Result<schema::Schema>(ast.error());
     if (!compiled || schema::shape_hash(*compiled) != shape_hash)
         return invalid("_schema.pg no longer matches the accepted compiled schema");
-    // An init that died before its genesis commit left files but no graph.
-    auto main_head = OG_TRY(format::read_latest_manifest(store, "main"));
-    if (!main_head)
-        return invalid("it has no genesis version (an init did not finish; rerun `omnigraph "
-                       "init --force`)");
-    SchemaRef root_schema = make_schema_version(std::move(*source), std::move(*ir));
-    if (main_head->schema_ir_hash == root_schema->hash)
-        return Graph(store, std::move(root_schema), false);
-    // A schema apply committed but did not promote its schema files: the head wins.
-    auto head_schema = read_schema_history(store, main_head->schema_ir_hash);
-    if (!head_schema)
-        return invalid("main's head names schema " + main_head->schema_ir_hash + ", which " +
-                       head_schema.error().message);
-    return Graph(store, std::move(*head_schema), true);
+    return Graph(store, make_schema_version(std::move(*source), std::move(*ir)), false);
 }
 
 Result<SchemaRef> Graph::schema_version(std::string_view ir_hash) const {
@@ -419,7 +423,8 @@ Result<BranchRecord> Graph::create_branch(std::string_view name, std::string_vie
             return Error(kConflict, "branch '" + n + "' already exists");
         if (branch_paths_collide(existing, n))
             return Error(kConflict, "branch '" + n + "' collides with existing branch '" +
-                                        existing + "' (one name cannot be a path prefix of another)");
+                                        existing +
+                                        "' (one name cannot be a path prefix of another)");
     }
     // Manifests left by a deleted branch of the same name belong to no branch now.
     OG_TRY(store_->remove_prefix(format::manifest_log_prefix(n)));

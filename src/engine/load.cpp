@@ -439,6 +439,12 @@ struct Attempt {
                 OG_CHECK(store.put_if_absent(key, bytes));
             return format::publish(store, commit, next);
         }();
+        if (!written && !written.error().is(format::kManifestConflict)) {
+            // The commit may have landed although its answer was lost: look before undoing.
+            auto landed = pending_committed(store, op);
+            if (landed && *landed)
+                written = ok();
+        }
         if (!written) {
             finish_pending_failed(store, op);
             return std::move(written).error();

@@ -29,10 +29,11 @@ std::string this_host() {
     return buf;
 }
 
-// Operations of this process that have not returned yet.
+// Operations of this process that have not returned yet (counted: two threads may try the same
+// fixed-name record, and the loser must not unmark the winner).
 struct Running {
     std::mutex mutex;
-    std::set<std::string> op_ids;
+    std::multiset<std::string> op_ids;
 };
 Running& running() {
     static Running r;
@@ -41,10 +42,11 @@ Running& running() {
 
 void mark_running(const std::string& op_id, bool on) {
     std::lock_guard lock(running().mutex);
-    if (on)
+    if (on) {
         running().op_ids.insert(op_id);
-    else
-        running().op_ids.erase(op_id);
+    } else if (auto it = running().op_ids.find(op_id); it != running().op_ids.end()) {
+        running().op_ids.erase(it);
+    }
 }
 
 std::string pending_text(const PendingOp& op) {
@@ -66,8 +68,9 @@ std::string pending_text(const PendingOp& op) {
 Result<PendingOp> parse_pending(std::string_view text, const std::string& where) {
     auto refuse = [&](const std::string& why) {
         return Error(kRecoveryRequired, "unreadable pending-operation record " + where + " (" +
-                                            why + "); move it aside once its operation is known "
-                                                  "to be dead");
+                                            why +
+                                            "); move it aside once its operation is known "
+                                            "to be dead");
     };
     auto j = base::parse_json(text);
     if (!j)
@@ -133,6 +136,11 @@ Status begin_pending(store::ObjectStore& store, const PendingOp& op) {
     return ok();
 }
 
+Status rewrite_pending(store::ObjectStore& store, const PendingOp& op) {
+    OG_CHECK(store.put(pending_key(op.op_id), pending_text(op)));
+    return ok();
+}
+
 void finish_pending_committed(store::ObjectStore& store, const PendingOp& op) {
     remove_all(store, op.remove_after, true);
     auto r = store.remove(pending_key(op.op_id));
@@ -140,7 +148,22 @@ void finish_pending_committed(store::ObjectStore& store, const PendingOp& op) {
     mark_running(op.op_id, false);
 }
 
+Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op) {
+    auto published = format::read_manifest(store, op.branch, op.base_version + 1);
+    if (!published) {
+        if (published.error().is(codes::kNotFound))
+            return false;
+        return std::move(published).error();
+    }
+    return published->commit_id == op.commit_id;
+}
+
 void finish_pending_failed(store::ObjectStore& store, const PendingOp& op) {
+    auto committed = pending_committed(store, op);
+    if (!committed || *committed) { // unknown (or, defensively, published): let recovery decide
+        mark_running(op.op_id, false);
+        return;
+    }
     remove_all(store, op.created, false);
     auto r = store.remove(pending_key(op.op_id));
     (void)r; // a leftover record is settled (rolled back) by the next writer
@@ -177,10 +200,7 @@ Status settle_pending(store::ObjectStore& store) {
         auto op = OG_TRY(parse_pending(**text, store.uri_of(meta.key)));
         if (pending_owner_alive(op))
             continue;
-        auto published = format::read_manifest(store, op.branch, op.base_version + 1);
-        if (!published && !published.error().is(codes::kNotFound))
-            return std::move(published).error();
-        bool committed = published && published->commit_id == op.commit_id;
+        bool committed = OG_TRY(pending_committed(store, op));
         base::log(base::LogLevel::kInfo, committed ? "recovery.roll_forward" : "recovery.roll_back",
                   {{"op_id", op.op_id}, {"kind", op.kind}, {"branch", op.branch}});
         remove_all(store, committed ? op.remove_after : op.created, committed);

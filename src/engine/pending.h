@@ -34,8 +34,8 @@ struct PendingOp {
     std::string branch;
     uint64_t base_version = 0; // the op publishes base_version + 1 of `branch`
     std::string commit_id;
-    std::vector<std::string> created;       // removed on roll back
-    std::vector<std::string> remove_after;  // key prefixes removed on roll forward
+    std::vector<std::string> created;      // removed on roll back
+    std::vector<std::string> remove_after; // key prefixes removed on roll forward
     std::string host;
     int64_t pid = 0;
     int64_t created_at = 0; // microseconds since the Unix epoch
@@ -48,10 +48,16 @@ PendingOp new_pending_op(std::string kind, std::string branch, uint64_t base_ver
 // Writes the record with create-if-absent (precondition_failed when the id is taken) and marks
 // the operation as running in this process.
 Status begin_pending(store::ObjectStore& store, const PendingOp& op);
+// Replaces the record of a running operation (e.g. to add post-commit removals).
+Status rewrite_pending(store::ObjectStore& store, const PendingOp& op);
 // The operation committed: run its post-commit removals (best effort) and drop the record.
 void finish_pending_committed(store::ObjectStore& store, const PendingOp& op);
-// The operation failed before committing: remove what it created and drop the record
-// (best effort: whatever is left, settle_pending() removes later).
+// Whether the operation's commit is published: the branch's version base_version + 1 names it.
+// An error means it cannot be told (leave the record for settle_pending()).
+Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op);
+// The operation failed and pending_committed() said no: remove what it created and drop the
+// record (best effort: whatever is left, settle_pending() removes later). When the publish
+// outcome is unknown it removes nothing and leaves the record to settle_pending().
 void finish_pending_failed(store::ObjectStore& store, const PendingOp& op);
 
 // Reads one record (nullopt when absent).

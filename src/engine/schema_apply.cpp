@@ -96,8 +96,8 @@ Result<ApplyEffects> plan_effects(store::ObjectStore& store, const format::Manif
                                         [&](uint64_t id) { return !new_ids.count(id); });
         if (hard && drops_column && old->row_count > 0) {
             // Rewrite without the dropped columns: only the desired properties are read.
-            auto rows = OG_TRY(read_table(store, *old, is_edge, *after.properties,
-                                          *after.property_ids));
+            auto rows =
+                OG_TRY(read_table(store, *old, is_edge, *after.properties, *after.property_ids));
             e.segments.clear();
             if (rows.size() > 0) {
                 std::string bytes = OG_TRY(encode_table(rows));
@@ -166,10 +166,9 @@ Status begin_apply(store::ObjectStore& store, const PendingOp& op) {
             return begun;
         auto holder = OG_TRY(read_pending(store, op.op_id));
         if (holder && pending_owner_alive(*holder))
-            return Error(kSchemaApplyInProgress,
-                         "schema apply is already in progress on branch '" + op.branch +
-                             "' (started by " + holder->host + " pid " +
-                             std::to_string(holder->pid) + ")");
+            return Error(kSchemaApplyInProgress, "schema apply is already in progress on branch '" +
+                                                     op.branch + "' (started by " + holder->host +
+                                                     " pid " + std::to_string(holder->pid) + ")");
         OG_CHECK(settle_pending(store));
     }
     return Error(kSchemaApplyInProgress,
@@ -222,12 +221,12 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
     commit.created_at = base::unix_micros(base::now());
     fx.next.commit_id = commit.graph_commit_id;
 
-    PendingOp op = new_pending_op("schema_apply", head.branch, head.version, commit.graph_commit_id);
+    PendingOp op =
+        new_pending_op("schema_apply", head.branch, head.version, commit.graph_commit_id);
     op.op_id = "schema-apply-" + format::encode_branch(head.branch);
     for (const auto& s : fx.segments)
         op.created.push_back(s.first);
     op.created.push_back(format::commit_key(commit.graph_commit_id));
-    op.remove_after = OG_TRY(garbage_after_hard_drop(graph, fx));
     OG_CHECK(begin_apply(store, op));
     Status done = [&]() -> Status {
         // Under the lock: the branch must still be where the plan was made.
@@ -236,11 +235,21 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
             return Error(format::kManifestConflict,
                          "branch '" + options.branch +
                              "' moved while the schema change was prepared; run it again");
+        if (!fx.hard_dropped_paths.empty()) {
+            // As late as possible, so branches created meanwhile keep their segments.
+            op.remove_after = OG_TRY(garbage_after_hard_drop(graph, fx));
+            OG_CHECK(rewrite_pending(store, op));
+        }
         OG_CHECK(store_schema_version(store, r.desired->source, r.desired->ir));
         for (const auto& [key, bytes] : fx.segments)
             OG_CHECK(store.put_if_absent(key, bytes));
         return format::publish(store, commit, fx.next);
     }();
+    if (!done && !done.error().is(format::kManifestConflict)) {
+        auto landed = pending_committed(store, op); // the answer may have been lost
+        if (landed && *landed)
+            done = ok();
+    }
     if (!done) {
         finish_pending_failed(store, op);
         return std::move(done).error();
@@ -274,11 +283,10 @@ Json apply_result_json(const SchemaApplyResult& r) {
 }
 
 std::string render_apply_result(const SchemaApplyResult& r) {
-    std::string out = "schema apply for " + r.uri +
-                      "\nsupported: " + (r.plan.supported ? "yes" : "no") +
-                      "\napplied: " + (r.applied ? "yes" : "no") +
-                      "\ngraph_manifest_version: " + std::to_string(r.graph_manifest_version) +
-                      "\n";
+    std::string out =
+        "schema apply for " + r.uri + "\nsupported: " + (r.plan.supported ? "yes" : "no") +
+        "\napplied: " + (r.applied ? "yes" : "no") +
+        "\ngraph_manifest_version: " + std::to_string(r.graph_manifest_version) + "\n";
     if (r.plan.steps.empty())
         out += "no schema changes\n";
     for (const auto& s : r.plan.steps)

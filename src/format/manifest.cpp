@@ -126,7 +126,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view where) {
             t.incarnation = tj.at("incarnation").get<uint64_t>();
             t.path = tj.at("path").get<std::string>();
             t.table_version = tj.at("table_version").get<uint64_t>();
-            t.table_branch = tj.at("table_branch").get<std::string>();
+            t.table_branch = tj.value("table_branch", m.branch);
             t.row_count = tj.at("row_count").get<uint64_t>();
             for (const auto& sj : tj.at("segments")) {
                 SegmentRef s;

@@ -39,10 +39,10 @@ struct TableEntry {
     std::string table_key; // "node:Person", "edge:Knows"
     uint64_t type_id = 0;  // stable type id (schema IR)
     uint64_t incarnation = 0;
-    std::string path;           // "tables/<type_id:016x>-<incarnation:016x>"
-    uint64_t table_version = 1; // bumped whenever the table's segments change
+    std::string path;                  // "tables/<type_id:016x>-<incarnation:016x>"
+    uint64_t table_version = 1;        // bumped whenever the table's segments change
     std::string table_branch = "main"; // the branch whose write produced this table_version
-    uint64_t row_count = 0;     // live rows (segment rows minus deleted rows)
+    uint64_t row_count = 0;            // live rows (segment rows minus deleted rows)
     std::vector<SegmentRef> segments;
     friend bool operator==(const TableEntry&, const TableEntry&) = default;
 };
