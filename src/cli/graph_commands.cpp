@@ -200,7 +200,7 @@ int run_load(const LoadArgs& a) {
     options.source_name = a.data;
     if (!a.actor.empty())
         options.actor = a.actor;
-    auto r = engine::load_graph(*opened->store, *graph, *data, options);
+    auto r = engine::load_graph(*opened->store, *graph, std::move(*data), options);
     if (!r) {
         const Error& e = r.error();
         if (a.json)

@@ -132,9 +132,20 @@ struct Attempt {
     LoadMode mode;
     const LoadOptions& options;
 
-    std::map<std::string, TableData> images;    // post-load image of every touched table
+    // The post-load image of every touched table: either the batch's own rows (an overwrite
+    // without repeats needs no copy) or a table assembled here.
+    std::map<std::string, const TableData*> images;
+    std::map<std::string, TableData> assembled;
     std::map<std::string, TableData> committed; // committed rows read for checks
-    std::map<std::string, std::unordered_map<std::string, uint64_t>> lines; // id -> input line
+    // Per touched table: the batch rows it takes (the last `loaded` rows of its image) and
+    // their input lines.
+    struct Loaded {
+        const TableBatch* batch = nullptr;
+        std::vector<size_t> rows; // batch row of each loaded row, in image order
+    };
+    std::map<std::string, Loaded> loaded;
+    // Node ids per node table, built once for the endpoint checks.
+    std::map<std::string, std::unordered_set<std::string_view>> id_sets;
 
     Result<const TableData*> committed_table(const std::string& key) {
         if (auto it = committed.find(key); it != committed.end())
@@ -151,8 +162,14 @@ struct Attempt {
     // The post-load rows of a table: its image when touched, else what is committed.
     Result<const TableData*> post_table(const std::string& key) {
         if (auto it = images.find(key); it != images.end())
-            return &it->second;
+            return it->second;
         return committed_table(key);
+    }
+
+    const TableData& image_of(const std::string& key) const { return *images.at(key); }
+    size_t loaded_count(const std::string& key) const {
+        auto it = loaded.find(key);
+        return it == loaded.end() ? 0 : it->second.rows.size();
     }
 
     std::string file() const { return options.source_name; }
@@ -161,13 +178,15 @@ struct Attempt {
         TableSchema s = table_schema(catalog, key);
         const char* kind = s.is_edge ? "edge" : "node";
         bool keyed = !s.is_edge && s.node->key.has_value();
-        TableData incoming = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
         // Repeated ids inside the file.
-        std::unordered_map<std::string, size_t> last;
+        std::unordered_map<std::string_view, size_t> last;
+        last.reserve(tb.ids.size());
+        bool repeats = false;
         for (size_t i = 0; i < tb.ids.size(); ++i) {
             auto [it, inserted] = last.try_emplace(tb.ids[i], i);
             if (inserted)
                 continue;
+            repeats = true;
             if (keyed) {
                 std::string cols;
                 for (const auto& k : *s.node->key)
@@ -186,18 +205,23 @@ struct Attempt {
                                                std::to_string(tb.lines[i]) + ")");
             it->second = i; // merge: the later line wins
         }
+        Loaded& taken = loaded[key];
+        taken.batch = &tb;
         for (size_t i = 0; i < tb.ids.size(); ++i)
-            if (last.at(tb.ids[i]) == i) {
-                incoming.append_row(tb, i);
-                lines[key][tb.ids[i]] = tb.lines[i];
-            }
+            if (!repeats || last.at(tb.ids[i]) == i)
+                taken.rows.push_back(i);
 
+        const TableData* old = nullptr;
+        if (mode != LoadMode::kOverwrite)
+            old = OG_TRY(committed_table(key));
+        if ((!old || old->size() == 0) && !repeats) {
+            images.emplace(key, &tb); // the batch is the image: no copy
+            return ok();
+        }
         TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
-        if (mode != LoadMode::kOverwrite) {
-            const TableData* old = OG_TRY(committed_table(key));
-            std::unordered_set<std::string> new_ids(incoming.ids.begin(), incoming.ids.end());
+        if (old) {
             for (size_t i = 0; i < old->size(); ++i) {
-                if (new_ids.count(old->ids[i])) {
+                if (last.count(old->ids[i])) {
                     if (mode == LoadMode::kAppend)
                         return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
                                                        "' already has id '" + old->ids[i] + "'")
@@ -209,22 +233,28 @@ struct Attempt {
                 image.append_row(*old, i);
             }
         }
-        for (size_t i = 0; i < incoming.size(); ++i)
-            image.append_row(incoming, i);
-        images.emplace(key, std::move(image));
+        for (size_t i : taken.rows)
+            image.append_row(tb, i);
+        images.emplace(key, &assembled.emplace(key, std::move(image)).first->second);
         return ok();
     }
 
-    uint64_t line_of(const std::string& key, const std::string& id) {
-        auto it = lines[key].find(id);
-        return it == lines[key].end() ? 0 : it->second;
+    // The input line of a loaded row (0 when the row was already committed). Only errors ask.
+    uint64_t line_of(const std::string& key, const std::string& id) const {
+        auto it = loaded.find(key);
+        if (it == loaded.end())
+            return 0;
+        for (size_t i : it->second.rows)
+            if (it->second.batch->ids[i] == id)
+                return it->second.batch->lines[i];
+        return 0;
     }
 
     Status check_values(const std::string& key) {
         TableSchema s = table_schema(catalog, key);
         if (s.is_edge)
             return ok();
-        const TableData& t = images.at(key);
+        const TableData& t = image_of(key);
         for (const auto& r : s.node->range_constraints) {
             const Column& c = t.columns.at(s.node->property_ids.at(r.property));
             for (size_t i = 0; i < t.size(); ++i) {
@@ -272,7 +302,7 @@ struct Attempt {
 
     Status check_unique(const std::string& key) {
         TableSchema s = table_schema(catalog, key);
-        const TableData& t = images.at(key);
+        const TableData& t = image_of(key);
         const auto& uniques = s.is_edge ? s.edge->unique_constraints : s.node->unique_constraints;
         for (const auto& cols : uniques) {
             std::unordered_map<std::string, size_t> seen;
@@ -315,8 +345,13 @@ struct Attempt {
         const TableData* edges = OG_TRY(post_table(edge_key));
         for (auto [role, type] :
              {std::pair{"src", s.edge->from_type}, std::pair{"dst", s.edge->to_type}}) {
-            const TableData* nodes = OG_TRY(post_table("node:" + type));
-            std::unordered_set<std::string> ids(nodes->ids.begin(), nodes->ids.end());
+            auto [cached, fresh] = id_sets.try_emplace("node:" + type);
+            if (fresh) {
+                const TableData* nodes = OG_TRY(post_table("node:" + type));
+                cached->second.reserve(nodes->size());
+                cached->second.insert(nodes->ids.begin(), nodes->ids.end());
+            }
+            const auto& ids = cached->second;
             const auto& ends = std::string(role) == "src" ? edges->src : edges->dst;
             for (size_t i = 0; i < edges->size(); ++i)
                 if (!ids.count(ends[i]))
@@ -331,22 +366,27 @@ struct Attempt {
         TableSchema s = table_schema(catalog, edge_key);
         if (s.edge->card_min == 0 && !s.edge->card_max)
             return ok();
-        const TableData& edges = images.at(edge_key);
-        std::unordered_map<std::string, uint64_t> out_degree;
+        const TableData& edges = image_of(edge_key);
+        std::unordered_map<std::string_view, uint64_t> out_degree;
+        out_degree.reserve(edges.size());
         for (const auto& src : edges.src)
             ++out_degree[src];
         // The sources this load touches: those of its edge rows, and its new source nodes.
-        std::set<std::string> touched;
-        const auto& loaded = lines[edge_key];
-        for (size_t i = 0; i < edges.size(); ++i)
-            if (loaded.count(edges.ids[i]))
-                touched.insert(edges.src[i]);
-        for (const auto& [id, line] : lines["node:" + s.edge->from_type])
-            touched.insert(id);
+        // Loaded rows are the last loaded_count() rows of an image.
+        std::unordered_set<std::string_view> touched;
+        for (size_t i = edges.size() - loaded_count(edge_key); i < edges.size(); ++i)
+            touched.insert(edges.src[i]);
+        std::string from_key = "node:" + s.edge->from_type;
+        if (images.count(from_key)) {
+            const TableData& nodes = image_of(from_key);
+            for (size_t i = nodes.size() - loaded_count(from_key); i < nodes.size(); ++i)
+                touched.insert(nodes.ids[i]);
+        }
         for (const auto& src : touched) {
             uint64_t n = out_degree[src];
             if (n < s.edge->card_min || (s.edge->card_max && n > *s.edge->card_max))
-                return violation("@card violation on edge " + s.name + ": source '" + src +
+                return violation("@card violation on edge " + s.name + ": source '" +
+                                     std::string(src) +
                                      "' has " + std::to_string(n) + " edges (" +
                                      (n < s.edge->card_min
                                           ? "min " + std::to_string(s.edge->card_min)
@@ -392,17 +432,18 @@ struct Attempt {
             auto it = images.find(entry.table_key);
             if (it == images.end())
                 continue;
-            const TableData& image = it->second;
-            TableData written_rows = image;
+            const TableData& image = *it->second;
+            size_t count = loaded_count(entry.table_key);
+            std::optional<TableData> appended; // append writes only the new rows
             if (mode == LoadMode::kAppend) {
                 TableSchema ts = table_schema(catalog, entry.table_key);
-                written_rows = TableData::empty(image.is_edge, *ts.properties, *ts.property_ids);
-                size_t committed_rows = image.size() - lines[entry.table_key].size();
-                for (size_t i = committed_rows; i < image.size(); ++i)
-                    written_rows.append_row(image, i);
+                appended = TableData::empty(image.is_edge, *ts.properties, *ts.property_ids);
+                for (size_t i = image.size() - count; i < image.size(); ++i)
+                    appended->append_row(image, i);
             } else {
                 entry.segments.clear();
             }
+            const TableData& written_rows = appended ? *appended : image;
             if (written_rows.size() > 0) {
                 std::string bytes = OG_TRY(encode_table(written_rows));
                 std::string key = entry.path + "/" + base::new_ulid() + ".seg";
@@ -415,9 +456,8 @@ struct Attempt {
             auto colon = entry.table_key.find(':');
             (entry.table_key.starts_with("edge:")
                  ? summary.edges
-                 : summary.nodes)[entry.table_key.substr(colon + 1)] =
-                lines[entry.table_key].size();
-            summary.total_entities += lines[entry.table_key].size();
+                 : summary.nodes)[entry.table_key.substr(colon + 1)] = count;
+            summary.total_entities += count;
         }
         format::CommitRecord commit;
         commit.graph_commit_id = base::new_ulid();
@@ -456,10 +496,11 @@ struct Attempt {
 };
 
 Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
-                              const format::Manifest& first_head, std::string_view jsonl,
+                              const format::Manifest& first_head, std::string& jsonl,
                               const LoadOptions& options) {
     SchemaRef schema = OG_TRY(graph.schema_version(first_head.schema_ir_hash));
     auto batch = OG_TRY(parse_load_input(jsonl, schema->catalog, options.source_name));
+    std::string().swap(jsonl); // parsed: the text is no longer needed
     for (int attempt = 1; attempt <= kLoadAttempts; ++attempt) {
         auto head = OG_TRY(graph.head(options.branch));
         if (head.schema_ir_hash != schema->hash)
@@ -477,7 +518,7 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
                                      "' already holds data: pass --mode overwrite, "
                                      "--mode append or --mode merge");
         }
-        Attempt work{store, schema->catalog, head, batch, mode, options, {}, {}, {}};
+        Attempt work{store, schema->catalog, head, batch, mode, options, {}, {}, {}, {}, {}};
         auto result = work.run();
         if (!result && result.error().is(format::kManifestConflict))
             continue; // another writer committed first: redo against the new head
@@ -489,8 +530,8 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
 
 } // namespace
 
-Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph,
-                               std::string_view jsonl, const LoadOptions& options) {
+Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
+                               const LoadOptions& options) {
     OG_CHECK(graph.heal());
     std::optional<BranchRecord> created;
     auto first_head = graph.head(options.branch);

@@ -47,7 +47,8 @@ struct LoadSummary {
     std::optional<std::string> created_from; // set when the load created the branch
 };
 
-Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph,
-                               std::string_view jsonl, const LoadOptions& options);
+// Takes the input by value and frees it once parsed (pass it with std::move to save the memory).
+Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
+                               const LoadOptions& options);
 
 } // namespace omnigraph::engine

@@ -413,12 +413,14 @@ Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog
                     if (!allowed)
                         throw LoadError(at + "unknown top-level graph batch field '" + k + "'");
                 }
-                Json data = Json::object();
+                static const Json kNoData = Json::object();
+                const Json* data_object = &kNoData;
                 if (record.contains("data")) {
                     if (!record["data"].is_object())
                         throw LoadError(at + "graph batch field 'data' must be an object");
-                    data = record["data"];
+                    data_object = &record["data"];
                 }
+                const Json& data = *data_object; // no copy: rows are parsed once, here
                 if (has_type) {
                     if (!record["type"].is_string())
                         throw LoadError(at + "graph batch field 'type' must be a string");
