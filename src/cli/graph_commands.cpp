@@ -11,8 +11,11 @@
 #include "store/object_store.h"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 namespace omnigraph::cli {
 namespace {
@@ -169,6 +172,42 @@ int run_commit_show(const CommitArgs& a) {
     return 0;
 }
 
+// A load's progress on a terminal: one rewritten stderr line, shown only once the load has run
+// for kProgressAfter, and cleared at the end (nothing is printed when stderr is not a TTY).
+class ProgressLine {
+  public:
+    static constexpr auto kProgressAfter = std::chrono::seconds(2);
+    explicit ProgressLine(bool enabled)
+        : enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+    bool enabled() const { return enabled_; }
+
+    void update(const engine::LoadProgress& p) {
+        auto elapsed = std::chrono::steady_clock::now() - start_;
+        if (elapsed < kProgressAfter)
+            return;
+        double seconds = std::chrono::duration<double>(elapsed).count();
+        char line[160];
+        if (p.total_bytes > 0)
+            std::snprintf(line, sizeof line, "\r%s: %llu rows, %.1f of %.1f MB read, %.0f rows/s",
+                          std::string(p.phase).c_str(), (unsigned long long)p.rows, p.bytes / 1e6,
+                          p.total_bytes / 1e6, p.rows / seconds);
+        else
+            std::snprintf(line, sizeof line, "\r%s: %llu rows", std::string(p.phase).c_str(),
+                          (unsigned long long)p.rows);
+        std::cerr << line << "\033[K" << std::flush;
+        shown_ = true;
+    }
+    void finish() {
+        if (shown_)
+            std::cerr << "\r\033[K" << std::flush;
+    }
+
+  private:
+    bool enabled_;
+    bool shown_ = false;
+    std::chrono::steady_clock::time_point start_;
+};
+
 struct LoadArgs {
     std::string uri, data, mode, branch = "main", from, actor;
     bool json = false, quiet = false;
@@ -200,7 +239,11 @@ int run_load(const LoadArgs& a) {
     options.source_name = a.data;
     if (!a.actor.empty())
         options.actor = a.actor;
+    ProgressLine progress(!a.quiet && !a.json && isatty(STDERR_FILENO));
+    if (progress.enabled())
+        options.progress = [&](const engine::LoadProgress& p) { progress.update(p); };
     auto r = engine::load_graph(*opened->store, *graph, std::move(*data), options);
+    progress.finish();
     if (!r) {
         const Error& e = r.error();
         if (a.json)

@@ -427,7 +427,7 @@ Result<BranchRecord> Graph::create_branch(std::string_view name, std::string_vie
                                         "' (one name cannot be a path prefix of another)");
     }
     // Manifests left by a deleted branch of the same name belong to no branch now.
-    OG_TRY(store_->remove_prefix(format::manifest_log_prefix(n)));
+    OG_CHECK(store_->remove_prefix(format::manifest_log_prefix(n)));
     BranchRecord record;
     record.name = n;
     record.from_branch = std::string(from);

@@ -136,7 +136,9 @@ struct Attempt {
     // without repeats needs no copy) or a table assembled here.
     std::map<std::string, const TableData*> images;
     std::map<std::string, TableData> assembled;
-    std::map<std::string, TableData> committed; // committed rows read for checks
+    std::map<std::string, TableData> committed;            // committed rows read for checks
+    std::map<std::string, std::vector<RowOrigin>> origins; // of committed rows
+    std::map<std::string, std::vector<size_t>> replaced;   // committed rows a merge replaces
     // Per touched table: the batch rows it takes (the last `loaded` rows of its image) and
     // their input lines.
     struct Loaded {
@@ -155,7 +157,8 @@ struct Attempt {
             return Error(codes::kInternal,
                          "table " + key + " is missing from branch '" + head.branch + "'");
         TableSchema s = table_schema(catalog, key);
-        auto data = OG_TRY(read_table(store, *entry, s.is_edge, *s.properties, *s.property_ids));
+        auto data = OG_TRY(
+            read_table(store, *entry, s.is_edge, *s.properties, *s.property_ids, &origins[key]));
         return &committed.emplace(key, std::move(data)).first->second;
     }
 
@@ -228,6 +231,7 @@ struct Attempt {
                             .with_detail("entity_kind", kind)
                             .with_detail("type_name", s.name)
                             .with_detail("entity_id", old->ids[i]);
+                    replaced[key].push_back(i);
                     continue; // merge: replaced by the incoming row
                 }
                 image.append_row(*old, i);
@@ -386,14 +390,38 @@ struct Attempt {
             uint64_t n = out_degree[src];
             if (n < s.edge->card_min || (s.edge->card_max && n > *s.edge->card_max))
                 return violation("@card violation on edge " + s.name + ": source '" +
-                                     std::string(src) +
-                                     "' has " + std::to_string(n) + " edges (" +
+                                     std::string(src) + "' has " + std::to_string(n) + " edges (" +
                                      (n < s.edge->card_min
                                           ? "min " + std::to_string(s.edge->card_min)
                                           : "max " + std::to_string(*s.edge->card_max)) +
                                      ")",
                                  file(), 0);
         }
+        return ok();
+    }
+
+    // A merge replaced some committed rows: give each segment holding them a new deletion vector
+    // (and drop segments with no live row left).
+    Status delete_replaced(format::TableEntry& entry,
+                           std::vector<std::pair<std::string, std::string>>& objects) {
+        auto it = replaced.find(entry.table_key);
+        if (it == replaced.end())
+            return ok();
+        const auto& where = origins.at(entry.table_key);
+        std::map<uint32_t, std::vector<uint64_t>> by_segment;
+        for (size_t row : it->second)
+            by_segment[where[row].segment].push_back(where[row].row);
+        for (auto& [index, rows] : by_segment) {
+            format::SegmentRef& seg = entry.segments[index];
+            auto dv = OG_TRY(read_deletion_vector(store, seg)).merged_with(std::move(rows));
+            seg.deleted_rows = dv.rows.size();
+            if (seg.deleted_rows == seg.rows)
+                continue; // dropped below
+            std::string key = entry.path + "/" + base::new_ulid() + ".dv";
+            objects.emplace_back(key, format::write_deletion_vector(dv));
+            seg.deletion_vector = key;
+        }
+        std::erase_if(entry.segments, [](const auto& s) { return s.deleted_rows == s.rows; });
         return ok();
     }
 
@@ -420,6 +448,8 @@ struct Attempt {
             if (key.starts_with("edge:"))
                 OG_CHECK(check_cardinality(key));
 
+        if (options.progress)
+            options.progress({"writing", batch.rows, 0, 0});
         // Effects: one new segment per touched table (append adds the new rows as a segment;
         // the other modes rewrite the table), then the commit point.
         format::Manifest next = head;
@@ -434,8 +464,10 @@ struct Attempt {
                 continue;
             const TableData& image = *it->second;
             size_t count = loaded_count(entry.table_key);
-            std::optional<TableData> appended; // append writes only the new rows
-            if (mode == LoadMode::kAppend) {
+            std::optional<TableData> appended; // append and merge write only the new rows
+            bool incremental =
+                mode == LoadMode::kAppend || (mode == LoadMode::kMerge && !entry.segments.empty());
+            if (incremental) {
                 TableSchema ts = table_schema(catalog, entry.table_key);
                 appended = TableData::empty(image.is_edge, *ts.properties, *ts.property_ids);
                 for (size_t i = image.size() - count; i < image.size(); ++i)
@@ -443,6 +475,8 @@ struct Attempt {
             } else {
                 entry.segments.clear();
             }
+            if (mode == LoadMode::kMerge && !entry.segments.empty())
+                OG_CHECK(delete_replaced(entry, segments));
             const TableData& written_rows = appended ? *appended : image;
             if (written_rows.size() > 0) {
                 std::string bytes = OG_TRY(encode_table(written_rows));
@@ -499,8 +533,16 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
                               const format::Manifest& first_head, std::string& jsonl,
                               const LoadOptions& options) {
     SchemaRef schema = OG_TRY(graph.schema_version(first_head.schema_ir_hash));
-    auto batch = OG_TRY(parse_load_input(jsonl, schema->catalog, options.source_name));
+    uint64_t total = jsonl.size();
+    ParseProgress parsing;
+    if (options.progress)
+        parsing = [&](uint64_t rows, uint64_t bytes) {
+            options.progress({"parsing", rows, bytes, total});
+        };
+    auto batch = OG_TRY(parse_load_input(jsonl, schema->catalog, options.source_name, parsing));
     std::string().swap(jsonl); // parsed: the text is no longer needed
+    if (options.progress)
+        options.progress({"checking", batch.rows, total, total});
     for (int attempt = 1; attempt <= kLoadAttempts; ++attempt) {
         auto head = OG_TRY(graph.head(options.branch));
         if (head.schema_ir_hash != schema->hash)

@@ -12,6 +12,7 @@
 #include "store/object_store.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +27,15 @@ enum class LoadMode { kOverwrite, kAppend, kMerge };
 const char* load_mode_name(LoadMode mode);
 std::optional<LoadMode> parse_load_mode(std::string_view text);
 
+// What a running load reports (LoadOptions::progress): the phase ("parsing", "checking",
+// "writing"), rows parsed so far, and input bytes consumed of the total.
+struct LoadProgress {
+    std::string_view phase;
+    uint64_t rows = 0;
+    uint64_t bytes = 0;
+    uint64_t total_bytes = 0;
+};
+
 struct LoadOptions {
     // Without a mode the load is accepted only while the branch holds no rows (the operator
     // guide's first load); it then behaves as overwrite.
@@ -34,7 +44,8 @@ struct LoadOptions {
     // When `branch` does not exist: create it from this branch first (else not_found).
     std::optional<std::string> from;
     std::optional<std::string> actor;
-    std::string source_name = "<input>"; // for error locations
+    std::string source_name = "<input>";               // for error locations
+    std::function<void(const LoadProgress&)> progress; // optional
 };
 
 struct LoadSummary {

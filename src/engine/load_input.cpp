@@ -364,7 +364,7 @@ format::ColumnType column_type_of(const PropType& t) {
 }
 
 Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
-                                   std::string_view file) {
+                                   std::string_view file, const ParseProgress& progress) {
     LoadBatch batch;
     uint64_t number = 0;
     size_t pos = 0;
@@ -386,6 +386,8 @@ Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog
             std::string_view line = jsonl.substr(pos, end - pos);
             pos = end + 1;
             ++number;
+            if (progress && number % kProgressLines == 0)
+                progress(batch.rows, std::min(pos, jsonl.size()));
             if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
                 if (end == jsonl.size())
                     break;

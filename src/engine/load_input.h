@@ -14,6 +14,7 @@
 #include "schema/catalog.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -39,7 +40,12 @@ struct LoadBatch {
 // The physical column type of a declared property type.
 format::ColumnType column_type_of(const schema::PropType& type);
 
+// `progress`, when set, is called every kProgressLines lines with (rows, bytes consumed).
+inline constexpr uint64_t kProgressLines = 65536;
+using ParseProgress = std::function<void(uint64_t rows, uint64_t bytes)>;
+
 Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
-                                   std::string_view file = "<input>");
+                                   std::string_view file = "<input>",
+                                   const ParseProgress& progress = nullptr);
 
 } // namespace omnigraph::engine

@@ -49,6 +49,23 @@ void mark_running(const std::string& op_id, bool on) {
     }
 }
 
+void remove_all(store::ObjectStore& store, const std::vector<std::string>& keys, bool prefixes) {
+    for (const auto& key : keys) {
+        std::optional<Error> failure;
+        if (prefixes) {
+            if (auto r = store.remove_prefix(key); !r)
+                failure = r.error();
+        } else if (auto r = store.remove(key); !r) {
+            failure = r.error();
+        }
+        if (failure)
+            base::log(base::LogLevel::kWarn, "recovery.remove_failed",
+                      {{"key", store.uri_of(key)}, {"error", failure->message}});
+    }
+}
+
+} // namespace
+
 std::string pending_text(const PendingOp& op) {
     Json j;
     j["format"] = "omnigraph-pending";
@@ -94,23 +111,6 @@ Result<PendingOp> parse_pending(std::string_view text, const std::string& where)
     }
     return op;
 }
-
-void remove_all(store::ObjectStore& store, const std::vector<std::string>& keys, bool prefixes) {
-    for (const auto& key : keys) {
-        std::optional<Error> failure;
-        if (prefixes) {
-            if (auto r = store.remove_prefix(key); !r)
-                failure = r.error();
-        } else if (auto r = store.remove(key); !r) {
-            failure = r.error();
-        }
-        if (failure)
-            base::log(base::LogLevel::kWarn, "recovery.remove_failed",
-                      {{"key", store.uri_of(key)}, {"error", failure->message}});
-    }
-}
-
-} // namespace
 
 PendingOp new_pending_op(std::string kind, std::string branch, uint64_t base_version,
                          std::string commit_id) {

@@ -60,6 +60,9 @@ Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op);
 // outcome is unknown it removes nothing and leaves the record to settle_pending().
 void finish_pending_failed(store::ObjectStore& store, const PendingOp& op);
 
+// Parses a record's text (recovery_required when it is not one); `where` names it in errors.
+Result<PendingOp> parse_pending(std::string_view text, const std::string& where);
+std::string pending_text(const PendingOp& op);
 // Reads one record (nullopt when absent).
 Result<std::optional<PendingOp>> read_pending(store::ObjectStore& store, std::string_view op_id);
 // True while the record's owner may still be working on it.

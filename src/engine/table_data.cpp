@@ -56,12 +56,12 @@ void TableData::append_row(const TableData& from, size_t row) {
 Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry& entry,
                              bool is_edge,
                              const std::map<std::string, schema::PropType>& properties,
-                             const std::map<std::string, uint64_t>& property_ids) {
+                             const std::map<std::string, uint64_t>& property_ids,
+                             std::vector<RowOrigin>* origins) {
     TableData out = TableData::empty(is_edge, properties, property_ids);
-    for (const auto& seg : entry.segments) {
-        if (seg.deletion_vector)
-            return Error(codes::kInternal,
-                         "deletion vectors are not supported yet (" + seg.segment + ")");
+    for (size_t s = 0; s < entry.segments.size(); ++s) {
+        const format::SegmentRef& seg = entry.segments[s];
+        auto deleted = OG_TRY(read_deletion_vector(store, seg));
         auto reader = OG_TRY(format::SegmentReader::open(store, seg.segment, seg.bytes));
         TableData part;
         part.is_edge = is_edge;
@@ -87,10 +87,32 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
                                                           column.type().name());
             part.columns.emplace(id, std::move(column_read));
         }
-        for (size_t i = 0; i < part.ids.size(); ++i)
+        if (part.ids.size() != seg.rows)
+            return Error(format::kSegmentCorrupt,
+                         store.uri_of(seg.segment) + " holds " + std::to_string(part.ids.size()) +
+                             " rows, the manifest says " + std::to_string(seg.rows));
+        for (size_t i = 0; i < part.ids.size(); ++i) {
+            if (!deleted.rows.empty() && deleted.contains(i))
+                continue;
             out.append_row(part, i);
+            if (origins)
+                origins->push_back({uint32_t(s), i});
+        }
     }
     return out;
+}
+
+Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
+                                                    const format::SegmentRef& seg) {
+    if (!seg.deletion_vector)
+        return format::DeletionVector{seg.rows, {}};
+    auto bytes = OG_TRY(store.read(*seg.deletion_vector));
+    auto dv = OG_TRY(format::parse_deletion_vector(bytes, store.uri_of(*seg.deletion_vector)));
+    if (dv.segment_rows != seg.rows || dv.rows.size() != seg.deleted_rows)
+        return Error(format::kDeletionVectorCorrupt,
+                     store.uri_of(*seg.deletion_vector) + " does not belong to " +
+                         store.uri_of(seg.segment) + " (row counts disagree)");
+    return dv;
 }
 
 Result<std::string> encode_table(const TableData& data) {

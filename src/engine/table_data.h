@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "format/column.h"
+#include "format/deletion_vector.h"
 #include "format/manifest.h"
 #include "schema/catalog.h"
 #include "store/object_store.h"
@@ -29,11 +30,24 @@ struct TableData {
     void append_row(const TableData& from, size_t row);
 };
 
-// Reads every row of `entry` (all its segments, one ranged read per column per segment).
+// Where a row read by read_table lives: the index of its segment in the entry, and its row in
+// that segment file.
+struct RowOrigin {
+    uint32_t segment = 0;
+    uint64_t row = 0;
+};
+
+// Reads every live row of `entry`: all its segments (one ranged read per column per segment),
+// minus the rows their deletion vectors list. With `origins`, also where each row came from.
 Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry& entry,
                              bool is_edge,
                              const std::map<std::string, schema::PropType>& properties,
-                             const std::map<std::string, uint64_t>& property_ids);
+                             const std::map<std::string, uint64_t>& property_ids,
+                             std::vector<RowOrigin>* origins = nullptr);
+
+// The deletion vector of `seg` (empty when it has none), checked against the segment.
+Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
+                                                    const format::SegmentRef& seg);
 
 // Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>").
 Result<std::string> encode_table(const TableData& data);

@@ -108,6 +108,34 @@ TEST_P(Load, MergeUpsertsById) {
                           {"Alice", "31"}, {"Bob", "25"}, {"Charlie", "35"}}));
 }
 
+TEST_P(Load, MergeWritesNewRowsAndDeletionVectorsNotTheWholeTable) {
+    ASSERT_TRUE(load(fixture("test.jsonl"), engine::LoadMode::kOverwrite));
+    auto before = *graph_->head();
+    auto first_segment = before.find("node:Person")->segments.at(0);
+    ASSERT_TRUE(load("{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":31}}\n"
+                     "{\"type\":\"Person\",\"data\":{\"name\":\"Zoe\",\"age\":9}}\n",
+                     engine::LoadMode::kMerge));
+    auto after = graph_->head()->find("node:Person");
+    ASSERT_EQ(after->segments.size(), 2u);
+    EXPECT_EQ(after->segments[0].segment, first_segment.segment); // kept, not rewritten
+    ASSERT_TRUE(after->segments[0].deletion_vector);
+    EXPECT_EQ(after->segments[0].deleted_rows, 1u);
+    EXPECT_EQ(after->segments[1].rows, 2u);
+    EXPECT_EQ(after->row_count, 5u);
+    EXPECT_EQ(ages().at("Alice"), "31");
+    EXPECT_EQ(ages().at("Zoe"), "9");
+    // Merging every row of the first segment away drops it from the manifest.
+    std::string all;
+    for (const char* n : {"Alice", "Bob", "Charlie", "Diana"})
+        all += "{\"type\":\"Person\",\"data\":{\"name\":\"" + std::string(n) + "\",\"age\":1}}\n";
+    ASSERT_TRUE(load(all, engine::LoadMode::kMerge));
+    after = graph_->head()->find("node:Person");
+    for (const auto& seg : after->segments)
+        EXPECT_NE(seg.segment, first_segment.segment);
+    EXPECT_EQ(ages().size(), 5u);
+    EXPECT_EQ(ages().at("Bob"), "1");
+}
+
 TEST_P(Load, DuplicateKeyInOneFileWritesNothing) {
     for (auto mode :
          {engine::LoadMode::kOverwrite, engine::LoadMode::kAppend, engine::LoadMode::kMerge}) {
