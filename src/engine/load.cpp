@@ -376,16 +376,13 @@ struct Attempt {
         for (const auto& src : edges.src)
             ++out_degree[src];
         // The sources this load touches: those of its edge rows, and its new source nodes.
-        // Loaded rows are the last loaded_count() rows of an image.
+        // The sources this load touches are those of its edge rows (spec schema-language §3.7:
+        // "counted per source node for the sources a change touches"); a node loaded without
+        // edges is not checked against a minimum. Loaded rows are the last loaded_count() rows
+        // of an image.
         std::unordered_set<std::string_view> touched;
         for (size_t i = edges.size() - loaded_count(edge_key); i < edges.size(); ++i)
             touched.insert(edges.src[i]);
-        std::string from_key = "node:" + s.edge->from_type;
-        if (images.count(from_key)) {
-            const TableData& nodes = image_of(from_key);
-            for (size_t i = nodes.size() - loaded_count(from_key); i < nodes.size(); ++i)
-                touched.insert(nodes.ids[i]);
-        }
         for (const auto& src : touched) {
             uint64_t n = out_degree[src];
             if (n < s.edge->card_min || (s.edge->card_max && n > *s.edge->card_max))
