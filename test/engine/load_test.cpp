@@ -115,7 +115,8 @@ TEST_P(Load, MergeWritesNewRowsAndDeletionVectorsNotTheWholeTable) {
     ASSERT_TRUE(load("{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":31}}\n"
                      "{\"type\":\"Person\",\"data\":{\"name\":\"Zoe\",\"age\":9}}\n",
                      engine::LoadMode::kMerge));
-    auto after = graph_->head()->find("node:Person");
+    auto head = *graph_->head();
+    auto after = head.find("node:Person");
     ASSERT_EQ(after->segments.size(), 2u);
     EXPECT_EQ(after->segments[0].segment, first_segment.segment); // kept, not rewritten
     ASSERT_TRUE(after->segments[0].deletion_vector);
@@ -129,7 +130,8 @@ TEST_P(Load, MergeWritesNewRowsAndDeletionVectorsNotTheWholeTable) {
     for (const char* n : {"Alice", "Bob", "Charlie", "Diana"})
         all += "{\"type\":\"Person\",\"data\":{\"name\":\"" + std::string(n) + "\",\"age\":1}}\n";
     ASSERT_TRUE(load(all, engine::LoadMode::kMerge));
-    after = graph_->head()->find("node:Person");
+    head = *graph_->head();
+    after = head.find("node:Person");
     for (const auto& seg : after->segments)
         EXPECT_NE(seg.segment, first_segment.segment);
     EXPECT_EQ(ages().size(), 5u);
