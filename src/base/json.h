@@ -8,7 +8,9 @@
 
 #include "base/error.h"
 
+#include <limits>
 #include <nlohmann/json_fwd.hpp>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -36,5 +38,26 @@ Result<Json> parse_json(std::string_view text, std::string_view source = {});
 
 // Line/column (1-based) of a byte offset in `text`.
 SourceLocation location_of(std::string_view text, size_t offset, std::string_view file);
+
+// An integral JSON value as T. Throws std::out_of_range for anything else — a float, a string,
+// a value outside T — where nlohmann's get<T>() would convert a float with undefined behaviour
+// (found by fuzzing manifests). Parsers call it inside their try blocks.
+template <class T, class J> T json_int(const J& j) {
+    if (j.is_number_unsigned()) {
+        auto u = j.template get<uint64_t>();
+        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+            throw std::out_of_range("integer " + std::to_string(u) + " is out of range");
+        return static_cast<T>(u);
+    }
+    if (j.is_number_integer()) {
+        auto i = j.template get<int64_t>();
+        if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+            (i > 0 &&
+             static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max())))
+            throw std::out_of_range("integer " + std::to_string(i) + " is out of range");
+        return static_cast<T>(i);
+    }
+    throw std::out_of_range("expected an integer");
+}
 
 } // namespace omnigraph::base

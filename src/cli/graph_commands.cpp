@@ -257,8 +257,9 @@ int run_load(const LoadArgs& a) {
         out["uri"] = graph->uri();
         out["branch"] = r->branch;
         out["mode"] = engine::load_mode_name(r->mode);
+        // Spec engine-cli §3.5 LoadOutput: base_branch is the --from branch (null without one).
+        out["base_branch"] = a.from.empty() ? Json(nullptr) : Json(a.from);
         out["branch_created"] = r->created_from.has_value();
-        out["from"] = r->created_from ? Json(*r->created_from) : Json(nullptr);
         auto counts = [](const std::map<std::string, uint64_t>& m) {
             Json arr = Json::array();
             for (const auto& [name, n] : m) {

@@ -1,21 +1,50 @@
 #include "cli/source_file.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace omnigraph::cli {
 
 Result<std::string> read_source_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return Error("io_error", "cannot read '" + path + "': " + std::strerror(errno));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad())
-        return Error("io_error", "cannot read '" + path + "': read failed");
-    return buffer.str();
+    auto failed = [&](const char* what) {
+        return Error("io_error", "cannot read '" + path + "': " + what);
+    };
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return failed(std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
+        ::close(fd);
+        return failed(std::strerror(err));
+    }
+    // One allocation of the file's size and large reads (data files reach hundreds of MB); keep
+    // reading past that size in case the file grows or is not a regular file.
+    std::string out;
+    out.resize(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0);
+    size_t have = 0;
+    while (true) {
+        if (have == out.size())
+            out.resize(out.size() + (1 << 20));
+        ssize_t n = ::read(fd, out.data() + have, out.size() - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            ::close(fd);
+            return failed(std::strerror(err));
+        }
+        if (n == 0)
+            break;
+        have += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    out.resize(have);
+    return out;
 }
 
 } // namespace omnigraph::cli

@@ -74,11 +74,11 @@ Result<BranchRecord> parse_branch_record(std::string_view text, std::string_view
     try {
         r.name = j->at("name").get<std::string>();
         r.from_branch = j->at("from_branch").get<std::string>();
-        r.from_version = j->at("from_version").get<uint64_t>();
+        r.from_version = base::json_int<uint64_t>(j->at("from_version"));
         r.from_commit_id = j->at("from_commit_id").get<std::string>();
         if (!j->at("actor_id").is_null())
             r.actor_id = j->at("actor_id").get<std::string>();
-        r.created_at = j->at("created_at").get<int64_t>();
+        r.created_at = base::json_int<int64_t>(j->at("created_at"));
     } catch (const std::exception& e) {
         return corrupt(e.what());
     }

@@ -10,8 +10,10 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 namespace omnigraph::engine {
 
@@ -281,17 +283,27 @@ void append_value(Column& col, const std::string& prop, const PropType& t, const
 
 // Parses one line, rejecting duplicate keys at any depth.
 Json parse_line(std::string_view line, uint64_t number) {
-    std::vector<std::set<std::string>> keys;
+    // The keys of each open object (records are small: a linear scan beats a set), reused
+    // across lines to spare allocations.
+    thread_local std::vector<std::vector<std::string>> keys;
+    size_t depth = 0;
     std::string duplicate;
     Json::parser_callback_t cb = [&](int, Json::parse_event_t event, Json& parsed) {
-        if (event == Json::parse_event_t::object_start)
-            keys.emplace_back();
-        else if (event == Json::parse_event_t::object_end && !keys.empty())
-            keys.pop_back();
-        else if (event == Json::parse_event_t::key && !keys.empty()) {
+        if (event == Json::parse_event_t::object_start) {
+            if (keys.size() <= depth)
+                keys.emplace_back();
+            keys[depth++].clear();
+        } else if (event == Json::parse_event_t::object_end && depth > 0) {
+            --depth;
+        } else if (event == Json::parse_event_t::key && depth > 0) {
             const auto& k = parsed.get_ref<const std::string&>();
-            if (!keys.back().insert(k).second && duplicate.empty())
-                duplicate = k;
+            auto& open = keys[depth - 1];
+            if (std::find(open.begin(), open.end(), k) != open.end()) {
+                if (duplicate.empty())
+                    duplicate = k;
+            } else {
+                open.push_back(k);
+            }
         }
         return true;
     };
@@ -363,10 +375,14 @@ format::ColumnType column_type_of(const PropType& t) {
     return t.list ? format::list_of(c) : c;
 }
 
-Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
-                                   std::string_view file, const ParseProgress& progress) {
+namespace {
+
+// Parses the lines of `jsonl` (a run of whole lines starting at input line `first_line`).
+Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
+                              const schema::Catalog& catalog, std::string_view file,
+                              const ParseProgress& progress) {
     LoadBatch batch;
-    uint64_t number = 0;
+    uint64_t number = first_line - 1;
     size_t pos = 0;
     auto table_for = [&](const std::string& key, bool edge,
                          const std::map<std::string, PropType>& props,
@@ -526,6 +542,79 @@ Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog
         return Error(kInvalidLoadInput, std::string("invalid load input: ") + e.what(),
                      SourceLocation{std::string(file), int(number), 1});
     }
+    return batch;
+}
+
+// Appends `more` (parsed from later lines) to `into`.
+void append_batch(LoadBatch& into, LoadBatch&& more) {
+    into.rows += more.rows;
+    for (auto& [key, part] : more.tables) {
+        auto [it, inserted] = into.tables.try_emplace(key, std::move(part));
+        if (inserted)
+            continue;
+        TableBatch& t = it->second;
+        auto move_all = [](auto& to, auto& from) {
+            to.insert(to.end(), std::make_move_iterator(from.begin()),
+                      std::make_move_iterator(from.end()));
+        };
+        move_all(t.ids, part.ids);
+        move_all(t.src, part.src);
+        move_all(t.dst, part.dst);
+        t.lines.insert(t.lines.end(), part.lines.begin(), part.lines.end());
+        t.explicit_ids.insert(t.explicit_ids.end(), part.explicit_ids.begin(),
+                              part.explicit_ids.end());
+        for (auto& [id, column] : t.columns)
+            column.append_column(part.columns.at(id));
+    }
+}
+
+} // namespace
+
+Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
+                                   std::string_view file, const ParseProgress& progress) {
+    // Large inputs are cut at line boundaries and parsed on several threads; the parts are then
+    // concatenated in input order, and the error reported is the one on the earliest line.
+    constexpr size_t kMinBytesPerPart = size_t(4) << 20;
+    size_t parts = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 8);
+    parts = std::max<size_t>(1, std::min(parts, jsonl.size() / kMinBytesPerPart));
+    if (parts == 1)
+        return parse_lines(jsonl, 1, catalog, file, progress);
+    std::vector<std::pair<size_t, uint64_t>> starts{{0, 1}}; // byte offset, first line
+    for (size_t i = 1; i < parts; ++i) {
+        size_t at = jsonl.find('\n', jsonl.size() * i / parts);
+        if (at == std::string_view::npos || at + 1 <= starts.back().first)
+            break;
+        auto [prev, prev_line] = starts.back();
+        uint64_t lines = std::count(jsonl.begin() + prev, jsonl.begin() + at + 1, '\n');
+        starts.emplace_back(at + 1, prev_line + lines);
+    }
+    std::vector<std::optional<Result<LoadBatch>>> results(starts.size());
+    ParseProgress scaled;
+    if (progress) // the first part speaks for all: the parts are of similar size
+        scaled = [&](uint64_t rows, uint64_t bytes) {
+            progress(rows * starts.size(), std::min<uint64_t>(bytes * starts.size(), jsonl.size()));
+        };
+    std::vector<std::thread> workers;
+    for (size_t i = 0; i < starts.size(); ++i) {
+        size_t end = i + 1 < starts.size() ? starts[i + 1].first : jsonl.size();
+        std::string_view part = jsonl.substr(starts[i].first, end - starts[i].first);
+        auto work = [&, i, part] {
+            results[i] = parse_lines(part, starts[i].second, catalog, file,
+                                     i == 0 ? scaled : ParseProgress());
+        };
+        if (i + 1 == starts.size())
+            work(); // this thread takes the last part
+        else
+            workers.emplace_back(work);
+    }
+    for (auto& w : workers)
+        w.join();
+    for (auto& r : results)
+        if (!*r)
+            return r->error();
+    LoadBatch batch = std::move(**results[0]);
+    for (size_t i = 1; i < results.size(); ++i)
+        append_batch(batch, std::move(**results[i]));
     return batch;
 }
 

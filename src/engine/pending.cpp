@@ -99,13 +99,13 @@ Result<PendingOp> parse_pending(std::string_view text, const std::string& where)
         op.op_id = j->at("op_id").get<std::string>();
         op.kind = j->at("kind").get<std::string>();
         op.branch = j->at("branch").get<std::string>();
-        op.base_version = j->at("base_version").get<uint64_t>();
+        op.base_version = base::json_int<uint64_t>(j->at("base_version"));
         op.commit_id = j->at("commit_id").get<std::string>();
         op.created = j->at("created").get<std::vector<std::string>>();
         op.remove_after = j->at("remove_after").get<std::vector<std::string>>();
         op.host = j->at("host").get<std::string>();
-        op.pid = j->at("pid").get<int64_t>();
-        op.created_at = j->at("created_at").get<int64_t>();
+        op.pid = base::json_int<int64_t>(j->at("pid"));
+        op.created_at = base::json_int<int64_t>(j->at("created_at"));
     } catch (const std::exception& e) {
         return refuse(e.what());
     }

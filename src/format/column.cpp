@@ -151,6 +151,21 @@ void Column::append_row(const Column& other, size_t row) {
     }
 }
 
+void Column::append_column(const Column& other) {
+    valid_.insert(valid_.end(), other.valid_.begin(), other.valid_.end());
+    if (type_.kind == PhysicalKind::kList || type_.is_variable()) {
+        uint64_t base = offsets_.back();
+        for (size_t i = 1; i < other.offsets_.size(); ++i)
+            offsets_.push_back(base + other.offsets_[i]);
+        if (type_.kind == PhysicalKind::kList)
+            child_->append_column(*other.child_);
+        else
+            bytes_ += other.bytes_;
+    } else {
+        fixed_ += other.fixed_;
+    }
+}
+
 bool operator==(const Column& a, const Column& b) {
     if (!(a.type_ == b.type_) || a.valid_ != b.valid_ || a.fixed_ != b.fixed_ ||
         a.offsets_ != b.offsets_ || a.bytes_ != b.bytes_)

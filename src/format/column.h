@@ -77,6 +77,8 @@ class Column {
     void end_list(size_t items);           // ...and close the row with how many were added
     // Appends row `row` of `other` (same type) as this column's next row.
     void append_row(const Column& other, size_t row);
+    // Appends every row of `other` (same type), in bulk.
+    void append_column(const Column& other);
 
     // Reading.
     template <class T> T fixed_at(size_t row) const {

@@ -115,26 +115,26 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view where) {
     try {
         if (j->at("format") != "omnigraph-manifest")
             return corrupt(where, "not an omnigraph manifest");
-        m.version = j->at("version").get<uint64_t>();
+        m.version = base::json_int<uint64_t>(j->at("version"));
         m.branch = j->at("branch").get<std::string>();
         m.commit_id = j->at("commit_id").get<std::string>();
         m.schema_ir_hash = j->at("schema_ir_hash").get<std::string>();
         for (const auto& tj : j->at("tables")) {
             TableEntry t;
             t.table_key = tj.at("table_key").get<std::string>();
-            t.type_id = tj.at("type_id").get<uint64_t>();
-            t.incarnation = tj.at("incarnation").get<uint64_t>();
+            t.type_id = base::json_int<uint64_t>(tj.at("type_id"));
+            t.incarnation = base::json_int<uint64_t>(tj.at("incarnation"));
             t.path = tj.at("path").get<std::string>();
-            t.table_version = tj.at("table_version").get<uint64_t>();
+            t.table_version = base::json_int<uint64_t>(tj.at("table_version"));
             t.table_branch = tj.value("table_branch", m.branch);
-            t.row_count = tj.at("row_count").get<uint64_t>();
+            t.row_count = base::json_int<uint64_t>(tj.at("row_count"));
             for (const auto& sj : tj.at("segments")) {
                 SegmentRef s;
                 s.segment = sj.at("segment").get<std::string>();
-                s.rows = sj.at("rows").get<uint64_t>();
-                s.bytes = sj.at("bytes").get<uint64_t>();
+                s.rows = base::json_int<uint64_t>(sj.at("rows"));
+                s.bytes = base::json_int<uint64_t>(sj.at("bytes"));
                 s.deletion_vector = optional_from<std::string>(sj.at("deletion_vector"));
-                s.deleted_rows = sj.at("deleted_rows").get<uint64_t>();
+                s.deleted_rows = base::json_int<uint64_t>(sj.at("deleted_rows"));
                 if (s.deleted_rows > s.rows)
                     return corrupt(where,
                                    "segment " + s.segment + " deletes more rows than it holds");
@@ -173,12 +173,12 @@ Result<CommitRecord> parse_commit(std::string_view text, std::string_view where)
     try {
         c.graph_commit_id = j->at("graph_commit_id").get<std::string>();
         c.graph_branch = j->at("graph_branch").get<std::string>();
-        c.graph_manifest_version = j->at("graph_manifest_version").get<uint64_t>();
+        c.graph_manifest_version = base::json_int<uint64_t>(j->at("graph_manifest_version"));
         c.parent_commit_id = optional_from<std::string>(j->at("parent_commit_id"));
         c.merged_parent_commit_id = optional_from<std::string>(j->at("merged_parent_commit_id"));
         c.actor_id = optional_from<std::string>(j->at("actor_id"));
         c.message = optional_from<std::string>(j->at("message"));
-        c.created_at = j->at("created_at").get<int64_t>();
+        c.created_at = base::json_int<int64_t>(j->at("created_at"));
     } catch (const std::exception& e) {
         return corrupt(where, e.what());
     }

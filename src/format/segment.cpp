@@ -199,14 +199,14 @@ std::optional<StatValue> stat_from(const Json& j, PhysicalKind kind) {
     switch (kind) {
     case PhysicalKind::kU32:
     case PhysicalKind::kU64:
-        return StatValue(j.get<uint64_t>());
+        return StatValue(base::json_int<uint64_t>(j));
     case PhysicalKind::kF32:
     case PhysicalKind::kF64:
         return StatValue(j.get<double>());
     case PhysicalKind::kString:
         return StatValue(j.get<std::string>());
     default:
-        return StatValue(j.get<int64_t>());
+        return StatValue(base::json_int<int64_t>(j));
     }
 }
 
@@ -304,19 +304,19 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
     try {
         if (json->at("format") != "omnigraph-segment" || json->at("version") != 1)
             return corrupt("unsupported segment format or version");
-        footer.row_count = json->at("row_count").get<uint64_t>();
+        footer.row_count = base::json_int<uint64_t>(json->at("row_count"));
         for (const auto& c : json->at("columns")) {
             SegmentColumnInfo info;
             info.name = c.at("name").get<std::string>();
             info.type = OG_TRY(ColumnType::parse(c.at("type").get<std::string>()));
-            info.offset = c.at("offset").get<uint64_t>();
-            info.length = c.at("length").get<uint64_t>();
-            info.raw_length = c.at("raw_length").get<uint64_t>();
+            info.offset = base::json_int<uint64_t>(c.at("offset"));
+            info.length = base::json_int<uint64_t>(c.at("length"));
+            info.raw_length = base::json_int<uint64_t>(c.at("raw_length"));
             std::string compression = c.at("compression").get<std::string>();
             if (compression != "zstd" && compression != "none")
                 return corrupt("unknown compression '" + compression + "'");
             info.compressed = compression == "zstd";
-            info.null_count = c.at("null_count").get<uint64_t>();
+            info.null_count = base::json_int<uint64_t>(c.at("null_count"));
             info.min = stat_from(c.at("min"), info.type.kind);
             info.max = stat_from(c.at("max"), info.type.kind);
             if (info.offset > data_end || info.length > data_end - info.offset)

@@ -1,6 +1,7 @@
 #include "schema/ir.h"
 
 #include "base/digest.h"
+#include "base/json.h"
 #include "base/ulid.h"
 #include "schema/shape.h"
 
@@ -720,18 +721,20 @@ constexpr std::string_view kInvalid = "PG-IRV-002";
 struct IrReader {
     // nlohmann throws on type mismatches; the caller turns those into PG-IRV-002.
     static TypeIdRef type_ref(const Json& j) {
-        return {j.at("type_id").get<uint64_t>(), j.at("type_name").get<std::string>()};
+        return {base::json_int<uint64_t>(j.at("type_id")), j.at("type_name").get<std::string>()};
     }
     static PropertyRef property_ref(const Json& j) {
-        return {j.at("owner_type_id").get<uint64_t>(), j.at("owner_type_name").get<std::string>(),
-                j.at("property_id").get<uint64_t>(), j.at("property_name").get<std::string>()};
+        return {base::json_int<uint64_t>(j.at("owner_type_id")),
+                j.at("owner_type_name").get<std::string>(),
+                base::json_int<uint64_t>(j.at("property_id")),
+                j.at("property_name").get<std::string>()};
     }
     static PropType prop_type(const Json& j) {
         PropType t;
         const Json& scalar = j.at("scalar");
         if (scalar.is_object()) {
             t.scalar = ScalarType::kVector;
-            t.vector_dim = scalar.at("Vector").get<uint32_t>();
+            t.vector_dim = base::json_int<uint32_t>(scalar.at("Vector"));
         } else {
             std::string name = scalar.get<std::string>();
             bool found = false;
@@ -776,7 +779,7 @@ struct IrReader {
             b.is_float = true;
             b.real = j.at("Float").get<double>();
         } else {
-            b.integer = j.at("Integer").get<int64_t>();
+            b.integer = base::json_int<int64_t>(j.at("Integer"));
         }
         return b;
     }
@@ -785,9 +788,9 @@ struct IrReader {
         std::string kind = j.at("kind").get<std::string>();
         if (kind == "system") {
             f.system = true;
-            f.stable_table_id = j.at("stable_table_id").get<uint64_t>();
+            f.stable_table_id = base::json_int<uint64_t>(j.at("stable_table_id"));
             f.table_type_name = j.at("table_type_name").get<std::string>();
-            f.table_incarnation_id = j.at("table_incarnation_id").get<uint64_t>();
+            f.table_incarnation_id = base::json_int<uint64_t>(j.at("table_incarnation_id"));
             f.role = j.at("role").get<std::string>();
         } else if (kind == "property") {
             f.property = property_ref(j);
@@ -828,7 +831,7 @@ struct IrReader {
         for (const auto& p : j) {
             IrProperty ip;
             ip.name = p.at("name").get<std::string>();
-            ip.property_id = p.at("property_id").get<uint64_t>();
+            ip.property_id = base::json_int<uint64_t>(p.at("property_id"));
             ip.prop_type = prop_type(p.at("prop_type"));
             ip.annotations = annotations(p.at("annotations"));
             for (const auto& c : p.at("property_constraints")) {
@@ -953,18 +956,18 @@ Status validate_ir(const SchemaIr& ir) {
 Result<SchemaIr> parse_ir(const Json& j) {
     SchemaIr ir;
     try {
-        ir.ir_version = j.at("ir_version").get<uint32_t>();
+        ir.ir_version = base::json_int<uint32_t>(j.at("ir_version"));
         ir.schema_identity_domain = j.at("schema_identity_domain").get<std::string>();
-        ir.next_identity_id = j.at("next_identity_id").get<uint64_t>();
+        ir.next_identity_id = base::json_int<uint64_t>(j.at("next_identity_id"));
         for (const auto& i : j.at("interfaces"))
             ir.interfaces.push_back({i.at("name").get<std::string>(),
-                                     i.at("type_id").get<uint64_t>(),
+                                     base::json_int<uint64_t>(i.at("type_id")),
                                      IrReader::properties(i.at("properties"))});
         for (const auto& n : j.at("nodes")) {
             IrNode node;
             node.name = n.at("name").get<std::string>();
-            node.type_id = n.at("type_id").get<uint64_t>();
-            node.table_incarnation_id = n.at("table_incarnation_id").get<uint64_t>();
+            node.type_id = base::json_int<uint64_t>(n.at("type_id"));
+            node.table_incarnation_id = base::json_int<uint64_t>(n.at("table_incarnation_id"));
             node.annotations = IrReader::annotations(n.at("annotations"));
             for (const auto& r : n.at("implements"))
                 node.implements.push_back(IrReader::type_ref(r));
@@ -975,13 +978,13 @@ Result<SchemaIr> parse_ir(const Json& j) {
         for (const auto& e : j.at("edges")) {
             IrEdge edge;
             edge.name = e.at("name").get<std::string>();
-            edge.type_id = e.at("type_id").get<uint64_t>();
-            edge.table_incarnation_id = e.at("table_incarnation_id").get<uint64_t>();
+            edge.type_id = base::json_int<uint64_t>(e.at("type_id"));
+            edge.table_incarnation_id = base::json_int<uint64_t>(e.at("table_incarnation_id"));
             edge.from_type = IrReader::type_ref(e.at("from_type"));
             edge.to_type = IrReader::type_ref(e.at("to_type"));
-            edge.card_min = e.at("cardinality").at("min").get<uint32_t>();
+            edge.card_min = base::json_int<uint32_t>(e.at("cardinality").at("min"));
             if (!e.at("cardinality").at("max").is_null())
-                edge.card_max = e.at("cardinality").at("max").get<uint32_t>();
+                edge.card_max = base::json_int<uint32_t>(e.at("cardinality").at("max"));
             edge.annotations = IrReader::annotations(e.at("annotations"));
             edge.properties = IrReader::properties(e.at("properties"));
             edge.constraints = IrReader::constraints(e.at("constraints"));

@@ -139,3 +139,25 @@ INSTANTIATE_TEST_SUITE_P(Backends, ManifestLog, ::testing::Values(Backend::kLoca
 
 } // namespace
 } // namespace omnigraph::testing
+
+namespace omnigraph::testing {
+namespace {
+
+// Found by fuzzing: a float where an integer belongs must be refused, not converted (UB).
+TEST(ManifestFuzzRegressions, FloatsWhereIntegersBelongAreCorrupt) {
+    for (
+        const char* text :
+        {R"({"format":"omnigraph-manifest","version":1.2222e82,"branch":"main","commit_id":"01ARZ3NDEKTSV4RRFFQ69G5FAV","schema_ir_hash":"h","tables":[]})",
+         R"({"format":"omnigraph-manifest","version":-1,"branch":"main","commit_id":"01ARZ3NDEKTSV4RRFFQ69G5FAV","schema_ir_hash":"h","tables":[]})"}) {
+        auto m = format::parse_manifest(text, "m.json");
+        ASSERT_FALSE(m) << text;
+        EXPECT_TRUE(m.error().is(format::kManifestCorrupt));
+    }
+    auto c = format::parse_commit(
+        R"({"graph_commit_id":"01ARZ3NDEKTSV4RRFFQ69G5FAV","graph_branch":"main","graph_manifest_version":3.5,"parent_commit_id":null,"merged_parent_commit_id":null,"actor_id":null,"message":null,"created_at":1e300})",
+        "c.json");
+    EXPECT_FALSE(c);
+}
+
+} // namespace
+} // namespace omnigraph::testing
