@@ -1,6 +1,7 @@
 // Branches, snapshots and time travel on both backends (spec engine-cli §2.1, §2.4, §7 rows 4-11,
 // 21, 22, 24, 25).
 #include "engine_fixture.h"
+#include "store/fault_injecting_store.h"
 
 namespace omnigraph::testing {
 namespace {
@@ -169,6 +170,35 @@ TEST_P(Branches, ConcurrentLoadsOnTwoBranchesDoNotInterfere) {
     EXPECT_EQ(people(on("main")).size(), 7u);
     EXPECT_EQ(people(on("feature")).size(), 7u);
     EXPECT_EQ(people(on("feature")).count("main0"), 0u);
+}
+
+// Opening a graph and a snapshot costs a fixed number of store calls, however long the history.
+TEST_P(Branches, OpeningASnapshotCostsConstantStoreCalls) {
+    auto calls_to_open = [&](const engine::SnapshotSpec& spec) {
+        auto inner = open_store_at(uri_);
+        EXPECT_TRUE(inner);
+        store::FaultInjectingStore counting(std::move(*inner));
+        store::FaultRule every_call; // a zero delay: counts calls without changing them
+        every_call.repeat = true;
+        every_call.action = store::FaultRule::Action::kDelay;
+        counting.add_rule(every_call);
+        auto g = engine::Graph::open(counting);
+        EXPECT_TRUE(g) << g.error().to_string();
+        auto snap = g->snapshot(spec);
+        EXPECT_TRUE(snap) << snap.error().to_string();
+        return counting.fired();
+    };
+    ASSERT_TRUE(graph_->create_branch("feature", "main", std::nullopt));
+    uint64_t short_history = calls_to_open({});
+    uint64_t short_branch = calls_to_open(on("feature"));
+    for (int i = 0; i < 12; ++i) {
+        ASSERT_TRUE(load(person("P" + std::to_string(i), i), engine::LoadMode::kAppend));
+        ASSERT_TRUE(load(person("F" + std::to_string(i), i), engine::LoadMode::kAppend, "feature"));
+    }
+    EXPECT_EQ(calls_to_open({}), short_history);
+    EXPECT_EQ(calls_to_open(on("feature")), short_branch);
+    EXPECT_LE(short_branch, 12u);
+    EXPECT_EQ(calls_to_open(at(5)), calls_to_open(at(9)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Branches, ::testing::Values(Backend::kLocal, Backend::kS3),
