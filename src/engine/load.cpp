@@ -186,6 +186,8 @@ struct Attempt {
         last.reserve(tb.ids.size());
         bool repeats = false;
         for (size_t i = 0; i < tb.ids.size(); ++i) {
+            if (tb.ids[i].empty())
+                continue; // an edge without an id: a new row, minted when written
             auto [it, inserted] = last.try_emplace(tb.ids[i], i);
             if (inserted)
                 continue;
@@ -211,7 +213,7 @@ struct Attempt {
         Loaded& taken = loaded[key];
         taken.batch = &tb;
         for (size_t i = 0; i < tb.ids.size(); ++i)
-            if (!repeats || last.at(tb.ids[i]) == i)
+            if (!repeats || tb.ids[i].empty() || last.at(tb.ids[i]) == i)
                 taken.rows.push_back(i);
 
         const TableData* old = nullptr;
@@ -243,15 +245,17 @@ struct Attempt {
         return ok();
     }
 
-    // The input line of a loaded row (0 when the row was already committed). Only errors ask.
-    uint64_t line_of(const std::string& key, const std::string& id) const {
+    // The input line of row `row` of a table's post-load rows (0 when the row was already
+    // committed). Loaded rows are the last loaded_count() rows of an image.
+    uint64_t line_of_row(const std::string& key, size_t row) {
         auto it = loaded.find(key);
-        if (it == loaded.end())
+        auto image = images.find(key);
+        if (it == loaded.end() || image == images.end())
             return 0;
-        for (size_t i : it->second.rows)
-            if (it->second.batch->ids[i] == id)
-                return it->second.batch->lines[i];
-        return 0;
+        size_t first_loaded = image->second->size() - it->second.rows.size();
+        if (row < first_loaded)
+            return 0;
+        return it->second.batch->lines[it->second.rows[row - first_loaded]];
     }
 
     Status check_values(const std::string& key) {
@@ -271,13 +275,13 @@ struct Attempt {
                 std::string where =
                     "@range violation on " + s.name + "." + r.property + ": value " + render(c, i);
                 if (*v != *v)
-                    return violation(where + " is NaN", file(), line_of(key, t.ids[i]));
+                    return violation(where + " is NaN", file(), line_of_row(key, i));
                 if (r.min && *v < bound(*r.min))
                     return violation(where + " < min " + base::format_shortest_float(bound(*r.min)),
-                                     file(), line_of(key, t.ids[i]));
+                                     file(), line_of_row(key, i));
                 if (r.max && *v > bound(*r.max))
                     return violation(where + " > max " + base::format_shortest_float(bound(*r.max)),
-                                     file(), line_of(key, t.ids[i]));
+                                     file(), line_of_row(key, i));
             }
         }
         for (const auto& chk : s.node->check_constraints) {
@@ -298,7 +302,7 @@ struct Attempt {
                     return violation("@check violation on " + s.name + "." + chk.property +
                                          ": value '" + value + "' does not match pattern '" +
                                          chk.pattern + "'",
-                                     file(), line_of(key, t.ids[i]));
+                                     file(), line_of_row(key, i));
             }
         }
         return ok();
@@ -336,7 +340,7 @@ struct Attempt {
                     return violation("@unique violation on " + s.name + "." + names + ": value '" +
                                          tuple + "' held by '" + t.ids[it->second] + "' and '" +
                                          t.ids[i] + "'",
-                                     file(), line_of(key, t.ids[i]));
+                                     file(), line_of_row(key, i));
                 }
             }
         }
@@ -360,8 +364,10 @@ struct Attempt {
             for (size_t i = 0; i < edges->size(); ++i)
                 if (!ids.count(ends[i]))
                     return violation(std::string(role) + " '" + ends[i] + "' not found in " + type +
-                                         " (edge " + s.name + " '" + edges->ids[i] + "')",
-                                     file(), line_of(edge_key, edges->ids[i]));
+                                         " (edge " + s.name +
+                                         (edges->ids[i].empty() ? "" : " '" + edges->ids[i] + "'") +
+                                         ")",
+                                     file(), line_of_row(edge_key, i));
         }
         return ok();
     }
@@ -536,7 +542,8 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
         parsing = [&](uint64_t rows, uint64_t bytes) {
             options.progress({"parsing", rows, bytes, total});
         };
-    auto batch = OG_TRY(parse_load_input(jsonl, schema->catalog, options.source_name, parsing));
+    auto batch =
+        OG_TRY(parse_load_input_consuming(jsonl, schema->catalog, options.source_name, parsing));
     std::string().swap(jsonl); // parsed: the text is no longer needed
     if (options.progress)
         options.progress({"checking", batch.rows, total, total});

@@ -13,7 +13,9 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <sys/mman.h>
 #include <thread>
+#include <unistd.h>
 
 namespace omnigraph::engine {
 
@@ -378,9 +380,20 @@ format::ColumnType column_type_of(const PropType& t) {
 namespace {
 
 // Parses the lines of `jsonl` (a run of whole lines starting at input line `first_line`).
+// Releases the whole pages of [begin, end) (memory this parse owns and will not read again).
+void release_pages(const char* begin, const char* end) {
+    static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    uintptr_t from = (reinterpret_cast<uintptr_t>(begin) + page - 1) & ~(page - 1);
+    uintptr_t to = reinterpret_cast<uintptr_t>(end) & ~(page - 1);
+    if (to > from)
+        madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+}
+
 Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                               const schema::Catalog& catalog, std::string_view file,
-                              const ParseProgress& progress) {
+                              const ParseProgress& progress, bool release_consumed) {
+    constexpr size_t kReleaseEvery = size_t(8) << 20;
+    size_t released = 0;
     LoadBatch batch;
     uint64_t number = first_line - 1;
     size_t pos = 0;
@@ -404,6 +417,12 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
             ++number;
             if (progress && number % kProgressLines == 0)
                 progress(batch.rows, std::min(pos, jsonl.size()));
+            // Lines before this one are parsed: their pages can go (never this line's).
+            size_t line_start = static_cast<size_t>(line.data() - jsonl.data());
+            if (release_consumed && line_start - released >= kReleaseEvery) {
+                release_pages(jsonl.data() + released, jsonl.data() + line_start);
+                released = line_start;
+            }
             if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
                 if (end == jsonl.size())
                     break;
@@ -524,7 +543,9 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                             throw LoadError("edge " + edge->name + " id must be a string");
                         explicit_id = data["id"].get<std::string>();
                     }
-                    t.ids.push_back(explicit_id ? *explicit_id : base::new_ulid());
+                    // No id given: minted when the row is written (encode_table), so a large
+                    // batch does not hold a ULID string per edge.
+                    t.ids.push_back(explicit_id ? *explicit_id : std::string());
                     t.src.push_back(record["from"].get<std::string>());
                     t.dst.push_back(record["to"].get<std::string>());
                     t.lines.push_back(number);
@@ -568,17 +589,16 @@ void append_batch(LoadBatch& into, LoadBatch&& more) {
     }
 }
 
-} // namespace
-
-Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
-                                   std::string_view file, const ParseProgress& progress) {
+Result<LoadBatch> parse_input(std::string_view jsonl, const schema::Catalog& catalog,
+                              std::string_view file, const ParseProgress& progress,
+                              bool release_consumed) {
     // Large inputs are cut at line boundaries and parsed on several threads; the parts are then
     // concatenated in input order, and the error reported is the one on the earliest line.
     constexpr size_t kMinBytesPerPart = size_t(4) << 20;
     size_t parts = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 8);
     parts = std::max<size_t>(1, std::min(parts, jsonl.size() / kMinBytesPerPart));
     if (parts == 1)
-        return parse_lines(jsonl, 1, catalog, file, progress);
+        return parse_lines(jsonl, 1, catalog, file, progress, release_consumed);
     std::vector<std::pair<size_t, uint64_t>> starts{{0, 1}}; // byte offset, first line
     for (size_t i = 1; i < parts; ++i) {
         size_t at = jsonl.find('\n', jsonl.size() * i / parts);
@@ -600,7 +620,7 @@ Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog
         std::string_view part = jsonl.substr(starts[i].first, end - starts[i].first);
         auto work = [&, i, part] {
             results[i] = parse_lines(part, starts[i].second, catalog, file,
-                                     i == 0 ? scaled : ParseProgress());
+                                     i == 0 ? scaled : ParseProgress(), release_consumed);
         };
         if (i + 1 == starts.size())
             work(); // this thread takes the last part
@@ -616,6 +636,18 @@ Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog
     for (size_t i = 1; i < results.size(); ++i)
         append_batch(batch, std::move(**results[i]));
     return batch;
+}
+
+} // namespace
+
+Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
+                                   std::string_view file, const ParseProgress& progress) {
+    return parse_input(jsonl, catalog, file, progress, false);
+}
+
+Result<LoadBatch> parse_load_input_consuming(std::string& jsonl, const schema::Catalog& catalog,
+                                             std::string_view file, const ParseProgress& progress) {
+    return parse_input(jsonl, catalog, file, progress, true);
 }
 
 } // namespace omnigraph::engine

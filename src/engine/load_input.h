@@ -48,4 +48,11 @@ Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog
                                    std::string_view file = "<input>",
                                    const ParseProgress& progress = nullptr);
 
+// The same for a caller that hands its buffer over: the pages of `jsonl` already parsed are
+// returned to the system as parsing advances (madvise MADV_DONTNEED), so the text and the rows
+// are not both resident; afterwards the buffer's contents are undefined and must only be freed.
+Result<LoadBatch> parse_load_input_consuming(std::string& jsonl, const schema::Catalog& catalog,
+                                             std::string_view file = "<input>",
+                                             const ParseProgress& progress = nullptr);
+
 } // namespace omnigraph::engine

@@ -1,5 +1,6 @@
 #include "engine/table_data.h"
 
+#include "base/ulid.h"
 #include "engine/load_input.h"
 #include "format/segment.h"
 
@@ -123,7 +124,10 @@ Result<std::string> encode_table(const TableData& data) {
             c.append_bytes(v);
         return c;
     };
-    cols.push_back({"id", strings(data.ids)});
+    Column ids(ColumnType{PhysicalKind::kString});
+    for (const auto& id : data.ids) // an edge loaded without an id gets one now
+        ids.append_bytes(id.empty() && data.is_edge ? base::new_ulid() : id);
+    cols.push_back({"id", std::move(ids)});
     if (data.is_edge) {
         cols.push_back({"src", strings(data.src)});
         cols.push_back({"dst", strings(data.dst)});

@@ -49,7 +49,8 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
 Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
                                                     const format::SegmentRef& seg);
 
-// Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>").
+// Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>"). Edge rows with an
+// empty id (loaded without one) get a fresh ULID here.
 Result<std::string> encode_table(const TableData& data);
 
 } // namespace omnigraph::engine
