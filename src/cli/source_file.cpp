@@ -25,11 +25,13 @@ Result<std::string> read_source_file(const std::string& path) {
     // One allocation of the file's size and large reads (data files reach hundreds of MB); keep
     // reading past that size in case the file grows or is not a regular file.
     std::string out;
-    out.resize(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0);
+    // resize_and_overwrite: no zero-filling of a buffer read() is about to fill anyway.
+    auto grow = [&out](size_t size) { out.resize_and_overwrite(size, [](char*, size_t n) { return n; }); };
+    grow(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0);
     size_t have = 0;
     while (true) {
         if (have == out.size())
-            out.resize(out.size() + (1 << 20));
+            grow(out.size() + (1 << 20));
         ssize_t n = ::read(fd, out.data() + have, out.size() - have);
         if (n < 0 && errno == EINTR)
             continue;

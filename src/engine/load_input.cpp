@@ -474,7 +474,8 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                     std::map<std::string, std::string> key_spelling;
                     for (const auto& [name, type_of] : node->properties) {
                         Column& col = t.columns.at(node->property_ids.at(name));
-                        const Json* v = data.contains(name) ? &data[name] : nullptr;
+                        auto found = data.find(name); // one lookup, not contains + []
+                        const Json* v = found != data.end() ? &*found : nullptr;
                         append_value(col, name, type_of, v);
                         if (node->key &&
                             std::find(node->key->begin(), node->key->end(), name) !=
@@ -534,9 +535,11 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                         if (k != "id" && !edge->properties.count(k))
                             throw LoadError("unknown input field '" + k + "' for '" + key + "'");
                     TableBatch& t = table_for(key, true, edge->properties, edge->property_ids);
-                    for (const auto& [pname, type_of] : edge->properties)
+                    for (const auto& [pname, type_of] : edge->properties) {
+                        auto found = data.find(pname);
                         append_value(t.columns.at(edge->property_ids.at(pname)), pname, type_of,
-                                     data.contains(pname) ? &data[pname] : nullptr);
+                                     found != data.end() ? &*found : nullptr);
+                    }
                     std::optional<std::string> explicit_id;
                     if (data.contains("id") && !data["id"].is_null()) {
                         if (!data["id"].is_string())
