@@ -26,7 +26,9 @@ Result<std::string> read_source_file(const std::string& path) {
     // reading past that size in case the file grows or is not a regular file.
     std::string out;
     // resize_and_overwrite: no zero-filling of a buffer read() is about to fill anyway.
-    auto grow = [&out](size_t size) { out.resize_and_overwrite(size, [](char*, size_t n) { return n; }); };
+    auto grow = [&out](size_t size) {
+        out.resize_and_overwrite(size, [](char*, size_t n) { return n; });
+    };
     grow(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0);
     size_t have = 0;
     while (true) {
