@@ -283,37 +283,68 @@ void append_value(Column& col, const std::string& prop, const PropType& t, const
     col.end_list(v->size());
 }
 
+// nlohmann's DOM builder plus a duplicate-key check, driven by the SAX parser: the same DOM and
+// errors as Json::parse with a callback, without a std::function call per token.
+class StrictDom {
+  public:
+    explicit StrictDom(Json& root) : dom_(root, true) {}
+    std::string duplicate; // the first repeated key, if any
+
+    bool null() { return dom_.null(); }
+    bool boolean(bool v) { return dom_.boolean(v); }
+    bool number_integer(Json::number_integer_t v) { return dom_.number_integer(v); }
+    bool number_unsigned(Json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+    bool number_float(Json::number_float_t v, const Json::string_t& s) {
+        return dom_.number_float(v, s);
+    }
+    bool string(Json::string_t& v) { return dom_.string(v); }
+    bool binary(Json::binary_t& v) { return dom_.binary(v); }
+    bool start_object(std::size_t n) {
+        if (keys().size() <= depth_)
+            keys().emplace_back();
+        keys()[depth_++].clear();
+        return dom_.start_object(n);
+    }
+    bool key(Json::string_t& k) {
+        auto& open = keys()[depth_ - 1]; // records are small: a linear scan beats a set
+        if (std::find(open.begin(), open.end(), k) != open.end()) {
+            if (duplicate.empty())
+                duplicate = k;
+        } else {
+            open.push_back(k);
+        }
+        return dom_.key(k);
+    }
+    bool end_object() {
+        --depth_;
+        return dom_.end_object();
+    }
+    bool start_array(std::size_t n) { return dom_.start_array(n); }
+    bool end_array() { return dom_.end_array(); }
+    bool parse_error(std::size_t at, const std::string& token,
+                     const nlohmann::detail::exception& e) {
+        return dom_.parse_error(at, token, e);
+    }
+
+  private:
+    // The keys of each open object, reused across lines to spare allocations.
+    static std::vector<std::vector<std::string>>& keys() {
+        thread_local std::vector<std::vector<std::string>> k;
+        return k;
+    }
+    nlohmann::detail::json_sax_dom_parser<Json> dom_;
+    size_t depth_ = 0;
+};
+
 // Parses one line, rejecting duplicate keys at any depth.
 Json parse_line(std::string_view line, uint64_t number) {
-    // The keys of each open object (records are small: a linear scan beats a set), reused
-    // across lines to spare allocations.
-    thread_local std::vector<std::vector<std::string>> keys;
-    size_t depth = 0;
-    std::string duplicate;
-    Json::parser_callback_t cb = [&](int, Json::parse_event_t event, Json& parsed) {
-        if (event == Json::parse_event_t::object_start) {
-            if (keys.size() <= depth)
-                keys.emplace_back();
-            keys[depth++].clear();
-        } else if (event == Json::parse_event_t::object_end && depth > 0) {
-            --depth;
-        } else if (event == Json::parse_event_t::key && depth > 0) {
-            const auto& k = parsed.get_ref<const std::string&>();
-            auto& open = keys[depth - 1];
-            if (std::find(open.begin(), open.end(), k) != open.end()) {
-                if (duplicate.empty())
-                    duplicate = k;
-            } else {
-                open.push_back(k);
-            }
-        }
-        return true;
-    };
     try {
-        Json j = Json::parse(line.begin(), line.end(), cb);
-        if (!duplicate.empty())
+        Json j;
+        StrictDom dom(j);
+        Json::sax_parse(line.begin(), line.end(), &dom);
+        if (!dom.duplicate.empty())
             throw LoadError("invalid strict JSON at line " + std::to_string(number) +
-                            ": duplicate key '" + duplicate + "'");
+                            ": duplicate key '" + dom.duplicate + "'");
         return j;
     } catch (const Json::exception& e) {
         std::string what = e.what();
