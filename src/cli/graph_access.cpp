@@ -1,6 +1,7 @@
 #include "cli/graph_access.h"
 
 #include "base/uri.h"
+#include "schema/diagnostic.h"
 
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,14 @@ int fail(const Error& e, bool json) {
         std::cerr << "error: " << e.message << "\n";
     }
     return 1;
+}
+
+int fail_with_source(const Error& e, std::string_view source, bool json) {
+    if (!json && e.code.starts_with("PG-")) {
+        std::cerr << schema::render_diagnostic(schema::Diagnostic::from_error(e), source);
+        return 1;
+    }
+    return fail(e, json);
 }
 
 Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri) {

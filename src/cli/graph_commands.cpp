@@ -38,15 +38,8 @@ int run_init(const InitArgs& a) {
     options.force = a.force;
     options.schema_file = a.schema_path;
     auto result = engine::init_graph(**store, *source, options);
-    if (!result) {
-        const Error& e = result.error();
-        if (e.code.starts_with("PG-")) { // the schema did not compile: show it like lint does
-            auto d = schema::Diagnostic::from_error(e);
-            std::cerr << schema::render_diagnostic(d, *source);
-            return 1;
-        }
-        return fail(e, false);
-    }
+    if (!result)
+        return fail_with_source(result.error(), *source, false);
     for (const auto& w : result->warnings)
         std::cerr << schema::render_diagnostic(w, *source);
     std::cout << "initialized " << result->uri << "\n";

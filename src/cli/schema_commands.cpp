@@ -179,15 +179,6 @@ int run_offline_plan(const PlanArgs& args) {
     return 0;
 }
 
-// A schema error from the engine: PG-* compile errors render against the source.
-int fail_schema(const Error& e, const std::string& source, bool json) {
-    if (!json && e.code.starts_with("PG-")) {
-        std::cerr << schema::render_diagnostic(Diagnostic::from_error(e), source);
-        return 1;
-    }
-    return fail(e, json);
-}
-
 // `schema plan URI --schema NEW` and `schema apply URI --schema NEW`.
 int run_live(const PlanArgs& args, bool apply) {
     auto source = read_source_file(args.schema_path);
@@ -205,7 +196,7 @@ int run_live(const PlanArgs& args, bool apply) {
     if (!apply) {
         auto r = engine::plan_schema_change(*opened->graph, *source, options);
         if (!r)
-            return fail_schema(r.error(), *source, args.json);
+            return fail_with_source(r.error(), *source, args.json);
         print_diagnostics(r->warnings, *source);
         if (args.json)
             std::cout << base::to_pretty_json(schema::plan_json(r->plan, r->uri));
@@ -216,7 +207,7 @@ int run_live(const PlanArgs& args, bool apply) {
     echo_target("schema apply", *opened->store, args.quiet || args.json);
     auto r = engine::apply_schema_change(*opened->graph, *source, options);
     if (!r)
-        return fail_schema(r.error(), *source, args.json);
+        return fail_with_source(r.error(), *source, args.json);
     print_diagnostics(r->warnings, *source);
     if (args.json)
         std::cout << base::to_pretty_json(engine::apply_result_json(*r));

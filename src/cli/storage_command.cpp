@@ -1,7 +1,7 @@
 // `omnigraph storage check URI`: the storage self-check (store/self_check.h).
 #include "base/json.h"
-#include "base/uri.h"
 #include "cli/commands.h"
+#include "cli/graph_access.h"
 #include "store/object_store.h"
 #include "store/self_check.h"
 
@@ -18,26 +18,10 @@ struct StorageCheckArgs {
     bool json = false;
 };
 
-// Errors go to stderr as text, or to stdout as {"error", "code"} with --json.
-int report_error(const Error& error, bool json) {
-    if (json) {
-        base::Json out;
-        out["error"] = error.message;
-        out["code"] = error.code;
-        std::cout << base::to_pretty_json(out);
-    } else {
-        std::cerr << "error: " << error.message << "\n";
-    }
-    return 1;
-}
-
 int run_storage_check(const StorageCheckArgs& args) {
-    auto uri = base::parse_storage_uri(args.uri);
-    if (!uri)
-        return report_error(uri.error(), args.json);
-    auto store = store::open_store(*uri);
+    auto store = open_root(args.uri);
     if (!store)
-        return report_error(store.error(), args.json);
+        return fail(store.error(), args.json);
     auto report = store::run_self_check(**store);
     if (args.json) {
         base::Json out;

@@ -85,15 +85,14 @@ Result<uint64_t> export_graph(store::ObjectStore& store, const Graph& graph,
     const schema::Catalog& catalog = snap.schema->catalog;
     uint64_t rows = 0;
     for (const auto& entry : snap.manifest.tables) { // sorted by table key: edges before nodes
-        bool is_edge = entry.table_key.starts_with("edge:");
-        std::string name = entry.table_key.substr(entry.table_key.find(':') + 1);
+        TableSchema ts = table_schema(catalog, entry.table_key);
+        const bool is_edge = ts.is_edge;
+        const std::string& name = ts.name;
         if (!options.types.empty() &&
             std::find(options.types.begin(), options.types.end(), name) == options.types.end())
             continue;
-        const auto* node = is_edge ? nullptr : catalog.find_node(name);
-        const auto* edge = is_edge ? catalog.find_edge(name) : nullptr;
-        const auto& properties = is_edge ? edge->properties : node->properties;
-        const auto& ids = is_edge ? edge->property_ids : node->property_ids;
+        const auto& properties = *ts.properties;
+        const auto& ids = *ts.property_ids;
         auto table = OG_TRY(read_table(store, entry, is_edge, properties, ids));
         std::vector<size_t> order(table.size());
         std::iota(order.begin(), order.end(), 0);

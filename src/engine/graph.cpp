@@ -402,12 +402,19 @@ Result<format::CommitRecord> Graph::commit(std::string_view commit_id) const {
     return format::read_commit(*store_, commit_id);
 }
 
-Result<std::vector<std::string>> Graph::branches() const {
-    std::vector<std::string> names{"main"};
+Result<std::vector<BranchRecord>> Graph::branch_records() const {
+    std::vector<BranchRecord> records;
     for (const auto& meta : OG_TRY(store_->list_all("_branches/"))) {
         auto text = OG_TRY(store_->read(meta.key));
-        names.push_back(OG_TRY(parse_branch_record(text, store_->uri_of(meta.key))).name);
+        records.push_back(OG_TRY(parse_branch_record(text, store_->uri_of(meta.key))));
     }
+    return records;
+}
+
+Result<std::vector<std::string>> Graph::branches() const {
+    std::vector<std::string> names{"main"};
+    for (auto& record : OG_TRY(branch_records()))
+        names.push_back(std::move(record.name));
     std::sort(names.begin(), names.end());
     return names;
 }
@@ -450,12 +457,10 @@ Status Graph::delete_branch(std::string_view name) const {
         return Error(kConflict, "cannot delete branch 'main'");
     if (!OG_TRY(branch_record(n)))
         return branch_not_found(n);
-    for (const auto& other : OG_TRY(branches())) {
-        auto record = OG_TRY(branch_record(other));
-        if (record && record->from_branch == n)
-            return Error(kConflict, "cannot delete branch '" + n + "': branch '" + other +
+    for (const auto& other : OG_TRY(branch_records()))
+        if (other.from_branch == n)
+            return Error(kConflict, "cannot delete branch '" + n + "': branch '" + other.name +
                                         "' was created from it and still depends on it");
-    }
     OG_CHECK(store_->remove(branch_record_key(n))); // the delete; the rest is reclamation
     auto reclaimed = store_->remove_prefix(format::manifest_log_prefix(n));
     (void)reclaimed; // leftovers are removed when the name is created again

@@ -102,6 +102,8 @@ class Graph {
     // Branches: `main` plus every branch record, sorted bytewise.
     Result<std::vector<std::string>> branches() const;
     Result<std::optional<BranchRecord>> branch_record(std::string_view name) const;
+    // Every branch record (not main), in key order.
+    Result<std::vector<BranchRecord>> branch_records() const;
     // Creates `name` at `from`'s head. Refuses main, an existing name, a name whose '/'-path
     // collides with a live branch (conflict) and invalid names (invalid_argument).
     Result<BranchRecord> create_branch(std::string_view name, std::string_view from,

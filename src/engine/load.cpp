@@ -41,33 +41,6 @@ std::optional<LoadMode> parse_load_mode(std::string_view text) {
 
 namespace {
 
-// The properties of a table, whichever kind it is.
-struct TableSchema {
-    bool is_edge = false;
-    std::string name;
-    const std::map<std::string, schema::PropType>* properties = nullptr;
-    const std::map<std::string, uint64_t>* property_ids = nullptr;
-    const schema::NodeCatalog* node = nullptr;
-    const schema::EdgeCatalog* edge = nullptr;
-};
-
-TableSchema table_schema(const schema::Catalog& catalog, const std::string& table_key) {
-    TableSchema s;
-    auto colon = table_key.find(':');
-    s.name = table_key.substr(colon + 1);
-    s.is_edge = table_key.starts_with("edge:");
-    if (s.is_edge) {
-        s.edge = catalog.find_edge(s.name);
-        s.properties = &s.edge->properties;
-        s.property_ids = &s.edge->property_ids;
-    } else {
-        s.node = catalog.find_node(s.name);
-        s.properties = &s.node->properties;
-        s.property_ids = &s.node->property_ids;
-    }
-    return s;
-}
-
 std::string render(const Column& c, size_t row) {
     if (c.is_null(row))
         return "null";

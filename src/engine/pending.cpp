@@ -49,19 +49,11 @@ void mark_running(const std::string& op_id, bool on) {
     }
 }
 
-void remove_all(store::ObjectStore& store, const std::vector<std::string>& keys, bool prefixes) {
-    for (const auto& key : keys) {
-        std::optional<Error> failure;
-        if (prefixes) {
-            if (auto r = store.remove_prefix(key); !r)
-                failure = r.error();
-        } else if (auto r = store.remove(key); !r) {
-            failure = r.error();
-        }
-        if (failure)
+void remove_all(store::ObjectStore& store, const std::vector<std::string>& keys) {
+    for (const auto& key : keys)
+        if (auto r = store.remove(key); !r)
             base::log(base::LogLevel::kWarn, "recovery.remove_failed",
-                      {{"key", store.uri_of(key)}, {"error", failure->message}});
-    }
+                      {{"key", store.uri_of(key)}, {"error", r.error().message}});
 }
 
 } // namespace
@@ -142,7 +134,7 @@ Status rewrite_pending(store::ObjectStore& store, const PendingOp& op) {
 }
 
 void finish_pending_committed(store::ObjectStore& store, const PendingOp& op) {
-    remove_all(store, op.remove_after, true);
+    remove_all(store, op.remove_after);
     auto r = store.remove(pending_key(op.op_id));
     (void)r; // a leftover record is settled (rolled forward) by the next writer
     mark_running(op.op_id, false);
@@ -164,7 +156,7 @@ void finish_pending_failed(store::ObjectStore& store, const PendingOp& op) {
         mark_running(op.op_id, false);
         return;
     }
-    remove_all(store, op.created, false);
+    remove_all(store, op.created);
     auto r = store.remove(pending_key(op.op_id));
     (void)r; // a leftover record is settled (rolled back) by the next writer
     mark_running(op.op_id, false);
@@ -203,7 +195,7 @@ Status settle_pending(store::ObjectStore& store) {
         bool committed = OG_TRY(pending_committed(store, op));
         base::log(base::LogLevel::kInfo, committed ? "recovery.roll_forward" : "recovery.roll_back",
                   {{"op_id", op.op_id}, {"kind", op.kind}, {"branch", op.branch}});
-        remove_all(store, committed ? op.remove_after : op.created, committed);
+        remove_all(store, committed ? op.remove_after : op.created);
         OG_CHECK(store.remove(meta.key));
     }
     return ok();

@@ -35,7 +35,7 @@ struct PendingOp {
     uint64_t base_version = 0; // the op publishes base_version + 1 of `branch`
     std::string commit_id;
     std::vector<std::string> created;      // removed on roll back
-    std::vector<std::string> remove_after; // key prefixes removed on roll forward
+    std::vector<std::string> remove_after; // keys removed on roll forward
     std::string host;
     int64_t pid = 0;
     int64_t created_at = 0; // microseconds since the Unix epoch

@@ -18,38 +18,13 @@ using base::Json;
 
 namespace {
 
-struct TableProps {
-    bool is_edge = false;
-    const std::map<std::string, schema::PropType>* properties = nullptr;
-    const std::map<std::string, uint64_t>* property_ids = nullptr;
-};
-
-// The properties of table `type_name` in `catalog` (nullptr maps when it has no such type).
-TableProps props_of(const schema::Catalog& catalog, bool is_edge, std::string_view type_name) {
-    TableProps p;
-    p.is_edge = is_edge;
-    if (is_edge) {
-        if (const auto* e = catalog.find_edge(type_name)) {
-            p.properties = &e->properties;
-            p.property_ids = &e->property_ids;
-        }
-    } else if (const auto* n = catalog.find_node(type_name)) {
-        p.properties = &n->properties;
-        p.property_ids = &n->property_ids;
-    }
-    return p;
-}
-
-std::set<uint64_t> ids_of(const TableProps& p) {
+// The stable property ids of a table (empty when the catalog has no such type).
+std::set<uint64_t> property_ids_of(const TableSchema& t) {
     std::set<uint64_t> ids;
-    if (p.property_ids)
-        for (const auto& [name, id] : *p.property_ids)
+    if (t.property_ids)
+        for (const auto& [name, id] : *t.property_ids)
             ids.insert(id);
     return ids;
-}
-
-std::string type_name_of(const std::string& table_key) {
-    return table_key.substr(table_key.find(':') + 1);
 }
 
 // What an apply writes: the next manifest, the segments of rewritten tables, and the tables
@@ -89,9 +64,10 @@ Result<ApplyEffects> plan_effects(store::ObjectStore& store, const format::Manif
         format::TableEntry e = *old; // renames keep the table: same identity, same path
         e.table_key = key;
         kept_paths.insert(e.path);
-        TableProps before = props_of(accepted.catalog, is_edge, type_name_of(old->table_key));
-        TableProps after = props_of(desired.catalog, is_edge, name);
-        std::set<uint64_t> old_ids = ids_of(before), new_ids = ids_of(after);
+        TableSchema after = table_schema(desired.catalog, key);
+        std::set<uint64_t> old_ids =
+            property_ids_of(table_schema(accepted.catalog, old->table_key));
+        std::set<uint64_t> new_ids = property_ids_of(after);
         bool drops_column = std::any_of(old_ids.begin(), old_ids.end(),
                                         [&](uint64_t id) { return !new_ids.count(id); });
         if (hard && drops_column && old->row_count > 0) {
@@ -175,23 +151,36 @@ Status begin_apply(store::ObjectStore& store, const PendingOp& op) {
                  "schema apply is already in progress on branch '" + op.branch + "'");
 }
 
+// A plan made against one head of the branch, kept with that head and its schema.
+struct PlanAtHead {
+    format::Manifest head;
+    SchemaRef accepted;
+    SchemaApplyResult result;
+};
+
+Result<PlanAtHead> plan_at_head(const Graph& graph, std::string_view source,
+                                const SchemaApplyOptions& options) {
+    PlanAtHead p;
+    p.head = OG_TRY(graph.head(options.branch));
+    p.accepted = OG_TRY(graph.schema_version(p.head.schema_ir_hash));
+    auto shape = OG_TRY(schema::load_schema(source, options.schema_file));
+    auto built = OG_TRY(schema::build_ir(shape, &p.accepted->ir, ""));
+    SchemaApplyResult& r = p.result;
+    r.uri = graph.uri();
+    r.plan = OG_TRY(schema::plan_migration(p.accepted->ir, built.ir, options.allow_data_loss));
+    r.desired = make_schema_version(std::string(source), std::move(built.ir));
+    r.graph_manifest_version = p.head.version;
+    r.warnings = shape.warnings;
+    for (auto& w : built.warnings)
+        r.warnings.push_back(std::move(w));
+    return p;
+}
+
 } // namespace
 
 Result<SchemaApplyResult> plan_schema_change(const Graph& graph, std::string_view source,
                                              const SchemaApplyOptions& options) {
-    auto head = OG_TRY(graph.head(options.branch));
-    SchemaRef accepted = OG_TRY(graph.schema_version(head.schema_ir_hash));
-    auto shape = OG_TRY(schema::load_schema(source, options.schema_file));
-    auto built = OG_TRY(schema::build_ir(shape, &accepted->ir, ""));
-    SchemaApplyResult r;
-    r.uri = graph.uri();
-    r.plan = OG_TRY(schema::plan_migration(accepted->ir, built.ir, options.allow_data_loss));
-    r.desired = make_schema_version(std::string(source), std::move(built.ir));
-    r.graph_manifest_version = head.version;
-    r.warnings = shape.warnings;
-    for (auto& w : built.warnings)
-        r.warnings.push_back(std::move(w));
-    return r;
+    return OG_TRY(plan_at_head(graph, source, options)).result;
 }
 
 Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_view source,
@@ -202,14 +191,15 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
                                           " is managed by a cluster; change its schema with "
                                           "`omnigraph cluster apply`");
     OG_CHECK(graph.heal());
-    auto r = OG_TRY(plan_schema_change(graph, source, options));
+    auto planned = OG_TRY(plan_at_head(graph, source, options));
+    SchemaApplyResult& r = planned.result;
+    const format::Manifest& head = planned.head;
     if (!r.plan.supported)
         return unsupported_error(r.plan);
     if (r.plan.steps.empty())
-        return r; // nothing to do: no commit
-    auto head = OG_TRY(graph.head(options.branch));
-    SchemaRef accepted = OG_TRY(graph.schema_version(head.schema_ir_hash));
-    auto fx = OG_TRY(plan_effects(store, head, *accepted, *r.desired, options.allow_data_loss));
+        return std::move(r); // nothing to do: no commit
+    auto fx =
+        OG_TRY(plan_effects(store, head, *planned.accepted, *r.desired, options.allow_data_loss));
 
     format::CommitRecord commit;
     commit.graph_commit_id = base::new_ulid();

@@ -35,6 +35,26 @@ Result<std::vector<std::string>> read_strings(const format::SegmentReader& reade
 
 } // namespace
 
+TableSchema table_schema(const schema::Catalog& catalog, std::string_view table_key) {
+    TableSchema s;
+    s.name = std::string(table_key.substr(table_key.find(':') + 1));
+    s.is_edge = table_key.starts_with("edge:");
+    if (s.is_edge) {
+        s.edge = catalog.find_edge(s.name);
+        if (s.edge) {
+            s.properties = &s.edge->properties;
+            s.property_ids = &s.edge->property_ids;
+        }
+    } else {
+        s.node = catalog.find_node(s.name);
+        if (s.node) {
+            s.properties = &s.node->properties;
+            s.property_ids = &s.node->property_ids;
+        }
+    }
+    return s;
+}
+
 TableData TableData::empty(bool is_edge, const std::map<std::string, schema::PropType>& properties,
                            const std::map<std::string, uint64_t>& property_ids) {
     TableData t;

@@ -16,6 +16,18 @@
 
 namespace omnigraph::engine {
 
+// The declared shape of one table ("node:Person" / "edge:Knows") in a catalog. The pointers are
+// null when the catalog has no such type.
+struct TableSchema {
+    bool is_edge = false;
+    std::string name; // the type name
+    const std::map<std::string, schema::PropType>* properties = nullptr;
+    const std::map<std::string, uint64_t>* property_ids = nullptr;
+    const schema::NodeCatalog* node = nullptr;
+    const schema::EdgeCatalog* edge = nullptr;
+};
+TableSchema table_schema(const schema::Catalog& catalog, std::string_view table_key);
+
 struct TableData {
     bool is_edge = false;
     std::vector<std::string> ids;

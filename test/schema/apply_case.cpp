@@ -193,15 +193,12 @@ std::optional<Plain> ApplyCase::state_value(const State& s, const std::string& c
     if (fn == "table_opens" || fn == "ids") {
         if (!entry)
             return fn == "table_opens" ? Plain(false) : Plain(nullptr);
-        const schema::Catalog& cat = s.snap.schema->catalog;
-        bool is_edge = t.kind == "edge";
-        const auto* node = is_edge ? nullptr : cat.find_node(t.type);
-        const auto* edge = is_edge ? cat.find_edge(t.type) : nullptr;
-        if (!node && !edge)
+        engine::TableSchema ts =
+            engine::table_schema(s.snap.schema->catalog, t.kind + ":" + t.type);
+        if (!ts.properties)
             return Plain(nullptr);
-        auto rows = engine::read_table(*store_, *entry, is_edge,
-                                       is_edge ? edge->properties : node->properties,
-                                       is_edge ? edge->property_ids : node->property_ids);
+        auto rows =
+            engine::read_table(*store_, *entry, ts.is_edge, *ts.properties, *ts.property_ids);
         if (fn == "table_opens")
             return Plain(rows.has_value());
         if (!rows)
