@@ -29,7 +29,9 @@ Result<std::string> read_source_file(const std::string& path) {
     auto grow = [&out](size_t size) {
         out.resize_and_overwrite(size, [](char*, size_t n) { return n; });
     };
-    grow(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0);
+    // One byte more than the file: the read that sees end-of-file must not grow the buffer
+    // (a grown copy would briefly hold the file twice).
+    grow(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) + 1 : 0);
     size_t have = 0;
     while (true) {
         if (have == out.size())

@@ -170,14 +170,14 @@ struct Attempt {
                 for (const auto& k : *s.node->key)
                     cols += (cols.empty() ? "" : ",") + k;
                 return violation("@unique violation on " + s.name + "." + cols + ": value '" +
-                                     tb.ids[i] + "' appears on lines " +
+                                     std::string(tb.ids[i]) + "' appears on lines " +
                                      std::to_string(tb.lines[it->second]) + " and " +
                                      std::to_string(tb.lines[i]),
                                  file(), tb.lines[i]);
             }
             if (mode != LoadMode::kMerge)
                 return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
-                                               "' already has id '" + tb.ids[i] +
+                                               "' already has id '" + std::string(tb.ids[i]) +
                                                "' (repeated on lines " +
                                                std::to_string(tb.lines[it->second]) + " and " +
                                                std::to_string(tb.lines[i]) + ")");
@@ -202,10 +202,11 @@ struct Attempt {
                 if (last.count(old->ids[i])) {
                     if (mode == LoadMode::kAppend)
                         return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
-                                                       "' already has id '" + old->ids[i] + "'")
+                                                       "' already has id '" +
+                                                       std::string(old->ids[i]) + "'")
                             .with_detail("entity_kind", kind)
                             .with_detail("type_name", s.name)
-                            .with_detail("entity_id", old->ids[i]);
+                            .with_detail("entity_id", std::string(old->ids[i]));
                     replaced[key].push_back(i);
                     continue; // merge: replaced by the incoming row
                 }
@@ -311,8 +312,8 @@ struct Attempt {
                     for (const auto& c : cols)
                         names += (names.empty() ? "" : ",") + c;
                     return violation("@unique violation on " + s.name + "." + names + ": value '" +
-                                         tuple + "' held by '" + t.ids[it->second] + "' and '" +
-                                         t.ids[i] + "'",
+                                         tuple + "' held by '" + std::string(t.ids[it->second]) +
+                                         "' and '" + std::string(t.ids[i]) + "'",
                                      file(), line_of_row(key, i));
                 }
             }
@@ -336,11 +337,12 @@ struct Attempt {
             const auto& ends = std::string(role) == "src" ? edges->src : edges->dst;
             for (size_t i = 0; i < edges->size(); ++i)
                 if (!ids.count(ends[i]))
-                    return violation(std::string(role) + " '" + ends[i] + "' not found in " + type +
-                                         " (edge " + s.name +
-                                         (edges->ids[i].empty() ? "" : " '" + edges->ids[i] + "'") +
-                                         ")",
-                                     file(), line_of_row(edge_key, i));
+                    return violation(
+                        std::string(role) + " '" + std::string(ends[i]) + "' not found in " + type +
+                            " (edge " + s.name +
+                            (edges->ids[i].empty() ? "" : " '" + std::string(edges->ids[i]) + "'") +
+                            ")",
+                        file(), line_of_row(edge_key, i));
         }
         return ok();
     }

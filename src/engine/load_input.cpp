@@ -8,14 +8,18 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <simdjson.h>
 #include <stdexcept>
 #include <sys/mman.h>
 #include <thread>
 #include <unistd.h>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace omnigraph::engine {
 
@@ -72,12 +76,15 @@ const char* arrow_name(const PropType& t) {
     return "?";
 }
 
-std::string shown(const Json& v) {
-    std::string s = base::to_compact_json(v);
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+std::string shown(const element& v) {
+    std::string s = simdjson::to_string(v);
     return s.size() > 80 ? s.substr(0, 77) + "..." : s;
 }
 
-[[noreturn]] void mismatch(const std::string& prop, const PropType& t, const Json& v,
+[[noreturn]] void mismatch(const std::string& prop, const PropType& t, const element& v,
                            const std::string& why = {}) {
     throw LoadError("strict property '" + prop + "' expects " + arrow_name(t) + ", got " +
                     shown(v) + (why.empty() ? "" : " (" + why + ")"));
@@ -102,15 +109,15 @@ std::optional<int32_t> parse_date(std::string_view s) {
     return static_cast<int32_t>(sys_days{ymd}.time_since_epoch().count());
 }
 
-template <class T> T checked_integer(const std::string& prop, const PropType& t, const Json& v) {
-    if (v.is_number_unsigned()) {
-        uint64_t u = v.get<uint64_t>();
+template <class T> T checked_integer(const std::string& prop, const PropType& t, const element& v) {
+    if (v.type() == element_type::UINT64) {
+        uint64_t u = v.get_uint64().value_unsafe();
         if (u > static_cast<uint64_t>(std::numeric_limits<T>::max()))
             mismatch(prop, t, v, std::string("exceeds ") + arrow_name(t) + " range");
         return static_cast<T>(u);
     }
-    if (v.is_number_integer()) {
-        int64_t i = v.get<int64_t>();
+    if (v.type() == element_type::INT64) {
+        int64_t i = v.get_int64().value_unsafe();
         if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
             (i > 0 &&
              static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max())))
@@ -120,94 +127,96 @@ template <class T> T checked_integer(const std::string& prop, const PropType& t,
     mismatch(prop, t, v);
 }
 
-// Appends one non-null value of scalar type `t` (not a list) to `col`; returns its canonical
-// key spelling (for @key ids).
-std::string append_scalar(Column& col, const std::string& prop, const PropType& t, const Json& v) {
+bool is_number(const element& v) {
+    auto type = v.type();
+    return type == element_type::INT64 || type == element_type::UINT64 ||
+           type == element_type::DOUBLE;
+}
+
+std::string_view string_of(const element& v) {
+    return v.get_string().value_unsafe();
+}
+
+// Appends one non-null value of scalar type `t` (not a list) to `col`.
+void append_scalar(Column& col, const std::string& prop, const PropType& t, const element& v) {
     switch (t.scalar) {
     case ScalarType::kString: {
         if (!v.is_string())
             mismatch(prop, t, v);
-        const auto& s = v.get_ref<const std::string&>();
+        std::string_view s = string_of(v);
         if (t.enum_values && !std::binary_search(t.enum_values->begin(), t.enum_values->end(), s)) {
             std::string expected;
             for (const auto& e : *t.enum_values)
                 expected += (expected.empty() ? "" : ", ") + e;
-            throw LoadError("invalid enum value '" + s + "' for property '" + prop +
+            throw LoadError("invalid enum value '" + std::string(s) + "' for property '" + prop +
                             "' (expected: " + expected + ")");
         }
         col.append_bytes(s);
-        return s;
+        return;
     }
     case ScalarType::kBool: {
-        if (!v.is_boolean())
+        if (!v.is_bool())
             mismatch(prop, t, v);
-        uint8_t b = v.get<bool>() ? 1 : 0;
+        uint8_t b = v.get_bool().value_unsafe() ? 1 : 0;
         col.append_fixed(&b);
-        return b ? "true" : "false";
+        return;
     }
     case ScalarType::kI32: {
         auto x = checked_integer<int32_t>(prop, t, v);
         col.append_fixed(&x);
-        return std::to_string(x);
+        return;
     }
     case ScalarType::kI64: {
         auto x = checked_integer<int64_t>(prop, t, v);
         col.append_fixed(&x);
-        return std::to_string(x);
+        return;
     }
     case ScalarType::kU32: {
         auto x = checked_integer<uint32_t>(prop, t, v);
         col.append_fixed(&x);
-        return std::to_string(x);
+        return;
     }
     case ScalarType::kU64: {
         auto x = checked_integer<uint64_t>(prop, t, v);
         col.append_fixed(&x);
-        return std::to_string(x);
+        return;
     }
     case ScalarType::kF32:
     case ScalarType::kF64: {
-        if (!v.is_number())
+        if (!is_number(v))
             mismatch(prop, t, v);
-        double d = v.get<double>();
+        double d = v.get_double().value_unsafe();
         if (!std::isfinite(d) ||
             (t.scalar == ScalarType::kF32 && std::isinf(static_cast<float>(d))))
             mismatch(prop, t, v, "out of range");
-        char buf[32];
         if (t.scalar == ScalarType::kF32) {
             float f = static_cast<float>(d);
             col.append_fixed(&f);
-            if (f == 0)
-                return "0"; // signed zero spells as 0
-            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f);
-            return std::string(buf, end);
+        } else {
+            col.append_fixed(&d);
         }
-        col.append_fixed(&d);
-        if (d == 0)
-            return "0";
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-        return std::string(buf, end);
+        return;
     }
     case ScalarType::kDate: {
         int32_t days = 0;
         if (v.is_string()) {
-            auto parsed = parse_date(v.get_ref<const std::string&>());
+            auto parsed = parse_date(string_of(v));
             if (!parsed)
-                throw LoadError("invalid Date literal '" + v.get<std::string>() +
+                throw LoadError("invalid Date literal '" + std::string(string_of(v)) +
                                 "' for property '" + prop + "' (expected YYYY-MM-DD)");
             days = *parsed;
         } else {
             days = checked_integer<int32_t>(prop, t, v);
         }
         col.append_fixed(&days);
-        return std::to_string(days);
+        return;
     }
     case ScalarType::kDateTime: {
         int64_t ms = 0;
         if (v.is_string()) {
-            auto parsed = base::parse_rfc3339(v.get_ref<const std::string&>());
+            auto parsed = base::parse_rfc3339(string_of(v));
             if (!parsed)
-                throw LoadError("invalid DateTime literal '" + v.get<std::string>() +
+                throw LoadError("invalid DateTime literal '" + std::string(string_of(v)) +
                                 "' for property '" + prop +
                                 "' (expected RFC 3339, e.g. 2024-06-01T12:00:00Z)");
             int64_t micros = base::unix_micros(*parsed);
@@ -216,35 +225,37 @@ std::string append_scalar(Column& col, const std::string& prop, const PropType& 
             ms = checked_integer<int64_t>(prop, t, v);
         }
         col.append_fixed(&ms);
-        return std::to_string(ms);
+        return;
     }
     case ScalarType::kBlob: {
         if (!v.is_string())
             mismatch(prop, t, v);
-        const auto& s = v.get_ref<const std::string&>();
+        std::string_view s = string_of(v);
         if (!s.starts_with("base64:"))
             throw LoadError("blob property '" + prop +
                             "' is an external URI; external blob sources are "
                             "not allowed on this path (use \"base64:<data>\")");
         std::string bytes;
-        if (!base::base64_decode(std::string_view(s).substr(7), bytes))
+        if (!base::base64_decode(s.substr(7), bytes))
             throw LoadError("invalid base64 blob data for property '" + prop + "'");
         col.append_bytes(bytes);
-        return {};
+        return;
     }
     case ScalarType::kVector: {
         if (!v.is_array())
             mismatch(prop, t, v);
-        if (v.size() != t.vector_dim)
+        simdjson::dom::array items = v.get_array().value_unsafe();
+        if (items.size() != t.vector_dim)
             throw LoadError("vector property '" + prop + "' expects " +
                             std::to_string(t.vector_dim) + " dimensions, got " +
-                            std::to_string(v.size()));
+                            std::to_string(items.size()));
         std::vector<float> values;
-        for (const auto& x : v) {
-            if (!x.is_number())
+        values.reserve(t.vector_dim);
+        for (element x : items) {
+            if (!is_number(x))
                 throw LoadError("vector property '" + prop + "' has a non-numeric element " +
                                 shown(x));
-            double d = x.get<double>();
+            double d = x.get_double().value_unsafe();
             // Only finite values that fit a float (the conversion is undefined otherwise).
             if (!std::isfinite(d) || std::fabs(d) > 3.5e38 || std::isinf(static_cast<float>(d)))
                 throw LoadError("vector property '" + prop +
@@ -252,13 +263,53 @@ std::string append_scalar(Column& col, const std::string& prop, const PropType& 
             values.push_back(static_cast<float>(d));
         }
         col.append_fixed(values.data());
-        return {};
+        return;
     }
+    }
+}
+
+// The canonical spelling, for @key ids, of the value just appended to `col` (rendered from the
+// stored value, so 1.50 and 1.5 give the same id).
+std::string key_spelling(const Column& col, const PropType& t) {
+    size_t row = col.size() - 1;
+    char buf[32];
+    switch (t.scalar) {
+    case ScalarType::kString:
+        return std::string(col.bytes_at(row));
+    case ScalarType::kBool:
+        return col.fixed_at<uint8_t>(row) ? "true" : "false";
+    case ScalarType::kI32:
+    case ScalarType::kDate:
+        return std::to_string(col.fixed_at<int32_t>(row));
+    case ScalarType::kI64:
+    case ScalarType::kDateTime:
+        return std::to_string(col.fixed_at<int64_t>(row));
+    case ScalarType::kU32:
+        return std::to_string(col.fixed_at<uint32_t>(row));
+    case ScalarType::kU64:
+        return std::to_string(col.fixed_at<uint64_t>(row));
+    case ScalarType::kF32: {
+        float f = col.fixed_at<float>(row);
+        if (f == 0)
+            return "0"; // signed zero spells as 0
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f);
+        return std::string(buf, end);
+    }
+    case ScalarType::kF64: {
+        double d = col.fixed_at<double>(row);
+        if (d == 0)
+            return "0";
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+        return std::string(buf, end);
+    }
+    case ScalarType::kBlob:
+    case ScalarType::kVector:
+        return {};
     }
     return {};
 }
 
-void append_value(Column& col, const std::string& prop, const PropType& t, const Json* v) {
+void append_value(Column& col, const std::string& prop, const PropType& t, const element* v) {
     if (v == nullptr || v->is_null()) {
         if (!t.nullable)
             throw LoadError("non-nullable property '" + prop + "' has null or invalid values");
@@ -266,7 +317,7 @@ void append_value(Column& col, const std::string& prop, const PropType& t, const
         return;
     }
     if (!t.list) {
-        (void)append_scalar(col, prop, t, *v);
+        append_scalar(col, prop, t, *v);
         return;
     }
     if (!v->is_array())
@@ -275,16 +326,20 @@ void append_value(Column& col, const std::string& prop, const PropType& t, const
     item.list = false;
     item.nullable = false;
     Column& items = col.begin_list();
-    for (const auto& x : *v) {
+    size_t count = 0;
+    simdjson::dom::array values = v->get_array().value_unsafe();
+    for (element x : values) {
         if (x.is_null())
             throw LoadError("strict list property '" + prop + "' contains a null or invalid item");
-        (void)append_scalar(items, prop, item, x);
+        append_scalar(items, prop, item, x);
+        ++count;
     }
-    col.end_list(v->size());
+    col.end_list(count);
 }
 
-// nlohmann's DOM builder plus a duplicate-key check, driven by the SAX parser: the same DOM and
-// errors as Json::parse with a callback, without a std::function call per token.
+// nlohmann's DOM builder plus a duplicate-key check, driven by the SAX parser. The slow path:
+// it runs only on lines simdjson refuses, to give the same error messages as before, and to
+// read the integers beyond 64 bits that simdjson refuses and nlohmann reads as doubles.
 class StrictDom {
   public:
     explicit StrictDom(Json& root) : dom_(root, true) {}
@@ -300,19 +355,14 @@ class StrictDom {
     bool string(Json::string_t& v) { return dom_.string(v); }
     bool binary(Json::binary_t& v) { return dom_.binary(v); }
     bool start_object(std::size_t n) {
-        if (keys().size() <= depth_)
-            keys().emplace_back();
-        keys()[depth_++].clear();
+        if (keys_.size() <= depth_)
+            keys_.emplace_back();
+        keys_[depth_++].clear();
         return dom_.start_object(n);
     }
     bool key(Json::string_t& k) {
-        auto& open = keys()[depth_ - 1]; // records are small: a linear scan beats a set
-        if (std::find(open.begin(), open.end(), k) != open.end()) {
-            if (duplicate.empty())
-                duplicate = k;
-        } else {
-            open.push_back(k);
-        }
+        if (!keys_[depth_ - 1].insert(k).second && duplicate.empty())
+            duplicate = k;
         return dom_.key(k);
     }
     bool end_object() {
@@ -327,40 +377,122 @@ class StrictDom {
     }
 
   private:
-    // The keys of each open object, reused across lines to spare allocations.
-    static std::vector<std::vector<std::string>>& keys() {
-        thread_local std::vector<std::vector<std::string>> k;
-        return k;
-    }
+    std::vector<std::unordered_set<std::string>> keys_; // the keys of each open object
     nlohmann::detail::json_sax_dom_parser<Json> dom_;
     size_t depth_ = 0;
 };
 
-// Parses one line, rejecting duplicate keys at any depth.
-Json parse_line(std::string_view line, uint64_t number) {
+std::string strict_json_error(uint64_t number, const std::string& what) {
+    return "invalid strict JSON at line " + std::to_string(number) + ": " + what;
+}
+
+// Parses one line with nlohmann, rejecting duplicate keys at any depth.
+Json parse_line_slow(std::string_view line, uint64_t number) {
     try {
         Json j;
         StrictDom dom(j);
         Json::sax_parse(line.begin(), line.end(), &dom);
         if (!dom.duplicate.empty())
-            throw LoadError("invalid strict JSON at line " + std::to_string(number) +
-                            ": duplicate key '" + dom.duplicate + "'");
+            throw LoadError(strict_json_error(number, "duplicate key '" + dom.duplicate + "'"));
         return j;
     } catch (const Json::exception& e) {
         std::string what = e.what();
         if (auto p = what.find("] "); p != std::string::npos)
             what = what.substr(p + 2);
-        throw LoadError("invalid strict JSON at line " + std::to_string(number) + ": " + what);
+        throw LoadError(strict_json_error(number, what));
     }
 }
 
-void check_reserved(const Json& data, const std::string& table_key) {
-    for (const auto& [k, v] : data.items())
-        for (auto r : kReserved)
-            if (k == r)
-                throw LoadError("input field '" + k + "' is reserved physical state (" + table_key +
-                                ")");
+// The first key repeated within one object of `v`, at any depth, in document order.
+std::optional<std::string_view> first_duplicate_key(const element& v) {
+    if (v.is_array()) {
+        simdjson::dom::array items = v.get_array().value_unsafe();
+        for (element x : items)
+            if (auto d = first_duplicate_key(x))
+                return d;
+        return std::nullopt;
+    }
+    if (!v.is_object())
+        return std::nullopt;
+    simdjson::dom::object object = v.get_object().value_unsafe();
+    // Records are small: a linear scan of the keys seen beats a set, up to a point.
+    constexpr size_t kLinear = 16;
+    std::string_view seen_small[kLinear];
+    std::unordered_set<std::string_view> seen_large;
+    size_t seen = 0;
+    for (auto field : object) {
+        if (seen < kLinear) {
+            if (std::find(seen_small, seen_small + seen, field.key) != seen_small + seen)
+                return field.key;
+            seen_small[seen] = field.key;
+        } else {
+            if (seen == kLinear)
+                seen_large.insert(seen_small, seen_small + kLinear);
+            if (!seen_large.insert(field.key).second)
+                return field.key;
+        }
+        ++seen;
+        if (auto d = first_duplicate_key(field.value))
+            return d;
+    }
+    return std::nullopt;
 }
+
+// Parses lines into a simdjson DOM; one per thread, reused for every line. The element
+// returned lives until the next parse.
+class LineParser {
+  public:
+    element parse(std::string_view line, uint64_t number) {
+        if (padded_.size() < line.size() + simdjson::SIMDJSON_PADDING)
+            padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
+        std::memcpy(padded_.data(), line.data(), line.size());
+        element doc;
+        if (parser_.parse(padded_.data(), line.size(), false).get(doc) == simdjson::SUCCESS) {
+            if (auto d = first_duplicate_key(doc))
+                throw LoadError(
+                    strict_json_error(number, "duplicate key '" + std::string(*d) + "'"));
+            return doc;
+        }
+        // Refused: nlohmann gives the error message, or reads the line (an integer beyond 64
+        // bits becomes a double); its rendering is then what simdjson reads.
+        fallback_ = simdjson::padded_string(parse_line_slow(line, number).dump());
+        auto error = parser_.parse(fallback_).get(doc);
+        if (error != simdjson::SUCCESS)
+            throw LoadError(strict_json_error(number, simdjson::error_message(error)));
+        return doc;
+    }
+
+  private:
+    simdjson::dom::parser parser_;
+    std::vector<char> padded_;
+    simdjson::padded_string fallback_;
+};
+
+bool is_reserved(std::string_view key) {
+    for (auto r : kReserved)
+        if (key == r)
+            return true;
+    return false;
+}
+
+// How the rows of one table are read: a slot per declared property, in catalog order.
+struct TablePlan {
+    struct Slot {
+        const std::string* name;
+        const PropType* type;
+        Column* column;
+        int key_part; // position in the node's @key, or -1
+    };
+    TableBatch* batch = nullptr;
+    const schema::NodeCatalog* node = nullptr; // one of node, edge
+    const schema::EdgeCatalog* edge = nullptr;
+    std::vector<Slot> slots;
+    std::unordered_map<std::string_view, size_t> slot_of; // property name -> slot
+    // The current record's value per slot (present[i] = 0: absent).
+    std::vector<element> values;
+    std::vector<uint8_t> present;
+    std::vector<std::string> key_parts;
+};
 
 } // namespace
 
@@ -420,24 +552,238 @@ void release_pages(const char* begin, const char* end) {
         madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
 }
 
+// Parses the lines of `jsonl` (a run of whole lines starting at input line `first_line`) into
+// `batch`, record by record.
+class RecordParser {
+  public:
+    RecordParser(const schema::Catalog& catalog, LoadBatch& batch)
+        : catalog_(catalog), batch_(batch) {}
+
+    void parse(std::string_view line, uint64_t number) {
+        number_ = number;
+        element record = lines_.parse(line, number);
+        if (!record.is_object())
+            throw LoadError(at() + "graph batch record must be a JSON object");
+        simdjson::dom::object fields = record.get_object().value_unsafe();
+        std::optional<element> type, edge, from, to, data;
+        for (auto field : fields) { // keys are unique here
+            if (field.key == "type")
+                type = field.value;
+            else if (field.key == "edge")
+                edge = field.value;
+            else if (field.key == "from")
+                from = field.value;
+            else if (field.key == "to")
+                to = field.value;
+            else if (field.key == "data")
+                data = field.value;
+        }
+        if (type.has_value() == edge.has_value())
+            throw LoadError(at() +
+                            "graph batch record must contain exactly one of 'type' or 'edge'");
+        for (auto field : fields) {
+            std::string_view k = field.key;
+            bool allowed = type ? (k == "type" || k == "data")
+                                : (k == "edge" || k == "from" || k == "to" || k == "data");
+            if (!allowed)
+                throw LoadError(at() + "unknown top-level graph batch field '" + std::string(k) +
+                                "'");
+        }
+        if (data && !data->is_object())
+            throw LoadError(at() + "graph batch field 'data' must be an object");
+        if (type)
+            node_record(*type, data);
+        else
+            edge_record(*edge, from, to, data);
+        ++batch_.rows;
+    }
+
+  private:
+    std::string at() const { return "line " + std::to_string(number_) + ": "; }
+
+    void node_record(const element& type, const std::optional<element>& data) {
+        if (!type.is_string())
+            throw LoadError(at() + "graph batch field 'type' must be a string");
+        std::string_view type_name = string_of(type);
+        TablePlan& plan = plan_for(node_plans_, type_name, false);
+        const schema::NodeCatalog& node = *plan.node;
+        std::optional<element> id_value = read_fields(plan, data);
+        size_t keys = 0;
+        for (size_t i = 0; i < plan.slots.size(); ++i) {
+            const auto& slot = plan.slots[i];
+            const element* v = plan.present[i] ? &plan.values[i] : nullptr;
+            append_value(*slot.column, *slot.name, *slot.type, v);
+            if (slot.key_part >= 0 && v && !v->is_null()) {
+                plan.key_parts[slot.key_part] = key_spelling(*slot.column, *slot.type);
+                ++keys;
+            }
+        }
+        std::optional<std::string_view> explicit_id = id_of(id_value, "node " + node.name);
+        TableBatch& t = *plan.batch;
+        if (node.key) {
+            if (keys != node.key->size())
+                throw LoadError("node " + node.name + " is missing a non-null @key value");
+            std::string id;
+            if (node.key->size() == 1) {
+                id = std::move(plan.key_parts[0]);
+            } else {
+                Json parts = Json::array();
+                for (const auto& part : plan.key_parts) // the @key's order
+                    parts.push_back(part);
+                id = base::to_compact_json(parts);
+            }
+            if (explicit_id && *explicit_id != id)
+                throw LoadError("node " + node.name + " explicit id '" + std::string(*explicit_id) +
+                                "' does not match its canonical @key id '" + id + "'");
+            t.ids.push_back(id);
+        } else {
+            t.ids.push_back(explicit_id ? *explicit_id : std::string_view(base::new_ulid()));
+        }
+        t.lines.push_back(number_);
+        t.explicit_ids.push_back(node.key.has_value() || explicit_id.has_value());
+    }
+
+    void edge_record(const element& edge, const std::optional<element>& from,
+                     const std::optional<element>& to, const std::optional<element>& data) {
+        const std::pair<const char*, const element*> required[] = {
+            {"edge", &edge}, {"from", from ? &*from : nullptr}, {"to", to ? &*to : nullptr}};
+        for (auto [name, value] : required) {
+            if (!value)
+                throw LoadError(at() + "edge record is missing '" + name + "'");
+            if (!value->is_string())
+                throw LoadError(at() + "graph batch field '" + name + "' must be a string");
+        }
+        TablePlan& plan = plan_for(edge_plans_, string_of(edge), true);
+        std::optional<element> id_value = read_fields(plan, data);
+        for (size_t i = 0; i < plan.slots.size(); ++i) {
+            const auto& slot = plan.slots[i];
+            append_value(*slot.column, *slot.name, *slot.type,
+                         plan.present[i] ? &plan.values[i] : nullptr);
+        }
+        std::optional<std::string_view> explicit_id = id_of(id_value, "edge " + plan.edge->name);
+        TableBatch& t = *plan.batch;
+        // No id given: minted when the row is written (encode_table), so a large batch does not
+        // hold a ULID per edge.
+        t.ids.push_back(explicit_id.value_or(std::string_view()));
+        t.src.push_back(string_of(*from));
+        t.dst.push_back(string_of(*to));
+        t.lines.push_back(number_);
+        t.explicit_ids.push_back(explicit_id.has_value());
+    }
+
+    // The table plan of a node or edge type named `name` in the input.
+    TablePlan& plan_for(std::map<std::string, TablePlan, std::less<>>& plans, std::string_view name,
+                        bool is_edge) {
+        if (auto it = plans.find(name); it != plans.end())
+            return it->second;
+        TablePlan plan;
+        std::string key;
+        const std::map<std::string, PropType>* properties = nullptr;
+        const std::map<std::string, uint64_t>* property_ids = nullptr;
+        if (is_edge) {
+            plan.edge = catalog_.find_edge(name);
+            if (!plan.edge)
+                throw LoadError(at() + "unknown edge type '" + std::string(name) + "'");
+            key = "edge:" + plan.edge->name;
+            properties = &plan.edge->properties;
+            property_ids = &plan.edge->property_ids;
+        } else {
+            plan.node = catalog_.find_node(name);
+            if (!plan.node)
+                throw LoadError(at() + "unknown node type '" + std::string(name) + "'");
+            key = "node:" + plan.node->name;
+            properties = &plan.node->properties;
+            property_ids = &plan.node->property_ids;
+        }
+        auto [table, inserted] = batch_.tables.try_emplace(key);
+        if (inserted) {
+            static_cast<TableData&>(table->second) =
+                TableData::empty(is_edge, *properties, *property_ids);
+            table->second.table_key = key;
+        }
+        plan.batch = &table->second;
+        for (const auto& [prop, type] : *properties) {
+            int key_part = -1;
+            if (plan.node && plan.node->key) {
+                const auto& k = *plan.node->key;
+                if (auto at = std::find(k.begin(), k.end(), prop); at != k.end())
+                    key_part = int(at - k.begin());
+            }
+            plan.slot_of.emplace(prop, plan.slots.size());
+            plan.slots.push_back(
+                {&prop, &type, &plan.batch->columns.at(property_ids->at(prop)), key_part});
+        }
+        plan.values.resize(plan.slots.size());
+        plan.present.resize(plan.slots.size());
+        if (plan.node && plan.node->key)
+            plan.key_parts.resize(plan.node->key->size());
+        return plans.emplace(std::string(name), std::move(plan)).first->second;
+    }
+
+    // Sorts the fields of `data` into the plan's slots; returns the value of "id", if any.
+    // Errors, in this order: an edge's structural fields, reserved names, unknown fields.
+    std::optional<element> read_fields(TablePlan& plan, const std::optional<element>& data) {
+        std::fill(plan.present.begin(), plan.present.end(), 0);
+        std::optional<element> id;
+        if (!data)
+            return id;
+        const std::string& key = plan.batch->table_key;
+        std::optional<std::string_view> reserved, unknown;
+        simdjson::dom::object fields = data->get_object().value_unsafe();
+        for (auto field : fields) {
+            std::string_view k = field.key;
+            if (plan.edge && (k == "src" || k == "dst"))
+                throw LoadError(at() + "edge data field '" + std::string(k) +
+                                "' is reserved structural state");
+            if (is_reserved(k)) {
+                reserved = reserved.value_or(k);
+                continue;
+            }
+            if (k == "id")
+                id = field.value;
+            if (auto slot = plan.slot_of.find(k); slot != plan.slot_of.end()) {
+                plan.values[slot->second] = field.value;
+                plan.present[slot->second] = 1;
+            } else if (k != "id") {
+                unknown = unknown.value_or(k);
+            }
+        }
+        if (reserved)
+            throw LoadError("input field '" + std::string(*reserved) +
+                            "' is reserved physical state (" + key + ")");
+        if (unknown)
+            throw LoadError("unknown input field '" + std::string(*unknown) + "' for '" + key +
+                            "'");
+        return id;
+    }
+
+    // The explicit id of a record: data.id when present and not null.
+    static std::optional<std::string_view> id_of(const std::optional<element>& id,
+                                                 const std::string& what) {
+        if (!id || id->is_null())
+            return std::nullopt;
+        if (!id->is_string())
+            throw LoadError(what + " id must be a string");
+        return string_of(*id);
+    }
+
+    const schema::Catalog& catalog_;
+    LoadBatch& batch_;
+    LineParser lines_;
+    uint64_t number_ = 0;
+    std::map<std::string, TablePlan, std::less<>> node_plans_, edge_plans_; // by input type name
+};
+
+// Parses the lines of `jsonl` (a run of whole lines starting at input line `first_line`).
 Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                               const schema::Catalog& catalog, std::string_view file,
                               const ParseProgress& progress, bool release_consumed) {
     constexpr size_t kReleaseEvery = size_t(8) << 20;
     size_t released = 0;
     LoadBatch batch;
+    RecordParser records(catalog, batch);
     uint64_t number = first_line - 1;
     size_t pos = 0;
-    auto table_for = [&](const std::string& key, bool edge,
-                         const std::map<std::string, PropType>& props,
-                         const std::map<std::string, uint64_t>& ids) -> TableBatch& {
-        auto [it, inserted] = batch.tables.try_emplace(key);
-        if (inserted) {
-            static_cast<TableData&>(it->second) = TableData::empty(edge, props, ids);
-            it->second.table_key = key;
-        }
-        return it->second;
-    };
     try {
         while (pos <= jsonl.size()) {
             size_t end = jsonl.find('\n', pos);
@@ -466,126 +812,7 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                                     "graph_batch_line_bytes: actual " +
                                     std::to_string(line.size()) + ", limit " +
                                     std::to_string(kMaxLineBytes));
-                Json record = parse_line(line, number);
-                std::string at = "line " + std::to_string(number) + ": ";
-                if (!record.is_object())
-                    throw LoadError(at + "graph batch record must be a JSON object");
-                bool has_type = record.contains("type"), has_edge = record.contains("edge");
-                if (has_type == has_edge)
-                    throw LoadError(
-                        at + "graph batch record must contain exactly one of 'type' or 'edge'");
-                for (const auto& [k, v] : record.items()) {
-                    bool allowed = has_type
-                                       ? (k == "type" || k == "data")
-                                       : (k == "edge" || k == "from" || k == "to" || k == "data");
-                    if (!allowed)
-                        throw LoadError(at + "unknown top-level graph batch field '" + k + "'");
-                }
-                static const Json kNoData = Json::object();
-                const Json* data_object = &kNoData;
-                if (record.contains("data")) {
-                    if (!record["data"].is_object())
-                        throw LoadError(at + "graph batch field 'data' must be an object");
-                    data_object = &record["data"];
-                }
-                const Json& data = *data_object; // no copy: rows are parsed once, here
-                if (has_type) {
-                    if (!record["type"].is_string())
-                        throw LoadError(at + "graph batch field 'type' must be a string");
-                    std::string type = record["type"].get<std::string>();
-                    const schema::NodeCatalog* node = catalog.find_node(type);
-                    if (!node)
-                        throw LoadError(at + "unknown node type '" + type + "'");
-                    std::string key = "node:" + node->name;
-                    check_reserved(data, key);
-                    for (const auto& [k, v] : data.items())
-                        if (k != "id" && !node->properties.count(k))
-                            throw LoadError("unknown input field '" + k + "' for '" + key + "'");
-                    TableBatch& t = table_for(key, false, node->properties, node->property_ids);
-                    std::map<std::string, std::string> key_spelling;
-                    for (const auto& [name, type_of] : node->properties) {
-                        Column& col = t.columns.at(node->property_ids.at(name));
-                        auto found = data.find(name); // one lookup, not contains + []
-                        const Json* v = found != data.end() ? &*found : nullptr;
-                        append_value(col, name, type_of, v);
-                        if (node->key &&
-                            std::find(node->key->begin(), node->key->end(), name) !=
-                                node->key->end() &&
-                            v && !v->is_null()) {
-                            // Re-render from the stored value for a canonical spelling.
-                            Column scratch(column_type_of(type_of));
-                            key_spelling[name] = append_scalar(scratch, name, type_of, *v);
-                        }
-                    }
-                    std::optional<std::string> explicit_id;
-                    if (data.contains("id") && !data["id"].is_null()) {
-                        if (!data["id"].is_string())
-                            throw LoadError("node " + node->name + " id must be a string");
-                        explicit_id = data["id"].get<std::string>();
-                    }
-                    std::string id;
-                    if (node->key) {
-                        if (key_spelling.size() != node->key->size())
-                            throw LoadError("node " + node->name +
-                                            " is missing a non-null @key value");
-                        if (node->key->size() == 1) {
-                            id = key_spelling.at(node->key->front());
-                        } else {
-                            Json parts = Json::array();
-                            for (const auto& k : *node->key) // stable property id order
-                                parts.push_back(key_spelling.at(k));
-                            id = base::to_compact_json(parts);
-                        }
-                        if (explicit_id && *explicit_id != id)
-                            throw LoadError("node " + node->name + " explicit id '" + *explicit_id +
-                                            "' does not match its canonical @key id '" + id + "'");
-                    } else {
-                        id = explicit_id ? *explicit_id : base::new_ulid();
-                    }
-                    t.ids.push_back(id);
-                    t.lines.push_back(number);
-                    t.explicit_ids.push_back(node->key.has_value() || explicit_id.has_value());
-                } else {
-                    for (const char* f : {"edge", "from", "to"}) {
-                        if (!record.contains(f))
-                            throw LoadError(at + "edge record is missing '" + f + "'");
-                        if (!record[f].is_string())
-                            throw LoadError(at + "graph batch field '" + f + "' must be a string");
-                    }
-                    std::string name = record["edge"].get<std::string>();
-                    const schema::EdgeCatalog* edge = catalog.find_edge(name);
-                    if (!edge)
-                        throw LoadError(at + "unknown edge type '" + name + "'");
-                    std::string key = "edge:" + edge->name;
-                    for (const char* f : {"src", "dst"})
-                        if (data.contains(f))
-                            throw LoadError(at + "edge data field '" + f +
-                                            "' is reserved structural state");
-                    check_reserved(data, key);
-                    for (const auto& [k, v] : data.items())
-                        if (k != "id" && !edge->properties.count(k))
-                            throw LoadError("unknown input field '" + k + "' for '" + key + "'");
-                    TableBatch& t = table_for(key, true, edge->properties, edge->property_ids);
-                    for (const auto& [pname, type_of] : edge->properties) {
-                        auto found = data.find(pname);
-                        append_value(t.columns.at(edge->property_ids.at(pname)), pname, type_of,
-                                     found != data.end() ? &*found : nullptr);
-                    }
-                    std::optional<std::string> explicit_id;
-                    if (data.contains("id") && !data["id"].is_null()) {
-                        if (!data["id"].is_string())
-                            throw LoadError("edge " + edge->name + " id must be a string");
-                        explicit_id = data["id"].get<std::string>();
-                    }
-                    // No id given: minted when the row is written (encode_table), so a large
-                    // batch does not hold a ULID string per edge.
-                    t.ids.push_back(explicit_id ? *explicit_id : std::string());
-                    t.src.push_back(record["from"].get<std::string>());
-                    t.dst.push_back(record["to"].get<std::string>());
-                    t.lines.push_back(number);
-                    t.explicit_ids.push_back(explicit_id.has_value());
-                }
-                ++batch.rows;
+                records.parse(line, number);
             } catch (const LoadError& e) {
                 return Error(kInvalidLoadInput, e.what(),
                              SourceLocation{std::string(file), int(number), 1});
@@ -608,13 +835,9 @@ void append_batch(LoadBatch& into, LoadBatch&& more) {
         if (inserted)
             continue;
         TableBatch& t = it->second;
-        auto move_all = [](auto& to, auto& from) {
-            to.insert(to.end(), std::make_move_iterator(from.begin()),
-                      std::make_move_iterator(from.end()));
-        };
-        move_all(t.ids, part.ids);
-        move_all(t.src, part.src);
-        move_all(t.dst, part.dst);
+        t.ids.append(part.ids);
+        t.src.append(part.src);
+        t.dst.append(part.dst);
         t.lines.insert(t.lines.end(), part.lines.begin(), part.lines.end());
         t.explicit_ids.insert(t.explicit_ids.end(), part.explicit_ids.begin(),
                               part.explicit_ids.end());

@@ -16,19 +16,18 @@ std::string property_column(uint64_t id) {
     return "p:" + std::to_string(id);
 }
 
-Result<std::vector<std::string>> read_strings(const format::SegmentReader& reader,
-                                              std::string_view name) {
+Result<base::StringList> read_strings(const format::SegmentReader& reader, std::string_view name) {
     auto column = OG_TRY(reader.read_column(name));
     if (column.type().kind != PhysicalKind::kString)
         return Error(format::kSegmentCorrupt,
                      "column '" + std::string(name) + "' is not a string column");
-    std::vector<std::string> out;
-    out.reserve(column.size());
+    base::StringList out;
+    out.reserve(column.size(), 0);
     for (size_t i = 0; i < column.size(); ++i) {
         if (column.is_null(i))
             return Error(format::kSegmentCorrupt,
                          "column '" + std::string(name) + "' holds a null");
-        out.emplace_back(column.bytes_at(i));
+        out.push_back(column.bytes_at(i));
     }
     return out;
 }
@@ -138,14 +137,14 @@ Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
 
 Result<std::string> encode_table(const TableData& data) {
     std::vector<format::NamedColumn> cols;
-    auto strings = [](const std::vector<std::string>& values) {
+    auto strings = [](const base::StringList& values) {
         Column c(ColumnType{PhysicalKind::kString});
-        for (const auto& v : values)
+        for (auto v : values)
             c.append_bytes(v);
         return c;
     };
     Column ids(ColumnType{PhysicalKind::kString});
-    for (const auto& id : data.ids) // an edge loaded without an id gets one now
+    for (auto id : data.ids) // an edge loaded without an id gets one now
         ids.append_bytes(id.empty() && data.is_edge ? base::new_ulid() : id);
     cols.push_back({"id", std::move(ids)});
     if (data.is_edge) {

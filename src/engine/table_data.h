@@ -3,6 +3,7 @@
 #pragma once
 
 #include "base/error.h"
+#include "base/string_list.h"
 #include "format/column.h"
 #include "format/deletion_vector.h"
 #include "format/manifest.h"
@@ -30,8 +31,8 @@ TableSchema table_schema(const schema::Catalog& catalog, std::string_view table_
 
 struct TableData {
     bool is_edge = false;
-    std::vector<std::string> ids;
-    std::vector<std::string> src, dst;
+    base::StringList ids;
+    base::StringList src, dst;
     std::map<uint64_t, format::Column> columns; // by stable property id
 
     size_t size() const { return ids.size(); }

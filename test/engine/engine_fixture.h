@@ -79,11 +79,12 @@ class EngineTest : public StoreTest {
         auto age_id = node->property_ids.find("age"); // absent once a schema dropped it
         for (size_t i = 0; i < t->size(); ++i) {
             if (age_id == node->property_ids.end()) {
-                out[t->ids[i]] = "absent";
+                out[std::string(t->ids[i])] = "absent";
                 continue;
             }
             const auto& age = t->columns.at(age_id->second);
-            out[t->ids[i]] = age.is_null(i) ? "null" : std::to_string(age.fixed_at<int32_t>(i));
+            out[std::string(t->ids[i])] =
+                age.is_null(i) ? "null" : std::to_string(age.fixed_at<int32_t>(i));
         }
         return out;
     }

@@ -111,6 +111,18 @@ TEST(LoadInput, EveryErrorIsTypedWithTheSpecMessageAndALine) {
              {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"id\":\"B\"}}",
               "node Person explicit id 'B' does not match its canonical @key id 'A'"},
              {"[1,2]", "line 2: graph batch record must be a JSON object"},
+             // Duplicates at any depth, and beyond the linear-scan size of an object.
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"tags\":[{\"k\":1,\"k\":2}]}}",
+              "invalid strict JSON at line 2: duplicate key 'k'"},
+             {"{\"type\":\"Note\",\"data\":{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,"
+              "\"g\":1,\"h\":1,\"i\":1,\"j\":1,\"k\":1,\"l\":1,\"m\":1,\"n\":1,\"o\":1,"
+              "\"p\":1,\"q\":1,\"r\":1,\"c\":2}}",
+              "invalid strict JSON at line 2: duplicate key 'c'"},
+             // Refused by the fast parser, read by the slow one: the value, not the JSON, is bad.
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"age\":18446744073709551616}}",
+              "strict property 'age' expects Int32, got 1.8446744073709552e+19"},
+             {"{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"score\":1e400}}",
+              "invalid strict JSON at line 2: number overflow"},
          }) {
         std::string input =
             std::string("{\"type\":\"Note\",\"data\":{\"text\":\"ok\"}}\n") + c.line + "\n";
@@ -141,6 +153,14 @@ TEST(LoadInputHardening, FloatLimitsAndTimesBeforeTheEpoch) {
     const auto& t = ok->tables.at("node:Person");
     EXPECT_EQ(t.columns.at(person->property_ids.at("seen")).fixed_at<int64_t>(0),
               -1); // floor, not truncation
+    // An integer beyond 64 bits is a valid JSON number: a float property takes it.
+    auto big = parse_load_input(
+        "{\"type\":\"Person\",\"data\":{\"name\":\"B\",\"score\":18446744073709551616}}\n", cat);
+    ASSERT_TRUE(big) << big.error().to_string();
+    EXPECT_EQ(big->tables.at("node:Person")
+                  .columns.at(person->property_ids.at("score"))
+                  .fixed_at<float>(0),
+              18446744073709551616.0f);
     auto vec =
         parse_load_input("{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"emb\":[1e39,0]}}\n", cat);
     ASSERT_FALSE(vec);

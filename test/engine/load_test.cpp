@@ -53,7 +53,8 @@ class Load : public StoreTest {
         std::map<std::string, std::string> out;
         const auto& age = t->columns.at(node->property_ids.at("age"));
         for (size_t i = 0; i < t->size(); ++i)
-            out[t->ids[i]] = age.is_null(i) ? "null" : std::to_string(age.fixed_at<int32_t>(i));
+            out[std::string(t->ids[i])] =
+                age.is_null(i) ? "null" : std::to_string(age.fixed_at<int32_t>(i));
         return out;
     }
     std::optional<engine::Graph> graph_;

@@ -203,7 +203,7 @@ std::optional<Plain> ApplyCase::state_value(const State& s, const std::string& c
             return Plain(rows.has_value());
         if (!rows)
             return Plain(nullptr);
-        std::vector<std::string> ids = rows->ids;
+        std::vector<std::string> ids(rows->ids.begin(), rows->ids.end());
         std::sort(ids.begin(), ids.end());
         return Plain(ids);
     }

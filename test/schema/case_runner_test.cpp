@@ -483,7 +483,7 @@ class SchemaCaseTest : public ::testing::TestWithParam<SchemaCase> {
                 ADD_FAILURE() << batch.error().to_string();
                 return std::nullopt;
             }
-            return Plain(batch->tables.at("node:" + type).ids.at(0));
+            return Plain(std::string(batch->tables.at("node:" + type).ids.at(0)));
         }
         if (root == "ast" && run_.ast)
             return eval_path(plain(ast_view(*run_.ast)), path);
