@@ -23,7 +23,7 @@ int fail(const Error& e, bool json) {
 }
 
 int fail_with_source(const Error& e, std::string_view source, bool json) {
-    if (!json && e.code.starts_with("PG-")) {
+    if (!json && e.location && e.location->line > 0) {
         std::cerr << schema::render_diagnostic(schema::Diagnostic::from_error(e), source);
         return 1;
     }

@@ -17,8 +17,8 @@ namespace omnigraph::cli {
 // and returns exit code 1.
 int fail(const Error& e, bool json);
 
-// As fail(), but a schema compile error (PG-*) is rendered against its source with a caret,
-// as `lint` shows it (unless --json).
+// As fail(), but an error located in `source` (a schema or query file) is rendered against
+// it with a caret, as `lint` shows it (unless --json).
 int fail_with_source(const Error& e, std::string_view source, bool json);
 
 Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     register_version(app, outcome);
     register_storage(app, outcome);
     register_lint(app, outcome);
+    register_query(app, outcome);
     register_schema(app, outcome);
     register_graph(app, outcome);
     register_branch(app, outcome);

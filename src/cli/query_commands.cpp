@@ -1,0 +1,265 @@
+// `omnigraph query`: run a read query from a .gq file or inline text against a graph root and
+// print its rows as a table, key/value blocks, CSV, JSON lines or JSON (spec engine-cli §4.4).
+#include "base/clock.h"
+#include "cli/commands.h"
+#include "cli/graph_access.h"
+#include "cli/source_file.h"
+#include "query/executor.h"
+#include "query/parser.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <iostream>
+
+namespace omnigraph::cli {
+
+namespace {
+
+struct QueryArgs {
+    std::string name, query_file, query_text, params, params_file, branch, snapshot, format;
+    std::string store;
+    bool json = false;
+};
+
+// The query text and the name it is reported under.
+struct QuerySource {
+    std::string text, file;
+};
+
+Result<QuerySource> query_source(const QueryArgs& a) {
+    if (!a.query_text.empty())
+        return QuerySource{a.query_text, "<inline>"};
+    return QuerySource{OG_TRY(read_source_file(a.query_file)), a.query_file};
+}
+
+Result<base::Json> params_of(const QueryArgs& a) {
+    if (!a.params_file.empty()) {
+        auto text = OG_TRY(read_source_file(a.params_file));
+        return base::parse_json(text, a.params_file);
+    }
+    if (!a.params.empty())
+        return base::parse_json(a.params, "--params");
+    return base::Json();
+}
+
+// The query to run: by name, or the file's only query.
+Result<const query::Query*> pick_query(const query::QueryFile& file, const std::string& name,
+                                       const std::string& source) {
+    if (!name.empty()) {
+        if (const auto* q = file.find(name))
+            return q;
+        return Error("query_not_found", "query '" + name + "' not found in " + source);
+    }
+    if (file.queries.size() == 1)
+        return &file.queries.front();
+    if (file.queries.empty())
+        return Error("query_not_found", source + " holds no query");
+    return Error("query_not_found", "query file contains multiple queries; pass the query name");
+}
+
+std::string csv_cell(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos)
+        return s;
+    std::string out = "\"";
+    for (char c : s)
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+std::string table_cell(std::string s) {
+    std::string out;
+    for (char c : s)
+        out += c == '\n' ? std::string("\\n") : std::string(1, c);
+    constexpr size_t kMaxWidth = 80;
+    if (out.size() > kMaxWidth)
+        out = out.substr(0, kMaxWidth - 3) + "...";
+    return out;
+}
+
+void print_rows(const query::QueryResult& r, const std::string& format, const std::string& name,
+                const std::optional<std::string>& branch,
+                const std::optional<std::string>& snapshot) {
+    std::vector<std::vector<std::string>> cells;
+    for (const auto& row : r.rows) {
+        cells.emplace_back();
+        for (const auto& v : row)
+            cells.back().push_back(query::display_value(v));
+    }
+    if (format == "json") {
+        std::cout << base::to_pretty_json(
+            base::Json::parse(query::result_json(r, name, branch, snapshot)));
+        return;
+    }
+    if (format == "jsonl") {
+        base::JsonWriter meta;
+        meta.begin_object();
+        meta.key("kind").string("metadata");
+        meta.key("query_name").string(name);
+        meta.key("target").begin_object();
+        meta.key("branch");
+        branch ? meta.string(*branch) : meta.null();
+        meta.key("snapshot");
+        snapshot ? meta.string(*snapshot) : meta.null();
+        meta.end_object();
+        meta.key("row_count").unsigned_integer(r.rows.size());
+        meta.end_object();
+        std::cout << meta.text() << "\n";
+        for (const auto& row : r.rows) {
+            base::JsonWriter w;
+            w.begin_object();
+            for (size_t i = 0; i < row.size(); ++i) {
+                w.key(r.columns[i].name);
+                query::write_value(row[i], w);
+            }
+            w.end_object();
+            std::cout << w.text() << "\n";
+        }
+        return;
+    }
+    if (format == "csv") {
+        for (size_t i = 0; i < r.columns.size(); ++i)
+            std::cout << (i ? "," : "") << csv_cell(r.columns[i].name);
+        std::cout << "\n";
+        for (const auto& row : cells) {
+            for (size_t i = 0; i < row.size(); ++i)
+                std::cout << (i ? "," : "") << csv_cell(row[i]);
+            std::cout << "\n";
+        }
+        return;
+    }
+    if (format == "kv") {
+        if (cells.empty()) {
+            std::cout << "(no rows)\n";
+            return;
+        }
+        for (size_t r_i = 0; r_i < cells.size(); ++r_i) {
+            std::cout << "row " << r_i + 1 << "\n";
+            for (size_t i = 0; i < cells[r_i].size(); ++i)
+                std::cout << "  " << r.columns[i].name << ": " << table_cell(cells[r_i][i])
+                          << "\n";
+        }
+        return;
+    }
+    // table
+    std::cout << r.rows.size() << " rows from "
+              << (snapshot ? "snapshot " + *snapshot : "branch " + branch.value_or("main"))
+              << " via " << name << "\n";
+    if (r.columns.empty()) {
+        std::cout << "(no rows)\n";
+        return;
+    }
+    std::vector<size_t> width;
+    for (const auto& c : r.columns)
+        width.push_back(table_cell(c.name).size());
+    for (auto& row : cells)
+        for (size_t i = 0; i < row.size(); ++i) {
+            row[i] = table_cell(row[i]);
+            width[i] = std::max(width[i], row[i].size());
+        }
+    auto line = [&](const std::vector<std::string>& values) {
+        for (size_t i = 0; i < values.size(); ++i) {
+            std::string v = values[i];
+            v.resize(width[i], ' ');
+            std::cout << (i ? " | " : "") << v;
+        }
+        std::cout << "\n";
+    };
+    std::vector<std::string> header;
+    for (const auto& c : r.columns)
+        header.push_back(table_cell(c.name));
+    line(header);
+    for (size_t i = 0; i < width.size(); ++i)
+        std::cout << (i ? "-+-" : "") << std::string(width[i], '-');
+    std::cout << "\n";
+    for (const auto& row : cells)
+        line(row);
+}
+
+int run_query(const QueryArgs& a) {
+    std::string format = a.json ? "json" : (a.format.empty() ? "table" : a.format);
+    bool json = format == "json";
+    if (a.query_file.empty() == a.query_text.empty()) {
+        std::cerr << "error: pass the query with --query FILE or -e TEXT (stored queries are "
+                     "served by omnigraph-server)\n";
+        return 2;
+    }
+    if (a.store.empty()) {
+        std::cerr << "error: pass the graph root with --store URI\n";
+        return 2;
+    }
+    if (!a.branch.empty() && !a.snapshot.empty()) {
+        std::cerr << "error: --branch and --snapshot are mutually exclusive\n";
+        return 2;
+    }
+    auto source = query_source(a);
+    if (!source)
+        return fail(source.error(), json);
+    auto file = query::parse_query_file(source->text, source->file);
+    if (!file)
+        return fail_with_source(file.error(), source->text, json);
+    auto picked = pick_query(*file, a.name, source->file);
+    if (!picked)
+        return fail(picked.error(), json);
+    const query::Query& q = **picked;
+    auto params_json = params_of(a);
+    if (!params_json)
+        return fail(params_json.error(), json);
+    auto opened = open_graph_at(a.store);
+    if (!opened)
+        return fail(opened.error(), json);
+    engine::SnapshotSpec spec;
+    if (!a.snapshot.empty())
+        spec.commit_id = a.snapshot;
+    else if (!a.branch.empty())
+        spec.branch = a.branch;
+    auto snap = opened->graph->snapshot(spec);
+    if (!snap)
+        return fail(snap.error(), json);
+    auto checked = query::check_query(q, snap->schema->catalog, source->file);
+    if (!checked)
+        return fail_with_source(checked.error(), source->text, json);
+    if (q.is_mutation()) {
+        std::cerr << "error: query '" << q.name
+                  << "' is a mutation; run it with `omnigraph mutate`\n";
+        return 1;
+    }
+    auto params = query::bind_params(q, *params_json);
+    if (!params)
+        return fail(params.error(), json);
+    auto cache = query::make_table_cache(*opened->store);
+    int64_t now_ms = base::unix_micros(base::now()) / 1000;
+    auto result = query::execute_read(*cache, *snap, *checked, *params, now_ms);
+    if (!result)
+        return fail(result.error(), json);
+    std::optional<std::string> branch, snapshot;
+    if (!a.snapshot.empty())
+        snapshot = a.snapshot;
+    else
+        branch = a.branch.empty() ? "main" : a.branch;
+    print_rows(*result, format, q.name, branch, snapshot);
+    return 0;
+}
+
+} // namespace
+
+void register_query(CLI::App& app, Outcome& outcome) {
+    auto args = std::make_shared<QueryArgs>();
+    auto* cmd = app.add_subcommand("query", "Run a read query (.gq) against a graph");
+    cmd->alias("read");
+    cmd->add_option("name", args->name, "The query's name (optional when the file has one)");
+    cmd->add_option("--query", args->query_file, "Query file (.gq)");
+    cmd->add_option("-e,--query-string", args->query_text, "Query text");
+    cmd->add_option("--params", args->params, "Parameters as a JSON object");
+    cmd->add_option("--params-file", args->params_file, "Parameters from a JSON file");
+    cmd->add_option("--branch", args->branch, "Branch to read (default main)");
+    cmd->add_option("--snapshot", args->snapshot, "Commit id to read at");
+    cmd->add_option("--format", args->format, "table | kv | csv | jsonl | json")
+        ->check(CLI::IsMember({"table", "kv", "csv", "jsonl", "json"}));
+    cmd->add_flag("--json", args->json, "Same as --format json");
+    cmd->add_option("--store", args->store, "Graph root (path, file:// or s3:// URI)");
+    cmd->callback([args, &outcome] { outcome.exit_code = run_query(*args); });
+}
+
+} // namespace omnigraph::cli

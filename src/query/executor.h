@@ -1,0 +1,54 @@
+// Executing read queries (spec query-language §3) against one snapshot of a graph: binds the
+// parameters, plans the match block (most selective binding first, single-variable filters
+// pushed into scans, traversals over CSR adjacency with the spec's shortest-distance hop
+// semantics, anti-joins for `not`), then projects, aggregates, orders (top-k under a limit)
+// and returns typed rows. Tables and adjacency are read once per table version and kept in a
+// TableCache that callers may share across queries of the same graph.
+#pragma once
+
+#include "base/error.h"
+#include "base/json.h"
+#include "engine/graph.h"
+#include "query/typecheck.h"
+#include "query/value.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace omnigraph::query {
+
+inline constexpr std::string_view kQueryRuntimeError = "query_runtime_error";
+inline constexpr std::string_view kInvalidParams = "invalid_params";
+inline constexpr std::string_view kNotSupported = "not_supported";
+
+using Params = std::map<std::string, Value>;
+
+// Binds a JSON params object (or null) to the query's declared parameters (§3.11). Errors are
+// `invalid_params` with the message "param '<name>': <reason>".
+Result<Params> bind_params(const Query& query, const base::Json& params);
+
+struct QueryResult {
+    std::vector<Column> columns;
+    std::vector<std::vector<Value>> rows;
+};
+
+class TableCache; // tables and adjacency by table version; thread-safe
+
+std::shared_ptr<TableCache> make_table_cache(store::ObjectStore& store);
+
+// Runs a checked read query on `snapshot`. `now_ms` is now() for this query (one value per
+// query).
+Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,
+                                 const CheckedQuery& checked, const Params& params,
+                                 int64_t now_ms);
+
+// The read output envelope of §3.10 as compact JSON text: query_name, target, row_count,
+// columns, rows.
+std::string result_json(const QueryResult& result, std::string_view query_name,
+                        const std::optional<std::string>& branch,
+                        const std::optional<std::string>& snapshot);
+
+} // namespace omnigraph::query

@@ -1,0 +1,339 @@
+#include "query/value.h"
+
+#include "base/clock.h"
+#include "base/json.h"
+
+#include <chrono>
+#include <cmath>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+
+namespace omnigraph::query {
+
+__extension__ using Int128 = __int128; // exact integer comparisons and range checks
+
+using format::Column;
+using schema::PropType;
+using schema::ScalarType;
+
+Value Value::of_bool(bool b) {
+    Value v;
+    v.kind = Kind::kBool;
+    v.boolean = b;
+    return v;
+}
+Value Value::of_int(int64_t i) {
+    Value v;
+    v.kind = Kind::kInt;
+    v.integer = i;
+    return v;
+}
+Value Value::of_uint(uint64_t u) {
+    Value v;
+    v.kind = Kind::kUInt;
+    v.uinteger = u;
+    return v;
+}
+Value Value::of_float(double d) {
+    Value v;
+    v.kind = Kind::kFloat;
+    v.real = d;
+    return v;
+}
+Value Value::of_string(std::string s) {
+    Value v;
+    v.kind = Kind::kString;
+    v.text = std::move(s);
+    return v;
+}
+Value Value::of_date(int32_t days) {
+    Value v;
+    v.kind = Kind::kDate;
+    v.integer = days;
+    return v;
+}
+Value Value::of_datetime(int64_t ms) {
+    Value v;
+    v.kind = Kind::kDateTime;
+    v.integer = ms;
+    return v;
+}
+
+namespace {
+
+Value scalar_at(const Column& col, size_t row, const PropType& t) {
+    switch (t.scalar) {
+    case ScalarType::kString:
+    case ScalarType::kBlob:
+        return Value::of_string(std::string(col.bytes_at(row)));
+    case ScalarType::kBool:
+        return Value::of_bool(col.fixed_at<uint8_t>(row) != 0);
+    case ScalarType::kI32:
+        return Value::of_int(col.fixed_at<int32_t>(row));
+    case ScalarType::kI64:
+        return Value::of_int(col.fixed_at<int64_t>(row));
+    case ScalarType::kU32:
+        return Value::of_uint(col.fixed_at<uint32_t>(row));
+    case ScalarType::kU64:
+        return Value::of_uint(col.fixed_at<uint64_t>(row));
+    case ScalarType::kF32: {
+        Value v = Value::of_float(col.fixed_at<float>(row));
+        v.single = true;
+        return v;
+    }
+    case ScalarType::kF64:
+        return Value::of_float(col.fixed_at<double>(row));
+    case ScalarType::kDate:
+        return Value::of_date(col.fixed_at<int32_t>(row));
+    case ScalarType::kDateTime:
+        return Value::of_datetime(col.fixed_at<int64_t>(row));
+    case ScalarType::kVector: {
+        Value v;
+        v.kind = Value::Kind::kVector;
+        v.vector.resize(t.vector_dim);
+        std::memcpy(v.vector.data(), col.fixed_row(row), sizeof(float) * t.vector_dim);
+        return v;
+    }
+    }
+    return {};
+}
+
+int kind_rank(Value::Kind k) {
+    return static_cast<int>(k);
+}
+
+} // namespace
+
+Value value_at(const Column& col, size_t row, const PropType& type) {
+    if (col.is_null(row))
+        return Value::null();
+    if (!type.list)
+        return scalar_at(col, row, type);
+    PropType item = type;
+    item.list = false;
+    Value v;
+    v.kind = Value::Kind::kList;
+    for (size_t i = col.list_begin(row); i < col.list_end(row); ++i)
+        v.items.push_back(scalar_at(col.child(), i, item));
+    return v;
+}
+
+std::optional<std::strong_ordering> compare_values(const Value& a, const Value& b) {
+    using K = Value::Kind;
+    if (a.is_number() && b.is_number()) {
+        if (a.kind == K::kFloat || b.kind == K::kFloat) {
+            // Exact: an integer widened to long double keeps all 64 bits.
+            auto as_long = [](const Value& v) -> long double {
+                return v.kind == K::kFloat  ? static_cast<long double>(v.real)
+                       : v.kind == K::kInt ? static_cast<long double>(v.integer)
+                                            : static_cast<long double>(v.uinteger);
+            };
+            long double x = as_long(a), y = as_long(b);
+            if (x < y)
+                return std::strong_ordering::less;
+            if (x > y)
+                return std::strong_ordering::greater;
+            if (x == y)
+                return std::strong_ordering::equal;
+            return std::nullopt; // NaN
+        }
+        auto as_wide = [](const Value& v) -> Int128 {
+            return v.kind == K::kInt ? static_cast<Int128>(v.integer)
+                                     : static_cast<Int128>(v.uinteger);
+        };
+        return as_wide(a) <=> as_wide(b);
+    }
+    if (a.kind != b.kind)
+        return std::nullopt;
+    switch (a.kind) {
+    case K::kBool:
+        return a.boolean <=> b.boolean;
+    case K::kString:
+        return a.text.compare(b.text) <=> 0;
+    case K::kDate:
+    case K::kDateTime:
+        return a.integer <=> b.integer;
+    case K::kList: {
+        for (size_t i = 0; i < a.items.size() && i < b.items.size(); ++i) {
+            auto c = compare_values(a.items[i], b.items[i]);
+            if (!c)
+                return std::nullopt;
+            if (*c != 0)
+                return c;
+        }
+        return a.items.size() <=> b.items.size();
+    }
+    default:
+        return std::nullopt;
+    }
+}
+
+std::strong_ordering order_values(const Value& a, const Value& b) {
+    if (a.is_null() || b.is_null())
+        return b.is_null() <=> a.is_null(); // NULL first
+    if (auto c = compare_values(a, b))
+        return *c;
+    return kind_rank(a.kind) <=> kind_rank(b.kind);
+}
+
+std::string value_key(const Value& v) {
+    std::string key(1, static_cast<char>('a' + kind_rank(v.kind)));
+    switch (v.kind) {
+    case Value::Kind::kNull:
+        break;
+    case Value::Kind::kBool:
+        key += v.boolean ? '1' : '0';
+        break;
+    case Value::Kind::kInt:
+    case Value::Kind::kDate:
+    case Value::Kind::kDateTime:
+        key += std::to_string(v.integer);
+        break;
+    case Value::Kind::kUInt:
+        key += std::to_string(v.uinteger);
+        break;
+    case Value::Kind::kFloat: {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", v.real);
+        key += buf;
+        break;
+    }
+    case Value::Kind::kString:
+        key += v.text;
+        break;
+    case Value::Kind::kList:
+        for (const auto& item : v.items) {
+            std::string k = value_key(item);
+            key += std::to_string(k.size()) + ":" + k;
+        }
+        break;
+    case Value::Kind::kVector:
+        key.append(reinterpret_cast<const char*>(v.vector.data()), v.vector.size() * sizeof(float));
+        break;
+    }
+    return key;
+}
+
+namespace {
+
+std::string date_text(int64_t days) {
+    using namespace std::chrono;
+    year_month_day ymd{sys_days{std::chrono::days{days}}};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
+                  unsigned(ymd.day()));
+    return buf;
+}
+
+std::string datetime_text(int64_t ms) {
+    using namespace std::chrono;
+    auto tp = sys_time<milliseconds>{milliseconds{ms}};
+    auto day = floor<std::chrono::days>(tp);
+    year_month_day ymd{day};
+    hh_mm_ss<milliseconds> time{tp - day};
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
+                  unsigned(ymd.month()), unsigned(ymd.day()), int(time.hours().count()),
+                  int(time.minutes().count()), int(time.seconds().count()),
+                  int(time.subseconds().count()));
+    return buf;
+}
+
+void write_float(double d, base::JsonWriter& out, bool non_finite_as_null) {
+    if (std::isnan(d))
+        non_finite_as_null ? out.null() : out.string("NaN");
+    else if (std::isinf(d))
+        non_finite_as_null ? out.null() : out.string(d > 0 ? "Infinity" : "-Infinity");
+    else
+        out.real(d);
+}
+
+} // namespace
+
+void write_value(const Value& v, base::JsonWriter& out) {
+    switch (v.kind) {
+    case Value::Kind::kNull:
+        out.null();
+        return;
+    case Value::Kind::kBool:
+        out.boolean(v.boolean);
+        return;
+    case Value::Kind::kInt:
+        out.integer(v.integer);
+        return;
+    case Value::Kind::kUInt:
+        out.unsigned_integer(v.uinteger);
+        return;
+    case Value::Kind::kFloat:
+        write_float(v.real, out, false);
+        return;
+    case Value::Kind::kString:
+        out.string(v.text);
+        return;
+    case Value::Kind::kDate:
+        out.string(date_text(v.integer));
+        return;
+    case Value::Kind::kDateTime:
+        out.string(datetime_text(v.integer));
+        return;
+    case Value::Kind::kList:
+        out.begin_array();
+        for (const auto& item : v.items)
+            write_value(item, out);
+        out.end_array();
+        return;
+    case Value::Kind::kVector:
+        out.begin_array();
+        for (float f : v.vector)
+            write_float(f, out, true);
+        out.end_array();
+        return;
+    }
+}
+
+std::string display_value(const Value& v) {
+    switch (v.kind) {
+    case Value::Kind::kNull:
+        return "null";
+    case Value::Kind::kString:
+        return v.text;
+    case Value::Kind::kDate:
+        return date_text(v.integer);
+    case Value::Kind::kDateTime:
+        return datetime_text(v.integer);
+    default: {
+        base::JsonWriter w;
+        write_value(v, w);
+        return w.take();
+    }
+    }
+}
+
+std::optional<int32_t> parse_date_days(std::string_view s) {
+    using namespace std::chrono;
+    int y = 0;
+    unsigned m = 0, d = 0;
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-')
+        return std::nullopt;
+    auto num = [&](size_t pos, size_t n, auto& out) {
+        auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, out);
+        return ec == std::errc() && p == s.data() + pos + n;
+    };
+    if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d))
+        return std::nullopt;
+    year_month_day ymd{year{y}, month{m}, day{d}};
+    if (!ymd.ok())
+        return std::nullopt;
+    return static_cast<int32_t>(sys_days{ymd}.time_since_epoch().count());
+}
+
+std::optional<int64_t> parse_datetime_ms(std::string_view s) {
+    auto parsed = base::parse_rfc3339(s);
+    if (!parsed)
+        return std::nullopt;
+    int64_t micros = base::unix_micros(*parsed);
+    return micros / 1000 - (micros % 1000 < 0 ? 1 : 0);
+}
+
+} // namespace omnigraph::query

@@ -1,0 +1,67 @@
+// A single value in query execution: a parameter, a literal, a property read from a column, or
+// an aggregate. Comparison follows the spec's rules (query-language §3.2): numbers compare
+// exactly across integer and float types, strings by bytes, NULL never compares. Plain value.
+#pragma once
+
+#include "base/error.h"
+#include "base/json_writer.h"
+#include "format/column.h"
+#include "schema/model.h"
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace omnigraph::query {
+
+struct Value {
+    enum class Kind { kNull, kBool, kInt, kUInt, kFloat, kString, kDate, kDateTime, kList, kVector };
+    Kind kind = Kind::kNull;
+    bool boolean = false;
+    int64_t integer = 0; // kInt; kDate (days); kDateTime (ms)
+    uint64_t uinteger = 0;
+    double real = 0;
+    bool single = false; // kFloat read from an F32 column (rendered widened)
+    std::string text;
+    std::vector<Value> items; // kList
+    std::vector<float> vector;
+
+    bool is_null() const { return kind == Kind::kNull; }
+    bool is_number() const {
+        return kind == Kind::kInt || kind == Kind::kUInt || kind == Kind::kFloat;
+    }
+    static Value null() { return {}; }
+    static Value of_bool(bool b);
+    static Value of_int(int64_t i);
+    static Value of_uint(uint64_t u);
+    static Value of_float(double d);
+    static Value of_string(std::string s);
+    static Value of_date(int32_t days);
+    static Value of_datetime(int64_t ms);
+};
+
+// Row `row` of `col` (declared type `type`) as a Value.
+Value value_at(const format::Column& col, size_t row, const schema::PropType& type);
+
+// Three-way comparison of two non-null values of compatible types; nullopt when they cannot be
+// compared (different kinds that are not both numbers).
+std::optional<std::strong_ordering> compare_values(const Value& a, const Value& b);
+// Total order for sorting: NULL first, then by compare_values (incomparable kinds by kind).
+std::strong_ordering order_values(const Value& a, const Value& b);
+
+// A key that is equal for equal values (group-by, distinct sets).
+std::string value_key(const Value& v);
+
+// JSON per query-language §3.10: floats as shortest round-trip digits with ".0", Date as
+// "YYYY-MM-DD", DateTime as "YYYY-MM-DDTHH:MM:SS.mmmZ", non-finite floats as strings.
+void write_value(const Value& v, base::JsonWriter& out);
+// The text of a value for table/csv/kv output (strings bare, null as "null").
+std::string display_value(const Value& v);
+
+// "YYYY-MM-DD" → days since 1970-01-01; an RFC 3339 timestamp → Unix milliseconds.
+std::optional<int32_t> parse_date_days(std::string_view s);
+std::optional<int64_t> parse_datetime_ms(std::string_view s);
+
+} // namespace omnigraph::query
