@@ -879,7 +879,7 @@ class Executor {
     // Keeps the rows of `f` for which the negated block finds no match.
     Frame anti_join(const Frame& f, const Clause& negation) {
         Frame seed = f;
-        const std::string tag = "#row";
+        const std::string tag = "#row" + std::to_string(anon_counter_++); // unique when nested
         seed.vars.push_back(tag);
         seed.cols.emplace_back(f.rows);
         std::iota(seed.cols.back().begin(), seed.cols.back().end(), 0u);

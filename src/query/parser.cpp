@@ -311,6 +311,17 @@ class Parser {
         }
         c.kind = Clause::Kind::kFilter;
         c.left = expr();
+        bool text_search = c.left.kind == ExprKind::kCall &&
+                           (c.left.name == "search" || c.left.name == "fuzzy" ||
+                            c.left.name == "match_text");
+        if (text_search && !compare_op_ahead()) { // a search clause is `call = true`
+            c.op = CompareOp::kEq;
+            c.right.kind = ExprKind::kLiteral;
+            c.right.pos = c.left.pos;
+            c.right.literal.kind = LiteralKind::kBool;
+            c.right.literal.boolean = true;
+            return c;
+        }
         if (at_word("contains") || at_word("starts_with")) {
             c.op = take().text == "contains" ? CompareOp::kContains : CompareOp::kStartsWith;
         } else if (auto op = compare_op()) {
@@ -357,6 +368,20 @@ class Parser {
             fail("a variable");
         c.dst = take().text;
         return true;
+    }
+
+    bool compare_op_ahead() const {
+        switch (peek().kind) {
+        case TokenKind::kEq:
+        case TokenKind::kNe:
+        case TokenKind::kLt:
+        case TokenKind::kLe:
+        case TokenKind::kGt:
+        case TokenKind::kGe:
+            return true;
+        default:
+            return at_word("contains") || at_word("starts_with");
+        }
     }
 
     std::optional<CompareOp> compare_op() {
