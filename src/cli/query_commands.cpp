@@ -8,10 +8,9 @@
 #include "query/parser.h"
 
 #include <CLI/CLI.hpp>
-
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 namespace omnigraph::cli {
 
@@ -137,8 +136,7 @@ void print_rows(const query::QueryResult& r, const std::string& format, const st
         for (size_t r_i = 0; r_i < cells.size(); ++r_i) {
             std::cout << "row " << r_i + 1 << "\n";
             for (size_t i = 0; i < cells[r_i].size(); ++i)
-                std::cout << "  " << r.columns[i].name << ": " << table_cell(cells[r_i][i])
-                          << "\n";
+                std::cout << "  " << r.columns[i].name << ": " << table_cell(cells[r_i][i]) << "\n";
         }
         return;
     }

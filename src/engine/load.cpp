@@ -192,13 +192,21 @@ struct Attempt {
         const TableData* old = nullptr;
         if (mode != LoadMode::kOverwrite)
             old = OG_TRY(committed_table(key));
-        if ((!old || old->size() == 0) && !repeats) {
+        const std::set<std::string>* deleted = nullptr;
+        if (auto d = options.deletes.find(key); d != options.deletes.end())
+            deleted = &d->second;
+        if ((!old || old->size() == 0) && !repeats && !deleted) {
             images.emplace(key, &tb); // the batch is the image: no copy
             return ok();
         }
         TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
         if (old) {
             for (size_t i = 0; i < old->size(); ++i) {
+                if (deleted && !last.count(old->ids[i]) &&
+                    deleted->count(std::string(old->ids[i]))) {
+                    replaced[key].push_back(i);
+                    continue;
+                }
                 if (last.count(old->ids[i])) {
                     if (mode == LoadMode::kAppend)
                         return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
@@ -215,6 +223,22 @@ struct Attempt {
         }
         for (size_t i : taken.rows)
             image.append_row(tb, i);
+        images.emplace(key, &assembled.emplace(key, std::move(image)).first->second);
+        return ok();
+    }
+
+    // The image of a table the batch does not touch but whose rows options.deletes removes.
+    Status build_deleted_image(const std::string& key, const std::set<std::string>& ids) {
+        TableSchema s = table_schema(catalog, key);
+        const TableData* old = OG_TRY(committed_table(key));
+        TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
+        for (size_t i = 0; i < old->size(); ++i) {
+            if (ids.count(std::string(old->ids[i])))
+                replaced[key].push_back(i);
+            else
+                image.append_row(*old, i);
+        }
+        loaded[key]; // touched, with no loaded rows
         images.emplace(key, &assembled.emplace(key, std::move(image)).first->second);
         return ok();
     }
@@ -406,6 +430,10 @@ struct Attempt {
     Result<LoadSummary> run() {
         for (const auto& [key, tb] : batch.tables)
             OG_CHECK(build_image(key, tb));
+        if (mode == LoadMode::kMerge)
+            for (const auto& [key, ids] : options.deletes)
+                if (!batch.tables.count(key) && head.find(key))
+                    OG_CHECK(build_deleted_image(key, ids));
         for (const auto& [key, image] : images) {
             OG_CHECK(check_values(key));
             OG_CHECK(check_unique(key));

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace omnigraph::engine {
@@ -44,6 +45,9 @@ struct LoadOptions {
     // When `branch` does not exist: create it from this branch first (else not_found).
     std::optional<std::string> from;
     std::optional<std::string> actor;
+    // Merge only: ids removed from these tables ("node:Person" -> ids) in the same commit,
+    // unless the batch itself writes them. How mutations delete (and cascade) rows.
+    std::map<std::string, std::set<std::string>> deletes;
     std::string source_name = "<input>";               // for error locations
     std::function<void(const LoadProgress&)> progress; // optional
 };

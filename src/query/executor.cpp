@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <nlohmann/json.hpp>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
 #include <stdexcept>
@@ -67,11 +67,11 @@ Result<Value> bind_scalar(const std::string& name, const PropType& t, const base
             return expected("an integer");
         }
         Int128 lo = t.scalar == ScalarType::kI32   ? INT32_MIN
-                      : t.scalar == ScalarType::kI64 ? INT64_MIN
-                                                     : 0;
+                    : t.scalar == ScalarType::kI64 ? INT64_MIN
+                                                   : 0;
         Int128 hi = t.scalar == ScalarType::kI32   ? INT32_MAX
-                      : t.scalar == ScalarType::kU32 ? UINT32_MAX
-                                                     : INT64_MAX; // U64 is limited to 2^63-1
+                    : t.scalar == ScalarType::kU32 ? UINT32_MAX
+                                                   : INT64_MAX; // U64 is limited to 2^63-1
         if (v < lo || v > hi)
             return bad(json_shown(j) + " exceeds " + schema::PropType{t.scalar}.display());
         return is_unsigned ? Value::of_uint(static_cast<uint64_t>(v))
@@ -131,16 +131,15 @@ Result<Params> bind_params(const Query& query, const base::Json& params) {
             if (!p.type.nullable)
                 return Error(kInvalidParams,
                              "param '" + p.name + "': " +
-                                 (absent ? "missing required parameter of type " +
-                                               p.type.display()
+                                 (absent ? "missing required parameter of type " + p.type.display()
                                          : "null is not accepted for non-nullable parameter"));
             out[p.name] = Value::null();
             continue;
         }
         if (p.type.list) {
             if (!it->is_array())
-                return Error(kInvalidParams, "param '" + p.name + "': expected an array, got " +
-                                                 json_shown(*it));
+                return Error(kInvalidParams,
+                             "param '" + p.name + "': expected an array, got " + json_shown(*it));
             Value list;
             list.kind = Value::Kind::kList;
             PropType item = p.type;
@@ -183,8 +182,8 @@ struct EdgeAdjacency {
 };
 
 std::string table_version_key(const format::TableEntry& e) {
-    std::string key = e.table_key + "@" + e.path + "#" + std::to_string(e.table_version) + "/" +
-                      e.table_branch;
+    std::string key =
+        e.table_key + "@" + e.path + "#" + std::to_string(e.table_version) + "/" + e.table_branch;
     for (const auto& s : e.segments)
         key += "|" + s.segment + (s.deletion_vector ? "+" + *s.deletion_vector : "");
     return key;
@@ -210,8 +209,8 @@ class TableCache {
         }
         auto loaded = std::make_shared<LoadedTable>();
         if (entry)
-            loaded->data = OG_TRY(engine::read_table(store_, *entry, ts.is_edge, *ts.properties,
-                                                     *ts.property_ids));
+            loaded->data = OG_TRY(
+                engine::read_table(store_, *entry, ts.is_edge, *ts.properties, *ts.property_ids));
         else
             loaded->data = engine::TableData::empty(ts.is_edge, *ts.properties, *ts.property_ids);
         if (!ts.is_edge) {
@@ -508,16 +507,16 @@ class Executor {
     }
 
     // ---- one match block ----
-    struct Predicate { // a single-variable test applied to that variable's rows
-        const Clause* filter = nullptr;     // a filter clause over one variable
-        const PropMatch* match = nullptr;   // or a binding's property match
+    struct Predicate {                    // a single-variable test applied to that variable's rows
+        const Clause* filter = nullptr;   // a filter clause over one variable
+        const PropMatch* match = nullptr; // or a binding's property match
     };
 
     Frame block(const std::vector<Clause>& clauses, Frame frame) {
         // The variables of this block: types from bindings and traversals, in written order.
         std::map<std::string, std::vector<Predicate>> preds;
         std::vector<const Clause*> traversals, residual, negations;
-        std::vector<std::string> order_seen; // variables in order of first mention
+        std::vector<std::string> order_seen;       // variables in order of first mention
         std::map<const Clause*, std::string> anon; // traversal -> hidden name of its `$_`
         auto mention = [&](const std::string& v) {
             if (std::find(order_seen.begin(), order_seen.end(), v) == order_seen.end())
@@ -535,12 +534,13 @@ class Executor {
                 break;
             case Clause::Kind::kTraversal: {
                 const auto* edge = snap_.schema->catalog.find_edge(c.edge);
-                bool reverse = checked_.reverse.count(&c) ? checked_.reverse.at(&c)
-                                                          : infer_reverse(c, *edge);
+                bool reverse =
+                    checked_.reverse.count(&c) ? checked_.reverse.at(&c) : infer_reverse(c, *edge);
                 reverse_[&c] = reverse;
                 const std::string& src_type = reverse ? edge->to_type : edge->from_type;
                 const std::string& dst_type = reverse ? edge->from_type : edge->to_type;
-                for (auto [name, type] : {std::pair{&c.src, &src_type}, std::pair{&c.dst, &dst_type}}) {
+                for (auto [name, type] :
+                     {std::pair{&c.src, &src_type}, std::pair{&c.dst, &dst_type}}) {
                     std::string v = *name;
                     if (v == "_") {
                         v = "_#" + std::to_string(anon_counter_++);
@@ -807,8 +807,7 @@ class Executor {
                 });
                 hits.erase(std::unique(hits.begin(), hits.end()), hits.end()); // self-loops
                 for (auto [e, n] : hits) {
-                    if (to_col >= 0 ? f.cols[to_col][r] != n
-                                    : (*to_pass && !(**to_pass)[n]))
+                    if (to_col >= 0 ? f.cols[to_col][r] != n : (*to_pass && !(**to_pass)[n]))
                         continue;
                     emit(r, n, e);
                 }
@@ -1044,9 +1043,8 @@ class Executor {
         if (!q_.order.empty()) {
             std::vector<size_t> key_cols;
             for (const auto& o : q_.order)
-                key_cols.push_back(column_index(o.expr.kind == ExprKind::kAlias
-                                                    ? o.expr.name
-                                                    : default_column_name(o.expr)));
+                key_cols.push_back(column_index(
+                    o.expr.kind == ExprKind::kAlias ? o.expr.name : default_column_name(o.expr)));
             std::vector<uint32_t> order(out.rows.size());
             std::iota(order.begin(), order.end(), 0u);
             auto less = [&](uint32_t a, uint32_t b) {

@@ -42,8 +42,7 @@ std::shared_ptr<TableCache> make_table_cache(store::ObjectStore& store);
 // Runs a checked read query on `snapshot`. `now_ms` is now() for this query (one value per
 // query).
 Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,
-                                 const CheckedQuery& checked, const Params& params,
-                                 int64_t now_ms);
+                                 const CheckedQuery& checked, const Params& params, int64_t now_ms);
 
 // The read output envelope of §3.10 as compact JSON text: query_name, target, row_count,
 // columns, rows.

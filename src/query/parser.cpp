@@ -311,9 +311,9 @@ class Parser {
         }
         c.kind = Clause::Kind::kFilter;
         c.left = expr();
-        bool text_search = c.left.kind == ExprKind::kCall &&
-                           (c.left.name == "search" || c.left.name == "fuzzy" ||
-                            c.left.name == "match_text");
+        bool text_search =
+            c.left.kind == ExprKind::kCall &&
+            (c.left.name == "search" || c.left.name == "fuzzy" || c.left.name == "match_text");
         if (text_search && !compare_op_ahead()) { // a search clause is `call = true`
             c.op = CompareOp::kEq;
             c.right.kind = ExprKind::kLiteral;

@@ -3,9 +3,9 @@
 #include "base/clock.h"
 #include "base/json.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -125,9 +125,9 @@ std::optional<std::strong_ordering> compare_values(const Value& a, const Value& 
         if (a.kind == K::kFloat || b.kind == K::kFloat) {
             // Exact: an integer widened to long double keeps all 64 bits.
             auto as_long = [](const Value& v) -> long double {
-                return v.kind == K::kFloat  ? static_cast<long double>(v.real)
+                return v.kind == K::kFloat ? static_cast<long double>(v.real)
                        : v.kind == K::kInt ? static_cast<long double>(v.integer)
-                                            : static_cast<long double>(v.uinteger);
+                                           : static_cast<long double>(v.uinteger);
             };
             long double x = as_long(a), y = as_long(b);
             if (x < y)

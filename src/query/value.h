@@ -17,7 +17,18 @@
 namespace omnigraph::query {
 
 struct Value {
-    enum class Kind { kNull, kBool, kInt, kUInt, kFloat, kString, kDate, kDateTime, kList, kVector };
+    enum class Kind {
+        kNull,
+        kBool,
+        kInt,
+        kUInt,
+        kFloat,
+        kString,
+        kDate,
+        kDateTime,
+        kList,
+        kVector
+    };
     Kind kind = Kind::kNull;
     bool boolean = false;
     int64_t integer = 0; // kInt; kDate (days); kDateTime (ms)

@@ -4,17 +4,17 @@
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "query/executor.h"
+#include "query/mutation.h"
 #include "query/parser.h"
 #include "query/typecheck.h"
 #include "store/object_store.h"
 #include "test_support.h"
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace omnigraph::testing {
@@ -44,7 +44,6 @@ std::vector<std::string> case_files() {
 
 class QueryCases : public ::testing::TestWithParam<std::string> {
   protected:
-
     // Lines of the file, with a cursor.
     std::vector<std::string> lines_;
     size_t at_ = 0;
@@ -168,12 +167,51 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         EXPECT_EQ(have, want) << label;
     }
 
+    // `mutate` [params JSON] TEXT ---- then `nodes=N edges=M commit=yes|no` or `error CODE text`.
+    void run_mutation() {
+        size_t start = at_;
+        std::string params = "null";
+        if (at_ < lines_.size() && lines_[at_].starts_with("params ")) {
+            params = lines_[at_].substr(7);
+            ++at_;
+        }
+        std::string text = join(block("----"));
+        std::vector<std::string> expected = block("");
+        ++queries_;
+        std::string label = file_ + ":" + std::to_string(start);
+        auto got = [&]() -> Result<std::string> {
+            auto file = OG_TRY(query::parse_query_file(text, "case.gq"));
+            const query::Query& q = file.queries.at(0);
+            auto snap = OG_TRY(graph_->snapshot({}));
+            auto checked = OG_TRY(query::check_query(q, snap.schema->catalog, "case.gq"));
+            auto bound = OG_TRY(query::bind_params(q, nlohmann::ordered_json::parse(params)));
+            auto r = OG_TRY(query::execute_mutation(*store_, *graph_, checked, bound, {}));
+            return "nodes=" + std::to_string(r.affected_nodes) +
+                   " edges=" + std::to_string(r.affected_edges) +
+                   " commit=" + (r.commit ? "yes" : "no");
+        }();
+        reopen();
+        ASSERT_FALSE(expected.empty()) << label << ": no expectation";
+        if (expected[0].starts_with("error ")) {
+            std::string want = expected[0].substr(6);
+            std::string code = want.substr(0, want.find(' '));
+            std::string message =
+                want.find(' ') == std::string::npos ? "" : want.substr(want.find(' ') + 1);
+            ASSERT_FALSE(got) << label << ": expected error " << want << ", got " << *got;
+            EXPECT_EQ(got.error().code, code) << label << ": " << got.error().to_string();
+            EXPECT_NE(got.error().message.find(message), std::string::npos)
+                << label << ": " << got.error().to_string();
+            return;
+        }
+        ASSERT_TRUE(got) << label << ": " << got.error().to_string();
+        EXPECT_EQ(*got, expected[0]) << label;
+    }
+
     Result<std::vector<std::string>> evaluate(const std::string& text, const std::string& name,
                                               const std::string& params) {
         auto file = OG_TRY(query::parse_query_file(text, "case.gq"));
-        const query::Query* picked = name.empty()
-                                         ? (file.queries.empty() ? nullptr : &file.queries[0])
-                                         : file.find(name);
+        const query::Query* picked =
+            name.empty() ? (file.queries.empty() ? nullptr : &file.queries[0]) : file.find(name);
         if (!picked)
             return Error("test", "no query '" + name + "'");
         const query::Query& q = *picked;
@@ -209,8 +247,8 @@ TEST_P(QueryCases, Script) {
         if (line == "schema") {
             fresh_graph(join(block("")));
         } else if (line.starts_with("schema ")) {
-            fresh_graph(read_file(fs::path(source_dir()) / "test/queries/fixtures" /
-                                  line.substr(7)));
+            fresh_graph(
+                read_file(fs::path(source_dir()) / "test/queries/fixtures" / line.substr(7)));
         } else if (line.starts_with("load ")) {
             // load <mode> [file] | load <mode> error <text>: JSONL follows until a blank line.
             std::istringstream words(line.substr(5));
@@ -224,9 +262,12 @@ TEST_P(QueryCases, Script) {
                 jsonl = read_file(fs::path(source_dir()) / "test/queries/fixtures" / rest);
             else
                 jsonl = join(block(""));
-            run_load(mode, jsonl, error, error ? rest.substr(std::min<size_t>(6, rest.size())) : "");
+            run_load(mode, jsonl, error,
+                     error ? rest.substr(std::min<size_t>(6, rest.size())) : "");
         } else if (line.starts_with("query")) {
             run_query(line);
+        } else if (line.starts_with("mutate")) {
+            run_mutation();
         } else {
             FAIL() << where() << ": unknown record '" << line << "'";
         }

@@ -1,0 +1,547 @@
+#include "query/mutation.h"
+
+#include "base/digest.h"
+#include "base/json_writer.h"
+#include "base/ulid.h"
+#include "engine/load.h"
+#include "engine/table_data.h"
+
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace omnigraph::query {
+
+using schema::PropType;
+using schema::ScalarType;
+
+namespace {
+
+struct MutationFailure : std::runtime_error {
+    MutationFailure(std::string_view c, const std::string& message)
+        : std::runtime_error(message), code(c) {}
+    std::string code;
+};
+
+[[noreturn]] void mutation_fail(const std::string& message,
+                                std::string_view code = kQueryRuntimeError) {
+    throw MutationFailure(code, message);
+}
+
+// One row being written: its id, endpoints (edges) and property values by name.
+struct Row {
+    std::string id, src, dst;
+    std::map<std::string, Value> props;
+};
+
+// A table as the mutation sees it: the committed rows, minus deletions, overlaid by the rows
+// staged so far (by id).
+struct TableState {
+    engine::TableSchema schema;
+    std::string key; // "node:Person"
+    std::optional<engine::TableData> committed;
+    std::map<std::string, Row> staged;
+    std::set<std::string> deleted;               // ids removed (committed or staged)
+    std::map<std::string, size_t> committed_row; // id -> committed row
+};
+
+// The canonical spelling of a @key value (spec query-language §0), as the loader derives ids.
+std::string key_spelling(const Value& v, const PropType& t) {
+    char buf[32];
+    switch (v.kind) {
+    case Value::Kind::kString:
+        return v.text;
+    case Value::Kind::kBool:
+        return v.boolean ? "true" : "false";
+    case Value::Kind::kInt:
+    case Value::Kind::kDate:
+    case Value::Kind::kDateTime:
+        return std::to_string(v.integer);
+    case Value::Kind::kUInt:
+        return std::to_string(v.uinteger);
+    case Value::Kind::kFloat: {
+        if (v.real == 0)
+            return "0";
+        if (t.scalar == ScalarType::kF32) {
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<float>(v.real));
+            return std::string(buf, end);
+        }
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.real);
+        return std::string(buf, end);
+    }
+    default:
+        return {};
+    }
+}
+
+// A value as the JSONL load format takes it (query-language §4.3).
+void write_load_value(const Value& v, base::JsonWriter& w) {
+    switch (v.kind) {
+    case Value::Kind::kNull:
+        w.null();
+        return;
+    case Value::Kind::kBool:
+        w.boolean(v.boolean);
+        return;
+    case Value::Kind::kInt:
+    case Value::Kind::kDateTime: // integer milliseconds
+        w.integer(v.integer);
+        return;
+    case Value::Kind::kDate: // integer days
+        w.integer(v.integer);
+        return;
+    case Value::Kind::kUInt:
+        w.unsigned_integer(v.uinteger);
+        return;
+    case Value::Kind::kFloat:
+        if (!std::isfinite(v.real))
+            mutation_fail("a non-finite float cannot be stored");
+        w.real(v.real);
+        return;
+    case Value::Kind::kString:
+        w.string(v.text);
+        return;
+    case Value::Kind::kList:
+        w.begin_array();
+        for (const auto& item : v.items)
+            write_load_value(item, w);
+        w.end_array();
+        return;
+    case Value::Kind::kVector:
+        w.begin_array();
+        for (float f : v.vector)
+            w.real(f);
+        w.end_array();
+        return;
+    }
+}
+
+// `left op right` for a where predicate (NULL never matches).
+bool matches(const Value& left, CompareOp op, const Value& right) {
+    if (left.is_null() || right.is_null())
+        return false;
+    auto c = compare_values(left, right);
+    if (!c)
+        return false;
+    switch (op) {
+    case CompareOp::kEq:
+        return *c == 0;
+    case CompareOp::kNe:
+        return *c != 0;
+    case CompareOp::kLt:
+        return *c < 0;
+    case CompareOp::kLe:
+        return *c <= 0;
+    case CompareOp::kGt:
+        return *c > 0;
+    case CompareOp::kGe:
+        return *c >= 0;
+    default:
+        return false;
+    }
+}
+
+class Mutator {
+  public:
+    Mutator(store::ObjectStore& store, const engine::Snapshot& snap, const CheckedQuery& checked,
+            const Params& params, const MutationOptions& options)
+        : store_(store), snap_(snap), q_(*checked.query), params_(params), options_(options) {}
+
+    void run() {
+        for (const auto& m : q_.mutations) {
+            switch (m.kind) {
+            case Mutation::Kind::kInsert:
+                insert(m);
+                break;
+            case Mutation::Kind::kUpdate:
+                update(m);
+                break;
+            case Mutation::Kind::kDelete:
+                remove(m);
+                break;
+            }
+        }
+    }
+
+    uint64_t affected_nodes = 0, affected_edges = 0;
+
+    // The staged rows as a JSONL batch, and the ids to delete per table.
+    std::string jsonl() const {
+        std::string out;
+        for (const auto& [key, t] : tables_) {
+            for (const auto& [id, row] : t.staged) {
+                base::JsonWriter w;
+                w.begin_object();
+                if (t.schema.is_edge) {
+                    w.key("edge").string(t.schema.name);
+                    w.key("from").string(row.src);
+                    w.key("to").string(row.dst);
+                } else {
+                    w.key("type").string(t.schema.name);
+                }
+                w.key("data").begin_object();
+                if (t.schema.is_edge || !t.schema.node->key)
+                    w.key("id").string(row.id);
+                for (const auto& [name, value] : row.props) {
+                    w.key(name);
+                    write_load_value(value, w);
+                }
+                w.end_object();
+                w.end_object();
+                out += w.text();
+                out += '\n';
+            }
+        }
+        return out;
+    }
+    std::map<std::string, std::set<std::string>> deletes() const {
+        std::map<std::string, std::set<std::string>> out;
+        for (const auto& [key, t] : tables_)
+            for (const auto& id : t.deleted)
+                if (t.committed_row.count(id))
+                    out[key].insert(id);
+        return out;
+    }
+
+  private:
+    TableState& table(const std::string& type, bool is_edge) {
+        std::string key = (is_edge ? "edge:" : "node:") + type;
+        auto [it, fresh] = tables_.try_emplace(key);
+        TableState& t = it->second;
+        if (fresh) {
+            t.key = key;
+            t.schema = engine::table_schema(snap_.schema->catalog, key);
+            if (const format::TableEntry* entry = snap_.manifest.find(key)) {
+                auto data = engine::read_table(store_, *entry, t.schema.is_edge,
+                                               *t.schema.properties, *t.schema.property_ids);
+                if (!data)
+                    throw MutationFailure(data.error().code, data.error().message);
+                t.committed = std::move(*data);
+            } else {
+                t.committed = engine::TableData::empty(t.schema.is_edge, *t.schema.properties,
+                                                       *t.schema.property_ids);
+            }
+            for (size_t i = 0; i < t.committed->size(); ++i)
+                t.committed_row.emplace(std::string(t.committed->ids[i]), i);
+        }
+        return t;
+    }
+
+    Value value_of(const Expr& e) const {
+        switch (e.kind) {
+        case ExprKind::kNow:
+            return Value::of_datetime(options_.now_ms);
+        case ExprKind::kVar:
+            return params_.at(e.var);
+        case ExprKind::kLiteral: {
+            const Literal& l = e.literal;
+            if (l.kind == LiteralKind::kDate) {
+                auto d = parse_date_days(l.text);
+                if (!d)
+                    mutation_fail("invalid date literal '" + l.text + "'");
+                return Value::of_date(*d);
+            }
+            if (l.kind == LiteralKind::kDateTime) {
+                auto ms = parse_datetime_ms(l.text);
+                if (!ms)
+                    mutation_fail("invalid datetime literal '" + l.text + "'");
+                return Value::of_datetime(*ms);
+            }
+            return literal_of(l);
+        }
+        default:
+            mutation_fail("unsupported value in a mutation");
+        }
+    }
+
+    static Value literal_of(const Literal& l) {
+        switch (l.kind) {
+        case LiteralKind::kInt: {
+            int64_t i = 0;
+            auto [p, ec] = std::from_chars(l.text.data(), l.text.data() + l.text.size(), i);
+            if (ec != std::errc())
+                mutation_fail("integer literal " + l.text + " is out of range");
+            return Value::of_int(i);
+        }
+        case LiteralKind::kFloat:
+            return Value::of_float(std::strtod(l.text.c_str(), nullptr));
+        case LiteralKind::kString:
+            return Value::of_string(l.text);
+        case LiteralKind::kBool:
+            return Value::of_bool(l.boolean);
+        case LiteralKind::kList: {
+            Value v;
+            v.kind = Value::Kind::kList;
+            for (const auto& item : l.items)
+                v.items.push_back(literal_of(item));
+            return v;
+        }
+        default:
+            return {};
+        }
+    }
+
+    // A value assigned to property `type`: the load format takes Date/DateTime strings too,
+    // so a parameter's text passes through; a Vector literal list becomes a vector.
+    static Value assigned(Value v, const PropType& type) {
+        if (!type.list && type.scalar == ScalarType::kVector && v.kind == Value::Kind::kList) {
+            Value out;
+            out.kind = Value::Kind::kVector;
+            for (const auto& item : v.items)
+                out.vector.push_back(static_cast<float>(item.kind == Value::Kind::kFloat ? item.real
+                                                        : item.kind == Value::Kind::kInt
+                                                            ? static_cast<double>(item.integer)
+                                                            : static_cast<double>(item.uinteger)));
+            return out;
+        }
+        return v;
+    }
+
+    // A committed row as a Row (blobs re-encoded as "base64:" text for the loader).
+    Row materialize(const TableState& t, size_t r) const {
+        Row row;
+        const auto& data = *t.committed;
+        row.id = std::string(data.ids[r]);
+        if (t.schema.is_edge) {
+            row.src = std::string(data.src[r]);
+            row.dst = std::string(data.dst[r]);
+        }
+        for (const auto& [name, type] : *t.schema.properties) {
+            const auto& col = data.columns.at(t.schema.property_ids->at(name));
+            Value v = value_at(col, r, type);
+            if (type.scalar == ScalarType::kBlob && !v.is_null())
+                v = Value::of_string("base64:" + base::base64_encode(v.text));
+            row.props[name] = std::move(v);
+        }
+        return row;
+    }
+
+    // The live rows of `t` (staged rows shadow committed ones), as (id, row-or-committed index).
+    template <class Fn> void for_each_live(TableState& t, Fn&& fn) {
+        for (size_t i = 0; i < t.committed->size(); ++i) {
+            std::string id(t.committed->ids[i]);
+            if (t.deleted.count(id) || t.staged.count(id))
+                continue;
+            fn(id, std::optional<size_t>(i));
+        }
+        std::vector<std::string> staged_ids;
+        for (const auto& [id, row] : t.staged)
+            staged_ids.push_back(id);
+        for (const auto& id : staged_ids)
+            fn(id, std::optional<size_t>());
+    }
+
+    // The value of column `prop` ("from"/"to" on edges) of a live row.
+    Value column_value(const TableState& t, const std::string& id, std::optional<size_t> r,
+                       const std::string& prop) const {
+        if (t.schema.is_edge && (prop == "from" || prop == "to")) {
+            if (r)
+                return Value::of_string(
+                    std::string(prop == "from" ? t.committed->src[*r] : t.committed->dst[*r]));
+            const Row& row = t.staged.at(id);
+            return Value::of_string(prop == "from" ? row.src : row.dst);
+        }
+        if (r) {
+            const PropType& type = t.schema.properties->at(prop);
+            return value_at(t.committed->columns.at(t.schema.property_ids->at(prop)), *r, type);
+        }
+        const Row& row = t.staged.at(id);
+        auto it = row.props.find(prop);
+        return it == row.props.end() ? Value::null() : it->second;
+    }
+
+    std::vector<std::string> matching(TableState& t, const Mutation& m) {
+        Value want = value_of(m.where_value);
+        std::vector<std::string> out;
+        for_each_live(t, [&](const std::string& id, std::optional<size_t> r) {
+            if (matches(column_value(t, id, r, m.where_property), m.where_op, want))
+                out.push_back(id);
+        });
+        return out;
+    }
+
+    void insert(const Mutation& m) {
+        const auto* node = snap_.schema->catalog.find_node(m.type);
+        TableState& t = table(node ? node->name : snap_.schema->catalog.find_edge(m.type)->name,
+                              node == nullptr);
+        Row row;
+        for (const auto& a : m.assignments) {
+            Value v = value_of(a.value);
+            if (t.schema.is_edge && (a.property == "from" || a.property == "to")) {
+                if (v.kind != Value::Kind::kString)
+                    mutation_fail("edge endpoint `" + a.property + "` must be a node id string");
+                (a.property == "from" ? row.src : row.dst) = v.text;
+                continue;
+            }
+            row.props[a.property] = assigned(std::move(v), t.schema.properties->at(a.property));
+        }
+        if (node && node->key) {
+            std::vector<std::string> parts;
+            for (const auto& k : *node->key) {
+                auto it = row.props.find(k);
+                if (it == row.props.end() || it->second.is_null())
+                    mutation_fail("insert " + node->name + ": @key property '" + k +
+                                  "' cannot contain null");
+                parts.push_back(key_spelling(it->second, node->properties.at(k)));
+            }
+            if (parts.size() == 1) {
+                row.id = parts[0];
+            } else {
+                base::JsonWriter w;
+                w.begin_array();
+                for (const auto& p : parts)
+                    w.string(p);
+                w.end_array();
+                row.id = w.take();
+            }
+        } else {
+            row.id = base::new_ulid();
+        }
+        t.deleted.erase(row.id);
+        t.staged[row.id] = std::move(row);
+        (t.schema.is_edge ? affected_edges : affected_nodes) += 1;
+    }
+
+    void update(const Mutation& m) {
+        const auto* node = snap_.schema->catalog.find_node(m.type);
+        TableState& t = table(node->name, false);
+        for (const auto& id : matching(t, m)) {
+            Row row;
+            if (auto s = t.staged.find(id); s != t.staged.end())
+                row = s->second;
+            else
+                row = materialize(t, t.committed_row.at(id));
+            for (const auto& a : m.assignments)
+                row.props[a.property] =
+                    assigned(value_of(a.value), t.schema.properties->at(a.property));
+            t.staged[id] = std::move(row);
+            ++affected_nodes;
+        }
+    }
+
+    void remove(const Mutation& m) {
+        const auto* node = snap_.schema->catalog.find_node(m.type);
+        if (!node) {
+            TableState& t = table(snap_.schema->catalog.find_edge(m.type)->name, true);
+            for (const auto& id : matching(t, m))
+                drop(t, id);
+            return;
+        }
+        TableState& t = table(node->name, false);
+        std::set<std::string> gone;
+        for (const auto& id : matching(t, m)) {
+            drop(t, id);
+            gone.insert(id);
+        }
+        if (gone.empty())
+            return;
+        // Cascade: every edge, of any edge type, with a deleted endpoint.
+        for (const auto& e : snap_.schema->catalog.edges) {
+            bool from = e.from_type == node->name, to = e.to_type == node->name;
+            if (!from && !to)
+                continue;
+            TableState& edges = table(e.name, true);
+            std::vector<std::string> doomed;
+            for_each_live(edges, [&](const std::string& id, std::optional<size_t> r) {
+                std::string src = column_value(edges, id, r, "from").text;
+                std::string dst = column_value(edges, id, r, "to").text;
+                if ((from && gone.count(src)) || (to && gone.count(dst)))
+                    doomed.push_back(id);
+            });
+            for (const auto& id : doomed)
+                drop(edges, id);
+        }
+    }
+
+    void drop(TableState& t, const std::string& id) {
+        t.staged.erase(id);
+        if (t.deleted.insert(id).second)
+            (t.schema.is_edge ? affected_edges : affected_nodes) += 1;
+    }
+
+    store::ObjectStore& store_;
+    const engine::Snapshot& snap_;
+    const Query& q_;
+    const Params& params_;
+    const MutationOptions& options_;
+    std::map<std::string, TableState> tables_;
+};
+
+} // namespace
+
+Result<MutationResult> execute_mutation(store::ObjectStore& store, const engine::Graph& graph,
+                                        const CheckedQuery& checked, const Params& params,
+                                        const MutationOptions& options) {
+    if (!checked.query->is_mutation())
+        return Error(kQueryRuntimeError, "query '" + checked.query->name +
+                                             "' is a read query; run it with `omnigraph query`");
+    engine::SnapshotSpec spec;
+    spec.branch = options.branch;
+    auto snap = OG_TRY(graph.snapshot(spec));
+    if (options.if_commit && snap.manifest.commit_id != *options.if_commit)
+        return Error(kPreconditionFailure, "branch '" + options.branch + "' is at commit " +
+                                               snap.manifest.commit_id + ", not " +
+                                               *options.if_commit);
+    MutationResult result;
+    result.branch = options.branch;
+    Mutator mutator(store, snap, checked, params, options);
+    std::string jsonl;
+    std::map<std::string, std::set<std::string>> deletes;
+    try {
+        mutator.run();
+        jsonl = mutator.jsonl();
+        deletes = mutator.deletes();
+    } catch (const MutationFailure& f) {
+        return Error(f.code, f.what());
+    }
+    result.affected_nodes = mutator.affected_nodes;
+    result.affected_edges = mutator.affected_edges;
+    if (jsonl.empty() && deletes.empty())
+        return result; // nothing changed: no commit
+    engine::LoadOptions load;
+    load.mode = engine::LoadMode::kMerge;
+    load.branch = options.branch;
+    load.actor = options.actor;
+    load.deletes = std::move(deletes);
+    load.source_name = "<mutation " + checked.query->name + ">";
+    auto loaded = OG_TRY(engine::load_graph(store, graph, std::move(jsonl), load));
+    result.commit = loaded.commit;
+    return result;
+}
+
+std::string mutation_json(const MutationResult& result, std::string_view query_name,
+                          const std::optional<std::string>& actor) {
+    base::JsonWriter w;
+    w.begin_object();
+    w.key("branch").string(result.branch);
+    w.key("query_name").string(query_name);
+    w.key("affected_nodes").unsigned_integer(result.affected_nodes);
+    w.key("affected_edges").unsigned_integer(result.affected_edges);
+    w.key("actor_id");
+    actor ? w.string(*actor) : w.null();
+    w.key("commit");
+    if (!result.commit) {
+        w.null();
+    } else {
+        const auto& c = *result.commit;
+        auto optional = [&](const char* key, const std::optional<std::string>& v) {
+            w.key(key);
+            v ? w.string(*v) : w.null();
+        };
+        w.begin_object();
+        w.key("graph_commit_id").string(c.graph_commit_id);
+        w.key("graph_branch").string(c.graph_branch);
+        w.key("graph_manifest_version").unsigned_integer(c.graph_manifest_version);
+        optional("parent_commit_id", c.parent_commit_id);
+        optional("merged_parent_commit_id", c.merged_parent_commit_id);
+        optional("actor_id", c.actor_id);
+        w.key("created_at").integer(c.created_at);
+        w.end_object();
+    }
+    w.end_object();
+    return w.take();
+}
+
+} // namespace omnigraph::query

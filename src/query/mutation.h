@@ -1,0 +1,45 @@
+// Executing mutation queries (spec query-language §1.9, §3.9): insert (an upsert for @key
+// node types), update and delete with node deletes cascading to every incident edge. The
+// statements run in order against the branch head plus the rows staged so far (later
+// statements see earlier ones), then everything is written as ONE merge load — validated as a
+// whole (types, enums, @range, @check, @unique, endpoints, @card) and committed atomically —
+// or not at all. A mutation that changes nothing writes no commit.
+#pragma once
+
+#include "base/error.h"
+#include "engine/graph.h"
+#include "query/executor.h"
+
+#include <optional>
+#include <string>
+
+namespace omnigraph::query {
+
+inline constexpr std::string_view kPreconditionFailure = "precondition_failure";
+
+struct MutationOptions {
+    std::string branch = "main";
+    std::optional<std::string> actor;
+    // Compare-and-swap: run only while the branch head is this commit (else
+    // precondition_failure, nothing written).
+    std::optional<std::string> if_commit;
+    int64_t now_ms = 0; // now() for this mutation
+};
+
+struct MutationResult {
+    std::string branch;
+    uint64_t affected_nodes = 0;
+    uint64_t affected_edges = 0;
+    std::optional<format::CommitRecord> commit; // none when nothing changed
+};
+
+Result<MutationResult> execute_mutation(store::ObjectStore& store, const engine::Graph& graph,
+                                        const CheckedQuery& checked, const Params& params,
+                                        const MutationOptions& options);
+
+// The mutation output of §3.10: branch, query_name, affected_nodes, affected_edges, actor_id,
+// commit (null or the commit object), as compact JSON text.
+std::string mutation_json(const MutationResult& result, std::string_view query_name,
+                          const std::optional<std::string>& actor);
+
+} // namespace omnigraph::query
