@@ -19,6 +19,6 @@ void register_lint(CLI::App& app, Outcome& outcome);
 void register_schema(CLI::App& app, Outcome& outcome);
 void register_graph(CLI::App& app, Outcome& outcome); // init, load, snapshot, export, commit
 void register_branch(CLI::App& app, Outcome& outcome);
-void register_query(CLI::App& app, Outcome& outcome); // query (alias read)
+void register_query(CLI::App& app, Outcome& outcome); // query (alias read), mutate (alias change)
 
 } // namespace omnigraph::cli

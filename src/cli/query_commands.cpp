@@ -1,16 +1,19 @@
-// `omnigraph query`: run a read query from a .gq file or inline text against a graph root and
-// print its rows as a table, key/value blocks, CSV, JSON lines or JSON (spec engine-cli §4.4).
+// `omnigraph query` and `omnigraph mutate`: run a read query (printed as a table, key/value
+// blocks, CSV, JSON lines or JSON) or a mutation (one commit) from a .gq file or inline text
+// against a graph root (spec engine-cli §4.2, §4.4).
 #include "base/clock.h"
 #include "cli/commands.h"
 #include "cli/graph_access.h"
 #include "cli/source_file.h"
 #include "query/executor.h"
+#include "query/mutation.h"
 #include "query/parser.h"
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 namespace omnigraph::cli {
 
@@ -18,7 +21,7 @@ namespace {
 
 struct QueryArgs {
     std::string name, query_file, query_text, params, params_file, branch, snapshot, format;
-    std::string store;
+    std::string store, actor, if_commit;
     bool json = false;
 };
 
@@ -159,7 +162,8 @@ void print_rows(const query::QueryResult& r, const std::string& format, const st
     auto line = [&](const std::vector<std::string>& values) {
         for (size_t i = 0; i < values.size(); ++i) {
             std::string v = values[i];
-            v.resize(width[i], ' ');
+            if (i + 1 < values.size())
+                v.resize(width[i], ' '); // no trailing spaces after the last column
             std::cout << (i ? " | " : "") << v;
         }
         std::cout << "\n";
@@ -175,9 +179,19 @@ void print_rows(const query::QueryResult& r, const std::string& format, const st
         line(row);
 }
 
-int run_query(const QueryArgs& a) {
-    std::string format = a.json ? "json" : (a.format.empty() ? "table" : a.format);
-    bool json = format == "json";
+// The parts of a query or mutate run before executing: the checked query, bound params and
+// the open graph. Returns an exit code when something failed (already reported).
+struct Prepared {
+    QuerySource source;
+    query::QueryFile file;
+    const query::Query* query = nullptr;
+    OpenGraph graph;
+    std::optional<engine::Snapshot> snapshot;
+    std::optional<query::CheckedQuery> checked;
+    query::Params params;
+};
+
+std::variant<Prepared, int> prepare(const QueryArgs& a, bool json, bool mutation) {
     if (a.query_file.empty() == a.query_text.empty()) {
         std::cerr << "error: pass the query with --query FILE or -e TEXT (stored queries are "
                      "served by omnigraph-server)\n";
@@ -191,52 +205,112 @@ int run_query(const QueryArgs& a) {
         std::cerr << "error: --branch and --snapshot are mutually exclusive\n";
         return 2;
     }
+    Prepared p;
     auto source = query_source(a);
     if (!source)
         return fail(source.error(), json);
-    auto file = query::parse_query_file(source->text, source->file);
+    p.source = std::move(*source);
+    auto file = query::parse_query_file(p.source.text, p.source.file);
     if (!file)
-        return fail_with_source(file.error(), source->text, json);
-    auto picked = pick_query(*file, a.name, source->file);
+        return fail_with_source(file.error(), p.source.text, json);
+    p.file = std::move(*file);
+    auto picked = pick_query(p.file, a.name, p.source.file);
     if (!picked)
         return fail(picked.error(), json);
-    const query::Query& q = **picked;
+    p.query = *picked;
+    if (p.query->is_mutation() != mutation) {
+        std::cerr << "error: query '" << p.query->name << "' is a "
+                  << (mutation ? "read query; run it with `omnigraph query`"
+                               : "mutation; run it with `omnigraph mutate`")
+                  << "\n";
+        return 1;
+    }
     auto params_json = params_of(a);
     if (!params_json)
         return fail(params_json.error(), json);
     auto opened = open_graph_at(a.store);
     if (!opened)
         return fail(opened.error(), json);
+    p.graph = std::move(*opened);
     engine::SnapshotSpec spec;
     if (!a.snapshot.empty())
         spec.commit_id = a.snapshot;
     else if (!a.branch.empty())
         spec.branch = a.branch;
-    auto snap = opened->graph->snapshot(spec);
+    auto snap = p.graph.graph->snapshot(spec);
     if (!snap)
         return fail(snap.error(), json);
-    auto checked = query::check_query(q, snap->schema->catalog, source->file);
+    p.snapshot = std::move(*snap);
+    auto checked = query::check_query(*p.query, p.snapshot->schema->catalog, p.source.file);
     if (!checked)
-        return fail_with_source(checked.error(), source->text, json);
-    if (q.is_mutation()) {
-        std::cerr << "error: query '" << q.name
-                  << "' is a mutation; run it with `omnigraph mutate`\n";
-        return 1;
-    }
-    auto params = query::bind_params(q, *params_json);
+        return fail_with_source(checked.error(), p.source.text, json);
+    p.checked = std::move(*checked);
+    auto params = query::bind_params(*p.query, *params_json);
     if (!params)
         return fail(params.error(), json);
-    auto cache = query::make_table_cache(*opened->store);
-    int64_t now_ms = base::unix_micros(base::now()) / 1000;
-    auto result = query::execute_read(*cache, *snap, *checked, *params, now_ms);
-    if (!result)
+    p.params = std::move(*params);
+    return p;
+}
+
+int64_t now_ms() {
+    return base::unix_micros(base::now()) / 1000;
+}
+
+int run_mutate(const QueryArgs& a) {
+    bool json = a.json;
+    auto prepared = prepare(a, json, true);
+    if (auto* code = std::get_if<int>(&prepared))
+        return *code;
+    Prepared& p = std::get<Prepared>(prepared);
+    query::MutationOptions options;
+    options.branch = a.branch.empty() ? "main" : a.branch;
+    if (!a.actor.empty())
+        options.actor = a.actor;
+    if (!a.if_commit.empty())
+        options.if_commit = a.if_commit;
+    options.now_ms = now_ms();
+    auto result =
+        query::execute_mutation(*p.graph.store, *p.graph.graph, *p.checked, p.params, options);
+    if (!result) {
+        if (result.error().is(query::kPreconditionFailure)) {
+            if (json)
+                std::cout << base::to_pretty_json(base::Json::parse(
+                    "{\"error\":" + base::to_compact_json(base::Json(result.error().message)) +
+                    ",\"code\":\"precondition_failure\",\"precondition_failure\":true}"));
+            else
+                std::cerr << "error: " << result.error().message << "\n";
+            return 4;
+        }
         return fail(result.error(), json);
+    }
+    if (json) {
+        std::cout << base::to_pretty_json(
+            base::Json::parse(query::mutation_json(*result, p.query->name, options.actor)));
+        return 0;
+    }
+    std::cout << "changed " << result->branch << " via " << p.query->name << ": "
+              << result->affected_nodes << " nodes, " << result->affected_edges << " edges\n";
+    if (options.actor)
+        std::cout << "actor_id: " << *options.actor << "\n";
+    return 0;
+}
+
+int run_query(const QueryArgs& a) {
+    std::string format = a.json ? "json" : (a.format.empty() ? "table" : a.format);
+    auto prepared = prepare(a, format == "json", false);
+    if (auto* code = std::get_if<int>(&prepared))
+        return *code;
+    Prepared& p = std::get<Prepared>(prepared);
+    auto cache = query::make_table_cache(*p.graph.store);
+    auto result = query::execute_read(*cache, *p.snapshot, *p.checked, p.params, now_ms());
+    if (!result)
+        return fail(result.error(), format == "json");
     std::optional<std::string> branch, snapshot;
     if (!a.snapshot.empty())
         snapshot = a.snapshot;
     else
         branch = a.branch.empty() ? "main" : a.branch;
-    print_rows(*result, format, q.name, branch, snapshot);
+    print_rows(*result, format, p.query->name, branch, snapshot);
     return 0;
 }
 
@@ -258,6 +332,22 @@ void register_query(CLI::App& app, Outcome& outcome) {
     cmd->add_flag("--json", args->json, "Same as --format json");
     cmd->add_option("--store", args->store, "Graph root (path, file:// or s3:// URI)");
     cmd->callback([args, &outcome] { outcome.exit_code = run_query(*args); });
+
+    auto margs = std::make_shared<QueryArgs>();
+    auto* mut = app.add_subcommand("mutate", "Run a mutation query (.gq) against a graph");
+    mut->alias("change");
+    mut->add_option("name", margs->name, "The query's name (optional when the file has one)");
+    mut->add_option("--query", margs->query_file, "Query file (.gq)");
+    mut->add_option("-e,--query-string", margs->query_text, "Query text");
+    mut->add_option("--params", margs->params, "Parameters as a JSON object");
+    mut->add_option("--params-file", margs->params_file, "Parameters from a JSON file");
+    mut->add_option("--branch", margs->branch, "Branch to change (default main)");
+    mut->add_option("--if-commit", margs->if_commit,
+                    "Only if the branch head is this commit (else exit 4)");
+    mut->add_option("--as", margs->actor, "Actor recorded in the commit");
+    mut->add_flag("--json", margs->json, "Print the result as JSON");
+    mut->add_option("--store", margs->store, "Graph root (path, file:// or s3:// URI)");
+    mut->callback([margs, &outcome] { outcome.exit_code = run_mutate(*margs); });
 }
 
 } // namespace omnigraph::cli
