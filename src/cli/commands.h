@@ -2,6 +2,8 @@
 // handlers run after parsing and return the process exit code (0 ok, 1 error, 2 usage).
 #pragma once
 
+#include <string>
+
 namespace CLI {
 class App;
 }
@@ -20,5 +22,10 @@ void register_schema(CLI::App& app, Outcome& outcome);
 void register_graph(CLI::App& app, Outcome& outcome); // init, load, snapshot, export, commit
 void register_branch(CLI::App& app, Outcome& outcome);
 void register_query(CLI::App& app, Outcome& outcome); // query (alias read), mutate (alias change)
+
+// `lint --query F.gq` (query_commands.cpp): every query type-checked against the schema file or,
+// without one, the schema of the graph at `uri`.
+int run_query_lint(const std::string& query_path, const std::string& schema_path,
+                   const std::string& uri, bool json);
 
 } // namespace omnigraph::cli

@@ -6,8 +6,12 @@
 #include "cli/graph_access.h"
 #include "cli/source_file.h"
 #include "query/executor.h"
+#include "query/lint.h"
 #include "query/mutation.h"
 #include "query/parser.h"
+#include "schema/compiler.h"
+#include "schema/diagnostic.h"
+#include "schema/ir.h"
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -315,6 +319,103 @@ int run_query(const QueryArgs& a) {
 }
 
 } // namespace
+
+int run_query_lint(const std::string& query_path, const std::string& schema_path,
+                   const std::string& uri, bool json) {
+    if (schema_path.empty() == uri.empty()) {
+        std::cerr << "error: lint --query needs the schema: --schema S.pg or a graph URI\n";
+        return 2;
+    }
+    auto source = read_source_file(query_path);
+    if (!source)
+        return fail(source.error(), json);
+    schema::Catalog catalog;
+    std::optional<OpenGraph> opened;
+    if (!schema_path.empty()) {
+        auto text = read_source_file(schema_path);
+        if (!text)
+            return fail(text.error(), json);
+        auto parsed = schema::load_schema(*text, schema_path);
+        if (!parsed)
+            return fail_with_source(parsed.error(), *text, json);
+        auto ir = schema::build_ir(*parsed, nullptr, "");
+        if (!ir)
+            return fail_with_source(ir.error(), *text, json);
+        catalog = schema::project_catalog(ir->ir);
+    } else {
+        auto g = open_graph_at(uri);
+        if (!g)
+            return fail(g.error(), json);
+        catalog = g->graph->catalog();
+    }
+    query::LintReport report = query::lint_queries(*source, query_path, catalog);
+    size_t errors = report.errors(), warnings = report.warnings();
+    if (json) {
+        base::Json out;
+        out["status"] = errors ? "error" : "ok";
+        base::Json src;
+        src["kind"] = schema_path.empty() ? "graph" : "file";
+        src[schema_path.empty() ? "uri" : "path"] = schema_path.empty() ? uri : schema_path;
+        out["schema_source"] = src;
+        out["query_path"] = query_path;
+        out["queries_processed"] = report.results.size();
+        out["errors"] = errors;
+        out["warnings"] = warnings;
+        out["infos"] = 0;
+        base::Json results = base::Json::array();
+        for (const auto& r : report.results) {
+            base::Json j;
+            j["name"] = r.name;
+            j["kind"] = r.kind;
+            j["status"] = r.error ? "error" : "ok";
+            if (!r.warnings.empty())
+                j["warnings"] = r.warnings;
+            if (r.error)
+                j["error"] = r.error->message;
+            results.push_back(j);
+        }
+        out["results"] = results;
+        base::Json findings = base::Json::array();
+        for (const auto& f : report.findings) {
+            base::Json j;
+            j["severity"] = f.severity;
+            j["code"] = f.code;
+            j["message"] = f.message;
+            if (f.type_name)
+                j["type_name"] = *f.type_name;
+            if (f.property)
+                j["property"] = *f.property;
+            if (!f.query_names.empty())
+                j["query_names"] = f.query_names;
+            findings.push_back(j);
+        }
+        out["findings"] = findings;
+        std::cout << base::to_pretty_json(out);
+        return errors ? 1 : 0;
+    }
+    for (const auto& f : report.findings) {
+        if (!f.location) { // a finding about the file as a whole (L201)
+            std::cerr << query_path << ": " << f.severity << "[" << f.code << "]: " << f.message
+                      << "\n";
+            continue;
+        }
+        schema::Diagnostic d{
+            f.code, f.severity == "error" ? schema::Severity::kError : schema::Severity::kWarning,
+            f.message, f.location.value_or(SourceLocation{query_path, 0, 0})};
+        std::cerr << schema::render_diagnostic(d, *source);
+    }
+    if (errors) {
+        std::cerr << "queries " << query_path << ": " << errors << " error(s), " << warnings
+                  << " warning(s)\n";
+        return 1;
+    }
+    std::cout << "queries ok: " << query_path << " (" << report.results.size()
+              << (report.results.size() == 1 ? " query" : " queries");
+    if (warnings)
+        std::cout << ", " << warnings << (warnings == 1 ? " warning" : " warnings");
+    std::cout << ")\n";
+    return 0;
+}
 
 void register_query(CLI::App& app, Outcome& outcome) {
     auto args = std::make_shared<QueryArgs>();

@@ -73,11 +73,17 @@ void print_diagnostics(const std::vector<Diagnostic>& ds, const std::string& sou
 }
 
 struct LintArgs {
-    std::string schema_path;
+    std::string uri, schema_path, query_path;
     bool json = false;
 };
 
 int run_lint(const LintArgs& args) {
+    if (!args.query_path.empty())
+        return run_query_lint(args.query_path, args.schema_path, args.uri, args.json);
+    if (args.schema_path.empty()) {
+        std::cerr << "error: lint needs --schema S.pg (and --query F.gq to check queries)\n";
+        return 2;
+    }
     auto source = read_source_file(args.schema_path);
     if (!source) {
         std::cerr << "error: " << source.error().message << "\n";
@@ -248,8 +254,12 @@ int run_schema_show(const ShowArgs& args) {
 
 void register_lint(CLI::App& app, Outcome& outcome) {
     auto args = std::make_shared<LintArgs>();
-    auto* cmd = app.add_subcommand("lint", "Check a schema (.pg) without a graph");
-    cmd->add_option("--schema", args->schema_path, "Schema file (.pg)")->required();
+    auto* cmd = app.add_subcommand("lint", "Check a schema (.pg), or queries (.gq) against one");
+    cmd->alias("check");
+    cmd->add_option("uri", args->uri,
+                    "Graph root whose schema checks --query (instead of --schema)");
+    cmd->add_option("--schema", args->schema_path, "Schema file (.pg)");
+    cmd->add_option("--query", args->query_path, "Query file (.gq) to type-check");
     cmd->add_flag("--json", args->json, "Print the findings as JSON");
     cmd->callback([args, &outcome] { outcome.exit_code = run_lint(*args); });
 }

@@ -1,0 +1,116 @@
+// Issue 5 acceptance on the corpus: every query file type-checks against its schema (`lint
+// --query`), and the second-brain graph answers the stored queries as the corpus README says.
+#include "test_support.h"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace omnigraph::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string omnigraph() {
+    return binary_dir() + "/src/cli/omnigraph";
+}
+fs::path corpus() {
+    return fs::path(source_dir()).parent_path() / "shared" / "corpus";
+}
+
+TEST(CliCorpus, EveryQueryFileTypeChecksAgainstItsSchema) {
+    ASSERT_TRUE(fs::is_directory(corpus())) << corpus();
+    int files = 0;
+    for (const auto& graph : fs::directory_iterator(corpus())) {
+        fs::path queries = graph.path() / "queries";
+        if (!fs::is_directory(queries))
+            continue;
+        for (const auto& q : fs::directory_iterator(queries)) {
+            if (q.path().extension() != ".gq")
+                continue;
+            auto r = run_process({omnigraph(), "lint", "--query", q.path().string(), "--schema",
+                                  (graph.path() / "schema.pg").string(), "--json"});
+            EXPECT_EQ(r.exit_code, 0) << q.path() << "\n" << r.out << r.err;
+            EXPECT_NE(r.out.find("\"errors\": 0"), std::string::npos) << r.out;
+            ++files;
+        }
+    }
+    EXPECT_GE(files, 36); // the corpus holds 36 query files
+}
+
+class SecondBrain : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        dir_ = new TempDir;
+        root_ = dir_->path() + "/brain.omni";
+        fs::path sb = corpus() / "second-brain";
+        auto init =
+            run_process({omnigraph(), "init", "--schema", (sb / "schema.pg").string(), root_});
+        ASSERT_EQ(init.exit_code, 0) << init.err;
+        auto load = run_process({omnigraph(), "load", "--quiet", "--mode", "overwrite", "--data",
+                                 (sb / "seed.jsonl").string(), root_});
+        ASSERT_EQ(load.exit_code, 0) << load.err;
+    }
+    static void TearDownTestSuite() { delete dir_; }
+
+    // The `column` values of query `name` (in the file that declares it), in row order.
+    std::vector<std::string> ask(const std::string& name, const std::string& params,
+                                 const std::string& column) {
+        fs::path file;
+        for (const auto& q : fs::directory_iterator(corpus() / "second-brain" / "queries")) {
+            std::stringstream text;
+            text << std::ifstream(q.path()).rdbuf();
+            if (text.str().find("query " + name + "(") != std::string::npos)
+                file = q.path();
+        }
+        EXPECT_FALSE(file.empty()) << name;
+        auto r = run_process({omnigraph(), "query", name, "--query", file.string(), "--params",
+                              params, "--format", "jsonl", "--store", root_});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        std::vector<std::string> out;
+        std::istringstream lines(r.out);
+        std::string line;
+        std::getline(lines, line); // metadata
+        while (std::getline(lines, line)) {
+            auto row = nlohmann::json::parse(line);
+            out.push_back(row.at(column).is_string() ? row.at(column).get<std::string>()
+                                                     : row.at(column).dump());
+        }
+        return out;
+    }
+
+    static TempDir* dir_;
+    static std::string root_;
+};
+TempDir* SecondBrain::dir_ = nullptr;
+std::string SecondBrain::root_;
+
+using Names = std::vector<std::string>;
+
+TEST_F(SecondBrain, AnswersTheReadmeQueries) {
+    EXPECT_EQ(ask("close_friends", "{}", "p.name"),
+              (Names{"Priya Shah", "Marco Bellini", "Theo Rivera", "Lia Bellini"}));
+    EXPECT_EQ(ask("close_friends", "{}", "p.cadence_days"), (Names{"14", "21", "21", "30"}));
+    EXPECT_EQ(ask("principles_all", "{}", "n.name"),
+              (Names{"Capture input separately from output", "Default to yes for family time",
+                     "No meetings on Fridays"}));
+    EXPECT_EQ(ask("reading_queue", "{}", "m.name"), (Names{"Outlive", "Pachinko"}));
+    Names media = ask("person_recommended_media", R"({"slug":"per-kenji"})", "m.name");
+    std::sort(media.begin(), media.end());
+    EXPECT_EQ(media, (Names{"Four Thousand Weeks", "Outlive"}));
+    Names projects = ask("area_projects", R"({"slug":"area-family"})", "p.name");
+    std::sort(projects.begin(), projects.end());
+    EXPECT_EQ(projects,
+              (Names{"Kitchen Renovation", "Sam's Preschool Decision", "Summer Japan Trip"}));
+    EXPECT_EQ(ask("open_questions", "{}", "n.name"),
+              (Names{"Should Quiet Coach pivot to B2B?", "Which preschool for Sam?"}));
+    EXPECT_EQ(ask("person_tasks_i_owe", R"({"slug":"per-theo"})", "t.name"),
+              (Names{"Send Theo Bevelin's 'All I Want to Know' link"}));
+    EXPECT_EQ(ask("project_tasks", R"({"slug":"proj-quietcoach"})", "t.name"),
+              (Names{"Look at competing coaching tools", "Build QC onboarding flow v1"}));
+}
+
+} // namespace
+} // namespace omnigraph::testing
