@@ -437,6 +437,13 @@ class Executor {
           now_(Value::of_datetime(now_ms)) {}
 
     QueryResult run() {
+        // A query that only counts bound variables (`return { count($f) as n }`) needs the
+        // number of rows, not the rows: its last expansion is counted, never materialized.
+        count_only_ = checked_.aggregate;
+        for (const auto& p : q_.projections)
+            count_only_ = count_only_ && p.expr.kind == ExprKind::kAgg && p.expr.name == "count" &&
+                          p.expr.args[0].kind == ExprKind::kVar &&
+                          !q_.find_param(p.expr.args[0].var);
         Frame seed;
         seed.rows = 1;
         Frame frame = block(q_.match, std::move(seed));
@@ -513,6 +520,11 @@ class Executor {
     };
 
     Frame block(const std::vector<Clause>& clauses, Frame frame) {
+        struct Depth { // nesting of this block (1 = the query's match block)
+            explicit Depth(int& d) : depth(++d) {}
+            ~Depth() { --depth; }
+            int& depth;
+        } nesting(depth_);
         // The variables of this block: types from bindings and traversals, in written order.
         std::map<std::string, std::vector<Predicate>> preds;
         std::vector<const Clause*> traversals, residual, negations;
@@ -616,8 +628,13 @@ class Executor {
                     continue;
                 bool from_src = src_bound;
                 const std::string& to = from_src ? dst : src;
+                bool last =
+                    count_only_ && depth_ == 1 && pending.size() == 1 && residual.empty() &&
+                    negations.empty() && t->edge_var.empty() &&
+                    std::all_of(order_seen.begin(), order_seen.end(),
+                                [&](const std::string& v) { return v == to || frame.has(v); });
                 frame = expand(frame, *t, from_src ? src : dst, to, from_src,
-                               frame.has(to) ? nullptr : &candidates(to));
+                               frame.has(to) ? nullptr : &candidates(to), last);
                 pending.erase(pending.begin() + static_cast<long>(i));
                 progressed = true;
                 break;
@@ -689,10 +706,181 @@ class Executor {
         if (list.empty())
             return std::nullopt;
         size_t n = var(v).table->data.size();
-        std::vector<uint8_t> out(n, 0);
-        for (uint32_t r = 0; r < n; ++r)
-            out[r] = passes(v, list, r) ? 1 : 0;
+        std::vector<uint8_t> out(n, 1);
+        std::vector<Predicate> slow;
+        for (const auto& p : list)
+            if (!apply_on_column(v, p, out))
+                slow.push_back(p);
+        if (!slow.empty())
+            for (uint32_t r = 0; r < n; ++r)
+                if (out[r])
+                    out[r] = passes(v, slow, r) ? 1 : 0;
         return out;
+    }
+
+    static bool is_constant(const Expr& e, const Query& q) {
+        return e.kind == ExprKind::kNow ||
+               (e.kind == ExprKind::kLiteral && e.literal.kind != LiteralKind::kList) ||
+               (e.kind == ExprKind::kVar && q.find_param(e.var));
+    }
+
+    // Evaluates `property op constant` straight on the column (no Value per row) and clears
+    // the rows of `keep` that fail it. False when the predicate has another shape.
+    bool apply_on_column(const std::string& v, const Predicate& p,
+                         std::vector<uint8_t>& keep) const {
+        std::string prop;
+        CompareOp op = CompareOp::kEq;
+        const Expr* constant = nullptr;
+        if (p.match) {
+            prop = p.match->property;
+            constant = &p.match->value;
+        } else {
+            const Clause& c = *p.filter;
+            op = c.op;
+            if (c.left.kind == ExprKind::kProp && c.left.var == v && is_constant(c.right, q_)) {
+                prop = c.left.name;
+                constant = &c.right;
+            } else if (c.right.kind == ExprKind::kProp && c.right.var == v &&
+                       is_constant(c.left, q_)) {
+                prop = c.right.name;
+                constant = &c.left;
+                switch (op) { // constant op prop  ==  prop op' constant
+                case CompareOp::kLt:
+                    op = CompareOp::kGt;
+                    break;
+                case CompareOp::kLe:
+                    op = CompareOp::kGe;
+                    break;
+                case CompareOp::kGt:
+                    op = CompareOp::kLt;
+                    break;
+                case CompareOp::kGe:
+                    op = CompareOp::kLe;
+                    break;
+                case CompareOp::kEq:
+                case CompareOp::kNe:
+                    break;
+                default:
+                    return false; // contains/starts_with are not symmetric
+                }
+            } else {
+                return false;
+            }
+        }
+        if (!is_constant(*constant, q_))
+            return false;
+        const VarInfo& info = var(v);
+        const PropType& type = info.properties->at(prop);
+        if (type.list || type.scalar == ScalarType::kVector || type.scalar == ScalarType::kBlob)
+            return false;
+        Frame none;
+        Value c = eval(*constant, none, 0);
+        const format::Column& col = info.table->data.columns.at(info.property_ids->at(prop));
+        size_t n = keep.size();
+        auto test = [&](auto order) { // order: row -> std::partial_ordering vs the constant
+            for (size_t r = 0; r < n; ++r) {
+                if (!keep[r])
+                    continue;
+                if (col.is_null(r)) {
+                    keep[r] = 0;
+                    continue;
+                }
+                std::partial_ordering o = order(r);
+                bool ok = false;
+                switch (op) {
+                case CompareOp::kEq:
+                    ok = o == 0;
+                    break;
+                case CompareOp::kNe:
+                    ok = o != 0 && o != std::partial_ordering::unordered;
+                    break;
+                case CompareOp::kLt:
+                    ok = o < 0;
+                    break;
+                case CompareOp::kLe:
+                    ok = o <= 0;
+                    break;
+                case CompareOp::kGt:
+                    ok = o > 0;
+                    break;
+                case CompareOp::kGe:
+                    ok = o >= 0;
+                    break;
+                default:
+                    break;
+                }
+                keep[r] = ok ? 1 : 0;
+            }
+            return true;
+        };
+        if (c.is_null()) {
+            std::fill(keep.begin(), keep.end(), 0); // NULL never matches
+            return true;
+        }
+        switch (type.scalar) {
+        case ScalarType::kString: {
+            if (c.kind != Value::Kind::kString)
+                return false;
+            std::string_view want = c.text;
+            if (op == CompareOp::kContains || op == CompareOp::kStartsWith) {
+                for (size_t r = 0; r < n; ++r)
+                    if (keep[r])
+                        keep[r] = !col.is_null(r) &&
+                                  (op == CompareOp::kContains
+                                       ? col.bytes_at(r).find(want) != std::string_view::npos
+                                       : col.bytes_at(r).starts_with(want));
+                return true;
+            }
+            return test(
+                [&](size_t r) -> std::partial_ordering { return col.bytes_at(r) <=> want; });
+        }
+        case ScalarType::kBool:
+            if (c.kind != Value::Kind::kBool || op == CompareOp::kContains ||
+                op == CompareOp::kStartsWith)
+                return false;
+            return test([&](size_t r) -> std::partial_ordering {
+                return (col.fixed_at<uint8_t>(r) != 0) <=> c.boolean;
+            });
+        case ScalarType::kDate:
+        case ScalarType::kDateTime: {
+            auto want =
+                type.scalar == ScalarType::kDate ? Value::Kind::kDate : Value::Kind::kDateTime;
+            if (c.kind != want || op == CompareOp::kContains || op == CompareOp::kStartsWith)
+                return false;
+            if (type.scalar == ScalarType::kDate)
+                return test([&](size_t r) -> std::partial_ordering {
+                    return int64_t(col.fixed_at<int32_t>(r)) <=> c.integer;
+                });
+            return test([&](size_t r) -> std::partial_ordering {
+                return col.fixed_at<int64_t>(r) <=> c.integer;
+            });
+        }
+        default: {
+            if (!c.is_number() || op == CompareOp::kContains || op == CompareOp::kStartsWith)
+                return false;
+            // Exact across integer and float types: long double holds every 64-bit integer.
+            long double want = c.kind == Value::Kind::kFloat ? static_cast<long double>(c.real)
+                               : c.kind == Value::Kind::kInt ? static_cast<long double>(c.integer)
+                                                             : static_cast<long double>(c.uinteger);
+            auto cmp = [&](long double x) -> std::partial_ordering { return x <=> want; };
+            switch (type.scalar) {
+            case ScalarType::kI32:
+                return test([&](size_t r) { return cmp(col.fixed_at<int32_t>(r)); });
+            case ScalarType::kI64:
+                return test([&](size_t r) { return cmp(col.fixed_at<int64_t>(r)); });
+            case ScalarType::kU32:
+                return test([&](size_t r) { return cmp(col.fixed_at<uint32_t>(r)); });
+            case ScalarType::kU64:
+                return test([&](size_t r) { return cmp(col.fixed_at<uint64_t>(r)); });
+            case ScalarType::kF32:
+                return test([&](size_t r) { return cmp(col.fixed_at<float>(r)); });
+            case ScalarType::kF64:
+                return test([&](size_t r) { return cmp(col.fixed_at<double>(r)); });
+            default:
+                return false;
+            }
+        }
+        }
     }
 
     Frame filter_bound(const Frame& f, const std::string& v, const std::vector<Predicate>& list) {
@@ -752,7 +940,8 @@ class Executor {
     // the clause's src to its dst). `to_pass` filters new destinations (null when `to` is
     // already bound: the traversal then only keeps rows whose `to` is reachable).
     Frame expand(const Frame& f, const Clause& t, const std::string& from, const std::string& to,
-                 bool forward, const std::optional<std::vector<uint8_t>>* to_pass) {
+                 bool forward, const std::optional<std::vector<uint8_t>>* to_pass,
+                 bool count_only = false) {
         const auto* edge = snap_.schema->catalog.find_edge(t.edge);
         auto adj = unwrap(cache_.adjacency(snap_, *edge));
         // Which adjacency leads from `from` to `to`: the clause direction, flipped by `reverse`
@@ -861,17 +1050,39 @@ class Executor {
             }
             return emitted;
         };
+        // How many destinations each row keeps (and which), then the output column by column.
+        std::vector<uint32_t> kept(f.rows, 0);
+        std::vector<uint32_t> destinations;
         for (size_t r = 0; r < f.rows; ++r) {
             const auto& reached = search(f.cols[from_col][r]);
             if (to_col >= 0) {
-                if (std::find(reached.begin(), reached.end(), f.cols[to_col][r]) != reached.end())
-                    emit(r, 0, std::nullopt);
+                kept[r] =
+                    std::find(reached.begin(), reached.end(), f.cols[to_col][r]) != reached.end();
                 continue;
             }
             for (uint32_t n : reached)
-                if (!*to_pass || (**to_pass)[n])
-                    emit(r, n, std::nullopt);
+                if (!*to_pass || (**to_pass)[n]) {
+                    destinations.push_back(n);
+                    ++kept[r];
+                }
         }
+        size_t total = 0;
+        for (uint32_t k : kept)
+            total += k;
+        if (count_only) { // only the number of rows is read from here on
+            out.cols.assign(out.vars.size(), {});
+            out.rows = total;
+            return out;
+        }
+        for (size_t c = 0; c < f.cols.size(); ++c) {
+            auto& column = out.cols[c];
+            column.reserve(total);
+            for (size_t r = 0; r < f.rows; ++r)
+                column.insert(column.end(), kept[r], f.cols[c][r]);
+        }
+        if (to_col < 0)
+            out.cols[f.cols.size()] = std::move(destinations);
+        out.rows = total;
         return out;
     }
 
@@ -970,6 +1181,12 @@ class Executor {
 
     QueryResult aggregate(const Frame& f, QueryResult out) {
         const auto& projections = q_.projections;
+        if (count_only_) {
+            out.rows.emplace_back(projections.size(), Value::of_int(int64_t(f.rows)));
+            if (q_.limit && *q_.limit == 0)
+                out.rows.clear();
+            return out;
+        }
         std::vector<size_t> group_cols;
         for (size_t i = 0; i < projections.size(); ++i)
             if (projections[i].expr.kind != ExprKind::kAgg)
@@ -977,28 +1194,85 @@ class Executor {
         std::unordered_map<std::string, size_t> group_of;
         std::vector<std::vector<Value>> group_values;
         std::vector<std::vector<Accumulator>> accs;
-        for (size_t r = 0; r < f.rows; ++r) {
-            std::vector<Value> key_values;
-            std::string key;
-            for (size_t c : group_cols) {
-                key_values.push_back(eval(projections[c].expr, f, r));
-                std::string k = value_key(key_values.back());
-                key += std::to_string(k.size()) + ":" + k;
+        // A group key column over a bound variable is evaluated once per distinct table row
+        // (memo), and its values are numbered, so a group key is a few integers.
+        struct KeyColumn {
+            int frame_col = -1; // -1: evaluated per row (a parameter or literal)
+            std::vector<int32_t> memo;
+            std::unordered_map<std::string, int32_t> ids;
+            std::vector<Value> values;
+        };
+        std::vector<KeyColumn> keys(group_cols.size());
+        for (size_t k = 0; k < group_cols.size(); ++k) {
+            const Expr& e = projections[group_cols[k]].expr;
+            int c =
+                (e.kind == ExprKind::kProp || e.kind == ExprKind::kVar) ? f.index_of(e.var) : -1;
+            if (c >= 0 && !q_.find_param(e.var)) {
+                keys[k].frame_col = c;
+                keys[k].memo.assign(var(e.var).table->data.size(), -1);
             }
-            auto [it, fresh] = group_of.try_emplace(key, group_values.size());
-            if (fresh) {
-                group_values.push_back(std::move(key_values));
+        }
+        auto value_id = [&](KeyColumn& kc, const Expr& e, size_t r) {
+            int32_t* memo = kc.frame_col >= 0 ? &kc.memo[f.cols[kc.frame_col][r]] : nullptr;
+            if (memo && *memo >= 0)
+                return *memo;
+            Value v = eval(e, f, r);
+            auto [it, fresh] = kc.ids.try_emplace(value_key(v), int32_t(kc.values.size()));
+            if (fresh)
+                kc.values.push_back(std::move(v));
+            if (memo)
+                *memo = it->second;
+            return it->second;
+        };
+        // count($v) of a bound node variable counts rows; count($v.p) counts non-null cells.
+        auto count_only = [&](const Expr& e) {
+            return e.kind == ExprKind::kAgg && e.name == "count";
+        };
+        std::string key;
+        std::vector<int32_t> ids(group_cols.size());
+        for (size_t r = 0; r < f.rows; ++r) {
+            size_t group = 0;
+            if (!group_cols.empty()) {
+                key.clear();
+                for (size_t k = 0; k < group_cols.size(); ++k) {
+                    ids[k] = value_id(keys[k], projections[group_cols[k]].expr, r);
+                    key.append(reinterpret_cast<const char*>(&ids[k]), sizeof(int32_t));
+                }
+                auto [it, fresh] = group_of.try_emplace(key, group_values.size());
+                if (fresh) {
+                    std::vector<Value> values;
+                    for (size_t k = 0; k < group_cols.size(); ++k)
+                        values.push_back(keys[k].values[ids[k]]);
+                    group_values.push_back(std::move(values));
+                    accs.emplace_back(projections.size());
+                }
+                group = it->second;
+            } else if (accs.empty()) {
+                group_values.emplace_back();
                 accs.emplace_back(projections.size());
             }
-            auto& acc = accs[it->second];
+            auto& acc = accs[group];
             for (size_t i = 0; i < projections.size(); ++i) {
                 const Expr& e = projections[i].expr;
                 if (e.kind != ExprKind::kAgg)
                     continue;
-                Value v = eval(e.args[0], f, r);
+                Accumulator& a = acc[i];
+                const Expr& arg = e.args[0];
+                if (count_only(e) && (arg.kind == ExprKind::kVar || arg.kind == ExprKind::kProp) &&
+                    !q_.find_param(arg.var)) {
+                    if (arg.kind == ExprKind::kVar) {
+                        ++a.count; // a bound variable is never NULL
+                    } else {
+                        const VarInfo& info = var(arg.var);
+                        const auto& col =
+                            info.table->data.columns.at(info.property_ids->at(arg.name));
+                        a.count += col.is_null(f.cols[f.index_of(arg.var)][r]) ? 0 : 1;
+                    }
+                    continue;
+                }
+                Value v = eval(arg, f, r);
                 if (v.is_null())
                     continue;
-                Accumulator& a = acc[i];
                 ++a.count;
                 if (e.name == "sum" || e.name == "avg") {
                     a.sum += v.kind == Value::Kind::kFloat ? v.real
@@ -1075,6 +1349,8 @@ class Executor {
     std::map<std::string, VarInfo> vars_;
     std::map<const Clause*, bool> reverse_;
     int anon_counter_ = 0;
+    int depth_ = 0;
+    bool count_only_ = false;
 };
 
 } // namespace
