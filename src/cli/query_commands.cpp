@@ -86,7 +86,7 @@ std::string table_cell(std::string s) {
 
 void print_rows(const query::QueryResult& r, const std::string& format, const std::string& name,
                 const std::optional<std::string>& branch,
-                const std::optional<std::string>& snapshot) {
+                const std::optional<std::string>& snapshot, const std::string& commit_id) {
     std::vector<std::vector<std::string>> cells;
     for (const auto& row : r.rows) {
         cells.emplace_back();
@@ -95,7 +95,7 @@ void print_rows(const query::QueryResult& r, const std::string& format, const st
     }
     if (format == "json") {
         std::cout << base::to_pretty_json(
-            base::Json::parse(query::result_json(r, name, branch, snapshot)));
+            base::Json::parse(query::result_json(r, name, branch, snapshot, commit_id)));
         return;
     }
     if (format == "jsonl") {
@@ -205,6 +205,10 @@ std::variant<Prepared, int> prepare(const QueryArgs& a, bool json, bool mutation
         std::cerr << "error: pass the graph root with --store URI\n";
         return 2;
     }
+    if (!a.params.empty() && !a.params_file.empty()) {
+        std::cerr << "error: --params and --params-file are mutually exclusive\n";
+        return 2;
+    }
     if (!a.branch.empty() && !a.snapshot.empty()) {
         std::cerr << "error: --branch and --snapshot are mutually exclusive\n";
         return 2;
@@ -222,13 +226,12 @@ std::variant<Prepared, int> prepare(const QueryArgs& a, bool json, bool mutation
     if (!picked)
         return fail(picked.error(), json);
     p.query = *picked;
-    if (p.query->is_mutation() != mutation) {
-        std::cerr << "error: query '" << p.query->name << "' is a "
-                  << (mutation ? "read query; run it with `omnigraph query`"
-                               : "mutation; run it with `omnigraph mutate`")
-                  << "\n";
-        return 1;
-    }
+    if (p.query->is_mutation() != mutation)
+        return fail(
+            Error("invalid_argument", "query '" + p.query->name + "' is a " +
+                                          (mutation ? "read query; run it with `omnigraph query`"
+                                                    : "mutation; run it with `omnigraph mutate`")),
+            json);
     auto params_json = params_of(a);
     if (!params_json)
         return fail(params_json.error(), json);
@@ -314,7 +317,7 @@ int run_query(const QueryArgs& a) {
         snapshot = a.snapshot;
     else
         branch = a.branch.empty() ? "main" : a.branch;
-    print_rows(*result, format, p.query->name, branch, snapshot);
+    print_rows(*result, format, p.query->name, branch, snapshot, p.snapshot->manifest.commit_id);
     return 0;
 }
 
@@ -397,6 +400,10 @@ int run_query_lint(const std::string& query_path, const std::string& schema_path
         if (!f.location) { // a finding about the file as a whole (L201)
             std::cerr << query_path << ": " << f.severity << "[" << f.code << "]: " << f.message
                       << "\n";
+            continue;
+        }
+        if (f.code.empty()) { // an uncoded warning
+            std::cerr << f.location->to_string() << ": " << f.severity << ": " << f.message << "\n";
             continue;
         }
         schema::Diagnostic d{

@@ -552,6 +552,11 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
         options.progress({"checking", batch.rows, total, total});
     for (int attempt = 1; attempt <= kLoadAttempts; ++attempt) {
         auto head = OG_TRY(graph.head(options.branch));
+        if (options.expected_head && head.commit_id != options.expected_head->commit_id)
+            return Error(options.expected_head->code,
+                         "branch '" + options.branch + "' moved to commit " + head.commit_id +
+                             " (expected " + options.expected_head->commit_id +
+                             "); nothing written");
         if (head.schema_ir_hash != schema->hash)
             return Error(codes::kPreconditionFailed,
                          "the schema of branch '" + options.branch +

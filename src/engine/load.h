@@ -48,6 +48,14 @@ struct LoadOptions {
     // Merge only: ids removed from these tables ("node:Person" -> ids) in the same commit,
     // unless the batch itself writes them. How mutations delete (and cascade) rows.
     std::map<std::string, std::set<std::string>> deletes;
+    // Commit only on top of this head commit; when the branch moved (before or during the
+    // load, including a lost race), fail with `code` and write nothing. Compare-and-swap for
+    // `mutate --if-commit`, and the read-set check of updates and deletes.
+    struct ExpectedHead {
+        std::string commit_id;
+        std::string code;
+    };
+    std::optional<ExpectedHead> expected_head;
     std::string source_name = "<input>";               // for error locations
     std::function<void(const LoadProgress&)> progress; // optional
 };

@@ -1370,7 +1370,8 @@ Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snap
 
 std::string result_json(const QueryResult& result, std::string_view query_name,
                         const std::optional<std::string>& branch,
-                        const std::optional<std::string>& snapshot) {
+                        const std::optional<std::string>& snapshot,
+                        std::string_view graph_commit_id) {
     base::JsonWriter w;
     w.begin_object();
     w.key("query_name").string(query_name);
@@ -1397,6 +1398,8 @@ std::string result_json(const QueryResult& result, std::string_view query_name,
         w.end_object();
     }
     w.end_array();
+    if (!graph_commit_id.empty())
+        w.key("graph_commit_id").string(graph_commit_id);
     w.end_object();
     return w.take();
 }

@@ -45,9 +45,10 @@ Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snap
                                  const CheckedQuery& checked, const Params& params, int64_t now_ms);
 
 // The read output envelope of §3.10 as compact JSON text: query_name, target, row_count,
-// columns, rows.
+// columns, rows, and graph_commit_id (the commit read) when given.
 std::string result_json(const QueryResult& result, std::string_view query_name,
                         const std::optional<std::string>& branch,
-                        const std::optional<std::string>& snapshot);
+                        const std::optional<std::string>& snapshot,
+                        std::string_view graph_commit_id = {});
 
 } // namespace omnigraph::query

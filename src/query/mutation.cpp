@@ -6,6 +6,7 @@
 #include "engine/load.h"
 #include "engine/table_data.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -283,8 +284,8 @@ class Mutator {
         }
     }
 
-    // A value assigned to property `type`: the load format takes Date/DateTime strings too,
-    // so a parameter's text passes through; a Vector literal list becomes a vector.
+    // A value assigned to property `type`: a Vector literal list becomes a vector; everything
+    // else is already in the load format's terms.
     static Value assigned(Value v, const PropType& type) {
         if (!type.list && type.scalar == ScalarType::kVector && v.kind == Value::Kind::kList) {
             Value out;
@@ -505,6 +506,14 @@ Result<MutationResult> execute_mutation(store::ObjectStore& store, const engine:
     load.branch = options.branch;
     load.actor = options.actor;
     load.deletes = std::move(deletes);
+    // What updates and deletes matched was read at this head: a concurrent commit invalidates
+    // it (read_set_conflict). Inserts alone rebase onto a newer head, re-validated there.
+    bool reads = std::any_of(checked.query->mutations.begin(), checked.query->mutations.end(),
+                             [](const Mutation& m) { return m.kind != Mutation::Kind::kInsert; });
+    if (options.if_commit)
+        load.expected_head = {*options.if_commit, std::string(kPreconditionFailure)};
+    else if (reads)
+        load.expected_head = {snap.manifest.commit_id, std::string(kReadSetConflict)};
     load.source_name = "<mutation " + checked.query->name + ">";
     auto loaded = OG_TRY(engine::load_graph(store, graph, std::move(jsonl), load));
     result.commit = loaded.commit;

@@ -3,7 +3,9 @@
 // statements run in order against the branch head plus the rows staged so far (later
 // statements see earlier ones), then everything is written as ONE merge load — validated as a
 // whole (types, enums, @range, @check, @unique, endpoints, @card) and committed atomically —
-// or not at all. A mutation that changes nothing writes no commit.
+// or not at all. A mutation that changes nothing writes no commit. Updates and deletes commit
+// only on the head they read (else read_set_conflict); --if-commit pins that head
+// (precondition_failure).
 #pragma once
 
 #include "base/error.h"
@@ -16,6 +18,7 @@
 namespace omnigraph::query {
 
 inline constexpr std::string_view kPreconditionFailure = "precondition_failure";
+inline constexpr std::string_view kReadSetConflict = "read_set_conflict";
 
 struct MutationOptions {
     std::string branch = "main";

@@ -214,6 +214,9 @@ class Checker {
         if (q_.find_param(c.var))
             fail(kQueryTypeError.data(), "`$" + c.var + "` is a parameter, not a pattern variable",
                  c.pos);
+        if (c.var == "_")
+            fail(kQueryTypeError.data(),
+                 "the anonymous variable `$_` cannot be bound to a type; name it", c.pos);
         bind_node(c.var, node->name, env, c.pos);
         for (const auto& m : c.props) {
             auto p = node->properties.find(m.property);

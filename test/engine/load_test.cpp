@@ -82,6 +82,58 @@ TEST_P(Load, FirstLoadWithoutModeThenModesAreRequired) {
                           {"Alice", "30"}, {"Bob", "25"}, {"Charlie", "35"}, {"Diana", "28"}}));
 }
 
+// A load pinned to a head commit (mutate --if-commit, the read set of updates and deletes)
+// writes only on top of that commit; the deletes of a merge go in the same commit.
+TEST_P(Load, ExpectedHeadAndDeletesOfAMerge) {
+    ASSERT_TRUE(load(fixture("test.jsonl"), engine::LoadMode::kOverwrite));
+    uint64_t before = version();
+    engine::LoadOptions o;
+    o.mode = engine::LoadMode::kMerge;
+    o.expected_head = {{"01ZZZZZZZZZZZZZZZZZZZZZZZZ", "read_set_conflict"}};
+    auto moved = engine::load_graph(
+        *store_, *graph_,
+        std::string("{\"type\":\"Person\",\"data\":{\"name\":\"Eve\",\"age\":1}}\n"), o);
+    ASSERT_FALSE(moved);
+    EXPECT_EQ(moved.error().code, "read_set_conflict");
+    EXPECT_EQ(version(), before);
+
+    o.expected_head->commit_id = graph_->head()->commit_id;
+    o.deletes["node:Person"] = {"Diana"};
+    o.deletes["edge:Knows"] = {};
+    auto snap = graph_->snapshot({});
+    ASSERT_TRUE(snap);
+    // Diana's Knows edge (Bob -> Diana) must go with her: find its id.
+    const auto* knows = graph_->catalog().find_edge("Knows");
+    auto edges = engine::read_table(*store_, *snap->manifest.find("edge:Knows"), true,
+                                    knows->properties, knows->property_ids);
+    ASSERT_TRUE(edges);
+    for (size_t i = 0; i < edges->size(); ++i)
+        if (edges->dst[i] == "Diana")
+            o.deletes["edge:Knows"].insert(std::string(edges->ids[i]));
+    auto pinned = engine::load_graph(
+        *store_, *graph_,
+        std::string("{\"type\":\"Person\",\"data\":{\"name\":\"Eve\",\"age\":1}}\n"), o);
+    ASSERT_TRUE(pinned) << pinned.error().to_string();
+    EXPECT_EQ(version(), before + 1);
+    auto people = engine::read_table(*store_, *graph_->head()->find("node:Person"), false,
+                                     graph_->catalog().find_node("Person")->properties,
+                                     graph_->catalog().find_node("Person")->property_ids);
+    ASSERT_TRUE(people);
+    std::vector<std::string> names(people->ids.begin(), people->ids.end());
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"Alice", "Bob", "Charlie", "Eve"}));
+
+    // Deleting a node an edge still references is refused.
+    engine::LoadOptions orphan;
+    orphan.mode = engine::LoadMode::kMerge;
+    orphan.deletes["node:Person"] = {"Bob"};
+    auto refused = engine::load_graph(*store_, *graph_, "", orphan);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("not found"), std::string::npos)
+        << refused.error().to_string();
+    EXPECT_EQ(version(), before + 1);
+}
+
 TEST_P(Load, AppendOfAnExistingIdIsAKeyConflictAndChangesNothing) {
     ASSERT_TRUE(load(fixture("test.jsonl"), engine::LoadMode::kOverwrite));
     auto r = load("{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":99}}\n",
