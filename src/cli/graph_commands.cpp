@@ -3,6 +3,7 @@
 #include "base/uri.h"
 #include "cli/commands.h"
 #include "cli/graph_access.h"
+#include "cli/operator_config.h"
 #include "cli/source_file.h"
 #include "engine/export.h"
 #include "engine/graph.h"
@@ -202,11 +203,23 @@ class ProgressLine {
 };
 
 struct LoadArgs {
-    std::string uri, data, mode, branch = "main", from, actor;
+    std::string uri, data, mode, branch, from, actor, target, config;
     bool json = false, quiet = false;
 };
 
-int run_load(const LoadArgs& a) {
+int run_load(LoadArgs a) {
+    // The operator's omnigraph.yaml: --target, and defaults for the branch and --as.
+    auto config = load_operator_config(a.config);
+    if (!config)
+        return fail(config.error(), a.json);
+    auto uri = resolve_graph_uri(*config, a.uri, a.target);
+    if (!uri)
+        return fail(uri.error(), a.json);
+    a.uri = *uri;
+    if (a.branch.empty())
+        a.branch = config->default_branch.value_or("main");
+    if (a.actor.empty())
+        a.actor = config->actor.value_or("");
     std::optional<engine::LoadMode> mode;
     if (!a.mode.empty()) {
         mode = engine::parse_load_mode(a.mode);
@@ -311,7 +324,11 @@ void register_graph(CLI::App& app, Outcome& outcome) {
     auto load = std::make_shared<LoadArgs>();
     auto* load_cmd =
         app.add_subcommand("load", "Load a JSONL graph batch into a branch as one commit");
-    load_cmd->add_option("uri", load->uri, "Graph root")->required();
+    load_cmd->add_option("uri", load->uri, "Graph root (or --target NAME from omnigraph.yaml)");
+    load_cmd->add_option("--target", load->target,
+                         "Graph name in omnigraph.yaml (graphs.NAME.uri)");
+    load_cmd->add_option("--config", load->config,
+                         "Per-operator config (default ./omnigraph.yaml)");
     load_cmd
         ->add_option("--data", load->data,
                      "JSONL file: {\"type\":T,\"data\":{...}} / {\"edge\":E,\"from\":..,\"to\":..}")

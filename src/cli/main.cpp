@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string_view>
 
 int main(int argc, char** argv) {
     using namespace omnigraph::cli;
@@ -23,6 +24,10 @@ int main(int argc, char** argv) {
     register_graph(app, outcome);
     register_branch(app, outcome);
 
+    // The original's old verb names still work, with a nudge (spec engine-cli §4.2).
+    if (argc > 1 && (std::string_view(argv[1]) == "read" || std::string_view(argv[1]) == "change"))
+        std::cerr << "warning: `omnigraph " << argv[1] << "` is deprecated; use `omnigraph "
+                  << (std::string_view(argv[1]) == "read" ? "query" : "mutate") << "`\n";
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "cli/commands.h"
 #include "cli/graph_access.h"
+#include "cli/operator_config.h"
 #include "cli/source_file.h"
 #include "query/executor.h"
 #include "query/lint.h"
@@ -25,7 +26,7 @@ namespace {
 
 struct QueryArgs {
     std::string name, query_file, query_text, params, params_file, branch, snapshot, format;
-    std::string store, actor, if_commit;
+    std::string store, actor, if_commit, target, config;
     bool json = false;
 };
 
@@ -195,16 +196,26 @@ struct Prepared {
     query::Params params;
 };
 
+// Fills the graph root, branch and actor from the operator's omnigraph.yaml where the flags left
+// them out (--store > --target > cli.graph; cli.branch; cli.actor).
+Status apply_operator_config(QueryArgs& a) {
+    auto config = OG_TRY(load_operator_config(a.config));
+    a.store = OG_TRY(resolve_graph_uri(config, a.store, a.target));
+    if (a.branch.empty() && a.snapshot.empty() && config.default_branch)
+        a.branch = *config.default_branch;
+    if (a.actor.empty() && config.actor)
+        a.actor = *config.actor;
+    return ok();
+}
+
 std::variant<Prepared, int> prepare(const QueryArgs& a, bool json, bool mutation) {
+    const std::string& store_uri = a.store;
     if (a.query_file.empty() == a.query_text.empty()) {
         std::cerr << "error: pass the query with --query FILE or -e TEXT (stored queries are "
                      "served by omnigraph-server)\n";
         return 2;
     }
-    if (a.store.empty()) {
-        std::cerr << "error: pass the graph root with --store URI\n";
-        return 2;
-    }
+
     if (!a.params.empty() && !a.params_file.empty()) {
         std::cerr << "error: --params and --params-file are mutually exclusive\n";
         return 2;
@@ -235,7 +246,7 @@ std::variant<Prepared, int> prepare(const QueryArgs& a, bool json, bool mutation
     auto params_json = params_of(a);
     if (!params_json)
         return fail(params_json.error(), json);
-    auto opened = open_graph_at(a.store);
+    auto opened = open_graph_at(store_uri);
     if (!opened)
         return fail(opened.error(), json);
     p.graph = std::move(*opened);
@@ -263,8 +274,10 @@ int64_t now_ms() {
     return base::unix_micros(base::now()) / 1000;
 }
 
-int run_mutate(const QueryArgs& a) {
+int run_mutate(QueryArgs a) {
     bool json = a.json;
+    if (auto configured = apply_operator_config(a); !configured)
+        return fail(configured.error(), json);
     auto prepared = prepare(a, json, true);
     if (auto* code = std::get_if<int>(&prepared))
         return *code;
@@ -302,8 +315,10 @@ int run_mutate(const QueryArgs& a) {
     return 0;
 }
 
-int run_query(const QueryArgs& a) {
+int run_query(QueryArgs a) {
     std::string format = a.json ? "json" : (a.format.empty() ? "table" : a.format);
+    if (auto configured = apply_operator_config(a); !configured)
+        return fail(configured.error(), format == "json");
     auto prepared = prepare(a, format == "json", false);
     if (auto* code = std::get_if<int>(&prepared))
         return *code;
@@ -439,6 +454,8 @@ void register_query(CLI::App& app, Outcome& outcome) {
         ->check(CLI::IsMember({"table", "kv", "csv", "jsonl", "json"}));
     cmd->add_flag("--json", args->json, "Same as --format json");
     cmd->add_option("--store", args->store, "Graph root (path, file:// or s3:// URI)");
+    cmd->add_option("--target", args->target, "Graph name in omnigraph.yaml (graphs.NAME.uri)");
+    cmd->add_option("--config", args->config, "Per-operator config (default ./omnigraph.yaml)");
     cmd->callback([args, &outcome] { outcome.exit_code = run_query(*args); });
 
     auto margs = std::make_shared<QueryArgs>();
@@ -455,6 +472,8 @@ void register_query(CLI::App& app, Outcome& outcome) {
     mut->add_option("--as", margs->actor, "Actor recorded in the commit");
     mut->add_flag("--json", margs->json, "Print the result as JSON");
     mut->add_option("--store", margs->store, "Graph root (path, file:// or s3:// URI)");
+    mut->add_option("--target", margs->target, "Graph name in omnigraph.yaml (graphs.NAME.uri)");
+    mut->add_option("--config", margs->config, "Per-operator config (default ./omnigraph.yaml)");
     mut->callback([margs, &outcome] { outcome.exit_code = run_mutate(*margs); });
 }
 

@@ -134,3 +134,44 @@ TEST(CliQuery, QueryAndMutateOnS3) {
 
 } // namespace
 } // namespace omnigraph::testing
+
+namespace omnigraph::testing {
+namespace {
+
+// The operator guide's per-operator omnigraph.yaml: --target NAME addresses graphs.NAME.uri
+// (relative to the file), cli.actor is the default for --as, cli.graph the default target.
+TEST(CliQuery, OperatorConfigTargetsAndDefaultActor) {
+    TempDir dir;
+    std::string root = dir.path() + "/graphs/knowledge.omni";
+    ASSERT_EQ(
+        run_process({omnigraph(), "init", "--schema", fixtures() + "test.pg", root}).exit_code, 0);
+    std::ofstream(dir.path() + "/omnigraph.yaml")
+        << "project: { name: demo }\ngraphs:\n  knowledge:\n    uri: graphs/knowledge.omni\n"
+           "cli:\n  actor: andrew\n";
+    std::string config = dir.path() + "/omnigraph.yaml";
+    auto load = run_process({omnigraph(), "load", "--quiet", "--target", "knowledge", "--config",
+                             config, "--data", fixtures() + "test.jsonl"});
+    ASSERT_EQ(load.exit_code, 0) << load.err;
+    auto add = run_process({omnigraph(), "mutate", "--target", "knowledge", "--config", config,
+                            "-e", "query a() { insert Person { name: \"Eve\" } }", "--json"});
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    EXPECT_NE(add.out.find("\"actor_id\": \"andrew\""), std::string::npos) << add.out;
+    auto read = run_process({omnigraph(), "read", "--target", "knowledge", "--config", config, "-e",
+                             "query q() { match { $p: Person } return { count($p) as n } }",
+                             "--format", "csv"});
+    EXPECT_EQ(read.out, "n\n5\n") << read.err;
+    EXPECT_NE(read.err.find("deprecated; use `omnigraph query`"), std::string::npos) << read.err;
+    auto unknown = run_process({omnigraph(), "query", "--target", "nope", "--config", config, "-e",
+                                "query q() { match { $p: Person } return { $p.name } }"});
+    EXPECT_EQ(unknown.exit_code, 1);
+    EXPECT_NE(unknown.err.find("graph 'nope' not found in omnigraph.yaml"), std::string::npos);
+    auto nothing = run_process(
+        {omnigraph(), "query", "-e", "query q() { match { $p: Person } return { $p.name } }"});
+    EXPECT_EQ(nothing.exit_code, 1);
+    EXPECT_NE(nothing.err.find("URI must be provided via <URI>, --target, or config"),
+              std::string::npos)
+        << nothing.err;
+}
+
+} // namespace
+} // namespace omnigraph::testing
