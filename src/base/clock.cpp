@@ -1,6 +1,7 @@
 #include "base/clock.h"
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 
 namespace omnigraph::base {
@@ -110,6 +111,32 @@ Result<TimePoint> parse_rfc3339(std::string_view s) {
     auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micros} -
              minutes{offset_minutes};
     return time_point_cast<microseconds>(t);
+}
+
+std::optional<int32_t> parse_epoch_days(std::string_view s) {
+    using namespace std::chrono;
+    int y = 0;
+    unsigned m = 0, d = 0;
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-')
+        return std::nullopt;
+    auto num = [&](size_t pos, size_t n, auto& out) {
+        auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, out);
+        return ec == std::errc() && p == s.data() + pos + n;
+    };
+    if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d))
+        return std::nullopt;
+    year_month_day ymd{year{y}, month{m}, day{d}};
+    if (!ymd.ok())
+        return std::nullopt;
+    return static_cast<int32_t>(sys_days{ymd}.time_since_epoch().count());
+}
+
+std::optional<int64_t> parse_epoch_millis(std::string_view text) {
+    auto parsed = parse_rfc3339(text);
+    if (!parsed)
+        return std::nullopt;
+    int64_t micros = unix_micros(*parsed);
+    return micros / 1000 - (micros % 1000 < 0 ? 1 : 0); // floor, also before 1970
 }
 
 } // namespace omnigraph::base

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,11 @@ enum class Precision { kSeconds, kMillis, kMicros };
 std::string format_rfc3339(TimePoint t, Precision precision = Precision::kMicros);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)", 't'/'z' in lower case and ' ' as separator.
 Result<TimePoint> parse_rfc3339(std::string_view text);
+
+// The storage encodings of Date and DateTime values: "YYYY-MM-DD" as days since 1970-01-01, an
+// RFC 3339 timestamp as Unix milliseconds (rounded down, also before 1970).
+std::optional<int32_t> parse_epoch_days(std::string_view text);
+std::optional<int64_t> parse_epoch_millis(std::string_view text);
 
 // Replaces now() for tests (nullptr restores the system clock).
 using ClockFn = TimePoint (*)();

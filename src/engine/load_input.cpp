@@ -90,25 +90,6 @@ std::string shown(const element& v) {
                     shown(v) + (why.empty() ? "" : " (" + why + ")"));
 }
 
-// Days since 1970-01-01 of "YYYY-MM-DD".
-std::optional<int32_t> parse_date(std::string_view s) {
-    using namespace std::chrono;
-    int y = 0;
-    unsigned m = 0, d = 0;
-    if (s.size() != 10 || s[4] != '-' || s[7] != '-')
-        return std::nullopt;
-    auto num = [&](size_t pos, size_t n, auto& out) {
-        auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, out);
-        return ec == std::errc() && p == s.data() + pos + n;
-    };
-    if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d))
-        return std::nullopt;
-    year_month_day ymd{year{y}, month{m}, day{d}};
-    if (!ymd.ok())
-        return std::nullopt;
-    return static_cast<int32_t>(sys_days{ymd}.time_since_epoch().count());
-}
-
 template <class T> T checked_integer(const std::string& prop, const PropType& t, const element& v) {
     if (v.type() == element_type::UINT64) {
         uint64_t u = v.get_uint64().value_unsafe();
@@ -200,7 +181,7 @@ void append_scalar(Column& col, const std::string& prop, const PropType& t, cons
     case ScalarType::kDate: {
         int32_t days = 0;
         if (v.is_string()) {
-            auto parsed = parse_date(string_of(v));
+            auto parsed = base::parse_epoch_days(string_of(v));
             if (!parsed)
                 throw LoadError("invalid Date literal '" + std::string(string_of(v)) +
                                 "' for property '" + prop + "' (expected YYYY-MM-DD)");
@@ -214,13 +195,12 @@ void append_scalar(Column& col, const std::string& prop, const PropType& t, cons
     case ScalarType::kDateTime: {
         int64_t ms = 0;
         if (v.is_string()) {
-            auto parsed = base::parse_rfc3339(string_of(v));
+            auto parsed = base::parse_epoch_millis(string_of(v));
             if (!parsed)
                 throw LoadError("invalid DateTime literal '" + std::string(string_of(v)) +
                                 "' for property '" + prop +
                                 "' (expected RFC 3339, e.g. 2024-06-01T12:00:00Z)");
-            int64_t micros = base::unix_micros(*parsed);
-            ms = micros / 1000 - (micros % 1000 < 0 ? 1 : 0); // floor, also before 1970
+            ms = *parsed;
         } else {
             ms = checked_integer<int64_t>(prop, t, v);
         }

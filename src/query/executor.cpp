@@ -1,5 +1,6 @@
 #include "query/executor.h"
 
+#include "base/clock.h"
 #include "engine/table_data.h"
 
 #include <algorithm>
@@ -85,7 +86,7 @@ Result<Value> bind_scalar(const std::string& name, const PropType& t, const base
     case ScalarType::kDate: {
         if (!j.is_string())
             return expected("a date string (YYYY-MM-DD)");
-        auto days = parse_date_days(j.get_ref<const std::string&>());
+        auto days = base::parse_epoch_days(j.get_ref<const std::string&>());
         if (!days)
             return bad("invalid Date '" + j.get<std::string>() + "' (expected YYYY-MM-DD)");
         return Value::of_date(*days);
@@ -93,7 +94,7 @@ Result<Value> bind_scalar(const std::string& name, const PropType& t, const base
     case ScalarType::kDateTime: {
         if (!j.is_string())
             return expected("a RFC 3339 timestamp string");
-        auto ms = parse_datetime_ms(j.get_ref<const std::string&>());
+        auto ms = base::parse_epoch_millis(j.get_ref<const std::string&>());
         if (!ms)
             return bad("invalid DateTime '" + j.get<std::string>() +
                        "' (expected RFC 3339, e.g. 2024-06-01T12:00:00Z)");
@@ -365,13 +366,13 @@ Value literal_value(const Literal& l) {
     case LiteralKind::kBool:
         return Value::of_bool(l.boolean);
     case LiteralKind::kDate: {
-        auto days = parse_date_days(l.text);
+        auto days = base::parse_epoch_days(l.text);
         if (!days)
             runtime_fail("invalid date literal '" + l.text + "' (expected YYYY-MM-DD)");
         return Value::of_date(*days);
     }
     case LiteralKind::kDateTime: {
-        auto ms = parse_datetime_ms(l.text);
+        auto ms = base::parse_epoch_millis(l.text);
         if (!ms)
             runtime_fail("invalid datetime literal '" + l.text +
                          "' (expected RFC 3339, e.g. 2024-06-01T12:00:00Z)");
@@ -386,47 +387,6 @@ Value literal_value(const Literal& l) {
     }
     }
     return {};
-}
-
-// `left op right` under three-valued logic: a NULL operand is never true.
-bool holds(const Value& left, CompareOp op, const Value& right) {
-    if (left.is_null() || right.is_null())
-        return false;
-    switch (op) {
-    case CompareOp::kContains:
-        if (left.kind == Value::Kind::kList) {
-            for (const auto& item : left.items)
-                if (auto c = compare_values(item, right); c && *c == 0)
-                    return true;
-            return false;
-        }
-        return left.kind == Value::Kind::kString && right.kind == Value::Kind::kString &&
-               left.text.find(right.text) != std::string::npos;
-    case CompareOp::kStartsWith:
-        return left.kind == Value::Kind::kString && right.kind == Value::Kind::kString &&
-               left.text.starts_with(right.text);
-    default:
-        break;
-    }
-    auto c = compare_values(left, right);
-    if (!c)
-        return false;
-    switch (op) {
-    case CompareOp::kEq:
-        return *c == 0;
-    case CompareOp::kNe:
-        return *c != 0;
-    case CompareOp::kLt:
-        return *c < 0;
-    case CompareOp::kLe:
-        return *c <= 0;
-    case CompareOp::kGt:
-        return *c > 0;
-    case CompareOp::kGe:
-        return *c >= 0;
-    default:
-        return false;
-    }
 }
 
 class Executor {

@@ -1,5 +1,6 @@
 #include "query/mutation.h"
 
+#include "base/clock.h"
 #include "base/digest.h"
 #include "base/json_writer.h"
 #include "base/ulid.h"
@@ -119,31 +120,6 @@ void write_load_value(const Value& v, base::JsonWriter& w) {
     }
 }
 
-// `left op right` for a where predicate (NULL never matches).
-bool matches(const Value& left, CompareOp op, const Value& right) {
-    if (left.is_null() || right.is_null())
-        return false;
-    auto c = compare_values(left, right);
-    if (!c)
-        return false;
-    switch (op) {
-    case CompareOp::kEq:
-        return *c == 0;
-    case CompareOp::kNe:
-        return *c != 0;
-    case CompareOp::kLt:
-        return *c < 0;
-    case CompareOp::kLe:
-        return *c <= 0;
-    case CompareOp::kGt:
-        return *c > 0;
-    case CompareOp::kGe:
-        return *c >= 0;
-    default:
-        return false;
-    }
-}
-
 class Mutator {
   public:
     Mutator(store::ObjectStore& store, const engine::Snapshot& snap, const CheckedQuery& checked,
@@ -239,13 +215,13 @@ class Mutator {
         case ExprKind::kLiteral: {
             const Literal& l = e.literal;
             if (l.kind == LiteralKind::kDate) {
-                auto d = parse_date_days(l.text);
+                auto d = base::parse_epoch_days(l.text);
                 if (!d)
                     mutation_fail("invalid date literal '" + l.text + "'");
                 return Value::of_date(*d);
             }
             if (l.kind == LiteralKind::kDateTime) {
-                auto ms = parse_datetime_ms(l.text);
+                auto ms = base::parse_epoch_millis(l.text);
                 if (!ms)
                     mutation_fail("invalid datetime literal '" + l.text + "'");
                 return Value::of_datetime(*ms);
@@ -357,7 +333,7 @@ class Mutator {
         Value want = value_of(m.where_value);
         std::vector<std::string> out;
         for_each_live(t, [&](const std::string& id, std::optional<size_t> r) {
-            if (matches(column_value(t, id, r, m.where_property), m.where_op, want))
+            if (holds(column_value(t, id, r, m.where_property), m.where_op, want))
                 out.push_back(id);
         });
         return out;

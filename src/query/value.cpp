@@ -310,30 +310,44 @@ std::string display_value(const Value& v) {
     }
 }
 
-std::optional<int32_t> parse_date_days(std::string_view s) {
-    using namespace std::chrono;
-    int y = 0;
-    unsigned m = 0, d = 0;
-    if (s.size() != 10 || s[4] != '-' || s[7] != '-')
-        return std::nullopt;
-    auto num = [&](size_t pos, size_t n, auto& out) {
-        auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, out);
-        return ec == std::errc() && p == s.data() + pos + n;
-    };
-    if (!num(0, 4, y) || !num(5, 2, m) || !num(8, 2, d))
-        return std::nullopt;
-    year_month_day ymd{year{y}, month{m}, day{d}};
-    if (!ymd.ok())
-        return std::nullopt;
-    return static_cast<int32_t>(sys_days{ymd}.time_since_epoch().count());
-}
-
-std::optional<int64_t> parse_datetime_ms(std::string_view s) {
-    auto parsed = base::parse_rfc3339(s);
-    if (!parsed)
-        return std::nullopt;
-    int64_t micros = base::unix_micros(*parsed);
-    return micros / 1000 - (micros % 1000 < 0 ? 1 : 0);
+bool holds(const Value& left, CompareOp op, const Value& right) {
+    if (left.is_null() || right.is_null())
+        return false;
+    switch (op) {
+    case CompareOp::kContains:
+        if (left.kind == Value::Kind::kList) {
+            for (const auto& item : left.items)
+                if (auto c = compare_values(item, right); c && *c == 0)
+                    return true;
+            return false;
+        }
+        return left.kind == Value::Kind::kString && right.kind == Value::Kind::kString &&
+               left.text.find(right.text) != std::string::npos;
+    case CompareOp::kStartsWith:
+        return left.kind == Value::Kind::kString && right.kind == Value::Kind::kString &&
+               left.text.starts_with(right.text);
+    default:
+        break;
+    }
+    auto c = compare_values(left, right);
+    if (!c)
+        return false;
+    switch (op) {
+    case CompareOp::kEq:
+        return *c == 0;
+    case CompareOp::kNe:
+        return *c != 0;
+    case CompareOp::kLt:
+        return *c < 0;
+    case CompareOp::kLe:
+        return *c <= 0;
+    case CompareOp::kGt:
+        return *c > 0;
+    case CompareOp::kGe:
+        return *c >= 0;
+    default:
+        return false;
+    }
 }
 
 } // namespace omnigraph::query

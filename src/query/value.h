@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "base/json_writer.h"
 #include "format/column.h"
+#include "query/ast.h"
 #include "schema/model.h"
 
 #include <compare>
@@ -71,8 +72,8 @@ void write_value(const Value& v, base::JsonWriter& out);
 // The text of a value for table/csv/kv output (strings bare, null as "null").
 std::string display_value(const Value& v);
 
-// "YYYY-MM-DD" → days since 1970-01-01; an RFC 3339 timestamp → Unix milliseconds.
-std::optional<int32_t> parse_date_days(std::string_view s);
-std::optional<int64_t> parse_datetime_ms(std::string_view s);
+// `left op right` under three-valued logic (spec §3.2): a NULL operand is never true;
+// `contains` tests list membership or a substring, `starts_with` a prefix.
+bool holds(const Value& left, CompareOp op, const Value& right);
 
 } // namespace omnigraph::query
