@@ -347,46 +347,7 @@ struct VarInfo {
 };
 
 Value literal_value(const Literal& l) {
-    switch (l.kind) {
-    case LiteralKind::kInt: {
-        int64_t i = 0;
-        auto [p, ec] = std::from_chars(l.text.data(), l.text.data() + l.text.size(), i);
-        if (ec == std::errc() && p == l.text.data() + l.text.size())
-            return Value::of_int(i);
-        uint64_t u = 0;
-        auto [pu, ecu] = std::from_chars(l.text.data(), l.text.data() + l.text.size(), u);
-        if (ecu == std::errc() && pu == l.text.data() + l.text.size())
-            return Value::of_uint(u);
-        runtime_fail("integer literal " + l.text + " is out of range");
-    }
-    case LiteralKind::kFloat:
-        return Value::of_float(std::strtod(l.text.c_str(), nullptr));
-    case LiteralKind::kString:
-        return Value::of_string(l.text);
-    case LiteralKind::kBool:
-        return Value::of_bool(l.boolean);
-    case LiteralKind::kDate: {
-        auto days = base::parse_epoch_days(l.text);
-        if (!days)
-            runtime_fail("invalid date literal '" + l.text + "' (expected YYYY-MM-DD)");
-        return Value::of_date(*days);
-    }
-    case LiteralKind::kDateTime: {
-        auto ms = base::parse_epoch_millis(l.text);
-        if (!ms)
-            runtime_fail("invalid datetime literal '" + l.text +
-                         "' (expected RFC 3339, e.g. 2024-06-01T12:00:00Z)");
-        return Value::of_datetime(*ms);
-    }
-    case LiteralKind::kList: {
-        Value v;
-        v.kind = Value::Kind::kList;
-        for (const auto& item : l.items)
-            v.items.push_back(literal_value(item));
-        return v;
-    }
-    }
-    return {};
+    return unwrap(literal_to_value(l));
 }
 
 class Executor {

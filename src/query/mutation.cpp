@@ -213,50 +213,13 @@ class Mutator {
         case ExprKind::kVar:
             return params_.at(e.var);
         case ExprKind::kLiteral: {
-            const Literal& l = e.literal;
-            if (l.kind == LiteralKind::kDate) {
-                auto d = base::parse_epoch_days(l.text);
-                if (!d)
-                    mutation_fail("invalid date literal '" + l.text + "'");
-                return Value::of_date(*d);
-            }
-            if (l.kind == LiteralKind::kDateTime) {
-                auto ms = base::parse_epoch_millis(l.text);
-                if (!ms)
-                    mutation_fail("invalid datetime literal '" + l.text + "'");
-                return Value::of_datetime(*ms);
-            }
-            return literal_of(l);
+            auto v = literal_to_value(e.literal);
+            if (!v)
+                throw MutationFailure(v.error().code, v.error().message);
+            return std::move(*v);
         }
         default:
             mutation_fail("unsupported value in a mutation");
-        }
-    }
-
-    static Value literal_of(const Literal& l) {
-        switch (l.kind) {
-        case LiteralKind::kInt: {
-            int64_t i = 0;
-            auto [p, ec] = std::from_chars(l.text.data(), l.text.data() + l.text.size(), i);
-            if (ec != std::errc())
-                mutation_fail("integer literal " + l.text + " is out of range");
-            return Value::of_int(i);
-        }
-        case LiteralKind::kFloat:
-            return Value::of_float(std::strtod(l.text.c_str(), nullptr));
-        case LiteralKind::kString:
-            return Value::of_string(l.text);
-        case LiteralKind::kBool:
-            return Value::of_bool(l.boolean);
-        case LiteralKind::kList: {
-            Value v;
-            v.kind = Value::Kind::kList;
-            for (const auto& item : l.items)
-                v.items.push_back(literal_of(item));
-            return v;
-        }
-        default:
-            return {};
         }
     }
 

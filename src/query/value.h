@@ -72,6 +72,11 @@ void write_value(const Value& v, base::JsonWriter& out);
 // The text of a value for table/csv/kv output (strings bare, null as "null").
 std::string display_value(const Value& v);
 
+// The value of a literal; Date and DateTime literals are parsed here, so a malformed one (or an
+// integer beyond 64 bits) is an error with code `query_runtime_error`.
+inline constexpr std::string_view kLiteralError = "query_runtime_error";
+Result<Value> literal_to_value(const Literal& l);
+
 // `left op right` under three-valued logic (spec §3.2): a NULL operand is never true;
 // `contains` tests list membership or a substring, `starts_with` a prefix.
 bool holds(const Value& left, CompareOp op, const Value& right);
