@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     register_storage(app, outcome);
     register_lint(app, outcome);
     register_query(app, outcome);
+    register_policy(app, outcome);
     register_schema(app, outcome);
     register_graph(app, outcome);
     register_branch(app, outcome);

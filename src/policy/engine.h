@@ -1,0 +1,73 @@
+// A policy bundle compiled for one scope (spec server-policy §4.3-4.4): the Cedar it stands for
+// (schema, entities, one `permit` per rule and action, emitted as text for `policy explain` and
+// the reference cross-check) and an evaluator of exactly that Cedar subset — `principal in`
+// group, action and resource equality, `when` with `true`, `&&`, context attributes and
+// `== false` — with the spec's steps around it: the unknown-actor short-circuit, the request
+// context, the matched rule (smallest satisfied rule id) and the allow/deny messages.
+// Immutable after compile; authorize() is thread-safe and allocation-light.
+#pragma once
+
+#include "policy/bundle.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace omnigraph::policy {
+
+struct Request {
+    std::string actor;
+    Action action = Action::kRead;
+    std::optional<std::string> branch, target_branch;
+};
+
+struct Decision {
+    bool allowed = false;
+    std::optional<std::string> matched_rule; // smallest satisfied rule id (allow only)
+    std::vector<std::string> satisfied;      // Cedar policy ids "<rule>:<action>", sorted
+    std::string message;
+};
+
+class PolicyEngine {
+  public:
+    // `resource_id`: the graph id the bundle is bound to ("root" for a cluster-bound bundle).
+    static PolicyEngine compile(const Bundle& bundle, std::string resource_id);
+
+    Decision authorize(const Request& request) const;
+
+    // The Cedar artefacts (§4.3).
+    static const std::string& cedar_schema();
+    std::string cedar_policy_set() const; // every policy, `@id`-free, in id order
+    std::vector<std::pair<std::string, std::string>> cedar_policies() const; // id -> text
+    std::string cedar_entities_json() const;
+    // The context record of a request, as Cedar JSON.
+    std::string cedar_context_json(const Request& request) const;
+
+  private:
+    enum class Condition {
+        kNone,
+        kTrue,
+        kBranchProtected,
+        kBranchUnprotected,
+        kTargetProtected,
+        kTargetUnprotected
+    };
+    struct Permit {
+        std::string id; // "<rule>:<action>"
+        std::string rule_id;
+        uint32_t group = 0; // index into groups_
+        Action action = Action::kRead;
+        Condition condition = Condition::kNone;
+    };
+    std::string resource_id_;
+    std::vector<std::string> groups_;                            // sorted names
+    std::unordered_map<std::string, std::vector<bool>> members_; // actor -> in group i
+    std::vector<std::string> protected_;
+    std::vector<Permit> permits_;                  // sorted by id
+    std::vector<std::vector<uint32_t>> by_action_; // action -> permits, by rule id
+    bool server_ = false;                          // some rule uses graph_list
+};
+
+} // namespace omnigraph::policy
