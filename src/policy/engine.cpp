@@ -246,4 +246,31 @@ std::string PolicyEngine::cedar_context_json(const Request& r) const {
     return w.take();
 }
 
+Result<Decision> authorize_scope(const PolicyEngine* bundle, Action action,
+                                 const std::optional<std::string>& actor,
+                                 const std::optional<std::string>& branch,
+                                 const std::optional<std::string>& target_branch) {
+    if (bundle) {
+        if (!actor)
+            return Error(kUnauthorized,
+                         "a policy bundle is bound but the request has no actor (missing bearer "
+                         "token?)");
+        return bundle->authorize(Request{*actor, action, branch, target_branch});
+    }
+    Decision d;
+    const char* name = action_name(action);
+    std::string who = actor ? " for actor '" + *actor + "'" : "";
+    if (is_server_scoped(action)) {
+        d.message = std::string("policy denied action '") + name + "'" + who +
+                    ": no server policy bundle is bound (server-scoped actions need one)";
+        return d;
+    }
+    d.allowed = !actor || action == Action::kRead;
+    d.message = d.allowed ? std::string("policy allowed action '") + name + "'" + who +
+                                (actor ? " (default-deny allows read)" : " (no authentication)")
+                          : std::string("policy denied action '") + name + "'" + who +
+                                " (default-deny: no policy bundle is bound; only read is allowed)";
+    return d;
+}
+
 } // namespace omnigraph::policy

@@ -70,4 +70,16 @@ class PolicyEngine {
     bool server_ = false;                          // some rule uses graph_list
 };
 
+// The decision for one scope (a graph, or the server for graph_list), whether or not a bundle
+// is bound to it (spec §4.4):
+// - a bundle: the actor is required (a request without one is `unauthorized`, an operational
+//   error, not a decision) and the bundle decides;
+// - no bundle: a server-scoped action is always denied; with an actor only `read` is allowed
+//   (default-deny); without an actor (an open server) everything is allowed.
+inline constexpr std::string_view kUnauthorized = "unauthorized";
+Result<Decision> authorize_scope(const PolicyEngine* bundle, Action action,
+                                 const std::optional<std::string>& actor,
+                                 const std::optional<std::string>& branch = std::nullopt,
+                                 const std::optional<std::string>& target_branch = std::nullopt);
+
 } // namespace omnigraph::policy

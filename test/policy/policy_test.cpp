@@ -2,8 +2,11 @@
 // and Appendix A's bundles.
 #include "policy/bundle.h"
 #include "policy/engine.h"
+#include "test_support.h"
 
+#include <fstream>
 #include <gtest/gtest.h>
+#include <sstream>
 
 namespace omnigraph::policy {
 namespace {
@@ -182,6 +185,45 @@ TEST(PolicyEngine, DecisionsOfTheSpec) {
     auto invoke = PolicyEngine::compile(must_parse(rule("      actions: [invoke_query]\n")), "g");
     EXPECT_TRUE(invoke.authorize(req("act-bruno", Action::kInvokeQuery)).allowed);
     EXPECT_FALSE(invoke.authorize(req("act-andrew", Action::kInvokeQuery)).allowed);
+}
+
+// No engine (no bundle bound to the scope) versus an engine without an actor (spec §6).
+TEST(PolicyEngine, ScopesWithoutABundleAndRequestsWithoutAnActor) {
+    auto decide = [](Action a, std::optional<std::string> actor) {
+        auto d = authorize_scope(nullptr, a, actor);
+        EXPECT_TRUE(d);
+        return d ? *d : Decision{};
+    };
+    EXPECT_FALSE(decide(Action::kGraphList, "act-andrew").allowed);
+    EXPECT_FALSE(decide(Action::kGraphList, std::nullopt).allowed);
+    auto change = decide(Action::kChange, "act-andrew");
+    EXPECT_FALSE(change.allowed);
+    EXPECT_NE(change.message.find("default-deny"), std::string::npos);
+    EXPECT_TRUE(decide(Action::kRead, "act-andrew").allowed);
+    EXPECT_TRUE(decide(Action::kRead, std::nullopt).allowed);
+    EXPECT_TRUE(decide(Action::kChange, std::nullopt).allowed);
+
+    auto engine = PolicyEngine::compile(must_parse(kBundleA), "default");
+    auto no_actor = authorize_scope(&engine, Action::kRead, std::nullopt, "main");
+    ASSERT_FALSE(no_actor);
+    EXPECT_EQ(no_actor.error().code, kUnauthorized);
+    auto with_actor = authorize_scope(&engine, Action::kRead, "act-bruno", "main");
+    ASSERT_TRUE(with_actor);
+    EXPECT_TRUE(with_actor->allowed);
+}
+
+// The corpus's bundles (and the example cluster's) are valid.
+TEST(PolicyBundle, CorpusBundlesAreValid) {
+    for (const char* path : {"/../shared/corpus/railway/policy.yaml",
+                             "/../shared/corpus/second-brain/policies/graph.policy.yaml",
+                             "/examples/company-brain/base.policy.yaml"}) {
+        std::ifstream in(testing::source_dir() + path);
+        ASSERT_TRUE(in) << path;
+        std::stringstream text;
+        text << in.rdbuf();
+        auto b = parse_bundle(text.str(), path, BindingKind::kGraph);
+        EXPECT_TRUE(b) << path << ": " << b.error().to_string();
+    }
 }
 
 TEST(PolicyEngine, EmitsTheCedarItEvaluates) {
