@@ -3,16 +3,48 @@
 #include "base/json_writer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 namespace omnigraph::policy {
 
 namespace {
 
+// A Cedar string literal. Cedar's escapes are Rust's: \" \\ \n \r \t \0 and \u{hex} for
+// other control characters (JSON's \u00XX is not valid Cedar).
 std::string cedar_string(std::string_view s) {
-    std::string out;
-    base::append_json_string(s, out); // Cedar string literals take JSON escapes
-    return out;
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\0':
+            out += "\\0";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+                char buf[16];
+                std::snprintf(buf, sizeof buf, "\\u{%x}", static_cast<unsigned char>(c));
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out + "\"";
 }
 
 } // namespace

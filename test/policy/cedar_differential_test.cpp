@@ -28,8 +28,8 @@ constexpr int kBundles = 2000;
 constexpr int kRequestsPerBundle = 20;
 constexpr uint32_t kSeed = 20261202;
 
-const std::vector<std::string> kActors = {
-    "act-andrew", "act-bruno", "act \"quoted\"", "act\\slash", "act-ünï", "a", "b", "c"};
+const std::vector<std::string> kActors = {"act-andrew", "act-bruno", "act \"quoted\"", "act\\slash",
+                                          "act-ünï",    "tab\there", "bell\x07",       "c"};
 const std::vector<std::string> kBranches = {"main", "feature", "release/1", "dev", "ma in"};
 const std::vector<Action> kGraphActions = {
     Action::kRead,        Action::kExport,       Action::kChange,
@@ -50,7 +50,7 @@ Generated random_bundle(std::mt19937& rng) {
     auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
     Generated g;
     g.cluster = pick(10) == 0;
-    g.graph = std::vector<std::string>{"default", "knowledge", "g \"x\""}[pick(3)];
+    g.graph = std::vector<std::string>{"default", "knowledge", "g \"x\"\n\x01"}[pick(3)];
     int groups = 1 + static_cast<int>(pick(4));
     std::string y = "version: 1\ngroups:\n";
     for (int i = 0; i < groups; ++i) {

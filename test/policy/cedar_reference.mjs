@@ -21,8 +21,11 @@ for (const b of input.bundles) {
   report.bundles++;
   const policies = { staticPolicies: b.policies };
   const v = cedar.validate({ schema, policies, validationSettings: { mode: 'strict' } });
-  if (v.type !== 'success' || v.validationErrors.length || v.validationWarnings.length)
+  // Errors fail; warnings (e.g. an entity id with a control character is outside Cedar's
+  // identifier security profile) are counted, not failures.
+  if (v.type !== 'success' || v.validationErrors.length)
     report.invalid.push({ bundle: b.name, answer: v });
+  else if (v.validationWarnings.length) report.warned = (report.warned ?? 0) + 1;
   const parsed = cedar.preparsePolicySet(b.name, policies);
   if (parsed.type !== 'success') report.invalid.push({ bundle: b.name, answer: parsed });
   for (const r of b.requests) {
