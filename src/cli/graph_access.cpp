@@ -15,6 +15,8 @@ int fail(const Error& e, bool json) {
         Json out;
         out["error"] = e.message;
         out["code"] = e.code;
+        if (e.location && e.location->line > 0)
+            out["location"] = e.location->to_string(); // file:line:col
         std::cout << base::to_pretty_json(out);
     } else {
         std::cerr << "error: " << e.message << "\n";

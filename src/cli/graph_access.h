@@ -13,8 +13,8 @@
 
 namespace omnigraph::cli {
 
-// Prints the error (JSON `{"error","code"}` on stdout with --json, else `error: …` on stderr)
-// and returns exit code 1.
+// Prints the error (JSON `{"error","code","location"?}` on stdout with --json, else `error: …`
+// on stderr) and returns exit code 1.
 int fail(const Error& e, bool json);
 
 // As fail(), but an error located in `source` (a schema or query file) is rendered against
