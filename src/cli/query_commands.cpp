@@ -439,41 +439,43 @@ int run_query_lint(const std::string& query_path, const std::string& schema_path
     return 0;
 }
 
+namespace {
+
+// The options `query` and `mutate` share: which query, its parameters, which graph.
+void add_query_options(CLI::App* cmd, QueryArgs& a) {
+    cmd->add_option("name", a.name, "The query's name (optional when the file has one)");
+    cmd->add_option("--query", a.query_file, "Query file (.gq)");
+    cmd->add_option("-e,--query-string", a.query_text, "Query text");
+    cmd->add_option("--params", a.params, "Parameters as a JSON object");
+    cmd->add_option("--params-file", a.params_file, "Parameters from a JSON file");
+    cmd->add_option("--store", a.store, "Graph root (path, file:// or s3:// URI)");
+    cmd->add_option("--target", a.target, "Graph name in omnigraph.yaml (graphs.NAME.uri)");
+    cmd->add_option("--config", a.config, "Per-operator config (default ./omnigraph.yaml)");
+}
+
+} // namespace
+
 void register_query(CLI::App& app, Outcome& outcome) {
     auto args = std::make_shared<QueryArgs>();
     auto* cmd = app.add_subcommand("query", "Run a read query (.gq) against a graph");
     cmd->alias("read");
-    cmd->add_option("name", args->name, "The query's name (optional when the file has one)");
-    cmd->add_option("--query", args->query_file, "Query file (.gq)");
-    cmd->add_option("-e,--query-string", args->query_text, "Query text");
-    cmd->add_option("--params", args->params, "Parameters as a JSON object");
-    cmd->add_option("--params-file", args->params_file, "Parameters from a JSON file");
+    add_query_options(cmd, *args);
     cmd->add_option("--branch", args->branch, "Branch to read (default main)");
     cmd->add_option("--snapshot", args->snapshot, "Commit id to read at");
     cmd->add_option("--format", args->format, "table | kv | csv | jsonl | json")
         ->check(CLI::IsMember({"table", "kv", "csv", "jsonl", "json"}));
     cmd->add_flag("--json", args->json, "Same as --format json");
-    cmd->add_option("--store", args->store, "Graph root (path, file:// or s3:// URI)");
-    cmd->add_option("--target", args->target, "Graph name in omnigraph.yaml (graphs.NAME.uri)");
-    cmd->add_option("--config", args->config, "Per-operator config (default ./omnigraph.yaml)");
     cmd->callback([args, &outcome] { outcome.exit_code = run_query(*args); });
 
     auto margs = std::make_shared<QueryArgs>();
     auto* mut = app.add_subcommand("mutate", "Run a mutation query (.gq) against a graph");
     mut->alias("change");
-    mut->add_option("name", margs->name, "The query's name (optional when the file has one)");
-    mut->add_option("--query", margs->query_file, "Query file (.gq)");
-    mut->add_option("-e,--query-string", margs->query_text, "Query text");
-    mut->add_option("--params", margs->params, "Parameters as a JSON object");
-    mut->add_option("--params-file", margs->params_file, "Parameters from a JSON file");
+    add_query_options(mut, *margs);
     mut->add_option("--branch", margs->branch, "Branch to change (default main)");
     mut->add_option("--if-commit", margs->if_commit,
                     "Only if the branch head is this commit (else exit 4)");
     mut->add_option("--as", margs->actor, "Actor recorded in the commit");
     mut->add_flag("--json", margs->json, "Print the result as JSON");
-    mut->add_option("--store", margs->store, "Graph root (path, file:// or s3:// URI)");
-    mut->add_option("--target", margs->target, "Graph name in omnigraph.yaml (graphs.NAME.uri)");
-    mut->add_option("--config", margs->config, "Per-operator config (default ./omnigraph.yaml)");
     mut->callback([margs, &outcome] { outcome.exit_code = run_mutate(*margs); });
 }
 
