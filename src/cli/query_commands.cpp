@@ -390,6 +390,29 @@ int run_query_lint(const std::string& query_path, const std::string& schema_path
                 j["warnings"] = r.warnings;
             if (r.error)
                 j["error"] = r.error->message;
+            if (r.operation) {
+                base::Json op;
+                op["result"] = base::Json::array();
+                for (const auto& c : r.operation->result) {
+                    base::Json col;
+                    col["name"] = c.name;
+                    col["kind"] = c.kind;
+                    if (c.item_kind)
+                        col["item_kind"] = *c.item_kind;
+                    if (c.vector_dim)
+                        col["vector_dim"] = *c.vector_dim;
+                    col["nullable"] = c.nullable;
+                    op["result"].push_back(col);
+                }
+                for (const char* side : {"reads", "writes"}) {
+                    const auto& list =
+                        std::string(side) == "reads" ? r.operation->reads : r.operation->writes;
+                    op[side] = base::Json::array();
+                    for (const auto& [kind, type] : list)
+                        op[side].push_back({{"kind", kind}, {"type_name", type}});
+                }
+                j["operation"] = op;
+            }
             results.push_back(j);
         }
         out["results"] = results;

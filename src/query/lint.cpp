@@ -18,6 +18,104 @@ size_t LintReport::warnings() const {
                          [](const LintFinding& f) { return f.severity == "warning"; });
 }
 
+namespace {
+
+std::string kind_of(const schema::PropType& t) {
+    using schema::ScalarType;
+    switch (t.scalar) {
+    case ScalarType::kString:
+        return "string";
+    case ScalarType::kBool:
+        return "bool";
+    case ScalarType::kI32:
+    case ScalarType::kU32:
+        return "int";
+    case ScalarType::kI64:
+    case ScalarType::kU64:
+        return "bigint";
+    case ScalarType::kF32:
+    case ScalarType::kF64:
+        return "float";
+    case ScalarType::kDate:
+        return "date";
+    case ScalarType::kDateTime:
+        return "datetime";
+    case ScalarType::kBlob:
+        return "blob";
+    case ScalarType::kVector:
+        return "vector";
+    }
+    return "string";
+}
+
+void add(std::vector<std::pair<std::string, std::string>>& list, std::string kind,
+         std::string type) {
+    std::pair<std::string, std::string> entry{std::move(kind), std::move(type)};
+    if (std::find(list.begin(), list.end(), entry) == list.end())
+        list.push_back(std::move(entry));
+}
+
+void clause_reads(const std::vector<Clause>& clauses, const schema::Catalog& catalog,
+                  Operation& op) {
+    for (const auto& c : clauses) {
+        if (c.kind == Clause::Kind::kBinding) {
+            if (const auto* n = catalog.find_node(c.type))
+                add(op.reads, "node", n->name);
+        } else if (c.kind == Clause::Kind::kTraversal) {
+            if (const auto* e = catalog.find_edge(c.edge)) {
+                add(op.reads, "edge", e->name);
+                add(op.reads, "node", e->from_type);
+                add(op.reads, "node", e->to_type);
+            }
+        } else if (c.kind == Clause::Kind::kNegation) {
+            clause_reads(c.body, catalog, op);
+        }
+    }
+}
+
+Operation operation_of(const Query& q, const CheckedQuery& checked,
+                       const schema::Catalog& catalog) {
+    Operation op;
+    for (const auto& c : checked.columns) {
+        Operation::ResultColumn rc;
+        rc.name = c.name;
+        rc.nullable = c.type.nullable;
+        if (c.type.list) {
+            rc.kind = "list";
+            rc.item_kind = kind_of(c.type);
+        } else {
+            rc.kind = kind_of(c.type);
+            if (c.type.scalar == schema::ScalarType::kVector)
+                rc.vector_dim = c.type.vector_dim;
+        }
+        op.result.push_back(std::move(rc));
+    }
+    clause_reads(q.match, catalog, op);
+    for (const auto& m : q.mutations) {
+        if (const auto* n = catalog.find_node(m.type)) {
+            add(op.reads, "node", n->name);
+            add(op.writes, "node", n->name);
+            if (m.kind ==
+                Mutation::Kind::kDelete) // the cascade reads and writes every incident edge
+                for (const auto& e : catalog.edges)
+                    if (e.from_type == n->name || e.to_type == n->name) {
+                        add(op.reads, "edge", e.name);
+                        add(op.writes, "edge", e.name);
+                    }
+        } else if (const auto* e = catalog.find_edge(m.type)) {
+            add(op.reads, "edge", e->name);
+            add(op.writes, "edge", e->name);
+            if (m.kind == Mutation::Kind::kInsert) {
+                add(op.reads, "node", e->from_type);
+                add(op.reads, "node", e->to_type);
+            }
+        }
+    }
+    return op;
+}
+
+} // namespace
+
 LintReport lint_queries(std::string_view source, std::string_view file,
                         const schema::Catalog& catalog) {
     LintReport report;
@@ -50,7 +148,10 @@ LintReport lint_queries(std::string_view source, std::string_view file,
                                        std::nullopt,
                                        std::nullopt,
                                        {q.name}});
-        } else if (q.is_mutation()) {
+        } else {
+            r.operation = operation_of(q, *checked, catalog);
+        }
+        if (checked && q.is_mutation()) {
             if (q.params.empty()) {
                 std::string w = "mutation declares no params; hardcoded mutations are easy to miss";
                 r.warnings.push_back(w);

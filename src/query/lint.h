@@ -23,11 +23,26 @@ struct LintFinding {
     std::vector<std::string> query_names;
 };
 
+// What a query that type-checks does (the lint descriptor, spec §2.5): its result columns and
+// the node and edge types it reads and writes.
+struct Operation {
+    struct ResultColumn {
+        std::string name;
+        std::string kind; // string|bool|int|bigint|float|date|datetime|blob|vector|list
+        std::optional<std::string> item_kind; // list
+        std::optional<uint32_t> vector_dim;   // vector
+        bool nullable = true;
+    };
+    std::vector<ResultColumn> result;
+    std::vector<std::pair<std::string, std::string>> reads, writes; // (node|edge, type name)
+};
+
 struct LintResult {
     std::string name;
     std::string kind; // "read" | "mutation"
     std::optional<Error> error;
     std::vector<std::string> warnings;
+    std::optional<Operation> operation; // when it type-checks
 };
 
 struct LintReport {
