@@ -113,14 +113,9 @@ void print_rows(const query::QueryResult& r, const std::string& format, const st
         meta.key("row_count").unsigned_integer(r.rows.size());
         meta.end_object();
         std::cout << meta.text() << "\n";
-        for (const auto& row : r.rows) {
+        for (size_t row = 0; row < r.rows.size(); ++row) {
             base::JsonWriter w;
-            w.begin_object();
-            for (size_t i = 0; i < row.size(); ++i) {
-                w.key(r.columns[i].name);
-                query::write_value(row[i], w);
-            }
-            w.end_object();
+            query::write_row(r, row, w);
             std::cout << w.text() << "\n";
         }
         return;

@@ -1289,6 +1289,15 @@ Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snap
     }
 }
 
+void write_row(const QueryResult& result, size_t row, base::JsonWriter& out) {
+    out.begin_object();
+    for (size_t i = 0; i < result.rows[row].size(); ++i) {
+        out.key(result.columns[i].name);
+        write_value(result.rows[row][i], out);
+    }
+    out.end_object();
+}
+
 std::string result_json(const QueryResult& result, std::string_view query_name,
                         const std::optional<std::string>& branch,
                         const std::optional<std::string>& snapshot,
@@ -1310,14 +1319,8 @@ std::string result_json(const QueryResult& result, std::string_view query_name,
         w.end_array();
     }
     w.key("rows").begin_array();
-    for (const auto& row : result.rows) {
-        w.begin_object();
-        for (size_t i = 0; i < row.size(); ++i) {
-            w.key(result.columns[i].name);
-            write_value(row[i], w);
-        }
-        w.end_object();
-    }
+    for (size_t r = 0; r < result.rows.size(); ++r)
+        write_row(result, r, w);
     w.end_array();
     if (!graph_commit_id.empty())
         w.key("graph_commit_id").string(graph_commit_id);

@@ -44,6 +44,9 @@ std::shared_ptr<TableCache> make_table_cache(store::ObjectStore& store);
 Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,
                                  const CheckedQuery& checked, const Params& params, int64_t now_ms);
 
+// One result row as a JSON object keyed by column name, in column order (§3.10 encodings).
+void write_row(const QueryResult& result, size_t row, base::JsonWriter& out);
+
 // The read output envelope of §3.10 as compact JSON text: query_name, target, row_count,
 // columns, rows, and graph_commit_id (the commit read) when given.
 std::string result_json(const QueryResult& result, std::string_view query_name,

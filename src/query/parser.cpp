@@ -370,18 +370,12 @@ class Parser {
         return true;
     }
 
-    bool compare_op_ahead() const {
-        switch (peek().kind) {
-        case TokenKind::kEq:
-        case TokenKind::kNe:
-        case TokenKind::kLt:
-        case TokenKind::kLe:
-        case TokenKind::kGt:
-        case TokenKind::kGe:
-            return true;
-        default:
-            return at_word("contains") || at_word("starts_with");
-        }
+    // Whether a comparison operator comes next (nothing is consumed).
+    bool compare_op_ahead() {
+        size_t mark = i_;
+        bool found = compare_op().has_value() || at_word("contains") || at_word("starts_with");
+        i_ = mark;
+        return found;
     }
 
     std::optional<CompareOp> compare_op() {

@@ -220,14 +220,9 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         auto bound = OG_TRY(query::bind_params(q, nlohmann::ordered_json::parse(params)));
         auto result = OG_TRY(query::execute_read(*cache_, snap, checked, bound, 0));
         std::vector<std::string> rows;
-        for (const auto& row : result.rows) {
+        for (size_t row = 0; row < result.rows.size(); ++row) {
             base::JsonWriter w;
-            w.begin_object();
-            for (size_t i = 0; i < row.size(); ++i) {
-                w.key(result.columns[i].name);
-                query::write_value(row[i], w);
-            }
-            w.end_object();
+            query::write_row(result, row, w);
             rows.push_back(nlohmann::ordered_json::parse(w.text()).dump());
         }
         return rows;
