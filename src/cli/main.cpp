@@ -5,7 +5,9 @@
 #include "cli/version.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
+#include <vector>
 #include <string_view>
 
 int main(int argc, char** argv) {
@@ -24,13 +26,20 @@ int main(int argc, char** argv) {
     register_schema(app, outcome);
     register_graph(app, outcome);
     register_branch(app, outcome);
+    register_cluster(app, outcome);
 
     // The original's old verb names still work, with a nudge (spec engine-cli §4.2).
     if (argc > 1 && (std::string_view(argv[1]) == "read" || std::string_view(argv[1]) == "change"))
         std::cerr << "warning: `omnigraph " << argv[1] << "` is deprecated; use `omnigraph "
                   << (std::string_view(argv[1]) == "read" ? "query" : "mutate") << "`\n";
+    // Terraform's spelling `plan -out FILE` / `-out=FILE` is accepted as `--out`.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (auto& arg : args)
+        if (arg == "-out" || arg.starts_with("-out="))
+            arg = "-" + arg;
+    std::reverse(args.begin(), args.end()); // CLI11 takes the vector form reversed
     try {
-        app.parse(argc, argv);
+        app.parse(args);
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
         // CLI11 answers --help/--version with code 0; every real usage error is exit 2.

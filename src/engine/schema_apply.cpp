@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/ulid.h"
+#include "base/failpoint.h"
 #include "engine/pending.h"
 #include "engine/table_data.h"
 #include "schema/compiler.h"
@@ -217,6 +218,7 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
     for (const auto& s : fx.segments)
         op.created.push_back(s.first);
     op.created.push_back(format::commit_key(commit.graph_commit_id));
+    OG_CHECK(base::failpoint("schema_apply.before_staging_write"));
     OG_CHECK(begin_apply(store, op));
     Status done = [&]() -> Status {
         // Under the lock: the branch must still be where the plan was made.
@@ -244,6 +246,8 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
         finish_pending_failed(store, op);
         return std::move(done).error();
     }
+    // Committed; a failure here leaves what a crash would (heal() settles it).
+    OG_CHECK(base::failpoint("schema_apply.after_manifest_commit"));
     if (head.branch == "main") {
         // Committed. A failure here is repaired by the next writer's heal().
         auto promoted = write_root_schema(store, *r.desired);

@@ -1,0 +1,35 @@
+#include "base/failpoint.h"
+
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+
+namespace omnigraph::base {
+
+Status failpoint(std::string_view name) {
+    static const std::string armed = [] {
+        const char* v = std::getenv("OMNIGRAPH_FAILPOINTS");
+        return std::string(v ? v : "");
+    }();
+    if (armed.empty())
+        return ok();
+    std::string_view rest = armed;
+    while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        std::string_view entry = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        std::string_view action;
+        if (size_t eq = entry.find('='); eq != std::string_view::npos) {
+            action = entry.substr(eq + 1);
+            entry = entry.substr(0, eq);
+        }
+        if (entry != name)
+            continue;
+        if (action == "crash")
+            _exit(kFailpointCrashExit);
+        return Error(kInjectedFailpoint, "injected failpoint " + std::string(name));
+    }
+    return ok();
+}
+
+} // namespace omnigraph::base

@@ -1,0 +1,113 @@
+#include "cluster/cluster_store.h"
+
+#include "cluster/digests.h"
+
+namespace omnigraph::cluster {
+
+Result<ClusterStore> ClusterStore::open(const base::StorageUri& root) {
+    auto store = store::open_store(root);
+    if (!store)
+        return Error("storage_root_invalid", "cannot open storage root " + root.to_string() +
+                                                 ": " + store.error().message);
+    return ClusterStore(root, std::move(*store));
+}
+
+std::string ClusterStore::display(std::string_view key) const {
+    return root_.to_string() + "/" + std::string(key);
+}
+
+std::string ClusterStore::uri_of(std::string_view key) const {
+    if (root_.is_s3())
+        return display(key);
+    return "file://" + display(key);
+}
+
+Result<std::optional<StateRead>> ClusterStore::read_state() {
+    auto got = store_->get(kStateKey);
+    if (!got) {
+        if (got.error().is(codes::kNotFound))
+            return std::optional<StateRead>();
+        return Error("state_read_error",
+                     "cannot read " + display(kStateKey) + ": " + got.error().message);
+    }
+    return std::optional<StateRead>(StateRead{std::move(got->data), got->meta.version});
+}
+
+Status ClusterStore::write_state(const std::string& text, const std::optional<StateRead>& expected) {
+    auto current = store_->head(kStateKey);
+    if (!current)
+        return Error("state_write_error",
+                     "cannot check " + display(kStateKey) + ": " + current.error().message);
+    bool moved = expected ? (!*current || (*current)->version != expected->version)
+                          : current->has_value();
+    if (moved)
+        return Error("state_cas_mismatch",
+                     "the ledger " + display(kStateKey) +
+                         " changed since this command read it; run the command again");
+    auto written = expected ? store_->put_if_match(kStateKey, text, expected->version)
+                            : store_->put_if_absent(kStateKey, text);
+    if (!written) {
+        if (written.error().is(codes::kPreconditionFailed))
+            return Error("state_cas_mismatch",
+                         "the ledger " + display(kStateKey) +
+                             " changed since this command read it; run the command again");
+        return Error("state_write_error",
+                     "cannot write " + display(kStateKey) + ": " + written.error().message);
+    }
+    return ok();
+}
+
+std::string ClusterStore::query_blob_key(const std::string& graph, const std::string& name,
+                                         const std::string& digest) {
+    return "__cluster/resources/query/" + graph + "/" + name + "/" + digest + ".gq";
+}
+
+std::string ClusterStore::policy_blob_key(const std::string& name, const std::string& digest) {
+    return "__cluster/resources/policy/" + name + "/" + digest + ".yaml";
+}
+
+Result<std::optional<std::string>> ClusterStore::read_object(std::string_view key) {
+    return store_->read_if_exists(key);
+}
+
+Status ClusterStore::write_blob(std::string_view key, std::string_view text) {
+    auto put = store_->put_if_absent(key, text);
+    if (!put && !put.error().is(codes::kPreconditionFailed))
+        return put.error();
+    return ok();
+}
+
+Result<std::vector<std::string>> ClusterStore::list_json(std::string_view prefix) {
+    auto objects = OG_TRY(store_->list_all(prefix));
+    std::vector<std::string> out;
+    for (const auto& o : objects) {
+        std::string_view rest = std::string_view(o.key).substr(prefix.size());
+        if (rest.find('/') == std::string_view::npos && rest.ends_with(".json"))
+            out.push_back(o.key);
+    }
+    return out;
+}
+
+base::StorageUri ClusterStore::graph_root(const std::string& graph_id) const {
+    return root_.join("graphs/" + graph_id + ".omni");
+}
+
+Result<std::unique_ptr<store::ObjectStore>>
+ClusterStore::open_graph_store(const std::string& graph_id) const {
+    return store::open_store(graph_root(graph_id));
+}
+
+Result<bool> ClusterStore::graph_exists(const std::string& graph_id) {
+    store::ListOptions options;
+    options.prefix = "graphs/" + graph_id + ".omni/";
+    options.limit = 1;
+    auto page = OG_TRY(store_->list(options));
+    return !page.objects.empty();
+}
+
+Status ClusterStore::delete_graph(const std::string& graph_id) {
+    OG_CHECK(store_->remove_prefix("graphs/" + graph_id + ".omni/"));
+    return ok();
+}
+
+} // namespace omnigraph::cluster

@@ -1,0 +1,204 @@
+#include "cluster/context.h"
+
+#include "cluster/digests.h"
+#include "engine/graph.h"
+
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::cluster {
+
+std::optional<ClusterStore> open_cluster_store(const LoadedConfig& config, Diagnostics& diags) {
+    if (!config.storage_root)
+        return std::nullopt;
+    auto store = ClusterStore::open(*config.storage_root);
+    if (!store) {
+        diags.error(store.error().code, "storage", store.error().message);
+        return std::nullopt;
+    }
+    return std::move(*store);
+}
+
+void init_observations(const ClusterStore& store, StateObservations& obs) {
+    obs.state_path = store.display(kStateKey);
+    obs.lock_path = store.display(kLockKey);
+}
+
+void observe_ledger(const LedgerRead& read, StateObservations& obs) {
+    obs.state_found = read.raw.has_value();
+    obs.state_revision = read.ledger.state_revision;
+    obs.applied_config_digest = read.ledger.config_digest;
+    obs.resource_count = read.ledger.resources.size();
+    obs.state_cas = read.raw ? std::optional(state_cas(read.raw->text)) : std::nullopt;
+}
+
+std::optional<LedgerRead> read_ledger(ClusterStore& store, StateObservations& obs,
+                                      Diagnostics& diags) {
+    auto raw = store.read_state();
+    if (!raw) {
+        diags.error(raw.error().code, store.display(kStateKey), raw.error().message);
+        return std::nullopt;
+    }
+    LedgerRead read;
+    read.raw = std::move(*raw);
+    if (read.raw) {
+        obs.state_found = true;
+        obs.state_cas = state_cas(read.raw->text);
+        auto parsed = parse_ledger(read.raw->text);
+        if (!parsed) {
+            diags.error(parsed.error().code, store.display(kStateKey), parsed.error().message);
+            return std::nullopt;
+        }
+        read.ledger = std::move(*parsed);
+    }
+    observe_ledger(read, obs);
+    return read;
+}
+
+std::string ledger_composite(const Ledger& ledger, const std::string& g,
+                             const std::optional<std::string>& provider,
+                             const std::optional<base::Json>& blob_policy) {
+    CompositeInput in;
+    in.graph_id = g;
+    if (const LedgerResource* s = ledger.find("schema." + g))
+        in.schema_digest = s->digest;
+    std::string prefix = "query." + g + ".";
+    for (auto it = ledger.resources.lower_bound(prefix);
+         it != ledger.resources.end() && it->first.starts_with(prefix); ++it)
+        in.queries.emplace_back(it->first.substr(prefix.size()), it->second.digest);
+    if (provider) {
+        const LedgerResource* p = ledger.find(*provider);
+        in.provider = {*provider, p ? p->digest : ""};
+    }
+    in.blob_policy = blob_policy;
+    return graph_composite_digest(in);
+}
+
+bool check_integrity(const Ledger& ledger, Diagnostics& diags) {
+    bool ok = true;
+    for (const auto& [address, entry] : ledger.resources) {
+        if (!address.starts_with("graph."))
+            continue;
+        std::string g = address.substr(6);
+        if (ledger_composite(ledger, g, entry.embedding_provider, entry.external_blob_policy) !=
+            entry.digest) {
+            diags.error("external_blob_policy_digest_mismatch", address,
+                        "the ledger entry for " + address +
+                            " does not match its composite digest (its metadata was edited); "
+                            "restore state.json from a trusted copy");
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+std::vector<SidecarFile> list_sidecars(ClusterStore& store, Diagnostics& diags) {
+    std::vector<SidecarFile> out;
+    auto keys = store.list_json(kRecoveriesPrefix);
+    if (!keys) {
+        diags.warn("recovery_sidecar_read_error", "__cluster/recoveries",
+                   "cannot list recovery sidecars: " + keys.error().message);
+        return out;
+    }
+    for (const auto& key : *keys) {
+        auto text = store.read_object(key);
+        if (!text || !*text) {
+            diags.warn("invalid_recovery_sidecar", store.uri_of(key),
+                       "cannot read recovery sidecar" +
+                           (text ? std::string() : ": " + text.error().message));
+            continue;
+        }
+        auto sidecar = parse_sidecar(**text);
+        if (!sidecar) {
+            diags.warn(sidecar.error().code, store.uri_of(key), sidecar.error().message);
+            continue;
+        }
+        out.push_back({key, std::move(*sidecar)});
+    }
+    return out;
+}
+
+void warn_pending_sidecars(ClusterStore& store, Diagnostics& diags) {
+    auto keys = store.list_json(kRecoveriesPrefix);
+    if (!keys) {
+        diags.warn("recovery_sidecar_read_error", "__cluster/recoveries",
+                   "cannot list recovery sidecars: " + keys.error().message);
+        return;
+    }
+    for (const auto& key : *keys)
+        diags.warn("cluster_recovery_pending", store.display(key),
+                   "an interrupted operation awaits recovery; run `omnigraph cluster apply` (or "
+                   "any state-mutating cluster command)");
+}
+
+std::vector<ApprovalFile> list_approvals(ClusterStore& store, Diagnostics& diags) {
+    std::vector<ApprovalFile> out;
+    auto keys = store.list_json(kApprovalsPrefix);
+    if (!keys) {
+        diags.warn("approval_read_error", "__cluster/approvals",
+                   "cannot list approvals: " + keys.error().message);
+        return out;
+    }
+    for (const auto& key : *keys) {
+        auto text = store.read_object(key);
+        if (!text || !*text) {
+            diags.warn("invalid_approval_artifact", store.uri_of(key), "cannot read approval");
+            continue;
+        }
+        auto approval = parse_approval(**text);
+        if (!approval) {
+            diags.warn(approval.error().code, store.uri_of(key), approval.error().message);
+            continue;
+        }
+        out.push_back({key, std::move(*approval)});
+    }
+    return out;
+}
+
+std::vector<Approval> unconsumed(const std::vector<ApprovalFile>& files) {
+    std::vector<Approval> out;
+    for (const auto& f : files)
+        if (!f.approval.consumed_at)
+            out.push_back(f.approval);
+    return out;
+}
+
+GraphProbe probe_graph(ClusterStore& store, const std::string& graph_id) {
+    GraphProbe probe;
+    auto exists = store.graph_exists(graph_id);
+    if (!exists) {
+        probe.exists = true; // unknown: treat as present but unopenable
+        probe.error = exists.error().message;
+        return probe;
+    }
+    probe.exists = *exists;
+    if (!probe.exists) {
+        probe.error = "graph root " + store.graph_root(graph_id).to_string() + " does not exist";
+        return probe;
+    }
+    auto objects = store.open_graph_store(graph_id);
+    if (!objects) {
+        probe.error = objects.error().message;
+        return probe;
+    }
+    auto graph = engine::Graph::open(**objects);
+    if (!graph) {
+        probe.error = graph.error().message;
+        return probe;
+    }
+    auto head = graph->head("main");
+    if (!head) {
+        probe.error = head.error().message;
+        return probe;
+    }
+    probe.opened = true;
+    probe.live_schema_source = graph->schema_source();
+    probe.live_schema_digest = content_digest(probe.live_schema_source);
+    probe.manifest_version = head->version;
+    return probe;
+}
+
+base::Json actor_json(const std::optional<std::string>& actor) {
+    return actor ? base::Json(*actor) : base::Json(nullptr);
+}
+
+} // namespace omnigraph::cluster

@@ -1,0 +1,74 @@
+// What every state-touching command shares: the desired state, the opened ClusterStore, the
+// ledger as read (with its CAS base), the integrity gate, and the listings of recovery sidecars
+// and approval artefacts. Internal to src/cluster.
+#pragma once
+
+#include "cluster/cluster_store.h"
+#include "cluster/desired_state.h"
+#include "cluster/ledger.h"
+#include "cluster/records.h"
+#include "cluster/state_lock.h"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace omnigraph::cluster {
+
+struct LedgerRead {
+    std::optional<StateRead> raw; // nullopt: no ledger
+    Ledger ledger;                // empty when absent
+};
+
+// Opens the store of a config whose header checks passed; storage_root_invalid otherwise.
+std::optional<ClusterStore> open_cluster_store(const LoadedConfig& config, Diagnostics& diags);
+void init_observations(const ClusterStore& store, StateObservations& obs);
+
+// Reads and parses the ledger, filling the observations. nullopt (with an error diagnostic)
+// when it cannot be read or parsed.
+std::optional<LedgerRead> read_ledger(ClusterStore& store, StateObservations& obs,
+                                      Diagnostics& diags);
+void observe_ledger(const LedgerRead& read, StateObservations& obs);
+
+// The composite digest of graph `g` recomputed from the ledger's own entries, with the given
+// provider binding and blob policy.
+std::string ledger_composite(const Ledger& ledger, const std::string& g,
+                             const std::optional<std::string>& provider,
+                             const std::optional<base::Json>& blob_policy);
+// Spec §5.1's integrity gate: false (with external_blob_policy_digest_mismatch errors) when a
+// graph entry's digest does not bind its own metadata.
+bool check_integrity(const Ledger& ledger, Diagnostics& diags);
+
+// Sidecars, parsed. Unreadable, unparseable and wrong-version files are warnings and skipped.
+struct SidecarFile {
+    std::string key;
+    Sidecar sidecar;
+};
+std::vector<SidecarFile> list_sidecars(ClusterStore& store, Diagnostics& diags);
+// plan/status: one cluster_recovery_pending warning per sidecar file, without parsing.
+void warn_pending_sidecars(ClusterStore& store, Diagnostics& diags);
+
+struct ApprovalFile {
+    std::string key;
+    Approval approval;
+};
+// Readable artefacts in file order (consumed ones included).
+std::vector<ApprovalFile> list_approvals(ClusterStore& store, Diagnostics& diags);
+std::vector<Approval> unconsumed(const std::vector<ApprovalFile>& files);
+
+// A read-only look at a derived graph root: does it exist, does it open, what schema is live.
+struct GraphProbe {
+    bool exists = false;
+    bool opened = false;
+    std::string error; // why it did not open
+    std::string live_schema_digest;
+    std::string live_schema_source;
+    uint64_t manifest_version = 0; // main's head
+};
+GraphProbe probe_graph(ClusterStore& store, const std::string& graph_id);
+
+// The actor's display text for records ("" -> null).
+base::Json actor_json(const std::optional<std::string>& actor);
+
+} // namespace omnigraph::cluster
