@@ -3,6 +3,7 @@
 #include "base/digest.h"
 #include "base/ulid.h"
 
+#include <filesystem>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -443,6 +444,15 @@ Result<uint64_t> LocalStore::do_remove_prefix(std::string_view prefix) {
     auto keys = OG_TRY(list_all(prefix));
     for (const auto& meta : keys)
         OG_CHECK(remove(meta.key));
+    // A directory-shaped prefix ("graphs/x.omni/") goes whole, with the stripe lock files and
+    // empty directories a store rooted there left behind.
+    if (prefix.ends_with('/')) {
+        std::error_code ec;
+        std::filesystem::remove_all(std::filesystem::path(root_.path) / prefix, ec);
+        if (ec)
+            return Error(codes::kStorageIo, "cannot remove " + root_.path + "/" +
+                                                std::string(prefix) + ": " + ec.message());
+    }
     return static_cast<uint64_t>(keys.size());
 }
 

@@ -84,7 +84,8 @@ class ObjectStore {
     // Idempotent: deleting an absent key succeeds.
     Status remove(std::string_view key);
     // Deletes every key that starts with `prefix` (a non-empty string prefix: wiping a whole
-    // root by accident is refused); returns how many.
+    // root by accident is refused); returns how many. A prefix ending in '/' is a subtree: the
+    // local backend also removes its directory with any backend files left in it.
     Result<uint64_t> remove_prefix(std::string_view prefix);
 
     // Conveniences built on the primitives above.

@@ -1,0 +1,2 @@
+// placeholder, written by the cluster unit-test task
+#include <gtest/gtest.h>
