@@ -20,7 +20,7 @@ cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 
 targets=("$target")
-[[ $target == all ]] && targets=($(sed -n 's/^set(OMNIGRAPH_FUZZ_TARGETS \(.*\))$/\1/p' test/fuzz/CMakeLists.txt))
+[[ $target == all ]] && targets=($(sed -n '/^set(OMNIGRAPH_FUZZ_TARGETS/,/)/p' test/fuzz/CMakeLists.txt | tr -d '()' | sed 's/set\|OMNIGRAPH_FUZZ_TARGETS//g'))
 for t in "${targets[@]}"; do
   echo "fuzz: $t for ${seconds}s"
   build/fuzz/test/fuzz/fuzz_"$t" -max_total_time="$seconds" -max_len=65536 -print_final_stats=1 \

@@ -69,8 +69,14 @@ class ApplyRun {
                                  "refusing to execute a gated change without an approval");
                     return finish(snapshot, false);
                 }
-        if (diags_.has_error()) // e.g. graph_create_incomplete from the sweep
-            return persist(snapshot, sweep);
+        if (diags_.has_error()) { // e.g. graph_create_incomplete: record the sweep, run nothing
+            for (auto& c : plan_.changes)
+                if (c.disposition == "applied" || c.disposition == "derived") {
+                    c.disposition = "blocked";
+                    c.reason = "cluster_recovery_pending";
+                }
+            return persist(snapshot, sweep, false);
+        }
 
         for (auto& c : plan_.changes)
             if (kind_of(c.resource) == "graph" && c.operation == "create" &&
@@ -324,9 +330,12 @@ class ApplyRun {
                 key = ClusterStore::policy_blob_key(name, digest);
                 file = d_.policies.at(name).file;
             }
-            auto exists = store_.objects().exists(key);
-            if (exists && *exists)
-                continue; // trusted as is
+            // An existing blob is kept only when its content matches its name (the original trusts
+            // any file there, so a tampered blob could never heal).
+            auto existing = store_.read_object(key);
+            if (existing && *existing && content_digest(**existing) == digest)
+                continue;
+            bool replace = existing && *existing;
             auto source = read_source(file);
             if (!source) {
                 diags_.error("resource_payload_write_error", c.resource, "cannot read " + file);
@@ -342,7 +351,11 @@ class ApplyRun {
                              file + " is not valid UTF-8");
                 return false;
             }
-            if (auto put = store_.write_blob(key, *source); !put) {
+            Status put = store_.write_blob(key, *source);
+            if (put && replace)
+                if (auto replaced = store_.objects().put(key, *source); !replaced)
+                    put = replaced.error();
+            if (!put) {
                 diags_.error("resource_payload_write_error", c.resource,
                              "cannot write " + store_.display(key) + ": " + put.error().message);
                 return false;
@@ -388,8 +401,11 @@ class ApplyRun {
     }
 
     // Steps 15-20: the ledger mutation, composites, convergence, the one CAS write.
-    void persist(const Ledger& snapshot, const SweepOutcome& sweep) {
+    // `executed`: the plan ran (false when only the sweep's findings are recorded).
+    void persist(const Ledger& snapshot, const SweepOutcome& sweep, bool executed = true) {
         for (const auto& c : plan_.changes) {
+            if (!executed)
+                break;
             if (c.disposition == "applied") {
                 if (c.operation == "delete") {
                     if (kind_of(c.resource) != "graph")
@@ -422,7 +438,7 @@ class ApplyRun {
         }
         for (const auto& [g, dg] : d_.graphs) {
             const LedgerResource* entry = ledger_.find("graph." + g);
-            if (!entry)
+            if (!entry || !executed)
                 continue;
             bool blocked = false;
             for (const auto& c : plan_.changes)
@@ -440,7 +456,7 @@ class ApplyRun {
                 (status == ledger_.statuses.end() || status->second.status != "error"))
                 ledger_.statuses["graph." + g] = StatusRecord{"applied", {}, {}};
         }
-        converged_ = diff_changes(d_, ledger_, true).empty();
+        converged_ = executed && diff_changes(d_, ledger_, true).empty();
         if (converged_)
             ledger_.config_digest = d_.config_digest;
 
@@ -458,15 +474,17 @@ class ApplyRun {
                 return finish(snapshot, false);
             }
             state_written_ = true;
-            for (const auto& key : sweep.retire)
-                (void)store_.objects().remove(key);
-            for (const auto& key : completed_)
-                (void)store_.objects().remove(key);
-            std::vector<std::string> consume = sweep.consume;
-            for (const auto& [g, approval] : deleted_)
-                consume.push_back(approval);
-            mark_consumed(consume);
         }
+        // The ledger records every outcome now (written, or unchanged because it already did):
+        // retired and completed sidecars can go, consumed approvals are marked.
+        for (const auto& key : sweep.retire)
+            (void)store_.objects().remove(key);
+        for (const auto& key : completed_)
+            (void)store_.objects().remove(key);
+        std::vector<std::string> consume = sweep.consume;
+        for (const auto& [g, approval] : deleted_)
+            consume.push_back(approval);
+        mark_consumed(consume);
         finish(ledger_, true);
     }
 

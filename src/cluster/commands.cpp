@@ -618,11 +618,9 @@ CommandResult force_unlock(const CommandOptions& o, const std::string& lock_id) 
     j["state_observations"] = observations_json(obs);
     j["lock_removed"] = removed;
     std::string holder = render_lock_holder(obs);
-    if (removed)
+    if (removed) {
         r.lines.push_back("cluster force-unlock: removed lock" + holder.substr(4));
-    else if (r.ok())
-        r.lines.push_back("cluster force-unlock: no lock removed");
-    else {
+    } else {
         r.lines.push_back("cluster force-unlock failed");
         if (obs.locked)
             r.lines.push_back("  lock: " + holder);

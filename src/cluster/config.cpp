@@ -363,6 +363,45 @@ Result<base::StorageUri> resolve_storage_root(const std::optional<std::string>& 
     return uri;
 }
 
+// Steps 3-4 of spec §2.6 on the text of a cluster.yaml (`file` names it in messages).
+std::optional<ClusterConfig> parse_cluster_text(std::string_view text, const std::string& file,
+                                              Diagnostics& diags) {
+
+    bool failed = false;
+    for (const auto& dup : find_duplicate_keys(text)) {
+        diags.error("duplicate_yaml_key", dup.path,
+                    "duplicate key `" + dup.path + "` at line " + std::to_string(dup.line));
+        failed = true;
+    }
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+        if (!failed)
+            diags.error("invalid_cluster_yaml", "cluster.yaml",
+                        file + ": " + e.msg + " at line " +
+                            std::to_string(e.mark.line + 1) + " column " +
+                            std::to_string(e.mark.column + 1));
+        return std::nullopt;
+    }
+    size_t before = diags.items().size();
+    check_reserved_keys(root, diags);
+    if (failed || diags.items().size() != before)
+        return std::nullopt;
+    try {
+        return parse_typed(root);
+    } catch (const ParseFailure& f) {
+        diags.error("invalid_cluster_yaml", "cluster.yaml", f.message);
+        return std::nullopt;
+    } catch (const YAML::Exception& e) {
+        diags.error("invalid_cluster_yaml", "cluster.yaml", e.msg);
+        return std::nullopt;
+    } catch (const std::exception& e) {
+        diags.error("invalid_cluster_yaml", "cluster.yaml", e.what());
+        return std::nullopt;
+    }
+}
+
 LoadedConfig load_cluster_config(const std::string& config_dir, Diagnostics& diags) {
     LoadedConfig out;
     out.config_dir = config_dir;
@@ -383,38 +422,10 @@ LoadedConfig load_cluster_config(const std::string& config_dir, Diagnostics& dia
                     "cannot read " + out.config_file);
         return out;
     }
-    std::string text = buffer.str();
-
-    bool failed = false;
-    for (const auto& dup : find_duplicate_keys(text)) {
-        diags.error("duplicate_yaml_key", dup.path,
-                    "duplicate key `" + dup.path + "` at line " + std::to_string(dup.line));
-        failed = true;
-    }
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        if (!failed)
-            diags.error("invalid_cluster_yaml", "cluster.yaml",
-                        out.config_file + ": " + e.msg + " at line " +
-                            std::to_string(e.mark.line + 1) + " column " +
-                            std::to_string(e.mark.column + 1));
+    auto parsed = parse_cluster_text(buffer.str(), out.config_file, diags);
+    if (!parsed)
         return out;
-    }
-    size_t before = diags.items().size();
-    check_reserved_keys(root, diags);
-    if (failed || diags.items().size() != before)
-        return out;
-    try {
-        out.config = parse_typed(root);
-    } catch (const ParseFailure& f) {
-        diags.error("invalid_cluster_yaml", "cluster.yaml", f.message);
-        return out;
-    } catch (const YAML::Exception& e) {
-        diags.error("invalid_cluster_yaml", "cluster.yaml", e.msg);
-        return out;
-    }
+    out.config = std::move(*parsed);
     out.parsed = true;
 
     // Step 5: the header.

@@ -69,6 +69,10 @@ struct ClusterConfig {
 // order, values as written.
 base::Json raw_config_json(const ClusterConfig& config);
 
+// Steps 3-4 on cluster.yaml's text: nullopt (with the diagnostics) when it does not parse.
+std::optional<ClusterConfig> parse_cluster_text(std::string_view text, const std::string& file,
+                                              Diagnostics& diags);
+
 // A parsed cluster.yaml plus where it came from.
 struct LoadedConfig {
     std::string config_dir;     // as given on the command line

@@ -338,11 +338,10 @@ class Builder {
                 kind = policy::BindingKind::kCluster;
             else if (bindings_ok && graphs)
                 kind = policy::BindingKind::kGraph;
-            if (bindings_ok || kind == policy::BindingKind::kEither) {
-                auto parsed = policy::parse_bundle(*text, p.file, kind);
-                if (!parsed && bindings_ok)
-                    diags_.error("policy_invalid", path + ".file", error_text(parsed.error()));
-            }
+            // With broken bindings the bundle is still checked on its own (either kind).
+            auto parsed = policy::parse_bundle(*text, p.file, kind);
+            if (!parsed)
+                diags_.error("policy_invalid", path + ".file", error_text(parsed.error()));
             add_resource("policy." + name, "policy", p.digest, p.file);
         }
         for (const auto& scope : p.applies_to)
