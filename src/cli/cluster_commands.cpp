@@ -71,9 +71,11 @@ int finish(const cluster::CommandResult& r, const ClusterArgs& a) {
 }
 
 bool refuse_addressing(const ClusterArgs& a) {
-    for (const auto& [flag, value] :
-         {std::pair{"--server", a.server}, {"--store", a.store}, {"--cluster", a.cluster},
-          {"--graph", a.graph}, {"--profile", a.profile}})
+    for (const auto& [flag, value] : {std::pair{"--server", a.server},
+                                      {"--store", a.store},
+                                      {"--cluster", a.cluster},
+                                      {"--graph", a.graph},
+                                      {"--profile", a.profile}})
         if (!value.empty()) {
             std::cerr << "error: " << flag
                       << " cannot be used with `omnigraph cluster`: cluster commands address the "
@@ -98,10 +100,11 @@ void register_cluster(CLI::App& app, Outcome& outcome) {
         if (takes_actor)
             sub->add_option("--as", args->actor,
                             "Actor recorded in sidecars, audit entries and commits");
-        for (auto [flag, target] :
-             {std::pair{"--server", &args->server}, {"--store", &args->store},
-              {"--cluster", &args->cluster}, {"--graph", &args->graph},
-              {"--profile", &args->profile}})
+        for (auto [flag, target] : {std::pair{"--server", &args->server},
+                                    {"--store", &args->store},
+                                    {"--cluster", &args->cluster},
+                                    {"--graph", &args->graph},
+                                    {"--profile", &args->profile}})
             sub->add_option(flag, *target)->group("");
         return sub;
     };
@@ -157,39 +160,37 @@ void register_cluster(CLI::App& app, Outcome& outcome) {
                 return void(outcome.exit_code = 1);
             outcome.exit_code = finish(cluster::refresh(options()), *args);
         });
-    auto* import = add("import", "Create the state ledger from the config and the live graphs",
-                       false);
+    auto* import =
+        add("import", "Create the state ledger from the config and the live graphs", false);
     import->add_flag("--if-missing", args->if_missing,
                      "Succeed without changes when a ledger already exists");
     import->callback([args, &outcome, options] {
         if (refuse_addressing(*args))
             return void(outcome.exit_code = 1);
-        outcome.exit_code = finish(cluster::import_state(options(), args->if_missing), *args);
-    });
-    auto* approve = add("approve", "Approve a gated change (a graph delete)", true);
-    approve->add_option("address", args->address, "The gated resource, e.g. graph.scratch")
-        ->required();
-    approve->callback([args, &outcome, options] {
-        if (refuse_addressing(*args))
-            return void(outcome.exit_code = 1);
-        auto o = options();
-        o.actor = resolve_actor(args->actor);
-        if (!o.actor) {
-            std::cerr << "error: cluster approve needs an approver: pass --as <ACTOR>, or set "
-                         "cli.actor in omnigraph.yaml or operator.actor in "
-                         "$OMNIGRAPH_HOME/config.yaml (~/.omnigraph/config.yaml)\n";
-            return void(outcome.exit_code = 1);
-        }
-        outcome.exit_code = finish(cluster::approve(o, args->address), *args);
-    });
-    auto* unlock = add("force-unlock", "Remove a stuck lock by its exact id", false);
-    unlock->add_option("lock_id", args->lock_id, "The lock id shown by `cluster status`")
-        ->required();
-    unlock->callback([args, &outcome, options] {
-        if (refuse_addressing(*args))
-            return void(outcome.exit_code = 1);
-        outcome.exit_code = finish(cluster::force_unlock(options(), args->lock_id), *args);
-    });
-}
+    outcome.exit_code = finish(cluster::import_state(options(), args->if_missing), *args);
+});
+auto* approve = add("approve", "Approve a gated change (a graph delete)", true);
+approve->add_option("address", args->address, "The gated resource, e.g. graph.scratch")->required();
+approve->callback([args, &outcome, options] {
+    if (refuse_addressing(*args))
+        return void(outcome.exit_code = 1);
+    auto o = options();
+    o.actor = resolve_actor(args->actor);
+    if (!o.actor) {
+        std::cerr << "error: cluster approve needs an approver: pass --as <ACTOR>, or set "
+                     "cli.actor in omnigraph.yaml or operator.actor in "
+                     "$OMNIGRAPH_HOME/config.yaml (~/.omnigraph/config.yaml)\n";
+        return void(outcome.exit_code = 1);
+    }
+    outcome.exit_code = finish(cluster::approve(o, args->address), *args);
+});
+auto* unlock = add("force-unlock", "Remove a stuck lock by its exact id", false);
+unlock->add_option("lock_id", args->lock_id, "The lock id shown by `cluster status`")->required();
+unlock->callback([args, &outcome, options] {
+    if (refuse_addressing(*args))
+        return void(outcome.exit_code = 1);
+    outcome.exit_code = finish(cluster::force_unlock(options(), args->lock_id), *args);
+});
+} // namespace omnigraph::cli
 
 } // namespace omnigraph::cli

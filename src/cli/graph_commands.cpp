@@ -7,8 +7,8 @@
 #include "cli/source_file.h"
 #include "engine/export.h"
 #include "engine/graph.h"
-#include "engine/schema_apply.h"
 #include "engine/load.h"
+#include "engine/schema_apply.h"
 #include "schema/diagnostic.h"
 #include "store/object_store.h"
 
@@ -51,8 +51,8 @@ Status cluster_managed_root(const store::ObjectStore& graph_store) {
     auto ledger = (*cluster_store)->exists("__cluster/state.json");
     if (ledger && *ledger)
         return Error(engine::kClusterManaged,
-                     graph_store.root().to_string() +
-                         " is a graph root of the cluster stored at " + root.to_string() +
+                     graph_store.root().to_string() + " is a graph root of the cluster stored at " +
+                         root.to_string() +
                          "; graphs there are created by `omnigraph cluster apply`");
     return ok();
 }

@@ -7,8 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 int main(int argc, char** argv) {
     using namespace omnigraph::cli;

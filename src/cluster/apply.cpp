@@ -1,13 +1,12 @@
 // `cluster apply` (spec cluster §9): the only command that changes the world. Under the lock it
 // sweeps, re-plans, then runs creates -> schema migrations -> catalog writes -> approved deletes
 // and records everything in ONE compare-and-swap write of the ledger.
-#include "cluster/commands.h"
-#include "cluster/saved_plan.h"
-
 #include "base/clock.h"
 #include "base/failpoint.h"
 #include "base/ulid.h"
+#include "cluster/commands.h"
 #include "cluster/digests.h"
+#include "cluster/saved_plan.h"
 #include "cluster/sweep.h"
 #include "engine/graph.h"
 #include "engine/schema_apply.h"
@@ -49,8 +48,7 @@ class ApplyRun {
   public:
     ApplyRun(const CommandOptions& o, DesiredState& d, ClusterStore& store, LedgerRead& read,
              CommandResult& r)
-        : o_(o), d_(d), store_(store), read_(read), ledger_(read.ledger), r_(r),
-          diags_(r.diags) {}
+        : o_(o), d_(d), store_(store), read_(read), ledger_(read.ledger), r_(r), diags_(r.diags) {}
 
     StateLock* lock = nullptr;
 
@@ -390,9 +388,8 @@ class ApplyRun {
         if (auto fp = base::failpoint("cluster_apply.before_graph_delete"); !fp)
             return fail(fp.error().code, fp.error().message);
         if (auto removed = store_.delete_graph(g); !removed)
-            return fail("graph_delete_failed", "cannot delete " +
-                                                   store_.graph_root(g).to_string() + ": " +
-                                                   removed.error().message);
+            return fail("graph_delete_failed", "cannot delete " + store_.graph_root(g).to_string() +
+                                                   ": " + removed.error().message);
         if (!early_failpoint("cluster_apply.after_graph_delete"))
             return false;
         deleted_.emplace_back(g, approval);
@@ -419,13 +416,13 @@ class ApplyRun {
                 if (kind_of(c.resource) == "policy")
                     entry.applies_to = d_.policies.at(c.resource.substr(7)).applies_to;
                 if (kind_of(c.resource) == "provider")
-                    entry.embedding_profile =
-                        d_.providers.at(c.resource.substr(19)).profile;
+                    entry.embedding_profile = d_.providers.at(c.resource.substr(19)).profile;
                 ledger_.resources[c.resource] = std::move(entry);
                 ledger_.statuses[c.resource] = StatusRecord{"applied", {}, {}};
             } else if (c.disposition == "blocked" && c.reason != "cluster_recovery_pending") {
                 ledger_.statuses[c.resource] = StatusRecord{
-                    "blocked", {*c.reason},
+                    "blocked",
+                    {*c.reason},
                     op_label(c.operation) + " " + c.resource + " is blocked: " + *c.reason};
             }
         }
@@ -575,8 +572,7 @@ CommandResult apply(const CommandOptions& o, const std::optional<std::string>& p
                                  : std::string("cluster apply failed"));
         for (const auto& c : changes)
             r.lines.push_back("  " + op_label(c.operation) + " " + c.resource +
-                              (c.binding_change ? " [bindings]" : "") + " " +
-                              disposition_label(c));
+                              (c.binding_change ? " [bindings]" : "") + " " + disposition_label(c));
         if (changes.empty())
             r.lines.push_back("  no changes");
         if (r.ok()) {

@@ -7,8 +7,8 @@ namespace omnigraph::cluster {
 Result<ClusterStore> ClusterStore::open(const base::StorageUri& root) {
     auto store = store::open_store(root);
     if (!store)
-        return Error("storage_root_invalid", "cannot open storage root " + root.to_string() +
-                                                 ": " + store.error().message);
+        return Error("storage_root_invalid",
+                     "cannot open storage root " + root.to_string() + ": " + store.error().message);
     return ClusterStore(root, std::move(*store));
 }
 
@@ -33,13 +33,14 @@ Result<std::optional<StateRead>> ClusterStore::read_state() {
     return std::optional<StateRead>(StateRead{std::move(got->data), got->meta.version});
 }
 
-Status ClusterStore::write_state(const std::string& text, const std::optional<StateRead>& expected) {
+Status ClusterStore::write_state(const std::string& text,
+                                 const std::optional<StateRead>& expected) {
     auto current = store_->head(kStateKey);
     if (!current)
         return Error("state_write_error",
                      "cannot check " + display(kStateKey) + ": " + current.error().message);
-    bool moved = expected ? (!*current || (*current)->version != expected->version)
-                          : current->has_value();
+    bool moved =
+        expected ? (!*current || (*current)->version != expected->version) : current->has_value();
     if (moved)
         return Error("state_cas_mismatch",
                      "the ledger " + display(kStateKey) +

@@ -134,7 +134,8 @@ void observe_graphs(ClusterStore& store, Ledger& ledger, const DesiredState& d,
         obs["schema_digest"] =
             probe.opened ? base::Json(probe.live_schema_digest) : base::Json(nullptr);
         obs["desired_schema_digest"] = dg.schema_digest;
-        obs["schema_matches_desired"] = probe.opened && probe.live_schema_digest == dg.schema_digest;
+        obs["schema_matches_desired"] =
+            probe.opened && probe.live_schema_digest == dg.schema_digest;
         obs["error"] = probe.opened ? base::Json(nullptr) : base::Json(probe.error);
         ledger.observations[gaddr] = obs;
         if (!probe.exists) {
@@ -144,8 +145,10 @@ void observe_graphs(ClusterStore& store, Ledger& ledger, const DesiredState& d,
             ledger.statuses[saddr] = StatusRecord{"drifted", {"graph_missing"}, {}};
         } else if (!probe.opened) {
             ++failures;
-            ledger.statuses[gaddr] = StatusRecord{"error", {"graph_observation_error"}, probe.error};
-            ledger.statuses[saddr] = StatusRecord{"error", {"graph_observation_error"}, probe.error};
+            ledger.statuses[gaddr] =
+                StatusRecord{"error", {"graph_observation_error"}, probe.error};
+            ledger.statuses[saddr] =
+                StatusRecord{"error", {"graph_observation_error"}, probe.error};
         } else {
             ledger.resources[saddr] = LedgerResource{probe.live_schema_digest, {}, {}, {}, {}};
             const LedgerResource* entry = ledger.find(gaddr);
@@ -217,7 +220,8 @@ CommandResult validate(const CommandOptions& o) {
     if (d.complete && !r.diags.has_error())
         for (const auto& [g, dg] : d.graphs)
             if (!dg.blob_policy)
-                r.diags.warn("external_blob_ingress_default_deny", "graphs." + g + ".external_blobs",
+                r.diags.warn("external_blob_ingress_default_deny",
+                             "graphs." + g + ".external_blobs",
                              "graph '" + g + "' allows no external blob bases (default deny)");
     base::Json& j = r.json;
     j["ok"] = r.ok();
@@ -312,8 +316,8 @@ CommandResult plan(const CommandOptions& o, const std::optional<std::string>& ou
     p = compute_plan(d, read->ledger, unconsumed(approvals), {}, diags);
     for (auto& c : p.changes)
         if (kind_of(c.resource) == "schema" && c.operation == "update") {
-            base::Json m = migration_preview(*store, d.graphs.at(graph_of(c.resource)), diags,
-                                             c.resource);
+            base::Json m =
+                migration_preview(*store, d.graphs.at(graph_of(c.resource)), diags, c.resource);
             if (!m.is_null())
                 c.migration = m;
         }
@@ -355,7 +359,8 @@ CommandResult status(const CommandOptions& o) {
                 if (!found)
                     diags.warn("state_missing", store->display(kStateKey),
                                "no cluster state ledger yet; run `omnigraph cluster import "
-                               "--config " + o.config_dir + "`");
+                               "--config " +
+                                   o.config_dir + "`");
                 else
                     verify_catalog(*store, ledger, CatalogMode::kStatus, diags);
             }

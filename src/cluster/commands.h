@@ -4,9 +4,9 @@
 #pragma once
 
 #include "base/json.h"
-#include <nlohmann/json.hpp>
 #include "cluster/diagnostic.h"
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

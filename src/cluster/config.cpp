@@ -54,8 +54,8 @@ std::vector<std::pair<std::string, YAML::Node>>
 entries(const YAML::Node& node, const std::string& path,
         const std::vector<std::string>& allowed = {}) {
     if (!node.IsMap())
-        fail(node, (path.empty() ? std::string("cluster.yaml") : path) + ": invalid type: " +
-                       type_name(node) + ", expected a map");
+        fail(node, (path.empty() ? std::string("cluster.yaml") : path) +
+                       ": invalid type: " + type_name(node) + ", expected a map");
     std::vector<std::pair<std::string, YAML::Node>> out;
     std::set<std::string> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
@@ -182,7 +182,8 @@ GraphDecl parse_graph(const YAML::Node& node, const std::string& path) {
     if (fields.contains("queries"))
         g.queries = parse_queries(fields.at("queries"), path + ".queries");
     if (fields.contains("embedding_provider") && !fields.at("embedding_provider").IsNull())
-        g.embedding_provider = scalar(fields.at("embedding_provider"), path + ".embedding_provider");
+        g.embedding_provider =
+            scalar(fields.at("embedding_provider"), path + ".embedding_provider");
     if (fields.contains("external_blobs") && !fields.at("external_blobs").IsNull()) {
         std::string bp = path + ".external_blobs";
         auto blobs = entries(fields.at("external_blobs"), bp, {"allow"});
@@ -190,12 +191,14 @@ GraphDecl parse_graph(const YAML::Node& node, const std::string& path) {
             if (allow.IsNull())
                 continue;
             if (!allow.IsSequence())
-                fail(allow, bp + ".allow: invalid type: " + type_name(allow) +
-                                ", expected a sequence");
+                fail(allow,
+                     bp + ".allow: invalid type: " + type_name(allow) + ", expected a sequence");
             for (const auto& item : allow) {
                 std::string ip = bp + ".allow[]";
-                auto f = required(entries(item, ip, {"base", "scope"}), item, ip, {"base", "scope"});
-                BlobBaseDecl b{scalar(f.at("base"), ip + ".base"), scalar(f.at("scope"), ip + ".scope")};
+                auto f =
+                    required(entries(item, ip, {"base", "scope"}), item, ip, {"base", "scope"});
+                BlobBaseDecl b{scalar(f.at("base"), ip + ".base"),
+                               scalar(f.at("scope"), ip + ".scope")};
                 if (b.scope != "server_safe" && b.scope != "embedded_only")
                     fail(f.at("scope"), ip + ".scope: unknown variant `" + b.scope +
                                             "`, expected `server_safe` or `embedded_only`");
@@ -208,8 +211,8 @@ GraphDecl parse_graph(const YAML::Node& node, const std::string& path) {
 
 ClusterConfig parse_typed(const YAML::Node& root) {
     ClusterConfig c;
-    auto e = entries(root, "",
-                     {"version", "metadata", "storage", "state", "providers", "graphs", "policies"});
+    auto e = entries(
+        root, "", {"version", "metadata", "storage", "state", "providers", "graphs", "policies"});
     auto fields = required(e, root, "cluster.yaml", {"version"});
     c.version = integer(fields.at("version"), "version");
     if (fields.contains("metadata") && !fields.at("metadata").IsNull())
@@ -365,7 +368,7 @@ Result<base::StorageUri> resolve_storage_root(const std::optional<std::string>& 
 
 // Steps 3-4 of spec §2.6 on the text of a cluster.yaml (`file` names it in messages).
 std::optional<ClusterConfig> parse_cluster_text(std::string_view text, const std::string& file,
-                                              Diagnostics& diags) {
+                                                Diagnostics& diags) {
 
     bool failed = false;
     for (const auto& dup : find_duplicate_keys(text)) {
@@ -379,9 +382,8 @@ std::optional<ClusterConfig> parse_cluster_text(std::string_view text, const std
     } catch (const YAML::Exception& e) {
         if (!failed)
             diags.error("invalid_cluster_yaml", "cluster.yaml",
-                        file + ": " + e.msg + " at line " +
-                            std::to_string(e.mark.line + 1) + " column " +
-                            std::to_string(e.mark.column + 1));
+                        file + ": " + e.msg + " at line " + std::to_string(e.mark.line + 1) +
+                            " column " + std::to_string(e.mark.column + 1));
         return std::nullopt;
     }
     size_t before = diags.items().size();
@@ -418,8 +420,7 @@ LoadedConfig load_cluster_config(const std::string& config_dir, Diagnostics& dia
     if (in)
         buffer << in.rdbuf();
     if (!in || in.bad() || fs::is_directory(out.config_file, ec)) {
-        diags.error("cluster_config_read_error", out.config_file,
-                    "cannot read " + out.config_file);
+        diags.error("cluster_config_read_error", out.config_file, "cannot read " + out.config_file);
         return out;
     }
     auto parsed = parse_cluster_text(buffer.str(), out.config_file, diags);

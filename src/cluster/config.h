@@ -7,12 +7,12 @@
 #pragma once
 
 #include "base/json.h"
-#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 #include "base/uri.h"
 #include "cluster/diagnostic.h"
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,8 +36,8 @@ struct BlobBaseDecl {
 struct QueriesDecl {
     enum class Form { kAbsent, kPath, kList, kMap };
     Form form = Form::kAbsent;
-    std::vector<std::string> paths;          // kPath (one) and kList
-    std::map<std::string, std::string> map;  // kMap: name -> file
+    std::vector<std::string> paths;         // kPath (one) and kList
+    std::map<std::string, std::string> map; // kMap: name -> file
 };
 
 struct GraphDecl {
@@ -71,7 +71,7 @@ base::Json raw_config_json(const ClusterConfig& config);
 
 // Steps 3-4 on cluster.yaml's text: nullopt (with the diagnostics) when it does not parse.
 std::optional<ClusterConfig> parse_cluster_text(std::string_view text, const std::string& file,
-                                              Diagnostics& diags);
+                                                Diagnostics& diags);
 
 // A parsed cluster.yaml plus where it came from.
 struct LoadedConfig {

@@ -44,10 +44,11 @@ std::string error_text(const Error& e) {
     return e.location ? e.location->to_string() + ": " + e.message : e.message;
 }
 
-// A query file read and parsed once, shared by every query it declares.
+// A query file read and parsed once, shared by every query it declares; or why it failed.
 struct QueryFileData {
     std::string path, source, digest;
     query::QueryFile parsed;
+    std::string failure_code, failure; // set when the file cannot be used
 };
 
 class Builder {
@@ -71,8 +72,8 @@ class Builder {
     void add_resource(std::string address, std::string kind, std::string digest,
                       std::optional<std::string> path) {
         d_.digests[address] = digest;
-        d_.resources.push_back({std::move(address), std::move(kind), std::move(digest),
-                                std::move(path)});
+        d_.resources.push_back(
+            {std::move(address), std::move(kind), std::move(digest), std::move(path)});
     }
     void edge(std::string from, std::string to) {
         d_.dependencies.emplace_back(std::move(from), std::move(to));
@@ -116,7 +117,8 @@ class Builder {
                          "invalid graph id '" + id +
                              "': use an ASCII letter followed by letters, digits or '-' (at most "
                              "64 characters; not graphs, healthz, openapi or policies) so that "
-                             "the server can route /graphs/" + id);
+                             "the server can route /graphs/" +
+                             id);
         DesiredGraph g;
         g.id = id;
         g.blob_policy = check_blob_policy(id, decl.blob_bases, diags_);
@@ -127,12 +129,14 @@ class Builder {
                 name = ref.substr(std::string("provider.embedding.").size());
             if (name.find('.') != std::string::npos) {
                 diags_.error("wrong_kind_reference", path + ".embedding_provider",
-                             "'" + ref + "' is not an embedding provider reference (use <name> "
-                             "or provider.embedding.<name>)");
+                             "'" + ref +
+                                 "' is not an embedding provider reference (use <name> "
+                                 "or provider.embedding.<name>)");
             } else if (!d_.loaded.config.providers.contains(name)) {
                 diags_.error("dangling_embedding_provider_reference", path + ".embedding_provider",
-                             "embedding provider '" + name + "' is not declared under "
-                             "providers.embedding");
+                             "embedding provider '" + name +
+                                 "' is not declared under "
+                                 "providers.embedding");
             } else {
                 g.provider = "provider.embedding." + name;
                 edge("graph." + id, *g.provider);
@@ -166,23 +170,33 @@ class Builder {
         d_.graphs[id] = std::move(g);
     }
 
+    // The file, read and parsed once. A failure is reported for every declaration that names
+    // the file in an explicit map, and once for discovered files.
     QueryFileData* load_query_file(const std::string& file, const std::string& diag_path,
-                                   const std::string& parse_path) {
-        if (auto it = files_.find(file); it != files_.end())
-            return it->second ? &*it->second : nullptr;
-        auto& slot = files_[file];
-        auto text = read_file(file);
-        if (!text) {
-            diags_.error("query_file_missing", diag_path, "cannot read query file " + file);
-            return nullptr;
+                                   const std::string& parse_path, bool report_again) {
+        auto [it, fresh] = files_.try_emplace(file);
+        QueryFileData& data = it->second;
+        if (fresh) {
+            data.path = file;
+            if (auto text = read_file(file); !text) {
+                data.failure_code = "query_file_missing";
+                data.failure = "cannot read query file " + file;
+            } else if (auto parsed = query::parse_query_file(*text, file); !parsed) {
+                data.failure_code = "query_parse_error";
+                data.failure = error_text(parsed.error());
+            } else {
+                data.source = *text;
+                data.digest = content_digest(*text);
+                data.parsed = std::move(*parsed);
+            }
         }
-        auto parsed = query::parse_query_file(*text, file);
-        if (!parsed) {
-            diags_.error("query_parse_error", parse_path, error_text(parsed.error()));
-            return nullptr;
-        }
-        slot = QueryFileData{file, *text, content_digest(*text), std::move(*parsed)};
-        return &*slot;
+        if (data.failure_code.empty())
+            return &data;
+        if (fresh || report_again)
+            diags_.error(data.failure_code,
+                         data.failure_code == "query_file_missing" ? diag_path : parse_path,
+                         data.failure);
+        return nullptr;
     }
 
     void queries(const std::string& id, const QueriesDecl& decl, DesiredGraph& g,
@@ -193,7 +207,12 @@ class Builder {
         if (decl.form == QueriesDecl::Form::kMap) {
             for (const auto& [name, file] : decl.map) {
                 std::string qpath = path + "." + name;
-                auto* data = load_query_file(display_path(d_.loaded, file), qpath + ".file", qpath);
+                if (!valid_resource_name(name)) {
+                    diags_.error("invalid_resource_id", qpath, "invalid query name '" + name + "'");
+                    continue;
+                }
+                auto* data =
+                    load_query_file(display_path(d_.loaded, file), qpath + ".file", qpath, true);
                 if (!data)
                     continue;
                 const query::Query* q = nullptr;
@@ -236,7 +255,7 @@ class Builder {
                 }
             }
             for (const auto& file : files) {
-                auto* data = load_query_file(file, path, path);
+                auto* data = load_query_file(file, path, path, false);
                 if (!data)
                     continue;
                 for (const auto& q : data->parsed.queries)
@@ -296,8 +315,9 @@ class Builder {
                 id = raw;
             if (id.empty() || id.find('.') != std::string::npos) {
                 diags_.error("wrong_kind_reference", path + ".applies_to",
-                             "'" + raw + "' is not a policy scope (use cluster, <graph> or "
-                             "graph.<graph>)");
+                             "'" + raw +
+                                 "' is not a policy scope (use cluster, <graph> or "
+                                 "graph.<graph>)");
                 bindings_ok = false;
                 continue;
             }
@@ -313,8 +333,9 @@ class Builder {
         }
         if (cluster && graphs) {
             diags_.error("policy_mixed_binding_kinds", path + ".applies_to",
-                         "policy '" + name + "' binds both the cluster and graphs; split it into "
-                         "a cluster-bound and a graph-bound bundle");
+                         "policy '" + name +
+                             "' binds both the cluster and graphs; split it into "
+                             "a cluster-bound and a graph-bound bundle");
             bindings_ok = false;
         }
         p.applies_to.assign(bindings.begin(), bindings.end());
@@ -324,12 +345,12 @@ class Builder {
                 if (!fresh)
                     diags_.error("duplicate_policy_binding", path + ".applies_to",
                                  "scope " + scope + " is bound by policy '" + it->second +
-                                     "' and by policy '" + name +
-                                     "'; each scope takes one bundle");
+                                     "' and by policy '" + name + "'; each scope takes one bundle");
             }
         auto text = read_file(p.file);
         if (!text) {
-            diags_.error("policy_file_missing", path + ".file", "cannot read policy file " + p.file);
+            diags_.error("policy_file_missing", path + ".file",
+                         "cannot read policy file " + p.file);
         } else {
             p.source = *text;
             p.digest = content_digest(*text);
@@ -351,8 +372,9 @@ class Builder {
     }
 
     void finish() {
-        std::sort(d_.resources.begin(), d_.resources.end(),
-                  [](const ResourceInfo& a, const ResourceInfo& b) { return a.address < b.address; });
+        std::sort(
+            d_.resources.begin(), d_.resources.end(),
+            [](const ResourceInfo& a, const ResourceInfo& b) { return a.address < b.address; });
         std::sort(d_.dependencies.begin(), d_.dependencies.end());
         d_.dependencies.erase(std::unique(d_.dependencies.begin(), d_.dependencies.end()),
                               d_.dependencies.end());
@@ -363,7 +385,7 @@ class Builder {
 
     DesiredState& d_;
     Diagnostics& diags_;
-    std::map<std::string, std::optional<QueryFileData>> files_;
+    std::map<std::string, QueryFileData> files_;
     std::map<std::string, std::string> bound_; // scope -> first bundle binding it
 };
 

@@ -23,8 +23,8 @@ struct DesiredGraph {
     std::string id;
     std::string schema_file; // display path
     std::string schema_source;
-    std::string schema_digest; // "" when the file could not be read
-    std::optional<std::string> provider; // provider.embedding.<name>
+    std::string schema_digest;             // "" when the file could not be read
+    std::optional<std::string> provider;   // provider.embedding.<name>
     std::optional<base::Json> blob_policy; // nullopt = deny
     std::map<std::string, DesiredQuery> queries;
 };
@@ -50,8 +50,8 @@ struct DesiredState {
     std::map<std::string, DesiredGraph> graphs;
     std::map<std::string, DesiredPolicy> policies;
     std::map<std::string, DesiredProvider> providers;
-    std::map<std::string, std::string> digests; // address -> digest, byte order
-    std::vector<ResourceInfo> resources;        // address order
+    std::map<std::string, std::string> digests;                    // address -> digest, byte order
+    std::vector<ResourceInfo> resources;                           // address order
     std::vector<std::pair<std::string, std::string>> dependencies; // (from, to), sorted
     std::string config_digest;
     bool complete = false; // every step ran (the config parsed and its header is valid)

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "base/json.h"
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -23,8 +23,8 @@ base::Json canonical_blob_policy(const base::Json& policy) {
     base::Json bases = base::Json::array();
     if (policy.contains("bases") && policy["bases"].is_array())
         for (const auto& b : policy["bases"])
-            bases.push_back(base::Json::object(
-                {{"uri", b.value("uri", "")}, {"scope", b.value("scope", "")}}));
+            bases.push_back(
+                base::Json::object({{"uri", b.value("uri", "")}, {"scope", b.value("scope", "")}}));
     out["bases"] = bases;
     return out;
 }

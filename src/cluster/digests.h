@@ -3,8 +3,8 @@
 #pragma once
 
 #include "base/json.h"
-#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 
+#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,10 +19,10 @@ std::string provider_digest(const base::Json& profile);
 
 struct CompositeInput {
     std::string graph_id;
-    std::string schema_digest; // "" when unknown
-    std::vector<std::pair<std::string, std::string>> queries; // (name, digest), any order
+    std::string schema_digest;                                   // "" when unknown
+    std::vector<std::pair<std::string, std::string>> queries;    // (name, digest), any order
     std::optional<std::pair<std::string, std::string>> provider; // (address, digest or "")
-    std::optional<base::Json> blob_policy; // allow only; nullopt = deny
+    std::optional<base::Json> blob_policy;                       // allow only; nullopt = deny
 };
 std::string graph_composite_digest(const CompositeInput& in);
 

@@ -48,8 +48,7 @@ bool split_key(std::string_view text, std::string& key, std::string_view& value)
         if (end >= text.size() || text[end] != ':')
             return false;
     } else {
-        if (text[0] == '{' || text[0] == '[' || text[0] == '-' || text[0] == '|' ||
-            text[0] == '>')
+        if (text[0] == '{' || text[0] == '[' || text[0] == '-' || text[0] == '|' || text[0] == '>')
             return false;
         size_t colon = std::string_view::npos;
         for (size_t i = 0; i < text.size(); ++i)
@@ -85,7 +84,8 @@ std::vector<DuplicateKey> find_duplicate_keys(std::string_view yaml) {
     size_t pos = 0;
     while (pos <= yaml.size()) {
         size_t nl = yaml.find('\n', pos);
-        std::string_view raw = yaml.substr(pos, nl == std::string_view::npos ? yaml.npos : nl - pos);
+        std::string_view raw =
+            yaml.substr(pos, nl == std::string_view::npos ? yaml.npos : nl - pos);
         pos = nl == std::string_view::npos ? yaml.size() + 1 : nl + 1;
         ++line_no;
         int indent = 0;
@@ -117,6 +117,10 @@ std::vector<DuplicateKey> find_duplicate_keys(std::string_view yaml) {
             }
             stack.back().indent = content;
             indent = content;
+            if (text.starts_with('|') || text.starts_with('>')) {
+                block_scalar_indent = indent - 2; // the item's content lines are deeper
+                text = {};
+            }
         }
         std::string key;
         std::string_view value;

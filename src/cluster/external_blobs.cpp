@@ -80,6 +80,21 @@ std::vector<std::string> components(const std::string& uri) {
     return out;
 }
 
+// "/a%20b/c/" -> "/a b/c/" (the normal form only encodes, never '/', so this is lossless).
+std::string percent_decoded_path(const std::string& path) {
+    std::string out;
+    for (size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '%' && i + 2 < path.size() && hex_value(path[i + 1]) >= 0 &&
+            hex_value(path[i + 2]) >= 0) {
+            out += static_cast<char>(hex_value(path[i + 1]) * 16 + hex_value(path[i + 2]));
+            i += 2;
+        } else {
+            out += path[i];
+        }
+    }
+    return out;
+}
+
 bool is_prefix(const std::vector<std::string>& a, const std::vector<std::string>& b) {
     return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
@@ -189,9 +204,24 @@ std::optional<base::Json> check_blob_policy(const std::string& graph_id,
     }
     if (failed)
         return std::nullopt;
+    // Overlaps are judged on where a file base really is (through symlinks); the stored and
+    // hashed URI keeps its lexical form.
+    auto resolved = [](const std::string& uri) {
+        if (!uri.starts_with("file://"))
+            return components(uri);
+        std::error_code ec;
+        std::string local = percent_decoded_path(uri.substr(7));
+        auto canonical = std::filesystem::weakly_canonical(local, ec);
+        if (ec)
+            return components(uri);
+        std::string canon = canonical.string();
+        if (!canon.ends_with('/'))
+            canon += '/';
+        return components("file://" + canon);
+    };
     for (size_t i = 0; i < bases.size(); ++i)
         for (size_t j = i + 1; j < bases.size(); ++j) {
-            auto a = components(bases[i].uri), b = components(bases[j].uri);
+            auto a = resolved(bases[i].uri), b = resolved(bases[j].uri);
             if (is_prefix(a, b) || is_prefix(b, a)) {
                 diags.error("invalid_external_blob_policy",
                             "graphs." + graph_id + ".external_blobs.allow",

@@ -5,9 +5,9 @@
 #pragma once
 
 #include "base/json.h"
-#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 #include "cluster/config.h"
 
+#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,5 +1,7 @@
 #include "cluster/ledger.h"
 
+#include "cluster/digests.h"
+
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -27,6 +29,8 @@ std::string str(const base::Json& j, const std::string& what) {
 
 base::Json parse_profile(const base::Json& j, const std::string& what) {
     only_keys(j, what, {"kind", "provider", "base_url", "model", "api_key"});
+    if (j.contains("kind") && j.contains("provider"))
+        throw Invalid{what + " has both `kind` and its alias `provider`"};
     base::Json out = base::Json::object();
     for (const char* key : {"kind", "base_url", "model", "api_key"}) {
         const char* from = key;
@@ -38,15 +42,24 @@ base::Json parse_profile(const base::Json& j, const std::string& what) {
     return out;
 }
 
+// Typed and re-emitted in declaration order (mode, bases[uri, scope]).
 base::Json parse_blob_policy(const base::Json& j, const std::string& what) {
     only_keys(j, what, {"mode", "bases"});
-    if (j.contains("bases")) {
-        if (!j["bases"].is_array())
-            throw Invalid{what + ".bases must be an array"};
-        for (const auto& b : j["bases"])
-            only_keys(b, what + ".bases[]", {"uri", "scope"});
+    if (!j.contains("mode") || str(j["mode"], what + ".mode") != "allow")
+        throw Invalid{what + ".mode must be \"allow\""};
+    if (!j.contains("bases") || !j["bases"].is_array())
+        throw Invalid{what + ".bases must be an array"};
+    for (const auto& b : j["bases"]) {
+        only_keys(b, what + ".bases[]", {"uri", "scope"});
+        if (!b.contains("uri") || !b.contains("scope"))
+            throw Invalid{what + ".bases[] needs uri and scope"};
+        str(b["uri"], what + ".bases[].uri");
+        std::string scope = str(b["scope"], what + ".bases[].scope");
+        if (scope != "server_safe" && scope != "embedded_only")
+            throw Invalid{what + ".bases[].scope `" + scope +
+                          "` is not server_safe or embedded_only"};
     }
-    return j;
+    return canonical_blob_policy(j);
 }
 
 LedgerResource parse_resource(const base::Json& j, const std::string& address) {
@@ -101,7 +114,8 @@ void Ledger::erase(const std::string& address) {
 Result<Ledger> parse_ledger(std::string_view text) {
     auto parsed = base::parse_json(text, "state.json");
     if (!parsed)
-        return Error("invalid_state_json", "state.json is not valid JSON: " + parsed.error().message);
+        return Error("invalid_state_json",
+                     "state.json is not valid JSON: " + parsed.error().message);
     const base::Json& j = *parsed;
     try {
         only_keys(j, "state.json",
@@ -111,9 +125,9 @@ Result<Ledger> parse_ledger(std::string_view text) {
             throw Invalid{"missing field `version`"};
         if (!j["version"].is_number_integer() || j["version"].get<int64_t>() != 1) {
             if (j["version"].is_number_integer())
-                return Error("unsupported_state_version",
-                             "state.json version " + j["version"].dump() +
-                                 " is not supported (expected 1)");
+                return Error("unsupported_state_version", "state.json version " +
+                                                              j["version"].dump() +
+                                                              " is not supported (expected 1)");
             throw Invalid{"version must be an integer"};
         }
         if (!j.contains("applied_revision"))
@@ -230,9 +244,9 @@ std::string serialize_ledger(const Ledger& l) {
             e["external_blob_policy"] = *r.external_blob_policy;
         resources[address] = e;
     }
-    j["applied_revision"] = Json::object(
-        {{"config_digest", l.config_digest ? Json(*l.config_digest) : Json(nullptr)},
-         {"resources", resources}});
+    j["applied_revision"] =
+        Json::object({{"config_digest", l.config_digest ? Json(*l.config_digest) : Json(nullptr)},
+                      {"resources", resources}});
     j["resource_statuses"] = statuses_json(l.statuses);
     auto free = [](const std::map<std::string, Json>& m) {
         Json o = Json::object();

@@ -5,10 +5,10 @@
 #pragma once
 
 #include "base/json.h"
-#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 #include <optional>
 #include <string>
 #include <vector>

@@ -49,7 +49,7 @@ std::vector<PlanChange> diff_changes(const DesiredState& desired, const Ledger& 
             if (!have || changed(address) || !desired.digests.contains(address))
                 continue;
             if (have->applies_to != std::optional(p.applies_to)) {
-                PlanChange c{address, "update", have->digest, have->digest, "", {}, true,
+                PlanChange c{address,           "update", have->digest, have->digest, "", {}, true,
                              "policy_bindings", {}};
                 out.push_back(c);
             }
@@ -60,8 +60,15 @@ std::vector<PlanChange> diff_changes(const DesiredState& desired, const Ledger& 
             if (!have || changed(address))
                 continue;
             if (have->embedding_profile != std::optional(p.profile))
-                out.push_back({address, "update", have->digest, have->digest, "", {}, false,
-                               "embedding_profile", {}});
+                out.push_back({address,
+                               "update",
+                               have->digest,
+                               have->digest,
+                               "",
+                               {},
+                               false,
+                               "embedding_profile",
+                               {}});
         }
     }
     std::sort(out.begin(), out.end(),
@@ -93,7 +100,8 @@ Plan compute_plan(const DesiredState& desired, const Ledger& ledger,
                 continue;
             candidates = true;
             if (a.bound_config_digest == desired.config_digest &&
-                a.bound_before_digest == c.before_digest && a.bound_after_digest == c.after_digest) {
+                a.bound_before_digest == c.before_digest &&
+                a.bound_after_digest == c.after_digest) {
                 plan.approvals.emplace(c.resource, a.approval_id);
                 break;
             }
@@ -102,7 +110,8 @@ Plan compute_plan(const DesiredState& desired, const Ledger& ledger,
             diags.warn("approval_stale", c.resource,
                        "an approval for " + c.operation + " " + c.resource +
                            " exists but the configuration or state moved since it was given; "
-                           "run `omnigraph cluster approve " + c.resource + "` again");
+                           "run `omnigraph cluster approve " +
+                           c.resource + "` again");
     }
 
     auto is_pending = [&](const std::string& g) { return pending.contains(g); };
@@ -148,7 +157,8 @@ Plan compute_plan(const DesiredState& desired, const Ledger& ledger,
                               : set("blocked", "approval_required");
         } else if (kind == "query") {
             if (c.operation == "delete")
-                (!graph_delete(g) || rides(g)) ? set("applied") : set("blocked", "approval_required");
+                (!graph_delete(g) || rides(g)) ? set("applied")
+                                               : set("blocked", "approval_required");
             else if (is_pending(g))
                 set("blocked", "cluster_recovery_pending");
             else if (schema_pending(g))
@@ -176,8 +186,8 @@ Plan compute_plan(const DesiredState& desired, const Ledger& ledger,
             continue;
         std::string kind = kind_of(c.resource);
         if (kind == "graph" || (kind == "schema" && !graph_delete(graph_of(c.resource))))
-            plan.gates.push_back({c.resource, std::string(kDeleteGateReason),
-                                  plan.approvals.contains(c.resource)});
+            plan.gates.push_back(
+                {c.resource, std::string(kDeleteGateReason), plan.approvals.contains(c.resource)});
     }
     return plan;
 }

@@ -5,12 +5,12 @@
 #pragma once
 
 #include "base/json.h"
-#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 #include "cluster/desired_state.h"
 #include "cluster/ledger.h"
 #include "cluster/records.h"
 
 #include <map>
+#include <nlohmann/json.hpp> // complete type: std::optional<Json> members
 #include <optional>
 #include <set>
 #include <string>

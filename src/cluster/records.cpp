@@ -62,8 +62,8 @@ auto parse_with(std::string_view text, std::string_view invalid_code, std::strin
                 F&& build) -> decltype(build(std::declval<const Json&>())) {
     auto parsed = base::parse_json(text);
     if (!parsed)
-        return Error(invalid_code, std::string(what) + " is not valid JSON: " +
-                                       parsed.error().message);
+        return Error(invalid_code,
+                     std::string(what) + " is not valid JSON: " + parsed.error().message);
     try {
         return build(*parsed);
     } catch (const Invalid& e) {
@@ -81,27 +81,28 @@ Json opt(const std::optional<uint64_t>& v) {
 } // namespace
 
 Result<LockRecord> parse_lock(std::string_view text) {
-    return parse_with(text, "invalid_state_lock", "lock.json", [](const Json& j) -> Result<LockRecord> {
-        Fields f(j, {"version", "lock_id", "operation", "created_at", "pid", "host", "actor",
-                     "lease_expires_at"});
-        uint64_t version = f.req_uint("version");
-        if (version != 1)
-            return Error("unsupported_state_lock_version",
-                         "lock.json version " + std::to_string(version) +
-                             " is not supported (expected 1)");
-        LockRecord l;
-        l.lock_id = f.req_str("lock_id");
-        l.operation = f.req_str("operation");
-        l.created_at = f.req_str("created_at");
-        uint64_t pid = f.req_uint("pid");
-        if (pid > UINT32_MAX)
-            throw Invalid{"field `pid` is out of range"};
-        l.pid = static_cast<uint32_t>(pid);
-        l.host = f.opt_str("host");
-        l.actor = f.opt_str("actor");
-        l.lease_expires_at = f.opt_str("lease_expires_at");
-        return l;
-    });
+    return parse_with(text, "invalid_state_lock", "lock.json",
+                      [](const Json& j) -> Result<LockRecord> {
+                          Fields f(j, {"version", "lock_id", "operation", "created_at", "pid",
+                                       "host", "actor", "lease_expires_at"});
+                          uint64_t version = f.req_uint("version");
+                          if (version != 1)
+                              return Error("unsupported_state_lock_version",
+                                           "lock.json version " + std::to_string(version) +
+                                               " is not supported (expected 1)");
+                          LockRecord l;
+                          l.lock_id = f.req_str("lock_id");
+                          l.operation = f.req_str("operation");
+                          l.created_at = f.req_str("created_at");
+                          uint64_t pid = f.req_uint("pid");
+                          if (pid > UINT32_MAX)
+                              throw Invalid{"field `pid` is out of range"};
+                          l.pid = static_cast<uint32_t>(pid);
+                          l.host = f.opt_str("host");
+                          l.actor = f.opt_str("actor");
+                          l.lease_expires_at = f.opt_str("lease_expires_at");
+                          return l;
+                      });
 }
 
 std::string serialize_lock(const LockRecord& l) {
@@ -126,10 +127,10 @@ std::string serialize_lock(const LockRecord& l) {
 Result<Sidecar> parse_sidecar(std::string_view text) {
     return parse_with(
         text, "invalid_recovery_sidecar", "recovery sidecar", [](const Json& j) -> Result<Sidecar> {
-            Fields f(j, {"schema_version", "operation_id", "started_at", "actor", "kind",
-                         "graph_id", "graph_uri", "observed_manifest_version",
-                         "expected_manifest_version", "desired_schema_digest", "state_cas_base",
-                         "approval_id"});
+            Fields f(j,
+                     {"schema_version", "operation_id", "started_at", "actor", "kind", "graph_id",
+                      "graph_uri", "observed_manifest_version", "expected_manifest_version",
+                      "desired_schema_digest", "state_cas_base", "approval_id"});
             uint64_t version = f.req_uint("schema_version");
             if (version != 1)
                 return Error("unsupported_recovery_sidecar_version",
@@ -171,31 +172,31 @@ std::string serialize_sidecar(const Sidecar& s) {
 }
 
 Result<Approval> parse_approval(std::string_view text) {
-    return parse_with(
-        text, "invalid_approval_artifact", "approval artifact",
-        [](const Json& j) -> Result<Approval> {
-            Fields f(j, {"schema_version", "approval_id", "resource", "operation", "reason",
-                         "bound_config_digest", "bound_before_digest", "bound_after_digest",
-                         "approved_by", "created_at", "consumed_at", "consumed_by_operation"});
-            uint64_t version = f.req_uint("schema_version");
-            if (version != 1)
-                return Error("unsupported_approval_version",
-                             "approval schema_version " + std::to_string(version) +
-                                 " is not supported (expected 1)");
-            Approval a;
-            a.approval_id = f.req_str("approval_id");
-            a.resource = f.req_str("resource");
-            a.operation = f.req_str("operation");
-            a.reason = f.req_str("reason");
-            a.bound_config_digest = f.req_str("bound_config_digest");
-            a.bound_before_digest = f.opt_str("bound_before_digest");
-            a.bound_after_digest = f.opt_str("bound_after_digest");
-            a.approved_by = f.req_str("approved_by");
-            a.created_at = f.req_str("created_at");
-            a.consumed_at = f.opt_str("consumed_at");
-            a.consumed_by_operation = f.opt_str("consumed_by_operation");
-            return a;
-        });
+    return parse_with(text, "invalid_approval_artifact", "approval artifact",
+                      [](const Json& j) -> Result<Approval> {
+                          Fields f(j, {"schema_version", "approval_id", "resource", "operation",
+                                       "reason", "bound_config_digest", "bound_before_digest",
+                                       "bound_after_digest", "approved_by", "created_at",
+                                       "consumed_at", "consumed_by_operation"});
+                          uint64_t version = f.req_uint("schema_version");
+                          if (version != 1)
+                              return Error("unsupported_approval_version",
+                                           "approval schema_version " + std::to_string(version) +
+                                               " is not supported (expected 1)");
+                          Approval a;
+                          a.approval_id = f.req_str("approval_id");
+                          a.resource = f.req_str("resource");
+                          a.operation = f.req_str("operation");
+                          a.reason = f.req_str("reason");
+                          a.bound_config_digest = f.req_str("bound_config_digest");
+                          a.bound_before_digest = f.opt_str("bound_before_digest");
+                          a.bound_after_digest = f.opt_str("bound_after_digest");
+                          a.approved_by = f.req_str("approved_by");
+                          a.created_at = f.req_str("created_at");
+                          a.consumed_at = f.opt_str("consumed_at");
+                          a.consumed_by_operation = f.opt_str("consumed_by_operation");
+                          return a;
+                      });
 }
 
 std::string serialize_approval(const Approval& a) {

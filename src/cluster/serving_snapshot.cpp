@@ -130,8 +130,8 @@ ServingSnapshot load_serving_snapshot(const std::string& source, Diagnostics& di
                 }
                 served.embedding_profile = p->embedding_profile;
             }
-            if (ledger_composite(ledger, g, entry.embedding_provider,
-                                 entry.external_blob_policy) != entry.digest) {
+            if (ledger_composite(ledger, g, entry.embedding_provider, entry.external_blob_policy) !=
+                entry.digest) {
                 diags.error("external_blob_policy_digest_mismatch", address,
                             "the ledger entry for " + address +
                                 " does not match its composite digest; restore state.json from "
@@ -145,8 +145,8 @@ ServingSnapshot load_serving_snapshot(const std::string& source, Diagnostics& di
             if (kind == "query") {
                 if (snap.quarantined.contains(g))
                     continue;
-                key = ClusterStore::query_blob_key(g, address.substr(6 + g.size() + 1),
-                                                   entry.digest);
+                key =
+                    ClusterStore::query_blob_key(g, address.substr(6 + g.size() + 1), entry.digest);
             } else {
                 if (!entry.applies_to) {
                     diags.error("policy_bindings_missing", address,

@@ -33,8 +33,8 @@ struct ServedPolicy {
 
 struct ServingSnapshot {
     base::StorageUri root;
-    std::vector<ServedGraph> graphs;   // graph id order
-    std::vector<ServedQuery> queries;  // address order
+    std::vector<ServedGraph> graphs;  // graph id order
+    std::vector<ServedQuery> queries; // address order
     std::vector<ServedPolicy> policies;
     std::set<std::string> quarantined; // graph ids left out
 };

@@ -144,7 +144,8 @@ Result<StateLock> StateLock::acquire(ClusterStore& store, const std::string& ope
     return Error("state_lock_held",
                  "the cluster state is locked by " + holder + lease_note +
                      ". A lock is never broken automatically: if no cluster command is running, "
-                     "run `omnigraph cluster force-unlock " + id + " --config " + config_dir + "`");
+                     "run `omnigraph cluster force-unlock " +
+                     id + " --config " + config_dir + "`");
 }
 
 StateLock::StateLock(StateLock&& other) noexcept

@@ -121,7 +121,8 @@ SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& 
         if (probe.live_schema_digest == recorded) {
             out.retire.push_back(key);
         } else if (probe.live_schema_digest == s.desired_schema_digest) {
-            ledger.resources["schema." + g] = LedgerResource{probe.live_schema_digest, {}, {}, {}, {}};
+            ledger.resources["schema." + g] =
+                LedgerResource{probe.live_schema_digest, {}, {}, {}, {}};
             std::optional<std::string> provider;
             std::optional<base::Json> policy;
             if (const LedgerResource* entry = ledger.find("graph." + g)) {
@@ -139,7 +140,8 @@ SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& 
         } else {
             set_status(ledger, "graph." + g, "drifted", "actual_applied_state_pending");
             set_status(ledger, "schema." + g, "drifted", "actual_applied_state_pending");
-            keep("graph '" + g + "' has a schema that is neither the recorded nor the intended "
+            keep("graph '" + g +
+                 "' has a schema that is neither the recorded nor the intended "
                  "one; run `omnigraph cluster refresh` to record it, then apply");
         }
     }

@@ -1,9 +1,9 @@
 #include "engine/schema_apply.h"
 
 #include "base/clock.h"
+#include "base/failpoint.h"
 #include "base/log.h"
 #include "base/ulid.h"
-#include "base/failpoint.h"
 #include "engine/pending.h"
 #include "engine/table_data.h"
 #include "schema/compiler.h"

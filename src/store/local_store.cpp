@@ -3,12 +3,12 @@
 #include "base/digest.h"
 #include "base/ulid.h"
 
-#include <filesystem>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <filesystem>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
