@@ -106,6 +106,7 @@ class ApplyRun {
                 c.disposition == "applied")
                 if (!delete_graph(c))
                     return finish(snapshot, false);
+        mark_owned(sweep);
         persist(snapshot, sweep);
     }
 
@@ -175,6 +176,27 @@ class ApplyRun {
         return true;
     }
 
+    // Every graph the cluster manages carries the owner marker, so direct `omnigraph schema
+    // apply` refuses it — also graphs adopted by `cluster import` (written once, then only read).
+    void mark_owned(const SweepOutcome& sweep) {
+        for (const auto& [g, dg] : d_.graphs) {
+            if (!ledger_.find("graph." + g) || sweep.pending.contains(g) || aborted_)
+                continue;
+            auto objects = store_.open_graph_store(g);
+            if (!objects)
+                continue;
+            auto present = (*objects)->exists(engine::kClusterOwnerKey);
+            auto formatted = (*objects)->exists(engine::kFormatKey);
+            if (present && !*present && formatted && *formatted)
+                (void)(*objects)->put(engine::kClusterOwnerKey, owner_marker(g));
+        }
+    }
+
+    std::string owner_marker(const std::string& g) const {
+        return base::to_pretty_json(
+            base::Json::object({{"cluster_root", store_.root().to_string()}, {"graph_id", g}}));
+    }
+
     // Returns false only for an early-return failpoint.
     bool create_graph(PlanChange& c) {
         std::string g = graph_of(c.resource);
@@ -214,9 +236,7 @@ class ApplyRun {
                         "cannot create graph '" + g + "' at " + store_.graph_root(g).to_string() +
                             ": " + created.error().message,
                         true);
-        (void)(*objects)->put(engine::kClusterOwnerKey,
-                              base::to_pretty_json(base::Json::object(
-                                  {{"cluster_root", store_.root().to_string()}, {"graph_id", g}})));
+        (void)(*objects)->put(engine::kClusterOwnerKey, owner_marker(g));
         if (auto graph = engine::Graph::open(**objects))
             if (auto head = graph->head("main")) {
                 s.expected_manifest_version = head->version;
@@ -435,8 +455,8 @@ class ApplyRun {
         }
         for (const auto& [g, dg] : d_.graphs) {
             const LedgerResource* entry = ledger_.find("graph." + g);
-            if (!entry || !executed)
-                continue;
+            if (!entry || !executed || sweep.pending.contains(g))
+                continue; // a kept sidecar owns this graph's statuses
             bool blocked = false;
             for (const auto& c : plan_.changes)
                 if ((c.resource == "graph." + g || c.resource == "schema." + g) &&
@@ -453,7 +473,7 @@ class ApplyRun {
                 (status == ledger_.statuses.end() || status->second.status != "error"))
                 ledger_.statuses["graph." + g] = StatusRecord{"applied", {}, {}};
         }
-        converged_ = executed && diff_changes(d_, ledger_, true).empty();
+        converged_ = executed && sweep.pending.empty() && diff_changes(d_, ledger_, true).empty();
         if (converged_)
             ledger_.config_digest = d_.config_digest;
 

@@ -87,8 +87,8 @@ inline std::set<std::string> tree(const std::string& dir) {
     std::error_code ec;
     if (!fs::exists(dir, ec))
         return out;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-         ++it)
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         it != fs::recursive_directory_iterator(); ++it)
         out.insert(fs::relative(it->path(), dir).string());
     return out;
 }
@@ -134,7 +134,8 @@ inline Json diag(const Json& out, const std::string& code) {
 inline std::vector<std::string> change_lines(const Json& out) {
     std::vector<std::string> lines;
     for (const auto& c : out["changes"]) {
-        std::string line = c["resource"].get<std::string>() + " " + c["operation"].get<std::string>();
+        std::string line =
+            c["resource"].get<std::string>() + " " + c["operation"].get<std::string>();
         if (c.contains("disposition"))
             line += " " + c["disposition"].get<std::string>();
         if (c.contains("reason"))
