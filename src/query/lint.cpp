@@ -18,9 +18,7 @@ size_t LintReport::warnings() const {
                          [](const LintFinding& f) { return f.severity == "warning"; });
 }
 
-namespace {
-
-std::string kind_of(const schema::PropType& t) {
+std::string value_kind(const schema::PropType& t) {
     using schema::ScalarType;
     switch (t.scalar) {
     case ScalarType::kString:
@@ -46,6 +44,12 @@ std::string kind_of(const schema::PropType& t) {
         return "vector";
     }
     return "string";
+}
+
+namespace {
+
+std::string kind_of(const schema::PropType& t) {
+    return value_kind(t);
 }
 
 void add(std::vector<std::pair<std::string, std::string>>& list, std::string kind,

@@ -53,6 +53,10 @@ struct LintReport {
     size_t warnings() const;
 };
 
+// The JSON kind of a value of type `t` (list types give their item kind): string, bool, int,
+// bigint, float, date, datetime, blob or vector.
+std::string value_kind(const schema::PropType& t);
+
 LintReport lint_queries(std::string_view source, std::string_view file,
                         const schema::Catalog& catalog);
 

@@ -1,0 +1,68 @@
+// omnigraph-server: parses the command line, boots from a cluster, serves until SIGINT/SIGTERM.
+#include "base/allocator.h"
+#include "server/server.h"
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+int main(int argc, char** argv) {
+    omnigraph::base::tune_allocator();
+    CLI::App app{"omnigraph-server: serve a cluster's applied graphs over HTTP",
+                 "omnigraph-server"};
+    omnigraph::server::ServerOptions options;
+    std::vector<std::string> legacy;
+    std::string target, config;
+    app.add_option("--cluster", options.cluster,
+                   "Cluster config directory or storage root (s3://bucket/prefix)");
+    app.add_option("--bind", options.bind, "Address to listen on (default 127.0.0.1:8080)");
+    app.add_flag("--unauthenticated", options.unauthenticated,
+                 "Serve without bearer tokens (every per-graph action allowed)");
+    app.add_flag("--require-all-graphs", options.require_all_graphs,
+                 "Refuse to start unless every applied graph opens");
+    app.add_option("uri", legacy)->group("");
+    app.add_option("--target", target)->group("");
+    app.add_option("--config", config)->group("");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
+    }
+    if (!legacy.empty() || !target.empty() || !config.empty() || options.cluster.empty()) {
+        std::cerr << "error[cluster_required]: omnigraph-server boots from a cluster: pass "
+                     "--cluster <config dir | s3://storage-root>; graph URIs, --target and "
+                     "--config are not boot sources (and cannot be combined with --cluster)\n";
+        return 1;
+    }
+
+    // Signals go to one thread that stops the server; in-flight requests finish.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto server = omnigraph::server::Server::boot(options);
+    if (!server) {
+        std::cerr << "error[" << server.error().code << "]: " << server.error().message << "\n";
+        return 1;
+    }
+    std::thread waiter([&] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        (*server)->stop();
+    });
+    auto served = (*server)->run();
+    if (!served) {
+        std::cerr << "error[" << served.error().code << "]: " << served.error().message << "\n";
+        pthread_kill(waiter.native_handle(), SIGTERM);
+        waiter.join();
+        return 1;
+    }
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+    return 0;
+}

@@ -1,0 +1,887 @@
+#include "server/server.h"
+
+#include "base/clock.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "cluster/serving_snapshot.h"
+#include "engine/graph.h"
+#include "engine/load.h"
+#include "policy/bundle.h"
+#include "policy/engine.h"
+#include "query/executor.h"
+#include "query/lint.h"
+#include "query/mutation.h"
+#include "query/parser.h"
+#include "query/typecheck.h"
+#include "server/tokens.h"
+#include "store/object_store.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <httplib.h>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+namespace omnigraph::server {
+
+namespace {
+
+using base::Json;
+
+constexpr size_t kBodyLimit = 1 << 20;       // buffered JSON bodies
+constexpr size_t kLoadBodyLimit = 32u << 20; // load / ingest
+constexpr std::string_view kVersion = "0.1.0";
+
+// An HTTP failure with the spec's ErrorOutput body.
+struct HttpError {
+    int status;
+    std::string code; // "" = omitted
+    std::string message;
+    Json detail = nullptr; // {"<field>": {...}} merged into the body
+};
+
+HttpError bad_request(std::string m) {
+    return {400, "bad_request", std::move(m)};
+}
+HttpError not_found(std::string m) {
+    return {404, "not_found", std::move(m)};
+}
+
+bool truthy(const char* v) {
+    if (!v)
+        return false;
+    std::string s(v);
+    s.erase(0, s.find_first_not_of(" \t"));
+    s.erase(s.find_last_not_of(" \t") + 1);
+    for (auto& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return !s.empty() && s != "0" && s != "false";
+}
+
+bool valid_http_graph_id(std::string_view id) {
+    if (id.empty() || id.size() > 64)
+        return false;
+    for (char c : id)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-')
+            return false;
+    return id != "policies" && id != "healthz" && id != "openapi" && id != "graphs";
+}
+
+struct StoredQuery {
+    std::string name;
+    std::shared_ptr<query::QueryFile> file; // owns the Query
+    const query::Query* query = nullptr;
+    query::CheckedQuery checked;
+};
+
+struct GraphState {
+    std::string id;
+    std::string uri;
+    std::unique_ptr<store::ObjectStore> store;
+    std::optional<engine::Graph> graph;
+    std::shared_ptr<query::TableCache> cache;
+    std::optional<policy::PolicyEngine> policy;
+    std::map<std::string, StoredQuery> queries;
+};
+
+Json commit_output(const format::CommitRecord& c) {
+    Json j = Json::object();
+    j["graph_commit_id"] = c.graph_commit_id;
+    j["graph_branch"] = c.graph_branch;
+    j["graph_manifest_version"] = c.graph_manifest_version;
+    j["parent_commit_id"] = c.parent_commit_id ? Json(*c.parent_commit_id) : Json(nullptr);
+    j["merged_parent_commit_id"] =
+        c.merged_parent_commit_id ? Json(*c.merged_parent_commit_id) : Json(nullptr);
+    j["actor_id"] = c.actor_id ? Json(*c.actor_id) : Json(nullptr);
+    j["created_at"] = c.created_at;
+    return j;
+}
+
+int64_t now_ms() {
+    return base::unix_micros(base::now()) / 1000;
+}
+
+} // namespace
+
+struct Server::State {
+    ServerOptions options;
+    TokenTable tokens;
+    bool auth_required = false;
+    std::optional<policy::PolicyEngine> server_policy;
+    std::map<std::string, std::unique_ptr<GraphState>> graphs;
+    std::set<std::string> quarantined;
+    httplib::Server http;
+
+    // --- request plumbing -------------------------------------------------------------------
+
+    // The actor of an authenticated request (nullopt in an open server).
+    std::optional<std::string> authenticate(const httplib::Request& req) const {
+        if (!auth_required)
+            return std::nullopt;
+        auto header = req.get_header_value("Authorization");
+        if (!req.has_header("Authorization") || !header.starts_with("Bearer "))
+            throw HttpError{401, "unauthorized", "missing bearer token"};
+        for (char c : header)
+            if (c < 0x20 || c > 0x7e)
+                throw HttpError{401, "unauthorized", "missing bearer token"};
+        auto actor = tokens.actor_for(std::string_view(header).substr(7));
+        if (!actor)
+            throw HttpError{401, "unauthorized", "invalid bearer token"};
+        return actor;
+    }
+
+    GraphState& graph(const std::string& id) const {
+        if (!valid_http_graph_id(id))
+            throw bad_request("invalid graph id '" + id +
+                              "': use 1-64 characters of letters, digits and '-'");
+        auto it = graphs.find(id);
+        if (it == graphs.end())
+            throw not_found("graph '" + id + "' not found");
+        return *it->second;
+    }
+
+    void authorize(const GraphState* g, policy::Action action,
+                   const std::optional<std::string>& actor,
+                   const std::optional<std::string>& branch = std::nullopt,
+                   const std::optional<std::string>& target = std::nullopt) const {
+        const policy::PolicyEngine* engine =
+            g ? (g->policy ? &*g->policy : nullptr) : (server_policy ? &*server_policy : nullptr);
+        auto decision = policy::authorize_scope(engine, action, actor, branch, target);
+        if (!decision)
+            throw HttpError{401, "unauthorized", "missing bearer token"};
+        base::log(base::LogLevel::kInfo, "policy decision",
+                  {{"actor_id", actor.value_or("")},
+                   {"action", policy::action_name(action)},
+                   {"branch", branch.value_or("")},
+                   {"target_branch", target.value_or("")},
+                   {"allowed", decision->allowed ? "true" : "false"},
+                   {"matched_rule_id", decision->matched_rule.value_or("")}});
+        if (!decision->allowed)
+            throw HttpError{403, "forbidden", decision->message};
+    }
+
+    static Json body_json(const httplib::Request& req, bool optional = false) {
+        if (req.body.size() > kBodyLimit)
+            throw HttpError{413, "bad_request", "request body exceeds 1 MiB"};
+        if (req.body.empty() && optional)
+            return Json::object();
+        auto parsed = base::parse_json(req.body);
+        if (!parsed)
+            throw bad_request("invalid JSON body: " + parsed.error().message);
+        if (parsed->is_null() && optional)
+            return Json::object();
+        if (!parsed->is_object())
+            throw bad_request("request body must be a JSON object");
+        return *parsed;
+    }
+
+    static std::optional<std::string> opt_string(const Json& j, const char* key) {
+        if (!j.contains(key) || j[key].is_null())
+            return std::nullopt;
+        if (!j[key].is_string())
+            throw bad_request(std::string("field '") + key + "' must be a string");
+        return j[key].get<std::string>();
+    }
+
+    // --- routes -------------------------------------------------------------------------------
+
+    Json snapshot_output(GraphState& g, const std::string& branch) const {
+        engine::SnapshotSpec spec;
+        spec.branch = branch;
+        auto snap = g.graph->snapshot(spec);
+        if (!snap)
+            throw engine_error(snap.error());
+        Json j = Json::object();
+        j["graph_branch"] = snap->manifest.branch;
+        j["graph_manifest_version"] = snap->manifest.version;
+        j["internal_schema_version"] = engine::kStorageFormatVersion;
+        Json datasets = Json::array();
+        for (const auto& t : snap->manifest.tables) {
+            auto colon = t.table_key.find(':');
+            datasets.push_back(Json::object({{"entity_kind", t.table_key.substr(0, colon)},
+                                             {"type_name", t.table_key.substr(colon + 1)},
+                                             {"dataset_path", t.path},
+                                             {"published_dataset_version", t.table_version},
+                                             {"native_dataset_branch", t.table_branch},
+                                             {"entity_count", t.row_count}}));
+        }
+        j["datasets"] = datasets;
+        return j;
+    }
+
+    static HttpError engine_error(const Error& e) {
+        if (e.is(codes::kNotFound))
+            return not_found(e.message);
+        if (e.is(query::kPreconditionFailure))
+            return {
+                412, "", e.message,
+                Json::object({{"precondition_failure", Json::object({{"expected", e.message}})}})};
+        if (e.is(query::kReadSetConflict))
+            return {409, "conflict", e.message};
+        if (e.code.starts_with("storage"))
+            return {500, "internal", e.message};
+        return bad_request(e.location ? e.location->to_string() + ": " + e.message : e.message);
+    }
+
+    // Runs a read query; `name` picks it out of a multi-query source.
+    std::string run_read(GraphState& g, const query::QueryFile& file, const query::Query& q,
+                         const query::CheckedQuery* pre_checked, const Json& params,
+                         const std::optional<std::string>& branch,
+                         const std::optional<std::string>& snapshot, bool with_commit) const {
+        std::optional<query::CheckedQuery> checked;
+        if (!pre_checked) {
+            auto c = query::check_query(q, g.graph->catalog(), "<request>");
+            if (!c)
+                throw engine_error(c.error());
+            checked = std::move(*c);
+            pre_checked = &*checked;
+        }
+        auto bound = query::bind_params(q, params);
+        if (!bound)
+            throw bad_request(bound.error().message);
+        engine::SnapshotSpec spec;
+        if (branch)
+            spec.branch = *branch;
+        if (snapshot)
+            spec.commit_id = *snapshot;
+        auto snap = g.graph->snapshot(spec);
+        if (!snap)
+            throw engine_error(snap.error());
+        auto result = query::execute_read(*g.cache, *snap, *pre_checked, *bound, now_ms());
+        if (!result)
+            throw engine_error(result.error());
+        (void)file;
+        return query::result_json(*result, q.name, branch, snapshot,
+                                  with_commit ? snap->manifest.commit_id : std::string());
+    }
+
+    std::string run_mutation(GraphState& g, const query::Query& q,
+                             const query::CheckedQuery* pre_checked, const Json& params,
+                             const std::string& branch, const std::optional<std::string>& actor,
+                             const std::optional<std::string>& if_commit) const {
+        std::optional<query::CheckedQuery> checked;
+        if (!pre_checked) {
+            auto c = query::check_query(q, g.graph->catalog(), "<request>");
+            if (!c)
+                throw engine_error(c.error());
+            checked = std::move(*c);
+            pre_checked = &*checked;
+        }
+        auto bound = query::bind_params(q, params);
+        if (!bound)
+            throw bad_request(bound.error().message);
+        query::MutationOptions options;
+        options.branch = branch;
+        options.actor = actor;
+        options.if_commit = if_commit;
+        options.now_ms = now_ms();
+        auto result = query::execute_mutation(*g.store, *g.graph, *pre_checked, *bound, options);
+        if (!result)
+            throw engine_error(result.error());
+        return query::mutation_json(*result, q.name, actor);
+    }
+
+    static const query::Query& pick(const query::QueryFile& file,
+                                    const std::optional<std::string>& name) {
+        if (name) {
+            const query::Query* q = file.find(*name);
+            if (!q)
+                throw bad_request("query '" + *name + "' not found");
+            return *q;
+        }
+        if (file.queries.size() != 1)
+            throw bad_request(file.queries.empty()
+                                  ? "query source declares no query"
+                                  : "query file contains multiple queries; pass --name");
+        return file.queries.front();
+    }
+
+    static std::optional<std::string> commit_header(const httplib::Request& req) {
+        size_t n = req.get_header_value_count("Omnigraph-If-Graph-Commit");
+        if (n == 0)
+            return std::nullopt;
+        if (n > 1)
+            throw bad_request("Omnigraph-If-Graph-Commit was sent more than once");
+        std::string v = req.get_header_value("Omnigraph-If-Graph-Commit");
+        v.erase(0, v.find_first_not_of(" \t"));
+        v.erase(v.find_last_not_of(" \t") + 1);
+        bool visible = !v.empty();
+        for (char c : v)
+            visible = visible && c > 0x20 && c < 0x7f;
+        if (!visible || v == "*" || v.starts_with("W/") || v.starts_with('"') || v.ends_with('"') ||
+            v.find(',') != std::string::npos)
+            throw bad_request("Omnigraph-If-Graph-Commit must be one graph commit id");
+        return v;
+    }
+
+    void routes();
+};
+
+namespace {
+
+void send_json(httplib::Response& res, int status, const std::string& body) {
+    res.status = status;
+    res.set_content(body, "application/json");
+}
+
+void send_error(httplib::Response& res, const HttpError& e) {
+    Json j = Json::object();
+    j["error"] = e.message;
+    if (!e.code.empty())
+        j["code"] = e.code;
+    if (e.detail.is_object())
+        for (auto it = e.detail.begin(); it != e.detail.end(); ++it)
+            j[it.key()] = it.value();
+    if (e.status == 401)
+        res.set_header("WWW-Authenticate", "Bearer");
+    if (e.status == 429)
+        res.set_header("Retry-After", "60");
+    send_json(res, e.status, base::to_compact_json(j));
+}
+
+} // namespace
+
+void Server::State::routes() {
+    using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+    auto guarded = [](Handler h) {
+        return [h](const httplib::Request& req, httplib::Response& res) {
+            auto start = std::chrono::steady_clock::now();
+            try {
+                h(req, res);
+            } catch (const HttpError& e) {
+                send_error(res, e);
+            } catch (const std::exception& e) {
+                send_error(res, {500, "internal", std::string("internal error: ") + e.what()});
+            }
+            auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+            base::log(base::LogLevel::kInfo, "request",
+                      {{"method", req.method},
+                       {"path", req.path},
+                       {"status", std::to_string(res.status)},
+                       {"latency_us", std::to_string(us)}});
+        };
+    };
+
+    http.Get("/healthz", guarded([](const httplib::Request&, httplib::Response& res) {
+                 Json j =
+                     Json::object({{"status", "ok"},
+                                   {"version", std::string(kVersion)},
+                                   {"internal_schema_version", engine::kStorageFormatVersion}});
+                 send_json(res, 200, base::to_compact_json(j));
+             }));
+
+    http.Get("/graphs", guarded([this](const httplib::Request& req, httplib::Response& res) {
+                 auto actor = authenticate(req);
+                 authorize(nullptr, policy::Action::kGraphList, actor);
+                 Json list = Json::array();
+                 for (const auto& [id, g] : graphs)
+                     list.push_back(Json::object({{"graph_id", id}, {"uri", g->uri}}));
+                 send_json(res, 200, base::to_compact_json(Json::object({{"graphs", list}})));
+             }));
+
+    const std::string G = "/graphs/([^/]+)";
+    http.Get(G + "/snapshot", guarded([this](const httplib::Request& req, httplib::Response& res) {
+                 auto actor = authenticate(req);
+                 GraphState& g = graph(req.matches[1]);
+                 std::string branch =
+                     req.has_param("branch") ? req.get_param_value("branch") : "main";
+                 authorize(&g, policy::Action::kRead, actor, branch);
+                 send_json(res, 200, base::to_compact_json(snapshot_output(g, branch)));
+             }));
+
+    auto read_route = [this](bool legacy) {
+        return [this, legacy](const httplib::Request& req, httplib::Response& res) {
+            auto actor = authenticate(req);
+            GraphState& g = graph(req.matches[1]);
+            Json body = body_json(req);
+            auto source = opt_string(body, legacy ? "query_source" : "query");
+            if (!source)
+                throw bad_request(legacy ? "missing field 'query_source'"
+                                         : "missing field 'query'");
+            auto name = opt_string(body, legacy ? "query_name" : "name");
+            auto branch = opt_string(body, "branch");
+            auto snapshot = opt_string(body, "snapshot");
+            if (branch && snapshot)
+                throw bad_request("request may specify branch or snapshot, not both");
+            std::string policy_branch = branch.value_or("main");
+            if (snapshot && actor && g.policy) {
+                auto commit = g.graph->commit(*snapshot);
+                if (commit)
+                    policy_branch = commit->graph_branch;
+            }
+            authorize(&g, policy::Action::kRead, actor, policy_branch);
+            auto file = query::parse_query_file(*source, "<request>");
+            if (!file)
+                throw engine_error(file.error());
+            const query::Query& q = pick(*file, name);
+            if (!legacy)
+                for (const auto& candidate : file->queries)
+                    if (candidate.is_mutation())
+                        throw bad_request("query source contains mutations (insert/update/delete); "
+                                          "use POST /mutate for write queries");
+            if (q.is_mutation())
+                throw bad_request("'" + q.name + "' is a mutation; use POST /mutate");
+            std::optional<std::string> target_branch = branch;
+            if (!snapshot && !branch)
+                target_branch = "main";
+            send_json(res, 200,
+                      run_read(g, *file, q, nullptr, body.value("params", Json::object()),
+                               target_branch, snapshot, !legacy));
+            if (legacy) {
+                res.set_header("Deprecation", "true");
+                res.set_header("Link", "<query>; rel=\"successor-version\"");
+            }
+        };
+    };
+    http.Post(G + "/query", guarded(read_route(false)));
+    http.Post(G + "/read", guarded(read_route(true)));
+
+    auto mutate_route = [this](bool conditional, bool legacy) {
+        return [this, conditional, legacy](const httplib::Request& req, httplib::Response& res) {
+            auto header = commit_header(req);
+            if (conditional && !header)
+                throw bad_request("Omnigraph-If-Graph-Commit is required on this conditional "
+                                  "mutation route");
+            if (!conditional && header)
+                throw bad_request("Omnigraph-If-Graph-Commit requires the fail-closed conditional "
+                                  "route " +
+                                  std::string(req.path) + "/if-graph-commit");
+            auto actor = authenticate(req);
+            GraphState& g = graph(req.matches[1]);
+            Json body = body_json(req);
+            auto source = opt_string(body, "query");
+            if (!source)
+                source = opt_string(body, "query_source");
+            if (!source)
+                throw bad_request("missing field 'query'");
+            auto name = opt_string(body, "name");
+            if (!name)
+                name = opt_string(body, "query_name");
+            std::string branch = opt_string(body, "branch").value_or("main");
+            authorize(&g, policy::Action::kChange, actor, branch);
+            auto file = query::parse_query_file(*source, "<request>");
+            if (!file)
+                throw engine_error(file.error());
+            const query::Query& q = pick(*file, name);
+            if (!q.is_mutation())
+                throw bad_request("'" + q.name + "' is a read query; use POST /query");
+            send_json(res, 200,
+                      run_mutation(g, q, nullptr, body.value("params", Json::object()), branch,
+                                   actor, header));
+            if (legacy) {
+                res.set_header("Deprecation", "true");
+                res.set_header("Link", "<mutate>; rel=\"successor-version\"");
+            }
+        };
+    };
+    http.Post(G + "/mutate", guarded(mutate_route(false, false)));
+    http.Post(G + "/mutate/if-graph-commit", guarded(mutate_route(true, false)));
+    http.Post(G + "/change", guarded(mutate_route(false, true)));
+
+    http.Get(G + "/queries", guarded([this](const httplib::Request& req, httplib::Response& res) {
+                 auto actor = authenticate(req);
+                 GraphState& g = graph(req.matches[1]);
+                 authorize(&g, policy::Action::kRead, actor, std::string("main"));
+                 Json list = Json::array();
+                 for (const auto& [name, sq] : g.queries) {
+                     Json e = Json::object();
+                     e["name"] = name;
+                     e["tool_name"] = name;
+                     if (sq.query->description)
+                         e["description"] = *sq.query->description;
+                     if (sq.query->instruction)
+                         e["instruction"] = *sq.query->instruction;
+                     e["mutation"] = sq.query->is_mutation();
+                     Json params = Json::array();
+                     for (const auto& p : sq.query->params) {
+                         Json pj = Json::object();
+                         pj["name"] = p.name;
+                         if (p.type.list) {
+                             pj["kind"] = "list";
+                             pj["item_kind"] = query::value_kind(p.type);
+                         } else {
+                             pj["kind"] = query::value_kind(p.type);
+                         }
+                         if (p.type.scalar == schema::ScalarType::kVector)
+                             pj["vector_dim"] = p.type.vector_dim;
+                         pj["nullable"] = p.type.nullable;
+                         params.push_back(pj);
+                     }
+                     e["params"] = params;
+                     list.push_back(e);
+                 }
+                 send_json(res, 200, base::to_compact_json(Json::object({{"queries", list}})));
+             }));
+
+    auto invoke_route = [this](bool conditional) {
+        return [this, conditional](const httplib::Request& req, httplib::Response& res) {
+            auto header = commit_header(req);
+            std::string name = req.matches[2];
+            if (!conditional && header)
+                throw bad_request("Omnigraph-If-Graph-Commit requires the fail-closed conditional "
+                                  "route /queries/" +
+                                  name + "/if-graph-commit");
+            if (conditional && !header)
+                throw bad_request("Omnigraph-If-Graph-Commit is required on this conditional "
+                                  "mutation route");
+            auto actor = authenticate(req);
+            GraphState& g = graph(req.matches[1]);
+            Json body;
+            try {
+                body = body_json(req, true);
+            } catch (const HttpError& e) {
+                if (e.status == 400)
+                    throw bad_request("invalid stored-query invocation body: " + e.message);
+                throw;
+            }
+            const HttpError hidden = not_found("stored query not found");
+            try {
+                authorize(&g, policy::Action::kInvokeQuery, actor);
+            } catch (const HttpError& e) {
+                if (e.status == 403)
+                    throw hidden;
+                throw;
+            }
+            auto it = g.queries.find(name);
+            if (it == g.queries.end())
+                throw hidden;
+            const StoredQuery& sq = it->second;
+            bool mutation = sq.query->is_mutation();
+            if (body.contains("expect_mutation") && body["expect_mutation"].is_boolean() &&
+                body["expect_mutation"].get<bool>() != mutation)
+                throw bad_request(
+                    mutation ? "'" + name + "' is a mutation — use omnigraph mutate " + name
+                             : "'" + name + "' is a read — use omnigraph query " + name);
+            auto branch = opt_string(body, "branch");
+            auto snapshot = opt_string(body, "snapshot");
+            Json params = body.contains("params") && !body["params"].is_null() ? body["params"]
+                                                                               : Json::object();
+            if (mutation) {
+                if (snapshot)
+                    throw bad_request("stored mutation cannot target a snapshot");
+                std::string b = branch.value_or("main");
+                authorize(&g, policy::Action::kChange, actor, b);
+                send_json(res, 200,
+                          run_mutation(g, *sq.query, &sq.checked, params, b, actor, header));
+                return;
+            }
+            if (conditional)
+                throw bad_request(
+                    "the graph-commit conditional route applies only to stored mutations");
+            if (branch && snapshot)
+                throw bad_request("request may specify branch or snapshot, not both");
+            authorize(&g, policy::Action::kRead, actor, branch.value_or("main"));
+            std::optional<std::string> target = branch;
+            if (!snapshot && !branch)
+                target = "main";
+            send_json(
+                res, 200,
+                run_read(g, *sq.file, *sq.query, &sq.checked, params, target, snapshot, true));
+        };
+    };
+    http.Post(G + "/queries/([^/]+)", guarded(invoke_route(false)));
+    http.Post(G + "/queries/([^/]+)/if-graph-commit", guarded(invoke_route(true)));
+
+    http.Get(G + "/schema", guarded([this](const httplib::Request& req, httplib::Response& res) {
+                 auto actor = authenticate(req);
+                 GraphState& g = graph(req.matches[1]);
+                 authorize(&g, policy::Action::kRead, actor);
+                 send_json(res, 200,
+                           base::to_compact_json(
+                               Json::object({{"schema_source", g.graph->schema_source()}})));
+             }));
+
+    http.Post(G + "/schema/apply", guarded([this](const httplib::Request& req, httplib::Response&) {
+                  auto actor = authenticate(req);
+                  GraphState& g = graph(req.matches[1]);
+                  authorize(&g, policy::Action::kSchemaApply, actor, std::nullopt,
+                            std::string("main"));
+                  throw HttpError{
+                      409, "conflict",
+                      "server-side schema apply is disabled for cluster-backed serving; change "
+                      "the schema in the cluster config, run `omnigraph cluster apply`, and "
+                      "restart the server"};
+              }));
+
+    auto load_route = [this](bool legacy) {
+        return [this, legacy](const httplib::Request& req, httplib::Response& res) {
+            auto actor = authenticate(req);
+            GraphState& g = graph(req.matches[1]);
+            if (req.body.size() > kLoadBodyLimit)
+                throw HttpError{413, "bad_request", "request body exceeds 32 MiB"};
+            auto parsed = base::parse_json(req.body);
+            if (!parsed || !parsed->is_object())
+                throw bad_request("request body must be a JSON object");
+            Json body = *parsed;
+            auto data = opt_string(body, "data");
+            if (!data)
+                throw bad_request("missing field 'data'");
+            std::string branch = opt_string(body, "branch").value_or("main");
+            auto from = opt_string(body, "from");
+            std::string mode = opt_string(body, "mode").value_or("merge");
+            auto exists = g.graph->head(branch);
+            bool create = !exists;
+            if (create && !from)
+                throw not_found("branch '" + branch + "' not found; pass `from` to create it");
+            if (create)
+                authorize(&g, policy::Action::kBranchCreate, actor, *from, branch);
+            authorize(&g, policy::Action::kChange, actor, branch);
+            engine::LoadOptions options;
+            if (mode == "overwrite")
+                options.mode = engine::LoadMode::kOverwrite;
+            else if (mode == "append")
+                options.mode = engine::LoadMode::kAppend;
+            else if (mode == "merge")
+                options.mode = engine::LoadMode::kMerge;
+            else
+                throw bad_request("mode must be overwrite, append or merge");
+            options.branch = branch;
+            if (create)
+                options.from = from;
+            options.actor = actor;
+            options.source_name = "request";
+            auto summary = engine::load_graph(*g.store, *g.graph, std::move(*data), options);
+            if (!summary)
+                throw engine_error(summary.error());
+            Json out = Json::object();
+            out["uri"] = g.uri;
+            out["branch"] = summary->branch;
+            out["base_branch"] = summary->created_from ? Json(*summary->created_from)
+                                                       : (from ? Json(*from) : Json(nullptr));
+            out["branch_created"] = summary->created_from.has_value();
+            out["mode"] = mode;
+            Json nodes = Json::array(), edges = Json::array();
+            for (const auto& [name, n] : summary->nodes)
+                nodes.push_back(Json::object({{"name", name}, {"entities_loaded", n}}));
+            for (const auto& [name, n] : summary->edges)
+                edges.push_back(Json::object({{"name", name}, {"entities_loaded", n}}));
+            out["nodes"] = nodes;
+            out["edges"] = edges;
+            out["total_entities"] = summary->total_entities;
+            out["actor_id"] = actor ? Json(*actor) : Json(nullptr);
+            out["commit"] = commit_output(summary->commit);
+            send_json(res, 200, base::to_compact_json(out));
+            if (legacy) {
+                res.set_header("Deprecation", "true");
+                res.set_header("Link", "<load>; rel=\"successor-version\"");
+            }
+        };
+    };
+    http.Post(G + "/load", guarded(load_route(false)));
+    http.Post(G + "/ingest", guarded(load_route(true)));
+
+    http.Get(G + "/commits", guarded([this](const httplib::Request& req, httplib::Response& res) {
+                 auto actor = authenticate(req);
+                 GraphState& g = graph(req.matches[1]);
+                 std::string branch =
+                     req.has_param("branch") ? req.get_param_value("branch") : "main";
+                 authorize(&g, policy::Action::kRead, actor, branch);
+                 auto commits = g.graph->commits(branch);
+                 if (!commits)
+                     throw engine_error(commits.error());
+                 Json list = Json::array();
+                 for (const auto& c : *commits)
+                     list.push_back(commit_output(c));
+                 send_json(res, 200, base::to_compact_json(Json::object({{"commits", list}})));
+             }));
+    http.Get(G + "/commits/([^/]+)",
+             guarded([this](const httplib::Request& req, httplib::Response& res) {
+                 auto actor = authenticate(req);
+                 GraphState& g = graph(req.matches[1]);
+                 authorize(&g, policy::Action::kRead, actor);
+                 std::string id = req.matches[2];
+                 auto commit = g.graph->commit(id);
+                 if (!commit)
+                     throw not_found("commit '" + id + "' not found");
+                 send_json(res, 200, base::to_compact_json(commit_output(*commit)));
+             }));
+
+    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty())
+            return;
+        if (res.status == 404)
+            send_error(res, not_found("no route for " + req.method + " " + req.path));
+        else if (res.status == 413)
+            send_error(res, {413, "bad_request", "request body too large"});
+        else if (res.status >= 400)
+            send_error(res, {res.status, res.status >= 500 ? "internal" : "bad_request",
+                             "request failed with status " + std::to_string(res.status)});
+    });
+    http.set_payload_max_length(kLoadBodyLimit);
+}
+
+Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
+    auto state = std::make_unique<State>();
+    state->options = options;
+    if (options.cluster.empty())
+        return Error("cluster_required",
+                     "omnigraph-server boots from a cluster: pass --cluster <config dir | "
+                     "s3://storage-root> (graph URIs, --target and --config are not boot sources)");
+    bool strict = options.require_all_graphs || truthy(std::getenv("OMNIGRAPH_REQUIRE_ALL_GRAPHS"));
+    bool open = options.unauthenticated || truthy(std::getenv("OMNIGRAPH_UNAUTHENTICATED"));
+
+    cluster::Diagnostics diags;
+    cluster::ServingSnapshot snap = cluster::load_serving_snapshot(options.cluster, diags);
+    std::string problems;
+    for (const auto& d : diags.items()) {
+        if (d.error || strict)
+            problems += "\n  [" + d.code + "] " + d.path + ": " + d.message;
+        else
+            base::log(base::LogLevel::kWarn, "graph quarantined",
+                      {{"code", d.code}, {"path", d.path}, {"message", d.message}});
+    }
+    if (!problems.empty())
+        return Error(diags.has_error() ? diags.items().front().code : "strict_boot",
+                     "cannot serve cluster " + options.cluster + ":" + problems);
+    state->quarantined = snap.quarantined;
+
+    // Policies by scope.
+    std::map<std::string, const cluster::ServedPolicy*> graph_policy;
+    for (const auto& p : snap.policies)
+        for (const auto& scope : p.applies_to) {
+            if (scope == "cluster") {
+                if (state->server_policy)
+                    return Error("policy_binding_conflict",
+                                 "multiple policy bundles bind the cluster scope");
+                auto bundle = policy::parse_bundle(p.source, p.name, policy::BindingKind::kCluster);
+                if (!bundle)
+                    return Error("policy_invalid",
+                                 "server policy '" + p.name + "': " + bundle.error().message);
+                state->server_policy.emplace(policy::PolicyEngine::compile(*bundle, "root"));
+            } else if (scope.starts_with("graph.")) {
+                if (!graph_policy.emplace(scope.substr(6), &p).second)
+                    return Error("policy_binding_conflict",
+                                 "multiple policy bundles bind graph '" + scope.substr(6) + "'");
+            } else {
+                return Error("policy_binding_conflict",
+                             "unrecognized policy binding '" + scope + "'");
+            }
+        }
+
+    auto tokens = TokenTable::from_environment();
+    if (!tokens)
+        return tokens.error();
+    state->tokens = std::move(*tokens);
+    bool any_policy = state->server_policy.has_value() || !graph_policy.empty();
+    if (state->tokens.empty() && any_policy)
+        return Error("no_tokens", "a policy file is configured but no bearer tokens are: every "
+                                  "request would 401; set OMNIGRAPH_SERVER_BEARER_TOKEN(S_*)");
+    if (state->tokens.empty() && !open)
+        return Error("no_tokens", "no bearer tokens and no policy: pass --unauthenticated (or "
+                                  "OMNIGRAPH_UNAUTHENTICATED=1) to serve without auth, or set "
+                                  "OMNIGRAPH_SERVER_BEARER_TOKEN(S_*)");
+    state->auth_required = !state->tokens.empty() || any_policy;
+    if (!state->tokens.empty() && !any_policy)
+        base::log(base::LogLevel::kWarn, "default deny",
+                  {{"message", "bearer tokens without policy: only `read` is allowed"}});
+
+    // Graphs.
+    std::string failures;
+    for (const auto& sg : snap.graphs) {
+        auto g = std::make_unique<GraphState>();
+        g->id = sg.graph_id;
+        g->uri = sg.root.to_string();
+        auto fail = [&](const std::string& why) {
+            failures += "\n  graph '" + sg.graph_id + "': " + why;
+            state->quarantined.insert(sg.graph_id);
+            base::log(base::LogLevel::kWarn, "graph quarantined",
+                      {{"graph_id", sg.graph_id}, {"error", why}});
+        };
+        if (!valid_http_graph_id(sg.graph_id)) {
+            fail("invalid graph id for HTTP routing");
+            continue;
+        }
+        auto store = store::open_store(sg.root);
+        if (!store) {
+            fail(store.error().message);
+            continue;
+        }
+        g->store = std::move(*store);
+        auto graph = engine::Graph::open(*g->store);
+        if (!graph) {
+            fail(graph.error().message);
+            continue;
+        }
+        g->graph.emplace(std::move(*graph));
+        g->cache = query::make_table_cache(*g->store);
+        bool ok = true;
+        for (const auto& q : snap.queries) {
+            if (q.graph_id != sg.graph_id)
+                continue;
+            auto file = query::parse_query_file(q.source, q.name + ".gq");
+            if (!file) {
+                fail("stored query '" + q.name + "' does not parse: " + file.error().message);
+                ok = false;
+                break;
+            }
+            auto shared = std::make_shared<query::QueryFile>(std::move(*file));
+            const query::Query* query = shared->find(q.name);
+            if (!query) {
+                fail("stored query '" + q.name + "' is not declared in its source");
+                ok = false;
+                break;
+            }
+            auto checked = query::check_query(*query, g->graph->catalog(), q.name + ".gq");
+            if (!checked) {
+                fail("stored query '" + q.name +
+                     "' does not pass the schema check: " + checked.error().message);
+                ok = false;
+                break;
+            }
+            g->queries[q.name] = StoredQuery{q.name, shared, query, std::move(*checked)};
+        }
+        if (!ok)
+            continue;
+        if (auto it = graph_policy.find(sg.graph_id); it != graph_policy.end()) {
+            auto bundle = policy::parse_bundle(it->second->source, it->second->name,
+                                               policy::BindingKind::kGraph);
+            if (!bundle) {
+                fail("policy '" + it->second->name + "': " + bundle.error().message);
+                continue;
+            }
+            g->policy.emplace(policy::PolicyEngine::compile(*bundle, sg.graph_id));
+        }
+        state->graphs.emplace(sg.graph_id, std::move(g));
+    }
+    if (!failures.empty() && strict)
+        return Error("strict_boot",
+                     "strict multi-graph startup requires every graph to open:" + failures);
+    if (state->graphs.empty())
+        return Error("cluster_no_healthy_graphs", "no graph could be served:" + failures);
+    state->routes();
+    return std::unique_ptr<Server>(new Server(std::move(state)));
+}
+
+Server::Server(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Server::~Server() = default;
+
+Status Server::run() {
+    std::string bind = state_->options.bind;
+    size_t colon = bind.rfind(':');
+    if (colon == std::string::npos)
+        return Error("invalid_bind", "--bind must be host:port, got '" + bind + "'");
+    std::string host = bind.substr(0, colon);
+    int port = std::atoi(bind.substr(colon + 1).c_str());
+    if (port == 0)
+        port = state_->http.bind_to_any_port(host);
+    else if (!state_->http.bind_to_port(host, port))
+        port = -1;
+    if (port < 0)
+        return Error("bind_failed", "cannot bind " + bind);
+    std::cout << "OMNIGRAPH_LISTEN_ADDR=" << host << ":" << port << std::endl;
+    if (!state_->http.listen_after_bind())
+        return Error("serve_failed", "the HTTP listener stopped unexpectedly");
+    return ok();
+}
+
+void Server::stop() {
+    state_->http.stop();
+}
+
+} // namespace omnigraph::server

@@ -1,0 +1,39 @@
+// omnigraph-server: serves the applied revision of a cluster over HTTP (spec server-policy,
+// cluster §14). Boot reads the serving snapshot once (never the working tree, never writing),
+// opens every graph, compiles its Cedar bundle and type-checks its stored queries against the
+// live schema; graph-local failures quarantine that graph unless strict. Every request is
+// authenticated by bearer token (when auth is on) and authorized by Cedar before any lookup.
+#pragma once
+
+#include "base/error.h"
+
+#include <memory>
+#include <string>
+
+namespace omnigraph::server {
+
+struct ServerOptions {
+    std::string cluster; // config dir or storage-root URI
+    std::string bind = "127.0.0.1:8080";
+    bool unauthenticated = false;
+    bool require_all_graphs = false;
+};
+
+class Server {
+  public:
+    // Boot errors carry the spec's codes; warnings (quarantines) are logged.
+    static Result<std::unique_ptr<Server>> boot(const ServerOptions& options);
+    ~Server();
+
+    // Binds, prints `OMNIGRAPH_LISTEN_ADDR=<ip>:<port>` and serves until stop().
+    Status run();
+    // Stops accepting; in-flight requests finish. Safe from a signal-handling thread.
+    void stop();
+
+  private:
+    struct State;
+    explicit Server(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+};
+
+} // namespace omnigraph::server
