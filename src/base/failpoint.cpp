@@ -1,7 +1,9 @@
 #include "base/failpoint.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 namespace omnigraph::base {
@@ -27,6 +29,11 @@ Status failpoint(std::string_view name) {
             continue;
         if (action == "crash")
             _exit(kFailpointCrashExit);
+        if (action.starts_with("delay:")) { // widen a race window, then go on
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(std::atoi(std::string(action.substr(6)).c_str())));
+            return ok();
+        }
         return Error(kInjectedFailpoint, "injected failpoint " + std::string(name));
     }
     return ok();

@@ -4,6 +4,8 @@
 //   OMNIGRAPH_FAILPOINTS=cluster_apply.after_graph_create            -> an injected_failpoint error
 //   OMNIGRAPH_FAILPOINTS=cluster_apply.after_graph_create=crash      -> the process exits at once
 //                                                                       (no cleanup, lock left)
+//   OMNIGRAPH_FAILPOINTS=cluster_apply.before_state_write=delay:2000  -> sleeps 2 s there, then
+//                                                                       goes on (race windows)
 // Several entries are separated by commas. Unarmed, a failpoint costs one cached lookup.
 #pragma once
 
