@@ -5,6 +5,8 @@
 #include "cluster/digests.h"
 #include "cluster/plan.h"
 
+#include <filesystem>
+
 namespace omnigraph::cluster {
 
 namespace {
@@ -18,6 +20,15 @@ std::optional<base::StorageUri> root_of(const std::string& source, Diagnostics& 
             return std::nullopt;
         }
         return *uri;
+    }
+    // A directory without cluster.yaml is itself the storage root (a deployed copy of the
+    // stored state); a cluster.yaml that does not parse is an error, never a silent fallback.
+    std::error_code ec;
+    if (std::filesystem::is_directory(source, ec) &&
+        !std::filesystem::exists(std::filesystem::path(source) / kClusterFileName, ec)) {
+        auto uri = base::parse_storage_uri(std::filesystem::absolute(source, ec).string());
+        if (uri)
+            return *uri;
     }
     LoadedConfig config = load_cluster_config(source, diags);
     if (!config.storage_root) {

@@ -1,0 +1,276 @@
+// omnigraph-server end to end: the real binary booted from an applied cluster on 127.0.0.1,
+// driven over HTTP — boot refusals, the operator guide's serve example, bearer auth, Cedar on
+// routes, stored-query invocation (deny == unknown), cluster-mode schema apply, error bodies.
+#include "test_support.h"
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace omnigraph::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+std::string omnigraph() {
+    return binary_dir() + "/src/cli/omnigraph";
+}
+std::string server_binary() {
+    return binary_dir() + "/src/server/omnigraph-server";
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// A running omnigraph-server; stopped with SIGTERM on destruction.
+class ServerProcess {
+  public:
+    ServerProcess(const std::vector<std::string>& args, const Env& env, const std::string& dir)
+        : out_(dir + "/server.out"), err_(dir + "/server.err") {
+        pid_ = fork();
+        if (pid_ == 0) {
+            (void)!freopen(out_.c_str(), "w", stdout);
+            (void)!freopen(err_.c_str(), "w", stderr);
+            for (const auto& [k, v] : env)
+                setenv(k.c_str(), v.c_str(), 1);
+            std::vector<char*> argv;
+            std::vector<std::string> all = {server_binary()};
+            all.insert(all.end(), args.begin(), args.end());
+            for (auto& a : all)
+                argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+        for (int i = 0; i < 600 && port_ == 0; ++i) {
+            std::string out = read_file(out_);
+            if (auto at = out.find("OMNIGRAPH_LISTEN_ADDR=");
+                at != std::string::npos && out.find('\n', at) != std::string::npos)
+                port_ = std::stoi(out.substr(out.rfind(':') + 1));
+            int status = 0;
+            if (port_ == 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+                exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                pid_ = -1;
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    ~ServerProcess() { stop(); }
+    int stop() {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            int status = 0;
+            waitpid(pid_, &status, 0);
+            exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            pid_ = -1;
+        }
+        return exit_code_;
+    }
+    bool serving() const { return port_ != 0; }
+    int exit_code() const { return exit_code_; }
+    std::string err() const { return read_file(err_); }
+    httplib::Client client() const { return httplib::Client("127.0.0.1", port_); }
+
+  private:
+    std::string out_, err_;
+    int pid_ = -1;
+    int port_ = 0;
+    int exit_code_ = -1;
+};
+
+Json body(const httplib::Result& r) {
+    return Json::parse(r->body);
+}
+
+// The example cluster, imported, applied and seeded.
+class ServerTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        fs::copy(source_dir() + "/examples/company-brain", cluster_, fs::copy_options::recursive);
+        for (const char* verb : {"import", "apply"})
+            ASSERT_EQ(run_process({omnigraph(), "cluster", verb, "--config", cluster_}).exit_code,
+                      0);
+        ASSERT_EQ(run_process({omnigraph(), "load", "--quiet", "--data", cluster_ + "/seed.jsonl",
+                               cluster_ + "/graphs/knowledge.omni"})
+                      .exit_code,
+                  0);
+    }
+    std::unique_ptr<ServerProcess> start(std::vector<std::string> extra, const Env& env) {
+        std::vector<std::string> args = {"--cluster", cluster_, "--bind", "127.0.0.1:0"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return std::make_unique<ServerProcess>(args, env, dir_.path());
+    }
+    const Env kTokens = {{"OMNIGRAPH_SERVER_BEARER_TOKENS_JSON",
+                          R"({"act-reader":"s3cret","act-editor":"ed1tor"})"}};
+
+    TempDir dir_;
+    std::string cluster_ = dir_.path() + "/company-brain";
+};
+
+TEST_F(ServerTest, TheOperatorGuidesServeExample) {
+    auto server =
+        start({}, {{"OMNIGRAPH_SERVER_BEARER_TOKENS_JSON", R"({"act-reader":"s3cret"})"}});
+    ASSERT_TRUE(server->serving()) << server->err();
+    auto c = server->client();
+    auto r = c.Post("/graphs/knowledge/queries/find_person", {{"authorization", "Bearer s3cret"}},
+                    R"({"params":{"name":"Ada"}})", "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    Json j = body(r);
+    EXPECT_EQ(j["query_name"], "find_person");
+    EXPECT_EQ(j["row_count"], 1);
+    EXPECT_EQ(j["rows"][0]["p.name"], "Ada");
+    EXPECT_EQ(server->stop(), 0); // SIGTERM is a clean stop
+}
+
+TEST_F(ServerTest, BootRefusals) {
+    auto none = run_process({server_binary()});
+    EXPECT_EQ(none.exit_code, 1);
+    EXPECT_NE(none.err.find("boots from a cluster"), std::string::npos) << none.err;
+    auto uri = run_process({server_binary(), cluster_ + "/graphs/knowledge.omni"});
+    EXPECT_EQ(uri.exit_code, 1);
+
+    TempDir empty;
+    auto s = run_process({server_binary(), "--cluster", empty.path(), "--unauthenticated"});
+    EXPECT_EQ(s.exit_code, 1);
+    EXPECT_NE(s.err.find("cluster_state_missing"), std::string::npos) << s.err;
+
+    // A bundle is bound but there are no tokens: every request would 401.
+    auto p = run_process({server_binary(), "--cluster", cluster_});
+    EXPECT_EQ(p.exit_code, 1);
+    EXPECT_NE(p.err.find("every request would 401"), std::string::npos) << p.err;
+
+    // Tampered catalog blob.
+    for (const auto& e : fs::recursive_directory_iterator(cluster_ + "/__cluster/resources/query"))
+        if (e.is_regular_file())
+            std::ofstream(e.path()) << "query x() { match { $p: Person } return { $p.name } }";
+    auto t = run_process({server_binary(), "--cluster", cluster_}, kTokens);
+    EXPECT_EQ(t.exit_code, 1);
+    EXPECT_NE(t.err.find("catalog_payload_digest_mismatch"), std::string::npos) << t.err;
+    EXPECT_NE(t.err.find("cluster refresh"), std::string::npos) << t.err;
+}
+
+TEST_F(ServerTest, BearerAuthAndErrorBodies) {
+    auto server = start({}, kTokens);
+    ASSERT_TRUE(server->serving()) << server->err();
+    auto c = server->client();
+    auto health = c.Get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+    EXPECT_EQ(body(health)["status"], "ok");
+
+    auto missing = c.Get("/graphs/knowledge/queries");
+    EXPECT_EQ(missing->status, 401);
+    EXPECT_EQ(missing->get_header_value("WWW-Authenticate"), "Bearer");
+    EXPECT_EQ(body(missing)["code"], "unauthorized");
+    EXPECT_EQ(body(missing)["error"], "missing bearer token");
+    auto wrong = c.Get("/graphs/knowledge/queries", {{"authorization", "Bearer nope"}});
+    EXPECT_EQ(wrong->status, 401);
+    EXPECT_EQ(body(wrong)["error"], "invalid bearer token");
+    // Authentication comes before routing: no leak of which graphs exist.
+    EXPECT_EQ(c.Get("/graphs/secret/snapshot")->status, 401);
+
+    httplib::Headers reader = {{"authorization", "Bearer s3cret"}};
+    EXPECT_EQ(c.Get("/graphs/knowledge/queries", reader)->status, 200);
+    auto unknown_graph = c.Get("/graphs/nope/snapshot", reader);
+    EXPECT_EQ(unknown_graph->status, 404);
+    EXPECT_EQ(body(unknown_graph)["code"], "not_found");
+    EXPECT_EQ(c.Get("/graphs/bad_id/snapshot", reader)->status, 400);
+    auto no_route = c.Get("/snapshot", reader);
+    EXPECT_EQ(no_route->status, 404);
+    EXPECT_EQ(body(no_route)["code"], "not_found");
+    auto malformed = c.Post("/graphs/knowledge/query", reader, "{bad", "application/json");
+    EXPECT_EQ(malformed->status, 400);
+    EXPECT_EQ(body(malformed)["code"], "bad_request");
+    // A client-chosen identity header changes nothing.
+    auto spoof =
+        c.Post("/graphs/knowledge/mutate",
+               {{"authorization", "Bearer s3cret"}, {"X-Actor-Id", "act-editor"}},
+               R"({"query":"query q() { insert Person { name: \"Eve\" } }"})", "application/json");
+    EXPECT_EQ(spoof->status, 403);
+}
+
+TEST_F(ServerTest, PolicyOnRoutesAndStoredQueries) {
+    auto server = start({}, kTokens);
+    ASSERT_TRUE(server->serving()) << server->err();
+    auto c = server->client();
+    httplib::Headers reader = {{"authorization", "Bearer s3cret"}};
+    httplib::Headers editor = {{"authorization", "Bearer ed1tor"}};
+
+    // No cluster-bound bundle: GET /graphs is refused even for a known actor.
+    EXPECT_EQ(c.Get("/graphs", reader)->status, 403);
+    // The reader may read but not change.
+    auto denied =
+        c.Post("/graphs/knowledge/mutate", reader,
+               R"({"query":"query q() { insert Person { name: \"Eve\" } }"})", "application/json");
+    EXPECT_EQ(denied->status, 403);
+    EXPECT_NE(body(denied)["error"].get<std::string>().find("policy denied action 'change'"),
+              std::string::npos);
+    auto changed =
+        c.Post("/graphs/knowledge/mutate", editor,
+               R"({"query":"query q() { insert Person { name: \"Eve\" } }"})", "application/json");
+    ASSERT_EQ(changed->status, 200) << changed->body;
+    EXPECT_EQ(body(changed)["actor_id"], "act-editor");
+    // After a write, the next read sees it.
+    auto read = c.Post("/graphs/knowledge/queries/find_person", reader,
+                       R"({"params":{"name":"Eve"}})", "application/json");
+    EXPECT_EQ(body(read)["row_count"], 1) << read->body;
+
+    // Unknown stored query and a denied one answer the same 404.
+    auto unknown = c.Post("/graphs/knowledge/queries/nope", reader, "", "application/json");
+    EXPECT_EQ(unknown->status, 404);
+    EXPECT_EQ(unknown->body, R"({"error":"stored query not found","code":"not_found"})");
+    auto wrong_param = c.Post("/graphs/knowledge/queries/find_person", reader,
+                              R"({"params":{"name":123}})", "application/json");
+    EXPECT_EQ(wrong_param->status, 400);
+    EXPECT_NE(wrong_param->body.find("name"), std::string::npos);
+    auto expect = c.Post("/graphs/knowledge/queries/find_person", reader,
+                         R"({"params":{"name":"Ada"},"expect_mutation":true})", "application/json");
+    EXPECT_EQ(expect->status, 400);
+
+    // Schema changes go through the control plane.
+    auto apply = c.Post("/graphs/knowledge/schema/apply", editor,
+                        R"({"schema_source":"node X { name: String @key }"})", "application/json");
+    EXPECT_EQ(apply->status, 403); // editors lack schema_apply: 403, never the topology 409
+}
+
+TEST_F(ServerTest, OpenModeSchemaApplyIsAConflictAndGraphListIsRefused) {
+    // Remove the bundle from the applied revision: an open server needs no tokens.
+    std::string yaml = read_file(cluster_ + "/cluster.yaml");
+    yaml = yaml.substr(0, yaml.find("policies:"));
+    std::ofstream(cluster_ + "/cluster.yaml") << yaml;
+    ASSERT_EQ(run_process({omnigraph(), "cluster", "apply", "--config", cluster_}).exit_code, 0);
+    auto refused = run_process({server_binary(), "--cluster", cluster_});
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("--unauthenticated"), std::string::npos) << refused.err;
+
+    auto server = start({"--unauthenticated"}, {});
+    ASSERT_TRUE(server->serving()) << server->err();
+    auto c = server->client();
+    EXPECT_EQ(c.Get("/graphs")->status, 403);
+    auto apply = c.Post("/graphs/knowledge/schema/apply",
+                        R"({"schema_source":"node X { n: String }"})", "application/json");
+    EXPECT_EQ(apply->status, 409);
+    EXPECT_NE(apply->body.find("cluster apply"), std::string::npos);
+    auto invoke = c.Post("/graphs/knowledge/queries/team_members",
+                         R"({"params":{"team":"Compilers"}})", "application/json");
+    EXPECT_EQ(invoke->status, 200) << invoke->body;
+    EXPECT_EQ(body(invoke)["row_count"], 1);
+}
+
+} // namespace
+} // namespace omnigraph::testing
