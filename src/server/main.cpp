@@ -1,15 +1,19 @@
 // omnigraph-server: parses the command line, boots from a cluster, serves until SIGINT/SIGTERM.
 #include "base/allocator.h"
+#include "base/log.h"
 #include "server/server.h"
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <pthread.h>
 #include <thread>
 
 int main(int argc, char** argv) {
     omnigraph::base::tune_allocator();
+    if (!std::getenv("OMNIGRAPH_LOG")) // a server logs every request and decision by default
+        omnigraph::base::set_log_level(omnigraph::base::LogLevel::kInfo);
     CLI::App app{"omnigraph-server: serve a cluster's applied graphs over HTTP",
                  "omnigraph-server"};
     omnigraph::server::ServerOptions options;

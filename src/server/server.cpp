@@ -13,6 +13,7 @@
 #include "query/mutation.h"
 #include "query/parser.h"
 #include "query/typecheck.h"
+#include "server/operations.h"
 #include "server/tokens.h"
 #include "store/object_store.h"
 
@@ -101,6 +102,36 @@ Json commit_output(const format::CommitRecord& c) {
     return j;
 }
 
+// The route pattern of a path, for metrics and logs: ids and names become placeholders.
+std::string route_label(const std::string& path) {
+    std::vector<std::string> segs;
+    size_t pos = 1;
+    while (pos <= path.size()) {
+        size_t next = path.find('/', pos);
+        if (next == std::string::npos)
+            next = path.size();
+        segs.push_back(path.substr(pos, next - pos));
+        pos = next + 1;
+    }
+    if (segs.size() >= 2 && segs[0] == "graphs") {
+        segs[1] = "{graph_id}";
+        if (segs.size() >= 4 && segs[2] == "queries")
+            segs[3] = "{name}";
+        if (segs.size() >= 4 && segs[2] == "commits")
+            segs[3] = "{commit_id}";
+    }
+    std::string out;
+    for (const auto& s : segs)
+        out += "/" + s;
+    return out.empty() ? "/" : out;
+}
+
+// What the request log line and the metrics learn while a request runs (one per worker thread).
+struct RequestInfo {
+    std::string actor, graph, matched_rule;
+};
+thread_local RequestInfo request_info;
+
 int64_t now_ms() {
     return base::unix_micros(base::now()) / 1000;
 }
@@ -114,6 +145,8 @@ struct Server::State {
     std::optional<policy::PolicyEngine> server_policy;
     std::map<std::string, std::unique_ptr<GraphState>> graphs;
     std::set<std::string> quarantined;
+    std::unique_ptr<Admission> admission;
+    Metrics metrics;
     httplib::Server http;
 
     // --- request plumbing -------------------------------------------------------------------
@@ -131,6 +164,7 @@ struct Server::State {
         auto actor = tokens.actor_for(std::string_view(header).substr(7));
         if (!actor)
             throw HttpError{401, "unauthorized", "invalid bearer token"};
+        request_info.actor = *actor;
         return actor;
     }
 
@@ -138,6 +172,7 @@ struct Server::State {
         if (!valid_http_graph_id(id))
             throw bad_request("invalid graph id '" + id +
                               "': use 1-64 characters of letters, digits and '-'");
+        request_info.graph = id;
         auto it = graphs.find(id);
         if (it == graphs.end())
             throw not_found("graph '" + id + "' not found");
@@ -160,8 +195,17 @@ struct Server::State {
                    {"target_branch", target.value_or("")},
                    {"allowed", decision->allowed ? "true" : "false"},
                    {"matched_rule_id", decision->matched_rule.value_or("")}});
+        request_info.matched_rule = decision->matched_rule.value_or("");
         if (!decision->allowed)
             throw HttpError{403, "forbidden", decision->message};
+    }
+
+    // A write's slot under the per-actor caps (429 when full).
+    Admission::Ticket admit(const std::optional<std::string>& actor, uint64_t bytes) const {
+        auto ticket = admission->admit(actor, bytes);
+        if (!ticket)
+            throw HttpError{429, "too_many_requests", ticket.error().message};
+        return std::move(*ticket);
     }
 
     static Json body_json(const httplib::Request& req, bool optional = false) {
@@ -251,7 +295,10 @@ struct Server::State {
         auto snap = g.graph->snapshot(spec);
         if (!snap)
             throw engine_error(snap.error());
+        auto started = std::chrono::steady_clock::now();
         auto result = query::execute_read(*g.cache, *snap, *pre_checked, *bound, now_ms());
+        const_cast<Metrics&>(metrics).record_query(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (!result)
             throw engine_error(result.error());
         (void)file;
@@ -279,7 +326,10 @@ struct Server::State {
         options.actor = actor;
         options.if_commit = if_commit;
         options.now_ms = now_ms();
+        auto started = std::chrono::steady_clock::now();
         auto result = query::execute_mutation(*g.store, *g.graph, *pre_checked, *bound, options);
+        const_cast<Metrics&>(metrics).record_query(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (!result)
             throw engine_error(result.error());
         return query::mutation_json(*result, q.name, actor);
@@ -347,8 +397,10 @@ void send_error(httplib::Response& res, const HttpError& e) {
 
 void Server::State::routes() {
     using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
-    auto guarded = [](Handler h) {
-        return [h](const httplib::Request& req, httplib::Response& res) {
+    // Every handler runs inside this: uniform error bodies, one JSON log line, metrics.
+    auto guarded = [this](Handler h, std::string route = "") {
+        return [this, h, route](const httplib::Request& req, httplib::Response& res) {
+            request_info = RequestInfo{};
             auto start = std::chrono::steady_clock::now();
             try {
                 h(req, res);
@@ -357,14 +409,20 @@ void Server::State::routes() {
             } catch (const std::exception& e) {
                 send_error(res, {500, "internal", std::string("internal error: ") + e.what()});
             }
-            auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
+            double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            std::string label = route.empty() ? route_label(req.path) : route;
+            metrics.record_request(req.method + " " + label, res.status, seconds);
+            char latency[32];
+            std::snprintf(latency, sizeof latency, "%.3f", seconds * 1000);
             base::log(base::LogLevel::kInfo, "request",
                       {{"method", req.method},
-                       {"path", req.path},
+                       {"route", label},
                        {"status", std::to_string(res.status)},
-                       {"latency_us", std::to_string(us)}});
+                       {"latency_ms", latency},
+                       {"actor_id", request_info.actor},
+                       {"graph_id", request_info.graph},
+                       {"matched_rule_id", request_info.matched_rule}});
         };
     };
 
@@ -465,6 +523,7 @@ void Server::State::routes() {
                 name = opt_string(body, "query_name");
             std::string branch = opt_string(body, "branch").value_or("main");
             authorize(&g, policy::Action::kChange, actor, branch);
+            auto ticket = admit(actor, req.body.size());
             auto file = query::parse_query_file(*source, "<request>");
             if (!file)
                 throw engine_error(file.error());
@@ -567,6 +626,7 @@ void Server::State::routes() {
                     throw bad_request("stored mutation cannot target a snapshot");
                 std::string b = branch.value_or("main");
                 authorize(&g, policy::Action::kChange, actor, b);
+                auto ticket = admit(actor, req.body.size() + sq.file->queries.size());
                 send_json(res, 200,
                           run_mutation(g, *sq.query, &sq.checked, params, b, actor, header));
                 return;
@@ -632,6 +692,7 @@ void Server::State::routes() {
             if (create)
                 authorize(&g, policy::Action::kBranchCreate, actor, *from, branch);
             authorize(&g, policy::Action::kChange, actor, branch);
+            auto ticket = admit(actor, req.body.size());
             engine::LoadOptions options;
             if (mode == "overwrite")
                 options.mode = engine::LoadMode::kOverwrite;
@@ -700,6 +761,30 @@ void Server::State::routes() {
                  if (!commit)
                      throw not_found("commit '" + id + "' not found");
                  send_json(res, 200, base::to_compact_json(commit_output(*commit)));
+             }));
+
+    // Ready when every applied graph is served; an authenticated admin (graph_list) or an open
+    // server also sees which graphs are quarantined.
+    http.Get("/readyz", guarded([this](const httplib::Request& req, httplib::Response& res) {
+                 Json j = Json::object({{"ready", quarantined.empty()},
+                                        {"graphs_served", graphs.size()},
+                                        {"graphs_quarantined", quarantined.size()}});
+                 bool admin = !auth_required;
+                 if (auth_required && req.has_header("Authorization"))
+                     try {
+                         auto actor = authenticate(req);
+                         authorize(nullptr, policy::Action::kGraphList, actor);
+                         admin = true;
+                     } catch (const HttpError&) {
+                     }
+                 if (admin)
+                     j["quarantined"] =
+                         Json(std::vector<std::string>(quarantined.begin(), quarantined.end()));
+                 send_json(res, quarantined.empty() ? 200 : 503, base::to_compact_json(j));
+             }));
+    http.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
+                 res.status = 200;
+                 res.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
              }));
 
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -777,6 +862,7 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
                                   "OMNIGRAPH_UNAUTHENTICATED=1) to serve without auth, or set "
                                   "OMNIGRAPH_SERVER_BEARER_TOKEN(S_*)");
     state->auth_required = !state->tokens.empty() || any_policy;
+    state->admission = Admission::from_environment();
     if (!state->tokens.empty() && !any_policy)
         base::log(base::LogLevel::kWarn, "default deny",
                   {{"message", "bearer tokens without policy: only `read` is allowed"}});

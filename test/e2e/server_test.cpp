@@ -134,7 +134,23 @@ TEST_F(ServerTest, TheOperatorGuidesServeExample) {
     EXPECT_EQ(j["query_name"], "find_person");
     EXPECT_EQ(j["row_count"], 1);
     EXPECT_EQ(j["rows"][0]["p.name"], "Ada");
+    auto ready = c.Get("/readyz");
+    EXPECT_EQ(ready->status, 200);
+    EXPECT_EQ(body(ready)["ready"], true);
+    auto metrics = c.Get("/metrics");
+    ASSERT_EQ(metrics->status, 200);
+    EXPECT_NE(metrics->body.find("omnigraph_http_requests_total{route=\"POST "
+                                 "/graphs/{graph_id}/queries/{name}\",status=\"200\"} 1"),
+              std::string::npos)
+        << metrics->body;
+    EXPECT_NE(metrics->body.find("omnigraph_query_execution_seconds_count 1"), std::string::npos);
     EXPECT_EQ(server->stop(), 0); // SIGTERM is a clean stop
+    // One JSON line per request, with the actor and the rule that allowed it; never the token.
+    std::string log = server->err();
+    EXPECT_NE(log.find(R"("route":"/graphs/{graph_id}/queries/{name}")"), std::string::npos) << log;
+    EXPECT_NE(log.find(R"("actor_id":"act-reader")"), std::string::npos);
+    EXPECT_NE(log.find(R"("matched_rule_id":"readers-read")"), std::string::npos);
+    EXPECT_EQ(log.find("s3cret"), std::string::npos);
 }
 
 TEST_F(ServerTest, BootRefusals) {

@@ -1,0 +1,111 @@
+#include "server/operations.h"
+
+#include <array>
+#include <cstdlib>
+#include <sstream>
+
+namespace omnigraph::server {
+
+namespace {
+
+constexpr std::array<double, 12> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                            0.05,   0.1,   0.25,   0.5,   1,    5};
+
+uint64_t env_u64(const char* name, uint64_t fallback) {
+    const char* v = std::getenv(name);
+    if (!v || !*v)
+        return fallback;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(v, &end, 10);
+    return end && *end == '\0' && n > 0 ? n : fallback;
+}
+
+void write_histogram(std::ostringstream& out, const std::string& name, const std::string& labels,
+                     const std::array<uint64_t, 12>& buckets, uint64_t count, double sum) {
+    std::string sep = labels.empty() ? "" : ",";
+    for (size_t i = 0; i < kBounds.size(); ++i)
+        out << name << "_bucket{" << labels << sep << "le=\"" << kBounds[i] << "\"} " << buckets[i]
+            << "\n";
+    out << name << "_bucket{" << labels << sep << "le=\"+Inf\"} " << count << "\n";
+    std::string braces = labels.empty() ? "" : "{" + labels + "}";
+    out << name << "_sum" << braces << " " << sum << "\n";
+    out << name << "_count" << braces << " " << count << "\n";
+}
+
+} // namespace
+
+std::unique_ptr<Admission> Admission::from_environment() {
+    return std::make_unique<Admission>(env_u64("OMNIGRAPH_PER_ACTOR_INFLIGHT_MAX", 16),
+                                       env_u64("OMNIGRAPH_PER_ACTOR_BYTES_MAX", 4ull << 30));
+}
+
+Admission::Ticket::~Ticket() {
+    if (!owner_)
+        return;
+    std::lock_guard lock(owner_->mutex_);
+    Usage& u = owner_->usage_[key_];
+    u.inflight -= 1;
+    u.bytes -= bytes_;
+}
+
+Result<Admission::Ticket> Admission::admit(const std::optional<std::string>& actor,
+                                           uint64_t estimated_bytes) {
+    std::string key = actor.value_or("anonymous");
+    std::lock_guard lock(mutex_);
+    Usage& u = usage_[key];
+    if (u.inflight + 1 > max_inflight_)
+        return Error("too_many_requests",
+                     "actor in-flight count cap " + std::to_string(max_inflight_) + " exceeded");
+    if (u.bytes + estimated_bytes > max_bytes_)
+        return Error("too_many_requests", "actor byte budget exceeded: would use " +
+                                              std::to_string(u.bytes + estimated_bytes) +
+                                              " bytes against cap " + std::to_string(max_bytes_));
+    u.inflight += 1;
+    u.bytes += estimated_bytes;
+    Ticket t;
+    t.owner_ = this;
+    t.key_ = std::move(key);
+    t.bytes_ = estimated_bytes;
+    return t;
+}
+
+void Metrics::Histogram::observe(double seconds) {
+    for (size_t i = 0; i < kBounds.size(); ++i)
+        if (seconds <= kBounds[i])
+            ++buckets[i];
+    ++count;
+    sum += seconds;
+}
+
+void Metrics::record_request(const std::string& route, int status, double seconds) {
+    std::lock_guard lock(mutex_);
+    ++requests_[{route, status}];
+    latency_[route].observe(seconds);
+}
+
+void Metrics::record_query(double seconds) {
+    std::lock_guard lock(mutex_);
+    query_.observe(seconds);
+}
+
+std::string Metrics::prometheus_text() const {
+    std::lock_guard lock(mutex_);
+    std::ostringstream out;
+    out << "# HELP omnigraph_http_requests_total HTTP requests by route and status.\n"
+        << "# TYPE omnigraph_http_requests_total counter\n";
+    for (const auto& [key, n] : requests_)
+        out << "omnigraph_http_requests_total{route=\"" << key.first << "\",status=\"" << key.second
+            << "\"} " << n << "\n";
+    out << "# HELP omnigraph_http_request_duration_seconds Request latency by route.\n"
+        << "# TYPE omnigraph_http_request_duration_seconds histogram\n";
+    for (const auto& [route, h] : latency_)
+        write_histogram(out, "omnigraph_http_request_duration_seconds", "route=\"" + route + "\"",
+                        h.buckets, h.count, h.sum);
+    out << "# HELP omnigraph_query_execution_seconds Query execution time (reads and writes).\n"
+        << "# TYPE omnigraph_query_execution_seconds histogram\n";
+    write_histogram(out, "omnigraph_query_execution_seconds", "", query_.buckets, query_.count,
+                    query_.sum);
+    return out.str();
+}
+
+} // namespace omnigraph::server

@@ -1,0 +1,75 @@
+// Operating the server: per-actor admission control for writes (spec server-policy §2.5) and
+// the Prometheus metrics behind GET /metrics. Both are process-wide and thread-safe.
+#pragma once
+
+#include "base/error.h"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace omnigraph::server {
+
+// Caps concurrent writes per actor (count and estimated bytes). A rejected write is 429 with
+// Retry-After; an admitted one holds its slot until the Ticket is destroyed.
+class Admission {
+  public:
+    // OMNIGRAPH_PER_ACTOR_INFLIGHT_MAX (default 16), OMNIGRAPH_PER_ACTOR_BYTES_MAX (default 4 GiB).
+    static std::unique_ptr<Admission> from_environment();
+    Admission(uint64_t max_inflight, uint64_t max_bytes)
+        : max_inflight_(max_inflight), max_bytes_(max_bytes) {}
+
+    class Ticket {
+      public:
+        Ticket() = default;
+        Ticket(Ticket&& o) noexcept : owner_(o.owner_), key_(std::move(o.key_)), bytes_(o.bytes_) {
+            o.owner_ = nullptr;
+        }
+        Ticket& operator=(Ticket&&) = delete;
+        ~Ticket();
+
+      private:
+        friend class Admission;
+        Admission* owner_ = nullptr;
+        std::string key_;
+        uint64_t bytes_ = 0;
+    };
+
+    // code too_many_requests with the spec's messages when a cap would be exceeded.
+    Result<Ticket> admit(const std::optional<std::string>& actor, uint64_t estimated_bytes);
+
+  private:
+    struct Usage {
+        uint64_t inflight = 0, bytes = 0;
+    };
+    uint64_t max_inflight_, max_bytes_;
+    std::mutex mutex_;
+    std::map<std::string, Usage> usage_;
+};
+
+// Request counts and latency histograms by route and status, query execution time.
+class Metrics {
+  public:
+    void record_request(const std::string& route, int status, double seconds);
+    void record_query(double seconds);
+    std::string prometheus_text() const; // text exposition format 0.0.4
+
+  private:
+    struct Histogram {
+        std::array<uint64_t, 12> buckets{};
+        uint64_t count = 0;
+        double sum = 0;
+        void observe(double seconds);
+    };
+    mutable std::mutex mutex_;
+    std::map<std::pair<std::string, int>, uint64_t> requests_;
+    std::map<std::string, Histogram> latency_;
+    Histogram query_;
+};
+
+} // namespace omnigraph::server
