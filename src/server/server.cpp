@@ -4,6 +4,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "cluster/serving_snapshot.h"
+#include "engine/export.h"
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "policy/bundle.h"
@@ -19,6 +20,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <httplib.h>
 #include <iostream>
 #include <map>
@@ -369,6 +371,77 @@ struct Server::State {
     }
 
     void routes();
+
+    // The OpenAPI 3.1 document of the routes this server has. Without auth the security scheme
+    // and every operation's `security` are left out.
+    Json openapi() const {
+        struct Op {
+            const char* method;
+            const char* path;
+            const char* id;
+            bool nested, deprecated;
+        };
+        static const Op ops[] = {
+            {"get", "/healthz", "health", false, false},
+            {"get", "/graphs", "listGraphs", false, false},
+            {"get", "/snapshot", "snapshot", true, false},
+            {"post", "/query", "query", true, false},
+            {"post", "/read", "read", true, true},
+            {"post", "/export", "export", true, false},
+            {"post", "/mutate", "mutate", true, false},
+            {"post", "/mutate/if-graph-commit", "mutate_if_graph_commit", true, false},
+            {"post", "/change", "change", true, true},
+            {"get", "/queries", "list_queries", true, false},
+            {"post", "/queries/{name}", "invoke_query", true, false},
+            {"post", "/queries/{name}/if-graph-commit", "invoke_query_if_graph_commit", true,
+             false},
+            {"get", "/schema", "get_schema", true, false},
+            {"post", "/schema/apply", "schema_apply", true, false},
+            {"post", "/load", "load", true, false},
+            {"post", "/load/ndjson", "load_ndjson", true, false},
+            {"post", "/ingest", "ingest", true, true},
+            {"get", "/commits", "list_commits", true, false},
+            {"get", "/commits/{commit_id}", "get_commit", true, false},
+        };
+        Json paths = Json::object();
+        for (const auto& op : ops) {
+            std::string path = op.nested ? std::string("/graphs/{graph_id}") + op.path : op.path;
+            Json o = Json::object();
+            o["operationId"] = op.nested ? std::string("cluster_") + op.id : op.id;
+            if (op.deprecated)
+                o["deprecated"] = true;
+            Json params = Json::array();
+            if (op.nested)
+                params.push_back(Json::object({{"name", "graph_id"},
+                                               {"in", "path"},
+                                               {"required", true},
+                                               {"schema", Json::object({{"type", "string"}})}}));
+            for (const char* p : {"{name}", "{commit_id}"})
+                if (path.find(p) != std::string::npos)
+                    params.push_back(
+                        Json::object({{"name", std::string(p).substr(1, std::strlen(p) - 2)},
+                                      {"in", "path"},
+                                      {"required", true},
+                                      {"schema", Json::object({{"type", "string"}})}}));
+            if (!params.empty())
+                o["parameters"] = params;
+            if (auth_required && std::string(op.id) != "health")
+                o["security"] = Json::array({Json::object({{"bearer_token", Json::array()}})});
+            o["responses"] = Json::object({{"200", Json::object({{"description", "OK"}})}});
+            paths[path][op.method] = o;
+        }
+        Json doc = Json::object();
+        doc["openapi"] = "3.1.0";
+        doc["info"] =
+            Json::object({{"title", "OmniGraph server"}, {"version", std::string(kVersion)}});
+        doc["paths"] = paths;
+        if (auth_required)
+            doc["components"] = Json::object(
+                {{"securitySchemes",
+                  Json::object({{"bearer_token",
+                                 Json::object({{"type", "http"}, {"scheme", "bearer"}})}})}});
+        return doc;
+    }
 };
 
 namespace {
@@ -735,6 +808,39 @@ void Server::State::routes() {
         };
     };
     http.Post(G + "/load", guarded(load_route(false)));
+    // The raw NDJSON form: the body is the batch, the options are query parameters.
+    http.Post(G + "/load/ndjson",
+              guarded([this, load_route](const httplib::Request& req, httplib::Response& res) {
+                  std::string type = req.get_header_value("Content-Type");
+                  for (auto& c : type)
+                      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                  type = type.substr(0, type.find(';'));
+                  type.erase(type.find_last_not_of(" \t") + 1);
+                  (void)authenticate(req);
+                  if (type != "application/x-ndjson")
+                      throw HttpError{415, "bad_request",
+                                      "POST …/load/ndjson needs Content-Type: "
+                                      "application/x-ndjson"};
+                  if (req.body.size() > kLoadBodyLimit)
+                      throw HttpError{
+                          413, "bad_request", "request body exceeds 32 MiB",
+                          Json::object({{"resource_limit",
+                                         Json::object({{"resource", "graph_batch_request_bytes"},
+                                                       {"limit", kLoadBodyLimit},
+                                                       {"actual", req.body.size()}})}})};
+                  Json wrapped = Json::object({{"data", req.body}});
+                  for (const char* key : {"branch", "from", "mode"})
+                      if (req.has_param(key))
+                          wrapped[key] = req.get_param_value(key);
+                  httplib::Request inner = req;
+                  inner.body = base::to_compact_json(wrapped);
+                  load_route(false)(inner, res);
+                  if (res.status == 200) { // GraphBatchLoadOutput has no uri
+                      Json out = Json::parse(res.body);
+                      out.erase("uri");
+                      res.set_content(base::to_compact_json(out), "application/json");
+                  }
+              }));
     http.Post(G + "/ingest", guarded(load_route(true)));
 
     http.Get(G + "/commits", guarded([this](const httplib::Request& req, httplib::Response& res) {
@@ -761,6 +867,49 @@ void Server::State::routes() {
                  if (!commit)
                      throw not_found("commit '" + id + "' not found");
                  send_json(res, 200, base::to_compact_json(commit_output(*commit)));
+             }));
+
+    http.Post(
+        G + "/export", guarded([this](const httplib::Request& req, httplib::Response& res) {
+            auto actor = authenticate(req);
+            GraphState& g = graph(req.matches[1]);
+            Json body = body_json(req, true);
+            for (auto it = body.begin(); it != body.end(); ++it)
+                if (it.key() != "branch" && it.key() != "type_names")
+                    throw bad_request("invalid export request: unknown field `" + it.key() + "`");
+            std::string branch = "main";
+            if (auto b = opt_string(body, "branch")) {
+                branch = *b;
+                branch.erase(0, branch.find_first_not_of(" \t"));
+                branch.erase(branch.find_last_not_of(" \t") + 1);
+                if (branch.empty())
+                    throw bad_request("branch name cannot be empty");
+            }
+            authorize(&g, policy::Action::kExport, actor, branch);
+            engine::ExportOptions options;
+            options.snapshot.branch = branch;
+            if (body.contains("type_names") && !body["type_names"].is_null()) {
+                if (!body["type_names"].is_array())
+                    throw bad_request("invalid export request: type_names must be a list");
+                for (const auto& t : body["type_names"]) {
+                    if (!t.is_string())
+                        throw bad_request("invalid export request: type_names must be strings");
+                    std::string name = t.get<std::string>();
+                    if (!g.graph->catalog().find_node(name) && !g.graph->catalog().find_edge(name))
+                        throw bad_request("unknown export type '" + name + "'");
+                    options.types.push_back(name);
+                }
+            }
+            std::ostringstream out;
+            auto rows = engine::export_graph(*g.store, *g.graph, options, out);
+            if (!rows)
+                throw engine_error(rows.error());
+            res.status = 200;
+            res.set_content(out.str(), "application/x-ndjson; charset=utf-8");
+        }));
+
+    http.Get("/openapi.json", guarded([this](const httplib::Request&, httplib::Response& res) {
+                 send_json(res, 200, base::to_compact_json(openapi()));
              }));
 
     // Ready when every applied graph is served; an authenticated admin (graph_list) or an open

@@ -222,6 +222,74 @@ TEST_F(ServingTest, AHeldLockIsNotABootError) {
     EXPECT_EQ(s.graphs.size(), 1u);
 }
 
+// The fixture's graph bound to a mock embedding provider, applied.
+class ServingProviderTest : public ServingTest {
+  protected:
+    void SetUp() override {
+        ServingTest::SetUp();
+        std::string yaml = read_file(path("cluster.yaml"));
+        yaml.replace(yaml.find("graphs:"), 7,
+                     "providers:\n  embedding:\n    default:\n      provider: mock\n"
+                     "      model: m1\ngraphs:");
+        yaml.replace(yaml.find("    queries: queries/\n"), 22,
+                     "    queries: queries/\n    embedding_provider: default\n");
+        write_file(path("cluster.yaml"), yaml);
+    }
+    static constexpr const char* kProvider = "provider.embedding.default";
+};
+
+TEST_F(ServingProviderTest, AnAppliedProviderProfileIsServed) {
+    converge();
+    Diagnostics d;
+    ServingSnapshot s = load(d);
+    ASSERT_FALSE(d.has_error()) << codes(d, true).front();
+    ASSERT_EQ(s.graphs.size(), 1u);
+    ASSERT_TRUE(s.graphs[0].embedding_profile.has_value());
+    EXPECT_EQ(base::to_canonical_json(*s.graphs[0].embedding_profile),
+              R"({"kind":"mock","model":"m1"})");
+}
+
+TEST_F(ServingProviderTest, AStrippedProfileIsRefused) {
+    converge();
+    base::Json j = ledger();
+    j["applied_revision"]["resources"][kProvider].erase("embedding_profile");
+    write_ledger(j);
+    Diagnostics d;
+    ServingSnapshot s = load(d);
+    auto errors = codes(d, true);
+    ASSERT_FALSE(errors.empty());
+    EXPECT_EQ(errors.front(), "embedding_provider_profile_missing");
+    EXPECT_EQ(d.items()[0].path, kProvider);
+    EXPECT_NE(d.items()[0].message.find("cluster apply"), std::string::npos);
+    // The graph that binds it is not served either.
+    EXPECT_NE(std::find(errors.begin(), errors.end(), "embedding_provider_missing"), errors.end());
+    EXPECT_TRUE(s.graphs.empty());
+}
+
+TEST_F(ServingProviderTest, AnEditedProfileIsADigestMismatch) {
+    converge();
+    base::Json j = ledger();
+    j["applied_revision"]["resources"][kProvider]["embedding_profile"]["model"] = "m2";
+    write_ledger(j);
+    Diagnostics d;
+    (void)load(d);
+    EXPECT_EQ(codes(d, true), std::vector<std::string>{"embedding_provider_digest_mismatch"});
+    EXPECT_EQ(d.items()[0].path, kProvider);
+}
+
+TEST_F(ServingProviderTest, AProviderGoneFromTheLedgerIsMissing) {
+    converge();
+    base::Json j = ledger();
+    j["applied_revision"]["resources"].erase(kProvider);
+    write_ledger(j);
+    Diagnostics d;
+    ServingSnapshot s = load(d);
+    EXPECT_EQ(codes(d, true), std::vector<std::string>{"embedding_provider_missing"});
+    EXPECT_EQ(d.items()[0].path, "graph.knowledge");
+    EXPECT_NE(d.items()[0].message.find(kProvider), std::string::npos);
+    EXPECT_TRUE(s.graphs.empty());
+}
+
 TEST_F(ServingTest, CustomStorageRootIsFollowed) {
     testing::TempDir elsewhere;
     std::string yaml = read_file(path("cluster.yaml"));
