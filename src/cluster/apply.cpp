@@ -186,8 +186,9 @@ class ApplyRun {
             if (!objects)
                 continue;
             auto present = (*objects)->exists(engine::kClusterOwnerKey);
-            auto formatted = (*objects)->exists(engine::kFormatKey);
-            if (present && !*present && formatted && *formatted)
+            if (!present || *present)
+                continue;
+            if (auto formatted = (*objects)->exists(engine::kFormatKey); formatted && *formatted)
                 (void)(*objects)->put(engine::kClusterOwnerKey, owner_marker(g));
         }
     }
@@ -605,27 +606,11 @@ CommandResult apply(const CommandOptions& o, const std::optional<std::string>& p
         return r;
     };
 
-    if (diags.has_error() || !d.complete)
+    LockedState locked;
+    if (!open_locked(d, "apply", o.actor, o.config_dir, obs, diags, locked))
         return emit();
-    auto store = open_cluster_store(d.loaded, diags);
-    if (!store)
-        return emit();
-    init_observations(*store, obs);
-    std::optional<StateLock> lock;
-    if (d.loaded.config.lock_enabled()) {
-        auto taken = StateLock::acquire(*store, "apply", o.actor, o.config_dir, obs);
-        if (!taken) {
-            diags.error(taken.error().code, store->display(kLockKey), taken.error().message);
-            return emit();
-        }
-        lock.emplace(std::move(*taken));
-    } else {
-        diags.warn("state_lock_disabled", "state.lock",
-                   "state.lock is false: no lock is taken, concurrent commands may conflict");
-    }
-    auto read = read_ledger(*store, obs, diags);
-    if (!read)
-        return emit();
+    ClusterStore* store = &*locked.store;
+    auto& read = locked.read;
     if (!read->raw) {
         diags.error("state_missing", store->display(kStateKey),
                     "no cluster state ledger at " + store->display(kStateKey) +
@@ -645,7 +630,7 @@ CommandResult apply(const CommandOptions& o, const std::optional<std::string>& p
         saved = std::move(*loaded);
     }
     ApplyRun run(o, d, *store, *read, r);
-    run.lock = lock ? &*lock : nullptr;
+    run.lock = locked.lock ? &*locked.lock : nullptr;
     run.run(saved);
     changes = run.plan().changes;
     persisted = run.persisted_;

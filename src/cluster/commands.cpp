@@ -48,24 +48,6 @@ base::Json observations_map_json(const Ledger& l) {
     return j;
 }
 
-// Takes the lock when the config asks for one; false (with the error) when it is held.
-bool take_lock(const DesiredState& d, ClusterStore& store, const std::string& operation,
-               const CommandOptions& o, StateObservations& obs, Diagnostics& diags,
-               std::optional<StateLock>& lock) {
-    if (!d.loaded.config.lock_enabled()) {
-        diags.warn("state_lock_disabled", "state.lock",
-                   "state.lock is false: no lock is taken, concurrent commands may conflict");
-        return true;
-    }
-    auto taken = StateLock::acquire(store, operation, o.actor, o.config_dir, obs);
-    if (!taken) {
-        diags.error(taken.error().code, store.display(kLockKey), taken.error().message);
-        return false;
-    }
-    lock.emplace(std::move(*taken));
-    return true;
-}
-
 enum class CatalogMode { kStatus, kRefresh };
 
 // Spec §7: every query/policy blob the ledger names is read back and re-hashed. Refresh removes
@@ -299,18 +281,11 @@ CommandResult plan(const CommandOptions& o, const std::optional<std::string>& ou
             r.lines.push_back("  no changes");
         return r;
     };
-    if (diags.has_error() || !d.complete)
+    LockedState locked;
+    if (!open_locked(d, "plan", o.actor, o.config_dir, obs, diags, locked))
         return emit();
-    auto store = open_cluster_store(d.loaded, diags);
-    if (!store)
-        return emit();
-    init_observations(*store, obs);
-    std::optional<StateLock> lock;
-    if (!take_lock(d, *store, "plan", o, obs, diags, lock))
-        return emit();
-    auto read = read_ledger(*store, obs, diags);
-    if (!read)
-        return emit();
+    ClusterStore* store = &*locked.store;
+    auto& read = locked.read;
     warn_pending_sidecars(*store, diags);
     auto approvals = list_approvals(*store, diags);
     p = compute_plan(d, read->ledger, unconsumed(approvals), {}, diags);
@@ -423,18 +398,11 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
                                             : std::string("  lock: not acquired"));
         return r;
     };
-    if (diags.has_error() || !d.complete)
+    LockedState locked;
+    if (!open_locked(d, op, o.actor, o.config_dir, obs, diags, locked))
         return emit();
-    auto store = open_cluster_store(d.loaded, diags);
-    if (!store)
-        return emit();
-    init_observations(*store, obs);
-    std::optional<StateLock> lock;
-    if (!take_lock(d, *store, op, o, obs, diags, lock))
-        return emit();
-    auto read = read_ledger(*store, obs, diags);
-    if (!read)
-        return emit();
+    ClusterStore* store = &*locked.store;
+    auto& read = locked.read;
     if (import && read->raw) {
         ledger = read->ledger;
         if (if_missing) {
@@ -525,18 +493,11 @@ CommandResult approve(const CommandOptions& o, const std::string& address) {
             r.lines.push_back("cluster approve failed");
         return r;
     };
-    if (diags.has_error() || !d.complete)
+    LockedState locked;
+    if (!open_locked(d, "approve", o.actor, o.config_dir, obs, diags, locked))
         return emit();
-    auto store = open_cluster_store(d.loaded, diags);
-    if (!store)
-        return emit();
-    init_observations(*store, obs);
-    std::optional<StateLock> lock;
-    if (!take_lock(d, *store, "approve", o, obs, diags, lock))
-        return emit();
-    auto read = read_ledger(*store, obs, diags);
-    if (!read)
-        return emit();
+    ClusterStore* store = &*locked.store;
+    auto& read = locked.read;
     if (!read->raw) {
         diags.error("state_missing", store->display(kStateKey),
                     "no cluster state ledger; run `omnigraph cluster import --config " +

@@ -18,6 +18,30 @@ std::optional<ClusterStore> open_cluster_store(const LoadedConfig& config, Diagn
     return std::move(*store);
 }
 
+bool open_locked(const DesiredState& desired, const std::string& operation,
+                 const std::optional<std::string>& actor, const std::string& config_dir,
+                 StateObservations& obs, Diagnostics& diags, LockedState& out) {
+    if (diags.has_error() || !desired.complete)
+        return false;
+    out.store = open_cluster_store(desired.loaded, diags);
+    if (!out.store)
+        return false;
+    init_observations(*out.store, obs);
+    if (desired.loaded.config.lock_enabled()) {
+        auto taken = StateLock::acquire(*out.store, operation, actor, config_dir, obs);
+        if (!taken) {
+            diags.error(taken.error().code, out.store->display(kLockKey), taken.error().message);
+            return false;
+        }
+        out.lock.emplace(std::move(*taken));
+    } else {
+        diags.warn("state_lock_disabled", "state.lock",
+                   "state.lock is false: no lock is taken, concurrent commands may conflict");
+    }
+    out.read = read_ledger(*out.store, obs, diags);
+    return out.read.has_value();
+}
+
 void init_observations(const ClusterStore& store, StateObservations& obs) {
     obs.state_path = store.display(kStateKey);
     obs.lock_path = store.display(kLockKey);

@@ -25,6 +25,20 @@ struct LedgerRead {
 std::optional<ClusterStore> open_cluster_store(const LoadedConfig& config, Diagnostics& diags);
 void init_observations(const ClusterStore& store, StateObservations& obs);
 
+// What a state-touching command holds while it runs: the store, its lock (when the config asks
+// for one) and the ledger as read. Not movable once opened (the lock points at the store).
+struct LockedState {
+    std::optional<ClusterStore> store;
+    std::optional<StateLock> lock;
+    std::optional<LedgerRead> read;
+};
+// The common preamble of plan, apply, approve, refresh and import: a complete desired state,
+// the store, the lock for `operation` (or the state_lock_disabled warning) and the ledger.
+// False when any step failed (its diagnostic is in `diags`).
+bool open_locked(const DesiredState& desired, const std::string& operation,
+                 const std::optional<std::string>& actor, const std::string& config_dir,
+                 StateObservations& obs, Diagnostics& diags, LockedState& out);
+
 // Reads and parses the ledger, filling the observations. nullopt (with an error diagnostic)
 // when it cannot be read or parsed.
 std::optional<LedgerRead> read_ledger(ClusterStore& store, StateObservations& obs,

@@ -76,6 +76,7 @@ bool valid_http_graph_id(std::string_view id) {
 
 struct StoredQuery {
     std::string name;
+    size_t source_size = 0;
     std::shared_ptr<query::QueryFile> file; // owns the Query
     const query::Query* query = nullptr;
     query::CheckedQuery checked;
@@ -273,22 +274,37 @@ struct Server::State {
         return bad_request(e.location ? e.location->to_string() + ": " + e.message : e.message);
     }
 
+    // A query type-checked against the live schema (unless a stored query brings its check)
+    // and its parameters bound.
+    struct Prepared {
+        std::optional<query::CheckedQuery> own;
+        const query::CheckedQuery* stored = nullptr;
+        query::Params params;
+        const query::CheckedQuery& checked() const { return own ? *own : *stored; }
+    };
+    Prepared prepare(GraphState& g, const query::Query& q, const query::CheckedQuery* stored,
+                     const Json& params) const {
+        Prepared p;
+        p.stored = stored;
+        if (!stored) {
+            auto c = query::check_query(q, g.graph->catalog(), "<request>");
+            if (!c)
+                throw engine_error(c.error());
+            p.own = std::move(*c);
+        }
+        auto bound = query::bind_params(q, params);
+        if (!bound)
+            throw bad_request(bound.error().message);
+        p.params = std::move(*bound);
+        return p;
+    }
+
     // Runs a read query; `name` picks it out of a multi-query source.
     std::string run_read(GraphState& g, const query::QueryFile& file, const query::Query& q,
                          const query::CheckedQuery* pre_checked, const Json& params,
                          const std::optional<std::string>& branch,
                          const std::optional<std::string>& snapshot, bool with_commit) const {
-        std::optional<query::CheckedQuery> checked;
-        if (!pre_checked) {
-            auto c = query::check_query(q, g.graph->catalog(), "<request>");
-            if (!c)
-                throw engine_error(c.error());
-            checked = std::move(*c);
-            pre_checked = &*checked;
-        }
-        auto bound = query::bind_params(q, params);
-        if (!bound)
-            throw bad_request(bound.error().message);
+        Prepared prepared = prepare(g, q, pre_checked, params);
         engine::SnapshotSpec spec;
         if (branch)
             spec.branch = *branch;
@@ -298,7 +314,8 @@ struct Server::State {
         if (!snap)
             throw engine_error(snap.error());
         auto started = std::chrono::steady_clock::now();
-        auto result = query::execute_read(*g.cache, *snap, *pre_checked, *bound, now_ms());
+        auto result =
+            query::execute_read(*g.cache, *snap, prepared.checked(), prepared.params, now_ms());
         const_cast<Metrics&>(metrics).record_query(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         if (!result)
@@ -312,26 +329,27 @@ struct Server::State {
                              const query::CheckedQuery* pre_checked, const Json& params,
                              const std::string& branch, const std::optional<std::string>& actor,
                              const std::optional<std::string>& if_commit) const {
-        std::optional<query::CheckedQuery> checked;
-        if (!pre_checked) {
-            auto c = query::check_query(q, g.graph->catalog(), "<request>");
-            if (!c)
-                throw engine_error(c.error());
-            checked = std::move(*c);
-            pre_checked = &*checked;
-        }
-        auto bound = query::bind_params(q, params);
-        if (!bound)
-            throw bad_request(bound.error().message);
+        Prepared prepared = prepare(g, q, pre_checked, params);
         query::MutationOptions options;
         options.branch = branch;
         options.actor = actor;
         options.if_commit = if_commit;
         options.now_ms = now_ms();
         auto started = std::chrono::steady_clock::now();
-        auto result = query::execute_mutation(*g.store, *g.graph, *pre_checked, *bound, options);
+        auto result = query::execute_mutation(*g.store, *g.graph, prepared.checked(),
+                                              prepared.params, options);
         const_cast<Metrics&>(metrics).record_query(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        if (!result && result.error().is(query::kPreconditionFailure) && if_commit) {
+            Json detail = Json::object({{"expected", *if_commit}});
+            if (auto head = g.graph->head(branch))
+                detail["actual"] = head->commit_id;
+            throw HttpError{412, "",
+                            "precondition failed on branch '" + branch + "': expected head '" +
+                                *if_commit + "' but current is " +
+                                detail.value("actual", std::string("<absent>")),
+                            Json::object({{"precondition_failure", detail}})};
+        }
         if (!result)
             throw engine_error(result.error());
         return query::mutation_json(*result, q.name, actor);
@@ -541,7 +559,7 @@ void Server::State::routes() {
             if (branch && snapshot)
                 throw bad_request("request may specify branch or snapshot, not both");
             std::string policy_branch = branch.value_or("main");
-            if (snapshot && actor && g.policy) {
+            if (snapshot) {
                 auto commit = g.graph->commit(*snapshot);
                 if (commit)
                     policy_branch = commit->graph_branch;
@@ -581,8 +599,8 @@ void Server::State::routes() {
                                   "mutation route");
             if (!conditional && header)
                 throw bad_request("Omnigraph-If-Graph-Commit requires the fail-closed conditional "
-                                  "route " +
-                                  std::string(req.path) + "/if-graph-commit");
+                                  "route /graphs/" +
+                                  std::string(req.matches[1]) + "/mutate/if-graph-commit");
             auto actor = authenticate(req);
             GraphState& g = graph(req.matches[1]);
             Json body = body_json(req);
@@ -699,7 +717,7 @@ void Server::State::routes() {
                     throw bad_request("stored mutation cannot target a snapshot");
                 std::string b = branch.value_or("main");
                 authorize(&g, policy::Action::kChange, actor, b);
-                auto ticket = admit(actor, req.body.size() + sq.file->queries.size());
+                auto ticket = admit(actor, sq.source_size + params.dump().size());
                 send_json(res, 200,
                           run_mutation(g, *sq.query, &sq.checked, params, b, actor, header));
                 return;
@@ -709,7 +727,11 @@ void Server::State::routes() {
                     "the graph-commit conditional route applies only to stored mutations");
             if (branch && snapshot)
                 throw bad_request("request may specify branch or snapshot, not both");
-            authorize(&g, policy::Action::kRead, actor, branch.value_or("main"));
+            std::string policy_branch = branch.value_or("main");
+            if (snapshot) // a snapshot is read under the branch that published it
+                if (auto commit = g.graph->commit(*snapshot))
+                    policy_branch = commit->graph_branch;
+            authorize(&g, policy::Action::kRead, actor, policy_branch);
             std::optional<std::string> target = branch;
             if (!snapshot && !branch)
                 target = "main";
@@ -947,8 +969,20 @@ void Server::State::routes() {
             send_error(res, {res.status, res.status >= 500 ? "internal" : "bad_request",
                              "request failed with status " + std::to_string(res.status)});
     });
-    http.set_payload_max_length(kLoadBodyLimit);
+    // Above the routes' own limits, so they answer 413 with their resource_limit detail.
+    http.set_payload_max_length(2 * kLoadBodyLimit);
 }
+
+namespace {
+
+std::string first_error_code(const cluster::Diagnostics& diags) {
+    for (const auto& d : diags.items())
+        if (d.error)
+            return d.code;
+    return "strict_boot"; // strict mode promoted a warning
+}
+
+} // namespace
 
 Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
     auto state = std::make_unique<State>();
@@ -971,7 +1005,7 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
                       {{"code", d.code}, {"path", d.path}, {"message", d.message}});
     }
     if (!problems.empty())
-        return Error(diags.has_error() ? diags.items().front().code : "strict_boot",
+        return Error(first_error_code(diags),
                      "cannot serve cluster " + options.cluster + ":" + problems);
     state->quarantined = snap.quarantined;
 
@@ -1069,7 +1103,8 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
                 ok = false;
                 break;
             }
-            g->queries[q.name] = StoredQuery{q.name, shared, query, std::move(*checked)};
+            g->queries[q.name] =
+                StoredQuery{q.name, q.source.size(), shared, query, std::move(*checked)};
         }
         if (!ok)
             continue;
