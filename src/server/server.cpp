@@ -216,6 +216,7 @@ struct Server::State {
             throw HttpError{413, "bad_request", "request body exceeds 1 MiB"};
         if (req.body.empty() && optional)
             return Json::object();
+        check_json_type(req);
         auto parsed = base::parse_json(req.body);
         if (!parsed)
             throw bad_request("invalid JSON body: " + parsed.error().message);
@@ -224,6 +225,20 @@ struct Server::State {
         if (!parsed->is_object())
             throw bad_request("request body must be a JSON object");
         return *parsed;
+    }
+
+    // A body in another format is refused, not guessed at (a missing type is accepted).
+    static void check_json_type(const httplib::Request& req) {
+        if (req.has_header("Content-Type")) {
+            std::string type = req.get_header_value("Content-Type");
+            for (auto& c : type)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            type = type.substr(0, type.find(';'));
+            type.erase(type.find_last_not_of(" \t") + 1);
+            if (type != "application/json")
+                throw HttpError{415, "bad_request",
+                                "request body must be application/json, not '" + type + "'"};
+        }
     }
 
     static std::optional<std::string> opt_string(const Json& j, const char* key) {
@@ -764,12 +779,15 @@ void Server::State::routes() {
                       "restart the server"};
               }));
 
-    auto load_route = [this](bool legacy) {
-        return [this, legacy](const httplib::Request& req, httplib::Response& res) {
+    // `internal`: called by the NDJSON route with a body it wrapped itself.
+    auto load_route = [this](bool legacy, bool internal = false) {
+        return [this, legacy, internal](const httplib::Request& req, httplib::Response& res) {
             auto actor = authenticate(req);
             GraphState& g = graph(req.matches[1]);
             if (req.body.size() > kLoadBodyLimit)
                 throw HttpError{413, "bad_request", "request body exceeds 32 MiB"};
+            if (!internal)
+                check_json_type(req);
             auto parsed = base::parse_json(req.body);
             if (!parsed || !parsed->is_object())
                 throw bad_request("request body must be a JSON object");
@@ -856,7 +874,7 @@ void Server::State::routes() {
                           wrapped[key] = req.get_param_value(key);
                   httplib::Request inner = req;
                   inner.body = base::to_compact_json(wrapped);
-                  load_route(false)(inner, res);
+                  load_route(false, true)(inner, res);
                   if (res.status == 200) { // GraphBatchLoadOutput has no uri
                       Json out = Json::parse(res.body);
                       out.erase("uri");

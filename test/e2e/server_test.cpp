@@ -217,6 +217,10 @@ TEST_F(ServerTest, BearerAuthAndErrorBodies) {
     auto malformed = c.Post("/graphs/knowledge/query", reader, "{bad", "application/json");
     EXPECT_EQ(malformed->status, 400);
     EXPECT_EQ(body(malformed)["code"], "bad_request");
+    auto form =
+        c.Post("/graphs/knowledge/query", reader, "query=x", "application/x-www-form-urlencoded");
+    EXPECT_EQ(form->status, 415);
+    EXPECT_EQ(body(form)["code"], "bad_request");
     // A client-chosen identity header changes nothing.
     auto spoof =
         c.Post("/graphs/knowledge/mutate",
