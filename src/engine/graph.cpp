@@ -13,6 +13,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <shared_mutex>
 #include <tuple>
 
 namespace omnigraph::engine {
@@ -190,7 +191,7 @@ SchemaRef make_schema_version(std::string source, schema::SchemaIr ir) {
 }
 
 struct Graph::Cache {
-    std::mutex mutex;
+    std::shared_mutex mutex; // readers share it: a plain mutex convoys under many threads
     std::map<std::string, SchemaRef, std::less<>> schemas;
 };
 
@@ -296,13 +297,13 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
 
 Result<SchemaRef> Graph::schema_version(std::string_view ir_hash) const {
     {
-        std::lock_guard lock(cache_->mutex);
+        std::shared_lock lock(cache_->mutex);
         auto it = cache_->schemas.find(ir_hash);
         if (it != cache_->schemas.end())
             return it->second;
     }
     auto v = OG_TRY(read_schema_history(*store_, ir_hash));
-    std::lock_guard lock(cache_->mutex);
+    std::unique_lock lock(cache_->mutex);
     return cache_->schemas.emplace(v->hash, v).first->second;
 }
 

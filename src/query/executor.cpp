@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
+#include <shared_mutex>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -204,7 +205,7 @@ class TableCache {
         // Same segments under another schema version may carry other columns.
         key += "$" + snap.manifest.schema_ir_hash;
         {
-            std::lock_guard lock(mu_);
+            std::shared_lock lock(mu_);
             if (auto it = tables_.find(key); it != tables_.end())
                 return it->second;
         }
@@ -219,7 +220,7 @@ class TableCache {
             for (size_t i = 0; i < loaded->data.size(); ++i)
                 loaded->row_of_id.emplace(loaded->data.ids[i], static_cast<uint32_t>(i));
         }
-        std::lock_guard lock(mu_);
+        std::unique_lock lock(mu_);
         return tables_.emplace(key, std::move(loaded)).first->second;
     }
 
@@ -234,7 +235,7 @@ class TableCache {
                           std::to_string(reinterpret_cast<uintptr_t>(from.get())) + "/" +
                           std::to_string(reinterpret_cast<uintptr_t>(to.get()));
         {
-            std::lock_guard lock(mu_);
+            std::shared_lock lock(mu_);
             if (auto it = adjacency_.find(key); it != adjacency_.end())
                 return it->second;
         }
@@ -272,13 +273,13 @@ class TableCache {
         };
         build(adj->out, src, dst, from->data.size());
         build(adj->in, dst, src, to->data.size());
-        std::lock_guard lock(mu_);
+        std::unique_lock lock(mu_);
         return adjacency_.emplace(key, std::move(adj)).first->second;
     }
 
   private:
     store::ObjectStore& store_;
-    std::mutex mu_;
+    std::shared_mutex mu_; // lookups share it (many server workers read at once)
     std::map<std::string, std::shared_ptr<const LoadedTable>> tables_;
     std::map<std::string, std::shared_ptr<const EdgeAdjacency>> adjacency_;
 };

@@ -77,19 +77,53 @@ void Metrics::Histogram::observe(double seconds) {
     sum += seconds;
 }
 
+void Metrics::Histogram::merge(const Histogram& o) {
+    for (size_t i = 0; i < buckets.size(); ++i)
+        buckets[i] += o.buckets[i];
+    count += o.count;
+    sum += o.sum;
+}
+
+Metrics::Shard& Metrics::shard() {
+    thread_local const Metrics* owner = nullptr;
+    thread_local Shard* mine = nullptr;
+    if (owner != this) {
+        std::lock_guard lock(shards_mutex_);
+        shards_.push_back(std::make_unique<Shard>());
+        mine = shards_.back().get();
+        owner = this;
+    }
+    return *mine;
+}
+
 void Metrics::record_request(const std::string& route, int status, double seconds) {
-    std::lock_guard lock(mutex_);
-    ++requests_[{route, status}];
-    latency_[route].observe(seconds);
+    Shard& s = shard();
+    std::lock_guard lock(s.mutex);
+    ++s.requests[{route, status}];
+    s.latency[route].observe(seconds);
 }
 
 void Metrics::record_query(double seconds) {
-    std::lock_guard lock(mutex_);
-    query_.observe(seconds);
+    Shard& s = shard();
+    std::lock_guard lock(s.mutex);
+    s.query.observe(seconds);
 }
 
 std::string Metrics::prometheus_text() const {
-    std::lock_guard lock(mutex_);
+    std::map<std::pair<std::string, int>, uint64_t> requests_;
+    std::map<std::string, Histogram> latency_;
+    Histogram query_;
+    {
+        std::lock_guard registry(shards_mutex_);
+        for (const auto& s : shards_) {
+            std::lock_guard lock(s->mutex);
+            for (const auto& [k, n] : s->requests)
+                requests_[k] += n;
+            for (const auto& [k, h] : s->latency)
+                latency_[k].merge(h);
+            query_.merge(s->query);
+        }
+    }
     std::ostringstream out;
     out << "# HELP omnigraph_http_requests_total HTTP requests by route and status.\n"
         << "# TYPE omnigraph_http_requests_total counter\n";

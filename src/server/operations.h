@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace omnigraph::server {
 
@@ -65,11 +66,19 @@ class Metrics {
         uint64_t count = 0;
         double sum = 0;
         void observe(double seconds);
+        void merge(const Histogram& o);
     };
-    mutable std::mutex mutex_;
-    std::map<std::pair<std::string, int>, uint64_t> requests_;
-    std::map<std::string, Histogram> latency_;
-    Histogram query_;
+    // One shard per worker thread, so recording never contends (a shared mutex made a lock
+    // convoy of every request); the exposition merges them.
+    struct Shard {
+        std::mutex mutex; // uncontended except while /metrics reads it
+        std::map<std::pair<std::string, int>, uint64_t> requests;
+        std::map<std::string, Histogram> latency;
+        Histogram query;
+    };
+    Shard& shard();
+    mutable std::mutex shards_mutex_;
+    std::vector<std::unique_ptr<Shard>> shards_;
 };
 
 } // namespace omnigraph::server

@@ -987,6 +987,14 @@ void Server::State::routes() {
             send_error(res, {res.status, res.status >= 500 ? "internal" : "bad_request",
                              "request failed with status " + std::to_string(res.status)});
     });
+    // A worker per connection up to OMNIGRAPH_SERVER_WORKERS (default 128): a keep-alive client
+    // holds its worker, so fewer workers than clients would queue whole connections.
+    size_t workers = 128;
+    if (const char* v = std::getenv("OMNIGRAPH_SERVER_WORKERS"); v && std::atoi(v) > 0)
+        workers = static_cast<size_t>(std::atoi(v));
+    http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+    http.set_tcp_nodelay(true);
+    http.set_keep_alive_max_count(1u << 20);
     // Above the routes' own limits, so they answer 413 with their resource_limit detail.
     http.set_payload_max_length(2 * kLoadBodyLimit);
 }
