@@ -11,7 +11,7 @@ packages=(
   libssl-dev libcurl4-openssl-dev libzstd-dev
   nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm time curl
+  nodejs npm time curl wrk
 )
 
 missing=()
