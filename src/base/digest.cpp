@@ -8,6 +8,22 @@
 namespace omnigraph::base {
 namespace {
 
+// Fetched once: with OpenSSL 3 the legacy EVP_sha256() handle makes every digest fetch its
+// implementation again under the library's global method-store lock, which serialized the
+// server's workers (every request hashes its bearer token).
+const EVP_MD* fetched(const char* name, const EVP_MD* legacy) {
+    const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+    return md ? md : legacy;
+}
+const EVP_MD* sha256_md() {
+    static const EVP_MD* md = fetched("SHA2-256", EVP_sha256());
+    return md;
+}
+const EVP_MD* md5_md() {
+    static const EVP_MD* md = fetched("MD5", EVP_md5());
+    return md;
+}
+
 std::string evp_digest(const EVP_MD* md, std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned int len = 0;
@@ -101,22 +117,22 @@ bool base64_decode(std::string_view text, std::string& out) {
 }
 
 std::string sha256_bytes(std::string_view data) {
-    return evp_digest(EVP_sha256(), data);
+    return evp_digest(sha256_md(), data);
 }
 std::string sha256_hex(std::string_view data) {
     return to_hex(sha256_bytes(data));
 }
 std::string md5_hex(std::string_view data) {
-    return to_hex(evp_digest(EVP_md5(), data));
+    return to_hex(evp_digest(md5_md(), data));
 }
 std::string md5_base64(std::string_view data) {
-    return base64_encode(evp_digest(EVP_md5(), data));
+    return base64_encode(evp_digest(md5_md(), data));
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+    HMAC(sha256_md(), key.data(), static_cast<int>(key.size()),
          reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
     return {reinterpret_cast<const char*>(out.data()), len};
 }
@@ -127,7 +143,7 @@ struct Sha256::State {
 };
 
 Sha256::Sha256() : state_(std::make_unique<State>()) {
-    EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
+    EVP_DigestInit_ex(state_->ctx, sha256_md(), nullptr);
 }
 Sha256::~Sha256() = default;
 
