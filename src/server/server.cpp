@@ -405,6 +405,61 @@ struct Server::State {
 
     void routes();
 
+    // Routing by path segments: the route whose literal segments match is found by comparing
+    // strings, and only its regex runs (to fill req.matches). cpp-httplib's own dispatch tries
+    // every route's std::regex in turn, which made latency depend on registration order.
+    struct Route {
+        std::string method;
+        std::vector<std::string> segments; // "" = a ([^/]+) parameter
+        std::regex pattern;
+        std::function<void(const httplib::Request&, httplib::Response&)> handler;
+    };
+    std::vector<Route> router;
+
+    template <class Handler>
+    void add_route(const char* method, const std::string& pattern, Handler handler) {
+        Route r{method, {}, std::regex(pattern), std::move(handler)};
+        std::string shape = pattern; // "([^/]+)" holds a '/': mark it before splitting
+        for (size_t at; (at = shape.find("([^/]+)")) != std::string::npos;)
+            shape.replace(at, 7, "*");
+        for (const auto& seg : split_path(shape))
+            r.segments.push_back(seg == "*" ? std::string() : seg);
+        router.push_back(std::move(r));
+    }
+
+    static std::vector<std::string> split_path(std::string_view path) {
+        std::vector<std::string> out;
+        size_t pos = path.starts_with('/') ? 1 : 0;
+        while (pos <= path.size()) {
+            size_t next = path.find('/', pos);
+            if (next == std::string_view::npos)
+                next = path.size();
+            out.emplace_back(path.substr(pos, next - pos));
+            pos = next + 1;
+        }
+        return out;
+    }
+
+    // True when a route took the request.
+    bool dispatch(const httplib::Request& req, httplib::Response& res) const {
+        auto segs = split_path(req.path);
+        for (const auto& r : router) {
+            if (r.method != req.method || r.segments.size() != segs.size())
+                continue;
+            bool literal = true;
+            for (size_t i = 0; i < segs.size() && literal; ++i)
+                literal = r.segments[i].empty() ? !segs[i].empty() : r.segments[i] == segs[i];
+            if (!literal)
+                continue;
+            auto& mutable_req = const_cast<httplib::Request&>(req);
+            if (!std::regex_match(mutable_req.path, mutable_req.matches, r.pattern))
+                continue;
+            r.handler(req, res);
+            return true;
+        }
+        return false;
+    }
+
     // The OpenAPI 3.1 document of the routes this server has. Without auth the security scheme
     // and every operation's `security` are left out.
     Json openapi() const {
@@ -532,32 +587,34 @@ void Server::State::routes() {
         };
     };
 
-    http.Get("/healthz", guarded([](const httplib::Request&, httplib::Response& res) {
-                 Json j =
-                     Json::object({{"status", "ok"},
-                                   {"version", std::string(kVersion)},
-                                   {"internal_schema_version", engine::kStorageFormatVersion}});
-                 send_json(res, 200, base::to_compact_json(j));
-             }));
+    add_route("GET", "/healthz", guarded([](const httplib::Request&, httplib::Response& res) {
+                  Json j =
+                      Json::object({{"status", "ok"},
+                                    {"version", std::string(kVersion)},
+                                    {"internal_schema_version", engine::kStorageFormatVersion}});
+                  send_json(res, 200, base::to_compact_json(j));
+              }));
 
-    http.Get("/graphs", guarded([this](const httplib::Request& req, httplib::Response& res) {
-                 auto actor = authenticate(req);
-                 authorize(nullptr, policy::Action::kGraphList, actor);
-                 Json list = Json::array();
-                 for (const auto& [id, g] : graphs)
-                     list.push_back(Json::object({{"graph_id", id}, {"uri", g->uri}}));
-                 send_json(res, 200, base::to_compact_json(Json::object({{"graphs", list}})));
-             }));
+    add_route("GET", "/graphs",
+              guarded([this](const httplib::Request& req, httplib::Response& res) {
+                  auto actor = authenticate(req);
+                  authorize(nullptr, policy::Action::kGraphList, actor);
+                  Json list = Json::array();
+                  for (const auto& [id, g] : graphs)
+                      list.push_back(Json::object({{"graph_id", id}, {"uri", g->uri}}));
+                  send_json(res, 200, base::to_compact_json(Json::object({{"graphs", list}})));
+              }));
 
     const std::string G = "/graphs/([^/]+)";
-    http.Get(G + "/snapshot", guarded([this](const httplib::Request& req, httplib::Response& res) {
-                 auto actor = authenticate(req);
-                 GraphState& g = graph(req.matches[1]);
-                 std::string branch =
-                     req.has_param("branch") ? req.get_param_value("branch") : "main";
-                 authorize(&g, policy::Action::kRead, actor, branch);
-                 send_json(res, 200, base::to_compact_json(snapshot_output(g, branch)));
-             }));
+    add_route("GET", G + "/snapshot",
+              guarded([this](const httplib::Request& req, httplib::Response& res) {
+                  auto actor = authenticate(req);
+                  GraphState& g = graph(req.matches[1]);
+                  std::string branch =
+                      req.has_param("branch") ? req.get_param_value("branch") : "main";
+                  authorize(&g, policy::Action::kRead, actor, branch);
+                  send_json(res, 200, base::to_compact_json(snapshot_output(g, branch)));
+              }));
 
     auto read_route = [this](bool legacy) {
         return [this, legacy](const httplib::Request& req, httplib::Response& res) {
@@ -603,8 +660,8 @@ void Server::State::routes() {
             }
         };
     };
-    http.Post(G + "/query", guarded(read_route(false)));
-    http.Post(G + "/read", guarded(read_route(true)));
+    add_route("POST", G + "/query", guarded(read_route(false)));
+    add_route("POST", G + "/read", guarded(read_route(true)));
 
     auto mutate_route = [this](bool conditional, bool legacy) {
         return [this, conditional, legacy](const httplib::Request& req, httplib::Response& res) {
@@ -645,44 +702,45 @@ void Server::State::routes() {
             }
         };
     };
-    http.Post(G + "/mutate", guarded(mutate_route(false, false)));
-    http.Post(G + "/mutate/if-graph-commit", guarded(mutate_route(true, false)));
-    http.Post(G + "/change", guarded(mutate_route(false, true)));
+    add_route("POST", G + "/mutate", guarded(mutate_route(false, false)));
+    add_route("POST", G + "/mutate/if-graph-commit", guarded(mutate_route(true, false)));
+    add_route("POST", G + "/change", guarded(mutate_route(false, true)));
 
-    http.Get(G + "/queries", guarded([this](const httplib::Request& req, httplib::Response& res) {
-                 auto actor = authenticate(req);
-                 GraphState& g = graph(req.matches[1]);
-                 authorize(&g, policy::Action::kRead, actor, std::string("main"));
-                 Json list = Json::array();
-                 for (const auto& [name, sq] : g.queries) {
-                     Json e = Json::object();
-                     e["name"] = name;
-                     e["tool_name"] = name;
-                     if (sq.query->description)
-                         e["description"] = *sq.query->description;
-                     if (sq.query->instruction)
-                         e["instruction"] = *sq.query->instruction;
-                     e["mutation"] = sq.query->is_mutation();
-                     Json params = Json::array();
-                     for (const auto& p : sq.query->params) {
-                         Json pj = Json::object();
-                         pj["name"] = p.name;
-                         if (p.type.list) {
-                             pj["kind"] = "list";
-                             pj["item_kind"] = query::value_kind(p.type);
-                         } else {
-                             pj["kind"] = query::value_kind(p.type);
-                         }
-                         if (p.type.scalar == schema::ScalarType::kVector)
-                             pj["vector_dim"] = p.type.vector_dim;
-                         pj["nullable"] = p.type.nullable;
-                         params.push_back(pj);
-                     }
-                     e["params"] = params;
-                     list.push_back(e);
-                 }
-                 send_json(res, 200, base::to_compact_json(Json::object({{"queries", list}})));
-             }));
+    add_route("GET", G + "/queries",
+              guarded([this](const httplib::Request& req, httplib::Response& res) {
+                  auto actor = authenticate(req);
+                  GraphState& g = graph(req.matches[1]);
+                  authorize(&g, policy::Action::kRead, actor, std::string("main"));
+                  Json list = Json::array();
+                  for (const auto& [name, sq] : g.queries) {
+                      Json e = Json::object();
+                      e["name"] = name;
+                      e["tool_name"] = name;
+                      if (sq.query->description)
+                          e["description"] = *sq.query->description;
+                      if (sq.query->instruction)
+                          e["instruction"] = *sq.query->instruction;
+                      e["mutation"] = sq.query->is_mutation();
+                      Json params = Json::array();
+                      for (const auto& p : sq.query->params) {
+                          Json pj = Json::object();
+                          pj["name"] = p.name;
+                          if (p.type.list) {
+                              pj["kind"] = "list";
+                              pj["item_kind"] = query::value_kind(p.type);
+                          } else {
+                              pj["kind"] = query::value_kind(p.type);
+                          }
+                          if (p.type.scalar == schema::ScalarType::kVector)
+                              pj["vector_dim"] = p.type.vector_dim;
+                          pj["nullable"] = p.type.nullable;
+                          params.push_back(pj);
+                      }
+                      e["params"] = params;
+                      list.push_back(e);
+                  }
+                  send_json(res, 200, base::to_compact_json(Json::object({{"queries", list}})));
+              }));
 
     auto invoke_route = [this](bool conditional) {
         return [this, conditional](const httplib::Request& req, httplib::Response& res) {
@@ -755,19 +813,21 @@ void Server::State::routes() {
                 run_read(g, *sq.file, *sq.query, &sq.checked, params, target, snapshot, true));
         };
     };
-    http.Post(G + "/queries/([^/]+)", guarded(invoke_route(false)));
-    http.Post(G + "/queries/([^/]+)/if-graph-commit", guarded(invoke_route(true)));
+    add_route("POST", G + "/queries/([^/]+)", guarded(invoke_route(false)));
+    add_route("POST", G + "/queries/([^/]+)/if-graph-commit", guarded(invoke_route(true)));
 
-    http.Get(G + "/schema", guarded([this](const httplib::Request& req, httplib::Response& res) {
-                 auto actor = authenticate(req);
-                 GraphState& g = graph(req.matches[1]);
-                 authorize(&g, policy::Action::kRead, actor);
-                 send_json(res, 200,
-                           base::to_compact_json(
-                               Json::object({{"schema_source", g.graph->schema_source()}})));
-             }));
+    add_route(
+        "GET", G + "/schema", guarded([this](const httplib::Request& req, httplib::Response& res) {
+            auto actor = authenticate(req);
+            GraphState& g = graph(req.matches[1]);
+            authorize(&g, policy::Action::kRead, actor);
+            send_json(
+                res, 200,
+                base::to_compact_json(Json::object({{"schema_source", g.graph->schema_source()}})));
+        }));
 
-    http.Post(G + "/schema/apply", guarded([this](const httplib::Request& req, httplib::Response&) {
+    add_route("POST", G + "/schema/apply",
+              guarded([this](const httplib::Request& req, httplib::Response&) {
                   auto actor = authenticate(req);
                   GraphState& g = graph(req.matches[1]);
                   authorize(&g, policy::Action::kSchemaApply, actor, std::nullopt,
@@ -847,9 +907,9 @@ void Server::State::routes() {
             }
         };
     };
-    http.Post(G + "/load", guarded(load_route(false)));
+    add_route("POST", G + "/load", guarded(load_route(false)));
     // The raw NDJSON form: the body is the batch, the options are query parameters.
-    http.Post(G + "/load/ndjson",
+    add_route("POST", G + "/load/ndjson",
               guarded([this, load_route](const httplib::Request& req, httplib::Response& res) {
                   std::string type = req.get_header_value("Content-Type");
                   for (auto& c : type)
@@ -881,36 +941,36 @@ void Server::State::routes() {
                       res.set_content(base::to_compact_json(out), "application/json");
                   }
               }));
-    http.Post(G + "/ingest", guarded(load_route(true)));
+    add_route("POST", G + "/ingest", guarded(load_route(true)));
 
-    http.Get(G + "/commits", guarded([this](const httplib::Request& req, httplib::Response& res) {
-                 auto actor = authenticate(req);
-                 GraphState& g = graph(req.matches[1]);
-                 std::string branch =
-                     req.has_param("branch") ? req.get_param_value("branch") : "main";
-                 authorize(&g, policy::Action::kRead, actor, branch);
-                 auto commits = g.graph->commits(branch);
-                 if (!commits)
-                     throw engine_error(commits.error());
-                 Json list = Json::array();
-                 for (const auto& c : *commits)
-                     list.push_back(commit_output(c));
-                 send_json(res, 200, base::to_compact_json(Json::object({{"commits", list}})));
-             }));
-    http.Get(G + "/commits/([^/]+)",
-             guarded([this](const httplib::Request& req, httplib::Response& res) {
-                 auto actor = authenticate(req);
-                 GraphState& g = graph(req.matches[1]);
-                 authorize(&g, policy::Action::kRead, actor);
-                 std::string id = req.matches[2];
-                 auto commit = g.graph->commit(id);
-                 if (!commit)
-                     throw not_found("commit '" + id + "' not found");
-                 send_json(res, 200, base::to_compact_json(commit_output(*commit)));
-             }));
+    add_route(
+        "GET", G + "/commits", guarded([this](const httplib::Request& req, httplib::Response& res) {
+            auto actor = authenticate(req);
+            GraphState& g = graph(req.matches[1]);
+            std::string branch = req.has_param("branch") ? req.get_param_value("branch") : "main";
+            authorize(&g, policy::Action::kRead, actor, branch);
+            auto commits = g.graph->commits(branch);
+            if (!commits)
+                throw engine_error(commits.error());
+            Json list = Json::array();
+            for (const auto& c : *commits)
+                list.push_back(commit_output(c));
+            send_json(res, 200, base::to_compact_json(Json::object({{"commits", list}})));
+        }));
+    add_route("GET", G + "/commits/([^/]+)",
+              guarded([this](const httplib::Request& req, httplib::Response& res) {
+                  auto actor = authenticate(req);
+                  GraphState& g = graph(req.matches[1]);
+                  authorize(&g, policy::Action::kRead, actor);
+                  std::string id = req.matches[2];
+                  auto commit = g.graph->commit(id);
+                  if (!commit)
+                      throw not_found("commit '" + id + "' not found");
+                  send_json(res, 200, base::to_compact_json(commit_output(*commit)));
+              }));
 
-    http.Post(
-        G + "/export", guarded([this](const httplib::Request& req, httplib::Response& res) {
+    add_route(
+        "POST", G + "/export", guarded([this](const httplib::Request& req, httplib::Response& res) {
             auto actor = authenticate(req);
             GraphState& g = graph(req.matches[1]);
             Json body = body_json(req, true);
@@ -948,33 +1008,43 @@ void Server::State::routes() {
             res.set_content(out.str(), "application/x-ndjson; charset=utf-8");
         }));
 
-    http.Get("/openapi.json", guarded([this](const httplib::Request&, httplib::Response& res) {
-                 send_json(res, 200, base::to_compact_json(openapi()));
-             }));
+    add_route("GET", "/openapi.json",
+              guarded([this](const httplib::Request&, httplib::Response& res) {
+                  send_json(res, 200, base::to_compact_json(openapi()));
+              }));
 
     // Ready when every applied graph is served; an authenticated admin (graph_list) or an open
     // server also sees which graphs are quarantined.
-    http.Get("/readyz", guarded([this](const httplib::Request& req, httplib::Response& res) {
-                 Json j = Json::object({{"ready", quarantined.empty()},
-                                        {"graphs_served", graphs.size()},
-                                        {"graphs_quarantined", quarantined.size()}});
-                 bool admin = !auth_required;
-                 if (auth_required && req.has_header("Authorization"))
-                     try {
-                         auto actor = authenticate(req);
-                         authorize(nullptr, policy::Action::kGraphList, actor);
-                         admin = true;
-                     } catch (const HttpError&) {
-                     }
-                 if (admin)
-                     j["quarantined"] =
-                         Json(std::vector<std::string>(quarantined.begin(), quarantined.end()));
-                 send_json(res, quarantined.empty() ? 200 : 503, base::to_compact_json(j));
-             }));
-    http.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
-                 res.status = 200;
-                 res.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
-             }));
+    add_route("GET", "/readyz",
+              guarded([this](const httplib::Request& req, httplib::Response& res) {
+                  Json j = Json::object({{"ready", quarantined.empty()},
+                                         {"graphs_served", graphs.size()},
+                                         {"graphs_quarantined", quarantined.size()}});
+                  bool admin = !auth_required;
+                  if (auth_required && req.has_header("Authorization"))
+                      try {
+                          auto actor = authenticate(req);
+                          authorize(nullptr, policy::Action::kGraphList, actor);
+                          admin = true;
+                      } catch (const HttpError&) {
+                      }
+                  if (admin)
+                      j["quarantined"] =
+                          Json(std::vector<std::string>(quarantined.begin(), quarantined.end()));
+                  send_json(res, quarantined.empty() ? 200 : 503, base::to_compact_json(j));
+              }));
+    add_route("GET", "/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
+                  res.status = 200;
+                  res.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
+              }));
+
+    // One catch-all per method (after the body is read); the router does the rest.
+    auto route_all = [this](const httplib::Request& req, httplib::Response& res) {
+        if (!dispatch(req, res))
+            res.status = 404; // answered by the error handler below
+    };
+    http.Get(".*", route_all);
+    http.Post(".*", route_all);
 
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty())
