@@ -12,22 +12,11 @@
 #include "engine/schema_apply.h"
 #include "schema/plan.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace omnigraph::cluster {
 
 namespace {
-
-std::optional<std::string> read_source(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return std::nullopt;
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
-}
 
 bool valid_utf8(std::string_view s) {
     size_t i = 0;
@@ -222,7 +211,7 @@ class ApplyRun {
         };
         if (auto fp = base::failpoint("cluster_apply.before_graph_create"); !fp)
             return fail(fp.error().code, fp.error().message, true);
-        auto source = read_source(dg.schema_file);
+        auto source = read_working_file(dg.schema_file);
         if (!source || content_digest(*source) != dg.schema_digest)
             return fail("resource_content_changed",
                         dg.schema_file + " changed while apply was running; run it again", false);
@@ -270,7 +259,7 @@ class ApplyRun {
         graph = engine::Graph::open(**objects);
         if (!graph)
             return fail("cannot open graph '" + g + "': " + graph.error().message);
-        auto source = read_source(dg.schema_file);
+        auto source = read_working_file(dg.schema_file);
         if (!source || content_digest(*source) != dg.schema_digest) {
             diags_.error("resource_content_changed", c.resource,
                          dg.schema_file + " changed while apply was running; run it again");
@@ -355,7 +344,7 @@ class ApplyRun {
             if (existing && *existing && content_digest(**existing) == digest)
                 continue;
             bool replace = existing && *existing;
-            auto source = read_source(file);
+            auto source = read_working_file(file);
             if (!source) {
                 diags_.error("resource_payload_write_error", c.resource, "cannot read " + file);
                 return false;
@@ -502,21 +491,8 @@ class ApplyRun {
         std::vector<std::string> consume = sweep.consume;
         for (const auto& [g, approval] : deleted_)
             consume.push_back(approval);
-        mark_consumed(consume);
+        mark_approvals_consumed(store_, consume);
         finish(ledger_, true);
-    }
-
-    void mark_consumed(const std::vector<std::string>& ids) {
-        if (ids.empty())
-            return;
-        Diagnostics ignored;
-        for (auto f : list_approvals(store_, ignored)) {
-            if (std::find(ids.begin(), ids.end(), f.approval.approval_id) == ids.end() ||
-                f.approval.consumed_at)
-                continue;
-            f.approval.consumed_at = base::format_rfc3339(base::now());
-            (void)store_.objects().put(f.key, serialize_approval(f.approval));
-        }
     }
 
     // The output; `persisted` is the ledger as stored after this run.
@@ -611,12 +587,8 @@ CommandResult apply(const CommandOptions& o, const std::optional<std::string>& p
         return emit();
     ClusterStore* store = &*locked.store;
     auto& read = locked.read;
-    if (!read->raw) {
-        diags.error("state_missing", store->display(kStateKey),
-                    "no cluster state ledger at " + store->display(kStateKey) +
-                        "; run `omnigraph cluster import --config " + o.config_dir + "` first");
+    if (!require_ledger(locked, o.config_dir, diags))
         return emit();
-    }
     persisted = read->ledger;
     if (!check_integrity(read->ledger, diags))
         return emit();

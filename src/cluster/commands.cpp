@@ -414,12 +414,8 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
                         " (use `cluster refresh`, or `cluster import --if-missing` in automation)");
         return emit();
     }
-    if (!import && !read->raw) {
-        diags.error("state_missing", store->display(kStateKey),
-                    "no cluster state ledger at " + store->display(kStateKey) +
-                        "; run `omnigraph cluster import --config " + o.config_dir + "` first");
+    if (!import && !require_ledger(locked, o.config_dir, diags))
         return emit();
-    }
     ledger = read->ledger;
     if (import)
         ledger.config_digest = d.config_digest;
@@ -440,16 +436,7 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
     }
     for (const auto& key : sweep.retire)
         (void)store->objects().remove(key);
-    if (!sweep.consume.empty()) {
-        Diagnostics ignored;
-        for (auto f : list_approvals(*store, ignored))
-            if (!f.approval.consumed_at &&
-                std::find(sweep.consume.begin(), sweep.consume.end(), f.approval.approval_id) !=
-                    sweep.consume.end()) {
-                f.approval.consumed_at = base::format_rfc3339(base::now());
-                (void)store->objects().put(f.key, serialize_approval(f.approval));
-            }
-    }
+    mark_approvals_consumed(*store, sweep.consume);
     LedgerRead now;
     if (auto again = store->read_state(); again && *again) {
         now.raw = **again;
@@ -498,12 +485,8 @@ CommandResult approve(const CommandOptions& o, const std::string& address) {
         return emit();
     ClusterStore* store = &*locked.store;
     auto& read = locked.read;
-    if (!read->raw) {
-        diags.error("state_missing", store->display(kStateKey),
-                    "no cluster state ledger; run `omnigraph cluster import --config " +
-                        o.config_dir + "` first");
+    if (!require_ledger(locked, o.config_dir, diags))
         return emit();
-    }
     auto changes = diff_changes(d, read->ledger, false);
     const PlanChange* gated = nullptr;
     for (const auto& c : changes) {

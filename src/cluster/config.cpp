@@ -404,6 +404,20 @@ std::optional<ClusterConfig> parse_cluster_text(std::string_view text, const std
     }
 }
 
+std::optional<std::string> read_working_file(const std::string& path) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec))
+        return std::nullopt;
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return std::nullopt;
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad())
+        return std::nullopt;
+    return buffer.str();
+}
+
 LoadedConfig load_cluster_config(const std::string& config_dir, Diagnostics& diags) {
     LoadedConfig out;
     out.config_dir = config_dir;
@@ -415,15 +429,12 @@ LoadedConfig load_cluster_config(const std::string& config_dir, Diagnostics& dia
     }
     out.abs_config_dir = base::normalize_path(fs::absolute(config_dir, ec).string());
     out.config_file = (fs::path(config_dir) / kClusterFileName).string();
-    std::ifstream in(out.config_file, std::ios::binary);
-    std::stringstream buffer;
-    if (in)
-        buffer << in.rdbuf();
-    if (!in || in.bad() || fs::is_directory(out.config_file, ec)) {
+    auto text = read_working_file(out.config_file);
+    if (!text) {
         diags.error("cluster_config_read_error", out.config_file, "cannot read " + out.config_file);
         return out;
     }
-    auto parsed = parse_cluster_text(buffer.str(), out.config_file, diags);
+    auto parsed = parse_cluster_text(*text, out.config_file, diags);
     if (!parsed)
         return out;
     out.config = std::move(*parsed);

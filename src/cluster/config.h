@@ -87,6 +87,10 @@ struct LoadedConfig {
 // config exists, `storage_root` whether the header checks passed too.
 LoadedConfig load_cluster_config(const std::string& config_dir, Diagnostics& diags);
 
+// A file of the working tree (cluster.yaml and what it references), whole; nullopt when it
+// cannot be read or is a directory.
+std::optional<std::string> read_working_file(const std::string& path);
+
 // The storage root a config declares: absent -> the config dir; file://, plain paths
 // (relative ones against the config dir) and s3://bucket[/prefix]; anything else is an
 // invalid_storage_root error.

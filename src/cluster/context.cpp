@@ -1,8 +1,10 @@
 #include "cluster/context.h"
 
+#include "base/clock.h"
 #include "cluster/digests.h"
 #include "engine/graph.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace omnigraph::cluster {
@@ -40,6 +42,29 @@ bool open_locked(const DesiredState& desired, const std::string& operation,
     }
     out.read = read_ledger(*out.store, obs, diags);
     return out.read.has_value();
+}
+
+bool require_ledger(LockedState& locked, const std::string& config_dir, Diagnostics& diags) {
+    if (locked.read->raw)
+        return true;
+    ClusterStore& store = *locked.store;
+    diags.error("state_missing", store.display(kStateKey),
+                "no cluster state ledger at " + store.display(kStateKey) +
+                    "; run `omnigraph cluster import --config " + config_dir + "` first");
+    return false;
+}
+
+void mark_approvals_consumed(ClusterStore& store, const std::vector<std::string>& approval_ids) {
+    if (approval_ids.empty())
+        return;
+    Diagnostics ignored;
+    for (auto f : list_approvals(store, ignored)) {
+        if (f.approval.consumed_at || std::find(approval_ids.begin(), approval_ids.end(),
+                                                f.approval.approval_id) == approval_ids.end())
+            continue;
+        f.approval.consumed_at = base::format_rfc3339(base::now());
+        (void)store.objects().put(f.key, serialize_approval(f.approval));
+    }
 }
 
 void init_observations(const ClusterStore& store, StateObservations& obs) {

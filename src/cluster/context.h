@@ -39,6 +39,13 @@ bool open_locked(const DesiredState& desired, const std::string& operation,
                  const std::optional<std::string>& actor, const std::string& config_dir,
                  StateObservations& obs, Diagnostics& diags, LockedState& out);
 
+// apply, approve and refresh need a ledger: false (with state_missing) when there is none.
+bool require_ledger(LockedState& locked, const std::string& config_dir, Diagnostics& diags);
+
+// Rewrites the artefacts of `approval_ids` with consumed_at (after the ledger write that
+// consumed them; best effort: the ledger's approval_records are the record of truth).
+void mark_approvals_consumed(ClusterStore& store, const std::vector<std::string>& approval_ids);
+
 // Reads and parses the ledger, filling the observations. nullopt (with an error diagnostic)
 // when it cannot be read or parsed.
 std::optional<LedgerRead> read_ledger(ClusterStore& store, StateObservations& obs,

@@ -11,10 +11,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 namespace omnigraph::cluster {
 
@@ -24,20 +22,6 @@ namespace fs = std::filesystem;
 
 std::string display_path(const LoadedConfig& c, const std::string& written) {
     return (fs::path(c.config_dir) / written).lexically_normal().string();
-}
-
-std::optional<std::string> read_file(const std::string& path) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec))
-        return std::nullopt;
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return std::nullopt;
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad())
-        return std::nullopt;
-    return buffer.str();
 }
 
 std::string error_text(const Error& e) {
@@ -146,7 +130,7 @@ class Builder {
         // The schema.
         g.schema_file = display_path(d_.loaded, decl.schema);
         std::optional<schema::Catalog> catalog;
-        if (auto text = read_file(g.schema_file)) {
+        if (auto text = read_working_file(g.schema_file)) {
             g.schema_source = *text;
             g.schema_digest = content_digest(*text);
             auto parsed = schema::load_schema(*text, g.schema_file);
@@ -178,7 +162,7 @@ class Builder {
         QueryFileData& data = it->second;
         if (fresh) {
             data.path = file;
-            if (auto text = read_file(file); !text) {
+            if (auto text = read_working_file(file); !text) {
                 data.failure_code = "query_file_missing";
                 data.failure = "cannot read query file " + file;
             } else if (auto parsed = query::parse_query_file(*text, file); !parsed) {
@@ -347,7 +331,7 @@ class Builder {
                                  "scope " + scope + " is bound by policy '" + it->second +
                                      "' and by policy '" + name + "'; each scope takes one bundle");
             }
-        auto text = read_file(p.file);
+        auto text = read_working_file(p.file);
         if (!text) {
             diags_.error("policy_file_missing", path + ".file",
                          "cannot read policy file " + p.file);
@@ -391,13 +375,17 @@ class Builder {
 
 } // namespace
 
-bool valid_graph_id(std::string_view id) {
-    if (id.empty() || id.size() > 64 || !std::isalpha(static_cast<unsigned char>(id[0])))
+bool valid_route_graph_id(std::string_view id) {
+    if (id.empty() || id.size() > 64)
         return false;
     for (char c : id)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-')
             return false;
     return id != "graphs" && id != "healthz" && id != "openapi" && id != "policies";
+}
+
+bool valid_graph_id(std::string_view id) {
+    return valid_route_graph_id(id) && std::isalpha(static_cast<unsigned char>(id[0]));
 }
 
 bool valid_resource_name(std::string_view name) {

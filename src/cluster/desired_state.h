@@ -64,6 +64,9 @@ DesiredState load_desired_state(const std::string& config_dir, Diagnostics& diag
 // (spec §2.5, §14.3), so a graph that applies always serves: an ASCII letter, then letters,
 // digits and '-', at most 64 characters, not a reserved route name.
 bool valid_graph_id(std::string_view id);
+// The server's route rule alone (spec server-policy §1.1): 1-64 of [A-Za-z0-9-], not graphs,
+// healthz, openapi or policies.
+bool valid_route_graph_id(std::string_view id);
 // Query, policy and provider names: a letter or '_', then letters, digits, '_' and '-'.
 bool valid_resource_name(std::string_view name);
 

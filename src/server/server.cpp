@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "cluster/desired_state.h"
 #include "cluster/serving_snapshot.h"
 #include "engine/export.h"
 #include "engine/graph.h"
@@ -63,15 +64,6 @@ bool truthy(const char* v) {
     for (auto& c : s)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return !s.empty() && s != "0" && s != "false";
-}
-
-bool valid_http_graph_id(std::string_view id) {
-    if (id.empty() || id.size() > 64)
-        return false;
-    for (char c : id)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-')
-            return false;
-    return id != "policies" && id != "healthz" && id != "openapi" && id != "graphs";
 }
 
 struct StoredQuery {
@@ -172,7 +164,7 @@ struct Server::State {
     }
 
     GraphState& graph(const std::string& id) const {
-        if (!valid_http_graph_id(id))
+        if (!cluster::valid_route_graph_id(id))
             throw bad_request("invalid graph id '" + id +
                               "': use 1-64 characters of letters, digits and '-'");
         request_info.graph = id;
@@ -227,14 +219,20 @@ struct Server::State {
         return *parsed;
     }
 
+    // The Content-Type without parameters, lower-cased ("application/json").
+    static std::string media_type(const httplib::Request& req) {
+        std::string type = req.get_header_value("Content-Type");
+        for (auto& c : type)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        type = type.substr(0, type.find(';'));
+        type.erase(type.find_last_not_of(" \t") + 1);
+        return type;
+    }
+
     // A body in another format is refused, not guessed at (a missing type is accepted).
     static void check_json_type(const httplib::Request& req) {
         if (req.has_header("Content-Type")) {
-            std::string type = req.get_header_value("Content-Type");
-            for (auto& c : type)
-                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            type = type.substr(0, type.find(';'));
-            type.erase(type.find_last_not_of(" \t") + 1);
+            std::string type = media_type(req);
             if (type != "application/json")
                 throw HttpError{415, "bad_request",
                                 "request body must be application/json, not '" + type + "'"};
@@ -911,11 +909,7 @@ void Server::State::routes() {
     // The raw NDJSON form: the body is the batch, the options are query parameters.
     add_route("POST", G + "/load/ndjson",
               guarded([this, load_route](const httplib::Request& req, httplib::Response& res) {
-                  std::string type = req.get_header_value("Content-Type");
-                  for (auto& c : type)
-                      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                  type = type.substr(0, type.find(';'));
-                  type.erase(type.find_last_not_of(" \t") + 1);
+                  std::string type = media_type(req);
                   (void)authenticate(req);
                   if (type != "application/x-ndjson")
                       throw HttpError{415, "bad_request",
@@ -1158,7 +1152,7 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
             base::log(base::LogLevel::kWarn, "graph quarantined",
                       {{"graph_id", sg.graph_id}, {"error", why}});
         };
-        if (!valid_http_graph_id(sg.graph_id)) {
+        if (!cluster::valid_route_graph_id(sg.graph_id)) {
             fail("invalid graph id for HTTP routing");
             continue;
         }
