@@ -36,12 +36,12 @@ bool valid_utf8(std::string_view s) {
 class ApplyRun {
   public:
     ApplyRun(const CommandOptions& o, DesiredState& d, ClusterStore& store, LedgerRead& read,
-             CommandResult& r)
-        : o_(o), d_(d), store_(store), read_(read), ledger_(read.ledger), r_(r), diags_(r.diags) {}
+             Diagnostics& diags)
+        : o_(o), d_(d), store_(store), read_(read), ledger_(read.ledger), diags_(diags) {}
 
     StateLock* lock = nullptr;
 
-    // Runs everything after the integrity gate; fills r_.
+    // Runs everything after the integrity gate; the outcome is in the public fields below.
     void run(const std::optional<SavedPlanCheck>& saved) {
         const Ledger snapshot = ledger_;
         SweepOutcome sweep = run_sweep(store_, ledger_, d_, o_.actor, diags_);
@@ -513,7 +513,6 @@ class ApplyRun {
     ClusterStore& store_;
     LedgerRead& read_;
     Ledger ledger_;
-    CommandResult& r_;
     Diagnostics& diags_;
     Plan plan_;
     bool aborted_ = false;
@@ -601,7 +600,7 @@ CommandResult apply(const CommandOptions& o, const std::optional<std::string>& p
         }
         saved = std::move(*loaded);
     }
-    ApplyRun run(o, d, *store, *read, r);
+    ApplyRun run(o, d, *store, *read, diags);
     run.lock = locked.lock ? &*locked.lock : nullptr;
     run.run(saved);
     changes = run.plan().changes;
