@@ -34,7 +34,8 @@ measure() { # url -> "rps p50 p99"
     "$work/wrk.out"
 }
 
-OMNIGRAPH_LOG=warn OMNIGRAPH_SERVER_BEARER_TOKENS_JSON='{"act-reader":"s3cret"}' \
+# Default logging (info): a JSON line per request and per policy decision, written to a file.
+OMNIGRAPH_SERVER_BEARER_TOKENS_JSON='{"act-reader":"s3cret"}' \
   build/release/src/server/omnigraph-server --cluster "$work/cluster" --bind 127.0.0.1:0 \
   >"$work/og.out" 2>"$work/og.err" &
 og=$!; pids+=("$og")
@@ -50,7 +51,7 @@ hello=$!; pids+=("$hello")
 hello_addr=$(wait_addr "$work/hello.out" LISTEN_ADDR=)
 read -r h_rps h_p50 h_p99 <<<"$(measure "http://$hello_addr/hello")"
 
-echo "wrk -t2 -c64 -d${seconds}s, POST, keep-alive; same machine, same run"
+echo "wrk -t2 -c64 -d${seconds}s, POST, keep-alive; same machine, same run; request log on"
 echo "| server | requests/s | p50 | p99 |"
 echo "|---|---:|---:|---:|"
 echo "| omnigraph-server, stored query find_person | $og_rps | $og_p50 | $og_p99 |"

@@ -3,7 +3,9 @@
 //   {"ts":"2026-11-23T20:26:28.123Z","level":"info","event":"store.retry","uri":"s3://b/p"}
 //
 // The level comes from OMNIGRAPH_LOG (error|warn|info|debug; default warn) and can be changed
-// with set_log_level. Logging is thread-safe; each line is written with a single write call.
+// with set_log_level. Logging is thread-safe and lines never interleave. By default each line is
+// one write(2); a busy process (the server) calls start_buffered_logging so a writer thread
+// writes batches instead, and flush_log before it exits.
 // Never log secrets: bearer tokens and credentials are the caller's responsibility to omit.
 #pragma once
 
@@ -24,6 +26,11 @@ LogLevel log_level();
 bool log_enabled(LogLevel level);
 
 void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+
+// Switches this process to batched writes by a background thread (idempotent).
+void start_buffered_logging();
+// Blocks until every line logged so far has been written.
+void flush_log();
 
 // Redirects log lines (without the trailing newline) to `sink`; nullptr restores stderr.
 void set_log_sink_for_testing(std::function<void(std::string_view)> sink);

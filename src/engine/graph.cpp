@@ -193,6 +193,7 @@ SchemaRef make_schema_version(std::string source, schema::SchemaIr ir) {
 struct Graph::Cache {
     std::shared_mutex mutex; // readers share it: a plain mutex convoys under many threads
     std::map<std::string, SchemaRef, std::less<>> schemas;
+    std::shared_ptr<const format::Manifest> main_head; // newest main manifest seen
 };
 
 Graph::Graph(store::ObjectStore& store, SchemaRef main_schema, bool root_schema_stale)
@@ -325,13 +326,31 @@ Error branch_not_found(std::string_view branch) {
 
 } // namespace
 
-Result<format::Manifest> Graph::head(std::string_view branch) const {
-    auto latest = OG_TRY(format::read_latest_manifest(*store_, branch));
-    if (branch == "main") {
-        if (!latest)
-            return branch_not_found(branch);
-        return std::move(*latest);
+// Main's versions are contiguous (every commit writes head + 1 with put-if-absent) and main is
+// never deleted, so "is there a version after the one we hold?" is one existence check instead of
+// a list, a read and a parse per request, and it still sees every commit, from any process.
+Result<format::Manifest> Graph::main_head() const {
+    std::shared_ptr<const format::Manifest> held;
+    {
+        std::shared_lock lock(cache_->mutex);
+        held = cache_->main_head;
     }
+    if (held && !OG_TRY(store_->exists(format::manifest_key("main", held->version + 1))))
+        return *held;
+    auto latest = OG_TRY(format::read_latest_manifest(*store_, "main"));
+    if (!latest)
+        return branch_not_found("main");
+    auto fresh = std::make_shared<const format::Manifest>(std::move(*latest));
+    std::unique_lock lock(cache_->mutex);
+    if (!cache_->main_head || cache_->main_head->version < fresh->version)
+        cache_->main_head = fresh;
+    return *fresh;
+}
+
+Result<format::Manifest> Graph::head(std::string_view branch) const {
+    if (branch == "main")
+        return main_head();
+    auto latest = OG_TRY(format::read_latest_manifest(*store_, branch));
     auto record = OG_TRY(branch_record(branch));
     if (!record)
         return branch_not_found(branch);

@@ -120,6 +120,7 @@ class Graph {
   private:
     struct Cache;
     Graph(store::ObjectStore& store, SchemaRef main_schema, bool root_schema_stale);
+    Result<format::Manifest> main_head() const;
 
     store::ObjectStore* store_;
     SchemaRef main_schema_;

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
         std::cerr << "error[" << server.error().code << "]: " << server.error().message << "\n";
         return 1;
     }
+    omnigraph::base::start_buffered_logging(); // a line per request: batch the writes
     std::thread waiter([&] {
         int sig = 0;
         sigwait(&signals, &sig);
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
     });
     auto served = (*server)->run();
     if (!served) {
+        omnigraph::base::flush_log();
         std::cerr << "error[" << served.error().code << "]: " << served.error().message << "\n";
         pthread_kill(waiter.native_handle(), SIGTERM);
         waiter.join();
@@ -68,5 +70,6 @@ int main(int argc, char** argv) {
     }
     pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
+    omnigraph::base::flush_log();
     return 0;
 }

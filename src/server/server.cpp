@@ -19,6 +19,7 @@
 #include "server/tokens.h"
 #include "store/object_store.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +30,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sys/socket.h>
 
 namespace omnigraph::server {
 
@@ -143,6 +145,7 @@ struct Server::State {
     std::unique_ptr<Admission> admission;
     Metrics metrics;
     httplib::Server http;
+    int listen_fd = -1; // captured when cpp-httplib creates the listening socket
 
     // --- request plumbing -------------------------------------------------------------------
 
@@ -572,6 +575,8 @@ void Server::State::routes() {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
             std::string label = route.empty() ? route_label(req.path) : route;
             metrics.record_request(req.method + " " + label, res.status, seconds);
+            if (!base::log_enabled(base::LogLevel::kInfo))
+                return;
             char latency[32];
             std::snprintf(latency, sizeof latency, "%.3f", seconds * 1000);
             base::log(base::LogLevel::kInfo, "request",
@@ -1059,6 +1064,13 @@ void Server::State::routes() {
     http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
     http.set_tcp_nodelay(true);
     http.set_keep_alive_max_count(1u << 20);
+    // cpp-httplib's default sets SO_REUSEPORT, which lets a second server bind the same port and
+    // silently take half the connections; a database server must fail to bind instead.
+    http.set_socket_options([this](int sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        listen_fd = sock;
+    });
     // Above the routes' own limits, so they answer 413 with their resource_limit detail.
     http.set_payload_max_length(2 * kLoadBodyLimit);
 }
@@ -1227,13 +1239,25 @@ Status Server::run() {
     if (colon == std::string::npos)
         return Error("invalid_bind", "--bind must be host:port, got '" + bind + "'");
     std::string host = bind.substr(0, colon);
-    int port = std::atoi(bind.substr(colon + 1).c_str());
+    std::string port_text = bind.substr(colon + 1);
+    int port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (host.empty() || port_text.empty() || ec != std::errc() ||
+        end != port_text.data() + port_text.size() || port < 0 || port > 65535)
+        return Error("invalid_bind",
+                     "--bind must be host:port with a port 0-65535, got '" + bind + "'");
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2); // [::1]:8080
     if (port == 0)
         port = state_->http.bind_to_any_port(host);
     else if (!state_->http.bind_to_port(host, port))
         port = -1;
     if (port < 0)
-        return Error("bind_failed", "cannot bind " + bind);
+        return Error("bind_failed", "cannot bind " + bind + " (address in use or not local)");
+    // cpp-httplib listens with a backlog of 5: a burst of new connections overflows it and the
+    // dropped handshakes cost clients a one-second SYN retransmit. Raise it to the system cap.
+    if (state_->listen_fd >= 0)
+        ::listen(state_->listen_fd, SOMAXCONN);
     std::cout << "OMNIGRAPH_LISTEN_ADDR=" << host << ":" << port << std::endl;
     if (!state_->http.listen_after_bind())
         return Error("serve_failed", "the HTTP listener stopped unexpectedly");
