@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -70,6 +71,11 @@ struct BufferedWriter {
             {
                 std::unique_lock lock(mu);
                 has_data.wait(lock, [&] { return !pending.empty(); });
+            }
+            // Let a batch gather: one wake-up per batch instead of a futex call per line.
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            {
+                std::lock_guard lock(mu);
                 batch.swap(pending);
                 writing = true;
             }
