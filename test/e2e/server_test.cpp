@@ -1,6 +1,7 @@
 // omnigraph-server end to end: the real binary booted from an applied cluster on 127.0.0.1,
 // driven over HTTP — boot refusals, the operator guide's serve example, bearer auth, Cedar on
 // routes, stored-query invocation (deny == unknown), cluster-mode schema apply, error bodies.
+#include "server_fixtures/server_process.h"
 #include "test_support.h"
 
 #include <arpa/inet.h>
@@ -23,83 +24,6 @@ namespace omnigraph::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using Json = nlohmann::ordered_json;
-
-std::string omnigraph() {
-    return binary_dir() + "/src/cli/omnigraph";
-}
-std::string server_binary() {
-    return binary_dir() + "/src/server/omnigraph-server";
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// A running omnigraph-server; stopped with SIGTERM on destruction.
-class ServerProcess {
-  public:
-    ServerProcess(const std::vector<std::string>& args, const Env& env, const std::string& dir)
-        : out_(dir + "/server.out"), err_(dir + "/server.err") {
-        pid_ = fork();
-        if (pid_ == 0) {
-            (void)!freopen(out_.c_str(), "w", stdout);
-            (void)!freopen(err_.c_str(), "w", stderr);
-            for (const auto& [k, v] : env)
-                setenv(k.c_str(), v.c_str(), 1);
-            std::vector<char*> argv;
-            std::vector<std::string> all = {server_binary()};
-            all.insert(all.end(), args.begin(), args.end());
-            for (auto& a : all)
-                argv.push_back(a.data());
-            argv.push_back(nullptr);
-            execv(argv[0], argv.data());
-            _exit(127);
-        }
-        for (int i = 0; i < 600 && port_ == 0; ++i) {
-            std::string out = read_file(out_);
-            if (auto at = out.find("OMNIGRAPH_LISTEN_ADDR=");
-                at != std::string::npos && out.find('\n', at) != std::string::npos)
-                port_ = std::stoi(out.substr(out.rfind(':') + 1));
-            int status = 0;
-            if (port_ == 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
-                exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-                pid_ = -1;
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-    }
-    ~ServerProcess() { stop(); }
-    int stop() {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            int status = 0;
-            waitpid(pid_, &status, 0);
-            exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-            pid_ = -1;
-        }
-        return exit_code_;
-    }
-    bool serving() const { return port_ != 0; }
-    int port() const { return port_; }
-    int exit_code() const { return exit_code_; }
-    std::string err() const { return read_file(err_); }
-    httplib::Client client() const { return httplib::Client("127.0.0.1", port_); }
-
-  private:
-    std::string out_, err_;
-    int pid_ = -1;
-    int port_ = 0;
-    int exit_code_ = -1;
-};
-
-Json body(const httplib::Result& r) {
-    return Json::parse(r->body);
-}
 
 // The example cluster, imported, applied and seeded.
 class ServerTest : public ::testing::Test {
