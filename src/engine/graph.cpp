@@ -439,11 +439,23 @@ Result<std::vector<std::string>> Graph::branches() const {
     return names;
 }
 
+void Graph::set_write_authorizer(WriteAuthorizer authorizer) {
+    write_authorizer_ =
+        authorizer ? std::make_shared<const WriteAuthorizer>(std::move(authorizer)) : nullptr;
+}
+
+Status Graph::authorize_write(const WriteRequest& request) const {
+    if (!write_authorizer_)
+        return ok();
+    return (*write_authorizer_)(request);
+}
+
 Result<BranchRecord> Graph::create_branch(std::string_view name, std::string_view from,
                                           std::optional<std::string> actor) const {
     std::string n = OG_TRY(normalize_branch_name(name));
     if (n == "main")
         return Error(kConflict, "cannot create branch 'main': it always exists");
+    OG_CHECK(authorize_write({WriteAction::kBranchCreate, std::string(from), n, actor}));
     auto source = OG_TRY(head(from));
     for (const auto& existing : OG_TRY(branches())) {
         if (existing == n)

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "engine/branch.h"
+#include "engine/write_authorizer.h"
 #include "format/manifest.h"
 #include "schema/catalog.h"
 #include "schema/ir.h"
@@ -117,6 +118,11 @@ class Graph {
     // records (engine/pending.h). Idempotent; a no-op on a clean graph.
     Status heal() const;
 
+    // Installs the check every write of this handle (and its copies) asks first; see
+    // write_authorizer.h. Writers call authorize_write before they write anything.
+    void set_write_authorizer(WriteAuthorizer authorizer);
+    Status authorize_write(const WriteRequest& request) const;
+
   private:
     struct Cache;
     Graph(store::ObjectStore& store, SchemaRef main_schema, bool root_schema_stale);
@@ -126,6 +132,7 @@ class Graph {
     SchemaRef main_schema_;
     bool root_schema_stale_ = false;
     std::shared_ptr<Cache> cache_;
+    std::shared_ptr<const WriteAuthorizer> write_authorizer_;
 };
 
 // The root's files, for code that needs the names (tests, cleanup).

@@ -586,6 +586,7 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
 
 Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
                                const LoadOptions& options) {
+    OG_CHECK(graph.authorize_write({WriteAction::kChange, options.branch, {}, options.actor}));
     OG_CHECK(graph.heal());
     std::optional<BranchRecord> created;
     auto first_head = graph.head(options.branch);

@@ -191,6 +191,8 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
         return Error(kClusterManaged, "the graph at " + graph.uri() +
                                           " is managed by a cluster; change its schema with "
                                           "`omnigraph cluster apply`");
+    OG_CHECK(graph.authorize_write(
+        {WriteAction::kSchemaApply, std::nullopt, options.branch, options.actor}));
     OG_CHECK(graph.heal());
     auto planned = OG_TRY(plan_at_head(graph, source, options));
     SchemaApplyResult& r = planned.result;

@@ -4,8 +4,10 @@
 #include "engine/table_data.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
@@ -206,9 +208,13 @@ class TableCache {
         key += "$" + snap.manifest.schema_ir_hash;
         {
             std::shared_lock lock(mu_);
-            if (auto it = tables_.find(key); it != tables_.end())
-                return it->second;
+            if (auto it = tables_.find(key); it != tables_.end()) {
+                it->second.last_used.store(++tick_, std::memory_order_relaxed);
+                hits_.fetch_add(1, std::memory_order_relaxed);
+                return it->second.table;
+            }
         }
+        misses_.fetch_add(1, std::memory_order_relaxed);
         auto loaded = std::make_shared<LoadedTable>();
         if (entry)
             loaded->data = OG_TRY(
@@ -221,7 +227,10 @@ class TableCache {
                 loaded->row_of_id.emplace(loaded->data.ids[i], static_cast<uint32_t>(i));
         }
         std::unique_lock lock(mu_);
-        return tables_.emplace(key, std::move(loaded)).first->second;
+        auto [it, inserted] = tables_.try_emplace(key, table_key, std::move(loaded), ++tick_);
+        if (inserted)
+            evict_older_versions(table_key);
+        return it->second.table;
     }
 
     Result<std::shared_ptr<const EdgeAdjacency>> adjacency(const engine::Snapshot& snap,
@@ -236,9 +245,12 @@ class TableCache {
                           std::to_string(reinterpret_cast<uintptr_t>(to.get()));
         {
             std::shared_lock lock(mu_);
-            if (auto it = adjacency_.find(key); it != adjacency_.end())
-                return it->second;
+            if (auto it = adjacency_.find(key); it != adjacency_.end()) {
+                hits_.fetch_add(1, std::memory_order_relaxed);
+                return it->second.adjacency;
+            }
         }
+        misses_.fetch_add(1, std::memory_order_relaxed);
         auto adj = std::make_shared<EdgeAdjacency>();
         const auto& data = edges->data;
         std::vector<uint32_t> src(data.size()), dst(data.size());
@@ -274,18 +286,71 @@ class TableCache {
         build(adj->out, src, dst, from->data.size());
         build(adj->in, dst, src, to->data.size());
         std::unique_lock lock(mu_);
-        return adjacency_.emplace(key, std::move(adj)).first->second;
+        return adjacency_.try_emplace(key, AdjacencyEntry{std::move(adj), {edges, from, to}})
+            .first->second.adjacency;
+    }
+
+    CacheStats stats() const {
+        std::shared_lock lock(mu_);
+        return {hits_.load(), misses_.load(), tables_.size() + adjacency_.size()};
     }
 
   private:
+    // A long-running server sees a new version of a table with every write; keeping the few
+    // most recently used versions of each table bounds memory while a reader of the previous
+    // version (or a time-travel read) still hits.
+    static constexpr size_t kVersionsPerTable = 2;
+
+    struct TableEntry {
+        TableEntry(std::string name, std::shared_ptr<const LoadedTable> t, uint64_t used)
+            : table_key(std::move(name)), table(std::move(t)), last_used(used) {}
+        std::string table_key;
+        std::shared_ptr<const LoadedTable> table;
+        mutable std::atomic<uint64_t> last_used; // bumped by readers under the shared lock
+    };
+    struct AdjacencyEntry {
+        std::shared_ptr<const EdgeAdjacency> adjacency;
+        // Held so the tables outlive the entry: its key is made of their addresses.
+        std::shared_ptr<const LoadedTable> built_from[3];
+    };
+
+    // Called with mu_ held exclusively, after a version of `table_key` was added.
+    void evict_older_versions(const std::string& table_key) {
+        std::vector<std::map<std::string, TableEntry>::iterator> versions;
+        for (auto it = tables_.begin(); it != tables_.end(); ++it)
+            if (it->second.table_key == table_key)
+                versions.push_back(it);
+        if (versions.size() <= kVersionsPerTable)
+            return;
+        std::sort(versions.begin(), versions.end(), [](auto a, auto b) {
+            return a->second.last_used.load() > b->second.last_used.load();
+        });
+        for (size_t i = kVersionsPerTable; i < versions.size(); ++i) {
+            const LoadedTable* gone = versions[i]->second.table.get();
+            std::erase_if(adjacency_, [gone](const auto& kv) {
+                for (const auto& t : kv.second.built_from)
+                    if (t.get() == gone)
+                        return true;
+                return false;
+            });
+            tables_.erase(versions[i]);
+        }
+    }
+
     store::ObjectStore& store_;
-    std::shared_mutex mu_; // lookups share it (many server workers read at once)
-    std::map<std::string, std::shared_ptr<const LoadedTable>> tables_;
-    std::map<std::string, std::shared_ptr<const EdgeAdjacency>> adjacency_;
+    mutable std::shared_mutex mu_; // lookups share it (many server workers read at once)
+    std::map<std::string, TableEntry> tables_;
+    std::map<std::string, AdjacencyEntry> adjacency_;
+    mutable std::atomic<uint64_t> tick_{0};
+    std::atomic<uint64_t> hits_{0}, misses_{0};
 };
 
 std::shared_ptr<TableCache> make_table_cache(store::ObjectStore& store) {
     return std::make_shared<TableCache>(store);
+}
+
+CacheStats cache_stats(const TableCache& cache) {
+    return cache.stats();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,14 @@ class TableCache; // tables and adjacency by table version; thread-safe
 
 std::shared_ptr<TableCache> make_table_cache(store::ObjectStore& store);
 
+// Lookups answered from the cache vs loaded from storage (tables and adjacency), and entries held.
+struct CacheStats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    size_t entries = 0;
+};
+CacheStats cache_stats(const TableCache& cache);
+
 // Runs a checked read query on `snapshot`. `now_ms` is now() for this query (one value per
 // query).
 Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,

@@ -17,8 +17,10 @@
 #include "query/typecheck.h"
 #include "server/operations.h"
 #include "server/tokens.h"
+#include "server/write_policy.h"
 #include "store/object_store.h"
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -31,6 +33,7 @@
 #include <regex>
 #include <set>
 #include <sys/socket.h>
+#include <thread>
 
 namespace omnigraph::server {
 
@@ -279,6 +282,10 @@ struct Server::State {
     static HttpError engine_error(const Error& e) {
         if (e.is(codes::kNotFound))
             return not_found(e.message);
+        if (e.is(engine::kForbidden))
+            return {403, "forbidden", e.message};
+        if (e.is(policy::kUnauthorized))
+            return {401, "unauthorized", e.message};
         if (e.is(query::kPreconditionFailure))
             return {
                 412, "", e.message,
@@ -1033,8 +1040,29 @@ void Server::State::routes() {
                   send_json(res, quarantined.empty() ? 200 : 503, base::to_compact_json(j));
               }));
     add_route("GET", "/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
+                  // Summed over graphs: graph ids are not for unauthenticated eyes (GET /graphs
+                  // asks for graph_list).
+                  query::CacheStats total;
+                  for (const auto& [id, g] : graphs) {
+                      auto stats = query::cache_stats(*g->cache);
+                      total.hits += stats.hits;
+                      total.misses += stats.misses;
+                      total.entries += stats.entries;
+                  }
+                  std::string text = metrics.prometheus_text();
+                  text += "# HELP omnigraph_table_cache_lookups_total Table and adjacency lookups, "
+                          "answered from memory (hit) or storage (miss).\n"
+                          "# TYPE omnigraph_table_cache_lookups_total counter\n"
+                          "omnigraph_table_cache_lookups_total{result=\"hit\"} " +
+                          std::to_string(total.hits) +
+                          "\nomnigraph_table_cache_lookups_total{result=\"miss\"} " +
+                          std::to_string(total.misses) +
+                          "\n# HELP omnigraph_table_cache_entries Tables and adjacency lists "
+                          "held in memory.\n# TYPE omnigraph_table_cache_entries gauge\n"
+                          "omnigraph_table_cache_entries " +
+                          std::to_string(total.entries) + "\n";
                   res.status = 200;
-                  res.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
+                  res.set_content(text, "text/plain; version=0.0.4");
               }));
 
     // One catch-all per method (after the body is read); the router does the rest.
@@ -1082,6 +1110,59 @@ std::string first_error_code(const cluster::Diagnostics& diags) {
         if (d.error)
             return d.code;
     return "strict_boot"; // strict mode promoted a warning
+}
+
+} // namespace
+
+namespace {
+
+// Opens one applied graph: its store, the engine handle, every stored query type-checked
+// against its schema, its policy. An error quarantines the graph (or fails a strict boot).
+Result<std::unique_ptr<GraphState>>
+open_served_graph(const cluster::ServedGraph& sg, const std::vector<cluster::ServedQuery>& queries,
+                  const cluster::ServedPolicy* policy) {
+    auto fail = [](std::string why) { return Error("graph_unavailable", std::move(why)); };
+    if (!cluster::valid_route_graph_id(sg.graph_id))
+        return fail("invalid graph id for HTTP routing");
+    auto g = std::make_unique<GraphState>();
+    g->id = sg.graph_id;
+    g->uri = sg.root.to_string();
+    auto store = store::open_store(sg.root);
+    if (!store)
+        return fail(store.error().message);
+    g->store = std::move(*store);
+    auto graph = engine::Graph::open(*g->store);
+    if (!graph)
+        return fail(graph.error().message);
+    g->graph.emplace(std::move(*graph));
+    g->cache = query::make_table_cache(*g->store);
+    for (const auto& q : queries) {
+        if (q.graph_id != sg.graph_id)
+            continue;
+        auto file = query::parse_query_file(q.source, q.name + ".gq");
+        if (!file)
+            return fail("stored query '" + q.name + "' does not parse: " + file.error().message);
+        auto shared = std::make_shared<query::QueryFile>(std::move(*file));
+        const query::Query* query = shared->find(q.name);
+        if (!query)
+            return fail("stored query '" + q.name + "' is not declared in its source");
+        auto checked = query::check_query(*query, g->graph->catalog(), q.name + ".gq");
+        if (!checked)
+            return fail("stored query '" + q.name +
+                        "' does not pass the schema check: " + checked.error().message);
+        g->queries[q.name] =
+            StoredQuery{q.name, q.source.size(), shared, query, std::move(*checked)};
+    }
+    if (policy) {
+        auto bundle =
+            policy::parse_bundle(policy->source, policy->name, policy::BindingKind::kGraph);
+        if (!bundle)
+            return fail("policy '" + policy->name + "': " + bundle.error().message);
+        g->policy.emplace(policy::PolicyEngine::compile(*bundle, sg.graph_id));
+    }
+    // The engine repeats the routes' decision for every write (GraphState does not move).
+    g->graph->set_write_authorizer(write_authorizer(g->policy ? &*g->policy : nullptr));
+    return g;
 }
 
 } // namespace
@@ -1152,74 +1233,38 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
         base::log(base::LogLevel::kWarn, "default deny",
                   {{"message", "bearer tokens without policy: only `read` is allowed"}});
 
-    // Graphs.
-    std::string failures;
-    for (const auto& sg : snap.graphs) {
-        auto g = std::make_unique<GraphState>();
-        g->id = sg.graph_id;
-        g->uri = sg.root.to_string();
-        auto fail = [&](const std::string& why) {
-            failures += "\n  graph '" + sg.graph_id + "': " + why;
-            state->quarantined.insert(sg.graph_id);
-            base::log(base::LogLevel::kWarn, "graph quarantined",
-                      {{"graph_id", sg.graph_id}, {"error", why}});
+    // Graphs, opened in parallel (each one reads its root; on S3 that is round trips), then
+    // registered in graph id order so quarantine lines and errors read the same every boot.
+    std::vector<std::optional<Result<std::unique_ptr<GraphState>>>> opened(snap.graphs.size());
+    {
+        std::atomic<size_t> next{0};
+        auto worker = [&] {
+            for (size_t i = next++; i < snap.graphs.size(); i = next++) {
+                const auto& sg = snap.graphs[i];
+                auto it = graph_policy.find(sg.graph_id);
+                opened[i].emplace(open_served_graph(
+                    sg, snap.queries, it == graph_policy.end() ? nullptr : it->second));
+            }
         };
-        if (!cluster::valid_route_graph_id(sg.graph_id)) {
-            fail("invalid graph id for HTTP routing");
+        std::vector<std::thread> openers;
+        for (size_t t = 1; t < std::min<size_t>(snap.graphs.size(), 8); ++t)
+            openers.emplace_back(worker);
+        worker();
+        for (auto& t : openers)
+            t.join();
+    }
+    std::string failures;
+    for (size_t i = 0; i < snap.graphs.size(); ++i) {
+        const std::string& id = snap.graphs[i].graph_id;
+        auto& g = *opened[i];
+        if (!g) {
+            failures += "\n  graph '" + id + "': " + g.error().message;
+            state->quarantined.insert(id);
+            base::log(base::LogLevel::kWarn, "graph quarantined",
+                      {{"graph_id", id}, {"error", g.error().message}});
             continue;
         }
-        auto store = store::open_store(sg.root);
-        if (!store) {
-            fail(store.error().message);
-            continue;
-        }
-        g->store = std::move(*store);
-        auto graph = engine::Graph::open(*g->store);
-        if (!graph) {
-            fail(graph.error().message);
-            continue;
-        }
-        g->graph.emplace(std::move(*graph));
-        g->cache = query::make_table_cache(*g->store);
-        bool ok = true;
-        for (const auto& q : snap.queries) {
-            if (q.graph_id != sg.graph_id)
-                continue;
-            auto file = query::parse_query_file(q.source, q.name + ".gq");
-            if (!file) {
-                fail("stored query '" + q.name + "' does not parse: " + file.error().message);
-                ok = false;
-                break;
-            }
-            auto shared = std::make_shared<query::QueryFile>(std::move(*file));
-            const query::Query* query = shared->find(q.name);
-            if (!query) {
-                fail("stored query '" + q.name + "' is not declared in its source");
-                ok = false;
-                break;
-            }
-            auto checked = query::check_query(*query, g->graph->catalog(), q.name + ".gq");
-            if (!checked) {
-                fail("stored query '" + q.name +
-                     "' does not pass the schema check: " + checked.error().message);
-                ok = false;
-                break;
-            }
-            g->queries[q.name] =
-                StoredQuery{q.name, q.source.size(), shared, query, std::move(*checked)};
-        }
-        if (!ok)
-            continue;
-        if (auto it = graph_policy.find(sg.graph_id); it != graph_policy.end()) {
-            auto bundle = policy::parse_bundle(it->second->source, it->second->name,
-                                               policy::BindingKind::kGraph);
-            if (!bundle) {
-                fail("policy '" + it->second->name + "': " + bundle.error().message);
-                continue;
-            }
-            g->policy.emplace(policy::PolicyEngine::compile(*bundle, sg.graph_id));
-        }
-        state->graphs.emplace(sg.graph_id, std::move(g));
+        state->graphs.emplace(id, std::move(*g));
     }
     if (!failures.empty() && strict)
         return Error("strict_boot",

@@ -3,10 +3,11 @@
 // with the default storage root (the config directory) and once with `storage: s3://…` on the S3
 // test server, where nothing but the config files may ever appear in the config directory.
 //
-// The guide's `omnigraph-server` / curl lines are not replayed: the server is not built yet
-// (docs/architecture.md lists it as design). Where the guide serves a query, the test runs the
-// same stored query through `omnigraph query` on the derived graph root instead.
+// "Serve it" starts the real omnigraph-server the way the guide does (same environment, same
+// `--cluster company-brain` from the same directory; only the bind address is 127.0.0.1:0 so
+// tests can run in parallel) and sends the guide's curl request.
 #include "cluster_fixtures/cluster_e2e.h"
+#include "server_fixtures/server_process.h"
 
 #include <regex>
 
@@ -50,10 +51,13 @@ class ClusterGuide : public ::testing::TestWithParam<Backend> {
             root_uri_ = config_dir();
         }
         cli_.emplace(work_, home, env);
+        env_ = env;
+        env_.emplace_back("OMNIGRAPH_HOME", home);
         root_.emplace(root_uri_);
         config_files_ = tree(config_dir());
     }
 
+    Env env_; // the environment the guide's commands run in (S3 endpoint, OMNIGRAPH_HOME)
     std::string config_dir() const { return work_ + "/company-brain"; }
     std::string cluster_yaml() const { return config_dir() + "/cluster.yaml"; }
     bool s3() const { return GetParam() == Backend::kS3; }
@@ -216,8 +220,29 @@ TEST_P(ClusterGuide, DeployFromZero) {
     auto load = og({"load", "--data", "seed.jsonl", graph_root("knowledge")});
     EXPECT_EQ(load.exit_code, 0) << load.err;
     EXPECT_TRUE(contains(load.out, "5 entities")) << load.out;
-    // What a served POST /graphs/knowledge/queries/find_person {"name":"Ada"} returns.
     EXPECT_EQ(find_person_csv("Ada"), "p.name,p.role,p.email\nAda,engineer,ada@example.com\n");
+
+    // Serve it:
+    //   OMNIGRAPH_SERVER_BEARER_TOKENS_JSON='{"act-reader":"s3cret"}' \
+    //     omnigraph-server --cluster company-brain --bind 0.0.0.0:8080
+    Env server_env = env_;
+    server_env.emplace_back("OMNIGRAPH_SERVER_BEARER_TOKENS_JSON", R"({"act-reader":"s3cret"})");
+    ServerProcess server({"--cluster", "company-brain", "--bind", "127.0.0.1:0"}, server_env,
+                         dir_.path(), work_);
+    ASSERT_TRUE(server.serving()) << server.err();
+    //   curl -H 'authorization: Bearer s3cret' \
+    //     -X POST http://localhost:8080/graphs/knowledge/queries/find_person \
+    //     -H 'content-type: application/json' -d '{"params":{"name":"Ada"}}'
+    auto served = server.client().Post("/graphs/knowledge/queries/find_person",
+                                       {{"authorization", "Bearer s3cret"}},
+                                       R"({"params":{"name":"Ada"}})", "application/json");
+    ASSERT_TRUE(served);
+    EXPECT_EQ(served->status, 200) << served->body;
+    Json rows = Json::parse(served->body)["rows"];
+    EXPECT_EQ(rows, Json::parse(R"([{"p.name":"Ada","p.role":"engineer",)"
+                                R"("p.email":"ada@example.com"}])"))
+        << served->body;
+    EXPECT_EQ(server.stop(), 0) << server.err();
     // Loading rows is not a definition change: the cluster stays converged.
     EXPECT_TRUE(change_lines(plan_json()).empty());
 }

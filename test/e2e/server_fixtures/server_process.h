@@ -37,10 +37,14 @@ inline std::string read_file(const std::string& path) {
 // A running omnigraph-server; stopped with SIGTERM on destruction.
 class ServerProcess {
   public:
-    ServerProcess(const std::vector<std::string>& args, const Env& env, const std::string& dir)
+    // Output goes to `dir`/server.{out,err}; the process runs in `cwd` when given.
+    ServerProcess(const std::vector<std::string>& args, const Env& env, const std::string& dir,
+                  const std::string& cwd = "")
         : out_(dir + "/server.out"), err_(dir + "/server.err") {
         pid_ = fork();
         if (pid_ == 0) {
+            if (!cwd.empty() && chdir(cwd.c_str()) != 0)
+                _exit(126);
             (void)!freopen(out_.c_str(), "w", stdout);
             (void)!freopen(err_.c_str(), "w", stderr);
             for (const auto& [k, v] : env)
