@@ -82,15 +82,22 @@ Json value_json(const Column& c, size_t row) {
 Result<uint64_t> export_graph(store::ObjectStore& store, const Graph& graph,
                               const ExportOptions& options, std::ostream& out) {
     auto snap = OG_TRY(graph.snapshot(options.snapshot));
+    return export_snapshot(store, snap, options.types, out);
+}
+
+Result<uint64_t> export_snapshot(store::ObjectStore& store, const Snapshot& snap,
+                                 const std::vector<std::string>& types, std::ostream& out) {
     const schema::Catalog& catalog = snap.schema->catalog;
     uint64_t rows = 0;
     for (const auto& entry : snap.manifest.tables) { // sorted by table key: edges before nodes
         TableSchema ts = table_schema(catalog, entry.table_key);
         const bool is_edge = ts.is_edge;
         const std::string& name = ts.name;
-        if (!options.types.empty() &&
-            std::find(options.types.begin(), options.types.end(), name) == options.types.end())
+        if (!types.empty() && std::find(types.begin(), types.end(), name) == types.end())
             continue;
+        if (!out) // the reader went away: stop reading tables for nobody
+            return Error(codes::kStorageIo,
+                         "the export output failed after " + std::to_string(rows) + " rows");
         const auto& properties = *ts.properties;
         const auto& ids = *ts.property_ids;
         auto table = OG_TRY(read_table(store, entry, is_edge, properties, ids));

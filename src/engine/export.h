@@ -21,4 +21,9 @@ struct ExportOptions {
 Result<uint64_t> export_graph(store::ObjectStore& store, const Graph& graph,
                               const ExportOptions& options, std::ostream& out);
 
+// The same for a resolved snapshot (a server resolves it, and answers its errors, before it
+// starts streaming). Memory is one table at a time; stops with an error once `out` fails.
+Result<uint64_t> export_snapshot(store::ObjectStore& store, const Snapshot& snapshot,
+                                 const std::vector<std::string>& types, std::ostream& out);
+
 } // namespace omnigraph::engine

@@ -11,13 +11,13 @@ namespace {
 constexpr std::array<double, 12> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                             0.05,   0.1,   0.25,   0.5,   1,    5};
 
-uint64_t env_u64(const char* name, uint64_t fallback) {
+uint64_t env_u64(const char* name, uint64_t fallback, bool allow_zero = false) {
     const char* v = std::getenv(name);
     if (!v || !*v)
         return fallback;
     char* end = nullptr;
     unsigned long long n = std::strtoull(v, &end, 10);
-    return end && *end == '\0' && n > 0 ? n : fallback;
+    return end && *end == '\0' && (n > 0 || allow_zero) ? n : fallback;
 }
 
 void write_histogram(std::ostringstream& out, const std::string& name, const std::string& labels,
@@ -37,6 +37,20 @@ void write_histogram(std::ostringstream& out, const std::string& name, const std
 std::unique_ptr<Admission> Admission::from_environment() {
     return std::make_unique<Admission>(env_u64("OMNIGRAPH_PER_ACTOR_INFLIGHT_MAX", 16),
                                        env_u64("OMNIGRAPH_PER_ACTOR_BYTES_MAX", 4ull << 30));
+}
+
+std::unique_ptr<ExportSlots> ExportSlots::from_environment() {
+    // 0 turns exports off (every export is 413).
+    return std::make_unique<ExportSlots>(env_u64("OMNIGRAPH_SERVER_EXPORT_SLOTS", 4, true));
+}
+
+std::unique_ptr<ExportSlots::Slot> ExportSlots::try_take() {
+    size_t busy = busy_.load();
+    do {
+        if (busy >= slots_)
+            return nullptr;
+    } while (!busy_.compare_exchange_weak(busy, busy + 1));
+    return std::make_unique<Slot>(this);
 }
 
 Admission::Ticket::~Ticket() {

@@ -53,6 +53,33 @@ class Admission {
     std::map<std::string, Usage> usage_;
 };
 
+// Concurrent streamed exports (OMNIGRAPH_SERVER_EXPORT_SLOTS, default 4): each holds a worker
+// and reads one table at a time for as long as its client reads, so their number is capped.
+class ExportSlots {
+  public:
+    static std::unique_ptr<ExportSlots> from_environment();
+    explicit ExportSlots(size_t slots) : slots_(slots) {}
+    size_t capacity() const { return slots_; }
+
+    // Held by a running export; frees its slot when destroyed.
+    class Slot {
+      public:
+        explicit Slot(ExportSlots* owner) : owner_(owner) {}
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
+        ~Slot() { owner_->busy_.fetch_sub(1); }
+
+      private:
+        ExportSlots* owner_;
+    };
+    // nullptr when every slot is busy.
+    std::unique_ptr<Slot> try_take();
+
+  private:
+    size_t slots_;
+    std::atomic<size_t> busy_{0};
+};
+
 // Request counts and latency histograms by route and status, query execution time.
 class Metrics {
   public:

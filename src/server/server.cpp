@@ -15,11 +15,13 @@
 #include "query/mutation.h"
 #include "query/parser.h"
 #include "query/typecheck.h"
+#include "server/http_guard.h"
 #include "server/operations.h"
 #include "server/tokens.h"
 #include "server/write_policy.h"
 #include "store/object_store.h"
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -32,6 +34,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <streambuf>
 #include <sys/socket.h>
 #include <thread>
 
@@ -77,6 +80,36 @@ struct StoredQuery {
     std::shared_ptr<query::QueryFile> file; // owns the Query
     const query::Query* query = nullptr;
     query::CheckedQuery checked;
+};
+
+// An ostream buffer that hands 64 KiB chunks to a chunked HTTP response; a write the client
+// no longer reads fails the stream.
+class SinkStreamBuf : public std::streambuf {
+  public:
+    explicit SinkStreamBuf(httplib::DataSink& sink) : sink_(sink) {
+        setp(buffer_.data(), buffer_.data() + buffer_.size());
+    }
+
+  protected:
+    int overflow(int ch) override {
+        if (!drain())
+            return traits_type::eof();
+        if (ch != traits_type::eof()) {
+            *pptr() = static_cast<char>(ch);
+            pbump(1);
+        }
+        return ch == traits_type::eof() ? 0 : ch;
+    }
+    int sync() override { return drain() ? 0 : -1; }
+
+  private:
+    bool drain() {
+        size_t n = static_cast<size_t>(pptr() - pbase());
+        setp(buffer_.data(), buffer_.data() + buffer_.size());
+        return n == 0 || sink_.write(buffer_.data(), n);
+    }
+    httplib::DataSink& sink_;
+    std::array<char, 64 * 1024> buffer_;
 };
 
 struct GraphState {
@@ -146,8 +179,9 @@ struct Server::State {
     std::map<std::string, std::unique_ptr<GraphState>> graphs;
     std::set<std::string> quarantined;
     std::unique_ptr<Admission> admission;
+    std::unique_ptr<ExportSlots> export_slots = ExportSlots::from_environment();
     Metrics metrics;
-    httplib::Server http;
+    GuardedServer http; // cpp-httplib with slow-client, size and framing limits (http_guard.h)
     int listen_fd = -1; // captured when cpp-httplib creates the listening socket
 
     // --- request plumbing -------------------------------------------------------------------
@@ -1006,12 +1040,35 @@ void Server::State::routes() {
                     options.types.push_back(name);
                 }
             }
-            std::ostringstream out;
-            auto rows = engine::export_graph(*g.store, *g.graph, options, out);
-            if (!rows)
-                throw engine_error(rows.error());
+            // Every check, the snapshot included, answers before the 200; then rows stream
+            // as the client reads them, one table in memory at a time. A later failure cuts
+            // the chunked stream short (no terminal chunk), which clients see as truncation.
+            auto snapshot = g.graph->snapshot(options.snapshot);
+            if (!snapshot)
+                throw engine_error(snapshot.error());
+            std::shared_ptr<ExportSlots::Slot> slot = export_slots->try_take();
+            if (!slot) {
+                uint64_t limit = export_slots->capacity();
+                throw HttpError{413, "bad_request", "every export slot is busy; retry later",
+                                Json::object({{"resource_limit",
+                                               Json::object({{"resource", "stream_export_slots"},
+                                                             {"limit", limit},
+                                                             {"actual", limit + 1}})}})};
+            }
             res.status = 200;
-            res.set_content(out.str(), "application/x-ndjson; charset=utf-8");
+            res.set_chunked_content_provider(
+                "application/x-ndjson; charset=utf-8",
+                [&g, slot, snap = std::move(*snapshot),
+                 types = std::move(options.types)](size_t, httplib::DataSink& sink) {
+                    SinkStreamBuf buffer(sink);
+                    std::ostream out(&buffer);
+                    auto rows = engine::export_snapshot(*g.store, snap, types, out);
+                    out.flush();
+                    if (!rows || !out)
+                        return false;
+                    sink.done();
+                    return true;
+                });
         }));
 
     add_route("GET", "/openapi.json",
@@ -1074,6 +1131,7 @@ void Server::State::routes() {
     http.Post(".*", route_all);
 
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        const_cast<httplib::Request&>(req).ranges.clear(); // a 416 for a bad Range: whole JSON
         if (!res.body.empty())
             return;
         if (res.status == 404)
@@ -1089,7 +1147,7 @@ void Server::State::routes() {
     size_t workers = 128;
     if (const char* v = std::getenv("OMNIGRAPH_SERVER_WORKERS"); v && std::atoi(v) > 0)
         workers = static_cast<size_t>(std::atoi(v));
-    http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+    http.set_workers(workers);
     http.set_tcp_nodelay(true);
     http.set_keep_alive_max_count(1u << 20);
     // cpp-httplib's default sets SO_REUSEPORT, which lets a second server bind the same port and

@@ -5,6 +5,7 @@
 #include "test_support.h"
 
 #include <chrono>
+#include <cstdio>
 #include <csignal>
 #include <fstream>
 #include <httplib.h>
@@ -41,6 +42,8 @@ class ServerProcess {
     ServerProcess(const std::vector<std::string>& args, const Env& env, const std::string& dir,
                   const std::string& cwd = "")
         : out_(dir + "/server.out"), err_(dir + "/server.err") {
+        // A previous server's listen line must not be read as this one's.
+        std::remove(out_.c_str());
         pid_ = fork();
         if (pid_ == 0) {
             if (!cwd.empty() && chdir(cwd.c_str()) != 0)
