@@ -243,6 +243,24 @@ struct Server::State {
         return std::move(*ticket);
     }
 
+    // Branch names are trimmed before they are authorized or used, on every route, so " main "
+    // cannot pass for an unprotected branch; a name that is blank after trimming is 400.
+    static std::optional<std::string> trimmed_branch(std::optional<std::string> name,
+                                                     std::string_view field = "branch") {
+        if (!name)
+            return name;
+        name->erase(0, name->find_first_not_of(" \t\r\n"));
+        name->erase(name->find_last_not_of(" \t\r\n") + 1);
+        if (name->empty())
+            throw bad_request(std::string(field) + " name cannot be empty");
+        return name;
+    }
+    static std::optional<std::string> branch_param(const httplib::Request& req) {
+        if (!req.has_param("branch"))
+            return std::nullopt;
+        return trimmed_branch(req.get_param_value("branch"));
+    }
+
     static Json body_json(const httplib::Request& req, bool optional = false) {
         if (req.body.size() > kBodyLimit)
             throw HttpError{413, "bad_request", "request body exceeds 1 MiB"};
@@ -654,8 +672,7 @@ void Server::State::routes() {
               guarded([this](const httplib::Request& req, httplib::Response& res) {
                   auto actor = authenticate(req);
                   GraphState& g = graph(req.matches[1]);
-                  std::string branch =
-                      req.has_param("branch") ? req.get_param_value("branch") : "main";
+                  std::string branch = branch_param(req).value_or("main");
                   authorize(&g, policy::Action::kRead, actor, branch);
                   send_json(res, 200, base::to_compact_json(snapshot_output(g, branch)));
               }));
@@ -670,7 +687,7 @@ void Server::State::routes() {
                 throw bad_request(legacy ? "missing field 'query_source'"
                                          : "missing field 'query'");
             auto name = opt_string(body, legacy ? "query_name" : "name");
-            auto branch = opt_string(body, "branch");
+            auto branch = trimmed_branch(opt_string(body, "branch"));
             auto snapshot = opt_string(body, "snapshot");
             if (branch && snapshot)
                 throw bad_request("request may specify branch or snapshot, not both");
@@ -728,7 +745,7 @@ void Server::State::routes() {
             auto name = opt_string(body, "name");
             if (!name)
                 name = opt_string(body, "query_name");
-            std::string branch = opt_string(body, "branch").value_or("main");
+            std::string branch = trimmed_branch(opt_string(body, "branch")).value_or("main");
             authorize(&g, policy::Action::kChange, actor, branch);
             auto ticket = admit(actor, req.body.size());
             auto file = query::parse_query_file(*source, "<request>");
@@ -825,7 +842,7 @@ void Server::State::routes() {
                 throw bad_request(
                     mutation ? "'" + name + "' is a mutation — use omnigraph mutate " + name
                              : "'" + name + "' is a read — use omnigraph query " + name);
-            auto branch = opt_string(body, "branch");
+            auto branch = trimmed_branch(opt_string(body, "branch"));
             auto snapshot = opt_string(body, "snapshot");
             Json params = body.contains("params") && !body["params"].is_null() ? body["params"]
                                                                                : Json::object();
@@ -899,16 +916,20 @@ void Server::State::routes() {
             auto data = opt_string(body, "data");
             if (!data)
                 throw bad_request("missing field 'data'");
-            std::string branch = opt_string(body, "branch").value_or("main");
-            auto from = opt_string(body, "from");
+            std::string branch = trimmed_branch(opt_string(body, "branch")).value_or("main");
+            auto from = trimmed_branch(opt_string(body, "from"), "from");
             std::string mode = opt_string(body, "mode").value_or("merge");
+            // `change` is decided before the branch is looked up: a caller who may not write
+            // the branch learns nothing about whether it exists.
+            authorize(&g, policy::Action::kChange, actor, branch);
             auto exists = g.graph->head(branch);
+            if (!exists && !exists.error().is(codes::kNotFound))
+                throw engine_error(exists.error());
             bool create = !exists;
             if (create && !from)
                 throw not_found("branch '" + branch + "' not found; pass `from` to create it");
             if (create)
                 authorize(&g, policy::Action::kBranchCreate, actor, *from, branch);
-            authorize(&g, policy::Action::kChange, actor, branch);
             auto ticket = admit(actor, req.body.size());
             engine::LoadOptions options;
             if (mode == "overwrite")
@@ -983,20 +1004,20 @@ void Server::State::routes() {
               }));
     add_route("POST", G + "/ingest", guarded(load_route(true)));
 
-    add_route(
-        "GET", G + "/commits", guarded([this](const httplib::Request& req, httplib::Response& res) {
-            auto actor = authenticate(req);
-            GraphState& g = graph(req.matches[1]);
-            std::string branch = req.has_param("branch") ? req.get_param_value("branch") : "main";
-            authorize(&g, policy::Action::kRead, actor, branch);
-            auto commits = g.graph->commits(branch);
-            if (!commits)
-                throw engine_error(commits.error());
-            Json list = Json::array();
-            for (const auto& c : *commits)
-                list.push_back(commit_output(c));
-            send_json(res, 200, base::to_compact_json(Json::object({{"commits", list}})));
-        }));
+    add_route("GET", G + "/commits",
+              guarded([this](const httplib::Request& req, httplib::Response& res) {
+                  auto actor = authenticate(req);
+                  GraphState& g = graph(req.matches[1]);
+                  std::string branch = branch_param(req).value_or("main");
+                  authorize(&g, policy::Action::kRead, actor, branch);
+                  auto commits = g.graph->commits(branch);
+                  if (!commits)
+                      throw engine_error(commits.error());
+                  Json list = Json::array();
+                  for (const auto& c : *commits)
+                      list.push_back(commit_output(c));
+                  send_json(res, 200, base::to_compact_json(Json::object({{"commits", list}})));
+              }));
     add_route("GET", G + "/commits/([^/]+)",
               guarded([this](const httplib::Request& req, httplib::Response& res) {
                   auto actor = authenticate(req);
@@ -1017,14 +1038,7 @@ void Server::State::routes() {
             for (auto it = body.begin(); it != body.end(); ++it)
                 if (it.key() != "branch" && it.key() != "type_names")
                     throw bad_request("invalid export request: unknown field `" + it.key() + "`");
-            std::string branch = "main";
-            if (auto b = opt_string(body, "branch")) {
-                branch = *b;
-                branch.erase(0, branch.find_first_not_of(" \t"));
-                branch.erase(branch.find_last_not_of(" \t") + 1);
-                if (branch.empty())
-                    throw bad_request("branch name cannot be empty");
-            }
+            std::string branch = trimmed_branch(opt_string(body, "branch")).value_or("main");
             authorize(&g, policy::Action::kExport, actor, branch);
             engine::ExportOptions options;
             options.snapshot.branch = branch;

@@ -221,97 +221,105 @@ TEST_F(ServerTest, OpenModeSchemaApplyIsAConflictAndGraphListIsRefused) {
     EXPECT_EQ(body(invoke)["row_count"], 1);
 }
 
-// Sends raw bytes on a fresh connection; with `wait`, returns what comes back before the server
-// closes the connection or 2 s pass (without, closes at once: a client that gives up).
-std::string raw_exchange(int port, const std::string& bytes, bool wait = true) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval tv{2, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string reply;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-        (void)!send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        char buf[4096];
-        ssize_t n;
-        while (wait && (n = read(fd, buf, sizeof buf)) > 0) {
-            reply.append(buf, static_cast<size_t>(n));
-            if (reply.find("\r\n\r\n") != std::string::npos)
-                break; // the status line and headers are enough
-        }
-    }
-    close(fd);
-    return reply;
-}
-
-// Thousands of malformed requests — garbage bytes, broken request lines, header floods, bodies
-// that are not JSON or too large, wrong content types, traversal in graph ids — each gets an
-// answer (or a closed connection), never a crash, and the server keeps serving.
-TEST_F(ServerTest, MalformedRequestsNeverBreakTheServer) {
+// Branch names are trimmed on every route before they are decided and used, and a load decides
+// `change` before it looks the branch up, so a caller without it cannot probe which branches
+// exist.
+TEST_F(ServerTest, BranchesAreTrimmedAndLoadsDecideBeforeTheyLook) {
     auto server = start({}, kTokens);
     ASSERT_TRUE(server->serving()) << server->err();
-    int port = server->port();
-    std::mt19937 rng(20261202);
-    auto random_bytes = [&](size_t n) {
-        std::string s(n, '\0');
-        for (auto& c : s)
-            c = static_cast<char>(rng() & 0xff);
-        return s;
-    };
-    const std::string auth = "Authorization: Bearer s3cret\r\n";
-    std::vector<std::string> structured = {
-        "GET / HTTP/1.1\r\n\r\n",
-        "GARBAGE\r\n\r\n",
-        "GET /graphs/knowledge/snapshot HTTP/9.9\r\n\r\n",
-        "GET /graphs/" + std::string(10000, 'a') + "/snapshot HTTP/1.1\r\n\r\n",
-        "GET /graphs/..%2F..%2Fetc/snapshot HTTP/1.1\r\n" + auth + "\r\n",
-        "GET /graphs/../../etc/passwd HTTP/1.1\r\n" + auth + "\r\n",
-        "POST /graphs/knowledge/query HTTP/1.1\r\n" + auth + "Content-Length: 5\r\n\r\n{\"a\":",
-        "POST /graphs/knowledge/query HTTP/1.1\r\n" + auth +
-            "Content-Length: 99999999999\r\n\r\n{}",
-        "POST /graphs/knowledge/query HTTP/1.1\r\n" + auth + "Content-Length: -1\r\n\r\n",
-        "POST /graphs/knowledge/query HTTP/1.1\r\n" + auth +
-            "Transfer-Encoding: chunked\r\n\r\nzz\r\n",
-        "POST /graphs/knowledge/load/ndjson HTTP/1.1\r\n" + auth +
-            "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}",
-        "POST /graphs/knowledge/queries/find_person HTTP/1.1\r\n" + auth +
-            "Content-Length: 20\r\n\r\n{\"params\":{\"name\":1}}",
-    };
-    std::string flood = "GET /healthz HTTP/1.1\r\n";
-    for (int i = 0; i < 5000; ++i)
-        flood += "X-Flood-" + std::to_string(i) + ": " + std::string(64, 'x') + "\r\n";
-    structured.push_back(flood + "\r\n");
-    structured.push_back("POST /graphs/knowledge/query HTTP/1.1\r\n" + auth +
-                         "Content-Length: 2000000\r\n\r\n" + std::string(2000000, '{'));
-    size_t answered = 0;
-    for (const auto& r : structured)
-        answered += raw_exchange(port, r).starts_with("HTTP/1.1 ");
-    for (int i = 0; i < 300; ++i) {
-        std::string request;
-        switch (i % 3) {
-        case 0:
-            request = random_bytes(rng() % 512);
-            break;
-        case 1: // a valid head, a garbage body
-            request = "POST /graphs/knowledge/mutate HTTP/1.1\r\n" + auth +
-                      "Content-Length: 64\r\n\r\n" + random_bytes(64);
-            break;
-        default: // a valid request line, garbage headers
-            request = "GET /graphs/knowledge/snapshot HTTP/1.1\r\n" + random_bytes(rng() % 256) +
-                      "\r\n\r\n";
-        }
-        (void)raw_exchange(port, request, false);
-    }
-    EXPECT_GE(answered, structured.size() - 2); // a few may be cut by the connection limits
     auto c = server->client();
-    auto r = c.Post("/graphs/knowledge/queries/find_person", {{"authorization", "Bearer s3cret"}},
-                    R"({"params":{"name":"Ada"}})", "application/json");
+    httplib::Headers reader = {{"authorization", "Bearer s3cret"}};
+    httplib::Headers editor = {{"authorization", "Bearer ed1tor"}};
+
+    auto snap = c.Get("/graphs/knowledge/snapshot?branch=%20main%20", reader);
+    ASSERT_TRUE(snap);
+    EXPECT_EQ(snap->status, 200) << snap->body;
+    EXPECT_EQ(body(snap)["graph_branch"], "main");
+    auto commits = c.Get("/graphs/knowledge/commits?branch=%09main", reader);
+    ASSERT_TRUE(commits);
+    EXPECT_EQ(commits->status, 200) << commits->body;
+    auto blank = c.Post("/graphs/knowledge/mutate", editor,
+                        R"({"query":"query q() { insert Team { name: \"X\" } }","branch":"  "})",
+                        "application/json");
+    ASSERT_TRUE(blank);
+    EXPECT_EQ(blank->status, 400);
+    EXPECT_EQ(body(blank)["error"], "branch name cannot be empty");
+
+    const std::string row = R"({"type":"Team","data":{"name":"Ops"}})";
+    auto load = [&](const httplib::Headers& who, const std::string& branch) {
+        Json req = {{"data", row + "\n"}, {"branch", branch}};
+        auto r = c.Post("/graphs/knowledge/load", who, req.dump(), "application/json");
+        EXPECT_TRUE(r);
+        return r ? std::make_pair(r->status, r->body) : std::make_pair(0, std::string());
+    };
+    auto missing = load(reader, "no-such-branch");
+    auto existing = load(reader, "main");
+    EXPECT_EQ(missing.first, 403) << missing.second;
+    EXPECT_EQ(existing.first, 403) << existing.second;
+    EXPECT_EQ(load(editor, "no-such-branch").first, 404) << "a writer may learn it is missing";
+    EXPECT_EQ(load(editor, " main ").first, 200);
+    EXPECT_EQ(server->stop(), 0);
+}
+
+// Export streams: every check (auth, policy, body, the branch) answers before the 200, then
+// the rows go out chunked, one table in memory at a time; the slot cap answers 413.
+TEST_F(ServerTest, ExportStreamsAfterEveryCheck) {
+    std::string policy = read_file(cluster_ + "/base.policy.yaml");
+    std::string grant = "actions: [read, invoke_query, change]";
+    ASSERT_NE(policy.find(grant), std::string::npos);
+    policy.replace(policy.find(grant), grant.size(),
+                   "actions: [read, invoke_query, change, export]");
+    std::ofstream(cluster_ + "/base.policy.yaml", std::ios::binary) << policy;
+    ASSERT_EQ(run_process({omnigraph(), "cluster", "apply", "--config", cluster_}).exit_code, 0);
+    std::string rows;
+    for (int i = 0; i < 20000; ++i)
+        rows += R"({"type":"Person","data":{"name":"p)" + std::to_string(i) + R"("}})" + "\n";
+    std::ofstream(dir_.path() + "/many.jsonl", std::ios::binary) << rows;
+    ASSERT_EQ(run_process({omnigraph(), "load", "--quiet", "--mode", "merge", "--data",
+                           dir_.path() + "/many.jsonl", cluster_ + "/graphs/knowledge.omni"})
+                  .exit_code,
+              0);
+
+    auto server = start({}, kTokens);
+    ASSERT_TRUE(server->serving()) << server->err();
+    auto c = server->client();
+    httplib::Headers editor = {{"authorization", "Bearer ed1tor"}};
+    auto r = c.Post("/graphs/knowledge/export", editor, "{}", "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
-    EXPECT_EQ(body(r)["rows"][0]["p.name"], "Ada");
+    EXPECT_EQ(r->get_header_value("Transfer-Encoding"), "chunked");
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-ndjson; charset=utf-8");
+    size_t people = 0, lines = 0;
+    std::istringstream in(r->body);
+    for (std::string line; std::getline(in, line); ++lines)
+        people += Json::parse(line).value("type", "") == "Person";
+    EXPECT_EQ(people, 20000u + 2u) << "the seed's people and the loaded ones";
+    auto only = c.Post("/graphs/knowledge/export", editor, R"({"type_names":["Team"]})",
+                       "application/json");
+    ASSERT_TRUE(only);
+    EXPECT_EQ(only->status, 200);
+    EXPECT_EQ(only->body.find("Person"), std::string::npos);
+
+    // Failures before the stream are ordinary JSON errors.
+    auto missing =
+        c.Post("/graphs/knowledge/export", editor, R"({"branch":"nope"})", "application/json");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->status, 404);
+    EXPECT_EQ(body(missing)["code"], "not_found");
+    auto denied = c.Post("/graphs/knowledge/export", {{"authorization", "Bearer s3cret"}}, "{}",
+                         "application/json");
+    ASSERT_TRUE(denied);
+    EXPECT_EQ(denied->status, 403);
     EXPECT_EQ(server->stop(), 0);
+
+    Env no_slots = kTokens;
+    no_slots.emplace_back("OMNIGRAPH_SERVER_EXPORT_SLOTS", "0");
+    auto capped = start({}, no_slots);
+    ASSERT_TRUE(capped->serving()) << capped->err();
+    auto busy = capped->client().Post("/graphs/knowledge/export", editor, "{}", "application/json");
+    ASSERT_TRUE(busy);
+    EXPECT_EQ(busy->status, 413);
+    EXPECT_EQ(body(busy)["resource_limit"]["resource"], "stream_export_slots");
 }
 
 } // namespace
