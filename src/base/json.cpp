@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace omnigraph::base {
 
@@ -133,7 +134,49 @@ SourceLocation location_of(std::string_view text, size_t offset, std::string_vie
     return loc;
 }
 
+namespace {
+
+constexpr size_t kMaxJsonDepth = 512;
+
+// The offset of the first bracket nested deeper than kMaxJsonDepth, if any. nlohmann parses
+// iteratively but copies, compares and serializes recursively: a request body of 100k '['
+// parsed fine and then overflowed a server worker's stack when its params were copied.
+std::optional<size_t> too_deep(std::string_view text) {
+    size_t depth = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxJsonDepth)
+                return i;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 Result<Json> parse_json(std::string_view text, std::string_view source) {
+    if (auto at = too_deep(text)) {
+        std::string name = source.empty() ? "<json>" : std::string(source);
+        Error err(codes::kParseError,
+                  "invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels",
+                  location_of(text, *at, name));
+        if (source.empty())
+            err.location.reset();
+        return err;
+    }
     try {
         return Json::parse(text.begin(), text.end());
     } catch (const Json::parse_error& e) {

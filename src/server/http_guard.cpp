@@ -1,0 +1,392 @@
+#include "server/http_guard.h"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string>
+#include <string_view>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace omnigraph::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kSlice{100}; // how often a blocked worker re-checks its rules
+
+// When the running connection was accepted (set by the pool before it runs the connection).
+thread_local Clock::time_point tl_accepted_at{};
+
+std::string error_json(std::string_view message) {
+    return std::string(R"({"error":")") + std::string(message) + R"(","code":"bad_request"})";
+}
+
+std::string lower_trimmed(std::string v) {
+    v.erase(0, v.find_first_not_of(" \t"));
+    v.erase(v.find_last_not_of(" \t") + 1);
+    for (auto& c : v)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+}
+
+// cpp-httplib's ThreadPool, counting the connections that wait for a worker.
+class CountingPool final : public httplib::TaskQueue {
+  public:
+    CountingPool(size_t n, std::atomic<int>& waiting) : pool_(n), waiting_(waiting) {}
+    void enqueue(std::function<void()> fn) override {
+        waiting_.fetch_add(1, std::memory_order_relaxed);
+        pool_.enqueue([this, fn = std::move(fn), accepted = Clock::now()] {
+            waiting_.fetch_sub(1, std::memory_order_relaxed);
+            tl_accepted_at = accepted;
+            fn();
+        });
+    }
+    void shutdown() override { pool_.shutdown(); }
+
+  private:
+    httplib::ThreadPool pool_;
+    std::atomic<int>& waiting_;
+};
+
+void address_of(const sockaddr_storage& addr, std::string& ip, int& port) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (addr.ss_family == AF_INET) {
+        const auto& a = reinterpret_cast<const sockaddr_in&>(addr);
+        inet_ntop(AF_INET, &a.sin_addr, text, sizeof text);
+        port = ntohs(a.sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+        const auto& a = reinterpret_cast<const sockaddr_in6&>(addr);
+        inet_ntop(AF_INET6, &a.sin6_addr, text, sizeof text);
+        port = ntohs(a.sin6_port);
+    }
+    ip = text;
+}
+
+// One connection: the Stream cpp-httplib parses requests from and writes responses to, with
+// the rules of http_guard.h applied whenever it has to wait for the client.
+class Connection final : public httplib::Stream {
+  public:
+    Connection(const GuardedServer& server, socket_t sock, Clock::time_point accepted)
+        : server_(server), limits_(server.limits()), sock_(sock), accepted_(accepted),
+          idle_since_(accepted) {}
+
+    // Waits for the next request's first byte under the keep-alive rules; false = close.
+    bool wait_for_request(bool first) {
+        // The rules apply only while nothing has arrived: look before judging.
+        for (auto slice = std::chrono::milliseconds(0); off_ == len_; slice = kSlice) {
+            if (server_.stopping())
+                return false;
+            pollfd p{sock_, POLLIN, 0};
+            int r = ::poll(&p, 1, static_cast<int>(slice.count()));
+            if (r > 0)
+                break;
+            if (r < 0 && errno != EINTR)
+                return false;
+            auto idle = Clock::now() - idle_since_;
+            if (idle >= server_.keep_alive_timeout() ||
+                (server_.waiting() > 0 && idle >= limits_.busy_grace))
+                return false;
+        }
+        // A new connection's request is timed from its accept: a client that waited in the
+        // queue has had that long to send it.
+        dir_ = Dir::kRead;
+        phase_start_ = first ? accepted_ : Clock::now();
+        phase_bytes_ = 0;
+        part_ = Part::kRequestLine;
+        consumed_ = 0;
+        return true;
+    }
+
+    // The head is parsed (pre-routing): the body, if any, is timed afresh.
+    void head_done() {
+        part_ = Part::kBody;
+        consumed_ = 0;
+        phase_start_ = Clock::now();
+        phase_bytes_ = 0;
+    }
+
+    void request_done() { idle_since_ = Clock::now(); }
+
+    // Refusals that leave an unread body ask for a lingering close.
+    void close_after_response() {
+        close_after = true;
+        linger_ = true;
+    }
+
+    // Ends the connection; after a refusal, reads what the client is still sending for a
+    // moment first, so the kernel does not answer it with a reset that destroys the response.
+    void finish() {
+        if (linger_) {
+            ::shutdown(sock_, SHUT_WR);
+            auto until = Clock::now() + (server_.waiting() > 0 ? kSlice : std::chrono::seconds(1));
+            size_t drained = 0;
+            char sink[16384];
+            while (Clock::now() < until && drained < (4u << 20) && !server_.stopping()) {
+                pollfd p{sock_, POLLIN, 0};
+                if (::poll(&p, 1, static_cast<int>(kSlice.count())) <= 0)
+                    continue;
+                ssize_t n = ::recv(sock_, sink, sizeof sink, MSG_DONTWAIT);
+                if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
+                    break;
+                drained += n > 0 ? static_cast<size_t>(n) : 0;
+            }
+        }
+        ::shutdown(sock_, SHUT_RDWR);
+        ::close(sock_);
+    }
+
+    bool close_after = false;
+
+    // --- httplib::Stream ---------------------------------------------------------------------
+
+    bool is_readable() const override {
+        enter(Dir::kRead);
+        return off_ < len_ || wait(POLLIN, Clock::now(), server_.read_timeout()) == Wait::kReady;
+    }
+    // Asked by chunked responses (a streamed export) before each chunk.
+    bool is_writable() const override {
+        enter(Dir::kWrite);
+        return !poisoned_ && wait(POLLOUT, Clock::now(), server_.write_timeout()) == Wait::kReady;
+    }
+
+    ssize_t read(char* ptr, size_t size) override {
+        if (poisoned_)
+            return -1;
+        if (off_ == len_) {
+            enter(Dir::kRead);
+            auto op_start = Clock::now();
+            for (;;) {
+                ssize_t n = ::recv(sock_, buf_, sizeof buf_, MSG_DONTWAIT);
+                if (n >= 0) {
+                    if (n == 0)
+                        return 0;
+                    off_ = 0;
+                    len_ = static_cast<size_t>(n);
+                    phase_bytes_ += len_;
+                    break;
+                }
+                if (errno == EINTR)
+                    continue;
+                if (errno != EAGAIN && errno != EWOULDBLOCK)
+                    return -1;
+                Wait w = wait(POLLIN, op_start, server_.read_timeout());
+                if (w == Wait::kReady)
+                    continue;
+                if (w != Wait::kStopped) // mid-request: wait_for_request saw its first byte
+                    refuse(408, "Request Timeout",
+                           "request timeout: the request did not arrive fast enough");
+                poisoned_ = true;
+                close_after = true;
+                return -1;
+            }
+        }
+        size_t n = std::min(size, len_ - off_);
+        std::memcpy(ptr, buf_ + off_, n);
+        off_ += n;
+        consumed_ += n;
+        if (part_ == Part::kRequestLine && std::memchr(ptr, '\n', n))
+            part_ = Part::kHeaders;
+        if (part_ != Part::kBody && consumed_ > limits_.max_head_bytes) {
+            if (part_ == Part::kRequestLine)
+                refuse(414, "URI Too Long", "request line too long");
+            else
+                refuse(431, "Request Header Fields Too Large",
+                       "request head over " + std::to_string(limits_.max_head_bytes >> 10) +
+                           " KiB");
+            return -1;
+        }
+        if (part_ == Part::kBody && consumed_ > server_.payload_limit()) {
+            refuse(413, "Payload Too Large", "request body too large");
+            return -1;
+        }
+        return static_cast<ssize_t>(n);
+    }
+
+    ssize_t write(const char* ptr, size_t size) override {
+        if (poisoned_)
+            return -1;
+        enter(Dir::kWrite);
+        auto op_start = Clock::now();
+        for (;;) {
+            ssize_t n = ::send(sock_, ptr, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n >= 0) {
+                phase_bytes_ += static_cast<size_t>(n);
+                return n;
+            }
+            if (errno == EINTR)
+                continue;
+            if ((errno != EAGAIN && errno != EWOULDBLOCK) ||
+                wait(POLLOUT, op_start, server_.write_timeout()) != Wait::kReady) {
+                poisoned_ = true;
+                close_after = true;
+                return -1;
+            }
+        }
+    }
+
+    void get_remote_ip_and_port(std::string& ip, int& port) const override {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+            address_of(addr, ip, port);
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override {
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+            address_of(addr, ip, port);
+    }
+    socket_t socket() const override { return sock_; }
+
+  private:
+    enum class Dir { kRead, kWrite };
+    enum class Part { kRequestLine, kHeaders, kBody };
+    enum class Wait { kReady, kTimeout, kTooSlow, kStopped };
+
+    // A phase (a request's head, its body, a response) is timed from its first byte.
+    void enter(Dir dir) const {
+        if (dir_ == dir)
+            return;
+        dir_ = dir;
+        phase_start_ = Clock::now();
+        phase_bytes_ = 0;
+    }
+
+    // Waits for the socket to be ready; kTimeout = no progress for the library's per-call
+    // timeout (busy_grace under pressure), kTooSlow = the phase is behind the minimum rate.
+    Wait wait(short events, Clock::time_point op_start, std::chrono::microseconds timeout) const {
+        for (auto slice = std::chrono::milliseconds(0);; slice = kSlice) {
+            if (server_.stopping())
+                return Wait::kStopped;
+            pollfd p{sock_, events, 0};
+            int r = ::poll(&p, 1, static_cast<int>(slice.count()));
+            if (r > 0)
+                return Wait::kReady;
+            if (r < 0 && errno != EINTR)
+                return Wait::kTimeout;
+            auto now = Clock::now();
+            bool busy = server_.waiting() > 0;
+            if (now - op_start >=
+                (busy ? std::min<std::chrono::microseconds>(timeout, limits_.busy_grace) : timeout))
+                return Wait::kTimeout;
+            auto grace = busy ? limits_.busy_grace : limits_.grace;
+            auto allowed = std::chrono::duration_cast<Clock::duration>(
+                grace + std::chrono::duration<double>(static_cast<double>(phase_bytes_) /
+                                                      limits_.min_bytes_per_second));
+            if (now - phase_start_ > allowed)
+                return Wait::kTooSlow;
+        }
+    }
+
+    // Answers with a canned ErrorOutput, then refuses all further I/O.
+    void refuse(int status, std::string_view reason, const std::string& message) {
+        std::string body = error_json(message);
+        std::string out =
+            "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\nConnection: close\r\n\r\n" + body;
+        (void)::send(sock_, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        poisoned_ = true;
+        close_after_response();
+    }
+
+    const GuardedServer& server_;
+    const ConnectionLimits& limits_;
+    socket_t sock_;
+    Clock::time_point accepted_, idle_since_;
+    // The phase; is_readable/is_writable (const in httplib::Stream) may start one.
+    mutable Dir dir_ = Dir::kRead;
+    Part part_ = Part::kRequestLine;
+    mutable Clock::time_point phase_start_{};
+    mutable size_t phase_bytes_ = 0; // received (read) or sent (write) in the current phase
+    size_t consumed_ = 0;            // handed to cpp-httplib in the current part (head or body)
+    bool poisoned_ = false, linger_ = false;
+    char buf_[16384];
+    size_t off_ = 0, len_ = 0;
+};
+
+thread_local Connection* tl_connection = nullptr;
+
+} // namespace
+
+GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
+    set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        Connection* c = tl_connection;
+        if (c)
+            c->head_done();
+        auto& r = const_cast<httplib::Request&>(req); // the library's own, not const
+        r.ranges.clear(); // no route serves ranges: never slice a JSON answer
+        auto refuse = [&](int status, const std::string& message) {
+            res.status = status;
+            res.set_content(error_json(message), "application/json");
+            res.set_header("Connection", "close");
+            if (c)
+                c->close_after_response();
+            return HandlerResponse::Handled;
+        };
+        if (req.has_header("Content-Encoding") &&
+            lower_trimmed(req.get_header_value("Content-Encoding")) != "identity")
+            return refuse(415, "compressed request bodies (Content-Encoding) are not accepted");
+        size_t te = req.get_header_value_count("Transfer-Encoding");
+        size_t cl = req.get_header_value_count("Content-Length");
+        if (te > 0 &&
+            (te > 1 || lower_trimmed(req.get_header_value("Transfer-Encoding")) != "chunked"))
+            return refuse(400, "Transfer-Encoding must be chunked");
+        if (te > 0 && cl > 0)
+            return refuse(400, "a request cannot have both Content-Length and Transfer-Encoding");
+        if (cl > 0) {
+            std::string v = lower_trimmed(req.get_header_value("Content-Length"));
+            for (size_t i = 1; i < cl; ++i)
+                if (lower_trimmed(req.get_header_value("Content-Length", i)) != v)
+                    return refuse(400, "conflicting Content-Length headers");
+            if (v.empty() || v.size() > 19 ||
+                v.find_first_not_of("0123456789") != std::string::npos)
+                return refuse(400, "invalid Content-Length");
+            if (std::stoull(v) > payload_max_length_)
+                return refuse(413, "request body too large");
+        } else if (te == 0 && (req.method == "POST" || req.method == "PUT" ||
+                               req.method == "PATCH" || req.method == "DELETE")) {
+            r.set_header("Content-Length", "0"); // no length: no body, not "until the close"
+        }
+        return HandlerResponse::Unhandled;
+    });
+}
+
+void GuardedServer::set_workers(size_t n) {
+    new_task_queue = [this, n] { return new CountingPool(n, waiting_); };
+}
+
+std::chrono::microseconds GuardedServer::read_timeout() const {
+    return std::chrono::seconds(read_timeout_sec_) + std::chrono::microseconds(read_timeout_usec_);
+}
+std::chrono::microseconds GuardedServer::write_timeout() const {
+    return std::chrono::seconds(write_timeout_sec_) +
+           std::chrono::microseconds(write_timeout_usec_);
+}
+
+// cpp-httplib's own loop (keep-alive count and timeout, a request at a time), over Connection.
+bool GuardedServer::process_and_close_socket(socket_t sock) {
+    auto accepted = tl_accepted_at == Clock::time_point{} ? Clock::now() : tl_accepted_at;
+    tl_accepted_at = {};
+    Connection c(*this, sock, accepted);
+    bool ret = false;
+    for (size_t count = keep_alive_max_count_; count > 0 && !stopping(); --count) {
+        if (!c.wait_for_request(count == keep_alive_max_count_))
+            break;
+        bool connection_closed = false;
+        tl_connection = &c;
+        ret = process_request(c, count == 1, connection_closed, nullptr);
+        tl_connection = nullptr;
+        c.request_done();
+        if (!ret || connection_closed || c.close_after)
+            break;
+    }
+    c.finish();
+    return ret;
+}
+
+} // namespace omnigraph::server
