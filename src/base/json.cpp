@@ -136,7 +136,7 @@ SourceLocation location_of(std::string_view text, size_t offset, std::string_vie
 
 namespace {
 
-constexpr size_t kMaxJsonDepth = 512;
+constexpr size_t kMaxJsonDepth = 128;
 
 // The offset of the first bracket nested deeper than kMaxJsonDepth, if any. nlohmann parses
 // iteratively but copies, compares and serializes recursively: a request body of 100k '['

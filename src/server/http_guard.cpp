@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string>
@@ -33,25 +34,6 @@ std::string lower_trimmed(std::string v) {
     return v;
 }
 
-// cpp-httplib's ThreadPool, counting the connections that wait for a worker.
-class CountingPool final : public httplib::TaskQueue {
-  public:
-    CountingPool(size_t n, std::atomic<int>& waiting) : pool_(n), waiting_(waiting) {}
-    void enqueue(std::function<void()> fn) override {
-        waiting_.fetch_add(1, std::memory_order_relaxed);
-        pool_.enqueue([this, fn = std::move(fn), accepted = Clock::now()] {
-            waiting_.fetch_sub(1, std::memory_order_relaxed);
-            tl_accepted_at = accepted;
-            fn();
-        });
-    }
-    void shutdown() override { pool_.shutdown(); }
-
-  private:
-    httplib::ThreadPool pool_;
-    std::atomic<int>& waiting_;
-};
-
 void address_of(const sockaddr_storage& addr, std::string& ip, int& port) {
     char text[INET6_ADDRSTRLEN] = {};
     if (addr.ss_family == AF_INET) {
@@ -66,6 +48,38 @@ void address_of(const sockaddr_storage& addr, std::string& ip, int& port) {
     ip = text;
 }
 
+} // namespace
+
+// cpp-httplib's ThreadPool, counting the connections that wait for a worker and the workers
+// that run one.
+class GuardedServer::Pool final : public httplib::TaskQueue {
+  public:
+    Pool(size_t n, GuardedServer& server) : pool_(n), server_(server) {
+        server_.workers_ = n;
+        server_.pool_ = this;
+    }
+    void enqueue(std::function<void()> fn) override {
+        server_.waiting_.fetch_add(1, std::memory_order_relaxed);
+        pool_.enqueue([this, fn = std::move(fn), queued = Clock::now()] {
+            server_.active_.fetch_add(1, std::memory_order_relaxed);
+            server_.waiting_.fetch_sub(1, std::memory_order_relaxed);
+            tl_accepted_at = queued;
+            fn();
+            server_.active_.fetch_sub(1, std::memory_order_relaxed);
+        });
+    }
+    void shutdown() override {
+        pool_.shutdown();
+        server_.pool_ = nullptr;
+    }
+
+  private:
+    httplib::ThreadPool pool_;
+    GuardedServer& server_;
+};
+
+namespace {
+
 // One connection: the Stream cpp-httplib parses requests from and writes responses to, with
 // the rules of http_guard.h applied whenever it has to wait for the client.
 class Connection final : public httplib::Stream {
@@ -73,6 +87,7 @@ class Connection final : public httplib::Stream {
     Connection(const GuardedServer& server, socket_t sock, Clock::time_point accepted)
         : server_(server), limits_(server.limits()), sock_(sock), accepted_(accepted),
           idle_since_(accepted) {}
+    ~Connection() override { finish(); }
 
     // Waits for the next request's first byte under the keep-alive rules; false = close.
     bool wait_for_request(bool first) {
@@ -88,7 +103,7 @@ class Connection final : public httplib::Stream {
                 return false;
             auto idle = Clock::now() - idle_since_;
             if (idle >= server_.keep_alive_timeout() ||
-                (server_.waiting() > 0 && idle >= limits_.busy_grace))
+                (server_.pressed() && idle >= limits_.busy_grace))
                 return false;
         }
         // A new connection's request is timed from its accept: a client that waited in the
@@ -98,11 +113,13 @@ class Connection final : public httplib::Stream {
         phase_bytes_ = 0;
         part_ = Part::kRequestLine;
         consumed_ = 0;
+        head_.clear();
         return true;
     }
 
     // The head is parsed (pre-routing): the body, if any, is timed afresh.
-    void head_done() {
+    void head_done(httplib::Request& req) {
+        restore_raw_values(req);
         part_ = Part::kBody;
         consumed_ = 0;
         phase_start_ = Clock::now();
@@ -120,9 +137,11 @@ class Connection final : public httplib::Stream {
     // Ends the connection; after a refusal, reads what the client is still sending for a
     // moment first, so the kernel does not answer it with a reset that destroys the response.
     void finish() {
+        if (sock_ == INVALID_SOCKET)
+            return;
         if (linger_) {
             ::shutdown(sock_, SHUT_WR);
-            auto until = Clock::now() + (server_.waiting() > 0 ? kSlice : std::chrono::seconds(1));
+            auto until = Clock::now() + (server_.pressed() ? kSlice : std::chrono::seconds(1));
             size_t drained = 0;
             char sink[16384];
             while (Clock::now() < until && drained < (4u << 20) && !server_.stopping()) {
@@ -137,6 +156,7 @@ class Connection final : public httplib::Stream {
         }
         ::shutdown(sock_, SHUT_RDWR);
         ::close(sock_);
+        sock_ = INVALID_SOCKET;
     }
 
     bool close_after = false;
@@ -154,43 +174,41 @@ class Connection final : public httplib::Stream {
     }
 
     ssize_t read(char* ptr, size_t size) override {
-        if (poisoned_)
-            return -1;
-        if (off_ == len_) {
-            enter(Dir::kRead);
-            auto op_start = Clock::now();
-            for (;;) {
-                ssize_t n = ::recv(sock_, buf_, sizeof buf_, MSG_DONTWAIT);
-                if (n >= 0) {
-                    if (n == 0)
-                        return 0;
-                    off_ = 0;
-                    len_ = static_cast<size_t>(n);
-                    phase_bytes_ += len_;
-                    break;
-                }
-                if (errno == EINTR)
-                    continue;
-                if (errno != EAGAIN && errno != EWOULDBLOCK)
-                    return -1;
-                Wait w = wait(POLLIN, op_start, server_.read_timeout());
-                if (w == Wait::kReady)
-                    continue;
-                if (w != Wait::kStopped) // mid-request: wait_for_request saw its first byte
-                    refuse(408, "Request Timeout",
-                           "request timeout: the request did not arrive fast enough");
-                poisoned_ = true;
-                close_after = true;
+        if (poisoned_ || size == 0)
+            return poisoned_ ? -1 : 0;
+        if (ssize_t got = fill(1); got <= 0)
+            return got;
+        if (part_ == Part::kBody) {
+            size_t n = std::min(size, len_ - off_);
+            std::memcpy(ptr, buf_ + off_, n);
+            off_ += n;
+            consumed_ += n;
+            if (consumed_ > server_.payload_limit()) {
+                refuse(413, "Payload Too Large", "request body too large");
                 return -1;
             }
+            return static_cast<ssize_t>(n);
         }
-        size_t n = std::min(size, len_ - off_);
-        std::memcpy(ptr, buf_ + off_, n);
-        off_ += n;
-        consumed_ += n;
-        if (part_ == Part::kRequestLine && std::memchr(ptr, '\n', n))
+        // The head goes out a byte at a time (cpp-httplib reads it so anyway), kept raw.
+        if (part_ == Part::kHeaders && head_.ends_with('\n') && (buf_[off_] | 0x20) == 'r') {
+            // cpp-httplib parses any Range header with a std::regex that recurses per byte
+            // (6 MB of stack for an 8 KiB header) and slices JSON answers with it. No route
+            // serves ranges: the header is renamed before the library sees it.
+            while (len_ - off_ < 6 && !std::memchr(buf_ + off_, '\n', len_ - off_))
+                if (fill(len_ - off_ + 1) <= 0)
+                    break;
+            if (poisoned_)
+                return -1;
+            if (len_ - off_ >= 6 && lower_trimmed(std::string(buf_ + off_, 6)) == "range:")
+                buf_[off_] = 'X';
+        }
+        char c = buf_[off_++];
+        *ptr = c;
+        ++consumed_;
+        head_ += c;
+        if (part_ == Part::kRequestLine && c == '\n')
             part_ = Part::kHeaders;
-        if (part_ != Part::kBody && consumed_ > limits_.max_head_bytes) {
+        if (consumed_ > limits_.max_head_bytes) {
             if (part_ == Part::kRequestLine)
                 refuse(414, "URI Too Long", "request line too long");
             else
@@ -199,11 +217,7 @@ class Connection final : public httplib::Stream {
                            " KiB");
             return -1;
         }
-        if (part_ == Part::kBody && consumed_ > server_.payload_limit()) {
-            refuse(413, "Payload Too Large", "request body too large");
-            return -1;
-        }
-        return static_cast<ssize_t>(n);
+        return 1;
     }
 
     ssize_t write(const char* ptr, size_t size) override {
@@ -256,6 +270,43 @@ class Connection final : public httplib::Stream {
         phase_bytes_ = 0;
     }
 
+    // Buffers at least `need` unread bytes (fewer at the end of the stream); 0 = the client
+    // closed first, -1 = refused or failed.
+    ssize_t fill(size_t need) {
+        enter(Dir::kRead);
+        auto op_start = Clock::now();
+        while (len_ - off_ < need) {
+            if (off_ > 0) { // keep what is unread at the front
+                std::memmove(buf_, buf_ + off_, len_ - off_);
+                len_ -= off_;
+                off_ = 0;
+            }
+            ssize_t n = ::recv(sock_, buf_ + len_, sizeof buf_ - len_, MSG_DONTWAIT);
+            if (n > 0) {
+                len_ += static_cast<size_t>(n);
+                phase_bytes_ += static_cast<size_t>(n);
+                op_start = Clock::now();
+                continue;
+            }
+            if (n == 0)
+                return len_ > off_ ? 1 : 0;
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return -1;
+            Wait w = wait(POLLIN, op_start, server_.read_timeout());
+            if (w == Wait::kReady)
+                continue;
+            if (w != Wait::kStopped) // mid-request: wait_for_request saw its first byte
+                refuse(408, "Request Timeout",
+                       "request timeout: the request did not arrive fast enough");
+            poisoned_ = true;
+            close_after = true;
+            return -1;
+        }
+        return 1;
+    }
+
     // Waits for the socket to be ready; kTimeout = no progress for the library's per-call
     // timeout (busy_grace under pressure), kTooSlow = the phase is behind the minimum rate.
     Wait wait(short events, Clock::time_point op_start, std::chrono::microseconds timeout) const {
@@ -269,7 +320,7 @@ class Connection final : public httplib::Stream {
             if (r < 0 && errno != EINTR)
                 return Wait::kTimeout;
             auto now = Clock::now();
-            bool busy = server_.waiting() > 0;
+            bool busy = server_.pressed();
             if (now - op_start >=
                 (busy ? std::min<std::chrono::microseconds>(timeout, limits_.busy_grace) : timeout))
                 return Wait::kTimeout;
@@ -279,6 +330,36 @@ class Connection final : public httplib::Stream {
                                                       limits_.min_bytes_per_second));
             if (now - phase_start_ > allowed)
                 return Wait::kTooSlow;
+        }
+    }
+
+    // cpp-httplib percent-decodes header values ("Bearer %73%33cret" authenticated as
+    // "Bearer s3cret"); the values that had a '%' get their raw text back.
+    void restore_raw_values(httplib::Request& req) const {
+        if (head_.find('%') == std::string::npos)
+            return;
+        size_t pos = head_.find('\n');
+        while (pos != std::string::npos && pos + 1 < head_.size()) {
+            size_t end = head_.find('\n', pos + 1);
+            std::string line =
+                head_.substr(pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1);
+            pos = end;
+            if (!line.empty() && line.back() == '\r')
+                line.pop_back();
+            size_t colon = line.find(':');
+            if (colon == std::string::npos || line.find('%', colon) == std::string::npos)
+                continue;
+            std::string key = line.substr(0, colon);
+            std::string raw = line.substr(colon + 1);
+            raw.erase(0, raw.find_first_not_of(" \t"));
+            raw.erase(raw.find_last_not_of(" \t") + 1);
+            std::string decoded = httplib::detail::decode_url(raw, false);
+            auto [first, last] = req.headers.equal_range(key);
+            for (auto it = first; it != last; ++it)
+                if (it->second == decoded) {
+                    it->second = raw;
+                    break;
+                }
         }
     }
 
@@ -304,6 +385,7 @@ class Connection final : public httplib::Stream {
     mutable Clock::time_point phase_start_{};
     mutable size_t phase_bytes_ = 0; // received (read) or sent (write) in the current phase
     size_t consumed_ = 0;            // handed to cpp-httplib in the current part (head or body)
+    std::string head_;               // the raw request head, as handed out
     bool poisoned_ = false, linger_ = false;
     char buf_[16384];
     size_t off_ = 0, len_ = 0;
@@ -315,10 +397,10 @@ thread_local Connection* tl_connection = nullptr;
 
 GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
     set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        auto& r = const_cast<httplib::Request&>(req); // the library's own, not const
         Connection* c = tl_connection;
         if (c)
-            c->head_done();
-        auto& r = const_cast<httplib::Request&>(req); // the library's own, not const
+            c->head_done(r);
         r.ranges.clear(); // no route serves ranges: never slice a JSON answer
         auto refuse = [&](int status, const std::string& message) {
             res.status = status;
@@ -328,6 +410,11 @@ GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
                 c->close_after_response();
             return HandlerResponse::Handled;
         };
+        // Route matching runs std::regex on the path, which recurses per byte: a 7000-byte
+        // graph id overflowed a worker's stack under ASan. No route's path comes near this.
+        if (req.path.size() > limits_.max_path_bytes)
+            return refuse(414, "request path over " + std::to_string(limits_.max_path_bytes >> 10) +
+                                   " KiB");
         if (req.has_header("Content-Encoding") &&
             lower_trimmed(req.get_header_value("Content-Encoding")) != "identity")
             return refuse(415, "compressed request bodies (Content-Encoding) are not accepted");
@@ -357,7 +444,12 @@ GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
 }
 
 void GuardedServer::set_workers(size_t n) {
-    new_task_queue = [this, n] { return new CountingPool(n, waiting_); };
+    new_task_queue = [this, n] { return new Pool(n, *this); };
+}
+
+bool GuardedServer::pressed() const {
+    return waiting_.load(std::memory_order_relaxed) > 0 &&
+           static_cast<size_t>(active_.load(std::memory_order_relaxed)) >= workers_;
 }
 
 std::chrono::microseconds GuardedServer::read_timeout() const {
@@ -372,21 +464,31 @@ std::chrono::microseconds GuardedServer::write_timeout() const {
 bool GuardedServer::process_and_close_socket(socket_t sock) {
     auto accepted = tl_accepted_at == Clock::time_point{} ? Clock::now() : tl_accepted_at;
     tl_accepted_at = {};
-    Connection c(*this, sock, accepted);
-    bool ret = false;
-    for (size_t count = keep_alive_max_count_; count > 0 && !stopping(); --count) {
-        if (!c.wait_for_request(count == keep_alive_max_count_))
+    serve(std::make_shared<Connection>(*this, sock, accepted), keep_alive_max_count_, true);
+    return true;
+}
+
+// Serves requests until the connection ends, or, when connections wait for a worker, yields
+// after a response: the connection goes to the back of the queue, so a client that pipelines
+// requests (or keeps one connection busy) gets its turn, not the whole worker.
+void GuardedServer::serve(std::shared_ptr<void> connection, size_t count, bool first) {
+    auto c = std::static_pointer_cast<Connection>(connection);
+    for (; count > 0 && !stopping(); --count, first = false) {
+        if (!c->wait_for_request(first))
             break;
         bool connection_closed = false;
-        tl_connection = &c;
-        ret = process_request(c, count == 1, connection_closed, nullptr);
+        tl_connection = c.get();
+        bool ok = process_request(*c, count == 1, connection_closed, nullptr);
         tl_connection = nullptr;
-        c.request_done();
-        if (!ret || connection_closed || c.close_after)
+        c->request_done();
+        if (!ok || connection_closed || c->close_after)
             break;
+        if (Pool* pool = pool_; pool && pressed() && count > 1 && !stopping()) {
+            pool->enqueue([this, connection, count] { serve(connection, count - 1, false); });
+            return;
+        }
     }
-    c.finish();
-    return ret;
+    c->finish();
 }
 
 } // namespace omnigraph::server

@@ -2,27 +2,32 @@
 //
 // cpp-httplib gives a connection its worker until the connection ends, and its only limits are
 // per-call: 5 s without a byte (read or write), 8 KiB per header line. A client that sends a
-// header line every few seconds, trickles a body, never sends, or stops reading holds its worker
-// for as long as it likes, and as many such clients as workers stop the server. It also keeps
-// every header line (no total), takes chunked bodies of any size, inflates compressed bodies
-// without bound and answers `Range` on any route (slicing JSON, multiplying small answers).
+// header byte a second, trickles a body, never sends, stops reading or pipelines requests holds
+// its worker for as long as it likes, and as many such clients as workers stop the server. The
+// library also keeps every header line (no total), takes chunked bodies of any size, inflates
+// compressed bodies without bound, percent-decodes header values, and parses `Range` with a
+// std::regex that recurses per byte (6 MB of stack for one 8 KiB header), then slices any
+// answer with it, JSON errors included.
 //
-// GuardedServer reads and writes its connections itself (process_request with its own Stream),
-// so it can apply, per connection:
-//   - a request head (request line + headers) of at most `max_head_bytes`: 414 / 431;
-//   - a minimum transfer rate: a request (head, then body) and a response must each move
-//     `min_bytes_per_second` on average once `grace` has passed, else 408 (request) or a closed
-//     connection (response);
-//   - an idle keep-alive connection is closed after the keep-alive timeout;
-//   - under pressure — a connection accepted but waiting for a worker — `busy_grace` replaces
-//     `grace` and the per-call timeout (no byte at all), and idle connections are closed after
-//     `busy_grace`: slow, stalled and idle clients give their workers to the clients waiting;
-//   - a body (chunked included) of at most the payload limit: 413;
-// and it refuses before reading a body: Content-Encoding (415), a Transfer-Encoding other than
-// chunked or next to a Content-Length, an invalid or repeated Content-Length (400), a
-// Content-Length over the payload limit (413), each answered at once and the connection closed.
-// A POST/PUT/PATCH/DELETE without a length has an empty body (RFC 9112 §6.3), and Range is
-// ignored. Its refusals are the server's ErrorOutput JSON ({"error", "code": "bad_request"}).
+// GuardedServer reads and writes its connections itself (process_request over its own Stream)
+// and applies, per connection:
+//   - a request head (request line + headers) of at most `max_head_bytes`: 414 / 431; a
+//     decoded path of at most `max_path_bytes`: 414 (route matching recurses per byte too);
+//   - a minimum transfer rate: a request (head, then body) and a response must each average
+//     `min_bytes_per_second` once `grace` has passed, else 408 (request) or a closed connection
+//     (response); an idle keep-alive connection closes after the keep-alive timeout (5 s);
+//   - under pressure — a connection waits for a worker and every worker is busy —
+//     `busy_grace` replaces both `grace` and the per-call timeout, idle connections close
+//     after `busy_grace`, and a keep-alive connection yields its worker after each response
+//     (back of the queue): slow, stalled, idle and pipelining clients give way;
+//   - a body (chunked included) of at most the payload limit: 413.
+// Before a body is read it refuses Content-Encoding (415), a Transfer-Encoding other than
+// chunked or beside a Content-Length, an invalid or conflicting Content-Length (400) and one
+// over the payload limit (413), answered at once, then the connection closes (after draining
+// briefly, so the answer is not lost to a reset). A POST/PUT/PATCH/DELETE without a length has
+// an empty body (RFC 9112 §6.3) instead of one read until the close. Range headers are renamed
+// before the library parses them: no route serves ranges. Header values get their raw text
+// back. Refusals are the server's ErrorOutput JSON ({"error", "code": "bad_request"}).
 //
 // The pre-routing handler is the guard's: do not replace it.
 #pragma once
@@ -31,11 +36,13 @@
 #include <chrono>
 #include <cstddef>
 #include <httplib.h>
+#include <memory>
 
 namespace omnigraph::server {
 
 struct ConnectionLimits {
     size_t max_head_bytes = 64 << 10;
+    size_t max_path_bytes = 1 << 10; // decoded
     double min_bytes_per_second = 8 << 10;
     std::chrono::milliseconds grace{10'000};
     std::chrono::milliseconds busy_grace{250};
@@ -45,10 +52,10 @@ class GuardedServer : public httplib::Server {
   public:
     explicit GuardedServer(ConnectionLimits limits = {});
 
-    // A pool of `n` workers that counts the connections waiting for one (the pressure signal).
+    // A pool of `n` workers that counts the connections waiting for one and the busy workers.
     void set_workers(size_t n);
-    // Connections accepted and not yet given a worker.
-    int waiting() const { return waiting_.load(std::memory_order_relaxed); }
+    // Under pressure: a connection waits for a worker and every worker is busy.
+    bool pressed() const;
 
     const ConnectionLimits& limits() const { return limits_; }
     bool stopping() const { return svr_sock_ == INVALID_SOCKET; }
@@ -60,10 +67,14 @@ class GuardedServer : public httplib::Server {
     size_t payload_limit() const { return payload_max_length_; }
 
   private:
+    class Pool;
     bool process_and_close_socket(socket_t sock) override;
+    void serve(std::shared_ptr<void> connection, size_t count, bool first);
 
     ConnectionLimits limits_;
-    std::atomic<int> waiting_{0};
+    std::atomic<int> waiting_{0}, active_{0};
+    size_t workers_ = 0;
+    std::atomic<Pool*> pool_{nullptr};
 };
 
 } // namespace omnigraph::server

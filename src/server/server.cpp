@@ -478,7 +478,12 @@ struct Server::State {
 
     template <class Handler>
     void add_route(const char* method, const std::string& pattern, Handler handler) {
-        Route r{method, {}, std::regex(pattern), std::move(handler)};
+        // __polynomial (libstdc++): the BFS matcher; the default one recurses per byte of the
+        // path, and a 7000-byte graph id overflowed a worker's stack.
+        Route r{method,
+                {},
+                std::regex(pattern, std::regex::ECMAScript | std::regex_constants::__polynomial),
+                std::move(handler)};
         std::string shape = pattern; // "([^/]+)" holds a '/': mark it before splitting
         for (size_t at; (at = shape.find("([^/]+)")) != std::string::npos;)
             shape.replace(at, 7, "*");
@@ -1145,7 +1150,6 @@ void Server::State::routes() {
     http.Post(".*", route_all);
 
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-        const_cast<httplib::Request&>(req).ranges.clear(); // a 416 for a bad Range: whole JSON
         if (!res.body.empty())
             return;
         if (res.status == 404)
