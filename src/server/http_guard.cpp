@@ -439,6 +439,12 @@ GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
                                req.method == "PATCH" || req.method == "DELETE")) {
             r.set_header("Content-Length", "0"); // no length: no body, not "until the close"
         }
+        if (before_body_ && before_body_(req, res) == HandlerResponse::Handled) {
+            res.set_header("Connection", "close");
+            if (c)
+                c->close_after_response();
+            return HandlerResponse::Handled;
+        }
         return HandlerResponse::Unhandled;
     });
 }

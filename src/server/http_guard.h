@@ -56,6 +56,9 @@ class GuardedServer : public httplib::Server {
     void set_workers(size_t n);
     // Under pressure: a connection waits for a worker and every worker is busy.
     bool pressed() const;
+    // Runs after the guard's own checks of a request head, before any body is read. Handled
+    // answers with `res` and closes the connection (the body stays unread).
+    void set_before_body_handler(HandlerWithResponse handler) { before_body_ = std::move(handler); }
 
     const ConnectionLimits& limits() const { return limits_; }
     bool stopping() const { return svr_sock_ == INVALID_SOCKET; }
@@ -72,6 +75,7 @@ class GuardedServer : public httplib::Server {
     void serve(std::shared_ptr<void> connection, size_t count, bool first);
 
     ConnectionLimits limits_;
+    HandlerWithResponse before_body_;
     std::atomic<int> waiting_{0}, active_{0};
     size_t workers_ = 0;
     std::atomic<Pool*> pool_{nullptr};

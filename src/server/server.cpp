@@ -261,6 +261,33 @@ struct Server::State {
         return trimmed_branch(req.get_param_value("branch"));
     }
 
+    // The graph id of a `POST /graphs/{id}/load/ndjson` path, "" for any other path.
+    static std::string ndjson_load_graph(const std::string& path) {
+        constexpr std::string_view prefix = "/graphs/", suffix = "/load/ndjson";
+        if (!path.starts_with(prefix) || !path.ends_with(suffix) ||
+            path.size() <= prefix.size() + suffix.size())
+            return "";
+        std::string id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+        return id.find('/') == std::string::npos ? id : "";
+    }
+    // Whether the ndjson load's own checks (token, graph, `change` on the branch) would refuse
+    // it; decided without logging (the refusal logs when it runs).
+    bool refused_before_body(const httplib::Request& req) const {
+        try {
+            auto actor = authenticate(req);
+            auto it = graphs.find(ndjson_load_graph(req.path));
+            if (it == graphs.end())
+                return true;
+            const GraphState& g = *it->second;
+            auto decision =
+                policy::authorize_scope(g.policy ? &*g.policy : nullptr, policy::Action::kChange,
+                                        actor, branch_param(req).value_or("main"));
+            return !decision || !decision->allowed;
+        } catch (const HttpError&) {
+            return true;
+        }
+    }
+
     static Json body_json(const httplib::Request& req, bool optional = false) {
         if (req.body.size() > kBodyLimit)
             throw HttpError{413, "bad_request", "request body exceeds 1 MiB"};
@@ -1008,6 +1035,26 @@ void Server::State::routes() {
                   }
               }));
     add_route("POST", G + "/ingest", guarded(load_route(true)));
+
+    // A raw NDJSON upload can be 32 MiB: a caller who may not write it is refused from the
+    // request head, before the body is read (spec §6). The check that refuses runs again,
+    // inside `guarded`, so the refusal is logged and counted like any other answer.
+    auto ndjson_refusal = guarded(
+        [this](const httplib::Request& req, httplib::Response&) {
+            auto actor = authenticate(req);
+            GraphState& g = graph(ndjson_load_graph(req.path));
+            authorize(&g, policy::Action::kChange, actor, branch_param(req).value_or("main"));
+            throw HttpError{500, "internal", "the early load check and the refusal disagree"};
+        },
+        "/graphs/{graph_id}/load/ndjson");
+    http.set_before_body_handler(
+        [this, ndjson_refusal](const httplib::Request& req, httplib::Response& res) {
+            if (req.method != "POST" || ndjson_load_graph(req.path).empty() ||
+                !refused_before_body(req))
+                return httplib::Server::HandlerResponse::Unhandled;
+            ndjson_refusal(req, res);
+            return httplib::Server::HandlerResponse::Handled;
+        });
 
     add_route("GET", G + "/commits",
               guarded([this](const httplib::Request& req, httplib::Response& res) {

@@ -261,6 +261,49 @@ TEST_F(ServerTest, BranchesAreTrimmedAndLoadsDecideBeforeTheyLook) {
     EXPECT_EQ(server->stop(), 0);
 }
 
+// A raw NDJSON load the caller may not make is refused from its head: the server answers 403
+// at once, without reading (or waiting for) the body it announced (spec §6).
+TEST_F(ServerTest, DeniedNdjsonLoadIsRefusedBeforeItsBodyIsRead) {
+    auto server = start({}, kTokens);
+    ASSERT_TRUE(server->serving()) << server->err();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    timeval timeout{3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    // 10 MB announced, one line sent: a server that read the body first would wait for the
+    // rest and time out.
+    std::string head = "POST /graphs/knowledge/load/ndjson?branch=main HTTP/1.1\r\n"
+                       "Host: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n"
+                       "Content-Type: application/x-ndjson\r\nContent-Length: 10000000\r\n\r\n"
+                       R"({"type":"Team","data":{"name":"Ops"}})"
+                       "\n";
+    auto started = std::chrono::steady_clock::now();
+    ASSERT_EQ(send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+    std::string answer;
+    char buf[4096];
+    for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
+        answer.append(buf, static_cast<size_t>(n));
+    auto waited = std::chrono::steady_clock::now() - started;
+    close(fd);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 403")) << answer;
+    EXPECT_NE(answer.find(R"("code":"forbidden")"), std::string::npos) << answer;
+    EXPECT_LT(waited, std::chrono::seconds(2));
+    // The editor's load (allowed) still reads its body and loads.
+    auto ok = server->client().Post("/graphs/knowledge/load/ndjson?branch=main",
+                                    {{"authorization", "Bearer ed1tor"}},
+                                    R"({"type":"Team","data":{"name":"Ops"}})"
+                                    "\n",
+                                    "application/x-ndjson");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200) << ok->body;
+    EXPECT_EQ(server->stop(), 0);
+}
+
 // Export streams: every check (auth, policy, body, the branch) answers before the 200, then
 // the rows go out chunked, one table in memory at a time; the slot cap answers 413.
 TEST_F(ServerTest, ExportStreamsAfterEveryCheck) {
