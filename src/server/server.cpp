@@ -204,9 +204,14 @@ struct Server::State {
     }
 
     GraphState& graph(const std::string& id) const {
-        if (!cluster::valid_route_graph_id(id))
+        if (!cluster::valid_route_graph_id(id)) {
+            for (const char* reserved : {"graphs", "healthz", "openapi", "policies"})
+                if (id == reserved)
+                    throw bad_request("invalid graph id '" + id + "': '" + id +
+                                      "' is reserved for a server route");
             throw bad_request("invalid graph id '" + id +
                               "': use 1-64 characters of letters, digits and '-'");
+        }
         request_info.graph = id;
         auto it = graphs.find(id);
         if (it == graphs.end())

@@ -235,6 +235,11 @@ TEST_F(ServerTest, BranchesAreTrimmedAndLoadsDecideBeforeTheyLook) {
     ASSERT_TRUE(snap);
     EXPECT_EQ(snap->status, 200) << snap->body;
     EXPECT_EQ(body(snap)["graph_branch"], "main");
+    auto reserved = c.Get("/graphs/healthz/snapshot", reader);
+    ASSERT_TRUE(reserved);
+    EXPECT_EQ(reserved->status, 400);
+    EXPECT_EQ(body(reserved)["error"],
+              "invalid graph id 'healthz': 'healthz' is reserved for a server route");
     auto commits = c.Get("/graphs/knowledge/commits?branch=%09main", reader);
     ASSERT_TRUE(commits);
     EXPECT_EQ(commits->status, 200) << commits->body;
