@@ -516,16 +516,7 @@ bool alive(int pid) {
 
 class ServerRobustnessTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        fs::copy(source_dir() + "/examples/company-brain", cluster_, fs::copy_options::recursive);
-        for (const char* verb : {"import", "apply"})
-            ASSERT_EQ(run_process({omnigraph(), "cluster", verb, "--config", cluster_}).exit_code,
-                      0);
-        ASSERT_EQ(run_process({omnigraph(), "load", "--quiet", "--data", cluster_ + "/seed.jsonl",
-                               cluster_ + "/graphs/knowledge.omni"})
-                      .exit_code,
-                  0);
-    }
+    void SetUp() override { ASSERT_NO_FATAL_FAILURE(deploy_example_cluster(cluster_)); }
     // ASan keeps up to 256 MB of freed memory in quarantine; a small one lets RSS show what the
     // server itself holds (no effect on a build without ASan).
     std::unique_ptr<ServerProcess> start(Env env) {

@@ -28,16 +28,7 @@ namespace fs = std::filesystem;
 // The example cluster, imported, applied and seeded.
 class ServerTest : public ::testing::Test {
   protected:
-    void SetUp() override {
-        fs::copy(source_dir() + "/examples/company-brain", cluster_, fs::copy_options::recursive);
-        for (const char* verb : {"import", "apply"})
-            ASSERT_EQ(run_process({omnigraph(), "cluster", verb, "--config", cluster_}).exit_code,
-                      0);
-        ASSERT_EQ(run_process({omnigraph(), "load", "--quiet", "--data", cluster_ + "/seed.jsonl",
-                               cluster_ + "/graphs/knowledge.omni"})
-                      .exit_code,
-                  0);
-    }
+    void SetUp() override { ASSERT_NO_FATAL_FAILURE(deploy_example_cluster(cluster_)); }
     std::unique_ptr<ServerProcess> start(std::vector<std::string> extra, const Env& env) {
         std::vector<std::string> args = {"--cluster", cluster_, "--bind", "127.0.0.1:0"};
         args.insert(args.end(), extra.begin(), extra.end());

@@ -5,9 +5,11 @@
 #include "test_support.h"
 
 #include <chrono>
-#include <cstdio>
 #include <csignal>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -101,6 +103,18 @@ class ServerProcess {
 
 inline Json body(const httplib::Result& r) {
     return Json::parse(r->body);
+}
+
+// The operator guide's example cluster copied to `dir`, imported, applied and seeded.
+inline void deploy_example_cluster(const std::string& dir) {
+    std::filesystem::copy(source_dir() + "/examples/company-brain", dir,
+                          std::filesystem::copy_options::recursive);
+    for (const char* verb : {"import", "apply"})
+        ASSERT_EQ(run_process({omnigraph(), "cluster", verb, "--config", dir}).exit_code, 0);
+    ASSERT_EQ(run_process({omnigraph(), "load", "--quiet", "--data", dir + "/seed.jsonl",
+                           dir + "/graphs/knowledge.omni"})
+                  .exit_code,
+              0);
 }
 
 } // namespace omnigraph::testing
