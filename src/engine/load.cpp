@@ -1,6 +1,7 @@
 #include "engine/load.h"
 
 #include "base/clock.h"
+#include "base/failpoint.h"
 #include "base/json.h"
 #include "base/ulid.h"
 #include "engine/load_input.h"
@@ -517,6 +518,7 @@ struct Attempt {
         Status written = [&]() -> Status {
             for (const auto& [key, bytes] : segments)
                 OG_CHECK(store.put_if_absent(key, bytes));
+            OG_CHECK(base::failpoint("load.before_publish"));
             return format::publish(store, commit, next);
         }();
         if (!written && !written.error().is(format::kManifestConflict)) {

@@ -300,6 +300,43 @@ TEST_F(ServerTest, DeniedNdjsonLoadIsRefusedBeforeItsBodyIsRead) {
     EXPECT_EQ(server->stop(), 0);
 }
 
+// A read never waits for a write, and the next read after a write sees it: a load held in
+// flight (failpoint delay before its manifest is published) does not slow reads down, and
+// reads return the previous commit until it lands.
+TEST_F(ServerTest, ReadsDoNotWaitForWritesAndSeeThemOnceCommitted) {
+    Env env = kTokens;
+    env.emplace_back("OMNIGRAPH_FAILPOINTS", "load.before_publish=delay:2000");
+    auto server = start({}, env);
+    ASSERT_TRUE(server->serving()) << server->err();
+    const std::string teams = R"({"query":"query t() { match { $t: Team } return { $t.name } }"})";
+    auto team_names = [&] {
+        auto r =
+            server->client().Post("/graphs/knowledge/query", {{"authorization", "Bearer s3cret"}},
+                                  teams, "application/json");
+        EXPECT_TRUE(r);
+        EXPECT_EQ(r ? r->status : 0, 200) << (r ? r->body : "");
+        return r ? r->body : std::string();
+    };
+    ASSERT_EQ(team_names().find("Ops"), std::string::npos);
+    std::thread writer([&] {
+        auto r = server->client().Post(
+            "/graphs/knowledge/load", {{"authorization", "Bearer ed1tor"}},
+            R"({"data":"{\"type\":\"Team\",\"data\":{\"name\":\"Ops\"}}\n"})", "application/json");
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 200) << r->body;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500)); // the load is in its delay
+    for (int i = 0; i < 5; ++i) {
+        auto started = std::chrono::steady_clock::now();
+        EXPECT_EQ(team_names().find("Ops"), std::string::npos) << "not committed yet";
+        EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500))
+            << "a read waited for the write";
+    }
+    writer.join();
+    EXPECT_NE(team_names().find("Ops"), std::string::npos) << "the next read sees the write";
+    EXPECT_EQ(server->stop(), 0);
+}
+
 // Export streams: every check (auth, policy, body, the branch) answers before the 200, then
 // the rows go out chunked, one table in memory at a time; the slot cap answers 413.
 TEST_F(ServerTest, ExportStreamsAfterEveryCheck) {
