@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -48,6 +49,7 @@ class ServerProcess {
         std::remove(out_.c_str());
         pid_ = fork();
         if (pid_ == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM); // a test that dies takes its server with it
             if (!cwd.empty() && chdir(cwd.c_str()) != 0)
                 _exit(126);
             (void)!freopen(out_.c_str(), "w", stdout);
