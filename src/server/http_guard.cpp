@@ -1,5 +1,8 @@
 #include "server/http_guard.h"
 
+#include "base/json_writer.h"
+#include "base/text.h"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
@@ -22,13 +25,15 @@ constexpr std::chrono::milliseconds kSlice{100}; // how often a blocked worker r
 // When the running connection was accepted (set by the pool before it runs the connection).
 thread_local Clock::time_point tl_accepted_at{};
 
+// The server's ErrorOutput body, escaped by the one JSON string writer.
 std::string error_json(std::string_view message) {
-    return std::string(R"({"error":")") + std::string(message) + R"(","code":"bad_request"})";
+    std::string out = R"({"error":)";
+    base::append_json_string(message, out);
+    return out + R"(,"code":"bad_request"})";
 }
 
-std::string lower_trimmed(std::string v) {
-    v.erase(0, v.find_first_not_of(" \t"));
-    v.erase(v.find_last_not_of(" \t") + 1);
+std::string lower_trimmed(std::string_view value) {
+    std::string v = base::trim(value);
     for (auto& c : v)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return v;

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "cluster/desired_state.h"
 #include "cluster/serving_snapshot.h"
 #include "engine/export.h"
@@ -66,9 +67,7 @@ HttpError not_found(std::string m) {
 bool truthy(const char* v) {
     if (!v)
         return false;
-    std::string s(v);
-    s.erase(0, s.find_first_not_of(" \t"));
-    s.erase(s.find_last_not_of(" \t") + 1);
+    std::string s = base::trim(v);
     for (auto& c : s)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return !s.empty() && s != "0" && s != "false";
@@ -135,17 +134,23 @@ Json commit_output(const format::CommitRecord& c) {
     return j;
 }
 
-// The route pattern of a path, for metrics and logs: ids and names become placeholders.
-std::string route_label(const std::string& path) {
-    std::vector<std::string> segs;
-    size_t pos = 1;
+// "/graphs/a/query" -> {"graphs", "a", "query"}; empty segments are kept.
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> out;
+    size_t pos = path.starts_with('/') ? 1 : 0;
     while (pos <= path.size()) {
         size_t next = path.find('/', pos);
-        if (next == std::string::npos)
+        if (next == std::string_view::npos)
             next = path.size();
-        segs.push_back(path.substr(pos, next - pos));
+        out.emplace_back(path.substr(pos, next - pos));
         pos = next + 1;
     }
+    return out;
+}
+
+// The route pattern of a path, for metrics and logs: ids and names become placeholders.
+std::string route_label(const std::string& path) {
+    std::vector<std::string> segs = split_path(path);
     if (segs.size() >= 2 && segs[0] == "graphs") {
         segs[1] = "{graph_id}";
         if (segs.size() >= 4 && segs[2] == "queries")
@@ -254,8 +259,7 @@ struct Server::State {
                                                      std::string_view field = "branch") {
         if (!name)
             return name;
-        name->erase(0, name->find_first_not_of(" \t\r\n"));
-        name->erase(name->find_last_not_of(" \t\r\n") + 1);
+        name = base::trim(*name);
         if (name->empty())
             throw bad_request(std::string(field) + " name cannot be empty");
         return name;
@@ -268,12 +272,10 @@ struct Server::State {
 
     // The graph id of a `POST /graphs/{id}/load/ndjson` path, "" for any other path.
     static std::string ndjson_load_graph(const std::string& path) {
-        constexpr std::string_view prefix = "/graphs/", suffix = "/load/ndjson";
-        if (!path.starts_with(prefix) || !path.ends_with(suffix) ||
-            path.size() <= prefix.size() + suffix.size())
-            return "";
-        std::string id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
-        return id.find('/') == std::string::npos ? id : "";
+        auto segs = split_path(path);
+        bool ndjson = segs.size() == 4 && segs[0] == "graphs" && !segs[1].empty() &&
+                      segs[2] == "load" && segs[3] == "ndjson";
+        return ndjson ? segs[1] : "";
     }
     // Whether the ndjson load's own checks (token, graph, `change` on the branch) would refuse
     // it; decided without logging (the refusal logs when it runs).
@@ -522,19 +524,6 @@ struct Server::State {
         for (const auto& seg : split_path(shape))
             r.segments.push_back(seg == "*" ? std::string() : seg);
         router.push_back(std::move(r));
-    }
-
-    static std::vector<std::string> split_path(std::string_view path) {
-        std::vector<std::string> out;
-        size_t pos = path.starts_with('/') ? 1 : 0;
-        while (pos <= path.size()) {
-            size_t next = path.find('/', pos);
-            if (next == std::string_view::npos)
-                next = path.size();
-            out.emplace_back(path.substr(pos, next - pos));
-            pos = next + 1;
-        }
-        return out;
     }
 
     // True when a route took the request.

@@ -2,6 +2,7 @@
 
 #include "base/digest.h"
 #include "base/json.h"
+#include "base/text.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,14 +17,6 @@ namespace omnigraph::server {
 namespace {
 
 constexpr std::string_view kInvalidTokens = "invalid_tokens";
-
-std::string trim(std::string_view s) {
-    size_t a = s.find_first_not_of(" \t\r\n");
-    if (a == std::string_view::npos)
-        return "";
-    size_t b = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(a, b - a + 1));
-}
 
 std::string env(const char* name) {
     const char* v = std::getenv(name);
@@ -51,8 +44,8 @@ Result<TokenTable> TokenTable::from_pairs(std::vector<std::pair<std::string, std
     TokenTable t;
     std::set<std::string> actors, digests;
     for (auto& [actor, token] : pairs) {
-        actor = trim(actor);
-        token = trim(token);
+        actor = base::trim(actor);
+        token = base::trim(token);
         if (actor.empty())
             return Error(kInvalidTokens, "bearer token table has a blank actor");
         if (token.empty())
@@ -72,16 +65,16 @@ Result<TokenTable> TokenTable::from_pairs(std::vector<std::pair<std::string, std
 Result<TokenTable> TokenTable::from_environment() {
     std::vector<std::pair<std::string, std::string>> pairs;
     std::vector<std::string> sources;
-    if (!trim(env("OMNIGRAPH_SERVER_BEARER_TOKENS_AWS_SECRET")).empty())
+    if (!base::trim(env("OMNIGRAPH_SERVER_BEARER_TOKENS_AWS_SECRET")).empty())
         return Error(
             kInvalidTokens,
             "OMNIGRAPH_SERVER_BEARER_TOKENS_AWS_SECRET is set, but this build reads tokens "
             "only from OMNIGRAPH_SERVER_BEARER_TOKEN, _TOKENS_FILE or _TOKENS_JSON");
-    if (std::string single = trim(env("OMNIGRAPH_SERVER_BEARER_TOKEN")); !single.empty()) {
+    if (std::string single = base::trim(env("OMNIGRAPH_SERVER_BEARER_TOKEN")); !single.empty()) {
         pairs.emplace_back("default", single);
         sources.push_back("OMNIGRAPH_SERVER_BEARER_TOKEN");
     }
-    if (std::string file = trim(env("OMNIGRAPH_SERVER_BEARER_TOKENS_FILE")); !file.empty()) {
+    if (std::string file = base::trim(env("OMNIGRAPH_SERVER_BEARER_TOKENS_FILE")); !file.empty()) {
         std::ifstream in(file, std::ios::binary);
         std::stringstream s;
         s << in.rdbuf();
@@ -89,7 +82,8 @@ Result<TokenTable> TokenTable::from_environment() {
             return Error(kInvalidTokens, "cannot read OMNIGRAPH_SERVER_BEARER_TOKENS_FILE " + file);
         OG_CHECK(parse_map(s.str(), "OMNIGRAPH_SERVER_BEARER_TOKENS_FILE", pairs));
         sources.push_back("OMNIGRAPH_SERVER_BEARER_TOKENS_FILE");
-    } else if (std::string json = env("OMNIGRAPH_SERVER_BEARER_TOKENS_JSON"); !trim(json).empty()) {
+    } else if (std::string json = env("OMNIGRAPH_SERVER_BEARER_TOKENS_JSON");
+               !base::trim(json).empty()) {
         OG_CHECK(parse_map(json, "OMNIGRAPH_SERVER_BEARER_TOKENS_JSON", pairs));
         sources.push_back("OMNIGRAPH_SERVER_BEARER_TOKENS_JSON");
     }
