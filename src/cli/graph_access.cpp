@@ -51,18 +51,4 @@ void echo_target(std::string_view label, const store::ObjectStore& store, bool q
               << (store.root().is_s3() ? "direct, remote" : "direct, local") << ")\n";
 }
 
-Json commit_json(const format::CommitRecord& c) {
-    Json j;
-    j["graph_commit_id"] = c.graph_commit_id;
-    j["graph_branch"] = c.graph_branch;
-    j["graph_manifest_version"] = c.graph_manifest_version;
-    j["parent_commit_id"] = c.parent_commit_id ? Json(*c.parent_commit_id) : Json(nullptr);
-    j["merged_parent_commit_id"] =
-        c.merged_parent_commit_id ? Json(*c.merged_parent_commit_id) : Json(nullptr);
-    j["actor_id"] = c.actor_id ? Json(*c.actor_id) : Json(nullptr);
-    j["message"] = c.message ? Json(*c.message) : Json(nullptr);
-    j["created_at"] = c.created_at;
-    return j;
-}
-
 } // namespace omnigraph::cli

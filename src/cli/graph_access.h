@@ -33,6 +33,4 @@ Result<OpenGraph> open_graph_at(const std::string& uri);
 // `omnigraph <label> → <uri> (direct, local|remote)` on stderr unless quiet.
 void echo_target(std::string_view label, const store::ObjectStore& store, bool quiet);
 
-base::Json commit_json(const format::CommitRecord& c);
-
 } // namespace omnigraph::cli

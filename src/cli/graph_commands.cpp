@@ -5,11 +5,13 @@
 #include "cli/graph_access.h"
 #include "cli/operator_config.h"
 #include "cli/source_file.h"
-#include "engine/export.h"
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "engine/schema_apply.h"
 #include "schema/diagnostic.h"
+#include "service/export.h"
+#include "service/graph_info.h"
+#include "service/load.h"
 #include "store/object_store.h"
 
 #include <CLI/CLI.hpp>
@@ -80,7 +82,7 @@ int run_init(const InitArgs& a) {
 
 // --branch / --version / --snapshot, shared by the read verbs.
 struct ReadAt {
-    std::string branch = "main", commit;
+    std::string branch, commit;
     uint64_t version = 0;
 
     void add_to(CLI::App* cmd) {
@@ -88,14 +90,16 @@ struct ReadAt {
         cmd->add_option("--version", version, "Read this manifest version of the branch");
         cmd->add_option("--snapshot", commit, "Read the version a commit published");
     }
-    engine::SnapshotSpec spec() const {
-        engine::SnapshotSpec s;
-        s.branch = branch;
+    service::Target target() const {
+        service::Target t;
+        if (!commit.empty()) {
+            t.snapshot = commit; // a commit names its branch and version
+            return t;
+        }
+        t.branch = branch.empty() ? "main" : branch;
         if (version > 0)
-            s.version = version;
-        if (!commit.empty())
-            s.commit_id = commit;
-        return s;
+            t.version = version;
+        return t;
     }
 };
 
@@ -106,46 +110,26 @@ struct SnapshotArgs {
 };
 
 int run_snapshot(const SnapshotArgs& a) {
-    auto opened = open_graph_at(a.uri);
-    if (!opened)
-        return fail(opened.error(), a.json);
-    auto snap = opened->graph->snapshot(a.at.spec());
-    if (!snap)
-        return fail(snap.error(), a.json);
-    const format::Manifest& m = snap->manifest;
+    auto graph = service::GraphHandle::open(a.uri);
+    if (!graph)
+        return fail(graph.error(), a.json);
+    auto info = service::snapshot_info(**graph, a.at.target());
+    if (!info)
+        return fail(info.error(), a.json);
+    const Json& j = *info;
     if (a.json) {
-        Json out;
-        out["graph_branch"] = m.branch;
-        out["graph_manifest_version"] = m.version;
-        out["graph_commit_id"] = m.commit_id;
-        out["internal_schema_version"] = engine::kStorageFormatVersion;
-        out["schema_ir_hash"] = m.schema_ir_hash;
-        Json tables = Json::array();
-        for (const auto& t : m.tables) {
-            Json j;
-            auto colon = t.table_key.find(':');
-            j["kind"] = t.table_key.substr(0, colon);
-            j["type_name"] = t.table_key.substr(colon + 1);
-            j["published_dataset_version"] = t.table_version;
-            j["native_dataset_branch"] = t.table_branch;
-            j["entities"] = t.row_count;
-            j["dataset_path"] = t.path;
-            tables.push_back(j);
-        }
-        out["tables"] = tables;
-        std::cout << base::to_pretty_json(out);
+        std::cout << base::to_pretty_json(j);
         return 0;
     }
-    std::cout << "graph_branch: " << m.branch << "\n"
-              << "graph_manifest_version: " << m.version << "\n"
-              << "internal_schema_version: " << engine::kStorageFormatVersion << "\n";
-    for (const auto& t : m.tables) {
-        auto colon = t.table_key.find(':');
-        std::cout << t.table_key.substr(0, colon) << " type '" << t.table_key.substr(colon + 1)
-                  << "' published_dataset_version=" << t.table_version
-                  << " native_dataset_branch=" << t.table_branch << " entities=" << t.row_count
-                  << "\n";
-    }
+    std::cout << "graph_branch: " << j["graph_branch"].get<std::string>() << "\n"
+              << "graph_manifest_version: " << j["graph_manifest_version"] << "\n"
+              << "internal_schema_version: " << j["internal_schema_version"] << "\n";
+    for (const auto& d : j["datasets"])
+        std::cout << d["entity_kind"].get<std::string>() << " type '"
+                  << d["type_name"].get<std::string>()
+                  << "' published_dataset_version=" << d["published_dataset_version"]
+                  << " native_dataset_branch=" << d["native_dataset_branch"].get<std::string>()
+                  << " entities=" << d["entity_count"] << "\n";
     return 0;
 }
 
@@ -155,44 +139,39 @@ struct CommitArgs {
 };
 
 int run_commit_list(const CommitArgs& a) {
-    auto opened = open_graph_at(a.uri);
-    if (!opened)
-        return fail(opened.error(), a.json);
-    auto& graph = opened->graph;
-    auto commits = graph->commits(a.branch);
+    auto graph = service::GraphHandle::open(a.uri);
+    if (!graph)
+        return fail(graph.error(), a.json);
+    auto commits = service::commit_list(**graph, a.branch, true);
     if (!commits)
         return fail(commits.error(), a.json);
     if (a.json) {
-        Json out = Json::array();
-        for (const auto& c : *commits)
-            out.push_back(commit_json(c));
-        std::cout << base::to_pretty_json(out);
+        std::cout << base::to_pretty_json(*commits);
         return 0;
     }
     for (const auto& c : *commits) {
-        std::cout << c.graph_commit_id << " graph_branch=" << c.graph_branch
-                  << " graph_manifest_version=" << c.graph_manifest_version;
-        if (c.actor_id)
-            std::cout << " actor=" << *c.actor_id;
+        std::cout << c["graph_commit_id"].get<std::string>()
+                  << " graph_branch=" << c["graph_branch"].get<std::string>()
+                  << " graph_manifest_version=" << c["graph_manifest_version"];
+        if (c["actor_id"].is_string())
+            std::cout << " actor=" << c["actor_id"].get<std::string>();
         std::cout << "\n";
     }
     return 0;
 }
 
 int run_commit_show(const CommitArgs& a) {
-    auto opened = open_graph_at(a.uri);
-    if (!opened)
-        return fail(opened.error(), a.json);
-    auto& graph = opened->graph;
-    auto commit = graph->commit(a.id);
+    auto graph = service::GraphHandle::open(a.uri);
+    if (!graph)
+        return fail(graph.error(), a.json);
+    auto commit = service::commit_info(**graph, a.id, true);
     if (!commit)
         return fail(commit.error(), a.json);
-    Json j = commit_json(*commit);
     if (a.json) {
-        std::cout << base::to_pretty_json(j);
+        std::cout << base::to_pretty_json(*commit);
         return 0;
     }
-    for (auto& [k, v] : j.items())
+    for (auto& [k, v] : commit->items())
         std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
     return 0;
 }
@@ -251,10 +230,10 @@ int run_load(LoadArgs a) {
         a.branch = config->default_branch.value_or("main");
     if (a.actor.empty())
         a.actor = config->actor.value_or("");
-    std::optional<engine::LoadMode> mode;
+    service::LoadRequest request;
     if (!a.mode.empty()) {
-        mode = engine::parse_load_mode(a.mode);
-        if (!mode) {
+        request.mode = engine::parse_load_mode(a.mode);
+        if (!request.mode) {
             std::cerr << "error: unknown --mode '" << a.mode
                       << "' (expected overwrite, append or merge)\n";
             return 2;
@@ -263,23 +242,21 @@ int run_load(LoadArgs a) {
     auto data = read_source_file(a.data);
     if (!data)
         return fail(data.error(), a.json);
-    auto opened = open_graph_at(a.uri);
-    if (!opened)
-        return fail(opened.error(), a.json);
-    auto& graph = opened->graph;
-    echo_target("load", *opened->store, a.quiet);
-    engine::LoadOptions options;
-    options.mode = mode;
-    options.branch = a.branch;
+    auto graph = service::GraphHandle::open(a.uri);
+    if (!graph)
+        return fail(graph.error(), a.json);
+    echo_target("load", (*graph)->store(), a.quiet);
+    request.data = std::move(*data);
+    request.branch = a.branch;
     if (!a.from.empty())
-        options.from = a.from;
-    options.source_name = a.data;
+        request.from = a.from;
+    request.source_name = a.data;
     if (!a.actor.empty())
-        options.actor = a.actor;
+        request.actor = a.actor;
     ProgressLine progress(!a.quiet && !a.json && isatty(STDERR_FILENO));
     if (progress.enabled())
-        options.progress = [&](const engine::LoadProgress& p) { progress.update(p); };
-    auto r = engine::load_graph(*opened->store, *graph, std::move(*data), options);
+        request.progress = [&](const engine::LoadProgress& p) { progress.update(p); };
+    auto r = service::run_load(**graph, std::move(request));
     progress.finish();
     if (!r) {
         const Error& e = r.error();
@@ -290,35 +267,17 @@ int run_load(LoadArgs a) {
         return 1;
     }
     if (a.json) {
-        Json out;
-        out["uri"] = graph->uri();
-        out["branch"] = r->branch;
-        out["mode"] = engine::load_mode_name(r->mode);
-        // Spec engine-cli §3.5 LoadOutput: base_branch is the --from branch (null without one).
-        out["base_branch"] = a.from.empty() ? Json(nullptr) : Json(a.from);
-        out["branch_created"] = r->created_from.has_value();
-        auto counts = [](const std::map<std::string, uint64_t>& m) {
-            Json arr = Json::array();
-            for (const auto& [name, n] : m) {
-                Json j;
-                j["name"] = name;
-                j["entities_loaded"] = n;
-                arr.push_back(j);
-            }
-            return arr;
-        };
-        out["nodes"] = counts(r->nodes);
-        out["edges"] = counts(r->edges);
-        out["total_entities"] = r->total_entities;
-        out["commit"] = commit_json(r->commit);
-        std::cout << base::to_pretty_json(out);
+        std::cout << base::to_pretty_json(service::load_json(*r, service::LoadJson::kCli));
         return 0;
     }
-    std::cout << "loaded " << graph->uri() << " on branch " << r->branch << " with "
-              << engine::load_mode_name(r->mode) << ": " << r->total_entities << " entities across "
-              << r->nodes.size() << " node types and " << r->edges.size() << " edge types\n";
-    if (r->created_from)
-        std::cout << "branch " << r->branch << " created from " << *r->created_from << "\n";
+    const engine::LoadSummary& summary = r->summary;
+    std::cout << "loaded " << r->uri << " on branch " << summary.branch << " with "
+              << engine::load_mode_name(summary.mode) << ": " << summary.total_entities
+              << " entities across " << summary.nodes.size() << " node types and "
+              << summary.edges.size() << " edge types\n";
+    if (summary.created_from)
+        std::cout << "branch " << summary.branch << " created from " << *summary.created_from
+                  << "\n";
     return 0;
 }
 
@@ -329,13 +288,13 @@ struct ExportArgs {
 };
 
 int run_export(const ExportArgs& a) {
-    auto opened = open_graph_at(a.uri);
-    if (!opened)
-        return fail(opened.error(), false);
-    engine::ExportOptions options;
-    options.snapshot = a.at.spec();
-    options.types = a.types;
-    auto rows = engine::export_graph(*opened->store, *opened->graph, options, std::cout);
+    auto graph = service::GraphHandle::open(a.uri);
+    if (!graph)
+        return fail(graph.error(), false);
+    auto prepared = service::prepare_export(**graph, a.at.target(), a.types);
+    if (!prepared)
+        return fail(prepared.error(), false);
+    auto rows = service::write_export(**graph, *prepared, std::cout);
     if (!rows)
         return fail(rows.error(), false);
     return 0;

@@ -1,18 +1,16 @@
 // `omnigraph query` and `omnigraph mutate`: run a read query (printed as a table, key/value
 // blocks, CSV, JSON lines or JSON) or a mutation (one commit) from a .gq file or inline text
 // against a graph root (spec engine-cli §4.2, §4.4).
-#include "base/clock.h"
 #include "cli/commands.h"
 #include "cli/graph_access.h"
 #include "cli/operator_config.h"
 #include "cli/source_file.h"
-#include "query/executor.h"
 #include "query/lint.h"
-#include "query/mutation.h"
-#include "query/parser.h"
 #include "schema/compiler.h"
 #include "schema/diagnostic.h"
 #include "schema/ir.h"
+#include "service/mutate.h"
+#include "service/read.h"
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -27,7 +25,7 @@ namespace {
 struct QueryArgs {
     std::string name, query_file, query_text, params, params_file, branch, snapshot, format;
     std::string store, actor, if_commit, target, config;
-    bool json = false;
+    bool json = false, explain = false;
 };
 
 // The query text and the name it is reported under.
@@ -49,21 +47,6 @@ Result<base::Json> params_of(const QueryArgs& a) {
     if (!a.params.empty())
         return base::parse_json(a.params, "--params");
     return base::Json();
-}
-
-// The query to run: by name, or the file's only query.
-Result<const query::Query*> pick_query(const query::QueryFile& file, const std::string& name,
-                                       const std::string& source) {
-    if (!name.empty()) {
-        if (const auto* q = file.find(name))
-            return q;
-        return Error("query_not_found", "query '" + name + "' not found in " + source);
-    }
-    if (file.queries.size() == 1)
-        return &file.queries.front();
-    if (file.queries.empty())
-        return Error("query_not_found", source + " holds no query");
-    return Error("query_not_found", "query file contains multiple queries; pass the query name");
 }
 
 std::string csv_cell(const std::string& s) {
@@ -179,18 +162,6 @@ void print_rows(const query::QueryResult& r, const std::string& format, const st
         line(row);
 }
 
-// The parts of a query or mutate run before executing: the checked query, bound params and
-// the open graph. Returns an exit code when something failed (already reported).
-struct Prepared {
-    QuerySource source;
-    query::QueryFile file;
-    const query::Query* query = nullptr;
-    OpenGraph graph;
-    std::optional<engine::Snapshot> snapshot;
-    std::optional<query::CheckedQuery> checked;
-    query::Params params;
-};
-
 // Fills the graph root, branch and actor from the operator's omnigraph.yaml where the flags left
 // them out (--store > --target > cli.graph; cli.branch; cli.actor).
 Status apply_operator_config(QueryArgs& a) {
@@ -203,14 +174,13 @@ Status apply_operator_config(QueryArgs& a) {
     return ok();
 }
 
-std::variant<Prepared, int> prepare(const QueryArgs& a, bool json, bool mutation) {
-    const std::string& store_uri = a.store;
+// Usage errors (exit 2) shared by `query` and `mutate`; 0 when the arguments are usable.
+int usage_error(const QueryArgs& a) {
     if (a.query_file.empty() == a.query_text.empty()) {
         std::cerr << "error: pass the query with --query FILE or -e TEXT (stored queries are "
                      "served by omnigraph-server)\n";
         return 2;
     }
-
     if (!a.params.empty() && !a.params_file.empty()) {
         std::cerr << "error: --params and --params-file are mutually exclusive\n";
         return 2;
@@ -219,115 +189,98 @@ std::variant<Prepared, int> prepare(const QueryArgs& a, bool json, bool mutation
         std::cerr << "error: --branch and --snapshot are mutually exclusive\n";
         return 2;
     }
-    Prepared p;
-    auto source = query_source(a);
-    if (!source)
-        return fail(source.error(), json);
-    p.source = std::move(*source);
-    auto file = query::parse_query_file(p.source.text, p.source.file);
-    if (!file)
-        return fail_with_source(file.error(), p.source.text, json);
-    p.file = std::move(*file);
-    auto picked = pick_query(p.file, a.name, p.source.file);
-    if (!picked)
-        return fail(picked.error(), json);
-    p.query = *picked;
-    if (p.query->is_mutation() != mutation)
-        return fail(
-            Error("invalid_argument", "query '" + p.query->name + "' is a " +
-                                          (mutation ? "read query; run it with `omnigraph query`"
-                                                    : "mutation; run it with `omnigraph mutate`")),
-            json);
-    auto params_json = params_of(a);
-    if (!params_json)
-        return fail(params_json.error(), json);
-    auto opened = open_graph_at(store_uri);
-    if (!opened)
-        return fail(opened.error(), json);
-    p.graph = std::move(*opened);
-    engine::SnapshotSpec spec;
-    if (!a.snapshot.empty())
-        spec.commit_id = a.snapshot;
-    else if (!a.branch.empty())
-        spec.branch = a.branch;
-    auto snap = p.graph.graph->snapshot(spec);
-    if (!snap)
-        return fail(snap.error(), json);
-    p.snapshot = std::move(*snap);
-    auto checked = query::check_query(*p.query, p.snapshot->schema->catalog, p.source.file);
-    if (!checked)
-        return fail_with_source(checked.error(), p.source.text, json);
-    p.checked = std::move(*checked);
-    auto params = query::bind_params(*p.query, *params_json);
-    if (!params)
-        return fail(params.error(), json);
-    p.params = std::move(*params);
-    return p;
+    return 0;
 }
 
-int64_t now_ms() {
-    return base::unix_micros(base::now()) / 1000;
+// What `query` and `mutate` read before the service runs: the source, the params, the graph.
+struct Inputs {
+    QuerySource source;
+    base::Json params;
+    std::unique_ptr<service::GraphHandle> graph;
+};
+
+Result<Inputs> read_inputs(const QueryArgs& a) {
+    Inputs in;
+    in.source = OG_TRY(query_source(a));
+    in.params = OG_TRY(params_of(a));
+    in.graph = OG_TRY(service::GraphHandle::open(a.store));
+    return in;
+}
+
+std::optional<std::string> non_empty(const std::string& s) {
+    return s.empty() ? std::nullopt : std::optional<std::string>(s);
 }
 
 int run_mutate(QueryArgs a) {
     bool json = a.json;
     if (auto configured = apply_operator_config(a); !configured)
         return fail(configured.error(), json);
-    auto prepared = prepare(a, json, true);
-    if (auto* code = std::get_if<int>(&prepared))
-        return *code;
-    Prepared& p = std::get<Prepared>(prepared);
-    query::MutationOptions options;
-    options.branch = a.branch.empty() ? "main" : a.branch;
-    if (!a.actor.empty())
-        options.actor = a.actor;
-    if (!a.if_commit.empty())
-        options.if_commit = a.if_commit;
-    options.now_ms = now_ms();
-    auto result =
-        query::execute_mutation(*p.graph.store, *p.graph.graph, *p.checked, p.params, options);
-    if (!result) {
-        if (result.error().is(query::kPreconditionFailure)) {
+    if (int usage = usage_error(a))
+        return usage;
+    auto in = read_inputs(a);
+    if (!in)
+        return fail(in.error(), json);
+    service::MutationRequest request;
+    request.source = {in->source.text, in->source.file};
+    request.name = non_empty(a.name);
+    request.params = &in->params;
+    request.branch = a.branch.empty() ? "main" : a.branch;
+    request.actor = non_empty(a.actor);
+    request.if_commit = non_empty(a.if_commit);
+    auto outcome = service::run_mutation(*in->graph, request);
+    if (!outcome) {
+        if (outcome.error().is(query::kPreconditionFailure)) {
             if (json)
                 std::cout << base::to_pretty_json(base::Json::parse(
-                    "{\"error\":" + base::to_compact_json(base::Json(result.error().message)) +
+                    "{\"error\":" + base::to_compact_json(base::Json(outcome.error().message)) +
                     ",\"code\":\"precondition_failure\",\"precondition_failure\":true}"));
             else
-                std::cerr << "error: " << result.error().message << "\n";
+                std::cerr << "error: " << outcome.error().message << "\n";
             return 4;
         }
-        return fail(result.error(), json);
+        return fail_with_source(outcome.error(), in->source.text, json);
     }
     if (json) {
-        std::cout << base::to_pretty_json(
-            base::Json::parse(query::mutation_json(*result, p.query->name, options.actor)));
+        std::cout << base::to_pretty_json(base::Json::parse(service::mutation_json(*outcome)));
         return 0;
     }
-    std::cout << "changed " << result->branch << " via " << p.query->name << ": "
-              << result->affected_nodes << " nodes, " << result->affected_edges << " edges\n";
-    if (options.actor)
-        std::cout << "actor_id: " << *options.actor << "\n";
+    const query::MutationResult& r = outcome->result;
+    std::cout << "changed " << r.branch << " via " << outcome->query_name << ": "
+              << r.affected_nodes << " nodes, " << r.affected_edges << " edges\n";
+    if (outcome->actor)
+        std::cout << "actor_id: " << *outcome->actor << "\n";
     return 0;
 }
 
 int run_query(QueryArgs a) {
     std::string format = a.json ? "json" : (a.format.empty() ? "table" : a.format);
+    bool json = format == "json";
     if (auto configured = apply_operator_config(a); !configured)
-        return fail(configured.error(), format == "json");
-    auto prepared = prepare(a, format == "json", false);
-    if (auto* code = std::get_if<int>(&prepared))
-        return *code;
-    Prepared& p = std::get<Prepared>(prepared);
-    auto cache = query::make_table_cache(*p.graph.store);
-    auto result = query::execute_read(*cache, *p.snapshot, *p.checked, p.params, now_ms());
-    if (!result)
-        return fail(result.error(), format == "json");
-    std::optional<std::string> branch, snapshot;
-    if (!a.snapshot.empty())
-        snapshot = a.snapshot;
-    else
-        branch = a.branch.empty() ? "main" : a.branch;
-    print_rows(*result, format, p.query->name, branch, snapshot, p.snapshot->manifest.commit_id);
+        return fail(configured.error(), json);
+    if (int usage = usage_error(a))
+        return usage;
+    auto in = read_inputs(a);
+    if (!in)
+        return fail(in.error(), json);
+    service::ReadRequest request;
+    request.source = {in->source.text, in->source.file};
+    request.name = non_empty(a.name);
+    request.params = &in->params;
+    request.target.branch = non_empty(a.branch);
+    request.target.snapshot = non_empty(a.snapshot);
+    request.explain = a.explain;
+    auto outcome = service::run_read(*in->graph, request);
+    if (!outcome)
+        return fail_with_source(outcome.error(), in->source.text, json);
+    if (outcome->plan) {
+        if (json)
+            std::cout << base::to_pretty_json(base::Json::parse(service::read_json(*outcome)));
+        else
+            std::cout << *outcome->plan;
+        return 0;
+    }
+    print_rows(outcome->result, format, outcome->query_name, outcome->branch, outcome->snapshot_id,
+               outcome->commit_id);
     return 0;
 }
 
@@ -483,6 +436,9 @@ void register_query(CLI::App& app, Outcome& outcome) {
     cmd->add_option("--format", args->format, "table | kv | csv | jsonl | json")
         ->check(CLI::IsMember({"table", "kv", "csv", "jsonl", "json"}));
     cmd->add_flag("--json", args->json, "Same as --format json");
+    cmd->add_flag("--explain", args->explain,
+                  "Print the query's plan (variable order, pushed filters, traversals, limit) "
+                  "instead of running it");
     cmd->callback([args, &outcome] { outcome.exit_code = run_query(*args); });
 
     auto margs = std::make_shared<QueryArgs>();

@@ -91,6 +91,11 @@ Result<uint64_t> export_snapshot(store::ObjectStore& store, const Snapshot& snap
     uint64_t rows = 0;
     for (const auto& entry : snap.manifest.tables) { // sorted by table key: edges before nodes
         TableSchema ts = table_schema(catalog, entry.table_key);
+        if (!ts.properties)
+            return Error(kGraphInvalid, "manifest " + std::to_string(snap.manifest.version) +
+                                            " of branch '" + snap.manifest.branch + "' lists " +
+                                            entry.table_key + ", which its schema " +
+                                            snap.schema->hash + " does not declare");
         const bool is_edge = ts.is_edge;
         const std::string& name = ts.name;
         if (!types.empty() && std::find(types.begin(), types.end(), name) == types.end())

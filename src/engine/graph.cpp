@@ -183,9 +183,9 @@ Status write_root_schema(store::ObjectStore& store, const SchemaVersion& v) {
 
 SchemaRef make_schema_version(std::string source, schema::SchemaIr ir) {
     auto v = std::make_shared<SchemaVersion>();
-    v->hash = schema::ir_hash(ir);
     v->source = std::move(source);
     v->catalog = schema::project_catalog(ir);
+    v->hash = v->catalog.ir_hash;
     v->ir = std::move(ir);
     return v;
 }

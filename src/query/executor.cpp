@@ -163,197 +163,6 @@ Result<Params> bind_params(const Query& query, const base::Json& params) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tables and adjacency
-
-namespace {
-
-// One table of a snapshot, read whole, with an id index for node tables.
-struct LoadedTable {
-    engine::TableData data;
-    std::unordered_map<std::string_view, uint32_t> row_of_id; // node tables
-};
-
-// Edges of one edge table grouped by endpoint row: for node row n, entries
-// [offsets[n], offsets[n+1]) hold (edge row, neighbour node row).
-struct Adjacency {
-    std::vector<uint32_t> offsets;
-    std::vector<uint32_t> edge_rows;
-    std::vector<uint32_t> neighbours;
-};
-
-struct EdgeAdjacency {
-    Adjacency out, in; // out: by source row; in: by target row
-};
-
-std::string table_version_key(const format::TableEntry& e) {
-    std::string key =
-        e.table_key + "@" + e.path + "#" + std::to_string(e.table_version) + "/" + e.table_branch;
-    for (const auto& s : e.segments)
-        key += "|" + s.segment + (s.deletion_vector ? "+" + *s.deletion_vector : "");
-    return key;
-}
-
-} // namespace
-
-class TableCache {
-  public:
-    explicit TableCache(store::ObjectStore& store) : store_(store) {}
-
-    Result<std::shared_ptr<const LoadedTable>> table(const engine::Snapshot& snap,
-                                                     const std::string& table_key) {
-        engine::TableSchema ts = engine::table_schema(snap.schema->catalog, table_key);
-        const format::TableEntry* entry = snap.manifest.find(table_key);
-        std::string key = entry ? table_version_key(*entry) : table_key + "@empty";
-        // Same segments under another schema version may carry other columns.
-        key += "$" + snap.manifest.schema_ir_hash;
-        {
-            std::shared_lock lock(mu_);
-            if (auto it = tables_.find(key); it != tables_.end()) {
-                it->second.last_used.store(++tick_, std::memory_order_relaxed);
-                hits_.fetch_add(1, std::memory_order_relaxed);
-                return it->second.table;
-            }
-        }
-        misses_.fetch_add(1, std::memory_order_relaxed);
-        auto loaded = std::make_shared<LoadedTable>();
-        if (entry)
-            loaded->data = OG_TRY(
-                engine::read_table(store_, *entry, ts.is_edge, *ts.properties, *ts.property_ids));
-        else
-            loaded->data = engine::TableData::empty(ts.is_edge, *ts.properties, *ts.property_ids);
-        if (!ts.is_edge) {
-            loaded->row_of_id.reserve(loaded->data.size());
-            for (size_t i = 0; i < loaded->data.size(); ++i)
-                loaded->row_of_id.emplace(loaded->data.ids[i], static_cast<uint32_t>(i));
-        }
-        std::unique_lock lock(mu_);
-        auto [it, inserted] = tables_.try_emplace(key, table_key, std::move(loaded), ++tick_);
-        if (inserted)
-            evict_older_versions(table_key);
-        return it->second.table;
-    }
-
-    Result<std::shared_ptr<const EdgeAdjacency>> adjacency(const engine::Snapshot& snap,
-                                                           const schema::EdgeCatalog& edge) {
-        std::string edge_key = "edge:" + edge.name;
-        auto edges = OG_TRY(table(snap, edge_key));
-        auto from = OG_TRY(table(snap, "node:" + edge.from_type));
-        auto to = OG_TRY(table(snap, "node:" + edge.to_type));
-        // Keyed by the three table versions it was built from.
-        std::string key = std::to_string(reinterpret_cast<uintptr_t>(edges.get())) + "/" +
-                          std::to_string(reinterpret_cast<uintptr_t>(from.get())) + "/" +
-                          std::to_string(reinterpret_cast<uintptr_t>(to.get()));
-        {
-            std::shared_lock lock(mu_);
-            if (auto it = adjacency_.find(key); it != adjacency_.end()) {
-                hits_.fetch_add(1, std::memory_order_relaxed);
-                return it->second.adjacency;
-            }
-        }
-        misses_.fetch_add(1, std::memory_order_relaxed);
-        auto adj = std::make_shared<EdgeAdjacency>();
-        const auto& data = edges->data;
-        std::vector<uint32_t> src(data.size()), dst(data.size());
-        std::vector<bool> live(data.size(), true);
-        for (size_t i = 0; i < data.size(); ++i) {
-            auto s = from->row_of_id.find(data.src[i]);
-            auto d = to->row_of_id.find(data.dst[i]);
-            if (s == from->row_of_id.end() || d == to->row_of_id.end()) {
-                live[i] = false; // a dangling edge (never written by a checked load)
-                continue;
-            }
-            src[i] = s->second;
-            dst[i] = d->second;
-        }
-        auto build = [&](Adjacency& a, const std::vector<uint32_t>& key_rows,
-                         const std::vector<uint32_t>& other_rows, size_t nodes) {
-            a.offsets.assign(nodes + 1, 0);
-            for (size_t i = 0; i < data.size(); ++i)
-                if (live[i])
-                    ++a.offsets[key_rows[i] + 1];
-            std::partial_sum(a.offsets.begin(), a.offsets.end(), a.offsets.begin());
-            a.edge_rows.resize(a.offsets.back());
-            a.neighbours.resize(a.offsets.back());
-            std::vector<uint32_t> fill(a.offsets.begin(), a.offsets.end() - 1);
-            for (size_t i = 0; i < data.size(); ++i) {
-                if (!live[i])
-                    continue;
-                uint32_t at = fill[key_rows[i]]++;
-                a.edge_rows[at] = static_cast<uint32_t>(i);
-                a.neighbours[at] = other_rows[i];
-            }
-        };
-        build(adj->out, src, dst, from->data.size());
-        build(adj->in, dst, src, to->data.size());
-        std::unique_lock lock(mu_);
-        return adjacency_.try_emplace(key, AdjacencyEntry{std::move(adj), {edges, from, to}})
-            .first->second.adjacency;
-    }
-
-    CacheStats stats() const {
-        std::shared_lock lock(mu_);
-        return {hits_.load(), misses_.load(), tables_.size() + adjacency_.size()};
-    }
-
-  private:
-    // A long-running server sees a new version of a table with every write; keeping the few
-    // most recently used versions of each table bounds memory while a reader of the previous
-    // version (or a time-travel read) still hits.
-    static constexpr size_t kVersionsPerTable = 2;
-
-    struct TableEntry {
-        TableEntry(std::string name, std::shared_ptr<const LoadedTable> t, uint64_t used)
-            : table_key(std::move(name)), table(std::move(t)), last_used(used) {}
-        std::string table_key;
-        std::shared_ptr<const LoadedTable> table;
-        mutable std::atomic<uint64_t> last_used; // bumped by readers under the shared lock
-    };
-    struct AdjacencyEntry {
-        std::shared_ptr<const EdgeAdjacency> adjacency;
-        // Held so the tables outlive the entry: its key is made of their addresses.
-        std::shared_ptr<const LoadedTable> built_from[3];
-    };
-
-    // Called with mu_ held exclusively, after a version of `table_key` was added.
-    void evict_older_versions(const std::string& table_key) {
-        std::vector<std::map<std::string, TableEntry>::iterator> versions;
-        for (auto it = tables_.begin(); it != tables_.end(); ++it)
-            if (it->second.table_key == table_key)
-                versions.push_back(it);
-        if (versions.size() <= kVersionsPerTable)
-            return;
-        std::sort(versions.begin(), versions.end(), [](auto a, auto b) {
-            return a->second.last_used.load() > b->second.last_used.load();
-        });
-        for (size_t i = kVersionsPerTable; i < versions.size(); ++i) {
-            const LoadedTable* gone = versions[i]->second.table.get();
-            std::erase_if(adjacency_, [gone](const auto& kv) {
-                for (const auto& t : kv.second.built_from)
-                    if (t.get() == gone)
-                        return true;
-                return false;
-            });
-            tables_.erase(versions[i]);
-        }
-    }
-
-    store::ObjectStore& store_;
-    mutable std::shared_mutex mu_; // lookups share it (many server workers read at once)
-    std::map<std::string, TableEntry> tables_;
-    std::map<std::string, AdjacencyEntry> adjacency_;
-    mutable std::atomic<uint64_t> tick_{0};
-    std::atomic<uint64_t> hits_{0}, misses_{0};
-};
-
-std::shared_ptr<TableCache> make_table_cache(store::ObjectStore& store) {
-    return std::make_shared<TableCache>(store);
-}
-
-CacheStats cache_stats(const TableCache& cache) {
-    return cache.stats();
-}
-
-// ---------------------------------------------------------------------------------------------
 // Execution
 
 namespace {
@@ -930,7 +739,7 @@ class Executor {
                  bool forward, const std::optional<std::vector<uint8_t>>* to_pass,
                  bool count_only = false) {
         const auto* edge = snap_.schema->catalog.find_edge(t.edge);
-        auto adj = unwrap(cache_.adjacency(snap_, *edge));
+        auto adj = unwrap(cache_.adjacency(snap_, edge->name));
         // Which adjacency leads from `from` to `to`: the clause direction, flipped by `reverse`
         // and by expanding from the clause's dst.
         bool use_out = (forward != reverse_.at(&t));
@@ -1342,12 +1151,23 @@ class Executor {
 
 } // namespace
 
+Status require_schema(const CheckedQuery& checked, const engine::SchemaVersion& schema) {
+    if (checked.schema_ir_hash == schema.hash)
+        return ok();
+    return Error(
+        kSchemaMismatch,
+        "query '" + checked.query->name + "' was checked against schema " +
+            (checked.schema_ir_hash.empty() ? std::string("<none>") : checked.schema_ir_hash) +
+            " but the snapshot has schema " + schema.hash);
+}
+
 Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,
                                  const CheckedQuery& checked, const Params& params,
                                  int64_t now_ms) {
     if (checked.query->is_mutation())
         return Error(kQueryRuntimeError, "query '" + checked.query->name +
                                              "' is a mutation; run it with `omnigraph mutate`");
+    OG_CHECK(require_schema(checked, *snapshot.schema));
     try {
         return Executor(cache, snapshot, checked, params, now_ms).run();
     } catch (const RuntimeFailure& f) {

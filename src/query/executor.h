@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "engine/graph.h"
+#include "query/table_cache.h"
 #include "query/typecheck.h"
 #include "query/value.h"
 
@@ -23,6 +24,11 @@ namespace omnigraph::query {
 inline constexpr std::string_view kQueryRuntimeError = "query_runtime_error";
 inline constexpr std::string_view kInvalidParams = "invalid_params";
 inline constexpr std::string_view kNotSupported = "not_supported";
+// A checked query run on a snapshot of another schema than the one it was checked against.
+inline constexpr std::string_view kSchemaMismatch = "query_schema_mismatch";
+
+// kSchemaMismatch when `checked` was not checked against `schema` (names both hashes).
+Status require_schema(const CheckedQuery& checked, const engine::SchemaVersion& schema);
 
 using Params = std::map<std::string, Value>;
 
@@ -35,20 +41,8 @@ struct QueryResult {
     std::vector<std::vector<Value>> rows;
 };
 
-class TableCache; // tables and adjacency by table version; thread-safe
-
-std::shared_ptr<TableCache> make_table_cache(store::ObjectStore& store);
-
-// Lookups answered from the cache vs loaded from storage (tables and adjacency), and entries held.
-struct CacheStats {
-    uint64_t hits = 0;
-    uint64_t misses = 0;
-    size_t entries = 0;
-};
-CacheStats cache_stats(const TableCache& cache);
-
-// Runs a checked read query on `snapshot`. `now_ms` is now() for this query (one value per
-// query).
+// Runs a checked read query on `snapshot`, which must have the schema the query was checked
+// against (else kSchemaMismatch). `now_ms` is now() for this query (one value per query).
 Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,
                                  const CheckedQuery& checked, const Params& params, int64_t now_ms);
 

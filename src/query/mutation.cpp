@@ -424,6 +424,7 @@ Result<MutationResult> execute_mutation(store::ObjectStore& store, const engine:
         return Error(kPreconditionFailure, "branch '" + options.branch + "' is at commit " +
                                                snap.manifest.commit_id + ", not " +
                                                *options.if_commit);
+    OG_CHECK(require_schema(checked, *snap.schema));
     MutationResult result;
     result.branch = options.branch;
     Mutator mutator(store, snap, checked, params, options);

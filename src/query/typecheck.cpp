@@ -773,7 +773,9 @@ std::string default_column_name(const Expr& e) {
 Result<CheckedQuery> check_query(const Query& query, const schema::Catalog& catalog,
                                  std::string_view file) {
     try {
-        return Checker(query, catalog).run();
+        CheckedQuery checked = Checker(query, catalog).run();
+        checked.schema_ir_hash = catalog.ir_hash;
+        return checked;
     } catch (const TypeFailure& f) {
         std::string prefix = f.code == kQueryTypeError ? "" : f.code + ": ";
         return Error(f.code, "type error: " + prefix + f.what(),

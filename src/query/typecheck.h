@@ -31,6 +31,9 @@ struct Column {
 
 struct CheckedQuery {
     const Query* query = nullptr;
+    // The IR hash of the catalog it was checked against: execution refuses a snapshot whose
+    // schema has another hash (a property or type the check saw may not exist there).
+    std::string schema_ir_hash;
     std::map<std::string, Binding> bindings; // the top-level match block's variables
     // Per traversal clause (also inside negations): true when it follows the edge from its
     // target to its source. Keyed by the clause's address in `query`.

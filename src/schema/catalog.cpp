@@ -70,6 +70,7 @@ const EdgeCatalog* Catalog::find_edge(std::string_view name) const {
 
 Catalog project_catalog(const SchemaIr& ir) {
     Catalog catalog;
+    catalog.ir_hash = ir_hash(ir);
     for (const auto& n : ir.nodes) {
         NodeCatalog c;
         c.name = n.name;

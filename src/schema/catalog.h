@@ -65,6 +65,9 @@ struct EdgeCatalog {
 struct Catalog {
     std::vector<NodeCatalog> nodes; // by name
     std::vector<EdgeCatalog> edges; // by name
+    // The IR hash this catalog was projected from ("sha256:…"): what a query checked against it
+    // records, so execution can refuse a snapshot of another schema.
+    std::string ir_hash;
 
     const NodeCatalog* find_node(std::string_view name) const;
     const EdgeCatalog* find_edge(std::string_view name) const; // case-insensitive

@@ -153,6 +153,10 @@ std::string Metrics::prometheus_text() const {
         << "# TYPE omnigraph_query_execution_seconds histogram\n";
     write_histogram(out, "omnigraph_query_execution_seconds", "", query_.buckets, query_.count,
                     query_.sum);
+    out << "# HELP omnigraph_internal_errors_total Requests answered 500: bugs and storage "
+           "failures (each is logged at error level with its message).\n"
+        << "# TYPE omnigraph_internal_errors_total counter\n"
+        << "omnigraph_internal_errors_total " << internal_errors_.load() << "\n";
     return out.str();
 }
 

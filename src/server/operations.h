@@ -85,6 +85,8 @@ class Metrics {
   public:
     void record_request(const std::string& route, int status, double seconds);
     void record_query(double seconds);
+    // A 500: a bug or a storage failure (omnigraph_internal_errors_total).
+    void record_internal_error() { internal_errors_.fetch_add(1, std::memory_order_relaxed); }
     std::string prometheus_text() const; // text exposition format 0.0.4
 
   private:
@@ -104,6 +106,7 @@ class Metrics {
         Histogram query;
     };
     Shard& shard();
+    std::atomic<uint64_t> internal_errors_{0};
     mutable std::mutex shards_mutex_;
     std::vector<std::unique_ptr<Shard>> shards_;
 };

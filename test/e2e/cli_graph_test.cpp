@@ -108,7 +108,7 @@ void concurrent_appends(const std::string& uri, const Env& env) {
     }
     auto snap = run_process({omnigraph(), "snapshot", "--json", uri}, env);
     EXPECT_NE(snap.out.find("\"graph_manifest_version\": 5"), std::string::npos) << snap.out;
-    EXPECT_NE(snap.out.find("\"entities\": 80"), std::string::npos) << snap.out;
+    EXPECT_NE(snap.out.find("\"entity_count\": 80"), std::string::npos) << snap.out;
     auto list = run_process({omnigraph(), "commit", "list", uri}, env);
     EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), kWriters + 1) << list.out;
 }

@@ -1,0 +1,47 @@
+// Reading a request: JSON bodies, content types, optional string fields, branch names (trimmed
+// before they are authorized or used, spec server-policy §1.3 "trim") and the graph-commit
+// condition header. Every malformed input is an HttpError (400, 413 or 415), never a guess.
+#pragma once
+
+#include "base/json.h"
+#include "server/http_error.h"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace httplib {
+struct Request;
+}
+
+namespace omnigraph::server {
+
+inline constexpr size_t kBodyLimit = 1 << 20;       // buffered JSON bodies
+inline constexpr size_t kLoadBodyLimit = 32u << 20; // load / ingest
+
+// The body as a JSON object (413 over kBodyLimit, 415 for another media type, 400 otherwise).
+// `optional`: an empty body or `null` is {}.
+base::Json body_json(const httplib::Request& req, bool optional = false);
+
+// The Content-Type without parameters, lower-cased ("application/json").
+std::string media_type(const httplib::Request& req);
+// 415 unless the body is application/json (a missing type is accepted).
+void check_json_type(const httplib::Request& req);
+
+// `j[key]` when it is a string; nullopt when absent or null; 400 for another type.
+std::optional<std::string> opt_string(const base::Json& j, const char* key);
+
+// A branch name trimmed of surrounding whitespace; 400 when nothing is left.
+std::optional<std::string> trimmed_branch(std::optional<std::string> name,
+                                          std::string_view field = "branch");
+// The `branch` query parameter, trimmed.
+std::optional<std::string> branch_param(const httplib::Request& req);
+
+// The Omnigraph-If-Graph-Commit header: one graph commit id, or nullopt when absent.
+std::optional<std::string> commit_header(const httplib::Request& req);
+
+// "/graphs/a/query" -> {"graphs", "a", "query"}; empty segments are kept.
+std::vector<std::string> split_path(std::string_view path);
+
+} // namespace omnigraph::server

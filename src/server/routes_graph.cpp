@@ -1,0 +1,154 @@
+// What a graph tells about itself, and its rows: GET /snapshot, /schema, /commits,
+// /commits/{id} and the streamed POST /export (spec server-policy §1.3 rows 4, 8, 15, 24, 25).
+#include "base/json.h"
+#include "server/request.h"
+#include "server/server_state.h"
+#include "service/export.h"
+#include "service/graph_info.h"
+
+#include <array>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <streambuf>
+
+namespace omnigraph::server {
+
+namespace {
+
+using base::Json;
+
+// An ostream buffer that hands 64 KiB chunks to a chunked HTTP response; a write the client
+// no longer reads fails the stream.
+class SinkStreamBuf : public std::streambuf {
+  public:
+    explicit SinkStreamBuf(httplib::DataSink& sink) : sink_(sink) {
+        setp(buffer_.data(), buffer_.data() + buffer_.size());
+    }
+
+  protected:
+    int overflow(int ch) override {
+        if (!drain())
+            return traits_type::eof();
+        if (ch != traits_type::eof()) {
+            *pptr() = static_cast<char>(ch);
+            pbump(1);
+        }
+        return ch == traits_type::eof() ? 0 : ch;
+    }
+    int sync() override { return drain() ? 0 : -1; }
+
+  private:
+    bool drain() {
+        size_t n = static_cast<size_t>(pptr() - pbase());
+        setp(buffer_.data(), buffer_.data() + buffer_.size());
+        return n == 0 || sink_.write(buffer_.data(), n);
+    }
+    httplib::DataSink& sink_;
+    std::array<char, 64 * 1024> buffer_;
+};
+
+// The type_names of an export request: absent, null or a list of strings.
+std::vector<std::string> export_types(const Json& body) {
+    std::vector<std::string> types;
+    auto it = body.find("type_names");
+    if (it == body.end() || it->is_null())
+        return types;
+    if (!it->is_array())
+        throw bad_request("invalid export request: type_names must be a list");
+    for (const auto& t : *it) {
+        if (!t.is_string())
+            throw bad_request("invalid export request: type_names must be strings");
+        types.push_back(t.get<std::string>());
+    }
+    return types;
+}
+
+} // namespace
+
+void add_graph_routes(ServerState& s) {
+    s.routes.add(
+        {"GET", "/graphs/{graph_id}/snapshot", "cluster_snapshot", false, true,
+         [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
+             auto actor = s.authenticate(req);
+             const ServedGraph& g = s.graph(path[0]);
+             service::Target target;
+             target.branch = branch_param(req).value_or("main");
+             s.authorize(&g, policy::Action::kRead, actor, target.branch);
+             Json info = unwrap(service::snapshot_info(*g.handle, target));
+             send_json(res, 200, base::to_compact_json(info));
+         }});
+
+    s.routes.add(
+        {"GET", "/graphs/{graph_id}/schema", "cluster_get_schema", false, true,
+         [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
+             auto actor = s.authenticate(req);
+             const ServedGraph& g = s.graph(path[0]);
+             s.authorize(&g, policy::Action::kRead, actor);
+             Json schema = unwrap(service::schema_info(*g.handle));
+             send_json(res, 200, base::to_compact_json(schema));
+         }});
+
+    s.routes.add(
+        {"GET", "/graphs/{graph_id}/commits", "cluster_list_commits", false, true,
+         [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
+             auto actor = s.authenticate(req);
+             const ServedGraph& g = s.graph(path[0]);
+             std::string branch = branch_param(req).value_or("main");
+             s.authorize(&g, policy::Action::kRead, actor, branch);
+             Json list = unwrap(service::commit_list(*g.handle, branch));
+             send_json(res, 200, base::to_compact_json(Json::object({{"commits", list}})));
+         }});
+
+    s.routes.add(
+        {"GET", "/graphs/{graph_id}/commits/{commit_id}", "cluster_get_commit", false, true,
+         [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
+             auto actor = s.authenticate(req);
+             const ServedGraph& g = s.graph(path[0]);
+             s.authorize(&g, policy::Action::kRead, actor);
+             Json commit = unwrap(service::commit_info(*g.handle, path[1]));
+             send_json(res, 200, base::to_compact_json(commit));
+         }});
+
+    s.routes.add(
+        {"POST", "/graphs/{graph_id}/export", "cluster_export", false, true,
+         [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
+             auto actor = s.authenticate(req);
+             const ServedGraph& g = s.graph(path[0]);
+             Json body = body_json(req, true);
+             for (auto it = body.begin(); it != body.end(); ++it)
+                 if (it.key() != "branch" && it.key() != "type_names")
+                     throw bad_request("invalid export request: unknown field `" + it.key() + "`");
+             service::Target target;
+             target.branch = trimmed_branch(opt_string(body, "branch")).value_or("main");
+             s.authorize(&g, policy::Action::kExport, actor, target.branch);
+             // Every check, the snapshot included, answers before the 200; then rows stream
+             // as the client reads them, one table in memory at a time. A later failure cuts
+             // the chunked stream short (no terminal chunk), which clients see as truncation.
+             auto plan = std::make_shared<service::PreparedExport>(
+                 unwrap(service::prepare_export(*g.handle, target, export_types(body))));
+             std::shared_ptr<ExportSlots::Slot> slot = s.export_slots->try_take();
+             if (!slot) {
+                 uint64_t limit = s.export_slots->capacity();
+                 throw HttpError{413, "bad_request", "every export slot is busy; retry later",
+                                 Json::object({{"resource_limit",
+                                                Json::object({{"resource", "stream_export_slots"},
+                                                              {"limit", limit},
+                                                              {"actual", limit + 1}})}})};
+             }
+             res.status = 200;
+             res.set_chunked_content_provider("application/x-ndjson; charset=utf-8",
+                                              [&g, slot, plan](size_t, httplib::DataSink& sink) {
+                                                  SinkStreamBuf buffer(sink);
+                                                  std::ostream out(&buffer);
+                                                  auto rows =
+                                                      service::write_export(*g.handle, *plan, out);
+                                                  out.flush();
+                                                  if (!rows || !out)
+                                                      return false;
+                                                  sink.done();
+                                                  return true;
+                                              });
+         }});
+}
+
+} // namespace omnigraph::server

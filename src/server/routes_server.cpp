@@ -1,0 +1,97 @@
+// The server-wide routes: GET /healthz, /graphs, /openapi.json, and beyond the original
+// /readyz and /metrics (spec server-policy §1.3 rows 1-3).
+#include "base/json.h"
+#include "engine/graph.h"
+#include "server/request.h"
+#include "server/server_state.h"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::server {
+
+namespace {
+
+using base::Json;
+
+// The table cache's counters, summed over graphs: graph ids are not for unauthenticated eyes
+// (GET /graphs asks for graph_list).
+std::string cache_metrics(const ServerState& s) {
+    query::CacheStats total;
+    for (const auto& [id, g] : s.registry.graphs()) {
+        auto stats = g->handle->cache().stats();
+        total.hits += stats.hits;
+        total.misses += stats.misses;
+        total.entries += stats.entries;
+    }
+    return "# HELP omnigraph_table_cache_lookups_total Table and adjacency lookups, answered from "
+           "memory (hit) or storage (miss).\n"
+           "# TYPE omnigraph_table_cache_lookups_total counter\n"
+           "omnigraph_table_cache_lookups_total{result=\"hit\"} " +
+           std::to_string(total.hits) + "\nomnigraph_table_cache_lookups_total{result=\"miss\"} " +
+           std::to_string(total.misses) +
+           "\n# HELP omnigraph_table_cache_entries Tables and adjacency lists held in memory.\n"
+           "# TYPE omnigraph_table_cache_entries gauge\n"
+           "omnigraph_table_cache_entries " +
+           std::to_string(total.entries) + "\n";
+}
+
+} // namespace
+
+void add_server_routes(ServerState& s) {
+    s.routes.add({"GET", "/healthz", "health", false, false,
+                  [](const httplib::Request&, httplib::Response& res, const PathParams&) {
+                      Json j = Json::object(
+                          {{"status", "ok"},
+                           {"version", std::string(kVersion)},
+                           {"internal_schema_version", engine::kStorageFormatVersion}});
+                      send_json(res, 200, base::to_compact_json(j));
+                  }});
+
+    s.routes.add({"GET", "/graphs", "listGraphs", false, true,
+                  [&s](const httplib::Request& req, httplib::Response& res, const PathParams&) {
+                      auto actor = s.authenticate(req);
+                      s.authorize(nullptr, policy::Action::kGraphList, actor);
+                      Json list = Json::array();
+                      for (const auto& [id, g] : s.registry.graphs())
+                          list.push_back(Json::object({{"graph_id", id}, {"uri", g->uri}}));
+                      send_json(res, 200, base::to_compact_json(Json::object({{"graphs", list}})));
+                  }});
+
+    s.routes.add({"GET", "/openapi.json", "", false, false,
+                  [&s](const httplib::Request&, httplib::Response& res, const PathParams&) {
+                      send_json(res, 200,
+                                base::to_compact_json(s.routes.openapi(s.auth_required, kVersion)));
+                  }});
+
+    // Ready when every applied graph is served; an authenticated admin (graph_list) or an open
+    // server also sees which graphs are quarantined.
+    s.routes.add({"GET", "/readyz", "", false, false,
+                  [&s](const httplib::Request& req, httplib::Response& res, const PathParams&) {
+                      const auto& quarantined = s.registry.quarantined();
+                      Json j = Json::object({{"ready", quarantined.empty()},
+                                             {"graphs_served", s.registry.graphs().size()},
+                                             {"graphs_quarantined", quarantined.size()}});
+                      bool admin = !s.auth_required;
+                      if (s.auth_required && req.has_header("Authorization"))
+                          try {
+                              auto actor = s.authenticate(req);
+                              s.authorize(nullptr, policy::Action::kGraphList, actor);
+                              admin = true;
+                          } catch (const HttpError&) {
+                          }
+                      if (admin)
+                          j["quarantined"] = Json(
+                              std::vector<std::string>(quarantined.begin(), quarantined.end()));
+                      send_json(res, quarantined.empty() ? 200 : 503, base::to_compact_json(j));
+                  }});
+
+    s.routes.add({"GET", "/metrics", "", false, false,
+                  [&s](const httplib::Request&, httplib::Response& res, const PathParams&) {
+                      res.status = 200;
+                      res.set_content(s.metrics.prometheus_text() + cache_metrics(s),
+                                      "text/plain; version=0.0.4");
+                  }});
+}
+
+} // namespace omnigraph::server

@@ -1,0 +1,83 @@
+// What the request handlers share (internal to the server): the boot configuration, tokens,
+// policies, the graph registry, admission, export slots, metrics and the route table, plus the
+// checks every route makes in the same order — authenticate, find the graph, authorize — and
+// the per-request facts the log line reports.
+// Thread-safety: built at boot; afterwards read-only apart from the thread-safe members
+// (Admission, ExportSlots, Metrics) and the thread-local RequestInfo.
+#pragma once
+
+#include "policy/engine.h"
+#include "server/graph_registry.h"
+#include "server/http_error.h"
+#include "server/http_guard.h"
+#include "server/operations.h"
+#include "server/route_table.h"
+#include "server/server.h"
+#include "server/tokens.h"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace omnigraph::service {
+struct ReadRequest;
+struct MutationRequest;
+} // namespace omnigraph::service
+
+namespace omnigraph::server {
+
+inline constexpr std::string_view kVersion = "0.1.0";
+
+// What a request's log line and metrics learn while it runs (one per worker thread).
+struct RequestInfo {
+    std::string actor, graph, matched_rule;
+    std::string error_code, error; // the answer's error, when it is one
+};
+RequestInfo& request_info();
+
+struct ServerState {
+    ServerOptions options;
+    TokenTable tokens;
+    bool auth_required = false;
+    std::optional<policy::PolicyEngine> server_policy;
+    GraphRegistry registry;
+    std::unique_ptr<Admission> admission;
+    std::unique_ptr<ExportSlots> export_slots = ExportSlots::from_environment();
+    Metrics metrics;
+    RouteTable routes;
+    GuardedServer http; // cpp-httplib with slow-client, size and framing limits (http_guard.h)
+    int listen_fd = -1; // captured when cpp-httplib creates the listening socket
+
+    // The actor of an authenticated request (nullopt in an open server); 401 otherwise.
+    std::optional<std::string> authenticate(const httplib::Request& req) const;
+    // The served graph `id`: 400 for an id no route could name, 404 when not served.
+    const ServedGraph& graph(const std::string& id) const;
+    // The Cedar decision for `action` on `g` (nullptr: the server scope); 403 when denied. The
+    // decision is logged.
+    void authorize(const ServedGraph* g, policy::Action action,
+                   const std::optional<std::string>& actor,
+                   const std::optional<std::string>& branch = std::nullopt,
+                   const std::optional<std::string>& target = std::nullopt) const;
+    // A write's slot under the per-actor caps (429 when full).
+    Admission::Ticket admit(const std::optional<std::string>& actor, uint64_t bytes) const;
+    // Runs `handler` as a request: an HttpError (or any other exception, a bug: 500) becomes
+    // the error response; then one JSON log line and the metrics, under `route` (the route
+    // table's "METHOD /path" pattern).
+    void guarded(const std::string& route, const httplib::Request& req, httplib::Response& res,
+                 const std::function<void()>& handler) const;
+    // Run a service read or mutation, timed for the metrics, and send its JSON (an error is
+    // thrown as its HttpError).
+    void send_read(httplib::Response& res, const service::GraphHandle& graph,
+                   const service::ReadRequest& request, bool with_commit_id) const;
+    void send_mutation(httplib::Response& res, const service::GraphHandle& graph,
+                       const service::MutationRequest& request) const;
+};
+
+// The route groups (routes_*.cpp).
+void add_server_routes(ServerState& s); // /healthz, /graphs, /openapi.json, /readyz, /metrics
+void add_graph_routes(ServerState& s);  // snapshot, schema, commits, export
+void add_query_routes(ServerState& s);  // query, read, stored queries
+void add_write_routes(ServerState& s);  // mutate, change, load, ingest, schema apply
+
+} // namespace omnigraph::server

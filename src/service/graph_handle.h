@@ -1,0 +1,45 @@
+// An open graph as the data plane serves it: the object store it reads through, the engine's
+// Graph handle and the table cache its reads share. Every service call takes one.
+//
+// Ownership: the handle owns the store; the Graph and the cache point into it, so the handle
+// does not move once opened (it is handed out as a unique_ptr). Thread-safety: after open (and
+// after set_write_authorizer, which belongs to setup) a handle may be shared by any number of
+// threads; the server keeps one per graph for all its workers, the CLI opens one per command.
+#pragma once
+
+#include "base/error.h"
+#include "engine/graph.h"
+#include "query/table_cache.h"
+#include "store/object_store.h"
+
+#include <memory>
+#include <string>
+
+namespace omnigraph::service {
+
+class GraphHandle {
+  public:
+    // Opens the graph at a root URI (a path, file:// or s3://).
+    static Result<std::unique_ptr<GraphHandle>> open(const std::string& uri);
+    // Opens the graph stored in `store` (which the handle takes over).
+    static Result<std::unique_ptr<GraphHandle>> open(std::unique_ptr<store::ObjectStore> store);
+
+    GraphHandle(const GraphHandle&) = delete;
+    GraphHandle& operator=(const GraphHandle&) = delete;
+
+    store::ObjectStore& store() const { return *store_; }
+    const engine::Graph& graph() const { return *graph_; }
+    query::TableCache& cache() const { return *cache_; }
+    std::string uri() const { return store_->root().to_string(); }
+
+    // Setup only (before the handle is shared): the check every write asks first.
+    void set_write_authorizer(engine::WriteAuthorizer authorizer);
+
+  private:
+    GraphHandle() = default;
+    std::unique_ptr<store::ObjectStore> store_;
+    std::optional<engine::Graph> graph_;
+    std::shared_ptr<query::TableCache> cache_;
+};
+
+} // namespace omnigraph::service

@@ -1,0 +1,62 @@
+#include "service/mutate.h"
+
+#include "base/clock.h"
+
+namespace omnigraph::service {
+
+namespace {
+
+// The graph-commit condition failed: the spec's message, with what was expected and found.
+Error precondition_failed(const engine::Graph& graph, const MutationRequest& request) {
+    auto head = graph.head(request.branch);
+    std::string actual = head ? head->commit_id : std::string("<absent>");
+    Error e(query::kPreconditionFailure, "precondition failed on branch '" + request.branch +
+                                             "': expected head '" + *request.if_commit +
+                                             "' but current is " + actual);
+    e.with_detail("expected", *request.if_commit);
+    if (head)
+        e.with_detail("actual", head->commit_id);
+    return e;
+}
+
+} // namespace
+
+Result<MutationOutcome> run_mutation(const GraphHandle& graph, const MutationRequest& request) {
+    PickedQuery picked;
+    if (request.stored)
+        picked.query = &request.stored->query();
+    else
+        picked = OG_TRY(parse_and_pick(request.source, request.name));
+    const query::Query& q = *picked.query;
+    OG_CHECK(require_kind(q, true));
+    engine::SnapshotSpec spec;
+    spec.branch = request.branch;
+    engine::Snapshot head = OG_TRY(graph.graph().snapshot(spec));
+    std::shared_ptr<const query::CheckedQuery> checked;
+    if (request.stored)
+        checked = OG_TRY(request.stored->checked_at(*head.schema));
+    else
+        checked = std::make_shared<const query::CheckedQuery>(
+            OG_TRY(check_at(q, head, request.source.file)));
+    query::Params params = OG_TRY(bind(q, request.params));
+
+    query::MutationOptions options;
+    options.branch = request.branch;
+    options.actor = request.actor;
+    options.if_commit = request.if_commit;
+    options.now_ms = request.now_ms != 0 ? request.now_ms : base::unix_micros(base::now()) / 1000;
+    auto result = query::execute_mutation(graph.store(), graph.graph(), *checked, params, options);
+    if (!result && result.error().is(query::kPreconditionFailure) && request.if_commit)
+        return precondition_failed(graph.graph(), request);
+    MutationOutcome out;
+    out.query_name = q.name;
+    out.actor = request.actor;
+    out.result = OG_TRY(std::move(result));
+    return out;
+}
+
+std::string mutation_json(const MutationOutcome& outcome) {
+    return query::mutation_json(outcome.result, outcome.query_name, outcome.actor);
+}
+
+} // namespace omnigraph::service
