@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/json_writer.h"
+#include "query/explain.h"
 #include "service/errors.h"
 
 namespace omnigraph::service {
@@ -46,8 +47,9 @@ Result<ReadOutcome> run_read(const GraphHandle& graph, const ReadRequest& reques
     out.commit_id = snap.manifest.commit_id;
     out.schema_ir_hash = snap.schema->hash;
     if (request.explain)
-        return Error(query::kNotSupported, "explain is not built yet");
-    out.result = OG_TRY(
+        out.plan = OG_TRY(query::explain_read(graph.cache(), snap, *checked, params));
+    else
+        out.result = OG_TRY(
         query::execute_read(graph.cache(), snap, *checked, params, clock_ms(request.now_ms)));
     return out;
 }

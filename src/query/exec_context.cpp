@@ -1,0 +1,102 @@
+#include "query/exec_context.h"
+
+namespace omnigraph::query {
+
+void runtime_fail(const std::string& message, std::string_view code) {
+    throw RuntimeFailure(code, message);
+}
+
+ExecContext::ExecContext(TableCache& cache_, const engine::Snapshot& snap_,
+                         const CheckedQuery& checked_, const Params& params_, int64_t now_ms)
+    : cache(cache_), snap(snap_), catalog(snap_.schema->catalog), checked(checked_),
+      q(*checked_.query), params(params_), now(Value::of_datetime(now_ms)) {}
+
+VarInfo ExecContext::make_var(bool is_edge, const std::string& type) const {
+    std::string key = (is_edge ? "edge:" : "node:") + type;
+    engine::TableSchema ts = engine::table_schema(catalog, key);
+    if (!ts.properties)
+        runtime_fail("schema " + snap.schema->hash + " declares no " + key);
+    VarInfo v;
+    v.is_edge = is_edge;
+    v.type = type;
+    v.table = unwrap(cache.table(snap, key));
+    v.properties = ts.properties;
+    v.property_ids = ts.property_ids;
+    return v;
+}
+
+const VarInfo* ExecContext::find_var(std::string_view name) const {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it)
+        if (auto found = (*it)->find(name); found != (*it)->end())
+            return &found->second;
+    return nullptr;
+}
+
+const VarInfo& ExecContext::var(std::string_view name) const {
+    if (const VarInfo* v = find_var(name))
+        return *v;
+    runtime_fail("variable `$" + std::string(name) + "` is not bound");
+}
+
+Value ExecContext::eval(const Expr& e, const Frame& f, size_t row) const {
+    switch (e.kind) {
+    case ExprKind::kNow:
+        return now;
+    case ExprKind::kLiteral:
+        return unwrap(literal_to_value(e.literal));
+    case ExprKind::kVar: {
+        if (auto p = params.find(e.var); p != params.end() && q.find_param(e.var))
+            return p->second;
+        int c = f.index_of(e.var);
+        if (c < 0)
+            runtime_fail("variable `$" + e.var + "` is not bound");
+        return Value::of_string(std::string(var(e.var).table->data.ids[f.cols[c][row]]));
+    }
+    case ExprKind::kProp: {
+        int c = f.index_of(e.var);
+        if (c < 0)
+            runtime_fail("variable `$" + e.var + "` is not bound");
+        return property(e.var, e.name, f.cols[c][row]);
+    }
+    case ExprKind::kCall:
+        runtime_fail(e.name + "() is not yet supported: full-text and vector search arrive in a "
+                              "later release",
+                     kNotSupported);
+    default:
+        runtime_fail("this expression cannot be evaluated here");
+    }
+}
+
+const format::Column& ExecContext::column(const VarInfo& v, const std::string& prop) const {
+    auto id = v.property_ids->find(prop);
+    if (id == v.property_ids->end())
+        runtime_fail(v.type + " has no property '" + prop + "' in schema " + snap.schema->hash);
+    auto col = v.table->data.columns.find(id->second);
+    if (col == v.table->data.columns.end())
+        runtime_fail("table " + v.type + " has no column for property '" + prop + "'");
+    return col->second;
+}
+
+Value ExecContext::property(std::string_view var_name, const std::string& prop,
+                            uint32_t row) const {
+    const VarInfo& v = var(var_name);
+    auto type = v.properties->find(prop);
+    if (type == v.properties->end())
+        runtime_fail(v.type + " has no property '" + prop + "' in schema " + snap.schema->hash);
+    return value_at(column(v, prop), row, type->second);
+}
+
+void ExecContext::vars_of(const Expr& e, std::set<std::string>& out) const {
+    if ((e.kind == ExprKind::kProp || e.kind == ExprKind::kVar) && !q.find_param(e.var))
+        out.insert(e.var);
+    for (const auto& a : e.args)
+        vars_of(a, out);
+}
+
+bool ExecContext::is_constant(const Expr& e) const {
+    return e.kind == ExprKind::kNow ||
+           (e.kind == ExprKind::kLiteral && e.literal.kind != LiteralKind::kList) ||
+           (e.kind == ExprKind::kVar && q.find_param(e.var));
+}
+
+} // namespace omnigraph::query

@@ -1,0 +1,84 @@
+// What every operator of a running read query shares (internal to the query layer): the
+// snapshot and its table cache, the checked query, the bound parameters, now(), and the
+// variables in scope — each with the table it ranges over. Expressions are evaluated here.
+//
+// Operators report a failure by throwing RuntimeFailure; execute_read turns it into an Error
+// at the layer's boundary, so nothing thrown here leaves the query layer.
+#pragma once
+
+#include "query/executor.h"
+#include "query/frame.h"
+#include "query/table_cache.h"
+#include "query/value.h"
+
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace omnigraph::query {
+
+struct RuntimeFailure : std::runtime_error {
+    RuntimeFailure(std::string_view c, const std::string& message)
+        : std::runtime_error(message), code(c) {}
+    std::string code;
+};
+
+[[noreturn]] void runtime_fail(const std::string& message,
+                               std::string_view code = kQueryRuntimeError);
+
+template <class T> T unwrap(Result<T> r) {
+    if (!r)
+        throw RuntimeFailure(r.error().code, r.error().message);
+    return std::move(*r);
+}
+
+// What a variable stands for: its type and the table version it ranges over.
+struct VarInfo {
+    bool is_edge = false;
+    std::string type;
+    std::shared_ptr<const LoadedTable> table;
+    const std::map<std::string, schema::PropType>* properties = nullptr;
+    const std::map<std::string, uint64_t>* property_ids = nullptr;
+};
+using Scope = std::map<std::string, VarInfo, std::less<>>;
+
+class ExecContext {
+  public:
+    ExecContext(TableCache& cache, const engine::Snapshot& snap, const CheckedQuery& checked,
+                const Params& params, int64_t now_ms);
+
+    TableCache& cache;
+    const engine::Snapshot& snap;
+    const schema::Catalog& catalog;
+    const CheckedQuery& checked;
+    const Query& q;
+    const Params& params;
+    const Value now;
+
+    // A variable of a block: its table from the cache, its declared properties.
+    VarInfo make_var(bool is_edge, const std::string& type) const;
+
+    // Scopes: a block's variables are visible while it (and the blocks inside it) run.
+    void push_scope(const Scope& scope) { scopes_.push_back(&scope); }
+    void pop_scope() { scopes_.pop_back(); }
+    const VarInfo* find_var(std::string_view name) const;
+    const VarInfo& var(std::string_view name) const; // runtime failure when unknown
+
+    // The value of `e` in row `row` of `f`.
+    Value eval(const Expr& e, const Frame& f, size_t row) const;
+    // Property `prop` of the row `row` of variable `var`'s table.
+    Value property(std::string_view var_name, const std::string& prop, uint32_t row) const;
+    const format::Column& column(const VarInfo& v, const std::string& prop) const;
+    // The variables `e` reads (parameters excluded).
+    void vars_of(const Expr& e, std::set<std::string>& out) const;
+    // A literal, a parameter or now(): the same value for every row.
+    bool is_constant(const Expr& e) const;
+
+  private:
+    std::vector<const Scope*> scopes_; // innermost last
+};
+
+} // namespace omnigraph::query

@@ -1,0 +1,296 @@
+#include "query/scan.h"
+
+#include <algorithm>
+
+namespace omnigraph::query {
+
+using schema::PropType;
+using schema::ScalarType;
+
+namespace {
+
+bool is_text_op(CompareOp op) {
+    return op == CompareOp::kContains || op == CompareOp::kStartsWith;
+}
+
+// Whether the column loop compares a constant of `c`'s kind with a `type` column under `op`.
+bool column_comparable(const PropType& type, const Value& c, CompareOp op) {
+    if (c.is_null())
+        return true; // NULL never matches: every row fails
+    switch (type.scalar) {
+    case ScalarType::kString:
+        return c.kind == Value::Kind::kString;
+    case ScalarType::kBool:
+        return c.kind == Value::Kind::kBool && !is_text_op(op);
+    case ScalarType::kDate:
+        return c.kind == Value::Kind::kDate && !is_text_op(op);
+    case ScalarType::kDateTime:
+        return c.kind == Value::Kind::kDateTime && !is_text_op(op);
+    case ScalarType::kI32:
+    case ScalarType::kI64:
+    case ScalarType::kU32:
+    case ScalarType::kU64:
+    case ScalarType::kF32:
+    case ScalarType::kF64:
+        return c.is_number() && !is_text_op(op);
+    case ScalarType::kBlob:
+    case ScalarType::kVector:
+        return false;
+    }
+    return false;
+}
+
+// Clears the rows of `keep` whose value fails `op` against the constant; `order(r)` compares
+// row r's (non-null) value with the constant.
+template <class Order> void keep_ordered(const ColumnTest& t, std::vector<uint8_t>& keep, Order order) {
+    const format::Column& col = *t.column;
+    for (size_t r = 0; r < keep.size(); ++r) {
+        if (!keep[r])
+            continue;
+        if (col.is_null(r)) {
+            keep[r] = 0;
+            continue;
+        }
+        std::partial_ordering o = order(r);
+        bool ok = false;
+        switch (t.op) {
+        case CompareOp::kEq:
+            ok = o == 0;
+            break;
+        case CompareOp::kNe:
+            ok = o != 0 && o != std::partial_ordering::unordered;
+            break;
+        case CompareOp::kLt:
+            ok = o < 0;
+            break;
+        case CompareOp::kLe:
+            ok = o <= 0;
+            break;
+        case CompareOp::kGt:
+            ok = o > 0;
+            break;
+        case CompareOp::kGe:
+            ok = o >= 0;
+            break;
+        default:
+            break;
+        }
+        keep[r] = ok ? 1 : 0;
+    }
+}
+
+// Runs a column test over `keep` (see column_comparable for the kinds it accepts).
+void apply_column_test(const ColumnTest& t, std::vector<uint8_t>& keep) {
+    const format::Column& col = *t.column;
+    const Value& c = t.constant;
+    if (c.is_null()) {
+        std::fill(keep.begin(), keep.end(), 0);
+        return;
+    }
+    switch (t.type->scalar) {
+    case ScalarType::kString: {
+        std::string_view want = c.text;
+        if (is_text_op(t.op)) {
+            for (size_t r = 0; r < keep.size(); ++r)
+                if (keep[r])
+                    keep[r] = !col.is_null(r) &&
+                              (t.op == CompareOp::kContains
+                                   ? col.bytes_at(r).find(want) != std::string_view::npos
+                                   : col.bytes_at(r).starts_with(want));
+            return;
+        }
+        keep_ordered(t, keep,
+                     [&](size_t r) -> std::partial_ordering { return col.bytes_at(r) <=> want; });
+        return;
+    }
+    case ScalarType::kBool:
+        keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
+            return (col.fixed_at<uint8_t>(r) != 0) <=> c.boolean;
+        });
+        return;
+    case ScalarType::kDate:
+        keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
+            return int64_t(col.fixed_at<int32_t>(r)) <=> c.integer;
+        });
+        return;
+    case ScalarType::kDateTime:
+        keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
+            return col.fixed_at<int64_t>(r) <=> c.integer;
+        });
+        return;
+    default:
+        break;
+    }
+    // Numbers compare exactly across integer and float types: long double holds every 64-bit
+    // integer.
+    long double want = c.kind == Value::Kind::kFloat ? static_cast<long double>(c.real)
+                       : c.kind == Value::Kind::kInt ? static_cast<long double>(c.integer)
+                                                     : static_cast<long double>(c.uinteger);
+    auto cmp = [&](long double x) -> std::partial_ordering { return x <=> want; };
+    switch (t.type->scalar) {
+    case ScalarType::kI32:
+        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<int32_t>(r)); });
+    case ScalarType::kI64:
+        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<int64_t>(r)); });
+    case ScalarType::kU32:
+        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<uint32_t>(r)); });
+    case ScalarType::kU64:
+        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<uint64_t>(r)); });
+    case ScalarType::kF32:
+        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<float>(r)); });
+    case ScalarType::kF64:
+        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<double>(r)); });
+    default:
+        return;
+    }
+}
+
+// `constant op prop` as `prop op' constant`; nullopt for the operators that are not symmetric.
+std::optional<CompareOp> mirrored(CompareOp op) {
+    switch (op) {
+    case CompareOp::kLt:
+        return CompareOp::kGt;
+    case CompareOp::kLe:
+        return CompareOp::kGe;
+    case CompareOp::kGt:
+        return CompareOp::kLt;
+    case CompareOp::kGe:
+        return CompareOp::kLe;
+    case CompareOp::kEq:
+    case CompareOp::kNe:
+        return op;
+    default:
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
+std::optional<ColumnTest> column_test(const ExecContext& ctx, const std::string& v,
+                                      const Predicate& p) {
+    ColumnTest t;
+    const Expr* constant = nullptr;
+    if (p.match) {
+        t.property = p.match->property;
+        constant = &p.match->value;
+    } else {
+        const Clause& c = *p.filter;
+        t.op = c.op;
+        if (c.left.kind == ExprKind::kProp && c.left.var == v && ctx.is_constant(c.right)) {
+            t.property = c.left.name;
+            constant = &c.right;
+        } else if (c.right.kind == ExprKind::kProp && c.right.var == v &&
+                   ctx.is_constant(c.left)) {
+            auto op = mirrored(t.op);
+            if (!op)
+                return std::nullopt;
+            t.op = *op;
+            t.property = c.right.name;
+            constant = &c.left;
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (!ctx.is_constant(*constant))
+        return std::nullopt;
+    const VarInfo& info = ctx.var(v);
+    auto type = info.properties->find(t.property);
+    if (type == info.properties->end())
+        return std::nullopt;
+    t.type = &type->second;
+    if (t.type->list || t.type->scalar == ScalarType::kVector ||
+        t.type->scalar == ScalarType::kBlob)
+        return std::nullopt;
+    Frame none;
+    t.constant = ctx.eval(*constant, none, 0);
+    if (!column_comparable(*t.type, t.constant, t.op))
+        return std::nullopt;
+    t.column = &ctx.column(info, t.property);
+    return t;
+}
+
+bool passes(const ExecContext& ctx, const std::string& v, const std::vector<Predicate>& list,
+            uint32_t row) {
+    Frame one;
+    one.vars = {v};
+    one.cols = {{row}};
+    one.rows = 1;
+    for (const auto& p : list) {
+        if (p.match) {
+            auto type = ctx.var(v).properties->find(p.match->property);
+            if (type == ctx.var(v).properties->end())
+                runtime_fail(ctx.var(v).type + " has no property '" + p.match->property + "'");
+            Value have = ctx.property(v, p.match->property, row);
+            Value want = ctx.eval(p.match->value, one, 0);
+            bool ok = type->second.list ? holds(have, CompareOp::kContains, want)
+                                        : holds(have, CompareOp::kEq, want);
+            if (!ok)
+                return false;
+        } else if (!holds(ctx.eval(p.filter->left, one, 0), p.filter->op,
+                          ctx.eval(p.filter->right, one, 0))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<std::vector<uint8_t>> passing_rows(const ExecContext& ctx, const std::string& v,
+                                                 const std::vector<Predicate>& list) {
+    if (list.empty())
+        return std::nullopt;
+    size_t n = ctx.var(v).table->data.size();
+    std::vector<uint8_t> out(n, 1);
+    std::vector<Predicate> slow;
+    for (const auto& p : list) {
+        if (auto test = column_test(ctx, v, p))
+            apply_column_test(*test, out);
+        else
+            slow.push_back(p);
+    }
+    if (!slow.empty())
+        for (uint32_t r = 0; r < n; ++r)
+            if (out[r])
+                out[r] = passes(ctx, v, slow, r) ? 1 : 0;
+    return out;
+}
+
+Frame filter_bound(const ExecContext& ctx, const Frame& f, const std::string& v,
+                   const std::vector<Predicate>& list) {
+    int c = f.index_of(v);
+    std::vector<uint32_t> keep;
+    for (size_t r = 0; r < f.rows; ++r)
+        if (passes(ctx, v, list, f.cols[c][r]))
+            keep.push_back(static_cast<uint32_t>(r));
+    return f.select(keep);
+}
+
+Frame cross(const ExecContext& ctx, const Frame& f, const std::string& v,
+            const std::optional<std::vector<uint8_t>>& pass) {
+    std::vector<uint32_t> rows;
+    size_t n = ctx.var(v).table->data.size();
+    for (uint32_t r = 0; r < n; ++r)
+        if (!pass || (*pass)[r])
+            rows.push_back(r);
+    Frame out;
+    out.vars = f.vars;
+    out.vars.push_back(v);
+    out.cols.resize(out.vars.size());
+    for (size_t r = 0; r < f.rows; ++r)
+        for (uint32_t x : rows) {
+            for (size_t c = 0; c < f.cols.size(); ++c)
+                out.cols[c].push_back(f.cols[c][r]);
+            out.cols.back().push_back(x);
+        }
+    out.rows = f.rows * rows.size();
+    return out;
+}
+
+Frame apply_filter(const ExecContext& ctx, const Frame& f, const Clause& filter) {
+    std::vector<uint32_t> keep;
+    for (size_t r = 0; r < f.rows; ++r)
+        if (holds(ctx.eval(filter.left, f, r), filter.op, ctx.eval(filter.right, f, r)))
+            keep.push_back(static_cast<uint32_t>(r));
+    return f.select(keep);
+}
+
+} // namespace omnigraph::query

@@ -1,0 +1,55 @@
+// Scanning one variable's table: the single-variable predicates a plan pushes down (binding
+// property matches and filters over one variable), evaluated straight on the column when they
+// compare a property with a constant and row by row otherwise, into a candidate bitmap; then
+// the frame operators that start from it (cross) or filter by it.
+#pragma once
+
+#include "query/exec_context.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace omnigraph::query {
+
+// A single-variable test pushed to that variable's rows.
+struct Predicate {
+    const Clause* filter = nullptr;   // a filter clause over one variable
+    const PropMatch* match = nullptr; // or a binding's property match
+};
+
+// `property op constant` in a form evaluated on the raw column, no Value per row.
+struct ColumnTest {
+    std::string property;
+    CompareOp op = CompareOp::kEq;
+    Value constant;
+    const schema::PropType* type = nullptr;
+    const format::Column* column = nullptr;
+};
+
+// The column form of `p` on variable `v`, or nullopt when it must run row by row (another
+// shape, a list/vector/blob property, or a constant of a kind the column loop does not compare).
+std::optional<ColumnTest> column_test(const ExecContext& ctx, const std::string& v,
+                                      const Predicate& p);
+
+// Whether row `row` of `v`'s table passes every predicate of `list` (the row-by-row path).
+bool passes(const ExecContext& ctx, const std::string& v, const std::vector<Predicate>& list,
+            uint32_t row);
+
+// The rows of `v`'s table that pass `list` (one byte per row), nullopt when `list` is empty.
+std::optional<std::vector<uint8_t>> passing_rows(const ExecContext& ctx, const std::string& v,
+                                                 const std::vector<Predicate>& list);
+
+// The rows of `f` whose `v` (already bound) passes `list`.
+Frame filter_bound(const ExecContext& ctx, const Frame& f, const std::string& v,
+                   const std::vector<Predicate>& list);
+
+// Every row of `f` paired with every candidate row of `v` (all rows when `pass` is nullopt).
+Frame cross(const ExecContext& ctx, const Frame& f, const std::string& v,
+            const std::optional<std::vector<uint8_t>>& pass);
+
+// The rows of `f` for which the filter clause holds (its variables are bound in `f`).
+Frame apply_filter(const ExecContext& ctx, const Frame& f, const Clause& filter);
+
+} // namespace omnigraph::query
