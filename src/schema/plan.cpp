@@ -1,45 +1,17 @@
+// Migration planning (plan.h, spec schema-language §4.2): the accepted and the desired IR
+// compared id by id — types, then their properties and constraints — into ordered steps, with
+// every change v1 cannot carry out reported as unsupported. The identity guards that run first
+// are in plan_identity.cpp; the step output (JSON and human lines) in plan_render.cpp.
 #include "schema/plan.h"
 
-#include "schema/lint_codes.h"
 #include "schema/shape.h"
 
 #include <algorithm>
-#include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 
 namespace omnigraph::schema {
 
-using base::Json;
 using Kind = MigrationStep::Kind;
-
-const char* MigrationStep::kind_name() const {
-    switch (kind) {
-    case Kind::kAddType:
-        return "add_type";
-    case Kind::kRenameType:
-        return "rename_type";
-    case Kind::kAddProperty:
-        return "add_property";
-    case Kind::kRenameProperty:
-        return "rename_property";
-    case Kind::kAddConstraint:
-        return "add_constraint";
-    case Kind::kExtendEnum:
-        return "extend_enum";
-    case Kind::kUpdateTypeMetadata:
-        return "update_type_metadata";
-    case Kind::kUpdatePropertyMetadata:
-        return "update_property_metadata";
-    case Kind::kDropType:
-        return "drop_type";
-    case Kind::kDropProperty:
-        return "drop_property";
-    case Kind::kUnsupported:
-        return "unsupported_change";
-    }
-    return "unsupported_change";
-}
 
 namespace {
 
@@ -391,74 +363,7 @@ class Planner {
     MigrationPlan plan_;
 };
 
-std::string tier_of(const std::string& code) {
-    const LintCode* c = find_lint_code(code);
-    return c ? std::string(c->tier) : "destructive";
-}
-
-// Every id of an IR with what it identifies ("type:node", "property:Person", "incarnation").
-std::map<uint64_t, std::string> identity_kinds(const SchemaIr& ir) {
-    std::map<uint64_t, std::string> out;
-    auto props = [&](const std::string& owner, uint64_t owner_id,
-                     const std::vector<IrProperty>& ps) {
-        for (const auto& p : ps)
-            out[p.property_id] = "property of " + std::to_string(owner_id) + " (" + owner + ")";
-    };
-    for (const auto& i : ir.interfaces) {
-        out[i.type_id] = "interface";
-        props(i.name, i.type_id, i.properties);
-    }
-    for (const auto& n : ir.nodes) {
-        out[n.type_id] = "node";
-        out[n.table_incarnation_id] = "incarnation of " + std::to_string(n.type_id);
-        props(n.name, n.type_id, n.properties);
-    }
-    for (const auto& e : ir.edges) {
-        out[e.type_id] = "edge";
-        out[e.table_incarnation_id] = "incarnation of " + std::to_string(e.type_id);
-        props(e.name, e.type_id, e.properties);
-    }
-    return out;
-}
-
 } // namespace
-
-// The planner's identity guards (spec §4.1, PG-EVO-008): a kept id keeps what it identifies
-// (kind, owner, table), and a new id is never one the accepted IR already retired.
-Status check_identity_guards(const SchemaIr& accepted, const SchemaIr& desired) {
-    auto before = identity_kinds(accepted);
-    for (const auto& [id, kind] : identity_kinds(desired)) {
-        auto it = before.find(id);
-        if (it == before.end()) {
-            if (id < accepted.next_identity_id)
-                return Error("PG-EVO-008",
-                             "identity " + std::to_string(id) +
-                                 " was retired by the accepted schema and cannot be reused");
-            continue;
-        }
-        if (it->second.substr(0, it->second.find(" (")) != kind.substr(0, kind.find(" (")))
-            return Error("PG-EVO-008", "identity " + std::to_string(id) + " changes from " +
-                                           it->second + " to " + kind);
-    }
-    return ok();
-}
-
-std::string render_plan_type(const PropType& type) {
-    std::string inner;
-    if (type.enum_values) {
-        inner = "Enum(";
-        for (size_t i = 0; i < type.enum_values->size(); ++i)
-            inner += (i ? "|" : "") + (*type.enum_values)[i];
-        inner += ")";
-    } else if (type.scalar == ScalarType::kVector) {
-        inner = "Vector(" + std::to_string(type.vector_dim) + ")";
-    } else {
-        inner = scalar_name(type.scalar);
-    }
-    if (type.list)
-        inner = "[" + inner + "]";
-    return type.nullable ? inner + "?" : inner;
-}
 
 Result<MigrationPlan> plan_migration(const SchemaIr& accepted, const SchemaIr& desired,
                                      bool allow_data_loss) {
@@ -471,159 +376,6 @@ Result<MigrationPlan> plan_migration(const SchemaIr& accepted, const SchemaIr& d
     OG_CHECK(check_identity_guards(accepted, desired));
     Planner planner(accepted, desired, allow_data_loss);
     return planner.run();
-}
-
-Json step_json(const MigrationStep& s) {
-    Json j;
-    j["kind"] = s.kind_name();
-    auto annotations = [&] {
-        Json out = Json::array();
-        for (const auto& a : s.annotations)
-            out.push_back(annotation_json(a));
-        return out;
-    };
-    switch (s.kind) {
-    case Kind::kAddType:
-        j["type_kind"] = s.type_kind;
-        j["name"] = s.name;
-        break;
-    case Kind::kRenameType:
-        j["type_kind"] = s.type_kind;
-        j["from"] = s.from;
-        j["to"] = s.to;
-        break;
-    case Kind::kAddProperty:
-        j["type_kind"] = s.type_kind;
-        j["type_name"] = s.type_name;
-        j["property_name"] = s.property_name;
-        j["property_type"] = prop_type_json(s.property_type);
-        break;
-    case Kind::kRenameProperty:
-        j["type_kind"] = s.type_kind;
-        j["type_name"] = s.type_name;
-        j["from"] = s.from;
-        j["to"] = s.to;
-        break;
-    case Kind::kAddConstraint: {
-        j["type_kind"] = s.type_kind;
-        j["type_name"] = s.type_name;
-        Json c;
-        c["Index"] = s.index_columns;
-        j["constraint"] = c;
-        break;
-    }
-    case Kind::kExtendEnum:
-        j["type_kind"] = s.type_kind;
-        j["type_name"] = s.type_name;
-        j["property_name"] = s.property_name;
-        j["added_values"] = s.added_values;
-        break;
-    case Kind::kUpdateTypeMetadata:
-        j["type_kind"] = s.type_kind;
-        j["name"] = s.name;
-        j["annotations"] = annotations();
-        break;
-    case Kind::kUpdatePropertyMetadata:
-        j["type_kind"] = s.type_kind;
-        j["type_name"] = s.type_name;
-        j["property_name"] = s.property_name;
-        j["annotations"] = annotations();
-        break;
-    case Kind::kDropType:
-        j["type_kind"] = s.type_kind;
-        j["name"] = s.name;
-        j["mode"] = s.hard ? "hard" : "soft";
-        break;
-    case Kind::kDropProperty:
-        j["type_kind"] = s.type_kind;
-        j["type_name"] = s.type_name;
-        j["property_name"] = s.property_name;
-        j["mode"] = s.hard ? "hard" : "soft";
-        break;
-    case Kind::kUnsupported:
-        j["entity"] = s.entity;
-        j["reason"] = s.reason;
-        if (!s.code.empty())
-            j["code"] = s.code;
-        break;
-    }
-    return j;
-}
-
-std::string render_plan(const MigrationPlan& plan, std::string_view uri) {
-    std::string out = "schema plan for " + std::string(uri) +
-                      "\nsupported: " + (plan.supported ? "yes" : "no") + "\n";
-    if (plan.steps.empty())
-        out += "no schema changes\n";
-    for (const auto& s : plan.steps)
-        out += "- " + render_step(s) + "\n";
-    return out;
-}
-
-Json plan_json(const MigrationPlan& plan, std::string_view uri) {
-    Json j;
-    j["uri"] = uri;
-    j["supported"] = plan.supported;
-    j["step_count"] = plan.steps.size();
-    Json steps = Json::array();
-    for (const auto& s : plan.steps)
-        steps.push_back(step_json(s));
-    j["steps"] = steps;
-    return j;
-}
-
-std::string render_step(const MigrationStep& s) {
-    auto q = [](const std::string& x) { return "'" + x + "'"; };
-    auto metadata = [&] {
-        std::string out;
-        for (size_t i = 0; i < s.annotations.size(); ++i) {
-            const auto& a = s.annotations[i];
-            out += (i ? ", " : "") + ("@" + a.name) + "(\"" + a.value.value_or("") + "\")";
-        }
-        return out;
-    };
-    std::string mode = s.hard ? "(hard mode)" : "(soft mode)";
-    switch (s.kind) {
-    case Kind::kAddType:
-        return "add " + s.type_kind + " type " + q(s.name);
-    case Kind::kRenameType:
-        return "rename " + s.type_kind + " type " + q(s.from) + " -> " + q(s.to);
-    case Kind::kAddProperty:
-        return "add property " + q(s.type_name + "." + s.property_name) + " (" +
-               render_plan_type(s.property_type) + ") on " + s.type_kind + " " + q(s.type_name);
-    case Kind::kRenameProperty:
-        return "rename property " + q(s.type_name + "." + s.from) + " -> " +
-               q(s.type_name + "." + s.to) + " on " + s.type_kind + " " + q(s.type_name);
-    case Kind::kAddConstraint: {
-        std::string cols;
-        for (size_t i = 0; i < s.index_columns.size(); ++i)
-            cols += (i ? ", " : "") + s.index_columns[i];
-        return "add constraint @index(" + cols + ") on " + s.type_kind + " " + q(s.type_name);
-    }
-    case Kind::kExtendEnum: {
-        std::string values;
-        for (size_t i = 0; i < s.added_values.size(); ++i)
-            values += (i ? ", +" : "+") + s.added_values[i];
-        return "extend enum " + q(s.type_name + "." + s.property_name) + " (" + values + ") on " +
-               s.type_kind + " " + q(s.type_name);
-    }
-    case Kind::kUpdateTypeMetadata:
-        return "update metadata on " + s.type_kind + " " + q(s.name) + " (" + metadata() + ")";
-    case Kind::kUpdatePropertyMetadata:
-        return "update metadata on property " + q(s.type_name + "." + s.property_name) + " of " +
-               s.type_kind + " " + q(s.type_name) + " (" + metadata() + ")";
-    case Kind::kDropType:
-        return "drop " + s.type_kind + " type " + q(s.name) + " " + mode;
-    case Kind::kDropProperty:
-        return "drop property " + q(s.type_name + "." + s.property_name) + " of " + s.type_kind +
-               " " + q(s.type_name) + " " + mode;
-    case Kind::kUnsupported:
-        if (!s.code.empty())
-            return "unsupported change on " + s.entity + " [" + s.code + ", " + tier_of(s.code) +
-                   "]: " + s.reason;
-        return "unsupported change on " + s.entity + ": " + s.reason;
-    }
-    return {};
 }
 
 } // namespace omnigraph::schema
