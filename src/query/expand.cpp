@@ -124,8 +124,7 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
     for (size_t r = 0; r < f.rows; ++r) {
         const auto& reached = search(f.cols[from_col][r]);
         if (to_col >= 0) {
-            kept[r] =
-                std::find(reached.begin(), reached.end(), f.cols[to_col][r]) != reached.end();
+            kept[r] = std::find(reached.begin(), reached.end(), f.cols[to_col][r]) != reached.end();
             continue;
         }
         for (uint32_t n : reached)

@@ -275,9 +275,9 @@ Frame run_block(ExecContext& ctx, const BlockPlan& plan, Frame frame) {
         if (step.kind == PlanStep::Kind::kScan)
             frame = cross(ctx, frame, step.var, candidates(step.var));
         else
-            frame = expand(ctx, frame, *step.traversal, step.from, step.to, step.forward,
-                           step.reverse, step.to_bound ? nullptr : &candidates(step.to),
-                           step.count_only);
+            frame =
+                expand(ctx, frame, *step.traversal, step.from, step.to, step.forward, step.reverse,
+                       step.to_bound ? nullptr : &candidates(step.to), step.count_only);
         for (const Clause* f : step.filters)
             frame = apply_filter(ctx, frame, *f);
     }

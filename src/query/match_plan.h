@@ -24,13 +24,13 @@ namespace omnigraph::query {
 
 struct PlanStep {
     enum class Kind { kScan, kExpand } kind = Kind::kScan;
-    std::string var;                   // kScan: the variable started from
-    const Clause* traversal = nullptr; // kExpand
-    std::string from, to;              // kExpand: the bound variable and the one reached
-    bool forward = true;               // from the clause's src to its dst
-    bool reverse = false;              // the edge followed from its target to its source
-    bool to_bound = false;             // both ends bound: keep the connected rows
-    bool count_only = false;           // only counted, never materialized (count-only query)
+    std::string var;                    // kScan: the variable started from
+    const Clause* traversal = nullptr;  // kExpand
+    std::string from, to;               // kExpand: the bound variable and the one reached
+    bool forward = true;                // from the clause's src to its dst
+    bool reverse = false;               // the edge followed from its target to its source
+    bool to_bound = false;              // both ends bound: keep the connected rows
+    bool count_only = false;            // only counted, never materialized (count-only query)
     std::vector<const Clause*> filters; // residual filters applied after this step
 };
 
@@ -43,7 +43,8 @@ struct BlockPlan {
     // Tests on variables the enclosing block already bound (applied first).
     std::vector<std::pair<std::string, std::vector<Predicate>>> bound_tests;
     std::vector<PlanStep> steps;
-    std::vector<const Clause*> final_filters; // residual filters whose variables were bound on entry
+    std::vector<const Clause*>
+        final_filters; // residual filters whose variables were bound on entry
     struct AntiJoin {
         std::string tag; // the hidden variable that numbers the outer rows
         std::unique_ptr<BlockPlan> body;

@@ -1,8 +1,7 @@
 // Binding a JSON params object to a query's declared parameters (spec query-language §3.11):
 // type checks, integer ranges, Date/DateTime parsing, vectors of the declared dimension.
-#include "query/executor.h"
-
 #include "base/clock.h"
+#include "query/executor.h"
 
 #include <charconv>
 #include <nlohmann/json.hpp>

@@ -42,7 +42,8 @@ bool column_comparable(const PropType& type, const Value& c, CompareOp op) {
 
 // Clears the rows of `keep` whose value fails `op` against the constant; `order(r)` compares
 // row r's (non-null) value with the constant.
-template <class Order> void keep_ordered(const ColumnTest& t, std::vector<uint8_t>& keep, Order order) {
+template <class Order>
+void keep_ordered(const ColumnTest& t, std::vector<uint8_t>& keep, Order order) {
     const format::Column& col = *t.column;
     for (size_t r = 0; r < keep.size(); ++r) {
         if (!keep[r])
@@ -179,8 +180,7 @@ std::optional<ColumnTest> column_test(const ExecContext& ctx, const std::string&
         if (c.left.kind == ExprKind::kProp && c.left.var == v && ctx.is_constant(c.right)) {
             t.property = c.left.name;
             constant = &c.right;
-        } else if (c.right.kind == ExprKind::kProp && c.right.var == v &&
-                   ctx.is_constant(c.left)) {
+        } else if (c.right.kind == ExprKind::kProp && c.right.var == v && ctx.is_constant(c.left)) {
             auto op = mirrored(t.op);
             if (!op)
                 return std::nullopt;

@@ -26,7 +26,7 @@ struct MutationRequest {
     // Only while the branch head is this commit: else kPreconditionFailure with the details
     // `expected` and `actual` (the head found, absent when the branch has none).
     std::optional<std::string> if_commit;
-    int64_t now_ms = 0; // now() for the mutation; 0 = the clock
+    std::optional<int64_t> now_ms; // now() for the mutation (ms since the epoch); default the clock
 };
 
 struct MutationOutcome {

@@ -9,8 +9,8 @@ namespace omnigraph::service {
 
 namespace {
 
-int64_t clock_ms(int64_t given) {
-    return given != 0 ? given : base::unix_micros(base::now()) / 1000;
+int64_t clock_ms(std::optional<int64_t> given) {
+    return given ? *given : base::unix_micros(base::now()) / 1000;
 }
 
 } // namespace
@@ -50,7 +50,7 @@ Result<ReadOutcome> run_read(const GraphHandle& graph, const ReadRequest& reques
         out.plan = OG_TRY(query::explain_read(graph.cache(), snap, *checked, params));
     else
         out.result = OG_TRY(
-        query::execute_read(graph.cache(), snap, *checked, params, clock_ms(request.now_ms)));
+            query::execute_read(graph.cache(), snap, *checked, params, clock_ms(request.now_ms)));
     return out;
 }
 

@@ -3,10 +3,12 @@
 // test/queries/README.md.
 #include "engine/graph.h"
 #include "engine/load.h"
-#include "query/executor.h"
-#include "query/mutation.h"
+#include "engine/schema_apply.h"
 #include "query/parser.h"
-#include "query/typecheck.h"
+#include "service/graph_handle.h"
+#include "service/mutate.h"
+#include "service/read.h"
+#include "service/stored_query.h"
 #include "store/object_store.h"
 #include "test_support.h"
 
@@ -50,9 +52,9 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
     std::string file_;
     TempDir temp_;
     int graphs_ = 0;
-    std::unique_ptr<store::ObjectStore> store_;
-    std::optional<engine::Graph> graph_;
-    std::shared_ptr<query::TableCache> cache_;
+    std::string root_;
+    std::unique_ptr<service::GraphHandle> graph_;
+    std::map<std::string, std::string> commits_; // `save NAME`: a branch head's commit id
     int queries_ = 0;
 
     std::string where() const { return file_ + ":" + std::to_string(at_); }
@@ -82,16 +84,93 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         ASSERT_TRUE(parsed);
         auto store = store::open_store(*parsed);
         ASSERT_TRUE(store);
-        store_ = std::move(*store);
-        auto init = engine::init_graph(*store_, schema);
+        auto init = engine::init_graph(**store, schema);
         ASSERT_TRUE(init) << where() << ": " << init.error().to_string();
+        root_ = root;
+        commits_.clear();
         reopen();
     }
+    // A fresh handle, as a new process would open it (the cache starts empty).
     void reopen() {
-        auto g = engine::Graph::open(*store_);
+        auto g = service::GraphHandle::open(root_);
         ASSERT_TRUE(g) << g.error().to_string();
-        graph_.emplace(std::move(*g));
-        cache_ = query::make_table_cache(*store_);
+        graph_ = std::move(*g);
+    }
+
+    // The words of a record's header as key=value options (a bare word maps to "").
+    static std::map<std::string, std::string> options(const std::string& header) {
+        std::map<std::string, std::string> out;
+        std::istringstream words(header);
+        std::string w;
+        words >> w; // the record's name
+        while (words >> w) {
+            auto eq = w.find('=');
+            out[w.substr(0, eq)] = eq == std::string::npos ? "" : w.substr(eq + 1);
+        }
+        return out;
+    }
+
+    // `branch=B`, `snapshot=SAVED` or `version=N` of a header as a service target.
+    service::Target target(const std::map<std::string, std::string>& o) {
+        service::Target t;
+        if (o.contains("branch"))
+            t.branch = o.at("branch");
+        if (o.contains("snapshot")) {
+            EXPECT_TRUE(commits_.contains(o.at("snapshot")))
+                << where() << ": no saved commit '" << o.at("snapshot") << "'";
+            t.snapshot = commits_[o.at("snapshot")];
+        }
+        if (o.contains("version"))
+            t.version = std::stoull(o.at("version"));
+        return t;
+    }
+
+    // `branch create NAME [from=B]`
+    void create_branch(const std::string& header) {
+        std::istringstream words(header);
+        std::string verb, create, name;
+        words >> verb >> create >> name;
+        auto o = options("x " + header.substr(header.find(name) + name.size()));
+        auto r = graph_->graph().create_branch(name, o.contains("from") ? o["from"] : "main",
+                                               std::nullopt);
+        ASSERT_TRUE(r) << where() << ": " << r.error().to_string();
+        reopen();
+    }
+
+    // `apply schema [branch=B]` + the new .pg text: a live schema migration of one branch.
+    void apply_schema(const std::string& header) {
+        auto o = options(header.substr(header.find("schema")));
+        engine::SchemaApplyOptions apply;
+        apply.branch = o.contains("branch") ? o["branch"] : "main";
+        std::string source = join(block(""));
+        auto r = engine::apply_schema_change(graph_->graph(), source, apply);
+        ASSERT_TRUE(r) << where() << ": " << r.error().to_string();
+        ASSERT_TRUE(r->applied) << where() << ": the schema change applied nothing";
+        reopen();
+    }
+
+    // `save NAME [branch=B]`: remembers the branch head's commit for `snapshot=NAME`.
+    void save_commit(const std::string& header) {
+        std::istringstream words(header);
+        std::string verb, name;
+        words >> verb >> name;
+        auto o = options("x " + header.substr(header.find(name) + name.size()));
+        auto head = graph_->graph().head(o.contains("branch") ? o["branch"] : "main");
+        ASSERT_TRUE(head) << where() << ": " << head.error().to_string();
+        commits_[name] = head->commit_id;
+    }
+
+    // An `error CODE text` expectation against `got`.
+    template <class T>
+    void expect_error(const std::string& label, const std::string& expected, const Result<T>& got) {
+        std::string want = expected.substr(6);
+        std::string code = want.substr(0, want.find(' '));
+        std::string message =
+            want.find(' ') == std::string::npos ? "" : want.substr(want.find(' ') + 1);
+        ASSERT_FALSE(got) << label << ": expected error " << want;
+        EXPECT_EQ(got.error().code, code) << label << ": " << got.error().to_string();
+        EXPECT_NE(got.error().to_string().find(message), std::string::npos)
+            << label << ": " << got.error().to_string();
     }
 
     void run_load(const std::string& mode_text, const std::string& jsonl, bool expect_error,
@@ -99,7 +178,7 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         engine::LoadOptions o;
         o.mode = engine::parse_load_mode(mode_text);
         o.source_name = "case.jsonl";
-        auto r = engine::load_graph(*store_, *graph_, jsonl, o);
+        auto r = engine::load_graph(graph_->store(), graph_->graph(), jsonl, o);
         if (expect_error) {
             ASSERT_FALSE(r) << where() << ": the load should fail";
             EXPECT_NE(r.error().to_string().find(error_text), std::string::npos)
@@ -117,49 +196,104 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         return out;
     }
 
+    // The query text of a `query`, `explain` or `mutate` record (after its optional params
+    // line): up to "----", or from a fixture file (then "----" follows directly).
+    std::string query_text(const std::map<std::string, std::string>& o) {
+        std::string text = join(block("----"));
+        if (o.contains("from"))
+            text = read_file(fs::path(source_dir()) / "test/queries/fixtures" / o.at("from"));
+        return text;
+    }
+    std::string params_line() {
+        if (at_ < lines_.size() && lines_[at_].starts_with("params "))
+            return lines_[at_++].substr(7);
+        return "null";
+    }
+
+    // A read through the service, as the CLI and the server run it. `stored`: the text is a
+    // stored query (its name is the first query's), checked at the target's schema.
+    Result<service::ReadOutcome> read(const std::map<std::string, std::string>& o,
+                                      const std::string& text, const base::Json& params,
+                                      bool explain) {
+        service::ReadRequest r;
+        r.source = {text, "case.gq"};
+        r.name = picked_name(text, o);
+        r.params = &params;
+        r.now_ms = 0; // now() is the epoch: expected rows stay fixed
+        r.target = target(o);
+        r.explain = explain;
+        std::unique_ptr<service::StoredQuery> stored;
+        if (o.contains("stored")) {
+            stored = OG_TRY(service::StoredQuery::parse(stored_name(text, o), text, "case.gq"));
+            r.stored = stored.get();
+        }
+        return service::run_read(*graph_, r);
+    }
+    // The `name=` of the header, else the first query's name when the text holds several (a
+    // case that type-checks a file runs its first query).
+    static std::optional<std::string> picked_name(const std::string& text,
+                                                  const std::map<std::string, std::string>& o) {
+        if (o.contains("name"))
+            return o.at("name");
+        auto file = query::parse_query_file(text, "case.gq");
+        if (file && file->queries.size() > 1)
+            return file->queries.front().name;
+        return std::nullopt;
+    }
+    static std::string stored_name(const std::string& text,
+                                   const std::map<std::string, std::string>& o) {
+        auto file = query::parse_query_file(text, "case.gq");
+        if (o.contains("name") || !file || file->queries.empty())
+            return o.contains("name") ? o.at("name") : "";
+        return file->queries.front().name;
+    }
+
+    // A `query` record holding a mutation only type-checks it (at the target's schema).
+    Result<std::string> check_mutation(const std::map<std::string, std::string>& o,
+                                       const std::string& text) {
+        auto picked = OG_TRY(service::parse_and_pick({text, "case.gq"}, picked_name(text, o)));
+        auto resolved = OG_TRY(service::resolve_target(graph_->graph(), target(o)));
+        OG_TRY(service::check_at(*picked.query, resolved.snapshot, "case.gq"));
+        return std::string("ok");
+    }
+
     void run_query(const std::string& header) {
         size_t start = at_;
-        bool ordered = header.find(" ordered") != std::string::npos;
-        std::string params = "null";
-        if (at_ < lines_.size() && lines_[at_].starts_with("params ")) {
-            params = lines_[at_].substr(7);
-            ++at_;
-        }
-        // `query [ordered] [from=FILE name=NAME]`: the query text follows up to "----", or
-        // comes from a fixture file (then "----" follows directly).
-        std::string from, name;
-        std::istringstream words(header);
-        for (std::string w; words >> w;) {
-            if (w.starts_with("from="))
-                from = w.substr(5);
-            else if (w.starts_with("name="))
-                name = w.substr(5);
-        }
-        std::string text = join(block("----"));
-        if (!from.empty())
-            text = read_file(fs::path(source_dir()) / "test/queries/fixtures" / from);
+        auto o = options(header);
+        bool ordered = o.contains("ordered");
+        base::Json params = nlohmann::ordered_json::parse(params_line());
+        std::string text = query_text(o);
         std::vector<std::string> expected = block("");
         ++queries_;
         std::string label = file_ + ":" + std::to_string(start);
-        Result<std::vector<std::string>> got = evaluate(text, name, params);
-        if (!expected.empty() && expected[0].starts_with("error ")) {
-            std::string want = expected[0].substr(6);
-            std::string code = want.substr(0, want.find(' '));
-            std::string message =
-                want.find(' ') == std::string::npos ? "" : want.substr(want.find(' ') + 1);
-            ASSERT_FALSE(got) << label << ": expected error " << want;
-            EXPECT_EQ(got.error().code, code) << label << ": " << got.error().to_string();
-            EXPECT_NE(got.error().message.find(message), std::string::npos)
-                << label << ": " << got.error().to_string();
-            return;
+        if (auto file = query::parse_query_file(text, "case.gq");
+            file && !file->queries.empty() && !o.contains("stored")) {
+            auto name = picked_name(text, o);
+            const query::Query* q = name ? file->find(*name) : &file->queries.front();
+            if (q && q->is_mutation()) {
+                auto checked = check_mutation(o, text);
+                if (!expected.empty() && expected[0].starts_with("error "))
+                    return expect_error(label, expected[0], checked);
+                ASSERT_TRUE(checked) << label << ": " << checked.error().to_string();
+                EXPECT_EQ(expected, std::vector<std::string>{"ok"}) << label;
+                return;
+            }
         }
+        auto got = read(o, text, params, false);
+        if (!expected.empty() && expected[0].starts_with("error "))
+            return expect_error(label, expected[0], got);
         ASSERT_TRUE(got) << label << ": " << got.error().to_string();
         if (expected.size() == 1 && expected[0] == "ok")
             return; // type-check only
         std::vector<std::string> want = canonical_rows(expected);
         if (expected.size() == 1 && expected[0] == "[]")
             want.clear();
-        std::vector<std::string> have = *got;
+        std::vector<std::string> have;
+        for (size_t row = 0; row < got->result.rows.size(); ++row) {
+            base::JsonWriter w;
+            query::write_row(got->result, row, w);
+            have.push_back(nlohmann::ordered_json::parse(w.text()).dump());
+        }
         if (!ordered) {
             std::sort(want.begin(), want.end());
             std::sort(have.begin(), have.end());
@@ -167,65 +301,56 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         EXPECT_EQ(have, want) << label;
     }
 
-    // `mutate` [params JSON] TEXT ---- then `nodes=N edges=M commit=yes|no` or `error CODE text`.
-    void run_mutation() {
+    // `explain` [params] TEXT ---- then the plan's lines exactly (golden), or `error CODE text`.
+    void run_explain(const std::string& header) {
         size_t start = at_;
-        std::string params = "null";
-        if (at_ < lines_.size() && lines_[at_].starts_with("params ")) {
-            params = lines_[at_].substr(7);
-            ++at_;
-        }
-        std::string text = join(block("----"));
+        auto o = options(header);
+        base::Json params = nlohmann::ordered_json::parse(params_line());
+        std::string text = query_text(o);
+        std::vector<std::string> expected = block("");
+        ++queries_;
+        std::string label = file_ + ":" + std::to_string(start);
+        auto got = read(o, text, params, true);
+        if (!expected.empty() && expected[0].starts_with("error "))
+            return expect_error(label, expected[0], got);
+        ASSERT_TRUE(got) << label << ": " << got.error().to_string();
+        EXPECT_EQ(got->plan.value_or("<no plan>"), join(expected)) << label;
+    }
+
+    // `mutate [branch=B] [stored]` [params] TEXT ---- then `nodes=N edges=M commit=yes|no` or
+    // `error CODE text`.
+    void run_mutation(const std::string& header) {
+        size_t start = at_;
+        auto o = options(header);
+        base::Json params = nlohmann::ordered_json::parse(params_line());
+        std::string text = query_text(o);
         std::vector<std::string> expected = block("");
         ++queries_;
         std::string label = file_ + ":" + std::to_string(start);
         auto got = [&]() -> Result<std::string> {
-            auto file = OG_TRY(query::parse_query_file(text, "case.gq"));
-            const query::Query& q = file.queries.at(0);
-            auto snap = OG_TRY(graph_->snapshot({}));
-            auto checked = OG_TRY(query::check_query(q, snap.schema->catalog, "case.gq"));
-            auto bound = OG_TRY(query::bind_params(q, nlohmann::ordered_json::parse(params)));
-            auto r = OG_TRY(query::execute_mutation(*store_, *graph_, checked, bound, {}));
+            service::MutationRequest m;
+            m.source = {text, "case.gq"};
+            m.name = picked_name(text, o);
+            m.params = &params;
+            m.now_ms = 0;
+            if (o.contains("branch"))
+                m.branch = o.at("branch");
+            std::unique_ptr<service::StoredQuery> stored;
+            if (o.contains("stored")) {
+                stored = OG_TRY(service::StoredQuery::parse(stored_name(text, o), text, "case.gq"));
+                m.stored = stored.get();
+            }
+            auto r = OG_TRY(service::run_mutation(*graph_, m)).result;
             return "nodes=" + std::to_string(r.affected_nodes) +
                    " edges=" + std::to_string(r.affected_edges) +
                    " commit=" + (r.commit ? "yes" : "no");
         }();
         reopen();
         ASSERT_FALSE(expected.empty()) << label << ": no expectation";
-        if (expected[0].starts_with("error ")) {
-            std::string want = expected[0].substr(6);
-            std::string code = want.substr(0, want.find(' '));
-            std::string message =
-                want.find(' ') == std::string::npos ? "" : want.substr(want.find(' ') + 1);
-            ASSERT_FALSE(got) << label << ": expected error " << want << ", got " << *got;
-            EXPECT_EQ(got.error().code, code) << label << ": " << got.error().to_string();
-            EXPECT_NE(got.error().message.find(message), std::string::npos)
-                << label << ": " << got.error().to_string();
-            return;
-        }
+        if (expected[0].starts_with("error "))
+            return expect_error(label, expected[0], got);
         ASSERT_TRUE(got) << label << ": " << got.error().to_string();
         EXPECT_EQ(*got, expected[0]) << label;
-    }
-
-    Result<std::vector<std::string>> evaluate(const std::string& text, const std::string& name,
-                                              const std::string& params) {
-        auto file = OG_TRY(query::parse_query_file(text, "case.gq"));
-        const query::Query* picked =
-            name.empty() ? (file.queries.empty() ? nullptr : &file.queries[0]) : file.find(name);
-        if (!picked)
-            return Error("test", "no query '" + name + "'");
-        const query::Query& q = *picked;
-        auto snap = OG_TRY(graph_->snapshot({}));
-        auto checked = OG_TRY(query::check_query(q, snap.schema->catalog, "case.gq"));
-        auto bound = OG_TRY(query::bind_params(q, nlohmann::ordered_json::parse(params)));
-        auto result = OG_TRY(query::execute_read(*cache_, snap, checked, bound, 0));
-        std::vector<std::string> rows;
-        for (size_t row = 0; row < result.rows.size(); ++row) {
-            base::JsonWriter w;
-            query::write_row(result, row, w);
-            rows.push_back(nlohmann::ordered_json::parse(w.text()).dump());
-        }
-        return rows;
     }
 };
 
@@ -261,8 +386,16 @@ TEST_P(QueryCases, Script) {
                      error ? rest.substr(std::min<size_t>(6, rest.size())) : "");
         } else if (line.starts_with("query")) {
             run_query(line);
+        } else if (line.starts_with("explain")) {
+            run_explain(line);
         } else if (line.starts_with("mutate")) {
-            run_mutation();
+            run_mutation(line);
+        } else if (line.starts_with("branch create ")) {
+            create_branch(line);
+        } else if (line.starts_with("apply schema")) {
+            apply_schema(line);
+        } else if (line.starts_with("save ")) {
+            save_commit(line);
         } else {
             FAIL() << where() << ": unknown record '" << line << "'";
         }
