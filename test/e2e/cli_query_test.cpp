@@ -125,6 +125,62 @@ TEST(CliQuery, QueryAndMutateOnLocalDisk) {
     query_and_mutate(dir.path() + "/g.omni", dir.path(), {});
 }
 
+// Time travel across a schema change: each read is checked against the schema of the snapshot
+// it reads, so the old snapshot answers a positioned type error for a property it does not
+// have, and a branch keeps the schema it was forked with.
+TEST(CliQuery, ReadsAndMutationsAreCheckedAtTheirSnapshotsSchema) {
+    TempDir dir;
+    std::string uri = dir.path() + "/g.omni";
+    std::string v1 = dir.path() + "/v1.pg", v2 = dir.path() + "/v2.pg";
+    std::ofstream(v1) << "node Person {\n    name: String @key\n    age: I32?\n}\n";
+    std::ofstream(v2)
+        << "node Person {\n    name: String @key\n    age: I32?\n    bio: String?\n}\n";
+    std::string data = dir.path() + "/people.jsonl";
+    std::ofstream(data) << R"({"type":"Person","data":{"name":"Ada","age":36}})"
+                        << "\n";
+    ASSERT_EQ(run_process({omnigraph(), "init", "--schema", v1, uri}).exit_code, 0);
+    ASSERT_EQ(run_process({omnigraph(), "load", "--quiet", "--data", data, uri}).exit_code, 0);
+    std::string before = run_process({omnigraph(), "commit", "list", uri}).out.substr(0, 26);
+    ASSERT_EQ(run_process({omnigraph(), "branch", "create", "--uri", uri, "old"}).exit_code, 0);
+    auto applied = run_process({omnigraph(), "schema", "apply", uri, "--schema", v2});
+    ASSERT_EQ(applied.exit_code, 0) << applied.err;
+
+    const std::string with_bio =
+        "query q() {\n  match { $p: Person }\n  return { $p.name, $p.bio }\n}";
+    auto now =
+        run_process({omnigraph(), "query", "-e", with_bio, "--format", "csv", "--store", uri});
+    EXPECT_EQ(now.exit_code, 0) << now.err;
+    EXPECT_EQ(now.out, "p.name,p.bio\nAda,null\n");
+    auto old =
+        run_process({omnigraph(), "query", "-e", with_bio, "--snapshot", before, "--store", uri});
+    EXPECT_EQ(old.exit_code, 1);
+    EXPECT_NE(old.err.find("<inline>:3:21: error[T6]"), std::string::npos) << old.err;
+    EXPECT_NE(old.err.find("has no property `bio`"), std::string::npos) << old.err;
+    auto branch = run_process(
+        {omnigraph(), "query", "-e", with_bio, "--branch", "old", "--json", "--store", uri});
+    EXPECT_EQ(branch.exit_code, 1);
+    EXPECT_NE(branch.out.find("\"code\": \"T6\""), std::string::npos) << branch.out;
+
+    // A mutation is checked at the head of the branch it changes.
+    const std::string set_bio =
+        "query s() { update Person set { bio: \"x\" } where name = \"Ada\" }";
+    auto on_old =
+        run_process({omnigraph(), "mutate", "-e", set_bio, "--branch", "old", "--store", uri});
+    EXPECT_EQ(on_old.exit_code, 1);
+    EXPECT_NE(on_old.err.find("error[T11]"), std::string::npos) << on_old.err;
+    auto on_main = run_process({omnigraph(), "mutate", "-e", set_bio, "--store", uri});
+    EXPECT_EQ(on_main.exit_code, 0) << on_main.err;
+
+    // --explain prints the plan the query would run, at the snapshot asked for.
+    auto plan =
+        run_process({omnigraph(), "query", "-e",
+                     "query q() { match { $p: Person { name: \"Ada\" } } return { $p.age } }",
+                     "--explain", "--snapshot", before, "--store", uri});
+    EXPECT_EQ(plan.exit_code, 0) << plan.err;
+    EXPECT_EQ(plan.out, "query q\nmatch\n  scan $p: Person — 1 of 1 rows pass $p.name = \"Ada\" "
+                        "[column]\nreturn: p.age\n");
+}
+
 TEST(CliQuery, QueryAndMutateOnS3) {
     auto& server = S3TestServer::instance();
     ASSERT_TRUE(server.ok()) << server.error();
