@@ -122,6 +122,23 @@ class ApplyRun {
         return key;
     }
 
+    // Records the operation's outcome in its sidecar. A failure is reported, and the operation
+    // still counts: the sweep reads the graph itself, not this field.
+    void rewrite_sidecar(const std::string& key, const Sidecar& s) {
+        if (auto put = store_.objects().put(key, serialize_sidecar(s)); !put)
+            diags_.error("recovery_sidecar_write_error", store_.display(key),
+                         "cannot record manifest version " +
+                             std::to_string(s.expected_manifest_version.value_or(0)) +
+                             " of graph '" + s.graph_id +
+                             "' in its recovery sidecar: " + put.error().message);
+    }
+
+    void owner_marker_error(const std::string& g, const std::string& message) {
+        diags_.error("graph_owner_marker_error", "graph." + g,
+                     "cannot mark graph '" + g + "' at " + store_.graph_root(g).to_string() +
+                         " as managed by this cluster: " + message);
+    }
+
     Sidecar new_sidecar(const std::string& kind, const std::string& g) {
         Sidecar s;
         s.operation_id = base::new_ulid();
@@ -172,13 +189,22 @@ class ApplyRun {
             if (!ledger_.find("graph." + g) || sweep.pending.contains(g) || aborted_)
                 continue;
             auto objects = store_.open_graph_store(g);
-            if (!objects)
+            if (!objects) {
+                owner_marker_error(g, objects.error().message);
                 continue;
+            }
             auto present = (*objects)->exists(engine::kClusterOwnerKey);
-            if (!present || *present)
+            if (!present || *present) {
+                if (!present)
+                    owner_marker_error(g, present.error().message);
                 continue;
-            if (auto formatted = (*objects)->exists(engine::kFormatKey); formatted && *formatted)
-                (void)(*objects)->put(engine::kClusterOwnerKey, owner_marker(g));
+            }
+            auto formatted = (*objects)->exists(engine::kFormatKey);
+            if (!formatted)
+                owner_marker_error(g, formatted.error().message);
+            else if (*formatted)
+                if (auto put = (*objects)->put(engine::kClusterOwnerKey, owner_marker(g)); !put)
+                    owner_marker_error(g, put.error().message);
         }
     }
 
@@ -205,7 +231,9 @@ class ApplyRun {
         auto fail = [&](std::string_view code, const std::string& message, bool keep_sidecar) {
             diags_.error(code, c.resource, message);
             if (!keep_sidecar)
-                (void)store_.objects().remove(*key);
+                if (auto removed = store_.objects().remove(*key); !removed)
+                    diags_.warn("recovery_sidecar_cleanup_failed", store_.display(*key),
+                                removed.error().message);
             demote(g, c.resource, "graph_create_failed");
             return true;
         };
@@ -226,11 +254,18 @@ class ApplyRun {
                         "cannot create graph '" + g + "' at " + store_.graph_root(g).to_string() +
                             ": " + created.error().message,
                         true);
-        (void)(*objects)->put(engine::kClusterOwnerKey, owner_marker(g));
+        // Unmarked, the graph would take direct schema applies: the create did not complete. Its
+        // sidecar stays, so the next apply's sweep records the graph and marks it.
+        if (auto marked = (*objects)->put(engine::kClusterOwnerKey, owner_marker(g)); !marked)
+            return fail(
+                "graph_owner_marker_error",
+                "graph '" + g + "' was created at " + store_.graph_root(g).to_string() +
+                    " but cannot be marked as managed by this cluster: " + marked.error().message,
+                true);
         if (auto graph = engine::Graph::open(**objects))
             if (auto head = graph->head("main")) {
                 s.expected_manifest_version = head->version;
-                (void)store_.objects().put(*key, serialize_sidecar(s));
+                rewrite_sidecar(*key, s);
             }
         if (!early_failpoint("cluster_apply.after_graph_create"))
             return false;
@@ -314,7 +349,7 @@ class ApplyRun {
             return true;
         }
         s.expected_manifest_version = applied->graph_manifest_version;
-        (void)store_.objects().put(*key, serialize_sidecar(s));
+        rewrite_sidecar(*key, s);
         if (!early_failpoint("cluster_apply.after_schema_apply"))
             return false;
         completed_.push_back(*key);
@@ -484,14 +519,12 @@ class ApplyRun {
         }
         // The ledger records every outcome now (written, or unchanged because it already did):
         // retired and completed sidecars can go, consumed approvals are marked.
-        for (const auto& key : sweep.retire)
-            (void)store_.objects().remove(key);
-        for (const auto& key : completed_)
-            (void)store_.objects().remove(key);
+        retire_sidecars(store_, sweep.retire, diags_);
+        retire_sidecars(store_, completed_, diags_);
         std::vector<std::string> consume = sweep.consume;
         for (const auto& [g, approval] : deleted_)
             consume.push_back(approval);
-        mark_approvals_consumed(store_, consume);
+        mark_approvals_consumed(store_, consume, diags_);
         finish(ledger_, true);
     }
 

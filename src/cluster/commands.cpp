@@ -434,9 +434,8 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
         ledger = read->ledger;
         return emit();
     }
-    for (const auto& key : sweep.retire)
-        (void)store->objects().remove(key);
-    mark_approvals_consumed(*store, sweep.consume);
+    retire_sidecars(*store, sweep.retire, diags);
+    mark_approvals_consumed(*store, sweep.consume, diags);
     LedgerRead now;
     if (auto again = store->read_state(); again && *again) {
         now.raw = **again;

@@ -46,8 +46,7 @@ Result<T> FaultInjectingStore::run(StoreOp op, std::string_view key, Fn&& call, 
     case FaultRule::Action::kFail:
         return rule->error;
     case FaultRule::Action::kFailAfter: {
-        auto result = call();
-        (void)result;
+        ignore_error(call(), "kFailAfter: the injected error replaces the call's answer");
         return rule->error;
     }
     case FaultRule::Action::kDelay:
@@ -103,8 +102,8 @@ Status FaultInjectingStore::do_remove(std::string_view key) {
         case FaultRule::Action::kFail:
             return rule->error;
         case FaultRule::Action::kFailAfter: {
-            auto result = inner_->remove(key);
-            (void)result;
+            ignore_error(inner_->remove(key),
+                         "kFailAfter: the injected error replaces the call's answer");
             return rule->error;
         }
         case FaultRule::Action::kDelay:

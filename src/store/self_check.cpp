@@ -125,8 +125,8 @@ SelfCheckReport run_self_check(ObjectStore& store) {
     });
     if (!report.passed()) {
         // Best effort: a failed run should not leave its scratch objects behind either.
-        auto cleaned = store.remove_prefix(p);
-        (void)cleaned;
+        ignore_error(store.remove_prefix(p),
+                     "cleaning up after a failed self-check (the report names the failure)");
     }
     return report;
 }
