@@ -44,6 +44,20 @@ bool open_locked(const DesiredState& desired, const std::string& operation,
     return out.read.has_value();
 }
 
+void release_lock(LockedState& locked, Diagnostics& diags) {
+    if (!locked.lock)
+        return;
+    auto released = locked.lock->release();
+    if (released)
+        return;
+    const Error& e = released.error();
+    std::string where = locked.store->display(kLockKey);
+    if (e.is("state_lock_lost"))
+        diags.warn(e.code, where, e.message);
+    else
+        diags.error(e.code, where, e.message);
+}
+
 bool require_ledger(LockedState& locked, const std::string& config_dir, Diagnostics& diags) {
     if (locked.read->raw)
         return true;

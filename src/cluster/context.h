@@ -39,6 +39,11 @@ bool open_locked(const DesiredState& desired, const std::string& operation,
                  const std::optional<std::string>& actor, const std::string& config_dir,
                  StateObservations& obs, Diagnostics& diags, LockedState& out);
 
+// Releases the lock of `locked` (if any) and reports a failure: state_lock_error (the delete
+// failed, an error) or state_lock_lost (another command's lock is there now, a warning). Every
+// command calls it before it renders its outcome.
+void release_lock(LockedState& locked, Diagnostics& diags);
+
 // apply, approve and refresh need a ledger: false (with state_missing) when there is none.
 bool require_ledger(LockedState& locked, const std::string& config_dir, Diagnostics& diags);
 

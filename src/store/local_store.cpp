@@ -440,6 +440,32 @@ Status LocalStore::do_remove(std::string_view key) {
     return ok();
 }
 
+Status LocalStore::do_remove_if_match(std::string_view key, std::string_view expected_version) {
+    std::string uri = uri_of(key);
+    std::string target = path_of(key);
+    struct stat st {};
+    if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return ok(); // as remove: nothing there, and no lock file created for it
+    auto lock = OG_TRY(StripeLock::acquire(root_.path, key, uri));
+    // Compare and delete under one lock, as put_if_match compares and replaces.
+    auto current = OG_TRY(head(key));
+    if (!current)
+        return ok();
+    if (current->version != expected_version)
+        return Error(codes::kPreconditionFailed,
+                     "precondition failed for " + uri + ": version changed")
+            .with_detail("expected", std::string(expected_version))
+            .with_detail("actual", current->version);
+    if (::unlink(target.c_str()) != 0) {
+        if (errno == ENOENT)
+            return ok();
+        return errno_error(errno, "deleting", uri);
+    }
+    OG_CHECK(sync_parent(target));
+    prune_empty_dirs(key);
+    return ok();
+}
+
 Result<uint64_t> LocalStore::do_remove_prefix(std::string_view prefix) {
     auto keys = OG_TRY(list_all(prefix));
     for (const auto& meta : keys)

@@ -267,6 +267,32 @@ TEST_F(ClusterFailures, LockThatCannotBeCreatedOrDeletedIsStateLockError) {
     EXPECT_TRUE(js({"force-unlock", "stuck-lock"})["lock_removed"].get<bool>());
 }
 
+// While an apply waits before its ledger write, its lock is force-unlocked and another command
+// takes the lock. The apply's release deletes only the version it wrote, so the other holder's
+// lock stays: a warning, not an error (the apply itself completed).
+TEST_F(ClusterFailures, LockTakenOverDuringTheRunIsLeftInPlaceAndStateLockLost) {
+    ASSERT_EQ(cluster({"import"}).exit_code, 0);
+    Child child =
+        spawn({"apply"}, {{"OMNIGRAPH_FAILPOINTS", "cluster_apply.before_state_write=delay:3000"}});
+    ASSERT_TRUE(wait_for([&] { return fs::exists(cfg(query_blob())); }));
+    std::string held = root().read("__cluster/lock.json").value_or("");
+    ASSERT_FALSE(held.empty());
+    std::string id = parse(held)["lock_id"];
+    EXPECT_TRUE(js({"force-unlock", id})["lock_removed"].get<bool>());
+    std::string other = R"({"version":1,"lock_id":"01J9Z3K6Y6W7F0N8Q2R4T5V6X7","operation":"plan",)"
+                        R"("created_at":"2026-01-01T00:00:00Z","pid":4242})";
+    root().write("__cluster/lock.json", other);
+    ProcessResult r = child.wait();
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    Json applied = parse(r.out);
+    EXPECT_TRUE(applied["converged"].get<bool>()) << pretty(applied);
+    Json warning = diag(applied, "state_lock_lost");
+    EXPECT_EQ(warning["severity"], "warning") << pretty(applied);
+    EXPECT_EQ(warning["path"], cfg("__cluster/lock.json"));
+    EXPECT_TRUE(contains(warning["message"], id)) << pretty(warning);
+    EXPECT_EQ(root().text("__cluster/lock.json"), other) << "the other holder's lock is kept";
+}
+
 TEST_F(ClusterFailures, SidecarThatCannotBeWrittenBlocksTheCreate) {
     ASSERT_EQ(cluster({"import"}).exit_code, 0);
     Json applied;
@@ -775,6 +801,28 @@ TEST_F(ClusterFailuresS3, FailedReadsAreStateLockAndCatalogReadErrors) {
     EXPECT_EQ(diag(status, "catalog_payload_read_error")["path"], "query.knowledge.find_person")
         << pretty(status);
     EXPECT_TRUE(s3js({"status"})["ok"].get<bool>()) << "each fault was answered once";
+}
+
+// The lock's conditional delete fails: the command reports it (the lock stays, and the message
+// names the force-unlock that clears it) instead of leaving a stuck lock unexplained.
+TEST_F(ClusterFailuresS3, LockThatCannotBeReleasedIsStateLockError) {
+    ASSERT_TRUE(s3js({"import"})["ok"].get<bool>());
+    auto& server = S3TestServer::instance();
+    std::string lock = path_of("__cluster/lock.json");
+    server.inject_fault(lock, 400, 1, false, "DELETE");
+    Json plan = s3js({"plan"}, 1);
+    EXPECT_EQ(server.fault_hits(lock), 1);
+    Json error = diag(plan, "state_lock_error");
+    EXPECT_EQ(error["path"], uri_ + "/__cluster/lock.json") << pretty(plan);
+    EXPECT_EQ(error["severity"], "error");
+    ASSERT_TRUE(s3root_->exists("__cluster/lock.json"));
+    std::string id = parse(s3root_->text("__cluster/lock.json"))["lock_id"];
+    EXPECT_TRUE(contains(error["message"], "force-unlock " + id + " --config cfg"))
+        << pretty(error);
+    EXPECT_TRUE(has_diag(s3js({"plan"}, 1), "state_lock_held"));
+    EXPECT_TRUE(s3js({"force-unlock", id})["lock_removed"].get<bool>());
+    EXPECT_TRUE(s3js({"plan"})["ok"].get<bool>());
+    EXPECT_FALSE(s3root_->exists("__cluster/lock.json"));
 }
 
 // The owner marker of a graph apply just created cannot be written: the create did not complete
