@@ -9,6 +9,7 @@
 #include "cluster/saved_plan.h"
 #include "cluster/sweep.h"
 #include "engine/graph.h"
+#include "engine/graph_lifecycle.h"
 #include "engine/schema_apply.h"
 #include "schema/plan.h"
 
@@ -193,24 +194,21 @@ class ApplyRun {
                 owner_marker_error(g, objects.error().message);
                 continue;
             }
-            auto present = (*objects)->exists(engine::kClusterOwnerKey);
-            if (!present || *present) {
-                if (!present)
-                    owner_marker_error(g, present.error().message);
+            auto managed = engine::managed_by(**objects);
+            if (!managed || *managed) {
+                if (!managed)
+                    owner_marker_error(g, managed.error().message);
                 continue;
             }
-            auto formatted = (*objects)->exists(engine::kFormatKey);
-            if (!formatted)
-                owner_marker_error(g, formatted.error().message);
-            else if (*formatted)
-                if (auto put = (*objects)->put(engine::kClusterOwnerKey, owner_marker(g)); !put)
-                    owner_marker_error(g, put.error().message);
+            // not_found: the root holds no graph (yet), so there is nothing to mark.
+            if (auto marked = engine::mark_managed(**objects, owner(g));
+                !marked && !marked.error().is(codes::kNotFound))
+                owner_marker_error(g, marked.error().message);
         }
     }
 
-    std::string owner_marker(const std::string& g) const {
-        return base::to_pretty_json(
-            base::Json::object({{"cluster_root", store_.root().to_string()}, {"graph_id", g}}));
+    engine::ManagedBy owner(const std::string& g) const {
+        return engine::ManagedBy{store_.root().to_string(), g};
     }
 
     // Returns false only for an early-return failpoint.
@@ -256,7 +254,7 @@ class ApplyRun {
                         true);
         // Unmarked, the graph would take direct schema applies: the create did not complete. Its
         // sidecar stays, so the next apply's sweep records the graph and marks it.
-        if (auto marked = (*objects)->put(engine::kClusterOwnerKey, owner_marker(g)); !marked)
+        if (auto marked = engine::mark_managed(**objects, owner(g)); !marked)
             return fail(
                 "graph_owner_marker_error",
                 "graph '" + g + "' was created at " + store_.graph_root(g).to_string() +
@@ -304,7 +302,7 @@ class ApplyRun {
         engine::SchemaApplyOptions options;
         options.actor = o_.actor;
         options.schema_file = dg.schema_file;
-        options.cluster_apply = true;
+        options.as_controller = store_.root().to_string();
         auto preview = engine::plan_schema_change(*graph, *source, options);
         if (!preview)
             return fail(preview.error().message);
@@ -432,7 +430,12 @@ class ApplyRun {
             lock->renew();
         if (auto fp = base::failpoint("cluster_apply.before_graph_delete"); !fp)
             return fail(fp.error().code, fp.error().message);
-        if (auto removed = store_.delete_graph(g); !removed)
+        Status removed = ok();
+        if (auto objects = store_.open_graph_store(g); objects)
+            removed = engine::destroy_graph(**objects);
+        else
+            removed = objects.error();
+        if (!removed)
             return fail("graph_delete_failed", "cannot delete " + store_.graph_root(g).to_string() +
                                                    ": " + removed.error().message);
         if (!early_failpoint("cluster_apply.after_graph_delete"))

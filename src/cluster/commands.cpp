@@ -157,7 +157,7 @@ base::Json migration_preview(ClusterStore& store, const DesiredGraph& dg, Diagno
         auto graph = engine::Graph::open(**objects);
         if (graph) {
             engine::SchemaApplyOptions options;
-            options.cluster_apply = true;
+            options.as_controller = store.root().to_string();
             options.schema_file = dg.schema_file;
             auto planned = engine::plan_schema_change(*graph, dg.schema_source, options);
             if (planned) {

@@ -129,7 +129,8 @@ Status FaultInjectingStore::do_remove_if_match(std::string_view key,
 
 Result<uint64_t> FaultInjectingStore::do_remove_prefix(std::string_view prefix) {
     return run<uint64_t>(
-        StoreOp::kRemovePrefix, prefix, [&] { return inner_->remove_prefix(prefix); }, 0);
+        StoreOp::kRemovePrefix, prefix,
+        [&] { return prefix.empty() ? inner_->remove_root() : inner_->remove_prefix(prefix); }, 0);
 }
 
 } // namespace omnigraph::store

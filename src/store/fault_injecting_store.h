@@ -27,7 +27,7 @@ enum class StoreOp : unsigned {
     kPutIfMatch = 1u << 4,
     kList = 1u << 5,
     kRemove = 1u << 6,
-    kRemovePrefix = 1u << 7,
+    kRemovePrefix = 1u << 7, // also remove_root, whose prefix is ""
     kRemoveIfMatch = 1u << 8,
 };
 inline constexpr unsigned kAnyRead = 0x23;   // get, head, list

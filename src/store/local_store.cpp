@@ -471,13 +471,16 @@ Result<uint64_t> LocalStore::do_remove_prefix(std::string_view prefix) {
     for (const auto& meta : keys)
         OG_CHECK(remove(meta.key));
     // A directory-shaped prefix ("graphs/x.omni/") goes whole, with the stripe lock files and
-    // empty directories a store rooted there left behind.
-    if (prefix.ends_with('/')) {
+    // empty directories a store rooted there left behind; the empty prefix (remove_root) is the
+    // root directory itself.
+    if (prefix.empty() || prefix.ends_with('/')) {
+        std::filesystem::path dir = std::filesystem::path(root_.path);
+        if (!prefix.empty())
+            dir /= prefix;
         std::error_code ec;
-        std::filesystem::remove_all(std::filesystem::path(root_.path) / prefix, ec);
+        std::filesystem::remove_all(dir, ec);
         if (ec)
-            return Error(codes::kStorageIo, "cannot remove " + root_.path + "/" +
-                                                std::string(prefix) + ": " + ec.message());
+            return Error(codes::kStorageIo, "cannot remove " + dir.string() + ": " + ec.message());
     }
     return static_cast<uint64_t>(keys.size());
 }

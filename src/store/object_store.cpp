@@ -89,6 +89,10 @@ Result<uint64_t> ObjectStore::remove_prefix(std::string_view prefix) {
     return do_remove_prefix(prefix);
 }
 
+Result<uint64_t> ObjectStore::remove_root() {
+    return do_remove_prefix("");
+}
+
 std::string ObjectStore::uri_of(std::string_view key) const {
     std::string base = root().to_string();
     if (key.empty())

@@ -93,6 +93,11 @@ class ObjectStore {
     // root by accident is refused); returns how many. A prefix ending in '/' is a subtree: the
     // local backend also removes its directory with any backend files left in it.
     Result<uint64_t> remove_prefix(std::string_view prefix);
+    // Deletes every object of the root, and the root itself where the backend has one (the
+    // local directory, with its lock and temp files); returns how many objects. The deliberate
+    // way to wipe a whole root (engine::destroy_graph), so it has its own name. Not atomic, like
+    // remove_prefix; idempotent.
+    Result<uint64_t> remove_root();
 
     // Conveniences built on the primitives above.
     Result<std::string> read(std::string_view key); // whole object
@@ -112,6 +117,7 @@ class ObjectStore {
     virtual Result<ListPage> do_list(const ListOptions& options) = 0;
     virtual Status do_remove(std::string_view key) = 0;
     virtual Status do_remove_if_match(std::string_view key, std::string_view expected_version) = 0;
+    // `prefix` is empty only when called by remove_root: then it is the whole root.
     virtual Result<uint64_t> do_remove_prefix(std::string_view prefix) = 0;
 };
 

@@ -2,6 +2,7 @@
 #include "store_fixture.h"
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -284,6 +285,20 @@ TEST_P(Conformance, RemovePrefixIsAStringPrefix) {
     ASSERT_FALSE(everything);
     EXPECT_TRUE(everything.error().is(codes::kInvalidArgument));
     EXPECT_EQ(store_->list_all("")->size(), 2u);
+}
+
+TEST_P(Conformance, RemoveRootWipesTheWholeRoot) {
+    for (const char* k : {"a", "b/c", "b/d/e"})
+        ASSERT_TRUE(store_->put(k, "x"));
+    ASSERT_TRUE(store_->remove("b/c")); // leaves the local backend's lock files behind
+    auto removed = store_->remove_root();
+    ASSERT_TRUE(removed) << removed.error().message;
+    EXPECT_EQ(*removed, 2u);
+    EXPECT_TRUE(store_->list_all("")->empty());
+    if (GetParam() == Backend::kLocal)
+        EXPECT_FALSE(std::filesystem::exists(uri_)) << "the directory and its lock files go too";
+    EXPECT_EQ(*store_->remove_root(), 0u) << "idempotent";
+    EXPECT_TRUE(store_->put("a", "again")) << "the root takes writes again";
 }
 
 TEST_P(Conformance, InvalidKeysAreRefused) {
