@@ -1,5 +1,7 @@
 #include "base/error.h"
 
+#include "base/log.h"
+
 namespace omnigraph {
 
 std::string SourceLocation::to_string() const {
@@ -22,6 +24,11 @@ std::string Error::to_string() const {
     out += "]: ";
     out += message;
     return out;
+}
+
+void log_ignored_error(const Error& error, std::string_view why) {
+    base::log(base::LogLevel::kWarn, "error.ignored",
+              {{"why", why}, {"code", error.code}, {"message", error.message}});
 }
 
 } // namespace omnigraph

@@ -5,7 +5,8 @@
 // `location` is set when the error points into a source file; `details` carries extra
 // key/value facts in insertion order (rendered verbatim in --json output).
 // Result<T> is std::expected<T, Error> marked [[nodiscard]]: ignoring one is a compile error in
-// every preset (-Werror=unused-result). No exceptions cross a layer boundary.
+// every preset (-Werror=unused-result). No exceptions cross a layer boundary. The one way to drop
+// a Result on purpose is ignore_error(result, "why"), which logs an error it holds.
 #pragma once
 
 #include <expected>
@@ -75,6 +76,20 @@ using Status = Result<void>;
 
 inline Status ok() {
     return {};
+}
+
+// Logs a deliberately ignored error: a `warn` line `error.ignored` with `why`, the error's code
+// and its message (base/log.h; visible at the default level, so a failing store shows up even
+// where the code recovers from it). Called by ignore_error; defined in error.cpp.
+void log_ignored_error(const Error& error, std::string_view why);
+
+// Drops `result` on purpose: the caller does not need its value and survives its failure, for the
+// reason `why` ("a leftover record is settled by the next writer"). An error in it is logged at
+// warn level, never swallowed silently. The greppable replacement for `(void)result`; use it only
+// when the failure really is harmless, and report it (an Error, a diagnostic) otherwise.
+template <class T> void ignore_error(const Result<T>& result, std::string_view why) {
+    if (!result)
+        log_ignored_error(result.error(), why);
 }
 
 } // namespace omnigraph

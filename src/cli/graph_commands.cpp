@@ -5,9 +5,9 @@
 #include "cli/graph_access.h"
 #include "cli/operator_config.h"
 #include "cli/source_file.h"
+#include "cluster/cluster_store.h"
 #include "engine/graph.h"
 #include "engine/load.h"
-#include "engine/schema_apply.h"
 #include "schema/diagnostic.h"
 #include "service/export.h"
 #include "service/graph_info.h"
@@ -31,34 +31,6 @@ struct InitArgs {
     bool force = false;
 };
 
-// A root shaped `<root>/graphs/<id>.omni` under a cluster's storage root (one with
-// `__cluster/state.json`) belongs to `cluster apply` (spec cluster §13.3).
-Status cluster_managed_root(const store::ObjectStore& graph_store) {
-    base::StorageUri root = graph_store.root();
-    std::string& path = root.is_s3() ? root.prefix : root.path;
-    std::string_view p = path;
-    size_t slash = p.rfind('/');
-    std::string_view name = slash == std::string_view::npos ? p : p.substr(slash + 1);
-    std::string_view parent = slash == std::string_view::npos ? "" : p.substr(0, slash);
-    if (!name.ends_with(".omni") || !(parent == "graphs" || parent.ends_with("/graphs")))
-        return ok();
-    path = std::string(parent.substr(0, parent.size() - std::string_view("graphs").size()));
-    while (path.size() > 1 && path.back() == '/')
-        path.pop_back();
-    if (!root.is_s3() && path.empty())
-        path = "/";
-    auto cluster_store = store::open_store(root);
-    if (!cluster_store)
-        return ok();
-    auto ledger = (*cluster_store)->exists("__cluster/state.json");
-    if (ledger && *ledger)
-        return Error(engine::kClusterManaged,
-                     graph_store.root().to_string() + " is a graph root of the cluster stored at " +
-                         root.to_string() +
-                         "; graphs there are created by `omnigraph cluster apply`");
-    return ok();
-}
-
 int run_init(const InitArgs& a) {
     auto source = read_source_file(a.schema_path);
     if (!source)
@@ -66,7 +38,7 @@ int run_init(const InitArgs& a) {
     auto store = open_root(a.uri);
     if (!store)
         return fail(store.error(), false);
-    if (auto managed = cluster_managed_root(**store); !managed)
+    if (auto managed = cluster::refuse_cluster_graph_root((*store)->root()); !managed)
         return fail(managed.error(), false);
     engine::InitOptions options;
     options.force = a.force;

@@ -108,7 +108,10 @@ CommandResult apply(const CommandOptions& o, const std::optional<std::string>& p
     Ledger persisted;
     bool written = false, converged = false;
 
+    LockedState locked;
+
     auto emit = [&]() {
+        release_lock(locked, diags);
         j["state_observations"] = observations_json(obs);
         base::Json cj = base::Json::array();
         size_t applied = 0, deferred = 0;
@@ -143,7 +146,6 @@ CommandResult apply(const CommandOptions& o, const std::optional<std::string>& p
         return r;
     };
 
-    LockedState locked;
     if (!open_locked(d, "apply", o.actor, o.config_dir, obs, diags, locked))
         return emit();
     ClusterStore* store = &*locked.store;

@@ -12,6 +12,14 @@
 
 namespace omnigraph::cluster::detail {
 
+void ApplyRun::rewrite_sidecar(const std::string& key, const Sidecar& s) {
+    if (auto put = store_.objects().put(key, serialize_sidecar(s)); !put)
+        diags_.error("recovery_sidecar_write_error", store_.display(key),
+                     "cannot record manifest version " +
+                         std::to_string(s.expected_manifest_version.value_or(0)) + " of graph '" +
+                         s.graph_id + "' in its recovery sidecar: " + put.error().message);
+}
+
 std::optional<std::string> ApplyRun::write_sidecar(Sidecar& s) {
     std::string key = std::string(kRecoveriesPrefix) + s.operation_id + ".json";
     auto put = store_.objects().put(key, serialize_sidecar(s));
@@ -84,7 +92,9 @@ bool ApplyRun::create_graph(PlanChange& c) {
     auto fail = [&](std::string_view code, const std::string& message, bool keep_sidecar) {
         diags_.error(code, c.resource, message);
         if (!keep_sidecar)
-            (void)store_.objects().remove(*key);
+            if (auto removed = store_.objects().remove(*key); !removed)
+                diags_.warn("recovery_sidecar_cleanup_failed", store_.display(*key),
+                            removed.error().message);
         demote(g, c.resource, "graph_create_failed");
         return true;
     };
@@ -105,11 +115,18 @@ bool ApplyRun::create_graph(PlanChange& c) {
                     "cannot create graph '" + g + "' at " + store_.graph_root(g).to_string() +
                         ": " + created.error().message,
                     true);
-    (void)(*objects)->put(engine::kClusterOwnerKey, owner_marker(g));
+    // Unmarked, the graph would take direct schema applies: the create did not complete. Its
+    // sidecar stays, so the next apply's sweep records the graph and marks it.
+    if (auto marked = engine::mark_managed(**objects, owner(g)); !marked)
+        return fail(
+            "graph_owner_marker_error",
+            "graph '" + g + "' was created at " + store_.graph_root(g).to_string() +
+                " but cannot be marked as managed by this cluster: " + marked.error().message,
+            true);
     if (auto graph = engine::Graph::open(**objects))
         if (auto head = graph->head("main")) {
             s.expected_manifest_version = head->version;
-            (void)store_.objects().put(*key, serialize_sidecar(s));
+            rewrite_sidecar(*key, s);
         }
     if (!early_failpoint("cluster_apply.after_graph_create"))
         return false;
@@ -148,7 +165,7 @@ bool ApplyRun::migrate_schema(PlanChange& c) {
     engine::SchemaApplyOptions options;
     options.actor = o_.actor;
     options.schema_file = dg.schema_file;
-    options.cluster_apply = true;
+    options.as_controller = store_.root().to_string();
     auto preview = engine::plan_schema_change(*graph, *source, options);
     if (!preview)
         return fail(preview.error().message);
@@ -193,7 +210,7 @@ bool ApplyRun::migrate_schema(PlanChange& c) {
         return true;
     }
     s.expected_manifest_version = applied->graph_manifest_version;
-    (void)store_.objects().put(*key, serialize_sidecar(s));
+    rewrite_sidecar(*key, s);
     if (!early_failpoint("cluster_apply.after_schema_apply"))
         return false;
     completed_.push_back(*key);
@@ -225,7 +242,12 @@ bool ApplyRun::delete_graph(PlanChange& c) {
         lock->renew();
     if (auto fp = base::failpoint("cluster_apply.before_graph_delete"); !fp)
         return fail(fp.error().code, fp.error().message);
-    if (auto removed = store_.delete_graph(g); !removed)
+    Status removed = ok();
+    if (auto objects = store_.open_graph_store(g); objects)
+        removed = engine::destroy_graph(**objects);
+    else
+        removed = objects.error();
+    if (!removed)
         return fail("graph_delete_failed", "cannot delete " + store_.graph_root(g).to_string() +
                                                ": " + removed.error().message);
     if (!early_failpoint("cluster_apply.after_graph_delete"))

@@ -2,9 +2,6 @@
 // create, existing and imported ones once at the end of a run).
 #include "cluster/apply_run.h"
 #include "engine/graph.h"
-#include "engine/schema_apply.h"
-
-#include <nlohmann/json.hpp>
 
 namespace omnigraph::cluster::detail {
 
@@ -15,19 +12,31 @@ void ApplyRun::mark_owned(const SweepOutcome& sweep) {
         if (!ledger_.find("graph." + g) || sweep.pending.contains(g) || aborted_)
             continue;
         auto objects = store_.open_graph_store(g);
-        if (!objects)
+        if (!objects) {
+            owner_marker_error(g, objects.error().message);
             continue;
-        auto present = (*objects)->exists(engine::kClusterOwnerKey);
-        if (!present || *present)
+        }
+        auto managed = engine::managed_by(**objects);
+        if (!managed || *managed) {
+            if (!managed)
+                owner_marker_error(g, managed.error().message);
             continue;
-        if (auto formatted = (*objects)->exists(engine::kFormatKey); formatted && *formatted)
-            (void)(*objects)->put(engine::kClusterOwnerKey, owner_marker(g));
+        }
+        // not_found: the root holds no graph (yet), so there is nothing to mark.
+        if (auto marked = engine::mark_managed(**objects, owner(g));
+            !marked && !marked.error().is(codes::kNotFound))
+            owner_marker_error(g, marked.error().message);
     }
 }
 
-std::string ApplyRun::owner_marker(const std::string& g) const {
-    return base::to_pretty_json(
-        base::Json::object({{"cluster_root", store_.root().to_string()}, {"graph_id", g}}));
+engine::ManagedBy ApplyRun::owner(const std::string& g) const {
+    return engine::ManagedBy{store_.root().to_string(), g};
+}
+
+void ApplyRun::owner_marker_error(const std::string& g, const std::string& message) {
+    diags_.error("graph_owner_marker_error", "graph." + g,
+                 "cannot mark graph '" + g + "' at " + store_.graph_root(g).to_string() +
+                     " as managed by this cluster: " + message);
 }
 
 } // namespace omnigraph::cluster::detail

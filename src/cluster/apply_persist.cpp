@@ -86,14 +86,12 @@ void ApplyRun::persist(const Ledger& snapshot, const SweepOutcome& sweep, bool e
     }
     // The ledger records every outcome now (written, or unchanged because it already did):
     // retired and completed sidecars can go, consumed approvals are marked.
-    for (const auto& key : sweep.retire)
-        (void)store_.objects().remove(key);
-    for (const auto& key : completed_)
-        (void)store_.objects().remove(key);
+    retire_sidecars(store_, sweep.retire, diags_);
+    retire_sidecars(store_, completed_, diags_);
     std::vector<std::string> consume = sweep.consume;
     for (const auto& [g, approval] : deleted_)
         consume.push_back(approval);
-    mark_approvals_consumed(store_, consume);
+    mark_approvals_consumed(store_, consume, diags_);
     finish(ledger_, true);
 }
 

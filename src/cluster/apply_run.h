@@ -7,6 +7,7 @@
 #include "cluster/commands.h"
 #include "cluster/saved_plan.h"
 #include "cluster/sweep.h"
+#include "engine/graph_lifecycle.h"
 
 #include <optional>
 #include <string>
@@ -41,9 +42,14 @@ class ApplyRun {
     bool migrate_schema(PlanChange& c);
     bool delete_graph(PlanChange& c);
 
+    // Records the operation's outcome in its sidecar. A failure is reported, and the operation
+    // still counts: the sweep reads the graph itself, not this field.
+    void rewrite_sidecar(const std::string& key, const Sidecar& s);
+
     // ---- owner markers (apply_owner_marker.cpp) ----
     void mark_owned(const SweepOutcome& sweep);
-    std::string owner_marker(const std::string& g) const;
+    engine::ManagedBy owner(const std::string& g) const;
+    void owner_marker_error(const std::string& g, const std::string& message);
 
     // ---- query and policy payloads (apply_payloads.cpp) ----
     bool write_payloads();

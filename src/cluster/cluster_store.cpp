@@ -1,6 +1,7 @@
 #include "cluster/cluster_store.h"
 
 #include "cluster/digests.h"
+#include "engine/graph_lifecycle.h"
 
 namespace omnigraph::cluster {
 
@@ -106,8 +107,32 @@ Result<bool> ClusterStore::graph_exists(const std::string& graph_id) {
     return !page.objects.empty();
 }
 
-Status ClusterStore::delete_graph(const std::string& graph_id) {
-    OG_CHECK(store_->remove_prefix("graphs/" + graph_id + ".omni/"));
+Status refuse_cluster_graph_root(const base::StorageUri& graph_root) {
+    base::StorageUri root = graph_root;
+    std::string& path = root.is_s3() ? root.prefix : root.path;
+    std::string_view p = path;
+    size_t slash = p.rfind('/');
+    std::string_view name = slash == std::string_view::npos ? p : p.substr(slash + 1);
+    std::string_view parent = slash == std::string_view::npos ? "" : p.substr(0, slash);
+    if (!name.ends_with(".omni") || !(parent == "graphs" || parent.ends_with("/graphs")))
+        return ok();
+    path = std::string(parent.substr(0, parent.size() - std::string_view("graphs").size()));
+    while (path.size() > 1 && path.back() == '/')
+        path.pop_back();
+    if (!root.is_s3() && path.empty())
+        path = "/";
+    auto cluster_store = store::open_store(root);
+    if (!cluster_store) {
+        ignore_error(cluster_store, "checking whether an init target is a cluster's graph root");
+        return ok();
+    }
+    auto ledger = (*cluster_store)->exists(kStateKey);
+    ignore_error(ledger, "checking whether an init target is a cluster's graph root");
+    if (ledger && *ledger)
+        return Error(engine::kGraphManaged,
+                     graph_root.to_string() + " is a graph root of the cluster stored at " +
+                         root.to_string() +
+                         "; graphs there are created by `omnigraph cluster apply`");
     return ok();
 }
 

@@ -67,7 +67,6 @@ class ClusterStore {
     base::StorageUri graph_root(const std::string& graph_id) const;
     Result<std::unique_ptr<store::ObjectStore>> open_graph_store(const std::string& graph_id) const;
     Result<bool> graph_exists(const std::string& graph_id);
-    Status delete_graph(const std::string& graph_id);
 
   private:
     ClusterStore(base::StorageUri root, std::unique_ptr<store::ObjectStore> store)
@@ -75,5 +74,12 @@ class ClusterStore {
     base::StorageUri root_;
     std::shared_ptr<store::ObjectStore> store_;
 };
+
+// The check `omnigraph init` runs on its target (spec cluster §13.3): a root shaped
+// `<r>/graphs/<id>.omni` under a cluster's storage root `<r>` (one holding the ledger) belongs
+// to `cluster apply`, so it is refused with engine::kGraphManaged. Any other root is ok, and so
+// is one whose would-be cluster root cannot be opened or read (logged: it cannot be told apart
+// from an unrelated directory).
+Status refuse_cluster_graph_root(const base::StorageUri& graph_root);
 
 } // namespace omnigraph::cluster

@@ -157,7 +157,7 @@ base::Json migration_preview(ClusterStore& store, const DesiredGraph& dg, Diagno
         auto graph = engine::Graph::open(**objects);
         if (graph) {
             engine::SchemaApplyOptions options;
-            options.cluster_apply = true;
+            options.as_controller = store.root().to_string();
             options.schema_file = dg.schema_file;
             auto planned = engine::plan_schema_change(*graph, dg.schema_source, options);
             if (planned) {
@@ -236,7 +236,9 @@ CommandResult plan(const CommandOptions& o, const std::optional<std::string>& ou
     StateObservations obs;
     Plan p;
     base::Json& j = r.json;
+    LockedState locked;
     auto emit = [&]() {
+        release_lock(locked, diags);
         j["ok"] = r.ok();
         j["config_dir"] = o.config_dir;
         j["desired_revision"] = base::Json::object();
@@ -281,7 +283,6 @@ CommandResult plan(const CommandOptions& o, const std::optional<std::string>& ou
             r.lines.push_back("  no changes");
         return r;
     };
-    LockedState locked;
     if (!open_locked(d, "plan", o.actor, o.config_dir, obs, diags, locked))
         return emit();
     ClusterStore* store = &*locked.store;
@@ -372,7 +373,9 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
     StateObservations obs;
     Ledger ledger;
     bool noop = false;
+    LockedState locked;
     auto emit = [&]() {
+        release_lock(locked, diags);
         base::Json& j = r.json;
         j["ok"] = r.ok();
         j["operation"] = op;
@@ -398,7 +401,6 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
                                             : std::string("  lock: not acquired"));
         return r;
     };
-    LockedState locked;
     if (!open_locked(d, op, o.actor, o.config_dir, obs, diags, locked))
         return emit();
     ClusterStore* store = &*locked.store;
@@ -434,9 +436,8 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
         ledger = read->ledger;
         return emit();
     }
-    for (const auto& key : sweep.retire)
-        (void)store->objects().remove(key);
-    mark_approvals_consumed(*store, sweep.consume);
+    retire_sidecars(*store, sweep.retire, diags);
+    mark_approvals_consumed(*store, sweep.consume, diags);
     LedgerRead now;
     if (auto again = store->read_state(); again && *again) {
         now.raw = **again;
@@ -462,7 +463,9 @@ CommandResult approve(const CommandOptions& o, const std::string& address) {
     DesiredState d = load_desired_state(o.config_dir, diags);
     StateObservations obs;
     std::optional<Approval> written;
+    LockedState locked;
     auto emit = [&]() {
+        release_lock(locked, diags);
         base::Json& j = r.json;
         j["ok"] = r.ok();
         j["config_dir"] = o.config_dir;
@@ -480,7 +483,6 @@ CommandResult approve(const CommandOptions& o, const std::string& address) {
             r.lines.push_back("cluster approve failed");
         return r;
     };
-    LockedState locked;
     if (!open_locked(d, "approve", o.actor, o.config_dir, obs, diags, locked))
         return emit();
     ClusterStore* store = &*locked.store;

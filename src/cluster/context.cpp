@@ -44,6 +44,20 @@ bool open_locked(const DesiredState& desired, const std::string& operation,
     return out.read.has_value();
 }
 
+void release_lock(LockedState& locked, Diagnostics& diags) {
+    if (!locked.lock)
+        return;
+    auto released = locked.lock->release();
+    if (released)
+        return;
+    const Error& e = released.error();
+    std::string where = locked.store->display(kLockKey);
+    if (e.is("state_lock_lost"))
+        diags.warn(e.code, where, e.message);
+    else
+        diags.error(e.code, where, e.message);
+}
+
 bool require_ledger(LockedState& locked, const std::string& config_dir, Diagnostics& diags) {
     if (locked.read->raw)
         return true;
@@ -54,16 +68,22 @@ bool require_ledger(LockedState& locked, const std::string& config_dir, Diagnost
     return false;
 }
 
-void mark_approvals_consumed(ClusterStore& store, const std::vector<std::string>& approval_ids) {
+void mark_approvals_consumed(ClusterStore& store, const std::vector<std::string>& approval_ids,
+                             Diagnostics& diags) {
     if (approval_ids.empty())
         return;
-    Diagnostics ignored;
-    for (auto f : list_approvals(store, ignored)) {
+    // The command listed the approvals already and reported a listing failure then.
+    Diagnostics listed_before;
+    for (auto f : list_approvals(store, listed_before)) {
         if (f.approval.consumed_at || std::find(approval_ids.begin(), approval_ids.end(),
                                                 f.approval.approval_id) == approval_ids.end())
             continue;
         f.approval.consumed_at = base::format_rfc3339(base::now());
-        (void)store.objects().put(f.key, serialize_approval(f.approval));
+        // An artefact left unconsumed reads as still usable: the operator has to know.
+        if (auto put = store.objects().put(f.key, serialize_approval(f.approval)); !put)
+            diags.error("approval_write_error", store.display(f.key),
+                        "cannot mark approval " + f.approval.approval_id +
+                            " consumed (the ledger records it consumed): " + put.error().message);
     }
 }
 
@@ -164,6 +184,16 @@ std::vector<SidecarFile> list_sidecars(ClusterStore& store, Diagnostics& diags) 
         out.push_back({key, std::move(*sidecar)});
     }
     return out;
+}
+
+void retire_sidecars(ClusterStore& store, const std::vector<std::string>& keys,
+                     Diagnostics& diags) {
+    for (const auto& key : keys)
+        if (auto removed = store.objects().remove(key); !removed)
+            diags.warn("recovery_sidecar_cleanup_failed", store.display(key),
+                       "cannot delete a recovery sidecar whose outcome the ledger records (the "
+                       "next sweep retires it): " +
+                           removed.error().message);
 }
 
 void warn_pending_sidecars(ClusterStore& store, Diagnostics& diags) {

@@ -39,12 +39,19 @@ bool open_locked(const DesiredState& desired, const std::string& operation,
                  const std::optional<std::string>& actor, const std::string& config_dir,
                  StateObservations& obs, Diagnostics& diags, LockedState& out);
 
+// Releases the lock of `locked` (if any) and reports a failure: state_lock_error (the delete
+// failed, an error) or state_lock_lost (another command's lock is there now, a warning). Every
+// command calls it before it renders its outcome.
+void release_lock(LockedState& locked, Diagnostics& diags);
+
 // apply, approve and refresh need a ledger: false (with state_missing) when there is none.
 bool require_ledger(LockedState& locked, const std::string& config_dir, Diagnostics& diags);
 
 // Rewrites the artefacts of `approval_ids` with consumed_at (after the ledger write that
-// consumed them; best effort: the ledger's approval_records are the record of truth).
-void mark_approvals_consumed(ClusterStore& store, const std::vector<std::string>& approval_ids);
+// consumed them; the ledger's approval_records are the record of truth). A rewrite that fails is
+// an approval_write_error naming the artefact; the others are still rewritten.
+void mark_approvals_consumed(ClusterStore& store, const std::vector<std::string>& approval_ids,
+                             Diagnostics& diags);
 
 // Reads and parses the ledger, filling the observations. nullopt (with an error diagnostic)
 // when it cannot be read or parsed.
@@ -66,6 +73,9 @@ struct SidecarFile {
     std::string key;
     Sidecar sidecar;
 };
+// Deletes the sidecars whose outcome the ledger now records; a delete that fails is a
+// recovery_sidecar_cleanup_failed warning (the next sweep retires the file).
+void retire_sidecars(ClusterStore& store, const std::vector<std::string>& keys, Diagnostics& diags);
 std::vector<SidecarFile> list_sidecars(ClusterStore& store, Diagnostics& diags);
 // plan/status: one cluster_recovery_pending warning per sidecar file, without parsing.
 void warn_pending_sidecars(ClusterStore& store, Diagnostics& diags);

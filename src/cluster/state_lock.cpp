@@ -119,7 +119,7 @@ Result<StateLock> StateLock::acquire(ClusterStore& store, const std::string& ope
     if (put) {
         obs.lock_acquired = true;
         obs.acquired_lock_id = record.lock_id;
-        return StateLock(&store, std::move(record), put->version);
+        return StateLock(&store, std::move(record), put->version, config_dir);
     }
     if (!put.error().is(codes::kPreconditionFailed))
         return Error("state_lock_error",
@@ -150,10 +150,11 @@ Result<StateLock> StateLock::acquire(ClusterStore& store, const std::string& ope
 
 StateLock::StateLock(StateLock&& other) noexcept
     : store_(std::exchange(other.store_, nullptr)), record_(std::move(other.record_)),
-      version_(std::move(other.version_)) {}
+      version_(std::move(other.version_)), config_dir_(std::move(other.config_dir_)) {}
 
 StateLock::~StateLock() {
-    release();
+    if (store_)
+        ignore_error(release(), "releasing the cluster lock at scope exit");
 }
 
 void StateLock::renew() {
@@ -164,18 +165,29 @@ void StateLock::renew() {
     auto put = store_->objects().put_if_match(kLockKey, serialize_lock(record_), version_);
     if (put)
         version_ = put->version;
+    else
+        ignore_error(put, "renewing the cluster lock's lease (informational only)");
 }
 
-void StateLock::release() {
+Status StateLock::release() {
     if (!store_)
-        return;
+        return ok();
     ClusterStore* store = std::exchange(store_, nullptr);
-    auto text = store->read_object(kLockKey);
-    if (!text || !*text)
-        return;
-    auto lock = parse_lock(**text);
-    if (lock && lock->lock_id == record_.lock_id)
-        (void)store->objects().remove(kLockKey);
+    auto removed = store->objects().remove_if_match(kLockKey, version_);
+    if (removed)
+        return ok();
+    std::string where = store->display(kLockKey);
+    if (removed.error().is(codes::kPreconditionFailed))
+        return Error("state_lock_lost",
+                     "the lock " + record_.lock_id + " this command held at " + where +
+                         " was force-unlocked while it ran, and another command holds the lock "
+                         "now; that lock was left in place");
+    return Error("state_lock_error",
+                 "cannot release the lock " + record_.lock_id + " at " + where + ": " +
+                     removed.error().message +
+                     ". Once no cluster command is running, run `omnigraph cluster "
+                     "force-unlock " +
+                     record_.lock_id + " --config " + config_dir_ + "`");
 }
 
 void observe_lock(ClusterStore& store, StateObservations& obs, Diagnostics& diags) {

@@ -4,6 +4,8 @@
 // Acquiring is a create-if-absent of the lock object, atomic on both backends. The lock carries a
 // lease (renewed at every graph-moving step); a held lock whose lease expired is still never
 // broken automatically — the error says so and names the exact `force-unlock` command.
+// Releasing is a conditional delete of the version this holder wrote (remove_if_match), so a
+// lock that was force-unlocked and taken by another command is left alone.
 #pragma once
 
 #include "base/json.h"
@@ -48,19 +50,25 @@ class StateLock {
                                      const std::string& config_dir, StateObservations& obs);
     StateLock(StateLock&& other) noexcept;
     StateLock& operator=(StateLock&&) = delete;
-    ~StateLock(); // releases: deletes the lock only if it is still ours
+    // Releases a lock not released yet; a failure is only logged (call release() to report it).
+    ~StateLock();
 
     const std::string& id() const { return record_.lock_id; }
-    // Extends the lease (best effort).
+    // Extends the lease (best effort: a failure is logged; the lease only informs operators).
     void renew();
+    // Deletes the lock if it is still the version this holder wrote (idempotent; an absent lock
+    // is released). state_lock_lost when another command's lock is there now (left in place),
+    // state_lock_error when the delete fails (the lock stays; the message names force-unlock).
+    Status release();
 
   private:
-    StateLock(ClusterStore* store, LockRecord record, std::string version)
-        : store_(store), record_(std::move(record)), version_(std::move(version)) {}
-    void release();
+    StateLock(ClusterStore* store, LockRecord record, std::string version, std::string config_dir)
+        : store_(store), record_(std::move(record)), version_(std::move(version)),
+          config_dir_(std::move(config_dir)) {}
     ClusterStore* store_;
     LockRecord record_;
-    std::string version_;
+    std::string version_; // the lock object's version as last written by this holder
+    std::string config_dir_;
 };
 
 // Fills the lock part of `obs` from whatever lock exists; unreadable locks become warnings.

@@ -147,8 +147,9 @@ Result<InitResult> init_graph(store::ObjectStore& store, std::string_view source
         return std::move(claimed).error();
     }
     auto result = init_claimed(store, source, shape, built.ir, options);
-    auto released = store.remove(kInitClaimKey); // best effort: a leftover claim only blocks inits
-    (void)released;
+    // The init's outcome stands either way; a leftover claim only blocks later inits, whose
+    // init_claimed error says how to clear it.
+    ignore_error(store.remove(kInitClaimKey), "releasing the init claim");
     if (result) {
         result->warnings = shape.warnings;
         for (auto& w : built.warnings)
@@ -494,8 +495,8 @@ Status Graph::delete_branch(std::string_view name) const {
             return Error(kConflict, "cannot delete branch '" + n + "': branch '" + other.name +
                                         "' was created from it and still depends on it");
     OG_CHECK(store_->remove(branch_record_key(n))); // the delete; the rest is reclamation
-    auto reclaimed = store_->remove_prefix(format::manifest_log_prefix(n));
-    (void)reclaimed; // leftovers are removed when the name is created again
+    ignore_error(store_->remove_prefix(format::manifest_log_prefix(n)),
+                 "a deleted branch's manifests are removed when the name is created again");
     return ok();
 }
 

@@ -135,8 +135,8 @@ Status rewrite_pending(store::ObjectStore& store, const PendingOp& op) {
 
 void finish_pending_committed(store::ObjectStore& store, const PendingOp& op) {
     remove_all(store, op.remove_after);
-    auto r = store.remove(pending_key(op.op_id));
-    (void)r; // a leftover record is settled (rolled forward) by the next writer
+    ignore_error(store.remove(pending_key(op.op_id)),
+                 "a leftover pending record is settled (rolled forward) by the next writer");
     mark_running(op.op_id, false);
 }
 
@@ -157,8 +157,8 @@ void finish_pending_failed(store::ObjectStore& store, const PendingOp& op) {
         return;
     }
     remove_all(store, op.created);
-    auto r = store.remove(pending_key(op.op_id));
-    (void)r; // a leftover record is settled (rolled back) by the next writer
+    ignore_error(store.remove(pending_key(op.op_id)),
+                 "a leftover pending record is settled (rolled back) by the next writer");
     mark_running(op.op_id, false);
 }
 

@@ -4,6 +4,7 @@
 #include "base/failpoint.h"
 #include "base/log.h"
 #include "base/ulid.h"
+#include "engine/graph_lifecycle.h"
 #include "engine/pending.h"
 #include "engine/table_data.h"
 #include "schema/compiler.h"
@@ -187,10 +188,10 @@ Result<SchemaApplyResult> plan_schema_change(const Graph& graph, std::string_vie
 Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_view source,
                                               const SchemaApplyOptions& options) {
     store::ObjectStore& store = graph.store();
-    if (!options.cluster_apply && OG_TRY(store.exists(kClusterOwnerKey)))
-        return Error(kClusterManaged, "the graph at " + graph.uri() +
-                                          " is managed by a cluster; change its schema with "
-                                          "`omnigraph cluster apply`");
+    if (!options.as_controller && OG_TRY(managed_by(store)))
+        return Error(kGraphManaged, "the graph at " + graph.uri() +
+                                        " is managed by a cluster; change its schema with "
+                                        "`omnigraph cluster apply`");
     OG_CHECK(graph.authorize_write(
         {WriteAction::kSchemaApply, std::nullopt, options.branch, options.actor}));
     OG_CHECK(graph.heal());

@@ -27,16 +27,16 @@
 namespace omnigraph::engine {
 
 inline constexpr std::string_view kSchemaApplyInProgress = "schema_apply_in_progress";
-inline constexpr std::string_view kClusterManaged = "cluster_managed";
-// Written into a graph root by `cluster apply`; direct applies refuse such roots.
-inline constexpr std::string_view kClusterOwnerKey = "_cluster_owner.json";
 
 struct SchemaApplyOptions {
     std::string branch = "main";
     bool allow_data_loss = false;
     std::optional<std::string> actor;
     std::string schema_file = "schema.pg"; // for diagnostics
-    bool cluster_apply = false;            // set by `cluster apply` only
+    // The controller applying the change (its ManagedBy::owner, engine/graph_lifecycle.h). Unset,
+    // a graph that has a controller refuses the apply (kGraphManaged). The value is not compared
+    // with the marker's owner: a controller whose storage root moved keeps its graphs.
+    std::optional<std::string> as_controller;
 };
 
 struct SchemaApplyResult {

@@ -46,8 +46,7 @@ Result<T> FaultInjectingStore::run(StoreOp op, std::string_view key, Fn&& call, 
     case FaultRule::Action::kFail:
         return rule->error;
     case FaultRule::Action::kFailAfter: {
-        auto result = call();
-        (void)result;
+        ignore_error(call(), "kFailAfter: the injected error replaces the call's answer");
         return rule->error;
     }
     case FaultRule::Action::kDelay:
@@ -96,15 +95,16 @@ Result<ListPage> FaultInjectingStore::do_list(const ListOptions& options) {
     return run<ListPage>(StoreOp::kList, options.prefix, [&] { return inner_->list(options); }, {});
 }
 
-Status FaultInjectingStore::do_remove(std::string_view key) {
-    auto rule = match(StoreOp::kRemove, key);
+// Removals return Status, which run() cannot build a dropped value of.
+template <class Fn>
+Status FaultInjectingStore::run_removal(StoreOp op, std::string_view key, Fn&& call) {
+    auto rule = match(op, key);
     if (rule) {
         switch (rule->action) {
         case FaultRule::Action::kFail:
             return rule->error;
         case FaultRule::Action::kFailAfter: {
-            auto result = inner_->remove(key);
-            (void)result;
+            ignore_error(call(), "kFailAfter: the injected error replaces the call's answer");
             return rule->error;
         }
         case FaultRule::Action::kDelay:
@@ -114,12 +114,23 @@ Status FaultInjectingStore::do_remove(std::string_view key) {
             return ok();
         }
     }
-    return inner_->remove(key);
+    return call();
+}
+
+Status FaultInjectingStore::do_remove(std::string_view key) {
+    return run_removal(StoreOp::kRemove, key, [&] { return inner_->remove(key); });
+}
+
+Status FaultInjectingStore::do_remove_if_match(std::string_view key,
+                                               std::string_view expected_version) {
+    return run_removal(StoreOp::kRemoveIfMatch, key,
+                       [&] { return inner_->remove_if_match(key, expected_version); });
 }
 
 Result<uint64_t> FaultInjectingStore::do_remove_prefix(std::string_view prefix) {
     return run<uint64_t>(
-        StoreOp::kRemovePrefix, prefix, [&] { return inner_->remove_prefix(prefix); }, 0);
+        StoreOp::kRemovePrefix, prefix,
+        [&] { return prefix.empty() ? inner_->remove_root() : inner_->remove_prefix(prefix); }, 0);
 }
 
 } // namespace omnigraph::store

@@ -27,11 +27,12 @@ enum class StoreOp : unsigned {
     kPutIfMatch = 1u << 4,
     kList = 1u << 5,
     kRemove = 1u << 6,
-    kRemovePrefix = 1u << 7,
+    kRemovePrefix = 1u << 7, // also remove_root, whose prefix is ""
+    kRemoveIfMatch = 1u << 8,
 };
-inline constexpr unsigned kAnyRead = 0x23;  // get, head, list
-inline constexpr unsigned kAnyWrite = 0xDC; // put*, remove*
-inline constexpr unsigned kAnyOp = 0xFF;
+inline constexpr unsigned kAnyRead = 0x23;   // get, head, list
+inline constexpr unsigned kAnyWrite = 0x1DC; // put*, remove*
+inline constexpr unsigned kAnyOp = 0x1FF;
 
 struct FaultRule {
     enum class Action { kFail, kFailAfter, kDelay, kDrop };
@@ -65,6 +66,7 @@ class FaultInjectingStore final : public ObjectStore {
                                        std::string_view expected_version) override;
     Result<ListPage> do_list(const ListOptions& options) override;
     Status do_remove(std::string_view key) override;
+    Status do_remove_if_match(std::string_view key, std::string_view expected_version) override;
     Result<uint64_t> do_remove_prefix(std::string_view prefix) override;
 
   private:
@@ -72,6 +74,7 @@ class FaultInjectingStore final : public ObjectStore {
     std::optional<FaultRule> match(StoreOp op, std::string_view key);
     template <class T, class Fn>
     Result<T> run(StoreOp op, std::string_view key, Fn&& call, T dropped);
+    template <class Fn> Status run_removal(StoreOp op, std::string_view key, Fn&& call);
 
     std::unique_ptr<ObjectStore> inner_;
     mutable std::mutex mu_;

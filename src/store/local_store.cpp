@@ -440,18 +440,47 @@ Status LocalStore::do_remove(std::string_view key) {
     return ok();
 }
 
+Status LocalStore::do_remove_if_match(std::string_view key, std::string_view expected_version) {
+    std::string uri = uri_of(key);
+    std::string target = path_of(key);
+    struct stat st {};
+    if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return ok(); // as remove: nothing there, and no lock file created for it
+    auto lock = OG_TRY(StripeLock::acquire(root_.path, key, uri));
+    // Compare and delete under one lock, as put_if_match compares and replaces.
+    auto current = OG_TRY(head(key));
+    if (!current)
+        return ok();
+    if (current->version != expected_version)
+        return Error(codes::kPreconditionFailed,
+                     "precondition failed for " + uri + ": version changed")
+            .with_detail("expected", std::string(expected_version))
+            .with_detail("actual", current->version);
+    if (::unlink(target.c_str()) != 0) {
+        if (errno == ENOENT)
+            return ok();
+        return errno_error(errno, "deleting", uri);
+    }
+    OG_CHECK(sync_parent(target));
+    prune_empty_dirs(key);
+    return ok();
+}
+
 Result<uint64_t> LocalStore::do_remove_prefix(std::string_view prefix) {
     auto keys = OG_TRY(list_all(prefix));
     for (const auto& meta : keys)
         OG_CHECK(remove(meta.key));
     // A directory-shaped prefix ("graphs/x.omni/") goes whole, with the stripe lock files and
-    // empty directories a store rooted there left behind.
-    if (prefix.ends_with('/')) {
+    // empty directories a store rooted there left behind; the empty prefix (remove_root) is the
+    // root directory itself.
+    if (prefix.empty() || prefix.ends_with('/')) {
+        std::filesystem::path dir = std::filesystem::path(root_.path);
+        if (!prefix.empty())
+            dir /= prefix;
         std::error_code ec;
-        std::filesystem::remove_all(std::filesystem::path(root_.path) / prefix, ec);
+        std::filesystem::remove_all(dir, ec);
         if (ec)
-            return Error(codes::kStorageIo, "cannot remove " + root_.path + "/" +
-                                                std::string(prefix) + ": " + ec.message());
+            return Error(codes::kStorageIo, "cannot remove " + dir.string() + ": " + ec.message());
     }
     return static_cast<uint64_t>(keys.size());
 }

@@ -34,6 +34,7 @@ class LocalStore final : public ObjectStore {
                                        std::string_view expected_version) override;
     Result<ListPage> do_list(const ListOptions& options) override;
     Status do_remove(std::string_view key) override;
+    Status do_remove_if_match(std::string_view key, std::string_view expected_version) override;
     Result<uint64_t> do_remove_prefix(std::string_view prefix) override;
 
   private:

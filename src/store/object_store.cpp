@@ -73,12 +73,24 @@ Status ObjectStore::remove(std::string_view key) {
     return do_remove(key);
 }
 
+Status ObjectStore::remove_if_match(std::string_view key, std::string_view expected_version) {
+    OG_CHECK(validate_key(key));
+    if (expected_version.empty())
+        return Error(codes::kInvalidArgument,
+                     "remove_if_match on " + uri_of(key) + " needs a version token");
+    return do_remove_if_match(key, expected_version);
+}
+
 Result<uint64_t> ObjectStore::remove_prefix(std::string_view prefix) {
     if (prefix.empty())
         return Error(codes::kInvalidArgument, "refusing to delete every object under " +
                                                   root().to_string() +
                                                   ": remove_prefix needs a non-empty prefix");
     return do_remove_prefix(prefix);
+}
+
+Result<uint64_t> ObjectStore::remove_root() {
+    return do_remove_prefix("");
 }
 
 std::string ObjectStore::uri_of(std::string_view key) const {

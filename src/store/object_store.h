@@ -8,8 +8,9 @@
 //
 // Guarantees on both backends:
 // - a reader sees either the old or the new object, never a mix (atomic visibility);
-// - put_if_absent creates only when nothing is there, put_if_match replaces only when the
-//   object's version token still matches, even with writers in several processes;
+// - put_if_absent creates only when nothing is there, put_if_match replaces and
+//   remove_if_match deletes only when the object's version token still matches, even with
+//   writers in several processes;
 // - list returns keys in lexicographic (byte) order;
 // - a conditional write whose reply was lost and whose retry finds exactly its own bytes is a
 //   success (see s3_store.h), so conditional payloads must be unique to their writer.
@@ -83,10 +84,20 @@ class ObjectStore {
     Result<ListPage> list(const ListOptions& options);
     // Idempotent: deleting an absent key succeeds.
     Status remove(std::string_view key);
+    // Deletes `key` only if its current version is `expected_version` (as returned by put*,
+    // head or get); kPreconditionFailed, leaving the object, when another version is there.
+    // Idempotent like remove: an absent key succeeds (nothing of that version is left, also when
+    // a retried delete had landed). An empty `expected_version` is kInvalidArgument.
+    Status remove_if_match(std::string_view key, std::string_view expected_version);
     // Deletes every key that starts with `prefix` (a non-empty string prefix: wiping a whole
     // root by accident is refused); returns how many. A prefix ending in '/' is a subtree: the
     // local backend also removes its directory with any backend files left in it.
     Result<uint64_t> remove_prefix(std::string_view prefix);
+    // Deletes every object of the root, and the root itself where the backend has one (the
+    // local directory, with its lock and temp files); returns how many objects. The deliberate
+    // way to wipe a whole root (engine::destroy_graph), so it has its own name. Not atomic, like
+    // remove_prefix; idempotent.
+    Result<uint64_t> remove_root();
 
     // Conveniences built on the primitives above.
     Result<std::string> read(std::string_view key); // whole object
@@ -105,6 +116,8 @@ class ObjectStore {
                                                std::string_view expected_version) = 0;
     virtual Result<ListPage> do_list(const ListOptions& options) = 0;
     virtual Status do_remove(std::string_view key) = 0;
+    virtual Status do_remove_if_match(std::string_view key, std::string_view expected_version) = 0;
+    // `prefix` is empty only when called by remove_root: then it is the whole root.
     virtual Result<uint64_t> do_remove_prefix(std::string_view prefix) = 0;
 };
 

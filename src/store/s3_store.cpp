@@ -391,6 +391,25 @@ Status S3Store::do_remove(std::string_view key) {
     return error_from(response, "DELETE", key);
 }
 
+Status S3Store::do_remove_if_match(std::string_view key, std::string_view expected_version) {
+    Call call{"DELETE", object_key(key), {}, {{"if-match", std::string(expected_version)}}, {}};
+    auto response = OG_TRY(execute(call));
+    bool no_bucket = xml::first_text(response.body, "Code") == "NoSuchBucket";
+    if (response.status == 204 || response.status == 200 || (response.status == 404 && !no_bucket))
+        return ok();
+    if (response.status != 412)
+        return error_from(response, "DELETE", key);
+    // 412 also answers a retry whose earlier attempt had deleted the object, and some servers
+    // answer it for an absent object: absent is success, as for remove.
+    auto current = OG_TRY(head(key));
+    if (!current)
+        return ok();
+    return Error(codes::kPreconditionFailed,
+                 "precondition failed for " + uri_of(key) + ": version changed")
+        .with_detail("expected", std::string(expected_version))
+        .with_detail("actual", current->version);
+}
+
 Result<uint64_t> S3Store::do_remove_prefix(std::string_view prefix) {
     uint64_t removed = 0;
     // Always list from the start: the previous batch is gone, so the first page is the next one.

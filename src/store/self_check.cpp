@@ -74,10 +74,12 @@ SelfCheckReport run_self_check(ObjectStore& store) {
             return "wrong size";
         return (*r)->version == version ? "" : "version differs from the one put returned";
     });
+    std::string current;
     step("put_if_match replaces with the current version", [&]() -> std::string {
         auto r = store.put_if_match(p + "object", payload + "!", version);
         if (!r)
             return describe(r.error());
+        current = r->version;
         return {};
     });
     step("put_if_match refuses a stale version", [&]() -> std::string {
@@ -85,6 +87,27 @@ SelfCheckReport run_self_check(ObjectStore& store) {
         if (r)
             return "a stale compare-and-swap succeeded";
         return r.error().is(codes::kPreconditionFailed) ? "" : describe(r.error());
+    });
+    // A server that ignores If-Match on DELETE deletes here: the cluster lock's release relies
+    // on this refusal to never delete another holder's lock.
+    step("remove_if_match refuses a stale version", [&]() -> std::string {
+        auto r = store.remove_if_match(p + "object", version);
+        if (r) {
+            auto still = store.exists(p + "object");
+            if (still && !*still)
+                return "a delete with a stale version deleted the object (the server ignores "
+                       "If-Match on DELETE)";
+            return "a delete with a stale version succeeded";
+        }
+        return r.error().is(codes::kPreconditionFailed) ? "" : describe(r.error());
+    });
+    step("remove_if_match deletes the current version", [&]() -> std::string {
+        if (auto r = store.remove_if_match(p + "object", current); !r)
+            return describe(r.error());
+        auto gone = store.exists(p + "object");
+        if (!gone)
+            return describe(gone.error());
+        return *gone ? "the object is still there" : "";
     });
     step("list pages in key order", [&]() -> std::string {
         for (const char* k : {"list/b", "list/a", "list/c"})
@@ -125,8 +148,8 @@ SelfCheckReport run_self_check(ObjectStore& store) {
     });
     if (!report.passed()) {
         // Best effort: a failed run should not leave its scratch objects behind either.
-        auto cleaned = store.remove_prefix(p);
-        (void)cleaned;
+        ignore_error(store.remove_prefix(p),
+                     "cleaning up after a failed self-check (the report names the failure)");
     }
     return report;
 }

@@ -1,6 +1,11 @@
 #include "base/error.h"
+#include "base/json.h"
+#include "base/log.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace omnigraph {
 namespace {
@@ -52,6 +57,26 @@ TEST(Result, TryPropagatesErrorsAndValues) {
     EXPECT_TRUE(bad.error().is(codes::kInvalidArgument));
     EXPECT_TRUE(check_positive(3));
     EXPECT_FALSE(check_positive(0));
+}
+
+TEST(Result, IgnoreErrorLogsTheErrorWithItsReasonAtWarn) {
+    std::vector<std::string> lines;
+    base::set_log_sink_for_testing([&](std::string_view l) { lines.emplace_back(l); });
+    base::set_log_level(base::LogLevel::kWarn);
+    ignore_error(doubled(2), "never logged: a success");
+    ignore_error(check_positive(0), "the caller recovers");
+    Result<int> kept = doubled(-1);
+    ignore_error(kept, "an lvalue works too");
+    base::set_log_sink_for_testing(nullptr);
+    ASSERT_EQ(lines.size(), 2u);
+    auto j = base::parse_json(lines[0]);
+    ASSERT_TRUE(j);
+    EXPECT_EQ((*j)["level"], "warn");
+    EXPECT_EQ((*j)["event"], "error.ignored");
+    EXPECT_EQ((*j)["why"], "the caller recovers");
+    EXPECT_EQ((*j)["code"], "invalid_argument");
+    EXPECT_EQ((*j)["message"], "not positive");
+    EXPECT_EQ((*base::parse_json(lines[1]))["why"], "an lvalue works too");
 }
 
 } // namespace

@@ -267,6 +267,32 @@ TEST_F(ClusterFailures, LockThatCannotBeCreatedOrDeletedIsStateLockError) {
     EXPECT_TRUE(js({"force-unlock", "stuck-lock"})["lock_removed"].get<bool>());
 }
 
+// While an apply waits before its ledger write, its lock is force-unlocked and another command
+// takes the lock. The apply's release deletes only the version it wrote, so the other holder's
+// lock stays: a warning, not an error (the apply itself completed).
+TEST_F(ClusterFailures, LockTakenOverDuringTheRunIsLeftInPlaceAndStateLockLost) {
+    ASSERT_EQ(cluster({"import"}).exit_code, 0);
+    Child child =
+        spawn({"apply"}, {{"OMNIGRAPH_FAILPOINTS", "cluster_apply.before_state_write=delay:3000"}});
+    ASSERT_TRUE(wait_for([&] { return fs::exists(cfg(query_blob())); }));
+    std::string held = root().read("__cluster/lock.json").value_or("");
+    ASSERT_FALSE(held.empty());
+    std::string id = parse(held)["lock_id"];
+    EXPECT_TRUE(js({"force-unlock", id})["lock_removed"].get<bool>());
+    std::string other = R"({"version":1,"lock_id":"01J9Z3K6Y6W7F0N8Q2R4T5V6X7","operation":"plan",)"
+                        R"("created_at":"2026-01-01T00:00:00Z","pid":4242})";
+    root().write("__cluster/lock.json", other);
+    ProcessResult r = child.wait();
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    Json applied = parse(r.out);
+    EXPECT_TRUE(applied["converged"].get<bool>()) << pretty(applied);
+    Json warning = diag(applied, "state_lock_lost");
+    EXPECT_EQ(warning["severity"], "warning") << pretty(applied);
+    EXPECT_EQ(warning["path"], cfg("__cluster/lock.json"));
+    EXPECT_TRUE(contains(warning["message"], id)) << pretty(warning);
+    EXPECT_EQ(root().text("__cluster/lock.json"), other) << "the other holder's lock is kept";
+}
+
 TEST_F(ClusterFailures, SidecarThatCannotBeWrittenBlocksTheCreate) {
     ASSERT_EQ(cluster({"import"}).exit_code, 0);
     Json applied;
@@ -319,6 +345,119 @@ TEST_F(ClusterFailures, SidecarThatCannotBeDeletedIsRecoverySidecarCleanupFailed
     EXPECT_TRUE(again["converged"].get<bool>()) << pretty(again);
     EXPECT_TRUE(root().sidecars().empty());
     EXPECT_TRUE(contains(live_schema(), "bio"));
+}
+
+// The create ran, but the sidecar cannot take its manifest version (the recoveries directory was
+// frozen while the apply waited before the create): an error, and the create still counts. The
+// sidecar cannot be retired either (a warning), and neither can a refresh retire it; once the
+// directory is writable the next sweep does.
+TEST_F(ClusterFailures, SidecarThatCannotBeRewrittenAfterTheCreateIsRecoverySidecarWriteError) {
+    ASSERT_EQ(cluster({"import"}).exit_code, 0);
+    Child child = spawn({"apply"},
+                        {{"OMNIGRAPH_FAILPOINTS", "cluster_apply.before_graph_create=delay:3000"}});
+    ASSERT_TRUE(wait_for([&] { return root().sidecars().size() == 1; }));
+    std::string sidecar = root().sidecars().at(0);
+    Frozen frozen(cfg("__cluster/recoveries"));
+    if (!frozen.ok()) {
+        (void)child.wait();
+        GTEST_SKIP() << "cannot make a directory immutable here";
+    }
+    ProcessResult r = child.wait();
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    Json applied = parse(r.out);
+    Json error = diag(applied, "recovery_sidecar_write_error");
+    EXPECT_EQ(error["path"], cfg("__cluster/recoveries/" + sidecar)) << pretty(applied);
+    EXPECT_TRUE(contains(error["message"], "manifest version 1 of graph 'knowledge'"))
+        << pretty(error);
+    EXPECT_EQ(diag(applied, "recovery_sidecar_cleanup_failed")["path"],
+              cfg("__cluster/recoveries/" + sidecar));
+    EXPECT_EQ(change(applied, "graph.knowledge")["disposition"], "applied");
+    EXPECT_TRUE(applied["state_written"].get<bool>());
+    EXPECT_TRUE(resources().contains("graph.knowledge")) << "the create is recorded";
+    EXPECT_TRUE(root().sidecar(sidecar)["expected_manifest_version"].is_null());
+
+    Json refreshed = js({"refresh"});
+    EXPECT_EQ(diag(refreshed, "recovery_sidecar_cleanup_failed")["path"],
+              cfg("__cluster/recoveries/" + sidecar))
+        << pretty(refreshed);
+    EXPECT_EQ(root().sidecars(), std::vector<std::string>{sidecar});
+    frozen.thaw();
+    Json again = js({"apply"});
+    EXPECT_TRUE(again["converged"].get<bool>()) << pretty(again);
+    EXPECT_TRUE(root().sidecars().empty());
+}
+
+TEST_F(ClusterFailures, SidecarThatCannotBeRewrittenAfterTheMigrationIsRecoverySidecarWriteError) {
+    import_and_apply();
+    add_bio();
+    Child child = spawn({"apply"},
+                        {{"OMNIGRAPH_FAILPOINTS", "cluster_apply.before_schema_apply=delay:3000"}});
+    ASSERT_TRUE(wait_for([&] { return root().sidecars().size() == 1; }));
+    std::string sidecar = root().sidecars().at(0);
+    Frozen frozen(cfg("__cluster/recoveries"));
+    if (!frozen.ok()) {
+        (void)child.wait();
+        GTEST_SKIP() << "cannot make a directory immutable here";
+    }
+    ProcessResult r = child.wait();
+    frozen.thaw();
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    Json applied = parse(r.out);
+    Json error = diag(applied, "recovery_sidecar_write_error");
+    EXPECT_EQ(error["path"], cfg("__cluster/recoveries/" + sidecar)) << pretty(applied);
+    EXPECT_TRUE(contains(error["message"], "manifest version 2 of graph 'knowledge'"))
+        << pretty(error);
+    EXPECT_EQ(change(applied, "schema.knowledge")["disposition"], "applied");
+    EXPECT_EQ(resources()["schema.knowledge"]["digest"], sha256(read_file(cfg("people.pg"))));
+    EXPECT_TRUE(contains(live_schema(), "bio"));
+    Json again = js({"apply"});
+    EXPECT_TRUE(again["converged"].get<bool>()) << pretty(again);
+    EXPECT_TRUE(root().sidecars().empty());
+}
+
+// The owner marker of a graph adopted by `cluster import` cannot be written (its root is
+// frozen): an error, the rest of the apply is recorded, and the next apply marks it.
+TEST_F(ClusterFailures, OwnerMarkerThatCannotBeWrittenIsGraphOwnerMarkerError) {
+    init_graph();
+    ASSERT_EQ(cluster({"import"}).exit_code, 0);
+    Json applied;
+    {
+        Frozen frozen(cfg("graphs/knowledge.omni"));
+        FREEZE_OR_SKIP(frozen);
+        applied = js({"apply"}, 1);
+    }
+    Json error = diag(applied, "graph_owner_marker_error");
+    EXPECT_EQ(error["path"], "graph.knowledge") << pretty(applied);
+    EXPECT_TRUE(contains(error["message"], "_cluster_owner.json")) << pretty(error);
+    EXPECT_TRUE(applied["state_written"].get<bool>());
+    EXPECT_TRUE(resources().contains("query.knowledge.find_person"));
+    EXPECT_FALSE(fs::exists(cfg("graphs/knowledge.omni/_cluster_owner.json")));
+    Json again = js({"apply"});
+    EXPECT_TRUE(again["ok"].get<bool>()) << pretty(again);
+    EXPECT_EQ(parse(read_file(cfg("graphs/knowledge.omni/_cluster_owner.json")))["graph_id"],
+              "knowledge");
+}
+
+// The approved delete ran and the ledger consumed the approval, but its artefact cannot be
+// marked consumed (the approvals directory is frozen): an error naming the artefact.
+TEST_F(ClusterFailures, ApprovalThatCannotBeMarkedConsumedIsApprovalWriteError) {
+    edit_file(cfg("cluster.yaml"), "policies:", std::string(kOldGraph) + "policies:");
+    import_and_apply();
+    edit_file(cfg("cluster.yaml"), kOldGraph, "");
+    std::string approval = js({"approve", "graph.old", "--as", "andrew"})["approval_id"];
+    Json applied;
+    {
+        Frozen frozen(cfg("__cluster/approvals"));
+        FREEZE_OR_SKIP(frozen);
+        applied = js({"apply"}, 1);
+    }
+    Json error = diag(applied, "approval_write_error");
+    EXPECT_EQ(error["path"], cfg("__cluster/approvals/" + approval + ".json")) << pretty(applied);
+    EXPECT_TRUE(contains(error["message"], approval)) << pretty(error);
+    EXPECT_EQ(change(applied, "graph.old")["disposition"], "applied");
+    EXPECT_FALSE(fs::exists(cfg("graphs/old.omni")));
+    EXPECT_TRUE(root().ledger()["approval_records"].contains(approval));
+    EXPECT_TRUE(root().approval(approval + ".json")["consumed_at"].is_null());
 }
 
 TEST_F(ClusterFailures, ApprovalThatCannotBeWrittenIsApprovalWriteError) {
@@ -412,6 +551,33 @@ TEST_F(ClusterFailures, SchemaEditedBeforeTheCreateIsResourceContentChanged) {
     Json again = js({"apply"});
     EXPECT_TRUE(again["converged"].get<bool>()) << pretty(again);
     EXPECT_TRUE(contains(live_schema(), "bio")) << "the edited schema is what gets created";
+}
+
+// As above, but the sidecar of the create that never ran cannot be deleted: a warning.
+TEST_F(ClusterFailures, SidecarOfACreateThatNeverRanThatCannotBeDeletedIsCleanupFailed) {
+    ASSERT_EQ(cluster({"import"}).exit_code, 0);
+    Child child = spawn({"apply"},
+                        {{"OMNIGRAPH_FAILPOINTS", "cluster_apply.before_graph_create=delay:3000"}});
+    ASSERT_TRUE(wait_for([&] { return root().sidecars().size() == 1; }));
+    std::string sidecar = root().sidecars().at(0);
+    add_bio();
+    Frozen frozen(cfg("__cluster/recoveries"));
+    if (!frozen.ok()) {
+        (void)child.wait();
+        GTEST_SKIP() << "cannot make a directory immutable here";
+    }
+    ProcessResult r = child.wait();
+    frozen.thaw();
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    Json applied = parse(r.out);
+    EXPECT_TRUE(has_diag(applied, "resource_content_changed")) << pretty(applied);
+    Json warning = diag(applied, "recovery_sidecar_cleanup_failed");
+    EXPECT_EQ(warning["severity"], "warning") << pretty(applied);
+    EXPECT_EQ(warning["path"], cfg("__cluster/recoveries/" + sidecar));
+    EXPECT_EQ(root().sidecars(), std::vector<std::string>{sidecar});
+    Json again = js({"apply"});
+    EXPECT_TRUE(again["converged"].get<bool>()) << pretty(again);
+    EXPECT_TRUE(root().sidecars().empty());
 }
 
 TEST_F(ClusterFailures, QueryEditedDuringApplyIsResourceContentChanged) {
@@ -635,6 +801,50 @@ TEST_F(ClusterFailuresS3, FailedReadsAreStateLockAndCatalogReadErrors) {
     EXPECT_EQ(diag(status, "catalog_payload_read_error")["path"], "query.knowledge.find_person")
         << pretty(status);
     EXPECT_TRUE(s3js({"status"})["ok"].get<bool>()) << "each fault was answered once";
+}
+
+// The lock's conditional delete fails: the command reports it (the lock stays, and the message
+// names the force-unlock that clears it) instead of leaving a stuck lock unexplained.
+TEST_F(ClusterFailuresS3, LockThatCannotBeReleasedIsStateLockError) {
+    ASSERT_TRUE(s3js({"import"})["ok"].get<bool>());
+    auto& server = S3TestServer::instance();
+    std::string lock = path_of("__cluster/lock.json");
+    server.inject_fault(lock, 400, 1, false, "DELETE");
+    Json plan = s3js({"plan"}, 1);
+    EXPECT_EQ(server.fault_hits(lock), 1);
+    Json error = diag(plan, "state_lock_error");
+    EXPECT_EQ(error["path"], uri_ + "/__cluster/lock.json") << pretty(plan);
+    EXPECT_EQ(error["severity"], "error");
+    ASSERT_TRUE(s3root_->exists("__cluster/lock.json"));
+    std::string id = parse(s3root_->text("__cluster/lock.json"))["lock_id"];
+    EXPECT_TRUE(contains(error["message"], "force-unlock " + id + " --config cfg"))
+        << pretty(error);
+    EXPECT_TRUE(has_diag(s3js({"plan"}, 1), "state_lock_held"));
+    EXPECT_TRUE(s3js({"force-unlock", id})["lock_removed"].get<bool>());
+    EXPECT_TRUE(s3js({"plan"})["ok"].get<bool>());
+    EXPECT_FALSE(s3root_->exists("__cluster/lock.json"));
+}
+
+// The owner marker of a graph apply just created cannot be written: the create did not complete
+// (an error, the change blocked, its sidecar kept); the next apply rolls it forward and marks it.
+TEST_F(ClusterFailuresS3, OwnerMarkerThatCannotBeWrittenBlocksTheCreate) {
+    ASSERT_TRUE(s3js({"import"})["ok"].get<bool>());
+    auto& server = S3TestServer::instance();
+    std::string marker = "graphs/knowledge.omni/_cluster_owner.json";
+    server.inject_fault(path_of(marker), 400, 1);
+    Json applied = s3js({"apply"}, 1);
+    EXPECT_EQ(server.fault_hits(path_of(marker)), 1);
+    Json error = diag(applied, "graph_owner_marker_error");
+    EXPECT_EQ(error["path"], "graph.knowledge") << pretty(applied);
+    EXPECT_TRUE(contains(error["message"], "cannot be marked as managed")) << pretty(error);
+    EXPECT_EQ(change(applied, "graph.knowledge")["reason"], "graph_create_failed");
+    EXPECT_EQ(s3root_->sidecars().size(), 1u) << "kept for the sweep";
+    EXPECT_FALSE(s3root_->exists(marker));
+    Json again = s3js({"apply"});
+    EXPECT_TRUE(has_diag(again, "cluster_recovery_rolled_forward")) << pretty(again);
+    EXPECT_TRUE(again["converged"].get<bool>()) << pretty(again);
+    EXPECT_EQ(parse(s3root_->text(marker))["cluster_root"], uri_);
+    EXPECT_TRUE(s3root_->sidecars().empty());
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // 53-55) — the per-step cases are data in test/schema/cases/apply.test; these cover what the
 // case format cannot express: other branches, time travel reads of rows, cluster ownership.
 #include "engine/export.h"
+#include "engine/graph_lifecycle.h"
 #include "engine/schema_apply.h"
 #include "engine_fixture.h"
 
@@ -141,10 +142,11 @@ TEST_P(SchemaApply, UnsupportedAndClusterOwnedAndNoOp) {
     ASSERT_TRUE(same);
     EXPECT_FALSE(same->applied);
     EXPECT_EQ(graph_->head()->version, before);
-    ASSERT_TRUE(store_->put(engine::kClusterOwnerKey, "{}"));
+    // A marker that does not even name its controller still refuses direct applies.
+    ASSERT_TRUE(store_->put(engine::kManagedMarkerKey, "{}"));
     auto owned = apply(kWithNickname);
     ASSERT_FALSE(owned);
-    EXPECT_TRUE(owned.error().is(engine::kClusterManaged));
+    EXPECT_TRUE(owned.error().is(engine::kGraphManaged));
     EXPECT_NE(owned.error().message.find("cluster apply"), std::string::npos);
     EXPECT_EQ(graph_->head()->version, before);
 }

@@ -3,17 +3,19 @@
 // verification on (so a third party checks our signing), plus what it lacks or gets wrong,
 // fixed in front of it so that it behaves like S3:
 //   - conditional writes: PUT with "If-None-Match: *" -> 412 when the key exists; PUT with
-//     "If-Match: <etag>" -> 412 when the key is absent or its ETag differs. Every request on one
-//     object key is serialized (a per-key queue), so the check and the write are one step and
-//     readers never see a half-written object;
+//     "If-Match: <etag>" -> 412 when the key is absent or its ETag differs; DELETE with
+//     "If-Match: <etag>" -> 412 when the key's ETag differs (204 when it is absent, as AWS).
+//     Every request on one object key is serialized (a per-key queue), so the check and the
+//     write are one step and readers never see a half-written object;
 //   - ListObjectsV2 in UTF-8 byte order with exact pagination (s3rver walks its directory tree,
 //     which puts "a/b" before "a-b");
 //   - "Range: bytes=0-0" (s3rver reads end 0 as "to the end").
 //
 // Test-only fault control (bucket names cannot start with '_', so no S3 path collides):
-//   POST /__admin/fault?path=/bucket/key&status=503&count=2[&apply=1]
-//     the next `count` requests on that path answer `status` (with apply=1 the request is
-//     performed first and its answer replaced: a write that landed but whose reply was lost);
+//   POST /__admin/fault?path=/bucket/key&status=503&count=2[&apply=1][&method=DELETE]
+//     the next `count` requests on that path (with `method`, only those of that HTTP method)
+//     answer `status` (with apply=1 the request is performed first and its answer replaced: a
+//     write that landed but whose reply was lost);
 //   GET /__admin/fault?path=...  -> {"remaining": n, "hits": m}
 //
 // Usage: node s3_server.js --dir DIR [--bucket NAME]... [--port N]
@@ -87,6 +89,7 @@ function faultInjection() {
           status: Number(ctx.query.status || 503),
           remaining: Number(ctx.query.count || 1),
           apply: ctx.query.apply === '1',
+          method: ctx.query.method ? String(ctx.query.method).toUpperCase() : null,
           hits: 0,
         });
         ctx.status = 204;
@@ -98,7 +101,7 @@ function faultInjection() {
       return;
     }
     const f = faults.get(ctx.path);
-    if (!f || f.remaining <= 0) return next();
+    if (!f || f.remaining <= 0 || (f.method && f.method !== ctx.method)) return next();
     f.remaining -= 1;
     f.hits += 1;
     if (f.apply) await next();
@@ -124,7 +127,9 @@ function objectRequests(store) {
     return serialized(`${bucket}/${key}`, async () => {
       const ifNoneMatch = ctx.get('if-none-match');
       const ifMatch = ctx.get('if-match');
-      if (ctx.method === 'PUT' && (ifNoneMatch || ifMatch)) {
+      const conditionalPut = ctx.method === 'PUT' && (ifNoneMatch || ifMatch);
+      const conditionalDelete = ctx.method === 'DELETE' && ifMatch;
+      if (conditionalPut || conditionalDelete) {
         // Authenticate first: an unsigned request learns nothing about the key.
         ctx.params = { ...(ctx.params || {}), bucket, key };
         await authenticate(ctx, async () => {});
@@ -136,6 +141,11 @@ function objectRequests(store) {
         const failed = (condition) =>
           s3Error(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold',
             `<Condition>${condition}</Condition><Key>${xmlEscape(key)}</Key>`);
+        if (conditionalDelete) {
+          const want = ifMatch.replace(/^W\//, '');
+          if (etag !== null && want !== '*' && want !== etag) return failed('If-Match');
+          return next(); // absent: s3rver answers 204
+        }
         if (ifNoneMatch === '*' && etag !== null) return failed('If-None-Match');
         if (ifMatch) {
           const want = ifMatch.replace(/^W\//, '');

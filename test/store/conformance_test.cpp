@@ -2,6 +2,7 @@
 #include "store_fixture.h"
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -122,6 +123,68 @@ TEST_P(Conformance, PutIfMatchComparesVersions) {
     EXPECT_TRUE(store_->put_if_match("state.json", "4", v2->version));
 }
 
+TEST_P(Conformance, RemoveIfMatchDeletesOnlyTheMatchingVersion) {
+    auto v1 = store_->put("lock.json", "holder 1");
+    ASSERT_TRUE(v1);
+    auto v2 = store_->put("lock.json", "holder 2");
+    ASSERT_TRUE(v2);
+    // A stale version leaves the object in place.
+    auto stale = store_->remove_if_match("lock.json", v1->version);
+    ASSERT_FALSE(stale);
+    EXPECT_TRUE(stale.error().is(codes::kPreconditionFailed)) << stale.error().message;
+    EXPECT_NE(stale.error().message.find(store_->uri_of("lock.json")), std::string::npos);
+    EXPECT_EQ(*store_->read("lock.json"), "holder 2");
+    // The current version deletes it.
+    auto removed = store_->remove_if_match("lock.json", v2->version);
+    ASSERT_TRUE(removed) << removed.error().message;
+    EXPECT_FALSE(*store_->exists("lock.json"));
+    // Absent: nothing of that version is left, so it succeeds (as remove), also in a directory
+    // that never existed.
+    EXPECT_TRUE(store_->remove_if_match("lock.json", v2->version));
+    EXPECT_TRUE(store_->remove_if_match("never/was", v2->version));
+    // The version from head works as well as the one from put.
+    ASSERT_TRUE(store_->put("d/x", "1"));
+    auto meta = store_->head("d/x");
+    ASSERT_TRUE(meta && *meta);
+    EXPECT_TRUE(store_->remove_if_match("d/x", (*meta)->version));
+    EXPECT_TRUE(store_->list_all("d/")->empty());
+    // Refused before the backend sees them.
+    auto empty = store_->remove_if_match("k", "");
+    ASSERT_FALSE(empty);
+    EXPECT_TRUE(empty.error().is(codes::kInvalidArgument));
+    auto bad = store_->remove_if_match("a//b", v1->version);
+    ASSERT_FALSE(bad);
+    EXPECT_TRUE(bad.error().is(codes::kInvalidArgument));
+}
+
+TEST_P(Conformance, ThreadsRacingRemoveIfMatchAgainstASwapNeverLoseTheNewVersion) {
+    // Each round: one thread swaps the object, another deletes the old version. Either the delete
+    // ran first (then the swap meets an absent object) or the swap did (then the delete must
+    // refuse): the swapped-in bytes are never deleted.
+    for (int round = 0; round < 8; ++round) {
+        std::string key = "race/" + std::to_string(round);
+        auto v1 = store_->put(key, "old " + std::to_string(round));
+        ASSERT_TRUE(v1);
+        Result<store::ObjectMeta> swapped = Error(codes::kInternal, "not run");
+        Status removed = Error(codes::kInternal, "not run");
+        std::thread swapper([&] {
+            swapped = store_->put_if_match(key, "new " + std::to_string(round), v1->version);
+        });
+        std::thread remover([&] { removed = store_->remove_if_match(key, v1->version); });
+        swapper.join();
+        remover.join();
+        auto now = store_->read_if_exists(key);
+        ASSERT_TRUE(now);
+        if (swapped) {
+            EXPECT_FALSE(removed) << "deleted the swapped-in version";
+            EXPECT_EQ(now->value_or("<absent>"), "new " + std::to_string(round));
+        } else {
+            EXPECT_TRUE(removed) << removed.error().message;
+            EXPECT_FALSE(now->has_value());
+        }
+    }
+}
+
 TEST_P(Conformance, ListIsLexicographicAcrossSeparators) {
     // '-' (0x2D) < '.' (0x2E) < '/' (0x2F) < '0' (0x30): a directory walk must not reorder.
     for (const char* k : {"x/b0", "x/b/1", "x/b.txt", "x/b-1", "x/a", "x2/z", "w"})
@@ -222,6 +285,20 @@ TEST_P(Conformance, RemovePrefixIsAStringPrefix) {
     ASSERT_FALSE(everything);
     EXPECT_TRUE(everything.error().is(codes::kInvalidArgument));
     EXPECT_EQ(store_->list_all("")->size(), 2u);
+}
+
+TEST_P(Conformance, RemoveRootWipesTheWholeRoot) {
+    for (const char* k : {"a", "b/c", "b/d/e"})
+        ASSERT_TRUE(store_->put(k, "x"));
+    ASSERT_TRUE(store_->remove("b/c")); // leaves the local backend's lock files behind
+    auto removed = store_->remove_root();
+    ASSERT_TRUE(removed) << removed.error().message;
+    EXPECT_EQ(*removed, 2u);
+    EXPECT_TRUE(store_->list_all("")->empty());
+    if (GetParam() == Backend::kLocal)
+        EXPECT_FALSE(std::filesystem::exists(uri_)) << "the directory and its lock files go too";
+    EXPECT_EQ(*store_->remove_root(), 0u) << "idempotent";
+    EXPECT_TRUE(store_->put("a", "again")) << "the root takes writes again";
 }
 
 TEST_P(Conformance, InvalidKeysAreRefused) {

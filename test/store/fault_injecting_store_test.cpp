@@ -60,6 +60,34 @@ TEST_P(FaultInjection, DropLosesWritesSilentlyAndRepeatKeepsFiring) {
     EXPECT_EQ(faulty_->fired(), 3u);
 }
 
+TEST_P(FaultInjection, RemoveIfMatchIsItsOwnOperationAndAWrite) {
+    auto v = faulty_->put("lock", "mine");
+    ASSERT_TRUE(v);
+    FaultRule remove_only;
+    remove_only.ops = static_cast<unsigned>(StoreOp::kRemove);
+    remove_only.repeat = true;
+    faulty_->add_rule(remove_only);
+    FaultRule after;
+    after.ops = static_cast<unsigned>(StoreOp::kRemoveIfMatch);
+    after.action = FaultRule::Action::kFailAfter;
+    faulty_->add_rule(after);
+    auto r = faulty_->remove_if_match("lock", v->version);
+    ASSERT_FALSE(r) << "kFailAfter reports the injected error";
+    EXPECT_FALSE(*faulty_->exists("lock")) << "the delete ran (a plain kRemove rule did not match)";
+    faulty_->clear_rules();
+    ASSERT_TRUE(faulty_->put("lock", "mine"));
+    FaultRule writes;
+    writes.ops = store::kAnyWrite;
+    writes.action = FaultRule::Action::kDrop;
+    faulty_->add_rule(writes);
+    EXPECT_TRUE(faulty_->remove_if_match("lock", "any version"));
+    EXPECT_TRUE(*faulty_->exists("lock")) << "dropped";
+    faulty_->clear_rules();
+    EXPECT_TRUE(faulty_->remove_if_match("lock", v->version)) << "passes through";
+    EXPECT_FALSE(*faulty_->exists("lock"));
+    EXPECT_EQ(faulty_->fired(), 2u);
+}
+
 TEST_P(FaultInjection, DelayStillPerformsTheCall) {
     FaultRule rule;
     rule.ops = static_cast<unsigned>(StoreOp::kGet);

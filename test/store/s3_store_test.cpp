@@ -157,6 +157,35 @@ TEST_F(S3Faults, CreateThatLandedButLostItsReplyIsASuccess) {
     EXPECT_TRUE(other.error().is(codes::kPreconditionFailed));
 }
 
+TEST_F(S3Faults, ConditionalDeleteIsADeleteWithIfMatch) {
+    auto v1 = store_->put("lock", "1");
+    ASSERT_TRUE(v1);
+    server_.inject_fault(path_of("lock"), 400, 1, false, "DELETE");
+    auto failed = store_->remove_if_match("lock", v1->version);
+    ASSERT_FALSE(failed);
+    EXPECT_TRUE(failed.error().is(codes::kStorageIo)) << failed.error().message;
+    EXPECT_EQ(server_.fault_hits(path_of("lock")), 1) << "only the DELETE met the fault";
+    EXPECT_TRUE(*store_->exists("lock"));
+    auto stale = store_->remove_if_match("lock", "\"0123456789abcdef0123456789abcdef\"");
+    ASSERT_FALSE(stale);
+    EXPECT_TRUE(stale.error().is(codes::kPreconditionFailed)) << stale.error().message;
+    ASSERT_EQ(stale.error().details.size(), 2u);
+    EXPECT_EQ(stale.error().details[1].second, v1->version) << "the actual version";
+    EXPECT_TRUE(store_->remove_if_match("lock", v1->version));
+    EXPECT_FALSE(*store_->exists("lock"));
+}
+
+TEST_F(S3Faults, ConditionalDeleteThatLandedButLostItsReplyIsASuccess) {
+    auto v1 = store_->put("lock", "1");
+    ASSERT_TRUE(v1);
+    // The first DELETE is applied, then answered 503; the retry finds nothing and succeeds.
+    server_.inject_fault(path_of("lock"), 503, 1, /*apply=*/true);
+    auto r = store_->remove_if_match("lock", v1->version);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(server_.fault_hits(path_of("lock")), 1);
+    EXPECT_FALSE(*store_->exists("lock"));
+}
+
 TEST_F(S3Faults, SwapThatLandedButLostItsReplyIsASuccess) {
     auto v1 = store_->put("ledger", "1");
     ASSERT_TRUE(v1);

@@ -252,11 +252,12 @@ Env S3TestServer::environment() const {
             {"AWS_ALLOW_HTTP", "true"},        {"AWS_S3_FORCE_PATH_STYLE", "true"}};
 }
 
-void S3TestServer::inject_fault(const std::string& path, int status, int count, bool apply) {
+void S3TestServer::inject_fault(const std::string& path, int status, int count, bool apply,
+                                const std::string& method) {
     store::HttpClient http({});
     std::string url = endpoint_ + "/__admin/fault?path=" + path +
                       "&status=" + std::to_string(status) + "&count=" + std::to_string(count) +
-                      (apply ? "&apply=1" : "");
+                      (apply ? "&apply=1" : "") + (method.empty() ? "" : "&method=" + method);
     auto r = http.send({"POST", url, {}, {}});
     if (!r || r->status != 204)
         throw std::runtime_error("cannot inject a fault into the S3 test server");

@@ -67,7 +67,9 @@ class S3TestServer {
     // The AWS_* variables a child process needs to reach this server.
     Env environment() const;
     // Injects `count` answers of HTTP `status` on the path "/bucket/key" (see s3_server.js).
-    void inject_fault(const std::string& path, int status, int count, bool apply = false);
+    // `method` (e.g. "DELETE"): only requests of that HTTP method count and fail.
+    void inject_fault(const std::string& path, int status, int count, bool apply = false,
+                      const std::string& method = "");
     int fault_hits(const std::string& path);
 
   private:
