@@ -539,13 +539,14 @@ CommandResult force_unlock(const CommandOptions& o, const std::string& lock_id) 
         store = open_cluster_store(c, diags);
     if (store) {
         init_observations(*store, obs);
-        auto text = store->read_object(kLockKey);
-        if (!text) {
-            diags.error("state_lock_read_error", store->display(kLockKey), text.error().message);
-        } else if (!*text) {
+        // Read with its version: the delete below removes exactly the lock that was read.
+        auto held = store->objects().get(kLockKey);
+        if (!held && held.error().is(codes::kNotFound)) {
             diags.error("state_lock_missing", store->display(kLockKey),
                         "no lock is held at " + store->display(kLockKey));
-        } else if (auto lock = parse_lock(**text); !lock) {
+        } else if (!held) {
+            diags.error("state_lock_read_error", store->display(kLockKey), held.error().message);
+        } else if (auto lock = parse_lock(held->data); !lock) {
             obs.locked = true;
             diags.error(lock.error().code, store->display(kLockKey),
                         lock.error().message + "; the lock file was left in place");
@@ -555,9 +556,13 @@ CommandResult force_unlock(const CommandOptions& o, const std::string& lock_id) 
                 diags.error("state_lock_id_mismatch", store->display(kLockKey),
                             "the held lock is " + lock->lock_id + ", not " + lock_id +
                                 "; force-unlock needs the exact id (see `cluster status`)");
-            } else if (auto gone = store->objects().remove(kLockKey); !gone) {
+            } else if (auto gone = store->objects().remove_if_match(kLockKey, held->meta.version);
+                       !gone) {
                 diags.error("state_lock_error", store->display(kLockKey),
-                            "cannot delete the lock: " + gone.error().message);
+                            gone.error().is(codes::kPreconditionFailed)
+                                ? "the lock changed while force-unlock ran (its holder renewed "
+                                  "it, or another command took it); see `cluster status`"
+                                : "cannot delete the lock: " + gone.error().message);
             } else {
                 removed = true;
             }
