@@ -1,0 +1,390 @@
+// Building and validating the post-load image of a load.
+#include "engine/load_image.h"
+
+#include "base/json.h"
+
+#include <regex>
+#include <unordered_map>
+
+namespace omnigraph::engine {
+
+using format::Column;
+using format::PhysicalKind;
+
+namespace {
+
+std::string render(const Column& c, size_t row) {
+    if (c.is_null(row))
+        return "null";
+    switch (c.type().kind) {
+    case PhysicalKind::kString:
+    case PhysicalKind::kBlob:
+        return std::string(c.bytes_at(row));
+    case PhysicalKind::kBool:
+        return c.fixed_at<uint8_t>(row) ? "true" : "false";
+    case PhysicalKind::kI32:
+    case PhysicalKind::kDate:
+        return std::to_string(c.fixed_at<int32_t>(row));
+    case PhysicalKind::kI64:
+    case PhysicalKind::kDateTime:
+        return std::to_string(c.fixed_at<int64_t>(row));
+    case PhysicalKind::kU32:
+        return std::to_string(c.fixed_at<uint32_t>(row));
+    case PhysicalKind::kU64:
+        return std::to_string(c.fixed_at<uint64_t>(row));
+    case PhysicalKind::kF32:
+        return base::format_shortest_float(c.fixed_at<float>(row));
+    case PhysicalKind::kF64:
+        return base::format_shortest_float(c.fixed_at<double>(row));
+    default:
+        return "<value>";
+    }
+}
+
+std::optional<double> numeric(const Column& c, size_t row) {
+    if (c.is_null(row))
+        return std::nullopt;
+    switch (c.type().kind) {
+    case PhysicalKind::kI32:
+        return double(c.fixed_at<int32_t>(row));
+    case PhysicalKind::kI64:
+        return double(c.fixed_at<int64_t>(row));
+    case PhysicalKind::kU32:
+        return double(c.fixed_at<uint32_t>(row));
+    case PhysicalKind::kU64:
+        return double(c.fixed_at<uint64_t>(row));
+    case PhysicalKind::kF32:
+        return double(c.fixed_at<float>(row));
+    case PhysicalKind::kF64:
+        return c.fixed_at<double>(row);
+    default:
+        return std::nullopt;
+    }
+}
+
+Error violation(std::string message, const std::string& file, uint64_t line) {
+    Error e(kConstraintViolation, std::move(message));
+    if (line > 0)
+        e.location = SourceLocation{file, int(line), 1};
+    return e;
+}
+
+} // namespace
+
+Status LoadImage::build() {
+    for (const auto& [key, tb] : batch.tables)
+        OG_CHECK(build_image(key, tb));
+    if (mode == LoadMode::kMerge)
+        for (const auto& [key, ids] : options.deletes)
+            if (!batch.tables.count(key) && head.find(key))
+                OG_CHECK(build_deleted_image(key, ids));
+    return ok();
+}
+
+Status LoadImage::validate() {
+    for (const auto& [key, image] : images) {
+        OG_CHECK(check_values(key));
+        OG_CHECK(check_unique(key));
+    }
+    // Endpoints of touched edge tables, and of every edge table whose endpoint node table an
+    // overwrite replaced (a removed node must not leave an orphan edge behind).
+    std::set<std::string> edge_tables;
+    for (const auto& [key, image] : images)
+        if (key.starts_with("edge:"))
+            edge_tables.insert(key);
+    for (const auto& e : catalog.edges)
+        if (images.count("node:" + e.from_type) || images.count("node:" + e.to_type))
+            if (mode != LoadMode::kAppend)
+                edge_tables.insert("edge:" + e.name);
+    for (const auto& key : edge_tables)
+        OG_CHECK(check_endpoints(key));
+    for (const auto& [key, image] : images)
+        if (key.starts_with("edge:"))
+            OG_CHECK(check_cardinality(key));
+    return ok();
+}
+
+Result<const TableData*> LoadImage::committed_table(const std::string& key) {
+    if (auto it = committed.find(key); it != committed.end())
+        return &it->second;
+    const format::TableEntry* entry = head.find(key);
+    if (!entry)
+        return Error(codes::kInternal,
+                     "table " + key + " is missing from branch '" + head.branch + "'");
+    TableSchema s = table_schema(catalog, key);
+    auto data =
+        OG_TRY(read_table(store, *entry, s.is_edge, *s.properties, *s.property_ids, &origins[key]));
+    return &committed.emplace(key, std::move(data)).first->second;
+}
+
+// The post-load rows of a table: its image when touched, else what is committed.
+Result<const TableData*> LoadImage::post_table(const std::string& key) {
+    if (auto it = images.find(key); it != images.end())
+        return it->second;
+    return committed_table(key);
+}
+
+const TableData& LoadImage::image_of(const std::string& key) const {
+    return *images.at(key);
+}
+size_t LoadImage::loaded_count(const std::string& key) const {
+    auto it = loaded.find(key);
+    return it == loaded.end() ? 0 : it->second.rows.size();
+}
+
+std::string LoadImage::file() const {
+    return options.source_name;
+}
+
+Status LoadImage::build_image(const std::string& key, const TableBatch& tb) {
+    TableSchema s = table_schema(catalog, key);
+    const char* kind = s.is_edge ? "edge" : "node";
+    bool keyed = !s.is_edge && s.node->key.has_value();
+    // Repeated ids inside the file.
+    std::unordered_map<std::string_view, size_t> last;
+    last.reserve(tb.ids.size());
+    bool repeats = false;
+    for (size_t i = 0; i < tb.ids.size(); ++i) {
+        if (tb.ids[i].empty())
+            continue; // an edge without an id: a new row, minted when written
+        auto [it, inserted] = last.try_emplace(tb.ids[i], i);
+        if (inserted)
+            continue;
+        repeats = true;
+        if (keyed) {
+            std::string cols;
+            for (const auto& k : *s.node->key)
+                cols += (cols.empty() ? "" : ",") + k;
+            return violation("@unique violation on " + s.name + "." + cols + ": value '" +
+                                 std::string(tb.ids[i]) + "' appears on lines " +
+                                 std::to_string(tb.lines[it->second]) + " and " +
+                                 std::to_string(tb.lines[i]),
+                             file(), tb.lines[i]);
+        }
+        if (mode != LoadMode::kMerge)
+            return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
+                                           "' already has id '" + std::string(tb.ids[i]) +
+                                           "' (repeated on lines " +
+                                           std::to_string(tb.lines[it->second]) + " and " +
+                                           std::to_string(tb.lines[i]) + ")");
+        it->second = i; // merge: the later line wins
+    }
+    Loaded& taken = loaded[key];
+    taken.batch = &tb;
+    for (size_t i = 0; i < tb.ids.size(); ++i)
+        if (!repeats || tb.ids[i].empty() || last.at(tb.ids[i]) == i)
+            taken.rows.push_back(i);
+
+    const TableData* old = nullptr;
+    if (mode != LoadMode::kOverwrite)
+        old = OG_TRY(committed_table(key));
+    const std::set<std::string>* deleted = nullptr;
+    if (auto d = options.deletes.find(key); d != options.deletes.end())
+        deleted = &d->second;
+    if ((!old || old->size() == 0) && !repeats && !deleted) {
+        images.emplace(key, &tb); // the batch is the image: no copy
+        return ok();
+    }
+    TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
+    if (old) {
+        for (size_t i = 0; i < old->size(); ++i) {
+            if (deleted && !last.count(old->ids[i]) && deleted->count(std::string(old->ids[i]))) {
+                replaced[key].push_back(i);
+                continue;
+            }
+            if (last.count(old->ids[i])) {
+                if (mode == LoadMode::kAppend)
+                    return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
+                                                   "' already has id '" + std::string(old->ids[i]) +
+                                                   "'")
+                        .with_detail("entity_kind", kind)
+                        .with_detail("type_name", s.name)
+                        .with_detail("entity_id", std::string(old->ids[i]));
+                replaced[key].push_back(i);
+                continue; // merge: replaced by the incoming row
+            }
+            image.append_row(*old, i);
+        }
+    }
+    for (size_t i : taken.rows)
+        image.append_row(tb, i);
+    images.emplace(key, &assembled.emplace(key, std::move(image)).first->second);
+    return ok();
+}
+
+// The image of a table the batch does not touch but whose rows options.deletes removes.
+Status LoadImage::build_deleted_image(const std::string& key, const std::set<std::string>& ids) {
+    TableSchema s = table_schema(catalog, key);
+    const TableData* old = OG_TRY(committed_table(key));
+    TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
+    for (size_t i = 0; i < old->size(); ++i) {
+        if (ids.count(std::string(old->ids[i])))
+            replaced[key].push_back(i);
+        else
+            image.append_row(*old, i);
+    }
+    loaded[key]; // touched, with no loaded rows
+    images.emplace(key, &assembled.emplace(key, std::move(image)).first->second);
+    return ok();
+}
+
+// The input line of row `row` of a table's post-load rows (0 when the row was already
+// committed). Loaded rows are the last loaded_count() rows of an image.
+uint64_t LoadImage::line_of_row(const std::string& key, size_t row) {
+    auto it = loaded.find(key);
+    auto image = images.find(key);
+    if (it == loaded.end() || image == images.end())
+        return 0;
+    size_t first_loaded = image->second->size() - it->second.rows.size();
+    if (row < first_loaded)
+        return 0;
+    return it->second.batch->lines[it->second.rows[row - first_loaded]];
+}
+
+Status LoadImage::check_values(const std::string& key) {
+    TableSchema s = table_schema(catalog, key);
+    if (s.is_edge)
+        return ok();
+    const TableData& t = image_of(key);
+    for (const auto& r : s.node->range_constraints) {
+        const Column& c = t.columns.at(s.node->property_ids.at(r.property));
+        for (size_t i = 0; i < t.size(); ++i) {
+            auto v = numeric(c, i);
+            if (!v)
+                continue;
+            auto bound = [](const schema::Bound& b) {
+                return b.is_float ? b.real : double(b.integer);
+            };
+            std::string where =
+                "@range violation on " + s.name + "." + r.property + ": value " + render(c, i);
+            if (*v != *v)
+                return violation(where + " is NaN", file(), line_of_row(key, i));
+            if (r.min && *v < bound(*r.min))
+                return violation(where + " < min " + base::format_shortest_float(bound(*r.min)),
+                                 file(), line_of_row(key, i));
+            if (r.max && *v > bound(*r.max))
+                return violation(where + " > max " + base::format_shortest_float(bound(*r.max)),
+                                 file(), line_of_row(key, i));
+        }
+    }
+    for (const auto& chk : s.node->check_constraints) {
+        std::regex pattern;
+        try {
+            pattern = std::regex(chk.pattern, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+            return Error(kConstraintViolation, "@check on " + s.name + "." + chk.property +
+                                                   " has an invalid pattern '" + chk.pattern +
+                                                   "': " + e.what());
+        }
+        const Column& c = t.columns.at(s.node->property_ids.at(chk.property));
+        for (size_t i = 0; i < t.size(); ++i) {
+            if (c.is_null(i))
+                continue;
+            std::string value(c.bytes_at(i));
+            if (!std::regex_search(value, pattern))
+                return violation("@check violation on " + s.name + "." + chk.property +
+                                     ": value '" + value + "' does not match pattern '" +
+                                     chk.pattern + "'",
+                                 file(), line_of_row(key, i));
+        }
+    }
+    return ok();
+}
+
+Status LoadImage::check_unique(const std::string& key) {
+    TableSchema s = table_schema(catalog, key);
+    const TableData& t = image_of(key);
+    const auto& uniques = s.is_edge ? s.edge->unique_constraints : s.node->unique_constraints;
+    for (const auto& cols : uniques) {
+        std::unordered_map<std::string, size_t> seen;
+        for (size_t i = 0; i < t.size(); ++i) {
+            std::string tuple;
+            bool has_null = false;
+            for (const auto& col : cols) {
+                std::string v;
+                if (col == "src")
+                    v = t.src[i];
+                else if (col == "dst")
+                    v = t.dst[i];
+                else {
+                    const Column& c = t.columns.at(s.property_ids->at(col));
+                    has_null |= c.is_null(i);
+                    v = render(c, i);
+                }
+                tuple += (tuple.empty() ? "" : ", ") + v;
+            }
+            if (has_null)
+                continue; // NULLs never collide
+            auto [it, inserted] = seen.try_emplace(tuple, i);
+            if (!inserted) {
+                std::string names;
+                for (const auto& c : cols)
+                    names += (names.empty() ? "" : ",") + c;
+                return violation("@unique violation on " + s.name + "." + names + ": value '" +
+                                     tuple + "' held by '" + std::string(t.ids[it->second]) +
+                                     "' and '" + std::string(t.ids[i]) + "'",
+                                 file(), line_of_row(key, i));
+            }
+        }
+    }
+    return ok();
+}
+
+// Every edge of `edge_key` must have both endpoints in the post-load node tables.
+Status LoadImage::check_endpoints(const std::string& edge_key) {
+    TableSchema s = table_schema(catalog, edge_key);
+    const TableData* edges = OG_TRY(post_table(edge_key));
+    for (auto [role, type] :
+         {std::pair{"src", s.edge->from_type}, std::pair{"dst", s.edge->to_type}}) {
+        auto [cached, fresh] = id_sets.try_emplace("node:" + type);
+        if (fresh) {
+            const TableData* nodes = OG_TRY(post_table("node:" + type));
+            cached->second.reserve(nodes->size());
+            cached->second.insert(nodes->ids.begin(), nodes->ids.end());
+        }
+        const auto& ids = cached->second;
+        const auto& ends = std::string(role) == "src" ? edges->src : edges->dst;
+        for (size_t i = 0; i < edges->size(); ++i)
+            if (!ids.count(ends[i]))
+                return violation(
+                    std::string(role) + " '" + std::string(ends[i]) + "' not found in " + type +
+                        " (edge " + s.name +
+                        (edges->ids[i].empty() ? "" : " '" + std::string(edges->ids[i]) + "'") +
+                        ")",
+                    file(), line_of_row(edge_key, i));
+    }
+    return ok();
+}
+
+Status LoadImage::check_cardinality(const std::string& edge_key) {
+    TableSchema s = table_schema(catalog, edge_key);
+    if (s.edge->card_min == 0 && !s.edge->card_max)
+        return ok();
+    const TableData& edges = image_of(edge_key);
+    std::unordered_map<std::string_view, uint64_t> out_degree;
+    out_degree.reserve(edges.size());
+    for (const auto& src : edges.src)
+        ++out_degree[src];
+    // The sources this load touches: those of its edge rows, and its new source nodes.
+    // The sources this load touches are those of its edge rows (spec schema-language §3.7:
+    // "counted per source node for the sources a change touches"); a node loaded without
+    // edges is not checked against a minimum. Loaded rows are the last loaded_count() rows
+    // of an image.
+    std::unordered_set<std::string_view> touched;
+    for (size_t i = edges.size() - loaded_count(edge_key); i < edges.size(); ++i)
+        touched.insert(edges.src[i]);
+    for (const auto& src : touched) {
+        uint64_t n = out_degree[src];
+        if (n < s.edge->card_min || (s.edge->card_max && n > *s.edge->card_max))
+            return violation("@card violation on edge " + s.name + ": source '" + std::string(src) +
+                                 "' has " + std::to_string(n) + " edges (" +
+                                 (n < s.edge->card_min
+                                      ? "min " + std::to_string(s.edge->card_min)
+                                      : "max " + std::to_string(*s.edge->card_max)) +
+                                 ")",
+                             file(), 0);
+    }
+    return ok();
+}
+
+} // namespace omnigraph::engine
