@@ -2,6 +2,7 @@
 #include "engine/load_image.h"
 
 #include "base/json.h"
+#include "engine/cell_visit.h"
 
 #include <regex>
 #include <unordered_map>
@@ -9,57 +10,41 @@
 namespace omnigraph::engine {
 
 using format::Column;
-using format::PhysicalKind;
 
 namespace {
 
-std::string render(const Column& c, size_t row) {
-    if (c.is_null(row))
-        return "null";
-    switch (c.type().kind) {
-    case PhysicalKind::kString:
-    case PhysicalKind::kBlob:
-        return std::string(c.bytes_at(row));
-    case PhysicalKind::kBool:
-        return c.fixed_at<uint8_t>(row) ? "true" : "false";
-    case PhysicalKind::kI32:
-    case PhysicalKind::kDate:
-        return std::to_string(c.fixed_at<int32_t>(row));
-    case PhysicalKind::kI64:
-    case PhysicalKind::kDateTime:
-        return std::to_string(c.fixed_at<int64_t>(row));
-    case PhysicalKind::kU32:
-        return std::to_string(c.fixed_at<uint32_t>(row));
-    case PhysicalKind::kU64:
-        return std::to_string(c.fixed_at<uint64_t>(row));
-    case PhysicalKind::kF32:
-        return base::format_shortest_float(c.fixed_at<float>(row));
-    case PhysicalKind::kF64:
-        return base::format_shortest_float(c.fixed_at<double>(row));
-    default:
+// How a cell is shown in messages and compared by @unique. Picked once per column.
+using CellRenderer = std::string (*)(const Column& c, size_t row);
+
+template <class Tag> std::string render_cell(const Column& c, size_t row) {
+    if constexpr (Tag::is_vector) {
         return "<value>";
+    } else {
+        auto v = cell_at<Tag>(c, row);
+        if constexpr (Tag::is_bytes)
+            return std::string(v);
+        else if constexpr (Tag::scalar == schema::ScalarType::kBool)
+            return v ? "true" : "false";
+        else if constexpr (Tag::is_float)
+            return base::format_shortest_float(v);
+        else
+            return std::to_string(v); // integers, Date, DateTime
     }
 }
 
-std::optional<double> numeric(const Column& c, size_t row) {
-    if (c.is_null(row))
-        return std::nullopt;
-    switch (c.type().kind) {
-    case PhysicalKind::kI32:
-        return double(c.fixed_at<int32_t>(row));
-    case PhysicalKind::kI64:
-        return double(c.fixed_at<int64_t>(row));
-    case PhysicalKind::kU32:
-        return double(c.fixed_at<uint32_t>(row));
-    case PhysicalKind::kU64:
-        return double(c.fixed_at<uint64_t>(row));
-    case PhysicalKind::kF32:
-        return double(c.fixed_at<float>(row));
-    case PhysicalKind::kF64:
-        return c.fixed_at<double>(row);
-    default:
-        return std::nullopt;
-    }
+std::string render_list(const Column&, size_t) {
+    return "<value>";
+}
+
+CellRenderer renderer_of(const schema::PropType& type) {
+    if (type.list)
+        return &render_list;
+    return visit_scalar(type.scalar,
+                        [](auto tag) -> CellRenderer { return &render_cell<decltype(tag)>; });
+}
+
+std::string render(CellRenderer renderer, const Column& c, size_t row) {
+    return c.is_null(row) ? "null" : renderer(c, row);
 }
 
 Error violation(std::string message, const std::string& file, uint64_t line) {
@@ -246,27 +231,8 @@ Status LoadImage::check_values(const std::string& key) {
     if (s.is_edge)
         return ok();
     const TableData& t = image_of(key);
-    for (const auto& r : s.node->range_constraints) {
-        const Column& c = t.columns.at(s.node->property_ids.at(r.property));
-        for (size_t i = 0; i < t.size(); ++i) {
-            auto v = numeric(c, i);
-            if (!v)
-                continue;
-            auto bound = [](const schema::Bound& b) {
-                return b.is_float ? b.real : double(b.integer);
-            };
-            std::string where =
-                "@range violation on " + s.name + "." + r.property + ": value " + render(c, i);
-            if (*v != *v)
-                return violation(where + " is NaN", file(), line_of_row(key, i));
-            if (r.min && *v < bound(*r.min))
-                return violation(where + " < min " + base::format_shortest_float(bound(*r.min)),
-                                 file(), line_of_row(key, i));
-            if (r.max && *v > bound(*r.max))
-                return violation(where + " > max " + base::format_shortest_float(bound(*r.max)),
-                                 file(), line_of_row(key, i));
-        }
-    }
+    for (const auto& r : s.node->range_constraints)
+        OG_CHECK(check_range(key, s, t, r));
     for (const auto& chk : s.node->check_constraints) {
         std::regex pattern;
         try {
@@ -291,16 +257,58 @@ Status LoadImage::check_values(const std::string& key) {
     return ok();
 }
 
+// One @range over a node table's image: a visit per column, then a typed loop over its rows.
+Status LoadImage::check_range(const std::string& key, const TableSchema& s, const TableData& t,
+                              const schema::RangeConstraint& r) {
+    const schema::PropType& type = s.node->properties.at(r.property);
+    if (type.list)
+        return ok();
+    const Column& c = t.columns.at(s.node->property_ids.at(r.property));
+    auto bound = [](const schema::Bound& b) { return b.is_float ? b.real : double(b.integer); };
+    return visit_scalar(type.scalar, [&](auto tag) -> Status {
+        using Tag = decltype(tag);
+        if constexpr (!Tag::is_integer && !Tag::is_float) {
+            return ok(); // only numbers have a range
+        } else {
+            for (size_t i = 0; i < t.size(); ++i) {
+                if (c.is_null(i))
+                    continue;
+                double v = static_cast<double>(cell_at<Tag>(c, i));
+                bool nan = v != v;
+                bool below = r.min && v < bound(*r.min);
+                bool above = r.max && v > bound(*r.max);
+                if (!nan && !below && !above)
+                    continue;
+                std::string where = "@range violation on " + s.name + "." + r.property +
+                                    ": value " + render_cell<Tag>(c, i);
+                if (nan)
+                    return violation(where + " is NaN", file(), line_of_row(key, i));
+                if (below)
+                    return violation(where + " < min " + base::format_shortest_float(bound(*r.min)),
+                                     file(), line_of_row(key, i));
+                return violation(where + " > max " + base::format_shortest_float(bound(*r.max)),
+                                 file(), line_of_row(key, i));
+            }
+            return ok();
+        }
+    });
+}
+
 Status LoadImage::check_unique(const std::string& key) {
     TableSchema s = table_schema(catalog, key);
     const TableData& t = image_of(key);
     const auto& uniques = s.is_edge ? s.edge->unique_constraints : s.node->unique_constraints;
     for (const auto& cols : uniques) {
+        std::vector<CellRenderer> renderers; // per property column of the tuple
+        for (const auto& col : cols)
+            renderers.push_back(col == "src" || col == "dst" ? nullptr
+                                                             : renderer_of(s.properties->at(col)));
         std::unordered_map<std::string, size_t> seen;
         for (size_t i = 0; i < t.size(); ++i) {
             std::string tuple;
             bool has_null = false;
-            for (const auto& col : cols) {
+            for (size_t k = 0; k < cols.size(); ++k) {
+                const std::string& col = cols[k];
                 std::string v;
                 if (col == "src")
                     v = t.src[i];
@@ -309,7 +317,7 @@ Status LoadImage::check_unique(const std::string& key) {
                 else {
                     const Column& c = t.columns.at(s.property_ids->at(col));
                     has_null |= c.is_null(i);
-                    v = render(c, i);
+                    v = render(renderers[k], c, i);
                 }
                 tuple += (tuple.empty() ? "" : ", ") + v;
             }

@@ -61,6 +61,8 @@ struct LoadImage {
     Status build_deleted_image(const std::string& key, const std::set<std::string>& ids);
     uint64_t line_of_row(const std::string& key, size_t row);
     Status check_values(const std::string& key);
+    Status check_range(const std::string& key, const TableSchema& s, const TableData& t,
+                       const schema::RangeConstraint& r);
     Status check_unique(const std::string& key);
     Status check_endpoints(const std::string& edge_key);
     Status check_cardinality(const std::string& edge_key);

@@ -37,9 +37,6 @@ struct LoadBatch {
     uint64_t rows = 0;
 };
 
-// The physical column type of a declared property type.
-format::ColumnType column_type_of(const schema::PropType& type);
-
 // `progress`, when set, is called every kProgressLines lines with (rows, bytes consumed).
 inline constexpr uint64_t kProgressLines = 65536;
 using ParseProgress = std::function<void(uint64_t rows, uint64_t bytes)>;

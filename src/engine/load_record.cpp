@@ -1,7 +1,6 @@
 // Record parsing: the node/edge envelope, field slots, ids from @key.
 #include "engine/load_record.h"
 
-#include "base/json.h"
 #include "base/ulid.h"
 #include "engine/load_input_error.h"
 #include "engine/load_json_line.h"
@@ -9,7 +8,6 @@
 
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <simdjson.h>
 #include <string>
@@ -18,7 +16,6 @@
 
 namespace omnigraph::engine {
 
-using base::Json;
 using format::Column;
 using schema::PropType;
 using simdjson::dom::element;
@@ -48,6 +45,7 @@ struct TablePlan {
     struct Slot {
         const std::string* name;
         const PropType* type;
+        ValueConverter convert; // picked once for the property's type
         Column* column;
         int key_part; // position in the node's @key, or -1
     };
@@ -121,9 +119,10 @@ class RecordParser::Impl {
         for (size_t i = 0; i < plan.slots.size(); ++i) {
             const auto& slot = plan.slots[i];
             const element* v = plan.present[i] ? &plan.values[i] : nullptr;
-            append_value(*slot.column, *slot.name, *slot.type, v);
+            slot.convert.append(*slot.column, v);
             if (slot.key_part >= 0 && v && !v->is_null()) {
-                plan.key_parts[slot.key_part] = key_spelling(*slot.column, *slot.type);
+                plan.key_parts[slot.key_part] =
+                    key_spelling(*slot.column, slot.column->size() - 1, *slot.type);
                 ++keys;
             }
         }
@@ -132,15 +131,8 @@ class RecordParser::Impl {
         if (node.key) {
             if (keys != node.key->size())
                 throw LoadError("node " + node.name + " is missing a non-null @key value");
-            std::string id;
-            if (node.key->size() == 1) {
-                id = std::move(plan.key_parts[0]);
-            } else {
-                Json parts = Json::array();
-                for (const auto& part : plan.key_parts) // the @key's order
-                    parts.push_back(part);
-                id = base::to_compact_json(parts);
-            }
+            std::string id =
+                node.key->size() == 1 ? std::move(plan.key_parts[0]) : key_id(plan.key_parts);
             if (explicit_id && *explicit_id != id)
                 throw LoadError("node " + node.name + " explicit id '" + std::string(*explicit_id) +
                                 "' does not match its canonical @key id '" + id + "'");
@@ -166,8 +158,7 @@ class RecordParser::Impl {
         std::optional<element> id_value = read_fields(plan, data);
         for (size_t i = 0; i < plan.slots.size(); ++i) {
             const auto& slot = plan.slots[i];
-            append_value(*slot.column, *slot.name, *slot.type,
-                         plan.present[i] ? &plan.values[i] : nullptr);
+            slot.convert.append(*slot.column, plan.present[i] ? &plan.values[i] : nullptr);
         }
         std::optional<std::string_view> explicit_id = id_of(id_value, "edge " + plan.edge->name);
         TableBatch& t = *plan.batch;
@@ -219,8 +210,8 @@ class RecordParser::Impl {
                     key_part = int(at - k.begin());
             }
             plan.slot_of.emplace(prop, plan.slots.size());
-            plan.slots.push_back(
-                {&prop, &type, &plan.batch->columns.at(property_ids->at(prop)), key_part});
+            plan.slots.push_back({&prop, &type, ValueConverter(prop, type),
+                                  &plan.batch->columns.at(property_ids->at(prop)), key_part});
         }
         plan.values.resize(plan.slots.size());
         plan.present.resize(plan.slots.size());

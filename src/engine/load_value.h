@@ -4,11 +4,13 @@
 // "base64:" blobs, Vector dimensions and Float32 range. Errors are LoadError with the spec's
 // message.
 //
-// Internal to the load-input parser. Pure functions.
+// Internal to the load-input parser. A ValueConverter is chosen once per column (the type
+// dispatch happens there, not per cell); it is immutable and refers to the name and type it was
+// built from, which must outlive it.
 #pragma once
 
 #include "format/column.h"
-#include "schema/catalog.h"
+#include "schema/model.h"
 
 #include <string>
 
@@ -18,13 +20,21 @@ class element;
 
 namespace omnigraph::engine {
 
-// Appends `v` (absent when null) as the next row of `col`, the column of property `prop` of
-// declared type `t`.
-void append_value(format::Column& col, const std::string& prop, const schema::PropType& t,
-                  const simdjson::dom::element* v);
+class ValueConverter {
+  public:
+    ValueConverter(const std::string& property, const schema::PropType& type);
 
-// The canonical spelling, for @key ids, of the value just appended to `col` (rendered from the
-// stored value, so 1.50 and 1.5 give the same id). Empty for blobs and vectors.
-std::string key_spelling(const format::Column& col, const schema::PropType& t);
+    // Appends `v` (absent when nullptr; a JSON null is null) as the next row of `col`.
+    void append(format::Column& col, const simdjson::dom::element* v) const;
+
+    using ScalarAppender = void (*)(format::Column&, const std::string& property,
+                                    const schema::PropType& type, const simdjson::dom::element&);
+
+  private:
+    const std::string* property_;
+    const schema::PropType* type_;
+    schema::PropType item_; // the item type of a list (not nullable)
+    ScalarAppender scalar_; // for the scalar, or each item of a list
+};
 
 } // namespace omnigraph::engine
