@@ -4,11 +4,15 @@
 #include "base/failpoint.h"
 #include "base/json.h"
 #include "base/ulid.h"
+#include "engine/cell_visit.h"
 #include "engine/load_image.h"
 #include "engine/load_input.h"
 #include "engine/pending.h"
 #include "engine/table_data.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -157,21 +161,11 @@ Result<LoadSummary> run_attempt(LoadImage& image) {
     return write_image(image);
 }
 
-Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
-                              const format::Manifest& first_head, std::string& jsonl,
-                              const LoadOptions& options) {
-    SchemaRef schema = OG_TRY(graph.schema_version(first_head.schema_ir_hash));
-    uint64_t total = jsonl.size();
-    ParseProgress parsing;
-    if (options.progress)
-        parsing = [&](uint64_t rows, uint64_t bytes) {
-            options.progress({"parsing", rows, bytes, total});
-        };
-    auto batch =
-        OG_TRY(parse_load_input_consuming(jsonl, schema->catalog, options.source_name, parsing));
-    std::string().swap(jsonl); // parsed: the text is no longer needed
-    if (options.progress)
-        options.progress({"checking", batch.rows, total, total});
+// The attempts of one load of a parsed or typed batch made for `schema`: each reads the head,
+// builds, validates and writes the image; a lost race for the next version starts over.
+Result<LoadSummary> commit_batch(store::ObjectStore& store, const Graph& graph,
+                                 const SchemaVersion& schema, const LoadBatch& batch,
+                                 const LoadOptions& options) {
     for (int attempt = 1; attempt <= kLoadAttempts; ++attempt) {
         auto head = OG_TRY(graph.head(options.branch));
         if (options.expected_head && head.commit_id != options.expected_head->commit_id)
@@ -179,7 +173,7 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
                          "branch '" + options.branch + "' moved to commit " + head.commit_id +
                              " (expected " + options.expected_head->commit_id +
                              "); nothing written");
-        if (head.schema_ir_hash != schema->hash)
+        if (head.schema_ir_hash != schema.hash)
             return Error(codes::kPreconditionFailed,
                          "the schema of branch '" + options.branch +
                              "' changed while loading; run the load again");
@@ -194,7 +188,7 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
                                      "' already holds data: pass --mode overwrite, "
                                      "--mode append or --mode merge");
         }
-        LoadImage image{store, schema->catalog, head, batch, mode, options, {}, {}, {}, {}, {}, {},
+        LoadImage image{store, schema.catalog, head, batch, mode, options, {}, {}, {}, {}, {}, {},
                         {}};
         auto result = run_attempt(image);
         if (!result && result.error().is(format::kManifestConflict))
@@ -205,10 +199,113 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
                                                 " attempts: other writers kept committing first");
 }
 
-} // namespace
+Result<LoadSummary> parse_and_commit(store::ObjectStore& store, const Graph& graph,
+                                     const format::Manifest& first_head, std::string& jsonl,
+                                     const LoadOptions& options) {
+    SchemaRef schema = OG_TRY(graph.schema_version(first_head.schema_ir_hash));
+    uint64_t total = jsonl.size();
+    ParseProgress parsing;
+    if (options.progress)
+        parsing = [&](uint64_t rows, uint64_t bytes) {
+            options.progress({"parsing", rows, bytes, total});
+        };
+    auto batch =
+        OG_TRY(parse_load_input_consuming(jsonl, schema->catalog, options.source_name, parsing));
+    std::string().swap(jsonl); // parsed: the text is no longer needed
+    if (options.progress)
+        options.progress({"checking", batch.rows, total, total});
+    return commit_batch(store, graph, *schema, batch, options);
+}
 
-Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
-                               const LoadOptions& options) {
+// The values of one property column that parsing would have refused: nulls of a non-nullable
+// property, strings outside an enum, non-finite floats and vector elements. One visit per column.
+std::optional<std::string> unstorable(const format::Column& col, const schema::PropType& type) {
+    if (!type.nullable && col.null_count() > 0)
+        return "a null in a non-nullable property";
+    const format::Column& cells = type.list ? col.child() : col;
+    return visit_scalar(type.scalar, [&](auto tag) -> std::optional<std::string> {
+        using Tag = decltype(tag);
+        for (size_t i = 0; i < cells.size(); ++i) {
+            if (cells.is_null(i))
+                continue;
+            if constexpr (Tag::scalar == schema::ScalarType::kString) {
+                if (type.enum_values &&
+                    !std::binary_search(type.enum_values->begin(), type.enum_values->end(),
+                                        cells.bytes_at(i)))
+                    return "a value outside its enum";
+            } else if constexpr (Tag::is_float) {
+                if (!std::isfinite(cell_at<Tag>(cells, i)))
+                    return "a non-finite float";
+            } else if constexpr (Tag::is_vector) {
+                const char* row = cells.fixed_row(i);
+                for (uint32_t d = 0; d < type.vector_dim; ++d) {
+                    float f;
+                    std::memcpy(&f, row + d * sizeof f, sizeof f);
+                    if (!std::isfinite(f))
+                        return "a non-finite vector element";
+                }
+            }
+        }
+        return std::nullopt;
+    });
+}
+
+// A typed batch must have the shape parse_load_input gives: known tables, one column per
+// declared property of its declared type holding only storable values, equal lengths, origins
+// that resolve, canonical @key ids. A mismatch is the caller's bug (invalid_argument), never
+// stored.
+Status check_typed_batch(const schema::Catalog& catalog, const LoadBatch& batch) {
+    auto bad = [](const std::string& key, const std::string& why) {
+        return Error(codes::kInvalidArgument, "typed load batch: table " + key + " " + why);
+    };
+    uint64_t rows = 0;
+    for (const auto& [key, t] : batch.tables) {
+        TableSchema s = table_schema(catalog, key);
+        if (!s.properties || t.table_key != key || t.is_edge != s.is_edge)
+            return bad(key, "is not a table of the schema");
+        size_t n = t.ids.size();
+        rows += n;
+        if (t.origins.size() != n || t.explicit_ids.size() != n ||
+            (s.is_edge && (t.src.size() != n || t.dst.size() != n)))
+            return bad(key, "has columns of different lengths");
+        if (t.columns.size() != s.properties->size())
+            return bad(key, "does not have one column per declared property");
+        for (const auto& [name, type] : *s.properties) {
+            auto column = t.columns.find(s.property_ids->at(name));
+            if (column == t.columns.end() || !(column->second.type() == column_type_of(type)) ||
+                column->second.size() != n)
+                return bad(key, "has no column of the declared type and length for '" + name + "'");
+            if (auto why = unstorable(column->second, type))
+                return bad(key, "holds " + *why + " in '" + name + "'");
+        }
+        for (uint64_t origin : t.origins)
+            if (!batch.positions.empty() && origin > batch.positions.size())
+                return bad(key, "has a row origin beyond its positions");
+        if (!s.is_edge && s.node->key) {
+            std::vector<std::string> parts(s.node->key->size());
+            for (size_t row = 0; row < n; ++row) {
+                for (size_t k = 0; k < parts.size(); ++k) {
+                    const std::string& prop = (*s.node->key)[k];
+                    const format::Column& c = t.columns.at(s.node->property_ids.at(prop));
+                    if (c.is_null(row))
+                        return bad(key, "has a null @key value");
+                    parts[k] = key_spelling(c, row, s.node->properties.at(prop));
+                }
+                if (key_id(parts) != t.ids[row])
+                    return bad(key, "has id '" + std::string(t.ids[row]) +
+                                        "', not its canonical @key id '" + key_id(parts) + "'");
+            }
+        }
+    }
+    if (rows != batch.rows)
+        return Error(codes::kInvalidArgument, "typed load batch: rows does not count its rows");
+    return ok();
+}
+
+// What every load does around its work: the write check, healing, creating a missing branch
+// from `options.from` (and deleting it again when the load fails).
+template <class Load>
+Result<LoadSummary> on_branch(const Graph& graph, const LoadOptions& options, Load&& load) {
     OG_CHECK(graph.authorize_write({WriteAction::kChange, options.branch, {}, options.actor}));
     OG_CHECK(graph.heal());
     std::optional<BranchRecord> created;
@@ -222,7 +319,7 @@ Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, st
     }
     if (!first_head)
         return std::move(first_head).error();
-    auto result = load_into(store, graph, *first_head, jsonl, options);
+    Result<LoadSummary> result = load(*first_head);
     if (created) {
         if (result) {
             result->created_from = created->from_branch;
@@ -232,6 +329,24 @@ Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, st
         }
     }
     return result;
+}
+
+} // namespace
+
+Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
+                               const LoadOptions& options) {
+    return on_branch(graph, options, [&](const format::Manifest& first_head) {
+        return parse_and_commit(store, graph, first_head, jsonl, options);
+    });
+}
+
+Result<LoadSummary> load_rows(store::ObjectStore& store, const Graph& graph,
+                              const SchemaRef& schema, LoadBatch batch,
+                              const LoadOptions& options) {
+    OG_CHECK(check_typed_batch(schema->catalog, batch));
+    return on_branch(graph, options, [&](const format::Manifest&) {
+        return commit_batch(store, graph, *schema, batch, options);
+    });
 }
 
 } // namespace omnigraph::engine

@@ -47,11 +47,11 @@ std::string render(CellRenderer renderer, const Column& c, size_t row) {
     return c.is_null(row) ? "null" : renderer(c, row);
 }
 
-Error violation(std::string message, const std::string& file, uint64_t line) {
-    Error e(kConstraintViolation, std::move(message));
-    if (line > 0)
-        e.location = SourceLocation{file, int(line), 1};
-    return e;
+// "on lines 3 and 5" (a parsed batch) or "at q.gq:1:9 and q.gq:2:9" (typed rows).
+std::string two_origins(const LoadBatch& batch, uint64_t first, uint64_t second) {
+    if (batch.positions.empty())
+        return "on lines " + std::to_string(first) + " and " + std::to_string(second);
+    return "at " + batch.origin_text(first) + " and " + batch.origin_text(second);
 }
 
 } // namespace
@@ -117,8 +117,10 @@ size_t LoadImage::loaded_count(const std::string& key) const {
     return it == loaded.end() ? 0 : it->second.rows.size();
 }
 
-std::string LoadImage::file() const {
-    return options.source_name;
+Error LoadImage::violation(std::string message, uint64_t origin) const {
+    Error e(kConstraintViolation, std::move(message));
+    e.location = batch.locate(origin, options.source_name);
+    return e;
 }
 
 Status LoadImage::build_image(const std::string& key, const TableBatch& tb) {
@@ -141,17 +143,15 @@ Status LoadImage::build_image(const std::string& key, const TableBatch& tb) {
             for (const auto& k : *s.node->key)
                 cols += (cols.empty() ? "" : ",") + k;
             return violation("@unique violation on " + s.name + "." + cols + ": value '" +
-                                 std::string(tb.ids[i]) + "' appears on lines " +
-                                 std::to_string(tb.lines[it->second]) + " and " +
-                                 std::to_string(tb.lines[i]),
-                             file(), tb.lines[i]);
+                                 std::string(tb.ids[i]) + "' appears " +
+                                 two_origins(batch, tb.origins[it->second], tb.origins[i]),
+                             tb.origins[i]);
         }
         if (mode != LoadMode::kMerge)
-            return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
-                                           "' already has id '" + std::string(tb.ids[i]) +
-                                           "' (repeated on lines " +
-                                           std::to_string(tb.lines[it->second]) + " and " +
-                                           std::to_string(tb.lines[i]) + ")");
+            return Error(kKeyConflict,
+                         std::string(kind) + " type '" + s.name + "' already has id '" +
+                             std::string(tb.ids[i]) + "' (repeated " +
+                             two_origins(batch, tb.origins[it->second], tb.origins[i]) + ")");
         it->second = i; // merge: the later line wins
     }
     Loaded& taken = loaded[key];
@@ -215,7 +215,7 @@ Status LoadImage::build_deleted_image(const std::string& key, const std::set<std
 
 // The input line of row `row` of a table's post-load rows (0 when the row was already
 // committed). Loaded rows are the last loaded_count() rows of an image.
-uint64_t LoadImage::line_of_row(const std::string& key, size_t row) {
+uint64_t LoadImage::origin_of_row(const std::string& key, size_t row) {
     auto it = loaded.find(key);
     auto image = images.find(key);
     if (it == loaded.end() || image == images.end())
@@ -223,7 +223,7 @@ uint64_t LoadImage::line_of_row(const std::string& key, size_t row) {
     size_t first_loaded = image->second->size() - it->second.rows.size();
     if (row < first_loaded)
         return 0;
-    return it->second.batch->lines[it->second.rows[row - first_loaded]];
+    return it->second.batch->origins[it->second.rows[row - first_loaded]];
 }
 
 Status LoadImage::check_values(const std::string& key) {
@@ -251,7 +251,7 @@ Status LoadImage::check_values(const std::string& key) {
                 return violation("@check violation on " + s.name + "." + chk.property +
                                      ": value '" + value + "' does not match pattern '" +
                                      chk.pattern + "'",
-                                 file(), line_of_row(key, i));
+                                 origin_of_row(key, i));
         }
     }
     return ok();
@@ -282,12 +282,12 @@ Status LoadImage::check_range(const std::string& key, const TableSchema& s, cons
                 std::string where = "@range violation on " + s.name + "." + r.property +
                                     ": value " + render_cell<Tag>(c, i);
                 if (nan)
-                    return violation(where + " is NaN", file(), line_of_row(key, i));
+                    return violation(where + " is NaN", origin_of_row(key, i));
                 if (below)
                     return violation(where + " < min " + base::format_shortest_float(bound(*r.min)),
-                                     file(), line_of_row(key, i));
+                                     origin_of_row(key, i));
                 return violation(where + " > max " + base::format_shortest_float(bound(*r.max)),
-                                 file(), line_of_row(key, i));
+                                 origin_of_row(key, i));
             }
             return ok();
         }
@@ -331,7 +331,7 @@ Status LoadImage::check_unique(const std::string& key) {
                 return violation("@unique violation on " + s.name + "." + names + ": value '" +
                                      tuple + "' held by '" + std::string(t.ids[it->second]) +
                                      "' and '" + std::string(t.ids[i]) + "'",
-                                 file(), line_of_row(key, i));
+                                 origin_of_row(key, i));
             }
         }
     }
@@ -359,7 +359,7 @@ Status LoadImage::check_endpoints(const std::string& edge_key) {
                         " (edge " + s.name +
                         (edges->ids[i].empty() ? "" : " '" + std::string(edges->ids[i]) + "'") +
                         ")",
-                    file(), line_of_row(edge_key, i));
+                    origin_of_row(edge_key, i));
     }
     return ok();
 }
@@ -390,7 +390,7 @@ Status LoadImage::check_cardinality(const std::string& edge_key) {
                                       ? "min " + std::to_string(s.edge->card_min)
                                       : "max " + std::to_string(*s.edge->card_max)) +
                                  ")",
-                             file(), 0);
+                             0);
     }
     return ok();
 }

@@ -34,7 +34,7 @@ struct LoadImage {
     std::map<std::string, std::vector<RowOrigin>> origins; // of committed rows
     std::map<std::string, std::vector<size_t>> replaced;   // committed rows a merge replaces
     // Per touched table: the batch rows it takes (the last `loaded` rows of its image) and
-    // their input lines.
+    // their origins.
     struct Loaded {
         const TableBatch* batch = nullptr;
         std::vector<size_t> rows; // batch row of each loaded row, in image order
@@ -46,7 +46,7 @@ struct LoadImage {
     // Builds the image of every touched table (key_conflict on repeated or, for append,
     // existing ids; constraint_violation on a repeated @key).
     Status build();
-    // Checks the built images (constraint_violation, located at the offending input line).
+    // Checks the built images (constraint_violation, located at the offending row's origin).
     Status validate();
 
     // How many rows of a table's image the batch loaded (its last ones).
@@ -56,10 +56,10 @@ struct LoadImage {
     Result<const TableData*> committed_table(const std::string& key);
     Result<const TableData*> post_table(const std::string& key);
     const TableData& image_of(const std::string& key) const;
-    std::string file() const;
+    Error violation(std::string message, uint64_t origin) const; // constraint_violation
     Status build_image(const std::string& key, const TableBatch& tb);
     Status build_deleted_image(const std::string& key, const std::set<std::string>& ids);
-    uint64_t line_of_row(const std::string& key, size_t row);
+    uint64_t origin_of_row(const std::string& key, size_t row);
     Status check_values(const std::string& key);
     Status check_range(const std::string& key, const TableSchema& s, const TableData& t,
                        const schema::RangeConstraint& r);

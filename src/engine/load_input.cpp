@@ -93,7 +93,7 @@ void append_batch(LoadBatch& into, LoadBatch&& more) {
         t.ids.append(part.ids);
         t.src.append(part.src);
         t.dst.append(part.dst);
-        t.lines.insert(t.lines.end(), part.lines.begin(), part.lines.end());
+        t.origins.insert(t.origins.end(), part.origins.begin(), part.origins.end());
         t.explicit_ids.insert(t.explicit_ids.end(), part.explicit_ids.begin(),
                               part.explicit_ids.end());
         for (auto& [id, column] : t.columns)
@@ -151,6 +151,25 @@ Result<LoadBatch> parse_input(std::string_view jsonl, const schema::Catalog& cat
 }
 
 } // namespace
+
+std::optional<SourceLocation> LoadBatch::locate(uint64_t origin, std::string_view file) const {
+    if (origin == 0)
+        return std::nullopt;
+    if (!positions.empty()) {
+        if (origin > positions.size())
+            return std::nullopt;
+        return positions[origin - 1];
+    }
+    return SourceLocation{std::string(file), static_cast<int>(origin), 1};
+}
+
+std::string LoadBatch::origin_text(uint64_t origin) const {
+    if (positions.empty())
+        return "line " + std::to_string(origin);
+    if (origin == 0 || origin > positions.size())
+        return "<unknown position>";
+    return positions[origin - 1].to_string();
+}
 
 Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
                                    std::string_view file, const ParseProgress& progress) {

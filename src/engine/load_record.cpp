@@ -140,7 +140,7 @@ class RecordParser::Impl {
         } else {
             t.ids.push_back(explicit_id ? *explicit_id : std::string_view(base::new_ulid()));
         }
-        t.lines.push_back(number_);
+        t.origins.push_back(number_);
         t.explicit_ids.push_back(node.key.has_value() || explicit_id.has_value());
     }
 
@@ -167,7 +167,7 @@ class RecordParser::Impl {
         t.ids.push_back(explicit_id.value_or(std::string_view()));
         t.src.push_back(string_of(*from));
         t.dst.push_back(string_of(*to));
-        t.lines.push_back(number_);
+        t.origins.push_back(number_);
         t.explicit_ids.push_back(explicit_id.has_value());
     }
 

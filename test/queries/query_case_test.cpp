@@ -185,7 +185,9 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
             auto snap = OG_TRY(graph_->snapshot({}));
             auto checked = OG_TRY(query::check_query(q, snap.schema->catalog, "case.gq"));
             auto bound = OG_TRY(query::bind_params(q, nlohmann::ordered_json::parse(params)));
-            auto r = OG_TRY(query::execute_mutation(*store_, *graph_, checked, bound, {}));
+            query::MutationOptions options;
+            options.source_file = "case.gq";
+            auto r = OG_TRY(query::execute_mutation(*store_, *graph_, checked, bound, options));
             return "nodes=" + std::to_string(r.affected_nodes) +
                    " edges=" + std::to_string(r.affected_edges) +
                    " commit=" + (r.commit ? "yes" : "no");
@@ -201,6 +203,12 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
             EXPECT_EQ(got.error().code, code) << label << ": " << got.error().to_string();
             EXPECT_NE(got.error().message.find(message), std::string::npos)
                 << label << ": " << got.error().to_string();
+            // An optional `at LINE:COL`: where in the mutation's text the error points.
+            if (expected.size() > 1 && expected[1].starts_with("at ")) {
+                ASSERT_TRUE(got.error().location) << label << ": " << got.error().to_string();
+                EXPECT_EQ(got.error().location->to_string(), "case.gq:" + expected[1].substr(3))
+                    << label << ": " << got.error().to_string();
+            }
             return;
         }
         ASSERT_TRUE(got) << label << ": " << got.error().to_string();
