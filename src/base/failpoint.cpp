@@ -1,5 +1,7 @@
 #include "base/failpoint.h"
 
+#include "base/env.h"
+
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -9,10 +11,7 @@
 namespace omnigraph::base {
 
 Status failpoint(std::string_view name) {
-    static const std::string armed = [] {
-        const char* v = std::getenv("OMNIGRAPH_FAILPOINTS");
-        return std::string(v ? v : "");
-    }();
+    static const std::string armed = env_string("OMNIGRAPH_FAILPOINTS").value_or("");
     if (armed.empty())
         return ok();
     std::string_view rest = armed;

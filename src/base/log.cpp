@@ -1,6 +1,7 @@
 #include "base/log.h"
 
 #include "base/clock.h"
+#include "base/env.h"
 #include "base/json.h"
 #include "base/json_writer.h"
 
@@ -8,7 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -17,8 +17,7 @@ namespace omnigraph::base {
 namespace {
 
 LogLevel level_from_env() {
-    const char* v = std::getenv("OMNIGRAPH_LOG");
-    std::string_view s = v ? v : "";
+    std::string s = env_string("OMNIGRAPH_LOG").value_or("");
     if (s == "error")
         return LogLevel::kError;
     if (s == "info")

@@ -1,6 +1,7 @@
 // `omnigraph cluster validate|import|plan|apply|status|refresh|approve|force-unlock` (spec
 // cluster §13): argument parsing, the actor chain and the exit codes; the work and the output
 // text come from src/cluster.
+#include "base/env.h"
 #include "cli/commands.h"
 #include "cli/operator_config.h"
 #include "cluster/commands.h"
@@ -29,10 +30,10 @@ struct ClusterArgs {
 // `operator.actor` from $OMNIGRAPH_HOME/config.yaml (default ~/.omnigraph/config.yaml).
 std::optional<std::string> home_config_actor() {
     std::string path;
-    if (const char* home = std::getenv("OMNIGRAPH_HOME"); home && *home)
-        path = std::string(home) + "/config.yaml";
-    else if (const char* user = std::getenv("HOME"); user && *user)
-        path = std::string(user) + "/.omnigraph/config.yaml";
+    if (auto home = base::env_string("OMNIGRAPH_HOME"))
+        path = *home + "/config.yaml";
+    else if (auto user = base::env_string("HOME"))
+        path = *user + "/.omnigraph/config.yaml";
     std::error_code ec;
     if (path.empty() || !std::filesystem::is_regular_file(path, ec))
         return std::nullopt;

@@ -1,5 +1,6 @@
 #include "cluster/ledger.h"
 
+#include "base/strict_record.h"
 #include "cluster/digests.h"
 
 #include <nlohmann/json.hpp>
@@ -9,94 +10,129 @@ namespace omnigraph::cluster {
 
 namespace {
 
-struct Invalid {
-    std::string message;
-};
+using base::StrictRecord;
 
-void only_keys(const base::Json& j, const std::string& what, std::set<std::string> allowed) {
-    if (!j.is_object())
-        throw Invalid{what + " must be an object"};
-    for (auto it = j.begin(); it != j.end(); ++it)
-        if (!allowed.contains(it.key()))
-            throw Invalid{"unknown field `" + it.key() + "` in " + what};
-}
-
-std::string str(const base::Json& j, const std::string& what) {
-    if (!j.is_string())
-        throw Invalid{what + " must be a string"};
-    return j.get<std::string>();
-}
-
-base::Json parse_profile(const base::Json& j, const std::string& what) {
-    only_keys(j, what, {"kind", "provider", "base_url", "model", "api_key"});
-    if (j.contains("kind") && j.contains("provider"))
-        throw Invalid{what + " has both `kind` and its alias `provider`"};
+Result<base::Json> parse_profile(const StrictRecord& r) {
+    OG_CHECK(r.only({"kind", "provider", "base_url", "model", "api_key"}));
+    if (r.find("kind") && r.find("provider"))
+        return r.error("has both `kind` and its alias `provider`");
     base::Json out = base::Json::object();
     for (const char* key : {"kind", "base_url", "model", "api_key"}) {
         const char* from = key;
-        if (std::string(key) == "kind" && !j.contains("kind") && j.contains("provider"))
+        if (std::string(key) == "kind" && !r.find("kind") && r.find("provider"))
             from = "provider";
-        if (j.contains(from) && !j[from].is_null())
-            out[key] = str(j[from], what + "." + from);
+        if (auto value = OG_TRY(r.optional_string(from)))
+            out[key] = *value;
     }
     return out;
 }
 
 // Typed and re-emitted in declaration order (mode, bases[uri, scope]).
-base::Json parse_blob_policy(const base::Json& j, const std::string& what) {
-    only_keys(j, what, {"mode", "bases"});
-    if (!j.contains("mode") || str(j["mode"], what + ".mode") != "allow")
-        throw Invalid{what + ".mode must be \"allow\""};
-    if (!j.contains("bases") || !j["bases"].is_array())
-        throw Invalid{what + ".bases must be an array"};
-    for (const auto& b : j["bases"]) {
-        only_keys(b, what + ".bases[]", {"uri", "scope"});
-        if (!b.contains("uri") || !b.contains("scope"))
-            throw Invalid{what + ".bases[] needs uri and scope"};
-        str(b["uri"], what + ".bases[].uri");
-        std::string scope = str(b["scope"], what + ".bases[].scope");
+Result<base::Json> parse_blob_policy(const StrictRecord& r) {
+    OG_CHECK(r.only({"mode", "bases"}));
+    if (OG_TRY(r.string("mode")) != "allow")
+        return r.field_error("mode", "must be \"allow\"");
+    for (const auto& b : OG_TRY(r.objects("bases"))) {
+        OG_CHECK(b.only({"uri", "scope"}));
+        OG_CHECK(b.string("uri"));
+        std::string scope = OG_TRY(b.string("scope"));
         if (scope != "server_safe" && scope != "embedded_only")
-            throw Invalid{what + ".bases[].scope `" + scope +
-                          "` is not server_safe or embedded_only"};
+            return b.field_error("scope", "`" + scope + "` is not server_safe or embedded_only");
     }
-    return canonical_blob_policy(j);
+    return canonical_blob_policy(r.json());
 }
 
-LedgerResource parse_resource(const base::Json& j, const std::string& address) {
-    std::string what = "applied_revision.resources." + address;
-    only_keys(j, what,
-              {"digest", "applies_to", "embedding_provider", "embedding_profile",
-               "external_blob_policy"});
-    LedgerResource r;
-    if (!j.contains("digest"))
-        throw Invalid{what + ": missing field `digest`"};
-    r.digest = str(j["digest"], what + ".digest");
-    if (j.contains("applies_to") && !j["applies_to"].is_null()) {
-        if (!j["applies_to"].is_array())
-            throw Invalid{what + ".applies_to must be an array"};
-        r.applies_to.emplace();
-        for (const auto& s : j["applies_to"])
-            r.applies_to->push_back(str(s, what + ".applies_to[]"));
-    }
-    if (j.contains("embedding_provider") && !j["embedding_provider"].is_null())
-        r.embedding_provider = str(j["embedding_provider"], what + ".embedding_provider");
-    if (j.contains("embedding_profile") && !j["embedding_profile"].is_null())
-        r.embedding_profile = parse_profile(j["embedding_profile"], what + ".embedding_profile");
-    if (j.contains("external_blob_policy") && !j["external_blob_policy"].is_null())
-        r.external_blob_policy =
-            parse_blob_policy(j["external_blob_policy"], what + ".external_blob_policy");
-    return r;
-}
-
-std::map<std::string, base::Json> free_map(const base::Json& j, const std::string& what) {
-    std::map<std::string, base::Json> out;
-    if (j.is_null())
-        return out;
-    if (!j.is_object())
-        throw Invalid{what + " must be an object"};
-    for (auto it = j.begin(); it != j.end(); ++it)
-        out[it.key()] = it.value();
+Result<LedgerResource> parse_resource(const StrictRecord& r) {
+    OG_CHECK(r.only({"digest", "applies_to", "embedding_provider", "embedding_profile",
+                     "external_blob_policy"}));
+    LedgerResource out;
+    out.digest = OG_TRY(r.string("digest"));
+    if (r.has("applies_to"))
+        out.applies_to = OG_TRY(r.strings("applies_to"));
+    out.embedding_provider = OG_TRY(r.optional_string("embedding_provider"));
+    if (auto profile = OG_TRY(r.optional_object("embedding_profile")))
+        out.embedding_profile = OG_TRY(parse_profile(*profile));
+    if (auto policy = OG_TRY(r.optional_object("external_blob_policy")))
+        out.external_blob_policy = OG_TRY(parse_blob_policy(*policy));
     return out;
+}
+
+Result<StatusRecord> parse_status(const StrictRecord& r) {
+    OG_CHECK(r.only({"status", "conditions", "message"}));
+    StatusRecord s;
+    s.status = OG_TRY(r.string("status"));
+    static const std::set<std::string> known = {"pending", "planned", "applying", "applied",
+                                                "drifted", "blocked", "error"};
+    if (!known.contains(s.status))
+        return r.field_error("status", "is not a known status: `" + s.status + "`");
+    s.conditions = OG_TRY(r.optional_strings("conditions"));
+    s.message = OG_TRY(r.optional_string("message"));
+    return s;
+}
+
+// A free-form map (absent or null is empty): values are kept as they are.
+Result<std::map<std::string, base::Json>> free_map(const StrictRecord& r, std::string_view key) {
+    std::map<std::string, base::Json> out;
+    if (auto map = OG_TRY(r.optional_object(key)))
+        for (const auto& [name, value] : map->members())
+            out[name] = *value;
+    return out;
+}
+
+// Every member of the object `key` (absent or null: none), each read as an object by `parse`.
+template <class T, class F>
+Status typed_map(const StrictRecord& r, std::string_view key, std::map<std::string, T>& out,
+                 F&& parse) {
+    auto map = OG_TRY(r.optional_object(key));
+    if (!map)
+        return ok();
+    for (const auto& [name, value] : map->members())
+        out[name] = OG_TRY(parse(OG_TRY(map->member_object(name))));
+    return ok();
+}
+
+Result<Ledger> parse_ledger_record(const StrictRecord& j) {
+    OG_CHECK(j.only({"version", "state_revision", "applied_revision", "resource_statuses",
+                     "approval_records", "recovery_records", "observations"}));
+    const base::Json* version = j.find("version");
+    if (!version)
+        return j.error("missing field `version`");
+    if (!version->is_number_integer())
+        return j.field_error("version", "must be an integer, got " + version->dump());
+    if (*version != 1)
+        return Error("unsupported_state_version",
+                     "state.json version " + version->dump() + " is not supported (expected 1)");
+    Ledger l;
+    l.state_revision = OG_TRY(j.optional_unsigned_integer("state_revision")).value_or(0);
+    StrictRecord rev = OG_TRY(j.object("applied_revision"));
+    OG_CHECK(rev.only({"config_digest", "resources"}));
+    l.config_digest = OG_TRY(rev.optional_string("config_digest"));
+    OG_CHECK(typed_map(rev, "resources", l.resources, parse_resource));
+    OG_CHECK(typed_map(j, "resource_statuses", l.statuses, parse_status));
+    l.approval_records = OG_TRY(free_map(j, "approval_records"));
+    l.recovery_records = OG_TRY(free_map(j, "recovery_records"));
+    l.observations = OG_TRY(free_map(j, "observations"));
+    for (auto& [address, obs] : l.observations) {
+        if (!obs.is_object() || !obs.contains("manifest_version"))
+            continue;
+        base::Json legacy = obs["manifest_version"];
+        if (obs.contains("graph_manifest_version") && obs["graph_manifest_version"] != legacy)
+            return Error("conflicting_graph_manifest_observation",
+                         "observation " + address +
+                             " has both manifest_version and graph_manifest_version, and "
+                             "they differ");
+        base::Json renamed = base::Json::object();
+        for (auto it = obs.begin(); it != obs.end(); ++it) {
+            if (it.key() == "manifest_version") {
+                if (!obs.contains("graph_manifest_version"))
+                    renamed["graph_manifest_version"] = legacy;
+            } else {
+                renamed[it.key()] = it.value();
+            }
+        }
+        obs = renamed;
+    }
+    return l;
 }
 
 } // namespace
@@ -116,94 +152,10 @@ Result<Ledger> parse_ledger(std::string_view text) {
     if (!parsed)
         return Error("invalid_state_json",
                      "state.json is not valid JSON: " + parsed.error().message);
-    const base::Json& j = *parsed;
     try {
-        only_keys(j, "state.json",
-                  {"version", "state_revision", "applied_revision", "resource_statuses",
-                   "approval_records", "recovery_records", "observations"});
-        if (!j.contains("version"))
-            throw Invalid{"missing field `version`"};
-        if (!j["version"].is_number_integer() || j["version"].get<int64_t>() != 1) {
-            if (j["version"].is_number_integer())
-                return Error("unsupported_state_version", "state.json version " +
-                                                              j["version"].dump() +
-                                                              " is not supported (expected 1)");
-            throw Invalid{"version must be an integer"};
-        }
-        if (!j.contains("applied_revision"))
-            throw Invalid{"missing field `applied_revision`"};
-        Ledger l;
-        if (j.contains("state_revision") && !j["state_revision"].is_null()) {
-            if (!j["state_revision"].is_number_unsigned())
-                throw Invalid{"state_revision must be a non-negative integer"};
-            l.state_revision = j["state_revision"].get<uint64_t>();
-        }
-        const base::Json& rev = j["applied_revision"];
-        only_keys(rev, "applied_revision", {"config_digest", "resources"});
-        if (rev.contains("config_digest") && !rev["config_digest"].is_null())
-            l.config_digest = str(rev["config_digest"], "applied_revision.config_digest");
-        if (rev.contains("resources") && !rev["resources"].is_null()) {
-            if (!rev["resources"].is_object())
-                throw Invalid{"applied_revision.resources must be an object"};
-            for (auto it = rev["resources"].begin(); it != rev["resources"].end(); ++it)
-                l.resources[it.key()] = parse_resource(it.value(), it.key());
-        }
-        if (j.contains("resource_statuses") && !j["resource_statuses"].is_null()) {
-            if (!j["resource_statuses"].is_object())
-                throw Invalid{"resource_statuses must be an object"};
-            for (auto it = j["resource_statuses"].begin(); it != j["resource_statuses"].end();
-                 ++it) {
-                std::string what = "resource_statuses." + it.key();
-                only_keys(it.value(), what, {"status", "conditions", "message"});
-                StatusRecord s;
-                if (!it.value().contains("status"))
-                    throw Invalid{what + ": missing field `status`"};
-                s.status = str(it.value()["status"], what + ".status");
-                static const std::set<std::string> known = {
-                    "pending", "planned", "applying", "applied", "drifted", "blocked", "error"};
-                if (!known.contains(s.status))
-                    throw Invalid{what + ": unknown status `" + s.status + "`"};
-                if (it.value().contains("conditions") && !it.value()["conditions"].is_null()) {
-                    if (!it.value()["conditions"].is_array())
-                        throw Invalid{what + ".conditions must be an array"};
-                    for (const auto& c : it.value()["conditions"])
-                        s.conditions.push_back(str(c, what + ".conditions[]"));
-                }
-                if (it.value().contains("message") && !it.value()["message"].is_null())
-                    s.message = str(it.value()["message"], what + ".message");
-                l.statuses[it.key()] = std::move(s);
-            }
-        }
-        if (j.contains("approval_records"))
-            l.approval_records = free_map(j["approval_records"], "approval_records");
-        if (j.contains("recovery_records"))
-            l.recovery_records = free_map(j["recovery_records"], "recovery_records");
-        if (j.contains("observations"))
-            l.observations = free_map(j["observations"], "observations");
-        for (auto& [address, obs] : l.observations) {
-            if (!obs.is_object() || !obs.contains("manifest_version"))
-                continue;
-            base::Json legacy = obs["manifest_version"];
-            if (obs.contains("graph_manifest_version") && obs["graph_manifest_version"] != legacy)
-                return Error("conflicting_graph_manifest_observation",
-                             "observation " + address +
-                                 " has both manifest_version and graph_manifest_version, and "
-                                 "they differ");
-            base::Json renamed = base::Json::object();
-            for (auto it = obs.begin(); it != obs.end(); ++it) {
-                if (it.key() == "manifest_version") {
-                    if (!obs.contains("graph_manifest_version"))
-                        renamed["graph_manifest_version"] = legacy;
-                } else {
-                    renamed[it.key()] = it.value();
-                }
-            }
-            obs = renamed;
-        }
-        return l;
-    } catch (const Invalid& e) {
-        return Error("invalid_state_json", "state.json: " + e.message);
-    } catch (const std::exception& e) {
+        auto record = OG_TRY(StrictRecord::of(*parsed, "invalid_state_json", "state.json"));
+        return parse_ledger_record(record);
+    } catch (const std::exception& e) { // a safety net: the reader itself does not throw
         return Error("invalid_state_json", std::string("state.json: ") + e.what());
     }
 }

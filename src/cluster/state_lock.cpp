@@ -1,10 +1,10 @@
 #include "cluster/state_lock.h"
 
 #include "base/clock.h"
+#include "base/env.h"
 #include "base/ulid.h"
 
 #include <chrono>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -12,11 +12,10 @@ namespace omnigraph::cluster {
 
 namespace {
 
-int64_t lease_seconds() {
-    if (const char* v = std::getenv("OMNIGRAPH_CLUSTER_LOCK_LEASE_SECONDS"))
-        if (long long s = std::atoll(v); s > 0)
-            return s;
-    return 15 * 60;
+int64_t lease_seconds() { // invalid values are logged (config.ignored) and ignored
+    constexpr uint64_t kCentury = 100ull * 365 * 24 * 3600;
+    return static_cast<int64_t>(
+        base::env_uint_or("OMNIGRAPH_CLUSTER_LOCK_LEASE_SECONDS", 15 * 60, 1, kCentury));
 }
 
 std::string hostname() {

@@ -1,6 +1,7 @@
 #include "engine/branch.h"
 
 #include "base/json.h"
+#include "base/strict_record.h"
 #include "format/manifest.h"
 
 #include <nlohmann/json.hpp>
@@ -70,18 +71,15 @@ Result<BranchRecord> parse_branch_record(std::string_view text, std::string_view
     };
     if (!j)
         return corrupt(j.error().message);
+    auto record = OG_TRY(base::StrictRecord::of(*j, format::kManifestCorrupt,
+                                                "corrupt branch record " + std::string(where)));
     BranchRecord r;
-    try {
-        r.name = j->at("name").get<std::string>();
-        r.from_branch = j->at("from_branch").get<std::string>();
-        r.from_version = base::json_int<uint64_t>(j->at("from_version"));
-        r.from_commit_id = j->at("from_commit_id").get<std::string>();
-        if (!j->at("actor_id").is_null())
-            r.actor_id = j->at("actor_id").get<std::string>();
-        r.created_at = base::json_int<int64_t>(j->at("created_at"));
-    } catch (const std::exception& e) {
-        return corrupt(e.what());
-    }
+    r.name = OG_TRY(record.string("name"));
+    r.from_branch = OG_TRY(record.string("from_branch"));
+    r.from_version = OG_TRY(record.unsigned_integer("from_version"));
+    r.from_commit_id = OG_TRY(record.string("from_commit_id"));
+    r.actor_id = OG_TRY(record.nullable_string("actor_id"));
+    r.created_at = OG_TRY(record.integer("created_at"));
     if (r.from_version == 0)
         return corrupt("from_version must be at least 1");
     return r;

@@ -4,19 +4,20 @@
 #include "base/failpoint.h"
 #include "base/json.h"
 #include "base/ulid.h"
+#include "engine/cell_visit.h"
+#include "engine/load_image.h"
 #include "engine/load_input.h"
 #include "engine/pending.h"
 #include "engine/table_data.h"
 
-#include <regex>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 namespace omnigraph::engine {
-
-using format::Column;
-using format::PhysicalKind;
 
 const char* load_mode_name(LoadMode mode) {
     switch (mode) {
@@ -42,516 +43,129 @@ std::optional<LoadMode> parse_load_mode(std::string_view text) {
 
 namespace {
 
-std::string render(const Column& c, size_t row) {
-    if (c.is_null(row))
-        return "null";
-    switch (c.type().kind) {
-    case PhysicalKind::kString:
-    case PhysicalKind::kBlob:
-        return std::string(c.bytes_at(row));
-    case PhysicalKind::kBool:
-        return c.fixed_at<uint8_t>(row) ? "true" : "false";
-    case PhysicalKind::kI32:
-    case PhysicalKind::kDate:
-        return std::to_string(c.fixed_at<int32_t>(row));
-    case PhysicalKind::kI64:
-    case PhysicalKind::kDateTime:
-        return std::to_string(c.fixed_at<int64_t>(row));
-    case PhysicalKind::kU32:
-        return std::to_string(c.fixed_at<uint32_t>(row));
-    case PhysicalKind::kU64:
-        return std::to_string(c.fixed_at<uint64_t>(row));
-    case PhysicalKind::kF32:
-        return base::format_shortest_float(c.fixed_at<float>(row));
-    case PhysicalKind::kF64:
-        return base::format_shortest_float(c.fixed_at<double>(row));
-    default:
-        return "<value>";
+// A merge replaced some committed rows: give each segment holding them a new deletion vector
+// (and drop segments with no live row left).
+Status delete_replaced(LoadImage& image, format::TableEntry& entry,
+                       std::vector<std::pair<std::string, std::string>>& objects) {
+    auto it = image.replaced.find(entry.table_key);
+    if (it == image.replaced.end())
+        return ok();
+    const auto& where = image.origins.at(entry.table_key);
+    std::map<uint32_t, std::vector<uint64_t>> by_segment;
+    for (size_t row : it->second)
+        by_segment[where[row].segment].push_back(where[row].row);
+    for (auto& [index, rows] : by_segment) {
+        format::SegmentRef& seg = entry.segments[index];
+        auto dv = OG_TRY(read_deletion_vector(image.store, seg)).merged_with(std::move(rows));
+        seg.deleted_rows = dv.rows.size();
+        if (seg.deleted_rows == seg.rows)
+            continue; // dropped below
+        std::string key = entry.path + "/" + base::new_ulid() + ".dv";
+        objects.emplace_back(key, format::write_deletion_vector(dv));
+        seg.deletion_vector = key;
     }
+    std::erase_if(entry.segments, [](const auto& s) { return s.deleted_rows == s.rows; });
+    return ok();
 }
 
-std::optional<double> numeric(const Column& c, size_t row) {
-    if (c.is_null(row))
-        return std::nullopt;
-    switch (c.type().kind) {
-    case PhysicalKind::kI32:
-        return double(c.fixed_at<int32_t>(row));
-    case PhysicalKind::kI64:
-        return double(c.fixed_at<int64_t>(row));
-    case PhysicalKind::kU32:
-        return double(c.fixed_at<uint32_t>(row));
-    case PhysicalKind::kU64:
-        return double(c.fixed_at<uint64_t>(row));
-    case PhysicalKind::kF32:
-        return double(c.fixed_at<float>(row));
-    case PhysicalKind::kF64:
-        return c.fixed_at<double>(row);
-    default:
-        return std::nullopt;
-    }
-}
-
-Error violation(std::string message, const std::string& file, uint64_t line) {
-    Error e(kConstraintViolation, std::move(message));
-    if (line > 0)
-        e.location = SourceLocation{file, int(line), 1};
-    return e;
-}
-
-struct Attempt {
-    store::ObjectStore& store;
-    const schema::Catalog& catalog;
-    const format::Manifest& head;
-    const LoadBatch& batch;
-    LoadMode mode;
-    const LoadOptions& options;
-
-    // The post-load image of every touched table: either the batch's own rows (an overwrite
-    // without repeats needs no copy) or a table assembled here.
-    std::map<std::string, const TableData*> images;
-    std::map<std::string, TableData> assembled;
-    std::map<std::string, TableData> committed;            // committed rows read for checks
-    std::map<std::string, std::vector<RowOrigin>> origins; // of committed rows
-    std::map<std::string, std::vector<size_t>> replaced;   // committed rows a merge replaces
-    // Per touched table: the batch rows it takes (the last `loaded` rows of its image) and
-    // their input lines.
-    struct Loaded {
-        const TableBatch* batch = nullptr;
-        std::vector<size_t> rows; // batch row of each loaded row, in image order
-    };
-    std::map<std::string, Loaded> loaded;
-    // Node ids per node table, built once for the endpoint checks.
-    std::map<std::string, std::unordered_set<std::string_view>> id_sets;
-
-    Result<const TableData*> committed_table(const std::string& key) {
-        if (auto it = committed.find(key); it != committed.end())
-            return &it->second;
-        const format::TableEntry* entry = head.find(key);
-        if (!entry)
-            return Error(codes::kInternal,
-                         "table " + key + " is missing from branch '" + head.branch + "'");
-        TableSchema s = table_schema(catalog, key);
-        auto data = OG_TRY(
-            read_table(store, *entry, s.is_edge, *s.properties, *s.property_ids, &origins[key]));
-        return &committed.emplace(key, std::move(data)).first->second;
-    }
-
-    // The post-load rows of a table: its image when touched, else what is committed.
-    Result<const TableData*> post_table(const std::string& key) {
-        if (auto it = images.find(key); it != images.end())
-            return it->second;
-        return committed_table(key);
-    }
-
-    const TableData& image_of(const std::string& key) const { return *images.at(key); }
-    size_t loaded_count(const std::string& key) const {
-        auto it = loaded.find(key);
-        return it == loaded.end() ? 0 : it->second.rows.size();
-    }
-
-    std::string file() const { return options.source_name; }
-
-    Status build_image(const std::string& key, const TableBatch& tb) {
-        TableSchema s = table_schema(catalog, key);
-        const char* kind = s.is_edge ? "edge" : "node";
-        bool keyed = !s.is_edge && s.node->key.has_value();
-        // Repeated ids inside the file.
-        std::unordered_map<std::string_view, size_t> last;
-        last.reserve(tb.ids.size());
-        bool repeats = false;
-        for (size_t i = 0; i < tb.ids.size(); ++i) {
-            if (tb.ids[i].empty())
-                continue; // an edge without an id: a new row, minted when written
-            auto [it, inserted] = last.try_emplace(tb.ids[i], i);
-            if (inserted)
-                continue;
-            repeats = true;
-            if (keyed) {
-                std::string cols;
-                for (const auto& k : *s.node->key)
-                    cols += (cols.empty() ? "" : ",") + k;
-                return violation("@unique violation on " + s.name + "." + cols + ": value '" +
-                                     std::string(tb.ids[i]) + "' appears on lines " +
-                                     std::to_string(tb.lines[it->second]) + " and " +
-                                     std::to_string(tb.lines[i]),
-                                 file(), tb.lines[i]);
-            }
-            if (mode != LoadMode::kMerge)
-                return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
-                                               "' already has id '" + std::string(tb.ids[i]) +
-                                               "' (repeated on lines " +
-                                               std::to_string(tb.lines[it->second]) + " and " +
-                                               std::to_string(tb.lines[i]) + ")");
-            it->second = i; // merge: the later line wins
+// Writes the validated image: one new segment per touched table (append adds the new rows as a
+// segment; the other modes rewrite the table), deletion vectors for the rows a merge replaced,
+// then the commit point, under a pending-operation record.
+Result<LoadSummary> write_image(LoadImage& built) {
+    store::ObjectStore& store = built.store;
+    const format::Manifest& head = built.head;
+    const LoadOptions& options = built.options;
+    LoadMode mode = built.mode;
+    format::Manifest next = head;
+    next.version = head.version + 1;
+    LoadSummary summary;
+    summary.branch = head.branch;
+    summary.mode = mode;
+    std::vector<std::pair<std::string, std::string>> segments; // key, bytes
+    for (auto& entry : next.tables) {
+        auto it = built.images.find(entry.table_key);
+        if (it == built.images.end())
+            continue;
+        const TableData& image = *it->second;
+        size_t count = built.loaded_count(entry.table_key);
+        std::optional<TableData> appended; // append and merge write only the new rows
+        bool incremental =
+            mode == LoadMode::kAppend || (mode == LoadMode::kMerge && !entry.segments.empty());
+        if (incremental) {
+            TableSchema ts = table_schema(built.catalog, entry.table_key);
+            appended = TableData::empty(image.is_edge, *ts.properties, *ts.property_ids);
+            for (size_t i = image.size() - count; i < image.size(); ++i)
+                appended->append_row(image, i);
+        } else {
+            entry.segments.clear();
         }
-        Loaded& taken = loaded[key];
-        taken.batch = &tb;
-        for (size_t i = 0; i < tb.ids.size(); ++i)
-            if (!repeats || tb.ids[i].empty() || last.at(tb.ids[i]) == i)
-                taken.rows.push_back(i);
-
-        const TableData* old = nullptr;
-        if (mode != LoadMode::kOverwrite)
-            old = OG_TRY(committed_table(key));
-        const std::set<std::string>* deleted = nullptr;
-        if (auto d = options.deletes.find(key); d != options.deletes.end())
-            deleted = &d->second;
-        if ((!old || old->size() == 0) && !repeats && !deleted) {
-            images.emplace(key, &tb); // the batch is the image: no copy
-            return ok();
+        if (mode == LoadMode::kMerge && !entry.segments.empty())
+            OG_CHECK(delete_replaced(built, entry, segments));
+        const TableData& written_rows = appended ? *appended : image;
+        if (written_rows.size() > 0) {
+            std::string bytes = OG_TRY(encode_table(written_rows));
+            std::string key = entry.path + "/" + base::new_ulid() + ".seg";
+            entry.segments.push_back({key, written_rows.size(), bytes.size(), std::nullopt, 0});
+            segments.emplace_back(std::move(key), std::move(bytes));
         }
-        TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
-        if (old) {
-            for (size_t i = 0; i < old->size(); ++i) {
-                if (deleted && !last.count(old->ids[i]) &&
-                    deleted->count(std::string(old->ids[i]))) {
-                    replaced[key].push_back(i);
-                    continue;
-                }
-                if (last.count(old->ids[i])) {
-                    if (mode == LoadMode::kAppend)
-                        return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
-                                                       "' already has id '" +
-                                                       std::string(old->ids[i]) + "'")
-                            .with_detail("entity_kind", kind)
-                            .with_detail("type_name", s.name)
-                            .with_detail("entity_id", std::string(old->ids[i]));
-                    replaced[key].push_back(i);
-                    continue; // merge: replaced by the incoming row
-                }
-                image.append_row(*old, i);
-            }
-        }
-        for (size_t i : taken.rows)
-            image.append_row(tb, i);
-        images.emplace(key, &assembled.emplace(key, std::move(image)).first->second);
-        return ok();
+        entry.row_count = image.size();
+        entry.table_version += 1;
+        entry.table_branch = head.branch;
+        auto colon = entry.table_key.find(':');
+        (entry.table_key.starts_with("edge:") ? summary.edges
+                                              : summary.nodes)[entry.table_key.substr(colon + 1)] =
+            count;
+        summary.total_entities += count;
     }
+    format::CommitRecord commit;
+    commit.graph_commit_id = base::new_ulid();
+    commit.graph_branch = head.branch;
+    commit.graph_manifest_version = next.version;
+    commit.parent_commit_id = head.commit_id;
+    commit.actor_id = options.actor;
+    commit.created_at = base::unix_micros(base::now());
+    next.commit_id = commit.graph_commit_id;
 
-    // The image of a table the batch does not touch but whose rows options.deletes removes.
-    Status build_deleted_image(const std::string& key, const std::set<std::string>& ids) {
-        TableSchema s = table_schema(catalog, key);
-        const TableData* old = OG_TRY(committed_table(key));
-        TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
-        for (size_t i = 0; i < old->size(); ++i) {
-            if (ids.count(std::string(old->ids[i])))
-                replaced[key].push_back(i);
-            else
-                image.append_row(*old, i);
-        }
-        loaded[key]; // touched, with no loaded rows
-        images.emplace(key, &assembled.emplace(key, std::move(image)).first->second);
-        return ok();
-    }
-
-    // The input line of row `row` of a table's post-load rows (0 when the row was already
-    // committed). Loaded rows are the last loaded_count() rows of an image.
-    uint64_t line_of_row(const std::string& key, size_t row) {
-        auto it = loaded.find(key);
-        auto image = images.find(key);
-        if (it == loaded.end() || image == images.end())
-            return 0;
-        size_t first_loaded = image->second->size() - it->second.rows.size();
-        if (row < first_loaded)
-            return 0;
-        return it->second.batch->lines[it->second.rows[row - first_loaded]];
-    }
-
-    Status check_values(const std::string& key) {
-        TableSchema s = table_schema(catalog, key);
-        if (s.is_edge)
-            return ok();
-        const TableData& t = image_of(key);
-        for (const auto& r : s.node->range_constraints) {
-            const Column& c = t.columns.at(s.node->property_ids.at(r.property));
-            for (size_t i = 0; i < t.size(); ++i) {
-                auto v = numeric(c, i);
-                if (!v)
-                    continue;
-                auto bound = [](const schema::Bound& b) {
-                    return b.is_float ? b.real : double(b.integer);
-                };
-                std::string where =
-                    "@range violation on " + s.name + "." + r.property + ": value " + render(c, i);
-                if (*v != *v)
-                    return violation(where + " is NaN", file(), line_of_row(key, i));
-                if (r.min && *v < bound(*r.min))
-                    return violation(where + " < min " + base::format_shortest_float(bound(*r.min)),
-                                     file(), line_of_row(key, i));
-                if (r.max && *v > bound(*r.max))
-                    return violation(where + " > max " + base::format_shortest_float(bound(*r.max)),
-                                     file(), line_of_row(key, i));
-            }
-        }
-        for (const auto& chk : s.node->check_constraints) {
-            std::regex pattern;
-            try {
-                pattern = std::regex(chk.pattern, std::regex::ECMAScript);
-            } catch (const std::regex_error& e) {
-                return Error(kConstraintViolation, "@check on " + s.name + "." + chk.property +
-                                                       " has an invalid pattern '" + chk.pattern +
-                                                       "': " + e.what());
-            }
-            const Column& c = t.columns.at(s.node->property_ids.at(chk.property));
-            for (size_t i = 0; i < t.size(); ++i) {
-                if (c.is_null(i))
-                    continue;
-                std::string value(c.bytes_at(i));
-                if (!std::regex_search(value, pattern))
-                    return violation("@check violation on " + s.name + "." + chk.property +
-                                         ": value '" + value + "' does not match pattern '" +
-                                         chk.pattern + "'",
-                                     file(), line_of_row(key, i));
-            }
-        }
-        return ok();
-    }
-
-    Status check_unique(const std::string& key) {
-        TableSchema s = table_schema(catalog, key);
-        const TableData& t = image_of(key);
-        const auto& uniques = s.is_edge ? s.edge->unique_constraints : s.node->unique_constraints;
-        for (const auto& cols : uniques) {
-            std::unordered_map<std::string, size_t> seen;
-            for (size_t i = 0; i < t.size(); ++i) {
-                std::string tuple;
-                bool has_null = false;
-                for (const auto& col : cols) {
-                    std::string v;
-                    if (col == "src")
-                        v = t.src[i];
-                    else if (col == "dst")
-                        v = t.dst[i];
-                    else {
-                        const Column& c = t.columns.at(s.property_ids->at(col));
-                        has_null |= c.is_null(i);
-                        v = render(c, i);
-                    }
-                    tuple += (tuple.empty() ? "" : ", ") + v;
-                }
-                if (has_null)
-                    continue; // NULLs never collide
-                auto [it, inserted] = seen.try_emplace(tuple, i);
-                if (!inserted) {
-                    std::string names;
-                    for (const auto& c : cols)
-                        names += (names.empty() ? "" : ",") + c;
-                    return violation("@unique violation on " + s.name + "." + names + ": value '" +
-                                         tuple + "' held by '" + std::string(t.ids[it->second]) +
-                                         "' and '" + std::string(t.ids[i]) + "'",
-                                     file(), line_of_row(key, i));
-                }
-            }
-        }
-        return ok();
-    }
-
-    // Every edge of `edge_key` must have both endpoints in the post-load node tables.
-    Status check_endpoints(const std::string& edge_key) {
-        TableSchema s = table_schema(catalog, edge_key);
-        const TableData* edges = OG_TRY(post_table(edge_key));
-        for (auto [role, type] :
-             {std::pair{"src", s.edge->from_type}, std::pair{"dst", s.edge->to_type}}) {
-            auto [cached, fresh] = id_sets.try_emplace("node:" + type);
-            if (fresh) {
-                const TableData* nodes = OG_TRY(post_table("node:" + type));
-                cached->second.reserve(nodes->size());
-                cached->second.insert(nodes->ids.begin(), nodes->ids.end());
-            }
-            const auto& ids = cached->second;
-            const auto& ends = std::string(role) == "src" ? edges->src : edges->dst;
-            for (size_t i = 0; i < edges->size(); ++i)
-                if (!ids.count(ends[i]))
-                    return violation(
-                        std::string(role) + " '" + std::string(ends[i]) + "' not found in " + type +
-                            " (edge " + s.name +
-                            (edges->ids[i].empty() ? "" : " '" + std::string(edges->ids[i]) + "'") +
-                            ")",
-                        file(), line_of_row(edge_key, i));
-        }
-        return ok();
-    }
-
-    Status check_cardinality(const std::string& edge_key) {
-        TableSchema s = table_schema(catalog, edge_key);
-        if (s.edge->card_min == 0 && !s.edge->card_max)
-            return ok();
-        const TableData& edges = image_of(edge_key);
-        std::unordered_map<std::string_view, uint64_t> out_degree;
-        out_degree.reserve(edges.size());
-        for (const auto& src : edges.src)
-            ++out_degree[src];
-        // The sources this load touches: those of its edge rows, and its new source nodes.
-        // The sources this load touches are those of its edge rows (spec schema-language §3.7:
-        // "counted per source node for the sources a change touches"); a node loaded without
-        // edges is not checked against a minimum. Loaded rows are the last loaded_count() rows
-        // of an image.
-        std::unordered_set<std::string_view> touched;
-        for (size_t i = edges.size() - loaded_count(edge_key); i < edges.size(); ++i)
-            touched.insert(edges.src[i]);
-        for (const auto& src : touched) {
-            uint64_t n = out_degree[src];
-            if (n < s.edge->card_min || (s.edge->card_max && n > *s.edge->card_max))
-                return violation("@card violation on edge " + s.name + ": source '" +
-                                     std::string(src) + "' has " + std::to_string(n) + " edges (" +
-                                     (n < s.edge->card_min
-                                          ? "min " + std::to_string(s.edge->card_min)
-                                          : "max " + std::to_string(*s.edge->card_max)) +
-                                     ")",
-                                 file(), 0);
-        }
-        return ok();
-    }
-
-    // A merge replaced some committed rows: give each segment holding them a new deletion vector
-    // (and drop segments with no live row left).
-    Status delete_replaced(format::TableEntry& entry,
-                           std::vector<std::pair<std::string, std::string>>& objects) {
-        auto it = replaced.find(entry.table_key);
-        if (it == replaced.end())
-            return ok();
-        const auto& where = origins.at(entry.table_key);
-        std::map<uint32_t, std::vector<uint64_t>> by_segment;
-        for (size_t row : it->second)
-            by_segment[where[row].segment].push_back(where[row].row);
-        for (auto& [index, rows] : by_segment) {
-            format::SegmentRef& seg = entry.segments[index];
-            auto dv = OG_TRY(read_deletion_vector(store, seg)).merged_with(std::move(rows));
-            seg.deleted_rows = dv.rows.size();
-            if (seg.deleted_rows == seg.rows)
-                continue; // dropped below
-            std::string key = entry.path + "/" + base::new_ulid() + ".dv";
-            objects.emplace_back(key, format::write_deletion_vector(dv));
-            seg.deletion_vector = key;
-        }
-        std::erase_if(entry.segments, [](const auto& s) { return s.deleted_rows == s.rows; });
-        return ok();
-    }
-
-    Result<LoadSummary> run() {
-        for (const auto& [key, tb] : batch.tables)
-            OG_CHECK(build_image(key, tb));
-        if (mode == LoadMode::kMerge)
-            for (const auto& [key, ids] : options.deletes)
-                if (!batch.tables.count(key) && head.find(key))
-                    OG_CHECK(build_deleted_image(key, ids));
-        for (const auto& [key, image] : images) {
-            OG_CHECK(check_values(key));
-            OG_CHECK(check_unique(key));
-        }
-        // Endpoints of touched edge tables, and of every edge table whose endpoint node table an
-        // overwrite replaced (a removed node must not leave an orphan edge behind).
-        std::set<std::string> edge_tables;
-        for (const auto& [key, image] : images)
-            if (key.starts_with("edge:"))
-                edge_tables.insert(key);
-        for (const auto& e : catalog.edges)
-            if (images.count("node:" + e.from_type) || images.count("node:" + e.to_type))
-                if (mode != LoadMode::kAppend)
-                    edge_tables.insert("edge:" + e.name);
-        for (const auto& key : edge_tables)
-            OG_CHECK(check_endpoints(key));
-        for (const auto& [key, image] : images)
-            if (key.starts_with("edge:"))
-                OG_CHECK(check_cardinality(key));
-
-        if (options.progress)
-            options.progress({"writing", batch.rows, 0, 0});
-        // Effects: one new segment per touched table (append adds the new rows as a segment;
-        // the other modes rewrite the table), then the commit point.
-        format::Manifest next = head;
-        next.version = head.version + 1;
-        LoadSummary summary;
-        summary.branch = head.branch;
-        summary.mode = mode;
-        std::vector<std::pair<std::string, std::string>> segments; // key, bytes
-        for (auto& entry : next.tables) {
-            auto it = images.find(entry.table_key);
-            if (it == images.end())
-                continue;
-            const TableData& image = *it->second;
-            size_t count = loaded_count(entry.table_key);
-            std::optional<TableData> appended; // append and merge write only the new rows
-            bool incremental =
-                mode == LoadMode::kAppend || (mode == LoadMode::kMerge && !entry.segments.empty());
-            if (incremental) {
-                TableSchema ts = table_schema(catalog, entry.table_key);
-                appended = TableData::empty(image.is_edge, *ts.properties, *ts.property_ids);
-                for (size_t i = image.size() - count; i < image.size(); ++i)
-                    appended->append_row(image, i);
-            } else {
-                entry.segments.clear();
-            }
-            if (mode == LoadMode::kMerge && !entry.segments.empty())
-                OG_CHECK(delete_replaced(entry, segments));
-            const TableData& written_rows = appended ? *appended : image;
-            if (written_rows.size() > 0) {
-                std::string bytes = OG_TRY(encode_table(written_rows));
-                std::string key = entry.path + "/" + base::new_ulid() + ".seg";
-                entry.segments.push_back({key, written_rows.size(), bytes.size(), std::nullopt, 0});
-                segments.emplace_back(std::move(key), std::move(bytes));
-            }
-            entry.row_count = image.size();
-            entry.table_version += 1;
-            entry.table_branch = head.branch;
-            auto colon = entry.table_key.find(':');
-            (entry.table_key.starts_with("edge:")
-                 ? summary.edges
-                 : summary.nodes)[entry.table_key.substr(colon + 1)] = count;
-            summary.total_entities += count;
-        }
-        format::CommitRecord commit;
-        commit.graph_commit_id = base::new_ulid();
-        commit.graph_branch = head.branch;
-        commit.graph_manifest_version = next.version;
-        commit.parent_commit_id = head.commit_id;
-        commit.actor_id = options.actor;
-        commit.created_at = base::unix_micros(base::now());
-        next.commit_id = commit.graph_commit_id;
-
-        // Recorded before the first object is written, so a crash is undone by the next writer.
-        PendingOp op = new_pending_op("load", head.branch, head.version, commit.graph_commit_id);
+    // Recorded before the first object is written, so a crash is undone by the next writer.
+    PendingOp op = new_pending_op("load", head.branch, head.version, commit.graph_commit_id);
+    for (const auto& [key, bytes] : segments)
+        op.created.push_back(key);
+    op.created.push_back(format::commit_key(commit.graph_commit_id));
+    OG_CHECK(begin_pending(store, op));
+    Status written = [&]() -> Status {
         for (const auto& [key, bytes] : segments)
-            op.created.push_back(key);
-        op.created.push_back(format::commit_key(commit.graph_commit_id));
-        OG_CHECK(begin_pending(store, op));
-        Status written = [&]() -> Status {
-            for (const auto& [key, bytes] : segments)
-                OG_CHECK(store.put_if_absent(key, bytes));
-            OG_CHECK(base::failpoint("load.before_publish"));
-            return format::publish(store, commit, next);
-        }();
-        if (!written && !written.error().is(format::kManifestConflict)) {
-            // The commit may have landed although its answer was lost: look before undoing.
-            auto landed = pending_committed(store, op);
-            if (landed && *landed)
-                written = ok();
-        }
-        if (!written) {
-            finish_pending_failed(store, op);
-            return std::move(written).error();
-        }
-        finish_pending_committed(store, op);
-        summary.commit = commit;
-        return summary;
+            OG_CHECK(store.put_if_absent(key, bytes));
+        OG_CHECK(base::failpoint("load.before_publish"));
+        return format::publish(store, commit, next);
+    }();
+    if (!written && !written.error().is(format::kManifestConflict)) {
+        // The commit may have landed although its answer was lost: look before undoing.
+        auto landed = pending_committed(store, op);
+        if (landed && *landed)
+            written = ok();
     }
-};
+    if (!written) {
+        finish_pending_failed(store, op);
+        return std::move(written).error();
+    }
+    finish_pending_committed(store, op);
+    summary.commit = commit;
+    return summary;
+}
 
-Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
-                              const format::Manifest& first_head, std::string& jsonl,
-                              const LoadOptions& options) {
-    SchemaRef schema = OG_TRY(graph.schema_version(first_head.schema_ir_hash));
-    uint64_t total = jsonl.size();
-    ParseProgress parsing;
-    if (options.progress)
-        parsing = [&](uint64_t rows, uint64_t bytes) {
-            options.progress({"parsing", rows, bytes, total});
-        };
-    auto batch =
-        OG_TRY(parse_load_input_consuming(jsonl, schema->catalog, options.source_name, parsing));
-    std::string().swap(jsonl); // parsed: the text is no longer needed
-    if (options.progress)
-        options.progress({"checking", batch.rows, total, total});
+Result<LoadSummary> run_attempt(LoadImage& image) {
+    OG_CHECK(image.build());
+    OG_CHECK(image.validate());
+    if (image.options.progress)
+        image.options.progress({"writing", image.batch.rows, 0, 0});
+    return write_image(image);
+}
+
+// The attempts of one load of a parsed or typed batch made for `schema`: each reads the head,
+// builds, validates and writes the image; a lost race for the next version starts over.
+Result<LoadSummary> commit_batch(store::ObjectStore& store, const Graph& graph,
+                                 const SchemaVersion& schema, const LoadBatch& batch,
+                                 const LoadOptions& options) {
     for (int attempt = 1; attempt <= kLoadAttempts; ++attempt) {
         auto head = OG_TRY(graph.head(options.branch));
         if (options.expected_head && head.commit_id != options.expected_head->commit_id)
@@ -559,7 +173,7 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
                          "branch '" + options.branch + "' moved to commit " + head.commit_id +
                              " (expected " + options.expected_head->commit_id +
                              "); nothing written");
-        if (head.schema_ir_hash != schema->hash)
+        if (head.schema_ir_hash != schema.hash)
             return Error(codes::kPreconditionFailed,
                          "the schema of branch '" + options.branch +
                              "' changed while loading; run the load again");
@@ -574,8 +188,9 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
                                      "' already holds data: pass --mode overwrite, "
                                      "--mode append or --mode merge");
         }
-        Attempt work{store, schema->catalog, head, batch, mode, options, {}, {}, {}, {}, {}};
-        auto result = work.run();
+        LoadImage image{store, schema.catalog, head, batch, mode, options, {}, {}, {}, {}, {}, {},
+                        {}};
+        auto result = run_attempt(image);
         if (!result && result.error().is(format::kManifestConflict))
             continue; // another writer committed first: redo against the new head
         return result;
@@ -584,10 +199,113 @@ Result<LoadSummary> load_into(store::ObjectStore& store, const Graph& graph,
                                                 " attempts: other writers kept committing first");
 }
 
-} // namespace
+Result<LoadSummary> parse_and_commit(store::ObjectStore& store, const Graph& graph,
+                                     const format::Manifest& first_head, std::string& jsonl,
+                                     const LoadOptions& options) {
+    SchemaRef schema = OG_TRY(graph.schema_version(first_head.schema_ir_hash));
+    uint64_t total = jsonl.size();
+    ParseProgress parsing;
+    if (options.progress)
+        parsing = [&](uint64_t rows, uint64_t bytes) {
+            options.progress({"parsing", rows, bytes, total});
+        };
+    auto batch =
+        OG_TRY(parse_load_input_consuming(jsonl, schema->catalog, options.source_name, parsing));
+    std::string().swap(jsonl); // parsed: the text is no longer needed
+    if (options.progress)
+        options.progress({"checking", batch.rows, total, total});
+    return commit_batch(store, graph, *schema, batch, options);
+}
 
-Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
-                               const LoadOptions& options) {
+// The values of one property column that parsing would have refused: nulls of a non-nullable
+// property, strings outside an enum, non-finite floats and vector elements. One visit per column.
+std::optional<std::string> unstorable(const format::Column& col, const schema::PropType& type) {
+    if (!type.nullable && col.null_count() > 0)
+        return "a null in a non-nullable property";
+    const format::Column& cells = type.list ? col.child() : col;
+    return visit_scalar(type.scalar, [&](auto tag) -> std::optional<std::string> {
+        using Tag = decltype(tag);
+        for (size_t i = 0; i < cells.size(); ++i) {
+            if (cells.is_null(i))
+                continue;
+            if constexpr (Tag::scalar == schema::ScalarType::kString) {
+                if (type.enum_values &&
+                    !std::binary_search(type.enum_values->begin(), type.enum_values->end(),
+                                        cells.bytes_at(i)))
+                    return "a value outside its enum";
+            } else if constexpr (Tag::is_float) {
+                if (!std::isfinite(cell_at<Tag>(cells, i)))
+                    return "a non-finite float";
+            } else if constexpr (Tag::is_vector) {
+                const char* row = cells.fixed_row(i);
+                for (uint32_t d = 0; d < type.vector_dim; ++d) {
+                    float f;
+                    std::memcpy(&f, row + d * sizeof f, sizeof f);
+                    if (!std::isfinite(f))
+                        return "a non-finite vector element";
+                }
+            }
+        }
+        return std::nullopt;
+    });
+}
+
+// A typed batch must have the shape parse_load_input gives: known tables, one column per
+// declared property of its declared type holding only storable values, equal lengths, origins
+// that resolve, canonical @key ids. A mismatch is the caller's bug (invalid_argument), never
+// stored.
+Status check_typed_batch(const schema::Catalog& catalog, const LoadBatch& batch) {
+    auto bad = [](const std::string& key, const std::string& why) {
+        return Error(codes::kInvalidArgument, "typed load batch: table " + key + " " + why);
+    };
+    uint64_t rows = 0;
+    for (const auto& [key, t] : batch.tables) {
+        TableSchema s = table_schema(catalog, key);
+        if (!s.properties || t.table_key != key || t.is_edge != s.is_edge)
+            return bad(key, "is not a table of the schema");
+        size_t n = t.ids.size();
+        rows += n;
+        if (t.origins.size() != n || t.explicit_ids.size() != n ||
+            (s.is_edge && (t.src.size() != n || t.dst.size() != n)))
+            return bad(key, "has columns of different lengths");
+        if (t.columns.size() != s.properties->size())
+            return bad(key, "does not have one column per declared property");
+        for (const auto& [name, type] : *s.properties) {
+            auto column = t.columns.find(s.property_ids->at(name));
+            if (column == t.columns.end() || !(column->second.type() == column_type_of(type)) ||
+                column->second.size() != n)
+                return bad(key, "has no column of the declared type and length for '" + name + "'");
+            if (auto why = unstorable(column->second, type))
+                return bad(key, "holds " + *why + " in '" + name + "'");
+        }
+        for (uint64_t origin : t.origins)
+            if (!batch.positions.empty() && origin > batch.positions.size())
+                return bad(key, "has a row origin beyond its positions");
+        if (!s.is_edge && s.node->key) {
+            std::vector<std::string> parts(s.node->key->size());
+            for (size_t row = 0; row < n; ++row) {
+                for (size_t k = 0; k < parts.size(); ++k) {
+                    const std::string& prop = (*s.node->key)[k];
+                    const format::Column& c = t.columns.at(s.node->property_ids.at(prop));
+                    if (c.is_null(row))
+                        return bad(key, "has a null @key value");
+                    parts[k] = key_spelling(c, row, s.node->properties.at(prop));
+                }
+                if (key_id(parts) != t.ids[row])
+                    return bad(key, "has id '" + std::string(t.ids[row]) +
+                                        "', not its canonical @key id '" + key_id(parts) + "'");
+            }
+        }
+    }
+    if (rows != batch.rows)
+        return Error(codes::kInvalidArgument, "typed load batch: rows does not count its rows");
+    return ok();
+}
+
+// What every load does around its work: the write check, healing, creating a missing branch
+// from `options.from` (and deleting it again when the load fails).
+template <class Load>
+Result<LoadSummary> on_branch(const Graph& graph, const LoadOptions& options, Load&& load) {
     OG_CHECK(graph.authorize_write({WriteAction::kChange, options.branch, {}, options.actor}));
     OG_CHECK(graph.heal());
     std::optional<BranchRecord> created;
@@ -601,7 +319,7 @@ Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, st
     }
     if (!first_head)
         return std::move(first_head).error();
-    auto result = load_into(store, graph, *first_head, jsonl, options);
+    Result<LoadSummary> result = load(*first_head);
     if (created) {
         if (result) {
             result->created_from = created->from_branch;
@@ -611,6 +329,24 @@ Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, st
         }
     }
     return result;
+}
+
+} // namespace
+
+Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
+                               const LoadOptions& options) {
+    return on_branch(graph, options, [&](const format::Manifest& first_head) {
+        return parse_and_commit(store, graph, first_head, jsonl, options);
+    });
+}
+
+Result<LoadSummary> load_rows(store::ObjectStore& store, const Graph& graph,
+                              const SchemaRef& schema, LoadBatch batch,
+                              const LoadOptions& options) {
+    OG_CHECK(check_typed_batch(schema->catalog, batch));
+    return on_branch(graph, options, [&](const format::Manifest&) {
+        return commit_batch(store, graph, *schema, batch, options);
+    });
 }
 
 } // namespace omnigraph::engine

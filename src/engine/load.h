@@ -1,6 +1,7 @@
-// `load`: one strict JSONL graph batch into one branch as one commit (spec engine-cli §3,
-// query-language §4). All-or-nothing: the input is parsed, the post-load image of every touched
-// table is built and validated (enums and value types while parsing; @key/@unique, @range,
+// `load`: one strict JSONL graph batch (or a batch of typed rows) into one branch as one commit
+// (spec engine-cli §3, query-language §4). All-or-nothing: the input is parsed, the post-load image
+// of every touched table is built and validated (enums and value types while parsing; @key/@unique,
+// @range,
 // @check, edge endpoints against the post-load node tables, @card per source node), and only
 // then are segments written and the next manifest version created. A lost race for that
 // version (another writer committed first) re-reads the new head and redoes the work, up to
@@ -9,6 +10,7 @@
 
 #include "base/error.h"
 #include "engine/graph.h"
+#include "engine/load_input.h"
 #include "store/object_store.h"
 
 #include <cstdint>
@@ -73,5 +75,17 @@ struct LoadSummary {
 // Takes the input by value and frees it once parsed (pass it with std::move to save the memory).
 Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
                                const LoadOptions& options);
+
+// The same load from rows already typed, for a caller that holds values rather than JSONL text
+// (a mutation): no text is written or parsed. `batch` has the shape parse_load_input gives for
+// `schema` — one column per declared property of its column type, canonical @key ids (see
+// engine::key_spelling) — with rows located by LoadBatch::positions (else by line in
+// options.source_name); a batch of another shape is refused (invalid_argument). The values are
+// taken as valid for their declared types (the caller converted them: types, enums, ranges);
+// everything after parsing is as for load_graph: @key/@unique, @range, @check, endpoints, @card
+// on the post-load image, LoadOptions::deletes, expected_head, the retry loop, one commit. A
+// head whose schema is no longer `schema` fails with precondition_failed.
+Result<LoadSummary> load_rows(store::ObjectStore& store, const Graph& graph,
+                              const SchemaRef& schema, LoadBatch batch, const LoadOptions& options);
 
 } // namespace omnigraph::engine

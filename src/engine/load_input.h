@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,17 +29,23 @@ inline constexpr std::string_view kInvalidLoadInput = "invalid_load_input";
 // where each row came from.
 struct TableBatch : TableData {
     std::string table_key;          // "node:Person" / "edge:Knows"
-    std::vector<uint64_t> lines;    // input line of each row
+    std::vector<uint64_t> origins;  // where each row came from: see LoadBatch::locate
     std::vector<bool> explicit_ids; // the row supplied data.id (or a @key derived it)
 };
 
 struct LoadBatch {
     std::map<std::string, TableBatch> tables; // by table key
     uint64_t rows = 0;
-};
+    // A row's origin is its input line (1-based) in a parsed batch. A batch built from typed
+    // rows (a mutation) names positions instead: origin n is positions[n - 1]. 0: no origin.
+    std::vector<SourceLocation> positions;
 
-// The physical column type of a declared property type.
-format::ColumnType column_type_of(const schema::PropType& type);
+    // Where a row of origin `origin` came from, in input `file`: <file>:<line>:1, the named
+    // position, or nothing.
+    std::optional<SourceLocation> locate(uint64_t origin, std::string_view file) const;
+    // The same in words, for messages: "line 3" or "q.gq:2:5".
+    std::string origin_text(uint64_t origin) const;
+};
 
 // `progress`, when set, is called every kProgressLines lines with (rows, bytes consumed).
 inline constexpr uint64_t kProgressLines = 65536;

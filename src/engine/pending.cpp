@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/strict_record.h"
 #include "format/manifest.h"
 
 #include <cerrno>
@@ -84,23 +85,27 @@ Result<PendingOp> parse_pending(std::string_view text, const std::string& where)
     auto j = base::parse_json(text);
     if (!j)
         return refuse(j.error().message);
-    PendingOp op;
-    try {
-        if (j->at("format") != "omnigraph-pending")
-            return refuse("not a pending-operation record");
-        op.op_id = j->at("op_id").get<std::string>();
-        op.kind = j->at("kind").get<std::string>();
-        op.branch = j->at("branch").get<std::string>();
-        op.base_version = base::json_int<uint64_t>(j->at("base_version"));
-        op.commit_id = j->at("commit_id").get<std::string>();
-        op.created = j->at("created").get<std::vector<std::string>>();
-        op.remove_after = j->at("remove_after").get<std::vector<std::string>>();
-        op.host = j->at("host").get<std::string>();
-        op.pid = base::json_int<int64_t>(j->at("pid"));
-        op.created_at = base::json_int<int64_t>(j->at("created_at"));
-    } catch (const std::exception& e) {
-        return refuse(e.what());
-    }
+    // The reader's messages carry no name: refuse() wraps them.
+    auto read = [&]() -> Result<PendingOp> {
+        auto r = OG_TRY(base::StrictRecord::of(*j, kRecoveryRequired, ""));
+        if (OG_TRY(r.string("format")) != "omnigraph-pending")
+            return r.error("not a pending-operation record");
+        PendingOp op;
+        op.op_id = OG_TRY(r.string("op_id"));
+        op.kind = OG_TRY(r.string("kind"));
+        op.branch = OG_TRY(r.string("branch"));
+        op.base_version = OG_TRY(r.unsigned_integer("base_version"));
+        op.commit_id = OG_TRY(r.string("commit_id"));
+        op.created = OG_TRY(r.strings("created"));
+        op.remove_after = OG_TRY(r.strings("remove_after"));
+        op.host = OG_TRY(r.string("host"));
+        op.pid = OG_TRY(r.integer("pid"));
+        op.created_at = OG_TRY(r.integer("created_at"));
+        return op;
+    };
+    auto op = read();
+    if (!op)
+        return refuse(op.error().message);
     return op;
 }
 

@@ -1,8 +1,12 @@
 #include "engine/table_data.h"
 
+#include "base/json.h"
 #include "base/ulid.h"
-#include "engine/load_input.h"
+#include "engine/cell_visit.h"
 #include "format/segment.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
 
 namespace omnigraph::engine {
 
@@ -133,6 +137,38 @@ Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
                      store.uri_of(*seg.deletion_vector) + " does not belong to " +
                          store.uri_of(seg.segment) + " (row counts disagree)");
     return dv;
+}
+
+std::string key_spelling(const Column& col, size_t row, const schema::PropType& type) {
+    return visit_scalar(type.scalar, [&](auto tag) -> std::string {
+        using Tag = decltype(tag);
+        using T = typename Tag::Storage;
+        if constexpr (Tag::scalar == schema::ScalarType::kString) {
+            return std::string(col.bytes_at(row));
+        } else if constexpr (Tag::scalar == schema::ScalarType::kBool) {
+            return col.fixed_at<T>(row) ? "true" : "false";
+        } else if constexpr (Tag::is_float) {
+            T x = col.fixed_at<T>(row);
+            if (x == 0)
+                return "0"; // signed zero spells as 0
+            char buf[32];
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+            return std::string(buf, end);
+        } else if constexpr (Tag::is_bytes || Tag::is_vector) {
+            return {}; // Blob, Vector: never a key
+        } else {
+            return std::to_string(col.fixed_at<T>(row)); // integers, Date, DateTime
+        }
+    });
+}
+
+std::string key_id(const std::vector<std::string>& parts) {
+    if (parts.size() == 1)
+        return parts[0];
+    base::Json array = base::Json::array();
+    for (const auto& part : parts)
+        array.push_back(part);
+    return base::to_compact_json(array);
 }
 
 Result<std::string> encode_table(const TableData& data) {

@@ -62,6 +62,15 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
 Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
                                                     const format::SegmentRef& seg);
 
+// The canonical spelling of a @key value (spec query-language §0), from its stored cell `row` of
+// `col` (so 1.50 and 1.5 spell alike): strings as they are, booleans true/false, integers, Date
+// (days) and DateTime (ms) in decimal, floats as their shortest round trip ("0" for either
+// zero). Empty for blobs and vectors, which cannot be keys.
+std::string key_spelling(const format::Column& col, size_t row, const schema::PropType& type);
+// The id of a node of a @key type from the spellings of its key values, in @key order: the
+// spelling itself for a one-property key, else the compact JSON array of the spellings.
+std::string key_id(const std::vector<std::string>& parts);
+
 // Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>"). Edge rows with an
 // empty id (loaded without one) get a fresh ULID here.
 Result<std::string> encode_table(const TableData& data);

@@ -1,6 +1,7 @@
 #include "format/manifest.h"
 
 #include "base/json.h"
+#include "base/strict_record.h"
 #include "base/ulid.h"
 
 #include <cinttypes>
@@ -10,6 +11,7 @@
 namespace omnigraph::format {
 
 using base::Json;
+using base::StrictRecord;
 
 namespace {
 
@@ -19,12 +21,6 @@ Error corrupt(std::string_view where, const std::string& why) {
 
 template <class T> Json optional_json(const std::optional<T>& v) {
     return v ? Json(*v) : Json(nullptr);
-}
-
-template <class T> std::optional<T> optional_from(const Json& j) {
-    if (j.is_null())
-        return std::nullopt;
-    return j.get<T>();
 }
 
 } // namespace
@@ -111,41 +107,37 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view where) {
     auto j = base::parse_json(text);
     if (!j)
         return corrupt(where, j.error().message);
+    auto r = OG_TRY(StrictRecord::of(*j, kManifestCorrupt, "corrupt " + std::string(where)));
+    if (OG_TRY(r.string("format")) != "omnigraph-manifest")
+        return corrupt(where, "not an omnigraph manifest");
     Manifest m;
-    try {
-        if (j->at("format") != "omnigraph-manifest")
-            return corrupt(where, "not an omnigraph manifest");
-        m.version = base::json_int<uint64_t>(j->at("version"));
-        m.branch = j->at("branch").get<std::string>();
-        m.commit_id = j->at("commit_id").get<std::string>();
-        m.schema_ir_hash = j->at("schema_ir_hash").get<std::string>();
-        for (const auto& tj : j->at("tables")) {
-            TableEntry t;
-            t.table_key = tj.at("table_key").get<std::string>();
-            t.type_id = base::json_int<uint64_t>(tj.at("type_id"));
-            t.incarnation = base::json_int<uint64_t>(tj.at("incarnation"));
-            t.path = tj.at("path").get<std::string>();
-            t.table_version = base::json_int<uint64_t>(tj.at("table_version"));
-            t.table_branch = tj.value("table_branch", m.branch);
-            t.row_count = base::json_int<uint64_t>(tj.at("row_count"));
-            for (const auto& sj : tj.at("segments")) {
-                SegmentRef s;
-                s.segment = sj.at("segment").get<std::string>();
-                s.rows = base::json_int<uint64_t>(sj.at("rows"));
-                s.bytes = base::json_int<uint64_t>(sj.at("bytes"));
-                s.deletion_vector = optional_from<std::string>(sj.at("deletion_vector"));
-                s.deleted_rows = base::json_int<uint64_t>(sj.at("deleted_rows"));
-                if (s.deleted_rows > s.rows)
-                    return corrupt(where,
-                                   "segment " + s.segment + " deletes more rows than it holds");
-                t.segments.push_back(std::move(s));
-            }
-            if (!m.tables.empty() && !(m.tables.back().table_key < t.table_key))
-                return corrupt(where, "tables are not sorted and unique at '" + t.table_key + "'");
-            m.tables.push_back(std::move(t));
+    m.version = OG_TRY(r.unsigned_integer("version"));
+    m.branch = OG_TRY(r.string("branch"));
+    m.commit_id = OG_TRY(r.string("commit_id"));
+    m.schema_ir_hash = OG_TRY(r.string("schema_ir_hash"));
+    for (const auto& tj : OG_TRY(r.objects("tables"))) {
+        TableEntry t;
+        t.table_key = OG_TRY(tj.string("table_key"));
+        t.type_id = OG_TRY(tj.unsigned_integer("type_id"));
+        t.incarnation = OG_TRY(tj.unsigned_integer("incarnation"));
+        t.path = OG_TRY(tj.string("path"));
+        t.table_version = OG_TRY(tj.unsigned_integer("table_version"));
+        t.table_branch = OG_TRY(tj.optional_string("table_branch")).value_or(m.branch);
+        t.row_count = OG_TRY(tj.unsigned_integer("row_count"));
+        for (const auto& sj : OG_TRY(tj.objects("segments"))) {
+            SegmentRef s;
+            s.segment = OG_TRY(sj.string("segment"));
+            s.rows = OG_TRY(sj.unsigned_integer("rows"));
+            s.bytes = OG_TRY(sj.unsigned_integer("bytes"));
+            s.deletion_vector = OG_TRY(sj.nullable_string("deletion_vector"));
+            s.deleted_rows = OG_TRY(sj.unsigned_integer("deleted_rows"));
+            if (s.deleted_rows > s.rows)
+                return corrupt(where, "segment " + s.segment + " deletes more rows than it holds");
+            t.segments.push_back(std::move(s));
         }
-    } catch (const std::exception& e) {
-        return corrupt(where, e.what());
+        if (!m.tables.empty() && !(m.tables.back().table_key < t.table_key))
+            return corrupt(where, "tables are not sorted and unique at '" + t.table_key + "'");
+        m.tables.push_back(std::move(t));
     }
     if (m.version == 0 || !base::is_ulid(m.commit_id))
         return corrupt(where, "bad version or commit id");
@@ -169,19 +161,16 @@ Result<CommitRecord> parse_commit(std::string_view text, std::string_view where)
     auto j = base::parse_json(text);
     if (!j)
         return corrupt(where, j.error().message);
+    auto r = OG_TRY(StrictRecord::of(*j, kManifestCorrupt, "corrupt " + std::string(where)));
     CommitRecord c;
-    try {
-        c.graph_commit_id = j->at("graph_commit_id").get<std::string>();
-        c.graph_branch = j->at("graph_branch").get<std::string>();
-        c.graph_manifest_version = base::json_int<uint64_t>(j->at("graph_manifest_version"));
-        c.parent_commit_id = optional_from<std::string>(j->at("parent_commit_id"));
-        c.merged_parent_commit_id = optional_from<std::string>(j->at("merged_parent_commit_id"));
-        c.actor_id = optional_from<std::string>(j->at("actor_id"));
-        c.message = optional_from<std::string>(j->at("message"));
-        c.created_at = base::json_int<int64_t>(j->at("created_at"));
-    } catch (const std::exception& e) {
-        return corrupt(where, e.what());
-    }
+    c.graph_commit_id = OG_TRY(r.string("graph_commit_id"));
+    c.graph_branch = OG_TRY(r.string("graph_branch"));
+    c.graph_manifest_version = OG_TRY(r.unsigned_integer("graph_manifest_version"));
+    c.parent_commit_id = OG_TRY(r.nullable_string("parent_commit_id"));
+    c.merged_parent_commit_id = OG_TRY(r.nullable_string("merged_parent_commit_id"));
+    c.actor_id = OG_TRY(r.nullable_string("actor_id"));
+    c.message = OG_TRY(r.nullable_string("message"));
+    c.created_at = OG_TRY(r.integer("created_at"));
     if (!base::is_ulid(c.graph_commit_id))
         return corrupt(where, "bad commit id '" + c.graph_commit_id + "'");
     return c;

@@ -4,14 +4,13 @@
 #include "base/digest.h"
 #include "base/json_writer.h"
 #include "base/ulid.h"
+#include "engine/cell_visit.h"
 #include "engine/load.h"
 #include "engine/table_data.h"
+#include "query/stored_value.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 
 namespace omnigraph::query {
@@ -21,21 +20,18 @@ using schema::ScalarType;
 
 namespace {
 
+// A failed statement: thrown inside the Mutator, returned as an Error located at the statement.
 struct MutationFailure : std::runtime_error {
-    MutationFailure(std::string_view c, const std::string& message)
-        : std::runtime_error(message), code(c) {}
-    std::string code;
+    MutationFailure(Error e) : std::runtime_error(e.message), error(std::move(e)) {}
+    Error error;
 };
 
-[[noreturn]] void mutation_fail(const std::string& message,
-                                std::string_view code = kQueryRuntimeError) {
-    throw MutationFailure(code, message);
-}
-
-// One row being written: its id, endpoints (edges) and property values by name.
+// One row being written: its id, endpoints (edges), property values by name, and the statement
+// that last staged it (where its errors point).
 struct Row {
     std::string id, src, dst;
     std::map<std::string, Value> props;
+    Pos pos;
 };
 
 // A table as the mutation sees it: the committed rows, minus deletions, overlaid by the rows
@@ -48,77 +44,6 @@ struct TableState {
     std::set<std::string> deleted;               // ids removed (committed or staged)
     std::map<std::string, size_t> committed_row; // id -> committed row
 };
-
-// The canonical spelling of a @key value (spec query-language §0), as the loader derives ids.
-std::string key_spelling(const Value& v, const PropType& t) {
-    char buf[32];
-    switch (v.kind) {
-    case Value::Kind::kString:
-        return v.text;
-    case Value::Kind::kBool:
-        return v.boolean ? "true" : "false";
-    case Value::Kind::kInt:
-    case Value::Kind::kDate:
-    case Value::Kind::kDateTime:
-        return std::to_string(v.integer);
-    case Value::Kind::kUInt:
-        return std::to_string(v.uinteger);
-    case Value::Kind::kFloat: {
-        if (v.real == 0)
-            return "0";
-        if (t.scalar == ScalarType::kF32) {
-            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<float>(v.real));
-            return std::string(buf, end);
-        }
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.real);
-        return std::string(buf, end);
-    }
-    default:
-        return {};
-    }
-}
-
-// A value as the JSONL load format takes it (query-language §4.3).
-void write_load_value(const Value& v, base::JsonWriter& w) {
-    switch (v.kind) {
-    case Value::Kind::kNull:
-        w.null();
-        return;
-    case Value::Kind::kBool:
-        w.boolean(v.boolean);
-        return;
-    case Value::Kind::kInt:
-    case Value::Kind::kDateTime: // integer milliseconds
-        w.integer(v.integer);
-        return;
-    case Value::Kind::kDate: // integer days
-        w.integer(v.integer);
-        return;
-    case Value::Kind::kUInt:
-        w.unsigned_integer(v.uinteger);
-        return;
-    case Value::Kind::kFloat:
-        if (!std::isfinite(v.real))
-            mutation_fail("a non-finite float cannot be stored");
-        w.real(v.real);
-        return;
-    case Value::Kind::kString:
-        w.string(v.text);
-        return;
-    case Value::Kind::kList:
-        w.begin_array();
-        for (const auto& item : v.items)
-            write_load_value(item, w);
-        w.end_array();
-        return;
-    case Value::Kind::kVector:
-        w.begin_array();
-        for (float f : v.vector)
-            w.real(f);
-        w.end_array();
-        return;
-    }
-}
 
 class Mutator {
   public:
@@ -144,31 +69,34 @@ class Mutator {
 
     uint64_t affected_nodes = 0, affected_edges = 0;
 
-    // The staged rows as a JSONL batch, and the ids to delete per table.
-    std::string jsonl() const {
-        std::string out;
+    // The staged rows as typed rows for the loader, each located at the statement that staged
+    // it; values are converted (and checked) as a load would.
+    engine::LoadBatch batch() const {
+        engine::LoadBatch out;
         for (const auto& [key, t] : tables_) {
+            if (t.staged.empty())
+                continue;
+            engine::TableBatch& tb = out.tables[key];
+            static_cast<engine::TableData&>(tb) = engine::TableData::empty(
+                t.schema.is_edge, *t.schema.properties, *t.schema.property_ids);
+            tb.table_key = key;
             for (const auto& [id, row] : t.staged) {
-                base::JsonWriter w;
-                w.begin_object();
+                out.positions.push_back(location(row.pos));
+                tb.origins.push_back(out.positions.size());
+                tb.explicit_ids.push_back(true);
+                tb.ids.push_back(row.id);
                 if (t.schema.is_edge) {
-                    w.key("edge").string(t.schema.name);
-                    w.key("from").string(row.src);
-                    w.key("to").string(row.dst);
-                } else {
-                    w.key("type").string(t.schema.name);
+                    tb.src.push_back(row.src);
+                    tb.dst.push_back(row.dst);
                 }
-                w.key("data").begin_object();
-                if (t.schema.is_edge || !t.schema.node->key)
-                    w.key("id").string(row.id);
-                for (const auto& [name, value] : row.props) {
-                    w.key(name);
-                    write_load_value(value, w);
+                for (const auto& [name, type] : *t.schema.properties) {
+                    auto value = row.props.find(name);
+                    check(append_stored(tb.columns.at(t.schema.property_ids->at(name)),
+                                        value == row.props.end() ? Value::null() : value->second,
+                                        type, name),
+                          row.pos);
                 }
-                w.end_object();
-                w.end_object();
-                out += w.text();
-                out += '\n';
+                ++out.rows;
             }
         }
         return out;
@@ -194,7 +122,7 @@ class Mutator {
                 auto data = engine::read_table(store_, *entry, t.schema.is_edge,
                                                *t.schema.properties, *t.schema.property_ids);
                 if (!data)
-                    throw MutationFailure(data.error().code, data.error().message);
+                    throw MutationFailure(std::move(data).error());
                 t.committed = std::move(*data);
             } else {
                 t.committed = engine::TableData::empty(t.schema.is_edge, *t.schema.properties,
@@ -214,12 +142,11 @@ class Mutator {
             return params_.at(e.var);
         case ExprKind::kLiteral: {
             auto v = literal_to_value(e.literal);
-            if (!v)
-                throw MutationFailure(v.error().code, v.error().message);
+            check(v, e.pos);
             return std::move(*v);
         }
         default:
-            mutation_fail("unsupported value in a mutation");
+            fail("unsupported value in a mutation", e.pos);
         }
     }
 
@@ -311,34 +238,30 @@ class Mutator {
             Value v = value_of(a.value);
             if (t.schema.is_edge && (a.property == "from" || a.property == "to")) {
                 if (v.kind != Value::Kind::kString)
-                    mutation_fail("edge endpoint `" + a.property + "` must be a node id string");
+                    fail("edge endpoint `" + a.property + "` must be a node id string", a.pos);
                 (a.property == "from" ? row.src : row.dst) = v.text;
                 continue;
             }
             row.props[a.property] = assigned(std::move(v), t.schema.properties->at(a.property));
         }
         if (node && node->key) {
+            // The id the loader derives: each key value as stored, then spelled.
             std::vector<std::string> parts;
             for (const auto& k : *node->key) {
                 auto it = row.props.find(k);
                 if (it == row.props.end() || it->second.is_null())
-                    mutation_fail("insert " + node->name + ": @key property '" + k +
-                                  "' cannot contain null");
-                parts.push_back(key_spelling(it->second, node->properties.at(k)));
+                    fail("insert " + node->name + ": @key property '" + k + "' cannot contain null",
+                         m.pos);
+                const PropType& type = node->properties.at(k);
+                format::Column cell(engine::column_type_of(type));
+                check(append_stored(cell, it->second, type, k), m.pos);
+                parts.push_back(engine::key_spelling(cell, 0, type));
             }
-            if (parts.size() == 1) {
-                row.id = parts[0];
-            } else {
-                base::JsonWriter w;
-                w.begin_array();
-                for (const auto& p : parts)
-                    w.string(p);
-                w.end_array();
-                row.id = w.take();
-            }
+            row.id = engine::key_id(parts);
         } else {
             row.id = base::new_ulid();
         }
+        row.pos = m.pos;
         t.deleted.erase(row.id);
         t.staged[row.id] = std::move(row);
         (t.schema.is_edge ? affected_edges : affected_nodes) += 1;
@@ -356,6 +279,7 @@ class Mutator {
             for (const auto& a : m.assignments)
                 row.props[a.property] =
                     assigned(value_of(a.value), t.schema.properties->at(a.property));
+            row.pos = m.pos;
             t.staged[id] = std::move(row);
             ++affected_nodes;
         }
@@ -401,6 +325,22 @@ class Mutator {
             (t.schema.is_edge ? affected_edges : affected_nodes) += 1;
     }
 
+    SourceLocation location(Pos pos) const {
+        return SourceLocation{options_.source_file, pos.line, pos.column};
+    }
+    [[noreturn]] void fail(const std::string& message, Pos pos) const {
+        throw MutationFailure(Error(kQueryRuntimeError, message, location(pos)));
+    }
+    // Throws the error of `r`, located at `pos` unless it already points somewhere.
+    template <class R> void check(const R& r, Pos pos) const {
+        if (r)
+            return;
+        Error e = r.error();
+        if (!e.location)
+            e.location = location(pos);
+        throw MutationFailure(std::move(e));
+    }
+
     store::ObjectStore& store_;
     const engine::Snapshot& snap_;
     const Query& q_;
@@ -428,18 +368,18 @@ Result<MutationResult> execute_mutation(store::ObjectStore& store, const engine:
     MutationResult result;
     result.branch = options.branch;
     Mutator mutator(store, snap, checked, params, options);
-    std::string jsonl;
+    engine::LoadBatch batch;
     std::map<std::string, std::set<std::string>> deletes;
     try {
         mutator.run();
-        jsonl = mutator.jsonl();
+        batch = mutator.batch();
         deletes = mutator.deletes();
     } catch (const MutationFailure& f) {
-        return Error(f.code, f.what());
+        return f.error;
     }
     result.affected_nodes = mutator.affected_nodes;
     result.affected_edges = mutator.affected_edges;
-    if (jsonl.empty() && deletes.empty())
+    if (batch.rows == 0 && deletes.empty())
         return result; // nothing changed: no commit
     engine::LoadOptions load;
     load.mode = engine::LoadMode::kMerge;
@@ -454,8 +394,8 @@ Result<MutationResult> execute_mutation(store::ObjectStore& store, const engine:
         load.expected_head = {*options.if_commit, std::string(kPreconditionFailure)};
     else if (reads)
         load.expected_head = {snap.manifest.commit_id, std::string(kReadSetConflict)};
-    load.source_name = "<mutation " + checked.query->name + ">";
-    auto loaded = OG_TRY(engine::load_graph(store, graph, std::move(jsonl), load));
+    load.source_name = options.source_file;
+    auto loaded = OG_TRY(engine::load_rows(store, graph, snap.schema, std::move(batch), load));
     result.commit = loaded.commit;
     return result;
 }

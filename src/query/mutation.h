@@ -1,9 +1,10 @@
 // Executing mutation queries (spec query-language §1.9, §3.9): insert (an upsert for @key
 // node types), update and delete with node deletes cascading to every incident edge. The
 // statements run in order against the branch head plus the rows staged so far (later
-// statements see earlier ones), then everything is written as ONE merge load — validated as a
-// whole (types, enums, @range, @check, @unique, endpoints, @card) and committed atomically —
-// or not at all. A mutation that changes nothing writes no commit. Updates and deletes commit
+// statements see earlier ones), then everything is written as ONE merge load of typed rows
+// (engine::load_rows; values converted as a load converts them: types, enums, ranges) — validated
+// as a whole (@range, @check, @unique, endpoints, @card) and committed atomically — or not at
+// all. A mutation that changes nothing writes no commit. Updates and deletes commit
 // only on the head they read (else read_set_conflict); --if-commit pins that head
 // (precondition_failure).
 #pragma once
@@ -27,6 +28,9 @@ struct MutationOptions {
     // precondition_failure, nothing written).
     std::optional<std::string> if_commit;
     int64_t now_ms = 0; // now() for this mutation
+    // The query file, for error locations: a mutation's errors point at the statement (or the
+    // expression) that caused them, <source_file>:<line>:<column>.
+    std::string source_file = "<query>";
 };
 
 struct MutationResult {

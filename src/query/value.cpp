@@ -2,12 +2,14 @@
 
 #include "base/clock.h"
 #include "base/json.h"
+#include "engine/cell_visit.h"
 
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <type_traits>
 
 namespace omnigraph::query {
 
@@ -63,40 +65,36 @@ Value Value::of_datetime(int64_t ms) {
 namespace {
 
 Value scalar_at(const Column& col, size_t row, const PropType& t) {
-    switch (t.scalar) {
-    case ScalarType::kString:
-    case ScalarType::kBlob:
-        return Value::of_string(std::string(col.bytes_at(row)));
-    case ScalarType::kBool:
-        return Value::of_bool(col.fixed_at<uint8_t>(row) != 0);
-    case ScalarType::kI32:
-        return Value::of_int(col.fixed_at<int32_t>(row));
-    case ScalarType::kI64:
-        return Value::of_int(col.fixed_at<int64_t>(row));
-    case ScalarType::kU32:
-        return Value::of_uint(col.fixed_at<uint32_t>(row));
-    case ScalarType::kU64:
-        return Value::of_uint(col.fixed_at<uint64_t>(row));
-    case ScalarType::kF32: {
-        Value v = Value::of_float(col.fixed_at<float>(row));
-        v.single = true;
-        return v;
-    }
-    case ScalarType::kF64:
-        return Value::of_float(col.fixed_at<double>(row));
-    case ScalarType::kDate:
-        return Value::of_date(col.fixed_at<int32_t>(row));
-    case ScalarType::kDateTime:
-        return Value::of_datetime(col.fixed_at<int64_t>(row));
-    case ScalarType::kVector: {
-        Value v;
-        v.kind = Value::Kind::kVector;
-        v.vector.resize(t.vector_dim);
-        std::memcpy(v.vector.data(), col.fixed_row(row), sizeof(float) * t.vector_dim);
-        return v;
-    }
-    }
-    return {};
+    return engine::visit_scalar(t.scalar, [&](auto tag) {
+        using Tag = decltype(tag);
+        using S = ScalarType;
+        if constexpr (Tag::is_vector) {
+            Value v;
+            v.kind = Value::Kind::kVector;
+            v.vector.resize(t.vector_dim);
+            std::memcpy(v.vector.data(), col.fixed_row(row), sizeof(float) * t.vector_dim);
+            return v;
+        } else {
+            auto x = engine::cell_at<Tag>(col, row);
+            if constexpr (Tag::is_bytes) {
+                return Value::of_string(std::string(x));
+            } else if constexpr (Tag::scalar == S::kBool) {
+                return Value::of_bool(x != 0);
+            } else if constexpr (Tag::scalar == S::kDate) {
+                return Value::of_date(x);
+            } else if constexpr (Tag::scalar == S::kDateTime) {
+                return Value::of_datetime(x);
+            } else if constexpr (Tag::is_float) {
+                Value v = Value::of_float(x);
+                v.single = Tag::scalar == S::kF32;
+                return v;
+            } else if constexpr (std::is_signed_v<decltype(x)>) {
+                return Value::of_int(x);
+            } else {
+                return Value::of_uint(x);
+            }
+        }
+    });
 }
 
 int kind_rank(Value::Kind k) {

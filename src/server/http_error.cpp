@@ -35,6 +35,7 @@ constexpr StatusRule kStatusTable[] = {
     {query::kReadSetConflict, 409, "conflict"},
     {query::kSchemaMismatch, 409, "conflict"},
     {service::kStoredQuerySchemaConflict, 409, "conflict"},
+    {codes::kPreconditionFailed, 409, "conflict"}, // the branch changed under a write
     {query::kPreconditionFailure, 412, ""},
     {engine::kRecoveryRequired, 503, ""},
     {codes::kInternal, 500, "internal"},

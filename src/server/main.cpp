@@ -1,5 +1,6 @@
 // omnigraph-server: parses the command line, boots from a cluster, serves until SIGINT/SIGTERM.
 #include "base/allocator.h"
+#include "base/env.h"
 #include "base/log.h"
 #include "server/server.h"
 
@@ -12,7 +13,7 @@
 
 int main(int argc, char** argv) {
     omnigraph::base::tune_allocator();
-    if (!std::getenv("OMNIGRAPH_LOG")) // a server logs every request and decision by default
+    if (!omnigraph::base::env_string("OMNIGRAPH_LOG")) // a server logs every request by default
         omnigraph::base::set_log_level(omnigraph::base::LogLevel::kInfo);
     CLI::App app{"omnigraph-server: serve a cluster's applied graphs over HTTP",
                  "omnigraph-server"};

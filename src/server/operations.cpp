@@ -1,7 +1,8 @@
 #include "server/operations.h"
 
+#include "base/env.h"
+
 #include <array>
-#include <cstdlib>
 #include <sstream>
 
 namespace omnigraph::server {
@@ -11,13 +12,9 @@ namespace {
 constexpr std::array<double, 12> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                             0.05,   0.1,   0.25,   0.5,   1,    5};
 
+// Invalid values are logged (config.ignored) and the default is used.
 uint64_t env_u64(const char* name, uint64_t fallback, bool allow_zero = false) {
-    const char* v = std::getenv(name);
-    if (!v || !*v)
-        return fallback;
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(v, &end, 10);
-    return end && *end == '\0' && (n > 0 || allow_zero) ? n : fallback;
+    return base::env_uint_or(name, fallback, allow_zero ? 0 : 1, UINT64_MAX);
 }
 
 void write_histogram(std::ostringstream& out, const std::string& name, const std::string& labels,

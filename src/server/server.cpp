@@ -1,7 +1,7 @@
 #include "server/server.h"
 
+#include "base/env.h"
 #include "base/log.h"
-#include "base/text.h"
 #include "cluster/desired_state.h"
 #include "cluster/serving_snapshot.h"
 #include "policy/bundle.h"
@@ -10,7 +10,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <cstdlib>
 #include <httplib.h>
 #include <iostream>
 #include <sys/socket.h>
@@ -18,15 +17,6 @@
 namespace omnigraph::server {
 
 namespace {
-
-bool truthy(const char* v) {
-    if (!v)
-        return false;
-    std::string s = base::trim(v);
-    for (auto& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return !s.empty() && s != "0" && s != "false";
-}
 
 std::string first_error_code(const cluster::Diagnostics& diags) {
     for (const auto& d : diags.items())
@@ -162,7 +152,9 @@ void ServerState::guarded(const std::string& route, const httplib::Request& req,
 namespace {
 
 // Wires the route table into cpp-httplib: one catch-all per method; dispatch matches segments.
-void install_routes(ServerState& s) {
+// A worker per connection up to `workers`: a keep-alive client holds its worker, so fewer
+// workers than clients would queue whole connections.
+void install_routes(ServerState& s, size_t workers) {
     add_server_routes(s);
     add_graph_routes(s);
     add_query_routes(s);
@@ -192,11 +184,6 @@ void install_routes(ServerState& s) {
             send_error(res, {res.status, res.status >= 500 ? "internal" : "bad_request",
                              "request failed with status " + std::to_string(res.status)});
     });
-    // A worker per connection up to OMNIGRAPH_SERVER_WORKERS (default 128): a keep-alive client
-    // holds its worker, so fewer workers than clients would queue whole connections.
-    size_t workers = 128;
-    if (const char* v = std::getenv("OMNIGRAPH_SERVER_WORKERS"); v && std::atoi(v) > 0)
-        workers = static_cast<size_t>(std::atoi(v));
     s.http.set_workers(workers);
     s.http.set_tcp_nodelay(true);
     s.http.set_keep_alive_max_count(1u << 20);
@@ -248,8 +235,10 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
         return Error("cluster_required",
                      "omnigraph-server boots from a cluster: pass --cluster <config dir | "
                      "s3://storage-root> (graph URIs, --target and --config are not boot sources)");
-    bool strict = options.require_all_graphs || truthy(std::getenv("OMNIGRAPH_REQUIRE_ALL_GRAPHS"));
-    bool open = options.unauthenticated || truthy(std::getenv("OMNIGRAPH_UNAUTHENTICATED"));
+    bool strict =
+        options.require_all_graphs || OG_TRY(base::env_flag("OMNIGRAPH_REQUIRE_ALL_GRAPHS"));
+    bool open = options.unauthenticated || OG_TRY(base::env_flag("OMNIGRAPH_UNAUTHENTICATED"));
+    auto workers = OG_TRY(base::env_uint("OMNIGRAPH_SERVER_WORKERS", 128, 1, 4096));
 
     cluster::Diagnostics diags;
     cluster::ServingSnapshot snap = cluster::load_serving_snapshot(options.cluster, diags);
@@ -290,7 +279,7 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
                      "strict multi-graph startup requires every graph to open:" + failures);
     if (state->registry.graphs().empty())
         return Error("cluster_no_healthy_graphs", "no graph could be served:" + failures);
-    install_routes(*state);
+    install_routes(*state, workers);
     return std::unique_ptr<Server>(new Server(std::move(state)));
 }
 

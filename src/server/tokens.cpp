@@ -1,11 +1,11 @@
 #include "server/tokens.h"
 
 #include "base/digest.h"
+#include "base/env.h"
 #include "base/json.h"
 #include "base/text.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -19,8 +19,7 @@ namespace {
 constexpr std::string_view kInvalidTokens = "invalid_tokens";
 
 std::string env(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? v : "";
+    return base::env_string(name).value_or("");
 }
 
 Status parse_map(std::string_view text, std::string_view origin,

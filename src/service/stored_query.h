@@ -31,6 +31,7 @@ class StoredQuery {
     const std::string& name() const { return name_; }
     const query::Query& query() const { return *query_; }
     size_t source_size() const { return source_size_; }
+    const std::string& file() const { return file_; } // names the source in errors
 
     // The query checked against `schema` (cached per schema IR hash, errors included).
     Result<std::shared_ptr<const query::CheckedQuery>>

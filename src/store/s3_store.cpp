@@ -1,11 +1,11 @@
 #include "store/s3_store.h"
 
 #include "base/digest.h"
+#include "base/env.h"
 #include "base/log.h"
 #include "store/xml_text.h"
 
 #include <chrono>
-#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -13,27 +13,12 @@ namespace omnigraph::store {
 namespace {
 
 std::string env(const char* name) {
-    const char* v = std::getenv(name);
-    return v ? std::string(v) : std::string();
+    return base::env_string(name).value_or("");
 }
 
-bool env_true(const char* name) {
-    std::string v = env(name);
-    return v == "1" || v == "true" || v == "TRUE" || v == "True" || v == "yes";
-}
-
+// The two OMNIGRAPH_S3_* numbers: invalid values are logged and ignored.
 int env_int(const char* name, int fallback) {
-    std::string v = env(name);
-    if (v.empty())
-        return fallback;
-    char* end = nullptr;
-    long n = std::strtol(v.c_str(), &end, 10);
-    if (end && *end == '\0' && n > 0 && n < 1'000'000)
-        return static_cast<int>(n);
-    base::log(
-        base::LogLevel::kWarn, "config.ignored",
-        {{"variable", name}, {"value", v}, {"reason", "not a positive integer below 1000000"}});
-    return fallback;
+    return static_cast<int>(base::env_uint_or(name, static_cast<uint64_t>(fallback), 1, 999'999));
 }
 
 bool is_ip_or_localhost(std::string_view host) {
@@ -83,7 +68,7 @@ S3Config S3Config::from_environment() {
     c.endpoint = env("AWS_ENDPOINT_URL_S3");
     if (c.endpoint.empty())
         c.endpoint = env("AWS_ENDPOINT_URL");
-    c.force_path_style = env_true("AWS_S3_FORCE_PATH_STYLE");
+    c.force_path_style = base::env_flag_or("AWS_S3_FORCE_PATH_STYLE", false);
     c.credentials.access_key_id = env("AWS_ACCESS_KEY_ID");
     c.credentials.secret_access_key = env("AWS_SECRET_ACCESS_KEY");
     c.credentials.session_token = env("AWS_SESSION_TOKEN");

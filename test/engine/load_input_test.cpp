@@ -52,7 +52,7 @@ TEST(LoadInput, ReadsNodesEdgesValuesAndIds) {
     const auto& knows = batch->tables.at("edge:Knows"); // edge names are case-insensitive
     EXPECT_EQ(knows.src[0], "Ada");
     EXPECT_EQ(knows.dst[0], "Grace");
-    EXPECT_EQ(knows.lines[0], 3u);
+    EXPECT_EQ(knows.origins[0], 3u);
     // Composite key: JSON array of canonical spellings in stable property id order (a < b).
     EXPECT_EQ(batch->tables.at("node:Pair").ids[0], "[\"Z\",\"-3\"]");
     const auto& notes = batch->tables.at("node:Note");

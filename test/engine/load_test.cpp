@@ -280,6 +280,73 @@ TEST_P(Load, ExportRoundTripsThroughInitAndLoad) {
     EXPECT_EQ(*engine::export_graph(*store_, *graph_, only, companies), 2u);
 }
 
+TEST_P(Load, TypedRowsAreValidatedLocatedAndCommittedWithoutText) {
+    ASSERT_TRUE(load(fixture("test.jsonl"), std::nullopt));
+    const schema::Catalog& catalog = graph_->catalog();
+    // Typed rows, as a mutation builds them: one Person (keyed by name) and one Knows edge.
+    auto person = [&](const std::string& name, int32_t age) {
+        engine::LoadBatch batch;
+        engine::TableBatch& t = batch.tables["node:Person"];
+        const auto* node = catalog.find_node("Person");
+        static_cast<engine::TableData&>(t) =
+            engine::TableData::empty(false, node->properties, node->property_ids);
+        t.table_key = "node:Person";
+        t.ids.push_back(name);
+        t.origins.push_back(1);
+        t.explicit_ids.push_back(true);
+        for (auto& [id, column] : t.columns) {
+            if (id == node->property_ids.at("name"))
+                column.append_bytes(name);
+            else if (id == node->property_ids.at("age"))
+                column.append_fixed(&age);
+            else
+                column.append_null();
+        }
+        batch.positions.push_back(SourceLocation{"q.gq", 3, 7});
+        batch.rows = 1;
+        return batch;
+    };
+    engine::LoadOptions o;
+    o.mode = engine::LoadMode::kMerge;
+    auto loaded = engine::load_rows(*store_, *graph_, graph_->main_schema(), person("Eve", 41), o);
+    ASSERT_TRUE(loaded) << loaded.error().to_string();
+    EXPECT_EQ(loaded->total_entities, 1u);
+    EXPECT_EQ(ages().at("Eve"), "41");
+
+    // An id that is not the canonical @key id is the caller's bug: refused, nothing written.
+    auto wrong_id = person("Zed", 1);
+    wrong_id.tables.at("node:Person").ids = base::StringList();
+    wrong_id.tables.at("node:Person").ids.push_back("Zoe");
+    uint64_t before = version();
+    auto refused = engine::load_rows(*store_, *graph_, graph_->main_schema(), wrong_id, o);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, codes::kInvalidArgument) << refused.error().to_string();
+    EXPECT_EQ(version(), before);
+
+    // An edge to a missing node: the loader's check, located at the row's position.
+    engine::LoadBatch edge;
+    engine::TableBatch& e = edge.tables["edge:Knows"];
+    const auto* knows = catalog.find_edge("Knows");
+    static_cast<engine::TableData&>(e) =
+        engine::TableData::empty(true, knows->properties, knows->property_ids);
+    e.table_key = "edge:Knows";
+    e.ids.push_back("k-1");
+    e.src.push_back("Eve");
+    e.dst.push_back("Nobody");
+    e.origins.push_back(1);
+    e.explicit_ids.push_back(true);
+    for (auto& [id, column] : e.columns)
+        column.append_null();
+    edge.positions.push_back(SourceLocation{"q.gq", 9, 2});
+    edge.rows = 1;
+    auto orphan = engine::load_rows(*store_, *graph_, graph_->main_schema(), edge, o);
+    ASSERT_FALSE(orphan);
+    EXPECT_EQ(orphan.error().code, engine::kConstraintViolation);
+    ASSERT_TRUE(orphan.error().location);
+    EXPECT_EQ(orphan.error().location->to_string(), "q.gq:9:2");
+    EXPECT_EQ(version(), before);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Load, ::testing::Values(Backend::kLocal, Backend::kS3),
                          backend_name);
 

@@ -347,8 +347,16 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         }();
         reopen();
         ASSERT_FALSE(expected.empty()) << label << ": no expectation";
-        if (expected[0].starts_with("error "))
-            return expect_error(label, expected[0], got);
+        if (expected[0].starts_with("error ")) {
+            expect_error(label, expected[0], got);
+            // An optional `at LINE:COL`: where in the mutation's text the error points.
+            if (expected.size() > 1 && expected[1].starts_with("at ") && !got) {
+                ASSERT_TRUE(got.error().location) << label << ": " << got.error().to_string();
+                EXPECT_EQ(got.error().location->to_string(), "case.gq:" + expected[1].substr(3))
+                    << label << ": " << got.error().to_string();
+            }
+            return;
+        }
         ASSERT_TRUE(got) << label << ": " << got.error().to_string();
         EXPECT_EQ(*got, expected[0]) << label;
     }
