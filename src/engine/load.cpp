@@ -323,9 +323,12 @@ Result<LoadSummary> on_branch(const Graph& graph, const LoadOptions& options, Lo
     if (created) {
         if (result) {
             result->created_from = created->from_branch;
-        } else {
-            auto undone = graph.delete_branch(created->name); // a failed load changes nothing
-            (void)undone;
+        } else if (auto undone = graph.delete_branch(created->name); !undone) {
+            // A failed load changes nothing: when the branch it created cannot be removed
+            // again, the error says so rather than leaving it silently.
+            result.error().message +=
+                "; the branch '" + created->name +
+                "' this load created could not be removed: " + undone.error().message;
         }
     }
     return result;

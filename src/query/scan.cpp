@@ -1,5 +1,7 @@
 #include "query/scan.h"
 
+#include "engine/cell_visit.h"
+
 #include <algorithm>
 
 namespace omnigraph::query {
@@ -88,8 +90,7 @@ void apply_column_test(const ColumnTest& t, std::vector<uint8_t>& keep) {
         std::fill(keep.begin(), keep.end(), 0);
         return;
     }
-    switch (t.type->scalar) {
-    case ScalarType::kString: {
+    if (t.type->scalar == ScalarType::kString) {
         std::string_view want = c.text;
         if (is_text_op(t.op)) {
             for (size_t r = 0; r < keep.size(); ++r)
@@ -104,46 +105,27 @@ void apply_column_test(const ColumnTest& t, std::vector<uint8_t>& keep) {
                      [&](size_t r) -> std::partial_ordering { return col.bytes_at(r) <=> want; });
         return;
     }
-    case ScalarType::kBool:
-        keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
-            return (col.fixed_at<uint8_t>(r) != 0) <=> c.boolean;
-        });
-        return;
-    case ScalarType::kDate:
-        keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
-            return int64_t(col.fixed_at<int32_t>(r)) <=> c.integer;
-        });
-        return;
-    case ScalarType::kDateTime:
-        keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
-            return col.fixed_at<int64_t>(r) <=> c.integer;
-        });
-        return;
-    default:
-        break;
-    }
     // Numbers compare exactly across integer and float types: long double holds every 64-bit
-    // integer.
+    // integer. Dates and datetimes compare their stored days / milliseconds.
     long double want = c.kind == Value::Kind::kFloat ? static_cast<long double>(c.real)
                        : c.kind == Value::Kind::kInt ? static_cast<long double>(c.integer)
                                                      : static_cast<long double>(c.uinteger);
-    auto cmp = [&](long double x) -> std::partial_ordering { return x <=> want; };
-    switch (t.type->scalar) {
-    case ScalarType::kI32:
-        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<int32_t>(r)); });
-    case ScalarType::kI64:
-        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<int64_t>(r)); });
-    case ScalarType::kU32:
-        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<uint32_t>(r)); });
-    case ScalarType::kU64:
-        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<uint64_t>(r)); });
-    case ScalarType::kF32:
-        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<float>(r)); });
-    case ScalarType::kF64:
-        return keep_ordered(t, keep, [&](size_t r) { return cmp(col.fixed_at<double>(r)); });
-    default:
-        return;
-    }
+    engine::visit_scalar(t.type->scalar, [&](auto tag) {
+        using Tag = decltype(tag);
+        using Stored = typename Tag::Storage;
+        if constexpr (Tag::scalar == ScalarType::kBool)
+            keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
+                return (col.fixed_at<Stored>(r) != 0) <=> c.boolean;
+            });
+        else if constexpr (Tag::scalar == ScalarType::kDate || Tag::scalar == ScalarType::kDateTime)
+            keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
+                return int64_t(col.fixed_at<Stored>(r)) <=> c.integer;
+            });
+        else if constexpr (Tag::is_integer || Tag::is_float)
+            keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
+                return static_cast<long double>(col.fixed_at<Stored>(r)) <=> want;
+            });
+    });
 }
 
 // `constant op prop` as `prop op' constant`; nullopt for the operators that are not symmetric.
