@@ -110,6 +110,10 @@ bool log_enabled(LogLevel level) {
 }
 
 void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+    log(level, event, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void log(LogLevel level, std::string_view event, std::span<const LogField> fields) {
     if (!log_enabled(level))
         return;
     // Streamed, not built as a Json tree: the server writes one of these per request.

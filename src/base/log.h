@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +27,8 @@ LogLevel log_level();
 bool log_enabled(LogLevel level);
 
 void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+// The same with fields assembled at run time.
+void log(LogLevel level, std::string_view event, std::span<const LogField> fields);
 
 // Switches this process to batched writes by a background thread (idempotent).
 void start_buffered_logging();

@@ -125,26 +125,18 @@ void ServerState::guarded(const std::string& route, const httplib::Request& req,
     std::snprintf(latency, sizeof latency, "%.3f", seconds * 1000);
     std::string status = std::to_string(res.status);
     std::string_view path = std::string_view(route).substr(route.find(' ') + 1);
-    if (info.error_code.empty())
-        base::log(level, "request",
-                  {{"method", req.method},
-                   {"route", path},
-                   {"status", status},
-                   {"latency_ms", latency},
-                   {"actor_id", info.actor},
-                   {"graph_id", info.graph},
-                   {"matched_rule_id", info.matched_rule}});
-    else
-        base::log(level, "request",
-                  {{"method", req.method},
-                   {"route", path},
-                   {"status", status},
-                   {"latency_ms", latency},
-                   {"actor_id", info.actor},
-                   {"graph_id", info.graph},
-                   {"matched_rule_id", info.matched_rule},
-                   {"error_code", info.error_code},
-                   {"error", info.error}});
+    std::vector<base::LogField> fields = {{"method", req.method},
+                                          {"route", path},
+                                          {"status", status},
+                                          {"latency_ms", latency},
+                                          {"actor_id", info.actor},
+                                          {"graph_id", info.graph},
+                                          {"matched_rule_id", info.matched_rule}};
+    if (!info.error_code.empty()) {
+        fields.emplace_back("error_code", info.error_code);
+        fields.emplace_back("error", info.error);
+    }
+    base::log(level, "request", fields);
 }
 
 // --- boot, routes, serving ----------------------------------------------------------------------
