@@ -1,9 +1,11 @@
 // Fuzz target: the .gq pipeline — parse, type-check against a schema with every property kind,
-// and, for read queries that check, execute against a small graph on local disk (and render
-// the result JSON). Mutations are checked but not run (they would grow the graph).
+// and, for read queries that check, plan (the --explain text) and execute against a small graph
+// on local disk (and render the result JSON). Mutations are checked but not run (they would grow
+// the graph).
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "query/executor.h"
+#include "query/explain.h"
 #include "query/parser.h"
 #include "query/typecheck.h"
 #include "store/object_store.h"
@@ -88,7 +90,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto params = query::bind_params(q, nlohmann::ordered_json());
         if (!params)
             continue;
+        // The plan --explain prints: planning must not fail where execution succeeds, and a
+        // plan always names its query.
+        auto plan = query::explain_read(*f.cache, *f.snapshot, *checked, *params);
         auto result = query::execute_read(*f.cache, *f.snapshot, *checked, *params, 0);
+        if (result && (!plan || !plan->starts_with("query " + q.name)))
+            std::abort();
         if (result)
             (void)query::result_json(*result, q.name, "main", std::nullopt);
     }

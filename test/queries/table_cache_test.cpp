@@ -6,11 +6,14 @@
 #include "query/executor.h"
 #include "query/parser.h"
 #include "query/typecheck.h"
+#include "store/fault_injecting_store.h"
 #include "store/object_store.h"
 #include "test_support.h"
 
+#include <barrier>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace omnigraph::testing {
 namespace {
@@ -89,6 +92,87 @@ TEST_F(TableCacheTest, RepeatedReadsHitAndEveryWriteIsSeen) {
         ASSERT_EQ(friends_of("p0"), static_cast<size_t>(i)) << "after write " << i;
         EXPECT_LE(query::cache_stats(*cache_).entries, 2u * 2u + 2u) << "after write " << i;
     }
+}
+
+// Concurrent misses of one table load it once: the first loader reads the segments, the others
+// wait for its result (a slow store makes every thread arrive while the read is in flight).
+TEST_F(TableCacheTest, ConcurrentMissesOfOneTableLoadItOnce) {
+    append(R"({"type":"Person","data":{"name":"a"}})"
+           "\n"
+           R"({"type":"Person","data":{"name":"b"}})"
+           "\n");
+    auto snap = graph_->snapshot({});
+    ASSERT_TRUE(snap) << snap.error().to_string();
+    auto parsed = base::parse_storage_uri(temp_.path());
+    ASSERT_TRUE(parsed);
+    store::FaultInjectingStore slow(std::move(*store::open_store(*parsed)));
+    store::FaultRule delay;
+    delay.ops = static_cast<unsigned>(store::StoreOp::kGet);
+    delay.key_prefix = "tables/";
+    delay.repeat = true;
+    delay.action = store::FaultRule::Action::kDelay;
+    delay.delay_ms = 200;
+    slow.add_rule(delay);
+    query::TableCache cache(slow);
+
+    constexpr int kThreads = 8;
+    std::barrier start(kThreads);
+    std::vector<const query::LoadedTable*> seen(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i)
+        threads.emplace_back([&, i] {
+            start.arrive_and_wait();
+            auto t = cache.table(*snap, "node:Person");
+            seen[i] = t ? t->get() : nullptr;
+        });
+    for (auto& t : threads)
+        t.join();
+    for (int i = 0; i < kThreads; ++i) {
+        ASSERT_NE(seen[i], nullptr);
+        EXPECT_EQ(seen[i], seen[0]) << "every thread gets the one loaded table";
+        EXPECT_EQ(seen[i]->data.size(), 2u);
+    }
+    auto stats = cache.stats();
+    EXPECT_EQ(stats.misses, 1u) << "the table was read from storage once";
+    EXPECT_EQ(stats.hits, static_cast<uint64_t>(kThreads - 1));
+    EXPECT_EQ(stats.entries, 1u);
+}
+
+// An adjacency is evicted with the tables it was built from, so a long-running reader never
+// pins lists of versions nobody reads any more, and reading an old version again keeps the
+// cache within its bound. (An adjacency whose tables were evicted while it was being built is
+// not cached either: table_cache.cpp checks, under the lock, that its three tables are still
+// the cached ones before inserting it.)
+TEST_F(TableCacheTest, AdjacencyNeverOutlivesItsTables) {
+    append(R"({"type":"Person","data":{"name":"p0"}})"
+           "\n");
+    for (int i = 1; i <= 5; ++i) {
+        append(R"({"type":"Person","data":{"name":"p)" + std::to_string(i) +
+               R"("}})"
+               "\n"
+               R"({"edge":"Knows","from":"p0","to":"p)" +
+               std::to_string(i) +
+               R"("})"
+               "\n");
+        auto snap = graph_->snapshot({});
+        ASSERT_TRUE(snap);
+        auto adj = cache_->adjacency(*snap, "Knows");
+        ASSERT_TRUE(adj) << adj.error().to_string();
+        EXPECT_EQ((*adj)->out.edge_rows.size(), static_cast<size_t>(i));
+        // Two versions of two tables, and at most one adjacency per pair of versions kept.
+        EXPECT_LE(cache_->stats().entries, 2u * 2u + 2u) << "after write " << i;
+    }
+    // Reading an old version again: it was evicted, so it is loaded again, and its adjacency
+    // is built for the caller; the cache keeps its bound.
+    auto old = graph_->snapshot(engine::SnapshotSpec{"main", 3, std::nullopt});
+    ASSERT_TRUE(old) << old.error().to_string();
+    auto adj = cache_->adjacency(*old, "Knows");
+    ASSERT_TRUE(adj);
+    EXPECT_EQ((*adj)->out.edge_rows.size(), 1u);
+    EXPECT_LE(cache_->stats().entries, 2u * 2u + 2u);
+    auto unknown = cache_->adjacency(*old, "Nope");
+    ASSERT_FALSE(unknown);
+    EXPECT_TRUE(unknown.error().is(codes::kInvalidArgument)) << unknown.error().to_string();
 }
 
 } // namespace
