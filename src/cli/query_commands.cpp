@@ -207,12 +207,9 @@ Result<Inputs> read_inputs(const QueryArgs& a) {
     return in;
 }
 
-std::optional<std::string> non_empty(const std::string& s) {
-    return s.empty() ? std::nullopt : std::optional<std::string>(s);
-}
-
-int run_mutate(QueryArgs a) {
-    bool json = a.json;
+// The operator's config applied, the arguments checked, the inputs read: the inputs, or the
+// exit code of what failed (already reported).
+std::variant<Inputs, int> start(QueryArgs& a, bool json) {
     if (auto configured = apply_operator_config(a); !configured)
         return fail(configured.error(), json);
     if (int usage = usage_error(a))
@@ -220,6 +217,19 @@ int run_mutate(QueryArgs a) {
     auto in = read_inputs(a);
     if (!in)
         return fail(in.error(), json);
+    return std::move(*in);
+}
+
+std::optional<std::string> non_empty(const std::string& s) {
+    return s.empty() ? std::nullopt : std::optional<std::string>(s);
+}
+
+int run_mutate(QueryArgs a) {
+    bool json = a.json;
+    auto started = start(a, json);
+    if (auto* code = std::get_if<int>(&started))
+        return *code;
+    Inputs* in = &std::get<Inputs>(started);
     service::MutationRequest request;
     request.source = {in->source.text, in->source.file};
     request.name = non_empty(a.name);
@@ -255,13 +265,10 @@ int run_mutate(QueryArgs a) {
 int run_query(QueryArgs a) {
     std::string format = a.json ? "json" : (a.format.empty() ? "table" : a.format);
     bool json = format == "json";
-    if (auto configured = apply_operator_config(a); !configured)
-        return fail(configured.error(), json);
-    if (int usage = usage_error(a))
-        return usage;
-    auto in = read_inputs(a);
-    if (!in)
-        return fail(in.error(), json);
+    auto started = start(a, json);
+    if (auto* code = std::get_if<int>(&started))
+        return *code;
+    Inputs* in = &std::get<Inputs>(started);
     service::ReadRequest request;
     request.source = {in->source.text, in->source.file};
     request.name = non_empty(a.name);

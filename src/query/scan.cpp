@@ -19,27 +19,21 @@ bool is_text_op(CompareOp op) {
 bool column_comparable(const PropType& type, const Value& c, CompareOp op) {
     if (c.is_null())
         return true; // NULL never matches: every row fails
-    switch (type.scalar) {
-    case ScalarType::kString:
-        return c.kind == Value::Kind::kString;
-    case ScalarType::kBool:
-        return c.kind == Value::Kind::kBool && !is_text_op(op);
-    case ScalarType::kDate:
-        return c.kind == Value::Kind::kDate && !is_text_op(op);
-    case ScalarType::kDateTime:
-        return c.kind == Value::Kind::kDateTime && !is_text_op(op);
-    case ScalarType::kI32:
-    case ScalarType::kI64:
-    case ScalarType::kU32:
-    case ScalarType::kU64:
-    case ScalarType::kF32:
-    case ScalarType::kF64:
-        return c.is_number() && !is_text_op(op);
-    case ScalarType::kBlob:
-    case ScalarType::kVector:
-        return false;
-    }
-    return false;
+    return engine::visit_scalar(type.scalar, [&](auto tag) {
+        using Tag = decltype(tag);
+        if constexpr (Tag::scalar == ScalarType::kString)
+            return c.kind == Value::Kind::kString;
+        else if constexpr (Tag::scalar == ScalarType::kBool)
+            return c.kind == Value::Kind::kBool && !is_text_op(op);
+        else if constexpr (Tag::scalar == ScalarType::kDate)
+            return c.kind == Value::Kind::kDate && !is_text_op(op);
+        else if constexpr (Tag::scalar == ScalarType::kDateTime)
+            return c.kind == Value::Kind::kDateTime && !is_text_op(op);
+        else if constexpr (Tag::is_integer || Tag::is_float)
+            return c.is_number() && !is_text_op(op);
+        else
+            return false; // Blob, Vector: compared row by row, if at all
+    });
 }
 
 // Clears the rows of `keep` whose value fails `op` against the constant; `order(r)` compares
