@@ -17,6 +17,10 @@ tidy=clang-tidy-19
 command -v $tidy >/dev/null || { echo "tidy: $tidy is missing (scripts/setup.sh installs it)" >&2; exit 1; }
 
 files=()
+if [[ -z ${1:-} && ! -f .ci/tidy-base ]]; then
+  echo "tidy: no .ci/tidy-base (the last whole-tree clean run): checking every file" >&2
+  set -- --all
+fi
 if [[ ${1:-} == --all ]]; then
   mapfile -t files < <(git ls-files 'src/*.cpp')
 elif (($#)); then
