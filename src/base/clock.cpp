@@ -51,11 +51,11 @@ std::string format_rfc3339(TimePoint t, Precision precision) {
     std::string out(buf, static_cast<size_t>(n));
     auto micros = hms.subseconds().count();
     if (precision == Precision::kMicros) {
-        std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(micros));
-        out += buf;
+        n = std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(micros));
+        out.append(buf, static_cast<size_t>(n));
     } else if (precision == Precision::kMillis) {
-        std::snprintf(buf, sizeof buf, ".%03lld", static_cast<long long>(micros / 1000));
-        out += buf;
+        n = std::snprintf(buf, sizeof buf, ".%03lld", static_cast<long long>(micros / 1000));
+        out.append(buf, static_cast<size_t>(n));
     }
     out += 'Z';
     return out;

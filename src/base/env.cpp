@@ -15,6 +15,7 @@ namespace {
 
 // The raw value (nullopt when absent), not trimmed.
 std::optional<std::string> raw(std::string_view name) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): the one place the environment is read; nothing sets it
     const char* v = std::getenv(std::string(name).c_str());
     if (!v)
         return std::nullopt;

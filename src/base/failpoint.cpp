@@ -2,8 +2,8 @@
 
 #include "base/env.h"
 
+#include <charconv>
 #include <chrono>
-#include <cstdlib>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -29,8 +29,10 @@ Status failpoint(std::string_view name) {
         if (action == "crash")
             _exit(kFailpointCrashExit);
         if (action.starts_with("delay:")) { // widen a race window, then go on
-            std::this_thread::sleep_for(
-                std::chrono::milliseconds(std::atoi(std::string(action.substr(6)).c_str())));
+            std::string_view digits = action.substr(6);
+            int millis = 0; // as atoi: the leading number, 0 when there is none
+            std::from_chars(digits.data(), digits.data() + digits.size(), millis);
+            std::this_thread::sleep_for(std::chrono::milliseconds(millis));
             return ok();
         }
         return Error(kInjectedFailpoint, "injected failpoint " + std::string(name));

@@ -1,6 +1,7 @@
 // `omnigraph branch create|list|delete` (spec engine-cli §2.1, §4.4).
 #include "cli/commands.h"
 #include "cli/graph_access.h"
+#include "service/graph_handle.h"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -17,22 +18,24 @@ struct BranchArgs {
 };
 
 int run_create(const BranchArgs& a) {
-    auto opened = open_graph_at(a.uri);
+    auto opened = service::GraphHandle::open(a.uri);
     if (!opened)
         return fail(opened.error(), a.json);
-    echo_target("branch create", *opened->store, a.quiet || a.json);
+    const engine::Graph& graph = (*opened)->graph();
+    echo_target("branch create", graph.store(), a.quiet || a.json);
     std::optional<std::string> actor;
     if (!a.actor.empty())
         actor = a.actor;
-    auto record = opened->graph->create_branch(a.name, a.from, actor);
+    auto record = graph.create_branch(a.name, a.from, actor);
     if (!record)
         return fail(record.error(), a.json);
     if (a.json) {
         Json out;
-        out["uri"] = opened->graph->uri();
+        out["uri"] = graph.uri();
         out["from"] = record->from_branch;
         out["name"] = record->name;
-        out["actor_id"] = record->actor_id ? Json(*record->actor_id) : Json(nullptr);
+        const std::optional<std::string>& actor_id = record->actor_id;
+        out["actor_id"] = actor_id ? Json(*actor_id) : Json(nullptr);
         std::cout << base::to_pretty_json(out);
         return 0;
     }
@@ -41,10 +44,11 @@ int run_create(const BranchArgs& a) {
 }
 
 int run_list(const BranchArgs& a) {
-    auto opened = open_graph_at(a.uri);
+    auto opened = service::GraphHandle::open(a.uri);
     if (!opened)
         return fail(opened.error(), a.json);
-    auto names = opened->graph->branches();
+    const engine::Graph& graph = (*opened)->graph();
+    auto names = graph.branches();
     if (!names)
         return fail(names.error(), a.json);
     if (a.json) {
@@ -59,19 +63,20 @@ int run_list(const BranchArgs& a) {
 }
 
 int run_delete(const BranchArgs& a) {
-    auto opened = open_graph_at(a.uri);
+    auto opened = service::GraphHandle::open(a.uri);
     if (!opened)
         return fail(opened.error(), a.json);
-    echo_target("branch delete", *opened->store, a.quiet || a.json);
+    const engine::Graph& graph = (*opened)->graph();
+    echo_target("branch delete", graph.store(), a.quiet || a.json);
     auto name = engine::normalize_branch_name(a.name);
     if (!name)
         return fail(name.error(), a.json);
-    auto deleted = opened->graph->delete_branch(*name);
+    auto deleted = graph.delete_branch(*name);
     if (!deleted)
         return fail(deleted.error(), a.json);
     if (a.json) {
         Json out;
-        out["uri"] = opened->graph->uri();
+        out["uri"] = graph.uri();
         out["name"] = *name;
         std::cout << base::to_pretty_json(out);
         return 0;

@@ -42,6 +42,7 @@ std::optional<std::string> home_config_actor() {
         if (root["operator"] && root["operator"]["actor"] && root["operator"]["actor"].IsScalar())
             return root["operator"]["actor"].Scalar();
     } catch (const YAML::Exception&) {
+        return std::nullopt; // an unreadable home config names no actor, as a missing one
     }
     return std::nullopt;
 }

@@ -37,13 +37,6 @@ Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri) {
     return store::open_store(parsed);
 }
 
-Result<OpenGraph> open_graph_at(const std::string& uri) {
-    OpenGraph out;
-    out.store = OG_TRY(open_root(uri));
-    out.graph.emplace(OG_TRY(engine::Graph::open(*out.store)));
-    return out;
-}
-
 void echo_target(std::string_view label, const store::ObjectStore& store, bool quiet) {
     if (quiet)
         return;

@@ -3,11 +3,9 @@
 
 #include "base/error.h"
 #include "base/json.h"
-#include "engine/graph.h"
 #include "store/object_store.h"
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,13 +20,6 @@ int fail(const Error& e, bool json);
 int fail_with_source(const Error& e, std::string_view source, bool json);
 
 Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri);
-
-// An opened graph with the store it reads through (the Graph points at the store).
-struct OpenGraph {
-    std::unique_ptr<store::ObjectStore> store;
-    std::optional<engine::Graph> graph;
-};
-Result<OpenGraph> open_graph_at(const std::string& uri);
 
 // `omnigraph <label> → <uri> (direct, local|remote)` on stderr unless quiet.
 void echo_target(std::string_view label, const store::ObjectStore& store, bool quiet);

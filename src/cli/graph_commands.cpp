@@ -15,10 +15,12 @@
 #include "store/object_store.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <unistd.h>
 
 namespace omnigraph::cli {
@@ -162,15 +164,19 @@ class ProgressLine {
         if (elapsed < kProgressAfter)
             return;
         double seconds = std::chrono::duration<double>(elapsed).count();
+        auto rows = static_cast<double>(p.rows);
+        auto megabytes = [](uint64_t bytes) { return static_cast<double>(bytes) / 1e6; };
         char line[160];
-        if (p.total_bytes > 0)
-            std::snprintf(line, sizeof line, "\r%s: %llu rows, %.1f of %.1f MB read, %.0f rows/s",
-                          std::string(p.phase).c_str(), (unsigned long long)p.rows, p.bytes / 1e6,
-                          p.total_bytes / 1e6, p.rows / seconds);
-        else
-            std::snprintf(line, sizeof line, "\r%s: %llu rows", std::string(p.phase).c_str(),
-                          (unsigned long long)p.rows);
-        std::cerr << line << "\033[K" << std::flush;
+        int n = p.total_bytes > 0
+                    ? std::snprintf(line, sizeof line,
+                                    "\r%s: %llu rows, %.1f of %.1f MB read, %.0f rows/s",
+                                    std::string(p.phase).c_str(), (unsigned long long)p.rows,
+                                    megabytes(p.bytes), megabytes(p.total_bytes), rows / seconds)
+                    : std::snprintf(line, sizeof line, "\r%s: %llu rows",
+                                    std::string(p.phase).c_str(), (unsigned long long)p.rows);
+        // n is the untruncated length; what fits in the buffer is shown.
+        size_t length = n < 0 ? 0 : std::min(static_cast<size_t>(n), sizeof line - 1);
+        std::cerr << std::string_view(line, length) << "\033[K" << std::flush;
         shown_ = true;
     }
     void finish() {

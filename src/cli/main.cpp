@@ -10,9 +10,10 @@
 #include <string_view>
 #include <vector>
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     using namespace omnigraph::cli;
-    omnigraph::base::tune_allocator();
     CLI::App app{"OmniGraph: a typed property-graph database on versioned files", "omnigraph"};
     app.set_version_flag("-v,--version", std::string("omnigraph ") + kVersion);
     app.require_subcommand(0, 1);
@@ -36,7 +37,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     for (auto& arg : args)
         if (arg == "-out" || arg.starts_with("-out="))
-            arg = "-" + arg;
+            arg.insert(0, 1, '-');
     std::reverse(args.begin(), args.end()); // CLI11 takes the vector form reversed
     try {
         app.parse(args);
@@ -54,4 +55,17 @@ int main(int argc, char** argv) {
         return 2;
     }
     return outcome.exit_code;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    omnigraph::base::tune_allocator();
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        // Outside the parse (setting up the commands, e.g. out of memory): reported as in run().
+        std::cerr << "error[internal]: " << e.what() << "\n";
+        return 1;
+    }
 }

@@ -9,6 +9,7 @@
 #include "schema/compiler.h"
 #include "schema/diagnostic.h"
 #include "schema/ir.h"
+#include "service/graph_handle.h"
 #include "service/mutate.h"
 #include "service/read.h"
 
@@ -58,7 +59,7 @@ std::string csv_cell(const std::string& s) {
     return out + "\"";
 }
 
-std::string table_cell(std::string s) {
+std::string table_cell(const std::string& s) {
     std::string out;
     for (char c : s)
         out += c == '\n' ? std::string("\\n") : std::string(1, c);
@@ -135,6 +136,7 @@ void print_rows(const query::QueryResult& r, const std::string& format, const st
         return;
     }
     std::vector<size_t> width;
+    width.reserve(r.columns.size());
     for (const auto& c : r.columns)
         width.push_back(table_cell(c.name).size());
     for (auto& row : cells)
@@ -152,6 +154,7 @@ void print_rows(const query::QueryResult& r, const std::string& format, const st
         std::cout << "\n";
     };
     std::vector<std::string> header;
+    header.reserve(r.columns.size());
     for (const auto& c : r.columns)
         header.push_back(table_cell(c.name));
     line(header);
@@ -257,8 +260,8 @@ int run_mutate(QueryArgs a) {
     const query::MutationResult& r = outcome->result;
     std::cout << "changed " << r.branch << " via " << outcome->query_name << ": "
               << r.affected_nodes << " nodes, " << r.affected_edges << " edges\n";
-    if (outcome->actor)
-        std::cout << "actor_id: " << *outcome->actor << "\n";
+    if (const std::optional<std::string>& actor = outcome->actor)
+        std::cout << "actor_id: " << *actor << "\n";
     return 0;
 }
 
@@ -279,11 +282,11 @@ int run_query(QueryArgs a) {
     auto outcome = service::run_read(*in->graph, request);
     if (!outcome)
         return fail_with_source(outcome.error(), in->source.text, json);
-    if (outcome->plan) {
+    if (const std::optional<std::string>& plan = outcome->plan) {
         if (json)
             std::cout << base::to_pretty_json(base::Json::parse(service::read_json(*outcome)));
         else
-            std::cout << *outcome->plan;
+            std::cout << *plan;
         return 0;
     }
     print_rows(outcome->result, format, outcome->query_name, outcome->branch, outcome->snapshot_id,
@@ -303,7 +306,6 @@ int run_query_lint(const std::string& query_path, const std::string& schema_path
     if (!source)
         return fail(source.error(), json);
     schema::Catalog catalog;
-    std::optional<OpenGraph> opened;
     if (!schema_path.empty()) {
         auto text = read_source_file(schema_path);
         if (!text)
@@ -316,10 +318,10 @@ int run_query_lint(const std::string& query_path, const std::string& schema_path
             return fail_with_source(ir.error(), *text, json);
         catalog = schema::project_catalog(ir->ir);
     } else {
-        auto g = open_graph_at(uri);
+        auto g = service::GraphHandle::open(uri);
         if (!g)
             return fail(g.error(), json);
-        catalog = g->graph->catalog();
+        catalog = (*g)->graph().catalog();
     }
     query::LintReport report = query::lint_queries(*source, query_path, catalog);
     size_t errors = report.errors(), warnings = report.warnings();

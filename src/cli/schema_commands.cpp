@@ -11,6 +11,7 @@
 #include "schema/ir.h"
 #include "schema/plan.h"
 #include "schema/shape.h"
+#include "service/graph_handle.h"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -124,7 +125,7 @@ int run_lint(const LintArgs& args) {
         return errors ? 1 : 0;
     }
     print_diagnostics(c.diagnostics, *source);
-    if (errors) {
+    if (errors || !c.schema) { // no schema without an error: compile() reports why
         std::cerr << "schema " << args.schema_path << ": " << errors << " error(s), " << warnings
                   << " warning(s)\n";
         return 1;
@@ -132,10 +133,11 @@ int run_lint(const LintArgs& args) {
     auto count = [](size_t n, const char* one, const char* many) {
         return std::to_string(n) + " " + (n == 1 ? one : many);
     };
+    const schema::Schema& compiled = *c.schema;
     std::cout << "schema ok: " << args.schema_path << " ("
-              << count(c.schema->interfaces.size(), "interface", "interfaces") << ", "
-              << count(c.schema->nodes.size(), "node type", "node types") << ", "
-              << count(c.schema->edges.size(), "edge type", "edge types");
+              << count(compiled.interfaces.size(), "interface", "interfaces") << ", "
+              << count(compiled.nodes.size(), "node type", "node types") << ", "
+              << count(compiled.edges.size(), "edge type", "edge types");
     if (warnings)
         std::cout << ", " << count(size_t(warnings), "warning", "warnings");
     std::cout << ")\n";
@@ -190,9 +192,10 @@ int run_live(const PlanArgs& args, bool apply) {
     auto source = read_source_file(args.schema_path);
     if (!source)
         return fail(source.error(), args.json);
-    auto opened = open_graph_at(args.uri);
+    auto opened = service::GraphHandle::open(args.uri);
     if (!opened)
         return fail(opened.error(), args.json);
+    const engine::Graph& graph = (*opened)->graph();
     engine::SchemaApplyOptions options;
     options.branch = args.branch;
     options.allow_data_loss = args.allow_data_loss;
@@ -200,7 +203,7 @@ int run_live(const PlanArgs& args, bool apply) {
     if (!args.actor.empty())
         options.actor = args.actor;
     if (!apply) {
-        auto r = engine::plan_schema_change(*opened->graph, *source, options);
+        auto r = engine::plan_schema_change(graph, *source, options);
         if (!r)
             return fail_with_source(r.error(), *source, args.json);
         print_diagnostics(r->warnings, *source);
@@ -210,8 +213,8 @@ int run_live(const PlanArgs& args, bool apply) {
             std::cout << schema::render_plan(r->plan, r->uri);
         return 0;
     }
-    echo_target("schema apply", *opened->store, args.quiet || args.json);
-    auto r = engine::apply_schema_change(*opened->graph, *source, options);
+    echo_target("schema apply", graph.store(), args.quiet || args.json);
+    auto r = engine::apply_schema_change(graph, *source, options);
     if (!r)
         return fail_with_source(r.error(), *source, args.json);
     print_diagnostics(r->warnings, *source);
@@ -228,15 +231,16 @@ struct ShowArgs {
 };
 
 int run_schema_show(const ShowArgs& args) {
-    auto opened = open_graph_at(args.uri);
+    auto opened = service::GraphHandle::open(args.uri);
     if (!opened)
         return fail(opened.error(), args.json);
-    auto snap = opened->graph->snapshot({args.branch, std::nullopt, std::nullopt});
+    const engine::Graph& graph = (*opened)->graph();
+    auto snap = graph.snapshot({args.branch, std::nullopt, std::nullopt});
     if (!snap)
         return fail(snap.error(), args.json);
     if (args.json) {
         Json out;
-        out["uri"] = opened->graph->uri();
+        out["uri"] = graph.uri();
         out["branch"] = snap->manifest.branch;
         out["graph_manifest_version"] = snap->manifest.version;
         out["schema_ir_hash"] = snap->schema->hash;

@@ -1,26 +1,25 @@
 #include "cli/source_file.h"
 
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace omnigraph::cli {
 
 Result<std::string> read_source_file(const std::string& path) {
-    auto failed = [&](const char* what) {
+    auto failed = [&](const std::string& what) {
         return Error("io_error", "cannot read '" + path + "': " + what);
     };
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return failed(std::strerror(errno));
+        return failed(std::generic_category().message(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
         ::close(fd);
-        return failed(std::strerror(err));
+        return failed(std::generic_category().message(err));
     }
     // One allocation of the file's size and large reads (data files reach hundreds of MB); keep
     // reading past that size in case the file grows or is not a regular file.
@@ -42,7 +41,7 @@ Result<std::string> read_source_file(const std::string& path) {
         if (n < 0) {
             int err = errno;
             ::close(fd);
-            return failed(std::strerror(err));
+            return failed(std::generic_category().message(err));
         }
         if (n == 0)
             break;

@@ -6,9 +6,11 @@
 #include "store/self_check.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace omnigraph::cli {
 namespace {
@@ -44,8 +46,10 @@ int run_storage_check(const StorageCheckArgs& args) {
                   << report.scratch_prefix << ")\n";
         for (const auto& s : report.steps) {
             char ms[32];
-            std::snprintf(ms, sizeof ms, "%.1f ms", s.millis);
-            std::cout << (s.passed ? "  ok    " : "  FAIL  ") << s.name << " (" << ms << ")";
+            int n = std::snprintf(ms, sizeof ms, "%.1f ms", s.millis);
+            size_t length = n < 0 ? 0 : std::min(static_cast<size_t>(n), sizeof ms - 1);
+            std::cout << (s.passed ? "  ok    " : "  FAIL  ") << s.name << " ("
+                      << std::string_view(ms, length) << ")";
             if (!s.passed)
                 std::cout << ": " << s.detail;
             std::cout << "\n";

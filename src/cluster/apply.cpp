@@ -146,26 +146,27 @@ CommandResult apply(const CommandOptions& o, const std::optional<std::string>& p
         return r;
     };
 
-    if (!open_locked(d, "apply", o.actor, o.config_dir, obs, diags, locked))
+    auto opened = open_locked(d, "apply", o.actor, o.config_dir, obs, diags, locked);
+    if (!opened)
         return emit();
-    ClusterStore* store = &*locked.store;
-    auto& read = locked.read;
-    if (!require_ledger(locked, o.config_dir, diags))
+    ClusterStore* store = &opened->store;
+    LedgerRead& read = opened->read;
+    if (!require_ledger(*opened, o.config_dir, diags))
         return emit();
-    persisted = read->ledger;
-    if (!check_integrity(read->ledger, diags))
+    persisted = read.ledger;
+    if (!check_integrity(read.ledger, diags))
         return emit();
     std::optional<SavedPlanCheck> saved;
     if (plan_file) {
-        auto loaded = load_saved_plan(*plan_file, d, *read);
+        auto loaded = load_saved_plan(*plan_file, d, read);
         if (!loaded) {
             diags.error(loaded.error().code, *plan_file, loaded.error().message);
             return emit();
         }
         saved = std::move(*loaded);
     }
-    detail::ApplyRun run(o, d, *store, *read, diags);
-    run.lock = locked.lock ? &*locked.lock : nullptr;
+    detail::ApplyRun run(o, d, *store, read, diags);
+    run.lock = opened->lock;
     run.run(saved);
     changes = run.plan().changes;
     persisted = run.persisted_;
@@ -175,8 +176,11 @@ CommandResult apply(const CommandOptions& o, const std::optional<std::string>& p
         obs.state_revision = persisted.state_revision;
         obs.resource_count = persisted.resources.size();
         obs.applied_config_digest = persisted.config_digest;
-        if (auto now = store->read_state(); now && *now)
-            obs.state_cas = state_cas((*now)->text);
+        if (auto now = store->read_state(); now) {
+            const std::optional<StateRead>& state = *now;
+            if (state)
+                obs.state_cas = state_cas(state->text);
+        }
     }
     return emit();
 }

@@ -27,10 +27,11 @@ bool valid_utf8(std::string_view s) {
 bool ApplyRun::write_payloads() {
     for (const auto& c : plan_.changes) {
         std::string kind = kind_of(c.resource);
-        if (c.disposition != "applied" || c.operation == "delete" ||
+        const std::optional<std::string>& after = c.after_digest; // none only for a delete
+        if (c.disposition != "applied" || c.operation == "delete" || !after ||
             (kind != "query" && kind != "policy"))
             continue;
-        std::string key, file, digest = *c.after_digest;
+        std::string key, file, digest = *after;
         if (kind == "query") {
             std::string g = graph_of(c.resource);
             std::string name = c.resource.substr(6 + g.size() + 1);
@@ -44,9 +45,10 @@ bool ApplyRun::write_payloads() {
         // An existing blob is kept only when its content matches its name (the original trusts
         // any file there, so a tampered blob could never heal).
         auto existing = store_.read_object(key);
-        if (existing && *existing && content_digest(**existing) == digest)
+        const std::optional<std::string>* blob = existing ? &*existing : nullptr;
+        if (blob && *blob && content_digest(**blob) == digest)
             continue;
-        bool replace = existing && *existing;
+        bool replace = blob && *blob;
         auto source = read_working_file(file);
         if (!source) {
             diags_.error("resource_payload_write_error", c.resource, "cannot read " + file);

@@ -21,21 +21,26 @@ void ApplyRun::persist(const Ledger& snapshot, const SweepOutcome& sweep, bool e
                     ledger_.erase(c.resource);
                 continue;
             }
+            const std::optional<std::string>& after = c.after_digest;
+            if (!after)
+                continue; // only a delete has no digest after (diff_changes)
             LedgerResource entry;
             if (const LedgerResource* old = ledger_.find(c.resource))
                 entry = *old;
-            entry.digest = *c.after_digest;
+            entry.digest = *after;
             if (kind_of(c.resource) == "policy")
                 entry.applies_to = d_.policies.at(c.resource.substr(7)).applies_to;
             if (kind_of(c.resource) == "provider")
                 entry.embedding_profile = d_.providers.at(c.resource.substr(19)).profile;
             ledger_.resources[c.resource] = std::move(entry);
             ledger_.statuses[c.resource] = StatusRecord{"applied", {}, {}};
-        } else if (c.disposition == "blocked" && c.reason != "cluster_recovery_pending") {
-            ledger_.statuses[c.resource] = StatusRecord{"blocked",
-                                                        {*c.reason},
-                                                        op_label(c.operation) + " " + c.resource +
-                                                            " is blocked: " + *c.reason};
+        } else if (const std::optional<std::string>& reason = c.reason;
+                   c.disposition == "blocked" && reason && *reason != "cluster_recovery_pending") {
+            // (plan and apply give every blocked change its reason)
+            ledger_.statuses[c.resource] =
+                StatusRecord{"blocked",
+                             {*reason},
+                             op_label(c.operation) + " " + c.resource + " is blocked: " + *reason};
         }
     }
     for (const auto& [g, approval] : deleted_) {

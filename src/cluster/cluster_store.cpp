@@ -40,8 +40,8 @@ Status ClusterStore::write_state(const std::string& text,
     if (!current)
         return Error("state_write_error",
                      "cannot check " + display(kStateKey) + ": " + current.error().message);
-    bool moved =
-        expected ? (!*current || (*current)->version != expected->version) : current->has_value();
+    const auto& head = *current;
+    bool moved = expected ? (!head || head->version != expected->version) : head.has_value();
     if (moved)
         return Error("state_cas_mismatch",
                      "the ledger " + display(kStateKey) +

@@ -73,7 +73,8 @@ void verify_catalog(ClusterStore& store, Ledger& ledger, CatalogMode mode, Diagn
                 ledger.statuses[address] = StatusRecord{"error", {"payload_read_error"}, {}};
             continue;
         }
-        if (!*text) {
+        const std::optional<std::string>& blob = *text;
+        if (!blob) {
             diags.warn("catalog_payload_missing", address,
                        "catalog blob " + store.display(key) +
                            " is missing; `cluster refresh` then `cluster apply` republishes it");
@@ -83,7 +84,7 @@ void verify_catalog(ClusterStore& store, Ledger& ledger, CatalogMode mode, Diagn
             }
             continue;
         }
-        std::string actual = content_digest(**text);
+        std::string actual = content_digest(*blob);
         if (actual != r.digest) {
             diags.warn("catalog_payload_mismatch", address,
                        "catalog blob " + store.display(key) + " has digest " + actual +
@@ -283,13 +284,14 @@ CommandResult plan(const CommandOptions& o, const std::optional<std::string>& ou
             r.lines.push_back("  no changes");
         return r;
     };
-    if (!open_locked(d, "plan", o.actor, o.config_dir, obs, diags, locked))
+    auto opened = open_locked(d, "plan", o.actor, o.config_dir, obs, diags, locked);
+    if (!opened)
         return emit();
-    ClusterStore* store = &*locked.store;
-    auto& read = locked.read;
+    ClusterStore* store = &opened->store;
+    const LedgerRead& read = opened->read;
     warn_pending_sidecars(*store, diags);
     auto approvals = list_approvals(*store, diags);
-    p = compute_plan(d, read->ledger, unconsumed(approvals), {}, diags);
+    p = compute_plan(d, read.ledger, unconsumed(approvals), {}, diags);
     for (auto& c : p.changes)
         if (kind_of(c.resource) == "schema" && c.operation == "update") {
             base::Json m =
@@ -298,7 +300,7 @@ CommandResult plan(const CommandOptions& o, const std::optional<std::string>& ou
                 c.migration = m;
         }
     if (out_file && !diags.has_error())
-        if (auto saved = save_plan(*out_file, d, *read, p); !saved)
+        if (auto saved = save_plan(*out_file, d, read, p); !saved)
             diags.error(saved.error().code, *out_file, saved.error().message);
     return emit();
 }
@@ -401,12 +403,13 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
                                             : std::string("  lock: not acquired"));
         return r;
     };
-    if (!open_locked(d, op, o.actor, o.config_dir, obs, diags, locked))
+    auto opened = open_locked(d, op, o.actor, o.config_dir, obs, diags, locked);
+    if (!opened)
         return emit();
-    ClusterStore* store = &*locked.store;
-    auto& read = locked.read;
-    if (import && read->raw) {
-        ledger = read->ledger;
+    ClusterStore* store = &opened->store;
+    const LedgerRead& read = opened->read;
+    if (import && read.raw) {
+        ledger = read.ledger;
         if (if_missing) {
             noop = true;
             return emit();
@@ -416,9 +419,9 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
                         " (use `cluster refresh`, or `cluster import --if-missing` in automation)");
         return emit();
     }
-    if (!import && !require_ledger(locked, o.config_dir, diags))
+    if (!import && !require_ledger(*opened, o.config_dir, diags))
         return emit();
-    ledger = read->ledger;
+    ledger = read.ledger;
     if (import)
         ledger.config_digest = d.config_digest;
     if (!check_integrity(ledger, diags))
@@ -430,19 +433,21 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
         ledger = Ledger{};
         return emit();
     }
-    ledger.state_revision = import ? 1 : read->ledger.state_revision + 1;
-    if (auto written = store->write_state(serialize_ledger(ledger), read->raw); !written) {
+    ledger.state_revision = import ? 1 : read.ledger.state_revision + 1;
+    if (auto written = store->write_state(serialize_ledger(ledger), read.raw); !written) {
         diags.error(written.error().code, store->display(kStateKey), written.error().message);
-        ledger = read->ledger;
+        ledger = read.ledger;
         return emit();
     }
     retire_sidecars(*store, sweep.retire, diags);
     mark_approvals_consumed(*store, sweep.consume, diags);
-    LedgerRead now;
-    if (auto again = store->read_state(); again && *again) {
-        now.raw = **again;
-        now.ledger = ledger;
-        observe_ledger(now, obs);
+    if (auto again = store->read_state(); again) {
+        if (const std::optional<StateRead>& state = *again) {
+            LedgerRead now;
+            now.raw = *state;
+            now.ledger = ledger;
+            observe_ledger(now, obs);
+        }
     }
     return emit();
 }
@@ -483,13 +488,14 @@ CommandResult approve(const CommandOptions& o, const std::string& address) {
             r.lines.push_back("cluster approve failed");
         return r;
     };
-    if (!open_locked(d, "approve", o.actor, o.config_dir, obs, diags, locked))
+    auto opened = open_locked(d, "approve", o.actor, o.config_dir, obs, diags, locked);
+    if (!opened)
         return emit();
-    ClusterStore* store = &*locked.store;
-    auto& read = locked.read;
-    if (!require_ledger(locked, o.config_dir, diags))
+    ClusterStore* store = &opened->store;
+    const LedgerRead& read = opened->read;
+    if (!require_ledger(*opened, o.config_dir, diags))
         return emit();
-    auto changes = diff_changes(d, read->ledger, false);
+    auto changes = diff_changes(d, read.ledger, false);
     const PlanChange* gated = nullptr;
     for (const auto& c : changes) {
         if (c.resource != address || c.operation != "delete")

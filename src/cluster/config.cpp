@@ -1,8 +1,11 @@
 #include "cluster/config.h"
 
+#include "base/text.h"
 #include "cluster/duplicate_keys.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -67,9 +70,10 @@ entries(const YAML::Node& node, const std::string& path,
         if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
             std::string expected;
             for (const auto& a : allowed)
-                expected += (expected.empty() ? "`" : ", `") + a + "`";
-            fail(it->first, (path.empty() ? std::string() : path + ": ") + "unknown field `" + key +
-                                "`, expected one of " + expected);
+                expected.append(expected.empty() ? "`" : ", `").append(a).append("`");
+            std::string_view separator = path.empty() ? "" : ": ";
+            fail(it->first, base::concat(path, separator, "unknown field `", key,
+                                         "`, expected one of ", expected));
         }
         out.emplace_back(key, it->second);
     }
@@ -90,13 +94,12 @@ int64_t integer(const YAML::Node& n, const std::string& path) {
     if (!n.IsScalar() || !is_plain(n))
         fail(n, path + ": invalid type: " + type_name(n) + ", expected an integer");
     const std::string& s = n.Scalar();
-    try {
-        size_t used = 0;
-        long long v = std::stoll(s, &used, 10);
-        if (used == s.size())
-            return v;
-    } catch (...) {
-    }
+    // strtoll (what std::stoll calls) without the exceptions: the whole scalar, in range.
+    errno = 0;
+    char* end = nullptr;
+    long long v = std::strtoll(s.c_str(), &end, 10);
+    if (errno == 0 && end != s.c_str() && end == s.c_str() + s.size())
+        return v;
     fail(n, path + ": invalid value '" + s + "', expected an integer");
 }
 
@@ -125,7 +128,7 @@ std::map<std::string, YAML::Node> required(const std::vector<std::pair<std::stri
     std::map<std::string, YAML::Node> out(e.begin(), e.end());
     for (const auto& k : keys)
         if (!out.contains(k) || out.at(k).IsNull())
-            fail(node, path + ": missing field `" + k + "`");
+            fail(node, base::concat(path, ": missing field `", k, "`"));
     return out;
 }
 

@@ -20,32 +20,37 @@ std::optional<ClusterStore> open_cluster_store(const LoadedConfig& config, Diagn
     return std::move(*store);
 }
 
-bool open_locked(const DesiredState& desired, const std::string& operation,
-                 const std::optional<std::string>& actor, const std::string& config_dir,
-                 StateObservations& obs, Diagnostics& diags, LockedState& out) {
+std::optional<OpenedState> open_locked(const DesiredState& desired, const std::string& operation,
+                                       const std::optional<std::string>& actor,
+                                       const std::string& config_dir, StateObservations& obs,
+                                       Diagnostics& diags, LockedState& out) {
     if (diags.has_error() || !desired.complete)
-        return false;
-    out.store = open_cluster_store(desired.loaded, diags);
-    if (!out.store)
-        return false;
-    init_observations(*out.store, obs);
+        return std::nullopt;
+    auto opened = open_cluster_store(desired.loaded, diags);
+    if (!opened)
+        return std::nullopt;
+    ClusterStore& store = out.store.emplace(std::move(*opened));
+    init_observations(store, obs);
+    StateLock* lock = nullptr;
     if (desired.loaded.config.lock_enabled()) {
-        auto taken = StateLock::acquire(*out.store, operation, actor, config_dir, obs);
+        auto taken = StateLock::acquire(store, operation, actor, config_dir, obs);
         if (!taken) {
-            diags.error(taken.error().code, out.store->display(kLockKey), taken.error().message);
-            return false;
+            diags.error(taken.error().code, store.display(kLockKey), taken.error().message);
+            return std::nullopt;
         }
-        out.lock.emplace(std::move(*taken));
+        lock = &out.lock.emplace(std::move(*taken));
     } else {
         diags.warn("state_lock_disabled", "state.lock",
                    "state.lock is false: no lock is taken, concurrent commands may conflict");
     }
-    out.read = read_ledger(*out.store, obs, diags);
-    return out.read.has_value();
+    auto read = read_ledger(store, obs, diags);
+    if (!read)
+        return std::nullopt;
+    return OpenedState{store, lock, out.read.emplace(std::move(*read))};
 }
 
 void release_lock(LockedState& locked, Diagnostics& diags) {
-    if (!locked.lock)
+    if (!locked.lock || !locked.store) // (a lock is only ever taken on an opened store)
         return;
     auto released = locked.lock->release();
     if (released)
@@ -58,10 +63,10 @@ void release_lock(LockedState& locked, Diagnostics& diags) {
         diags.error(e.code, where, e.message);
 }
 
-bool require_ledger(LockedState& locked, const std::string& config_dir, Diagnostics& diags) {
-    if (locked.read->raw)
+bool require_ledger(const OpenedState& opened, const std::string& config_dir, Diagnostics& diags) {
+    if (opened.read.raw)
         return true;
-    ClusterStore& store = *locked.store;
+    ClusterStore& store = opened.store;
     diags.error("state_missing", store.display(kStateKey),
                 "no cluster state ledger at " + store.display(kStateKey) +
                     "; run `omnigraph cluster import --config " + config_dir + "` first");
@@ -170,13 +175,18 @@ std::vector<SidecarFile> list_sidecars(ClusterStore& store, Diagnostics& diags) 
     }
     for (const auto& key : *keys) {
         auto text = store.read_object(key);
-        if (!text || !*text) {
+        if (!text) {
             diags.warn("invalid_recovery_sidecar", store.uri_of(key),
-                       "cannot read recovery sidecar" +
-                           (text ? std::string() : ": " + text.error().message));
+                       "cannot read recovery sidecar: " + text.error().message);
             continue;
         }
-        auto sidecar = parse_sidecar(**text);
+        const std::optional<std::string>& sidecar_text = *text;
+        if (!sidecar_text) {
+            diags.warn("invalid_recovery_sidecar", store.uri_of(key),
+                       "cannot read recovery sidecar");
+            continue;
+        }
+        auto sidecar = parse_sidecar(*sidecar_text);
         if (!sidecar) {
             diags.warn(sidecar.error().code, store.uri_of(key), sidecar.error().message);
             continue;
@@ -219,11 +229,12 @@ std::vector<ApprovalFile> list_approvals(ClusterStore& store, Diagnostics& diags
     }
     for (const auto& key : *keys) {
         auto text = store.read_object(key);
-        if (!text || !*text) {
+        const std::optional<std::string>* approval_text = text ? &*text : nullptr;
+        if (!approval_text || !*approval_text) {
             diags.warn("invalid_approval_artifact", store.uri_of(key), "cannot read approval");
             continue;
         }
-        auto approval = parse_approval(**text);
+        auto approval = parse_approval(**approval_text);
         if (!approval) {
             diags.warn(approval.error().code, store.uri_of(key), approval.error().message);
             continue;

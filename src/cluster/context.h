@@ -32,12 +32,20 @@ struct LockedState {
     std::optional<StateLock> lock;
     std::optional<LedgerRead> read;
 };
+// What open_locked opened, pointing into its LockedState.
+struct OpenedState {
+    ClusterStore& store;
+    StateLock* lock; // null when the config takes no lock
+    LedgerRead& read;
+};
 // The common preamble of plan, apply, approve, refresh and import: a complete desired state,
 // the store, the lock for `operation` (or the state_lock_disabled warning) and the ledger.
-// False when any step failed (its diagnostic is in `diags`).
-bool open_locked(const DesiredState& desired, const std::string& operation,
-                 const std::optional<std::string>& actor, const std::string& config_dir,
-                 StateObservations& obs, Diagnostics& diags, LockedState& out);
+// nullopt when any step failed (its diagnostic is in `diags`); `out` then holds what was opened
+// before the failure, for release_lock.
+std::optional<OpenedState> open_locked(const DesiredState& desired, const std::string& operation,
+                                       const std::optional<std::string>& actor,
+                                       const std::string& config_dir, StateObservations& obs,
+                                       Diagnostics& diags, LockedState& out);
 
 // Releases the lock of `locked` (if any) and reports a failure: state_lock_error (the delete
 // failed, an error) or state_lock_lost (another command's lock is there now, a warning). Every
@@ -45,7 +53,7 @@ bool open_locked(const DesiredState& desired, const std::string& operation,
 void release_lock(LockedState& locked, Diagnostics& diags);
 
 // apply, approve and refresh need a ledger: false (with state_missing) when there is none.
-bool require_ledger(LockedState& locked, const std::string& config_dir, Diagnostics& diags);
+bool require_ledger(const OpenedState& opened, const std::string& config_dir, Diagnostics& diags);
 
 // Rewrites the artefacts of `approval_ids` with consumed_at (after the ledger write that
 // consumed them; the ledger's approval_records are the record of truth). A rewrite that fails is

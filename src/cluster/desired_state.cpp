@@ -1,5 +1,6 @@
 #include "cluster/desired_state.h"
 
+#include "base/text.h"
 #include "cluster/digests.h"
 #include "cluster/external_blobs.h"
 #include "policy/bundle.h"
@@ -190,7 +191,7 @@ class Builder {
         std::vector<std::pair<const query::Query*, QueryFileData*>> found;
         if (decl.form == QueriesDecl::Form::kMap) {
             for (const auto& [name, file] : decl.map) {
-                std::string qpath = path + "." + name;
+                std::string qpath = base::concat(path, ".", name);
                 if (!valid_resource_name(name)) {
                     diags_.error("invalid_resource_id", qpath, "invalid query name '" + name + "'");
                     continue;
@@ -307,8 +308,8 @@ class Builder {
             }
             if (!d_.loaded.config.graphs.contains(id)) {
                 diags_.error("dangling_graph_reference", path + ".applies_to",
-                             "policy '" + name + "' binds graph '" + id +
-                                 "', which is not declared under graphs");
+                             base::concat("policy '", name, "' binds graph '", id,
+                                          "', which is not declared under graphs"));
                 bindings_ok = false;
                 continue;
             }
@@ -328,8 +329,9 @@ class Builder {
                 auto [it, fresh] = bound_.emplace(scope, name);
                 if (!fresh)
                     diags_.error("duplicate_policy_binding", path + ".applies_to",
-                                 "scope " + scope + " is bound by policy '" + it->second +
-                                     "' and by policy '" + name + "'; each scope takes one bundle");
+                                 base::concat("scope ", scope, " is bound by policy '", it->second,
+                                              "' and by policy '", name,
+                                              "'; each scope takes one bundle"));
             }
         auto text = read_working_file(p.file);
         if (!text) {

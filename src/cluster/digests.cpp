@@ -34,7 +34,7 @@ std::string graph_composite_digest(const CompositeInput& in) {
     auto queries = in.queries;
     std::sort(queries.begin(), queries.end());
     for (const auto& [name, digest] : queries)
-        bytes += "query\0"s + name + "\0"s + digest + "\0"s;
+        bytes.append("query\0"s).append(name).append("\0"s).append(digest).append("\0"s);
     if (in.provider)
         bytes += "embedding_provider\0"s + in.provider->first + "\0"s + in.provider->second + "\0"s;
     if (in.blob_policy)
@@ -49,7 +49,7 @@ std::string config_digest(const base::Json& raw_config,
     auto sorted = resources;
     std::sort(sorted.begin(), sorted.end());
     for (const auto& [address, digest] : sorted)
-        bytes += address + "\0"s + digest + "\0"s;
+        bytes.append(address).append("\0"s).append(digest).append("\0"s);
     return base::sha256_hex(bytes);
 }
 

@@ -1,5 +1,6 @@
 #include "cluster/serving_snapshot.h"
 
+#include "base/text.h"
 #include "cluster/config.h"
 #include "cluster/context.h"
 #include "cluster/digests.h"
@@ -134,9 +135,9 @@ ServingSnapshot load_serving_snapshot(const std::string& source, Diagnostics& di
                 const LedgerResource* p = ledger.find(ref);
                 if (!p || !p->embedding_profile) {
                     diags.error("embedding_provider_missing", address,
-                                "graph '" + g + "' binds " + ref +
-                                    ", which has no applied profile; re-run `omnigraph cluster "
-                                    "apply`");
+                                base::concat("graph '", g, "' binds ", ref,
+                                             ", which has no applied profile; re-run `omnigraph "
+                                             "cluster apply`"));
                     continue;
                 }
                 served.embedding_profile = p->embedding_profile;

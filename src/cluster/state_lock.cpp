@@ -15,7 +15,7 @@ namespace {
 int64_t lease_seconds() { // invalid values are logged (config.ignored) and ignored
     constexpr uint64_t kCentury = 100ull * 365 * 24 * 3600;
     return static_cast<int64_t>(
-        base::env_uint_or("OMNIGRAPH_CLUSTER_LOCK_LEASE_SECONDS", 15 * 60, 1, kCentury));
+        base::env_uint_or("OMNIGRAPH_CLUSTER_LOCK_LEASE_SECONDS", 15ull * 60, 1, kCentury));
 }
 
 std::string hostname() {
@@ -126,15 +126,17 @@ Result<StateLock> StateLock::acquire(ClusterStore& store, const std::string& ope
     std::string holder = "another command";
     std::string id = "<LOCK_ID>";
     std::string lease_note;
-    if (auto text = store.read_object(kLockKey); text && *text) {
-        if (auto lock = parse_lock(**text)) {
+    auto text = store.read_object(kLockKey);
+    if (const std::optional<std::string>* lock_text = text ? &*text : nullptr;
+        lock_text && *lock_text) {
+        if (auto lock = parse_lock(**lock_text)) {
             obs.observe_holder(*lock);
             id = lock->lock_id;
             holder = "lock " + id + " (" + render_lock_holder(obs).substr(6);
             holder.pop_back();
             holder += ")";
-            if (lock->lease_expires_at)
-                if (auto over = seconds_since(*lock->lease_expires_at); over && *over > 0)
+            if (const std::optional<std::string>& expires = lock->lease_expires_at)
+                if (auto over = seconds_since(*expires); over && *over > 0)
                     lease_note = "; its lease expired " + std::to_string(*over) +
                                  " s ago, so its holder has probably crashed";
         }
@@ -197,10 +199,11 @@ void observe_lock(ClusterStore& store, StateObservations& obs, Diagnostics& diag
         obs.locked = true;
         return;
     }
-    if (!*text)
+    const std::optional<std::string>& lock_text = *text;
+    if (!lock_text)
         return;
     obs.locked = true;
-    auto lock = parse_lock(**text);
+    auto lock = parse_lock(*lock_text);
     if (!lock) {
         diags.warn(lock.error().code, store.display(kLockKey), lock.error().message);
         return;

@@ -24,9 +24,9 @@ std::string date_text(int32_t days) {
     using namespace std::chrono;
     year_month_day ymd{sys_days{std::chrono::days{days}}};
     char buf[16];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
-                  unsigned(ymd.day()));
-    return buf;
+    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
+                          unsigned(ymd.day()));
+    return std::string(buf, static_cast<size_t>(n)); // a short year always fits
 }
 
 // The load format's spelling of one value (null for null).
@@ -62,7 +62,7 @@ Json value_json(const Column& c, size_t row) {
         Json arr = Json::array();
         for (uint32_t i = 0; i < c.type().dim; ++i) {
             float f;
-            std::memcpy(&f, c.fixed_row(row) + 4 * i, 4);
+            std::memcpy(&f, c.fixed_row(row) + size_t{4} * i, 4);
             arr.push_back(double(f));
         }
         return arr;

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/text.h"
 #include "base/ulid.h"
 #include "engine/pending.h"
 #include "schema/compiler.h"
@@ -126,7 +127,6 @@ Result<InitResult> init_graph(store::ObjectStore& store, std::string_view source
     // Compile first: a schema that does not compile must not touch storage.
     auto shape = OG_TRY(schema::load_schema(source, options.schema_file));
     auto built = OG_TRY(schema::build_ir(shape, nullptr, base::new_ulid()));
-    std::string uri = store.root().to_string();
 
     if (!store.root().is_s3()) {
         // Local roots need atomic create-only writes (link(2)); find out before claiming.
@@ -462,9 +462,9 @@ Result<BranchRecord> Graph::create_branch(std::string_view name, std::string_vie
         if (existing == n)
             return Error(kConflict, "branch '" + n + "' already exists");
         if (branch_paths_collide(existing, n))
-            return Error(kConflict, "branch '" + n + "' collides with existing branch '" +
-                                        existing +
-                                        "' (one name cannot be a path prefix of another)");
+            return Error(kConflict,
+                         base::concat("branch '", n, "' collides with existing branch '", existing,
+                                      "' (one name cannot be a path prefix of another)"));
     }
     // Manifests left by a deleted branch of the same name belong to no branch now.
     OG_CHECK(store_->remove_prefix(format::manifest_log_prefix(n)));

@@ -2,6 +2,7 @@
 #include "engine/load_image.h"
 
 #include "base/json.h"
+#include "base/text.h"
 #include "engine/cell_visit.h"
 
 #include <regex>
@@ -300,6 +301,7 @@ Status LoadImage::check_unique(const std::string& key) {
     const auto& uniques = s.is_edge ? s.edge->unique_constraints : s.node->unique_constraints;
     for (const auto& cols : uniques) {
         std::vector<CellRenderer> renderers; // per property column of the tuple
+        renderers.reserve(cols.size());
         for (const auto& col : cols)
             renderers.push_back(col == "src" || col == "dst" ? nullptr
                                                              : renderer_of(s.properties->at(col)));
@@ -328,9 +330,9 @@ Status LoadImage::check_unique(const std::string& key) {
                 std::string names;
                 for (const auto& c : cols)
                     names += (names.empty() ? "" : ",") + c;
-                return violation("@unique violation on " + s.name + "." + names + ": value '" +
-                                     tuple + "' held by '" + std::string(t.ids[it->second]) +
-                                     "' and '" + std::string(t.ids[i]) + "'",
+                return violation(base::concat("@unique violation on ", s.name, ".", names,
+                                              ": value '", tuple, "' held by '", t.ids[it->second],
+                                              "' and '", t.ids[i], "'"),
                                  origin_of_row(key, i));
             }
         }
@@ -342,7 +344,7 @@ Status LoadImage::check_unique(const std::string& key) {
 Status LoadImage::check_endpoints(const std::string& edge_key) {
     TableSchema s = table_schema(catalog, edge_key);
     const TableData* edges = OG_TRY(post_table(edge_key));
-    for (auto [role, type] :
+    for (const auto& [role, type] :
          {std::pair{"src", s.edge->from_type}, std::pair{"dst", s.edge->to_type}}) {
         auto [cached, fresh] = id_sets.try_emplace("node:" + type);
         if (fresh) {
@@ -383,14 +385,16 @@ Status LoadImage::check_cardinality(const std::string& edge_key) {
         touched.insert(edges.src[i]);
     for (const auto& src : touched) {
         uint64_t n = out_degree[src];
-        if (n < s.edge->card_min || (s.edge->card_max && n > *s.edge->card_max))
-            return violation("@card violation on edge " + s.name + ": source '" + std::string(src) +
-                                 "' has " + std::to_string(n) + " edges (" +
-                                 (n < s.edge->card_min
-                                      ? "min " + std::to_string(s.edge->card_min)
-                                      : "max " + std::to_string(*s.edge->card_max)) +
-                                 ")",
+        auto card_violation = [&](std::string_view bound, uint32_t limit) {
+            return violation(base::concat("@card violation on edge ", s.name, ": source '", src,
+                                          "' has ", std::to_string(n), " edges (", bound, " ",
+                                          std::to_string(limit), ")"),
                              0);
+        };
+        if (n < s.edge->card_min)
+            return card_violation("min", s.edge->card_min);
+        if (const std::optional<uint32_t>& max = s.edge->card_max; max && n > *max)
+            return card_violation("max", *max);
     }
     return ok();
 }

@@ -23,10 +23,11 @@ constexpr size_t kMaxLineBytes = 32u << 20;
 // Releases the whole pages of [begin, end) (memory this parse owns and will not read again).
 void release_pages(const char* begin, const char* end) {
     static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    uintptr_t from = (reinterpret_cast<uintptr_t>(begin) + page - 1) & ~(page - 1);
+    uintptr_t at = reinterpret_cast<uintptr_t>(begin);
+    uintptr_t from = (at + page - 1) & ~(page - 1);
     uintptr_t to = reinterpret_cast<uintptr_t>(end) & ~(page - 1);
-    if (to > from)
-        madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+    if (to > from) // the address `from` as a pointer into the range, not one made from an integer
+        madvise(const_cast<char*>(begin) + (from - at), to - from, MADV_DONTNEED);
 }
 
 // Parses the lines of `jsonl` (a run of whole lines starting at input line `first_line`).
@@ -120,7 +121,11 @@ Result<LoadBatch> parse_input(std::string_view jsonl, const schema::Catalog& cat
         uint64_t lines = std::count(jsonl.begin() + prev, jsonl.begin() + at + 1, '\n');
         starts.emplace_back(at + 1, prev_line + lines);
     }
-    std::vector<std::optional<Result<LoadBatch>>> results(starts.size());
+    // Every slot is replaced by its part's parse; the placeholder would only show if one were not.
+    std::vector<Result<LoadBatch>> results;
+    results.reserve(starts.size());
+    for (size_t i = 0; i < starts.size(); ++i)
+        results.emplace_back(Error(codes::kInternal, "the part was not parsed"));
     ParseProgress scaled;
     if (progress) // the first part speaks for all: the parts are of similar size
         scaled = [&](uint64_t rows, uint64_t bytes) {
@@ -142,11 +147,11 @@ Result<LoadBatch> parse_input(std::string_view jsonl, const schema::Catalog& cat
     for (auto& w : workers)
         w.join();
     for (auto& r : results)
-        if (!*r)
-            return r->error();
-    LoadBatch batch = std::move(**results[0]);
+        if (!r)
+            return r.error();
+    LoadBatch batch = std::move(*results[0]);
     for (size_t i = 1; i < results.size(); ++i)
-        append_batch(batch, std::move(**results[i]));
+        append_batch(batch, std::move(*results[i]));
     return batch;
 }
 

@@ -165,8 +165,8 @@ class RecordParser::Impl {
         // No id given: minted when the row is written (encode_table), so a large batch does not
         // hold a ULID per edge.
         t.ids.push_back(explicit_id.value_or(std::string_view()));
-        t.src.push_back(string_of(*from));
-        t.dst.push_back(string_of(*to));
+        t.src.push_back(string_of(*required[1].second)); // from and to: checked above
+        t.dst.push_back(string_of(*required[2].second));
         t.origins.push_back(number_);
         t.explicit_ids.push_back(explicit_id.has_value());
     }

@@ -192,9 +192,10 @@ Status settle_pending(store::ObjectStore& store) {
         auto text = store.read_if_exists(meta.key);
         if (!text)
             return std::move(text).error();
-        if (!*text)
+        const std::optional<std::string>& record = *text;
+        if (!record)
             continue; // settled by someone else between LIST and GET
-        auto op = OG_TRY(parse_pending(**text, store.uri_of(meta.key)));
+        auto op = OG_TRY(parse_pending(*record, store.uri_of(meta.key)));
         if (pending_owner_alive(op))
             continue;
         bool committed = OG_TRY(pending_committed(store, op));

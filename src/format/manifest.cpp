@@ -34,8 +34,9 @@ const TableEntry* Manifest::find(std::string_view table_key) const {
 
 std::string table_path(uint64_t type_id, uint64_t incarnation) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "tables/%016" PRIx64 "-%016" PRIx64, type_id, incarnation);
-    return buf;
+    int n =
+        std::snprintf(buf, sizeof buf, "tables/%016" PRIx64 "-%016" PRIx64, type_id, incarnation);
+    return std::string(buf, static_cast<size_t>(n)); // 40 characters
 }
 
 std::string encode_branch(std::string_view branch) {
@@ -61,8 +62,10 @@ std::string manifest_log_prefix(std::string_view branch) {
 
 std::string manifest_key(std::string_view branch, uint64_t version) {
     char inv[32];
-    std::snprintf(inv, sizeof inv, "%020" PRIu64, UINT64_MAX - version);
-    return manifest_log_prefix(branch) + inv + ".json";
+    int n = std::snprintf(inv, sizeof inv, "%020" PRIu64, UINT64_MAX - version);
+    std::string key = manifest_log_prefix(branch);
+    key.append(inv, static_cast<size_t>(n)) += ".json";
+    return key;
 }
 
 std::string commit_key(std::string_view commit_id) {

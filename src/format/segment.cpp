@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view kMagic = "OGS1";
 constexpr size_t kTrailer = 8; // u32 footer length + magic
-constexpr uint64_t kTailGuess = 64 * 1024;
+constexpr uint64_t kTailGuess = uint64_t{64} * 1024;
 constexpr size_t kMaxStatString = 64;
 
 Error corrupt(const std::string& why) {

@@ -1,5 +1,7 @@
 #include "policy/bundle.h"
 
+#include "base/text.h"
+
 #include <algorithm>
 #include <set>
 #include <stdexcept>
@@ -39,11 +41,12 @@ std::map<std::string, YAML::Node> mapping(const YAML::Node& node, const std::str
         if (!known) {
             std::string list;
             for (const char* a : allowed)
-                list += (list.empty() ? "" : ", ") + std::string(a);
-            fail(kv.first, "unknown key '" + key + "' in " + what + " (expected: " + list + ")");
+                list.append(list.empty() ? "" : ", ").append(a);
+            fail(kv.first,
+                 base::concat("unknown key '", key, "' in ", what, " (expected: ", list, ")"));
         }
         if (!out.emplace(key, kv.second).second)
-            fail(kv.first, "duplicate key '" + key + "' in " + what);
+            fail(kv.first, base::concat("duplicate key '", key, "' in ", what));
     }
     return out;
 }

@@ -37,8 +37,8 @@ std::string cedar_string(std::string_view s) {
         default:
             if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
                 char buf[16];
-                std::snprintf(buf, sizeof buf, "\\u{%x}", static_cast<unsigned char>(c));
-                out += buf;
+                int n = std::snprintf(buf, sizeof buf, "\\u{%x}", static_cast<unsigned char>(c));
+                out.append(buf, static_cast<size_t>(n));
             } else {
                 out += c;
             }
@@ -219,7 +219,7 @@ std::vector<std::pair<std::string, std::string>> PolicyEngine::cedar_policies() 
 std::string PolicyEngine::cedar_policy_set() const {
     std::string out;
     for (const auto& [id, text] : cedar_policies())
-        out += "// " + id + "\n" + text + "\n\n";
+        out.append("// ").append(id).append("\n").append(text).append("\n\n");
     return out;
 }
 
@@ -245,6 +245,7 @@ std::string PolicyEngine::cedar_entities_json() const {
     for (const auto& g : groups_)
         entity("Group", g, [] {});
     std::vector<std::string> actors;
+    actors.reserve(members_.size());
     for (const auto& [actor, in] : members_)
         actors.push_back(actor);
     std::sort(actors.begin(), actors.end());

@@ -37,6 +37,15 @@ std::string literal_text(const Literal& l) {
     return l.text;
 }
 
+// The rows of `v` that pass the block's pushed tests; null when every row does.
+const std::vector<uint8_t>* candidate_mask(const BlockPlan& b, const std::string& v) {
+    auto it = b.candidates.find(v);
+    if (it == b.candidates.end())
+        return nullptr;
+    const std::optional<std::vector<uint8_t>>& mask = it->second;
+    return mask ? &*mask : nullptr;
+}
+
 std::string var_text(const std::string& v) {
     return v.starts_with("_#") ? "$_" : "$" + v;
 }
@@ -70,10 +79,10 @@ class Explainer {
     std::string selection(const BlockPlan& b, const std::string& v) const {
         size_t rows = ctx_.var(v).table->data.size();
         auto pushed = b.pushed.find(v);
-        auto pass = b.candidates.find(v);
-        if (pushed == b.pushed.end() || pass == b.candidates.end() || !pass->second)
+        const std::vector<uint8_t>* pass = candidate_mask(b, v);
+        if (pushed == b.pushed.end() || !pass)
             return "all " + std::to_string(rows) + " rows";
-        size_t n = static_cast<size_t>(std::count(pass->second->begin(), pass->second->end(), 1));
+        size_t n = static_cast<size_t>(std::count(pass->begin(), pass->end(), 1));
         std::string text = std::to_string(n) + " of " + std::to_string(rows) + " rows pass ";
         for (size_t i = 0; i < pushed->second.size(); ++i)
             text += (i ? ", " : "") + predicate(v, pushed->second[i]);

@@ -1,5 +1,6 @@
 #include "query/lint.h"
 
+#include "base/text.h"
 #include "query/parser.h"
 #include "query/typecheck.h"
 
@@ -190,10 +191,11 @@ LintReport lint_queries(std::string_view source, std::string_view file,
             bool embed = node->embed_sources.count(prop) > 0;
             if (!t.nullable || key || embed || assigned[type].count(prop))
                 continue;
-            report.findings.push_back({"warning", "L201",
-                                       "property " + type + "." + prop +
-                                           " is nullable but no update in this file assigns it",
-                                       std::nullopt, type, prop, queries});
+            report.findings.push_back(
+                {"warning", "L201",
+                 base::concat("property ", type, ".", prop,
+                              " is nullable but no update in this file assigns it"),
+                 std::nullopt, type, prop, queries});
         }
     }
     return report;

@@ -38,8 +38,8 @@ struct Row {
 // staged so far (by id).
 struct TableState {
     engine::TableSchema schema;
-    std::string key; // "node:Person"
-    std::optional<engine::TableData> committed;
+    std::string key;             // "node:Person"
+    engine::TableData committed; // read when the state is made (Mutator::table)
     std::map<std::string, Row> staged;
     std::set<std::string> deleted;               // ids removed (committed or staged)
     std::map<std::string, size_t> committed_row; // id -> committed row
@@ -128,8 +128,8 @@ class Mutator {
                 t.committed = engine::TableData::empty(t.schema.is_edge, *t.schema.properties,
                                                        *t.schema.property_ids);
             }
-            for (size_t i = 0; i < t.committed->size(); ++i)
-                t.committed_row.emplace(std::string(t.committed->ids[i]), i);
+            for (size_t i = 0; i < t.committed.size(); ++i)
+                t.committed_row.emplace(std::string(t.committed.ids[i]), i);
         }
         return t;
     }
@@ -169,7 +169,7 @@ class Mutator {
     // A committed row as a Row (blobs re-encoded as "base64:" text for the loader).
     Row materialize(const TableState& t, size_t r) const {
         Row row;
-        const auto& data = *t.committed;
+        const auto& data = t.committed;
         row.id = std::string(data.ids[r]);
         if (t.schema.is_edge) {
             row.src = std::string(data.src[r]);
@@ -187,13 +187,14 @@ class Mutator {
 
     // The live rows of `t` (staged rows shadow committed ones), as (id, row-or-committed index).
     template <class Fn> void for_each_live(TableState& t, Fn&& fn) {
-        for (size_t i = 0; i < t.committed->size(); ++i) {
-            std::string id(t.committed->ids[i]);
+        for (size_t i = 0; i < t.committed.size(); ++i) {
+            std::string id(t.committed.ids[i]);
             if (t.deleted.count(id) || t.staged.count(id))
                 continue;
             fn(id, std::optional<size_t>(i));
         }
         std::vector<std::string> staged_ids;
+        staged_ids.reserve(t.staged.size());
         for (const auto& [id, row] : t.staged)
             staged_ids.push_back(id);
         for (const auto& id : staged_ids)
@@ -206,13 +207,13 @@ class Mutator {
         if (t.schema.is_edge && (prop == "from" || prop == "to")) {
             if (r)
                 return Value::of_string(
-                    std::string(prop == "from" ? t.committed->src[*r] : t.committed->dst[*r]));
+                    std::string(prop == "from" ? t.committed.src[*r] : t.committed.dst[*r]));
             const Row& row = t.staged.at(id);
             return Value::of_string(prop == "from" ? row.src : row.dst);
         }
         if (r) {
             const PropType& type = t.schema.properties->at(prop);
-            return value_at(t.committed->columns.at(t.schema.property_ids->at(prop)), *r, type);
+            return value_at(t.committed.columns.at(t.schema.property_ids->at(prop)), *r, type);
         }
         const Row& row = t.staged.at(id);
         auto it = row.props.find(prop);

@@ -147,6 +147,7 @@ class Output {
                 auto [it, fresh] = group_of.try_emplace(key, group_values.size());
                 if (fresh) {
                     std::vector<Value> values;
+                    values.reserve(group_cols.size());
                     for (size_t k = 0; k < group_cols.size(); ++k)
                         values.push_back(keys[k].values[ids[k]]);
                     group_values.push_back(std::move(values));
@@ -221,6 +222,7 @@ class Output {
         }
         if (!ctx_.q.order.empty()) {
             std::vector<size_t> key_cols;
+            key_cols.reserve(ctx_.q.order.size());
             for (const auto& o : ctx_.q.order)
                 key_cols.push_back(column_index(
                     o.expr.kind == ExprKind::kAlias ? o.expr.name : default_column_name(o.expr)));
@@ -236,6 +238,7 @@ class Output {
             };
             std::stable_sort(order.begin(), order.end(), less); // groups: no tie-breaker
             std::vector<std::vector<Value>> sorted;
+            sorted.reserve(order.size());
             for (uint32_t i : order)
                 sorted.push_back(std::move(out.rows[i]));
             out.rows = std::move(sorted);

@@ -17,7 +17,7 @@
 namespace omnigraph::query::detail {
 
 struct ParseFailure : std::runtime_error {
-    ParseFailure(std::string message, Pos at) : std::runtime_error(std::move(message)), pos(at) {}
+    ParseFailure(const std::string& message, Pos at) : std::runtime_error(message), pos(at) {}
     Pos pos;
 };
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace omnigraph::query::detail {
@@ -24,8 +25,8 @@ struct TypeFailure : std::runtime_error {
 };
 
 // Every check fails by throwing; check_query turns the TypeFailure into its Error.
-[[noreturn]] inline void fail(const char* code, const std::string& message, Pos pos) {
-    throw TypeFailure(code, message, pos);
+[[noreturn]] inline void fail(std::string_view code, const std::string& message, Pos pos) {
+    throw TypeFailure(std::string(code), message, pos);
 }
 
 inline bool is_numeric(const PropType& t) {

@@ -13,11 +13,10 @@ namespace detail {
 CheckedQuery Checker::run() {
     for (const auto& p : q_.params) {
         if (p.name == "__nanograph_now")
-            fail(kQueryTypeError.data(), "parameter name `$__nanograph_now` is reserved", p.pos);
+            fail(kQueryTypeError, "parameter name `$__nanograph_now` is reserved", p.pos);
         for (const auto& other : q_.params)
             if (&other != &p && other.name == p.name && &other < &p)
-                fail(kQueryTypeError.data(), "parameter `$" + p.name + "` is declared twice",
-                     p.pos);
+                fail(kQueryTypeError, "parameter `$" + p.name + "` is declared twice", p.pos);
     }
     if (q_.is_mutation())
         check_mutations();

@@ -21,13 +21,13 @@ PropType Checker::operand(const Expr& e, const Env& env, bool allow_aggregate) {
         }
         auto it = env.find(e.var);
         if (it == env.end())
-            fail(kQueryTypeError.data(), "variable `$" + e.var + "` is not bound", e.pos);
+            fail(kQueryTypeError, "variable `$" + e.var + "` is not bound", e.pos);
         if (it->second.is_edge)
             fail("T23", "edge variable `$" + e.var + "` cannot be used bare", e.pos);
         return scalar_of(ScalarType::kString); // a node variable stands for its id
     }
     case ExprKind::kAlias:
-        fail(kQueryTypeError.data(), "unknown identifier `" + e.name + "`", e.pos);
+        fail(kQueryTypeError, "unknown identifier `" + e.name + "`", e.pos);
     case ExprKind::kAgg:
         if (!allow_aggregate)
             fail("T7", "aggregates are not allowed here", e.pos);

@@ -88,7 +88,7 @@ void Checker::bind_node(const std::string& var, const std::string& type, Env& en
                  "` and cannot be used as a node",
              pos);
     if (it->second.type != type)
-        fail(kQueryTypeError.data(),
+        fail(kQueryTypeError,
              "variable `$" + var + "` already bound to type `" + it->second.type +
                  "`, cannot rebind to `" + type + "`",
              pos);
@@ -99,11 +99,10 @@ void Checker::binding(const Clause& c, Env& env) {
     if (!node)
         fail("T1", "unknown node type `" + c.type + "`", c.pos);
     if (q_.find_param(c.var))
-        fail(kQueryTypeError.data(), "`$" + c.var + "` is a parameter, not a pattern variable",
-             c.pos);
+        fail(kQueryTypeError, "`$" + c.var + "` is a parameter, not a pattern variable", c.pos);
     if (c.var == "_")
-        fail(kQueryTypeError.data(),
-             "the anonymous variable `$_` cannot be bound to a type; name it", c.pos);
+        fail(kQueryTypeError, "the anonymous variable `$_` cannot be bound to a type; name it",
+             c.pos);
     bind_node(c.var, node->name, env, c.pos);
     for (const auto& m : c.props) {
         auto p = node->properties.find(m.property);
@@ -158,7 +157,7 @@ void Checker::match_value(const Expr& v, const PropType& want, bool list_propert
     case ExprKind::kVar: {
         const Param* p = q_.find_param(v.var);
         if (!p)
-            fail(q_.is_mutation() ? "T14" : kQueryTypeError.data(),
+            fail(q_.is_mutation() ? std::string_view("T14") : kQueryTypeError,
                  "`$" + v.var + "` is not a declared parameter", v.pos);
         PropType t = p->type;
         if (want.scalar == ScalarType::kBlob && t.scalar == ScalarType::kString && !t.list)
@@ -206,8 +205,7 @@ void Checker::traversal(const Clause& c, Env& env) {
         if (auto it = env.find(*end); it != env.end() && it->second.is_edge)
             fail("T23", "edge variable `$" + *end + "` cannot be a traversal endpoint", c.pos);
         if (q_.find_param(*end))
-            fail(kQueryTypeError.data(), "`$" + *end + "` is a parameter, not a pattern variable",
-                 c.pos);
+            fail(kQueryTypeError, "`$" + *end + "` is a parameter, not a pattern variable", c.pos);
     }
     if (!c.edge_var.empty()) {
         if (c.has_hops && !(c.min_hops == 1 && c.max_hops == 1u))

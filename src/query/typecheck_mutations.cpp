@@ -14,7 +14,7 @@ void Checker::check_mutations() {
     for (const auto& m : q_.mutations)
         mutation(m);
     if (writes && deletes)
-        fail(kQueryTypeError.data(),
+        fail(kQueryTypeError,
              "a mutation cannot mix inserts/updates and deletes; split into separate "
              "mutations",
              q_.pos);
@@ -44,7 +44,7 @@ void Checker::mutation(const Mutation& m) {
             fail("T11", "type `" + m.type + "` has no property `" + a.property + "`", a.pos);
         if (m.kind == Mutation::Kind::kUpdate && node->key &&
             std::count(node->key->begin(), node->key->end(), a.property))
-            fail(kQueryTypeError.data(),
+            fail(kQueryTypeError,
                  "cannot update @key property `" + a.property + "` of `" + node->name +
                      "`; delete and re-insert instead",
                  a.pos);

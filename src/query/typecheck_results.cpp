@@ -9,7 +9,7 @@ namespace omnigraph::query::detail {
 
 void Checker::projections(const Env& env) {
     if (q_.projections.empty())
-        fail(kQueryTypeError.data(), "return { } needs at least one projection", q_.pos);
+        fail(kQueryTypeError, "return { } needs at least one projection", q_.pos);
     for (const auto& p : q_.projections)
         if (p.expr.kind == ExprKind::kAgg)
             out_.aggregate = true;
@@ -23,13 +23,13 @@ void Checker::projections(const Env& env) {
                  "a variable",
                  e.pos);
         if (e.kind == ExprKind::kCall && e.name != "nearest" && e.name != "bm25" && e.name != "rrf")
-            fail(kQueryTypeError.data(), e.name + "() is a filter, not a value", e.pos);
+            fail(kQueryTypeError, e.name + "() is a filter, not a value", e.pos);
         PropType t = operand(e, env, true);
         if (is_blob(t))
             fail("T24", "Blob values cannot be returned", e.pos);
         std::string name = p.alias ? *p.alias : default_column_name(e);
         if (!names.insert(name).second)
-            fail(kQueryTypeError.data(),
+            fail(kQueryTypeError,
                  "duplicate output column `" + name + "` (give one of them an alias with `as`)",
                  p.pos);
         out_.columns.push_back({name, t});
@@ -45,15 +45,15 @@ void Checker::ordering(const Env& env) {
             auto it = std::find_if(out_.columns.begin(), out_.columns.end(),
                                    [&](const Column& c) { return c.name == e.name; });
             if (it == out_.columns.end())
-                fail(kQueryTypeError.data(),
-                     "order key `" + e.name + "` is not an output column alias", e.pos);
+                fail(kQueryTypeError, "order key `" + e.name + "` is not an output column alias",
+                     e.pos);
             continue;
         }
         if (e.kind == ExprKind::kCall) {
             if (e.name != "nearest" && e.name != "bm25" && e.name != "rrf")
-                fail(kQueryTypeError.data(), e.name + "() cannot order rows", e.pos);
+                fail(kQueryTypeError, e.name + "() cannot order rows", e.pos);
             if (i != 0)
-                fail(kQueryTypeError.data(), e.name + "() must be the first order key", e.pos);
+                fail(kQueryTypeError, e.name + "() must be the first order key", e.pos);
             call(e, env);
             if (e.name == "nearest") {
                 nearest = true;
@@ -65,7 +65,7 @@ void Checker::ordering(const Env& env) {
             continue;
         }
         if (e.kind == ExprKind::kAgg)
-            fail(kQueryTypeError.data(),
+            fail(kQueryTypeError,
                  "order by an aggregate through its alias (`count($f) as n` … `order { n }`)",
                  e.pos);
         if (out_.aggregate && e.kind == ExprKind::kProp) {
@@ -74,7 +74,7 @@ void Checker::ordering(const Env& env) {
             for (size_t j = 0; j < q_.projections.size(); ++j)
                 projected |= !q_.projections[j].alias && out_.columns[j].name == name;
             if (!projected)
-                fail(kQueryTypeError.data(),
+                fail(kQueryTypeError,
                      "an aggregate query orders by its output columns; `" + name + "` is not one",
                      e.pos);
         }
@@ -82,7 +82,7 @@ void Checker::ordering(const Env& env) {
         if (is_blob(t))
             fail("T24", "Blob values cannot order rows", e.pos);
         if (t.list || is_vector(t))
-            fail(kQueryTypeError.data(), "lists and vectors cannot order rows", e.pos);
+            fail(kQueryTypeError, "lists and vectors cannot order rows", e.pos);
     }
     if (nearest && alias_key)
         fail("T18", "nearest() ordering cannot be combined with alias order keys", q_.order[0].pos);

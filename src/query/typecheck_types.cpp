@@ -40,9 +40,9 @@ PropType literal_type(const Literal& l) {
         PropType t = l.items.empty() ? scalar_of(ScalarType::kString) : literal_type(l.items[0]);
         for (const auto& item : l.items) {
             if (item.kind == LiteralKind::kList)
-                fail(kQueryTypeError.data(), "nested list literals are not supported", item.pos);
+                fail(kQueryTypeError, "nested list literals are not supported", item.pos);
             if (!compatible(literal_type(item), t))
-                fail(kQueryTypeError.data(),
+                fail(kQueryTypeError,
                      "list literal mixes " + type_text(t) + " and " +
                          type_text(literal_type(item)) + " items",
                      item.pos);

@@ -193,8 +193,8 @@ std::string value_key(const Value& v) {
         break;
     case Value::Kind::kFloat: {
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%.17g", v.real);
-        key += buf;
+        int n = std::snprintf(buf, sizeof buf, "%.17g", v.real); // at most 24 characters
+        key.append(buf, static_cast<size_t>(n));
         break;
     }
     case Value::Kind::kString:
@@ -219,9 +219,9 @@ std::string date_text(int64_t days) {
     using namespace std::chrono;
     year_month_day ymd{sys_days{std::chrono::days{days}}};
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
-                  unsigned(ymd.day()));
-    return buf;
+    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(ymd.year()), unsigned(ymd.month()),
+                          unsigned(ymd.day()));
+    return std::string(buf, static_cast<size_t>(n)); // a short year always fits
 }
 
 std::string datetime_text(int64_t ms) {
@@ -231,11 +231,11 @@ std::string datetime_text(int64_t ms) {
     year_month_day ymd{day};
     hh_mm_ss<milliseconds> time{tp - day};
     char buf[48];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
-                  unsigned(ymd.month()), unsigned(ymd.day()), int(time.hours().count()),
-                  int(time.minutes().count()), int(time.seconds().count()),
-                  int(time.subseconds().count()));
-    return buf;
+    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
+                          unsigned(ymd.month()), unsigned(ymd.day()), int(time.hours().count()),
+                          int(time.minutes().count()), int(time.seconds().count()),
+                          int(time.subseconds().count()));
+    return std::string(buf, static_cast<size_t>(n)); // a short year always fits
 }
 
 void write_float(double d, base::JsonWriter& out, bool non_finite_as_null) {

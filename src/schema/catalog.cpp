@@ -39,6 +39,7 @@ IndexKind node_index_kind(const PropType& t) {
 
 std::vector<std::string> names(const std::vector<IrField>& fields) {
     std::vector<std::string> out;
+    out.reserve(fields.size());
     for (const auto& f : fields)
         out.push_back(f.name());
     return out;

@@ -1,5 +1,6 @@
 // Phase 4 of schema compilation: where each annotation may appear, how often, with which
 // arguments (@rename_from, metadata, @key/@unique/@index/@embed on properties, @embed sources).
+#include "base/text.h"
 #include "schema/compiler_phases.h"
 
 namespace omnigraph::schema::detail {
@@ -58,7 +59,8 @@ Status Compiler::validate_property(WorkType& owner, WorkProp& p) const {
         if (!structural)
             continue;
         if (++counts[n] > 1)
-            return err("PG-ANN-009", target + " declares @" + n + " multiple times", a.span);
+            return err("PG-ANN-009", base::concat(target, " declares @", n, " multiple times"),
+                       a.span);
         if (p.type.list)
             return err("PG-ANN-004",
                        "@" + n + " is not supported on list property " + owner.name + "." + p.name,
@@ -97,8 +99,8 @@ Status Compiler::check_embed(WorkType& owner, const WorkProp& p, const DecodedAn
     for (const auto& [k, v] : a.value.kwargs)
         if (k != "model")
             return err("PG-EMB-006",
-                       "@embed on " + target + " has keyword argument '" + k +
-                           "'; only 'model' is supported",
+                       base::concat("@embed on ", target, " has keyword argument '", k,
+                                    "'; only 'model' is supported"),
                        a.span);
     // On an interface the source must be one of the interface's own properties: the IR
     // records it by id under the interface (nodes check it again after injection).
@@ -125,11 +127,12 @@ Status Compiler::validate_annotations(WorkType& t) {
             if (n == "key" || n == "unique" || n == "index" || n == "embed") {
                 if (t.kind == WorkType::Kind::kNode)
                     return err("PG-ANN-001",
-                               "@" + n + " on " + target +
-                                   " is only supported on node properties or as "
-                                   "body constraint",
+                               base::concat("@", n, " on ", target,
+                                            " is only supported on node properties or as "
+                                            "body constraint"),
                                a.span);
-                return err("PG-ANN-002", "@" + n + " is not supported on edges (" + target + ")",
+                return err("PG-ANN-002",
+                           base::concat("@", n, " is not supported on edges (", target, ")"),
                            a.span);
             }
         }

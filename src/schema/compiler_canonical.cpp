@@ -23,6 +23,7 @@ std::vector<AnnotationValue> Compiler::opaque(const std::vector<DecodedAnnotatio
         if (!is_structural(a.value.name))
             sorted.emplace(a.value.canonical_json(), a.value);
     std::vector<AnnotationValue> out;
+    out.reserve(sorted.size());
     for (auto& [k, v] : sorted)
         out.push_back(v);
     return out;
@@ -68,6 +69,7 @@ PropertyDef Compiler::to_def(const WorkProp& p) {
 
 std::vector<PropertyDef> Compiler::to_defs(const std::vector<WorkProp>& props) {
     std::vector<PropertyDef> out;
+    out.reserve(props.size());
     for (const auto& p : props)
         out.push_back(to_def(p));
     std::sort(out.begin(), out.end(),
@@ -84,6 +86,7 @@ std::vector<Constraint> Compiler::canonical_constraints(const WorkType& t) const
         sorted.emplace(w.constraint.sort_key(), w.constraint);
     }
     std::vector<Constraint> out;
+    out.reserve(sorted.size());
     for (auto& [k, c] : sorted)
         out.push_back(c);
     return out;

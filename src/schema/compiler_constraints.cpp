@@ -1,5 +1,6 @@
 // Phase 5 of schema compilation: body constraints and the ones desugared from property
 // annotations, checked against the properties they name and the system columns.
+#include "base/text.h"
 #include "schema/compiler_phases.h"
 
 namespace omnigraph::schema::detail {
@@ -36,7 +37,6 @@ Status Compiler::validate_constraints(WorkType& t) {
     int keys = 0;
     for (const auto& w : all_constraints(t)) {
         const Constraint& c = w.constraint;
-        std::string where = t.name;
         switch (c.kind) {
         case Constraint::Kind::kKey:
             if (edge)
@@ -79,20 +79,22 @@ Status Compiler::validate_constraints(WorkType& t) {
                 WorkProp* p = lookup(col);
                 if (!p)
                     return err(unique ? "PG-UNQ-001" : "PG-IDX-001",
-                               ann + " on '" + t.name + "' references unknown property '" + col +
-                                   "'",
+                               base::concat(ann, " on '", t.name, "' references unknown property '",
+                                            col, "'"),
                                w.span);
                 // Graphs accepted before 0.10 may hold a body @unique over a Blob; reopening
                 // them must keep working (spec PG-UNQ-002, "persisted contract" mode).
                 bool tolerated = unique && options_.persisted_contract && !w.from_property;
                 if (p->type.scalar == ScalarType::kBlob && !tolerated)
-                    return err(unique ? "PG-UNQ-002" : "PG-IDX-002",
-                               ann + " is not supported on blob property " + t.name + "." + col,
-                               w.span);
+                    return err(
+                        unique ? "PG-UNQ-002" : "PG-IDX-002",
+                        base::concat(ann, " is not supported on blob property ", t.name, ".", col),
+                        w.span);
                 if (p->type.list)
-                    return err(unique ? "PG-UNQ-003" : "PG-IDX-003",
-                               ann + " is not supported on list property " + t.name + "." + col,
-                               w.span);
+                    return err(
+                        unique ? "PG-UNQ-003" : "PG-IDX-003",
+                        base::concat(ann, " is not supported on list property ", t.name, ".", col),
+                        w.span);
                 if (unique && p->type.scalar == ScalarType::kVector)
                     return err("PG-UNQ-003",
                                "@unique is not supported on vector property " + t.name + "." + col,

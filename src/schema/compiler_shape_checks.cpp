@@ -19,7 +19,7 @@ Status Compiler::check_shape() {
     for (const auto& t : types_) {
         if (t.kind != WorkType::Kind::kEdge)
             continue;
-        for (auto [name, span] :
+        for (const auto& [name, span] :
              {std::pair{t.from_type, t.from_span}, std::pair{t.to_type, t.to_span}})
             if (!find_type(WorkType::Kind::kNode, name))
                 return err("PG-SHP-005",

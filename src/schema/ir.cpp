@@ -14,6 +14,7 @@ std::string IrConstraint::identity_key() const {
     Constraint c;
     c.kind = kind;
     std::vector<std::string> cols;
+    cols.reserve(fields.size());
     for (const auto& f : fields)
         cols.push_back(field_key(f));
     std::sort(cols.begin(), cols.end());

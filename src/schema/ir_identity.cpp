@@ -1,6 +1,7 @@
 // Identity for the IR (spec schema-language §3.5): which accepted declaration each desired type
 // and property continues (same name first, then @rename_from, with the PG-EVO-* errors and
 // PG-W-* warnings), and fresh ids from the graph's one allocator for everything else.
+#include "base/text.h"
 #include "schema/ir_builder.h"
 
 #include <algorithm>
@@ -70,8 +71,8 @@ Status IrBuilder::resolve_types() {
         std::string target = std::string(kind_name(t.kind)) + " '" + *t.name + "'";
         if (!accepted_) {
             warn("PG-W-001",
-                 "@rename_from(\"" + old + "\") on " + target +
-                     " is ignored: a new graph has no accepted declarations",
+                 base::concat("@rename_from(\"", old, "\") on ", target,
+                              " is ignored: a new graph has no accepted declarations"),
                  t.span);
             continue;
         }
@@ -80,20 +81,20 @@ Status IrBuilder::resolve_types() {
             for (Kind other : {Kind::kInterface, Kind::kNode, Kind::kEdge})
                 if (other != t.kind && find_accepted(other, old))
                     return error("PG-EVO-002",
-                                 target + " declares @rename_from(\"" + old + "\") but '" + old +
-                                     "' is a " + kind_name(other) +
-                                     "; renames across declaration kinds are not "
-                                     "supported",
+                                 base::concat(target, " declares @rename_from(\"", old, "\") but '",
+                                              old, "' is a ", kind_name(other),
+                                              "; renames across declaration kinds are not "
+                                              "supported"),
                                  t.span);
             return error("PG-EVO-001",
-                         target + " declares @rename_from(\"" + old +
-                             "\") but no accepted declaration has that name",
+                         base::concat(target, " declares @rename_from(\"", old,
+                                      "\") but no accepted declaration has that name"),
                          t.span);
         }
         if (!consumed.insert(a).second)
             return error("PG-EVO-003",
-                         "accepted " + std::string(kind_name(t.kind)) + " '" + old +
-                             "' is consumed by more than one desired declaration",
+                         base::concat("accepted ", kind_name(t.kind), " '", old,
+                                      "' is consumed by more than one desired declaration"),
                          t.span);
         t.accepted = a;
     }

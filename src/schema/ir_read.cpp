@@ -171,7 +171,9 @@ bool is_reserved(std::string_view name) {
 
 // The invariants of spec §3.4 that keep ids, names and references consistent.
 Status validate_ir(const SchemaIr& ir) {
-    auto bad = [](std::string why) { return Error(kInvalid, "invalid accepted SchemaIR: " + why); };
+    auto bad = [](const std::string& why) {
+        return Error(kInvalid, "invalid accepted SchemaIR: " + why);
+    };
     if (ir.ir_version != 2)
         return bad("unsupported ir_version " + std::to_string(ir.ir_version) + " (expected 2)");
     if (!base::is_ulid(ir.schema_identity_domain))

@@ -4,6 +4,7 @@
 // are in plan_identity.cpp; the step output (JSON and human lines) in plan_render.cpp.
 #include "schema/plan.h"
 
+#include "base/text.h"
 #include "schema/shape.h"
 
 #include <algorithm>
@@ -39,6 +40,7 @@ std::vector<AnnotationValue> other_of(const std::vector<AnnotationValue>& anns) 
 
 std::vector<uint64_t> link_ids(const std::vector<PropertyRef>& links) {
     std::vector<uint64_t> ids;
+    ids.reserve(links.size());
     for (const auto& l : links)
         ids.push_back(l.property_id);
     std::sort(ids.begin(), ids.end());
@@ -343,7 +345,8 @@ class Planner {
             if (ak.count(key))
                 continue;
             if (c.kind != Constraint::Kind::kIndex) {
-                unsupported(entity, "adding constraint '" + key + "' to '" + owner + "'" + kV1);
+                unsupported(entity,
+                            base::concat("adding constraint '", key, "' to '", owner, "'", kV1));
                 continue;
             }
             MigrationStep s;

@@ -66,13 +66,17 @@ GraphRegistry::open(const cluster::ServingSnapshot& snapshot,
     // Opened in parallel, registered in graph id order so quarantine lines and errors read the
     // same at every boot.
     const auto& graphs = snapshot.graphs;
-    std::vector<std::optional<Result<std::unique_ptr<ServedGraph>>>> opened(graphs.size());
+    // Every slot is replaced by a worker; the placeholder would only show if one were not.
+    std::vector<Result<std::unique_ptr<ServedGraph>>> opened;
+    opened.reserve(graphs.size());
+    for (size_t i = 0; i < graphs.size(); ++i)
+        opened.emplace_back(Error(codes::kInternal, "the graph was not opened"));
     std::atomic<size_t> next{0};
     auto worker = [&] {
         for (size_t i = next++; i < graphs.size(); i = next++) {
             auto it = policies.find(graphs[i].graph_id);
-            opened[i].emplace(open_served_graph(graphs[i], snapshot.queries,
-                                                it == policies.end() ? nullptr : it->second));
+            opened[i] = open_served_graph(graphs[i], snapshot.queries,
+                                          it == policies.end() ? nullptr : it->second);
         }
     };
     std::vector<std::thread> openers;
@@ -86,7 +90,7 @@ GraphRegistry::open(const cluster::ServingSnapshot& snapshot,
     registry.quarantined_ = snapshot.quarantined;
     for (size_t i = 0; i < graphs.size(); ++i) {
         const std::string& id = graphs[i].graph_id;
-        auto& g = *opened[i];
+        auto& g = opened[i];
         if (!g) {
             failures += "\n  graph '" + id + "': " + g.error().message;
             registry.quarantined_.insert(id);

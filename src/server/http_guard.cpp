@@ -482,7 +482,7 @@ bool GuardedServer::process_and_close_socket(socket_t sock) {
 // Serves requests until the connection ends, or, when connections wait for a worker, yields
 // after a response: the connection goes to the back of the queue, so a client that pipelines
 // requests (or keeps one connection busy) gets its turn, not the whole worker.
-void GuardedServer::serve(std::shared_ptr<void> connection, size_t count, bool first) {
+void GuardedServer::serve(const std::shared_ptr<void>& connection, size_t count, bool first) {
     auto c = std::static_pointer_cast<Connection>(connection);
     for (; count > 0 && !stopping(); --count, first = false) {
         if (!c->wait_for_request(first))

@@ -72,7 +72,7 @@ class GuardedServer : public httplib::Server {
   private:
     class Pool;
     bool process_and_close_socket(socket_t sock) override;
-    void serve(std::shared_ptr<void> connection, size_t count, bool first);
+    void serve(const std::shared_ptr<void>& connection, size_t count, bool first);
 
     ConnectionLimits limits_;
     HandlerWithResponse before_body_;

@@ -11,8 +11,9 @@
 #include <pthread.h>
 #include <thread>
 
-int main(int argc, char** argv) {
-    omnigraph::base::tune_allocator();
+namespace {
+
+int run(int argc, char** argv) {
     if (!omnigraph::base::env_string("OMNIGRAPH_LOG")) // a server logs every request by default
         omnigraph::base::set_log_level(omnigraph::base::LogLevel::kInfo);
     CLI::App app{"omnigraph-server: serve a cluster's applied graphs over HTTP",
@@ -61,16 +62,33 @@ int main(int argc, char** argv) {
         sigwait(&signals, &sig);
         (*server)->stop();
     });
+    // SIGTERM is blocked in every thread: sent to the waiter, it ends its sigwait.
+    auto end_waiter = [&] {
+        // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread,cert-pos44-c): wakes, does not kill
+        pthread_kill(waiter.native_handle(), SIGTERM);
+        waiter.join();
+    };
     auto served = (*server)->run();
     if (!served) {
         omnigraph::base::flush_log();
         std::cerr << "error[" << served.error().code << "]: " << served.error().message << "\n";
-        pthread_kill(waiter.native_handle(), SIGTERM);
-        waiter.join();
+        end_waiter();
         return 1;
     }
-    pthread_kill(waiter.native_handle(), SIGTERM);
-    waiter.join();
+    end_waiter();
     omnigraph::base::flush_log();
     return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    omnigraph::base::tune_allocator();
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        // Layers report failures as Result; reaching here is a bug, reported rather than crashing.
+        std::cerr << "error[internal]: " << e.what() << "\n";
+        return 1;
+    }
 }

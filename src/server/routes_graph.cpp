@@ -44,7 +44,7 @@ class SinkStreamBuf : public std::streambuf {
         return n == 0 || sink_.write(buffer_.data(), n);
     }
     httplib::DataSink& sink_;
-    std::array<char, 64 * 1024> buffer_;
+    std::array<char, size_t{64} * 1024> buffer_;
 };
 
 // The type_names of an export request: absent, null or a list of strings.

@@ -149,17 +149,17 @@ void add_query_routes(ServerState& s) {
                 throw;
             }
             // A denial of invoke_query and an unknown name look the same (§1.3 row 13).
-            const HttpError hidden = not_found("stored query not found");
+            auto hidden = [] { return not_found("stored query not found"); };
             try {
                 s.authorize(&g, policy::Action::kInvokeQuery, actor);
             } catch (const HttpError& e) {
                 if (e.status == 403)
-                    throw hidden;
+                    throw hidden();
                 throw;
             }
             auto it = g.queries.find(name);
             if (it == g.queries.end())
-                throw hidden;
+                throw hidden();
             const service::StoredQuery& sq = *it->second;
             bool mutation = sq.query().is_mutation();
             if (auto expect = body.find("expect_mutation");

@@ -36,6 +36,18 @@ std::string cache_metrics(const ServerState& s) {
            std::to_string(total.entries) + "\n";
 }
 
+// Whether the bearer token of `req` is an admin's (graph_list on the server). A missing, invalid
+// or denied token is only a no here: /readyz answers anyone.
+bool is_admin(const ServerState& s, const httplib::Request& req) {
+    try {
+        auto actor = s.authenticate(req);
+        s.authorize(nullptr, policy::Action::kGraphList, actor);
+        return true;
+    } catch (const HttpError&) {
+        return false;
+    }
+}
+
 } // namespace
 
 void add_server_routes(ServerState& s) {
@@ -72,14 +84,8 @@ void add_server_routes(ServerState& s) {
                       Json j = Json::object({{"ready", quarantined.empty()},
                                              {"graphs_served", s.registry.graphs().size()},
                                              {"graphs_quarantined", quarantined.size()}});
-                      bool admin = !s.auth_required;
-                      if (s.auth_required && req.has_header("Authorization"))
-                          try {
-                              auto actor = s.authenticate(req);
-                              s.authorize(nullptr, policy::Action::kGraphList, actor);
-                              admin = true;
-                          } catch (const HttpError&) {
-                          }
+                      bool admin =
+                          !s.auth_required || (req.has_header("Authorization") && is_admin(s, req));
                       if (admin)
                           j["quarantined"] = Json(
                               std::vector<std::string>(quarantined.begin(), quarantined.end()));

@@ -36,7 +36,7 @@ void serve_load(const ServerState& s, httplib::Response& res, const ServedGraph&
     if (create && !args.from)
         throw not_found("branch '" + args.branch + "' not found; pass `from` to create it");
     if (create)
-        s.authorize(&g, policy::Action::kBranchCreate, actor, *args.from, args.branch);
+        s.authorize(&g, policy::Action::kBranchCreate, actor, args.from, args.branch);
     auto ticket = s.admit(actor, args.request_bytes);
     service::LoadRequest load;
     load.mode = engine::parse_load_mode(args.mode);

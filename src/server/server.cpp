@@ -8,6 +8,7 @@
 #include "server/request.h"
 #include "server/server_state.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <httplib.h>
@@ -52,10 +53,10 @@ std::optional<std::string> ServerState::authenticate(const httplib::Request& req
 
 const ServedGraph& ServerState::graph(const std::string& id) const {
     if (!cluster::valid_route_graph_id(id)) {
-        for (const char* reserved : {"graphs", "healthz", "openapi", "policies"})
-            if (id == reserved)
-                throw bad_request("invalid graph id '" + id + "': '" + id +
-                                  "' is reserved for a server route");
+        constexpr std::string_view kReserved[] = {"graphs", "healthz", "openapi", "policies"};
+        if (std::ranges::find(kReserved, id) != std::end(kReserved))
+            throw bad_request("invalid graph id '" + id + "': '" + id +
+                              "' is reserved for a server route");
         throw bad_request("invalid graph id '" + id +
                           "': use 1-64 characters of letters, digits and '-'");
     }
@@ -121,8 +122,9 @@ void ServerState::guarded(const std::string& route, const httplib::Request& req,
     auto level = res.status >= 500 ? base::LogLevel::kError : base::LogLevel::kInfo;
     if (!base::log_enabled(level))
         return;
-    char latency[32];
-    std::snprintf(latency, sizeof latency, "%.3f", seconds * 1000);
+    char buf[32];
+    int n = std::snprintf(buf, sizeof buf, "%.3f", seconds * 1000);
+    std::string_view latency(buf, std::min(static_cast<size_t>(n), sizeof buf - 1));
     std::string status = std::to_string(res.status);
     std::string_view path = std::string_view(route).substr(route.find(' ') + 1);
     std::vector<base::LogField> fields = {{"method", req.method},
@@ -303,7 +305,8 @@ Status Server::run() {
     // dropped handshakes cost clients a one-second SYN retransmit. Raise it to the system cap.
     if (state_->listen_fd >= 0)
         ::listen(state_->listen_fd, SOMAXCONN);
-    std::cout << "OMNIGRAPH_LISTEN_ADDR=" << host << ":" << port << std::endl;
+    // Flushed: whoever started the server waits for this line.
+    std::cout << "OMNIGRAPH_LISTEN_ADDR=" << host << ":" << port << "\n" << std::flush;
     if (!state_->http.listen_after_bind())
         return Error("serve_failed", "the HTTP listener stopped unexpectedly");
     return ok();

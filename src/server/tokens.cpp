@@ -89,7 +89,7 @@ Result<TokenTable> TokenTable::from_environment() {
     auto table = OG_TRY(from_pairs(std::move(pairs)));
     table.source_.clear();
     for (const auto& s : sources)
-        table.source_ += (table.source_.empty() ? "" : "+") + s;
+        table.source_.append(table.source_.empty() ? "" : "+").append(s);
     if (table.source_.empty())
         table.source_ = "none";
     return table;
@@ -97,6 +97,7 @@ Result<TokenTable> TokenTable::from_environment() {
 
 std::vector<std::string> TokenTable::actors() const {
     std::vector<std::string> out;
+    out.reserve(entries_.size());
     for (const auto& e : entries_)
         out.push_back(e.actor);
     return out;

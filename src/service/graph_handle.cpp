@@ -10,15 +10,19 @@ Result<std::unique_ptr<GraphHandle>> GraphHandle::open(const std::string& uri) {
 }
 
 Result<std::unique_ptr<GraphHandle>> GraphHandle::open(std::unique_ptr<store::ObjectStore> store) {
-    std::unique_ptr<GraphHandle> handle(new GraphHandle());
-    handle->store_ = std::move(store);
-    handle->graph_.emplace(OG_TRY(engine::Graph::open(*handle->store_)));
-    handle->cache_ = query::make_table_cache(*handle->store_);
-    return handle;
+    // The Graph and the cache point at *store, which stays put when the unique_ptr moves.
+    engine::Graph graph = OG_TRY(engine::Graph::open(*store));
+    auto cache = query::make_table_cache(*store);
+    return std::unique_ptr<GraphHandle>(
+        new GraphHandle(std::move(store), std::move(graph), std::move(cache)));
 }
 
+GraphHandle::GraphHandle(std::unique_ptr<store::ObjectStore> store, engine::Graph graph,
+                         std::shared_ptr<query::TableCache> cache)
+    : store_(std::move(store)), graph_(std::move(graph)), cache_(std::move(cache)) {}
+
 void GraphHandle::set_write_authorizer(engine::WriteAuthorizer authorizer) {
-    graph_->set_write_authorizer(std::move(authorizer));
+    graph_.set_write_authorizer(std::move(authorizer));
 }
 
 } // namespace omnigraph::service

@@ -28,7 +28,7 @@ class GraphHandle {
     GraphHandle& operator=(const GraphHandle&) = delete;
 
     store::ObjectStore& store() const { return *store_; }
-    const engine::Graph& graph() const { return *graph_; }
+    const engine::Graph& graph() const { return graph_; }
     query::TableCache& cache() const { return *cache_; }
     std::string uri() const { return store_->root().to_string(); }
 
@@ -36,9 +36,10 @@ class GraphHandle {
     void set_write_authorizer(engine::WriteAuthorizer authorizer);
 
   private:
-    GraphHandle() = default;
+    GraphHandle(std::unique_ptr<store::ObjectStore> store, engine::Graph graph,
+                std::shared_ptr<query::TableCache> cache);
     std::unique_ptr<store::ObjectStore> store_;
-    std::optional<engine::Graph> graph_;
+    engine::Graph graph_;
     std::shared_ptr<query::TableCache> cache_;
 };
 

@@ -7,13 +7,14 @@ namespace omnigraph::service {
 namespace {
 
 // The graph-commit condition failed: the spec's message, with what was expected and found.
-Error precondition_failed(const engine::Graph& graph, const MutationRequest& request) {
-    auto head = graph.head(request.branch);
+Error precondition_failed(const engine::Graph& graph, const std::string& branch,
+                          const std::string& expected) {
+    auto head = graph.head(branch);
     std::string actual = head ? head->commit_id : std::string("<absent>");
-    Error e(query::kPreconditionFailure, "precondition failed on branch '" + request.branch +
-                                             "': expected head '" + *request.if_commit +
-                                             "' but current is " + actual);
-    e.with_detail("expected", *request.if_commit);
+    Error e(query::kPreconditionFailure, "precondition failed on branch '" + branch +
+                                             "': expected head '" + expected + "' but current is " +
+                                             actual);
+    e.with_detail("expected", expected);
     if (head)
         e.with_detail("actual", head->commit_id);
     return e;
@@ -48,7 +49,7 @@ Result<MutationOutcome> run_mutation(const GraphHandle& graph, const MutationReq
     options.now_ms = request.now_ms ? *request.now_ms : base::unix_micros(base::now()) / 1000;
     auto result = query::execute_mutation(graph.store(), graph.graph(), *checked, params, options);
     if (!result && result.error().is(query::kPreconditionFailure) && request.if_commit)
-        return precondition_failed(graph.graph(), request);
+        return precondition_failed(graph.graph(), request.branch, *request.if_commit);
     MutationOutcome out;
     out.query_name = q.name;
     out.actor = request.actor;

@@ -5,12 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace omnigraph::store {
@@ -22,7 +22,8 @@ constexpr std::string_view kTempPrefix = ".og-tmp-";
 
 // Maps an errno from an operation on `uri` to a typed Error.
 Error errno_error(int err, std::string_view action, const std::string& uri) {
-    std::string message = std::string(action) + " " + uri + ": " + std::strerror(err);
+    std::string message =
+        std::string(action) + " " + uri + ": " + std::generic_category().message(err);
     switch (err) {
     case ENOENT:
         return Error(codes::kNotFound, "object not found: " + uri);
@@ -178,6 +179,7 @@ Result<std::vector<DirEntry>> sorted_entries(const std::string& dir, const std::
             return entries;
         return errno_error(errno, "listing", uri);
     }
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): safe on a stream no other thread uses (this one)
     while (dirent* e = ::readdir(d)) {
         std::string_view name = e->d_name;
         if (name == "." || name == ".." || name.starts_with(kReservedPrefix))

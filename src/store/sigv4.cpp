@@ -50,10 +50,10 @@ std::string amz_date_now() {
     year_month_day ymd{day};
     hh_mm_ss hms{t - day};
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02d%02d%02dZ", int(ymd.year()),
-                  unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
-                  int(hms.minutes().count()), int(hms.seconds().count()));
-    return buf;
+    int n = std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02d%02d%02dZ", int(ymd.year()),
+                          unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
+                          int(hms.minutes().count()), int(hms.seconds().count()));
+    return std::string(buf, static_cast<size_t>(n)); // 16 characters
 }
 
 std::vector<std::pair<std::string, std::string>> sign_v4(const SigV4Request& request,
