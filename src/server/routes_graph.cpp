@@ -67,7 +67,7 @@ std::vector<std::string> export_types(const Json& body) {
 
 void add_graph_routes(ServerState& s) {
     s.routes.add(
-        {"GET", "/graphs/{graph_id}/snapshot", "cluster_snapshot", false, true,
+        {"GET", "/graphs/{graph_id}/snapshot", "cluster_getSnapshot", false, true,
          [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
              auto actor = s.authenticate(req);
              const ServedGraph& g = s.graph(path[0]);
@@ -79,7 +79,7 @@ void add_graph_routes(ServerState& s) {
          }});
 
     s.routes.add(
-        {"GET", "/graphs/{graph_id}/schema", "cluster_get_schema", false, true,
+        {"GET", "/graphs/{graph_id}/schema", "cluster_getSchema", false, true,
          [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
              auto actor = s.authenticate(req);
              const ServedGraph& g = s.graph(path[0]);
@@ -89,7 +89,7 @@ void add_graph_routes(ServerState& s) {
          }});
 
     s.routes.add(
-        {"GET", "/graphs/{graph_id}/commits", "cluster_list_commits", false, true,
+        {"GET", "/graphs/{graph_id}/commits", "cluster_listCommits", false, true,
          [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
              auto actor = s.authenticate(req);
              const ServedGraph& g = s.graph(path[0]);
@@ -100,7 +100,7 @@ void add_graph_routes(ServerState& s) {
          }});
 
     s.routes.add(
-        {"GET", "/graphs/{graph_id}/commits/{commit_id}", "cluster_get_commit", false, true,
+        {"GET", "/graphs/{graph_id}/commits/{commit_id}", "cluster_getCommit", false, true,
          [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
              auto actor = s.authenticate(req);
              const ServedGraph& g = s.graph(path[0]);

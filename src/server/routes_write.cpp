@@ -112,7 +112,7 @@ void add_write_routes(ServerState& s) {
     s.routes.add({"POST", "/graphs/{graph_id}/change", "cluster_change", true, true,
                   mutate_route(false, true)});
 
-    s.routes.add({"POST", "/graphs/{graph_id}/schema/apply", "cluster_schema_apply", false, true,
+    s.routes.add({"POST", "/graphs/{graph_id}/schema/apply", "cluster_applySchema", false, true,
                   [&s](const httplib::Request& req, httplib::Response&, const PathParams& path) {
                       auto actor = s.authenticate(req);
                       const ServedGraph& g = s.graph(path[0]);
@@ -160,7 +160,7 @@ void add_write_routes(ServerState& s) {
 
     // The raw NDJSON form: the body is the batch, the options are query parameters.
     s.routes.add(
-        {"POST", "/graphs/{graph_id}/load/ndjson", "cluster_load_ndjson", false, true,
+        {"POST", "/graphs/{graph_id}/load/ndjson", "cluster_loadNdjson", false, true,
          [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
              std::string type = media_type(req);
              auto actor = s.authenticate(req);

@@ -1,7 +1,7 @@
 // The wire contract (spec README; issue 16 item 4): every body the server answers on an upstream
 // route, success and error statuses, and every `--json` output of the CLI's graph commands must
 // validate against the schema upstream's published OpenAPI document declares for it
-// (test/contract/openapi-0.10.0.json, MIT, upstream commit 62a9c3fe). The bodies are collected
+// (contract/openapi-0.10.0.json, MIT, upstream commit 62a9c3fe). The bodies are collected
 // from the real binaries, then checked by a JSON Schema validator (ajv, draft 2020-12, the
 // dialect of OpenAPI 3.1) in test/contract/validate_openapi.mjs.
 #include "server_fixtures/server_process.h"
@@ -49,7 +49,7 @@ class Records {
         std::string file = dir + "/records.json";
         std::ofstream(file) << records_.dump();
         auto r = run_process({"node", source_dir() + "/test/contract/validate_openapi.mjs",
-                              source_dir() + "/test/contract/openapi-0.10.0.json", file});
+                              source_dir() + "/contract/openapi-0.10.0.json", file});
         std::cout << r.out;
         return r.exit_code == 0 ? "" : r.out + r.err;
     }
@@ -252,6 +252,34 @@ TEST_F(ContractTest, TheCliJsonOutputsAreTheDocumentsShapes) {
     // is the precise one (`T1`, `invalid_params`), not HTTP's closed ErrorCode enum.)
     EXPECT_EQ(rec.size(), 7u);
     EXPECT_EQ(rec.validate(dir_.path()), "");
+}
+
+// GET /openapi.json serves the contract's operations for every route of the route table, with
+// their request and response schemas: a client generated from it (swagger-client) reads,
+// invokes, mutates and is refused as documented.
+TEST_F(ContractTest, AClientGeneratedFromTheServedDocumentWorks) {
+    ServerProcess server({"--cluster", cluster_, "--bind", "127.0.0.1:0"},
+                         {{"OMNIGRAPH_SERVER_BEARER_TOKENS_JSON",
+                           R"({"act-reader":"s3cret","act-editor":"ed1tor"})"}},
+                         dir_.path());
+    ASSERT_TRUE(server.serving()) << server.err();
+    auto r = run_process({"node", source_dir() + "/test/contract/generated_client.mjs",
+                          "http://127.0.0.1:" + std::to_string(server.port()), "s3cret", "ed1tor"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::cout << r.out;
+
+    // The served document: every operation's schemas are the contract's, and every $ref
+    // resolves within the document.
+    auto doc = server.client().Get("/openapi.json");
+    ASSERT_TRUE(doc && doc->status == 200);
+    Json served = Json::parse(doc->body);
+    Json contract = Json::parse(read_file(source_dir() + "/contract/openapi-0.10.0.json"));
+    for (const auto& [path, ops] : served["paths"].items())
+        for (const auto& [method, op] : ops.items()) {
+            ASSERT_TRUE(contract["paths"].contains(path)) << path;
+            EXPECT_EQ(op["responses"], contract["paths"][path][method]["responses"]) << path;
+        }
+    EXPECT_EQ(served["components"]["schemas"], contract["components"]["schemas"]);
 }
 
 } // namespace
