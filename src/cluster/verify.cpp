@@ -165,7 +165,8 @@ class ClusterVerifier {
             return ok();
         };
         if (listing_.contains(std::string(kLockKey)))
-            OG_CHECK(check(std::string(kLockKey), [](auto t) { return parse_lock(t); }));
+            OG_CHECK(
+                check(std::string(kLockKey), [](const std::string& t) { return parse_lock(t); }));
         for (const auto& [key, bytes] : listing_) {
             std::string_view rest;
             if (key.starts_with(kRecoveriesPrefix))
@@ -177,9 +178,9 @@ class ClusterVerifier {
             if (rest.find('/') != std::string_view::npos || !rest.ends_with(".json"))
                 continue; // not a record: unreferenced
             if (key.starts_with(kRecoveriesPrefix))
-                OG_CHECK(check(key, [](auto t) { return parse_sidecar(t); }));
+                OG_CHECK(check(key, [](const std::string& t) { return parse_sidecar(t); }));
             else
-                OG_CHECK(check(key, [](auto t) { return parse_approval(t); }));
+                OG_CHECK(check(key, [](const std::string& t) { return parse_approval(t); }));
         }
         return ok();
     }
@@ -307,6 +308,7 @@ base::Json cluster_verify_json(const ClusterVerifyReport& report) {
 std::vector<std::string> cluster_verify_lines(const ClusterVerifyReport& report) {
     auto lines = engine::verify_report_lines(report.report);
     std::vector<std::string> graphs;
+    graphs.reserve(report.graphs.size());
     for (const auto& g : report.graphs)
         graphs.push_back(base::concat("graph ", g.graph_id, ": ", g.ok ? "ok" : "DAMAGED", " (",
                                       std::to_string(g.missing), " missing, ",

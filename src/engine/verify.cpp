@@ -378,11 +378,12 @@ class GraphVerifier {
                           const std::string& manifest) {
         const std::string& key = seg.segment;
         if (auto seen = segment_rows_.find(key); seen != segment_rows_.end()) {
-            if (seen->second && *seen->second != seg.rows)
+            const std::optional<uint64_t>& found = seen->second;
+            if (found.has_value() && found.value() != seg.rows)
                 corrupt(manifest, format::kManifestCorrupt,
                         base::concat(store_.uri_of(manifest), " says ", key, " holds ",
                                      std::to_string(seg.rows), " rows; it holds ",
-                                     std::to_string(*seen->second)));
+                                     std::to_string(found.value())));
             return ok();
         }
         auto& rows = segment_rows_[key]; // stays nullopt when the segment is damaged
@@ -503,6 +504,7 @@ base::Json verify_report_json(const VerifyReport& report) {
 
 std::vector<std::string> verify_report_lines(const VerifyReport& report) {
     std::vector<std::string> lines;
+    lines.reserve(report.missing.size() + report.corrupt.size() + report.unreferenced.size() + 1);
     for (const auto& m : report.missing)
         lines.push_back(
             base::concat("missing       ", m.key, " (referenced by ", m.referenced_by, ")"));

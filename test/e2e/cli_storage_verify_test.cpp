@@ -317,12 +317,15 @@ TEST(StorageVerifyS3, CleanThenDamaged) {
     g.root().write(other, std::string(g.root().text(other).size(), 'x'));
     g.root().remove(seg);
     g.root().write("stray.bin", "abc");
+    std::string manifest = g.key("_log/main/", "18446744073709551613.json");
+    g.root().write(manifest, g.root().text(manifest).substr(0, 40));
     Json report = g.verify(1);
     EXPECT_EQ(findings(report, "missing"), std::vector<std::string>{seg}) << pretty(report);
     auto corrupt = findings(report, "corrupt");
     std::sort(corrupt.begin(), corrupt.end());
     auto want =
-        std::vector<std::string>{other + " segment_corrupt", dv + " deletion_vector_corrupt"};
+        std::vector<std::string>{other + " segment_corrupt", dv + " deletion_vector_corrupt",
+                                 manifest + " manifest_corrupt"};
     std::sort(want.begin(), want.end());
     EXPECT_EQ(corrupt, want) << pretty(report);
     EXPECT_EQ(findings(report, "unreferenced"), std::vector<std::string>{"stray.bin"});
