@@ -12,6 +12,7 @@
 #include "schema/ir.h"
 #include "store/counting_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -49,28 +50,24 @@ bool is_storage_failure(const Error& e) {
            e.is(codes::kStoragePermissionDenied) || e.is(codes::kStorageConfiguration);
 }
 
-// The version of a `_log/<branch>/<inv:020>.json` key, with its encoded branch.
-struct LogKey {
-    std::string branch; // encoded
-    uint64_t version = 0;
-};
-std::optional<LogKey> parse_log_key(std::string_view key) {
-    constexpr std::string_view kLog = "_log/", kJson = ".json";
-    if (!key.starts_with(kLog) || !key.ends_with(kJson))
+// The version of a manifest key under `prefix` (`_log/<branch>/`): `<inv:020>.json`.
+std::optional<uint64_t> log_version(std::string_view key, std::string_view prefix) {
+    constexpr std::string_view kJson = ".json";
+    if (!key.starts_with(prefix) || !key.ends_with(kJson) ||
+        key.size() != prefix.size() + 20 + kJson.size())
         return std::nullopt;
-    key.remove_prefix(kLog.size());
-    key.remove_suffix(kJson.size());
-    size_t slash = key.find('/');
-    if (slash == std::string_view::npos || slash == 0 || key.size() - slash - 1 != 20)
-        return std::nullopt;
-    std::string_view digits = key.substr(slash + 1);
+    std::string_view digits = key.substr(prefix.size(), 20);
     uint64_t inv = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), inv);
     if (ec != std::errc() || end != digits.data() + digits.size() ||
         inv == std::numeric_limits<uint64_t>::max())
         return std::nullopt;
-    return LogKey{std::string(key.substr(0, slash)), std::numeric_limits<uint64_t>::max() - inv};
+    return std::numeric_limits<uint64_t>::max() - inv;
 }
+
+// A gap in a log is reported version by version, up to this many per branch: a stray key with
+// an absurd version must not make the report (or the walk) endless.
+constexpr uint64_t kMaxGapReport = 1000;
 
 class GraphVerifier {
   public:
@@ -85,9 +82,11 @@ class GraphVerifier {
         OG_CHECK(check_root_files());
         OG_CHECK(check_pending_records());
         auto records = OG_TRY(check_branch_records());
-        OG_CHECK(walk_log("main", 1, kGraphRoot));
-        for (const auto& r : records)
-            OG_CHECK(walk_log(r.name, r.from_version + 1, branch_record_key(r.name)));
+        OG_CHECK(walk_log("main", 1));
+        for (const auto& r : records) // a branch's versions up to its fork are its source's
+            OG_CHECK(walk_log(r.name, r.from_version == std::numeric_limits<uint64_t>::max()
+                                          ? r.from_version
+                                          : r.from_version + 1));
         for (const auto& r : records)
             check_fork(r, records);
         OG_CHECK(check_parent_commits());
@@ -243,23 +242,28 @@ class GraphVerifier {
     }
 
     // Every version of `branch` from `first` to its newest: a gap is a missing manifest.
-    Status walk_log(const std::string& branch, uint64_t first, std::string_view owner) {
+    Status walk_log(const std::string& branch, uint64_t first) {
         std::string prefix = format::manifest_log_prefix(branch);
-        uint64_t newest = 0;
+        std::vector<uint64_t> versions; // ascending (the listing is newest first)
         for (auto it = objects_.lower_bound(prefix);
              it != objects_.end() && it->first.starts_with(prefix); ++it)
-            if (auto log = parse_log_key(it->first))
-                newest = std::max(newest, log->version); // the listing is newest first
-        if (newest < first) {
+            if (auto v = log_version(it->first, prefix); v && *v >= first)
+                versions.push_back(*v);
+        std::sort(versions.begin(), versions.end());
+        if (versions.empty()) {
             if (branch == "main") // main always has its genesis version
                 require(format::manifest_key(branch, 1), kGraphRoot);
             return ok();
         }
-        std::string head = format::manifest_key(branch, newest);
-        for (uint64_t v = first; v <= newest; ++v) {
+        std::string head = format::manifest_key(branch, versions.back());
+        uint64_t expected = first, gaps = 0;
+        for (uint64_t v : versions) {
+            for (; expected < v && gaps < kMaxGapReport; ++expected, ++gaps)
+                require(format::manifest_key(branch, expected), head);
+            expected = v + 1;
             std::string key = format::manifest_key(branch, v);
-            if (require(key, v == newest ? owner : std::string_view(head)))
-                OG_CHECK(verify_manifest(branch, v, key));
+            referenced_.insert(key);
+            OG_CHECK(verify_manifest(branch, v, key));
         }
         return ok();
     }

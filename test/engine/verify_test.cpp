@@ -61,6 +61,20 @@ TEST_P(Verify, ObjectVanishedAfterTheListingIsMissing) {
     EXPECT_TRUE(report->missing[0].referenced_by.starts_with("_log/main/"));
 }
 
+TEST_P(Verify, AStrayLogKeyWithAnAbsurdVersionIsBounded) {
+    // inv = 1: version 2^64 - 2, so a gap of almost 2^64 versions after main's head.
+    std::string stray = "_log/main/00000000000000000001.json";
+    ASSERT_TRUE(store_->put(stray, "{}"));
+    auto report = engine::verify_graph(*store_);
+    ASSERT_TRUE(report) << report.error().to_string();
+    EXPECT_EQ(report->missing.size(), 1000u); // listed up to the cap, then the walk goes on
+    EXPECT_EQ(report->missing.front().key, format::manifest_key("main", 3));
+    EXPECT_EQ(report->missing.front().referenced_by, stray);
+    ASSERT_EQ(report->corrupt.size(), 1u);
+    EXPECT_EQ(report->corrupt[0].key, stray);
+    EXPECT_EQ(report->corrupt[0].code, format::kManifestCorrupt);
+}
+
 TEST_P(Verify, EmptyRootIsNotFound) {
     auto empty = open_store_at(uri_ + "-empty");
     ASSERT_TRUE(empty);
