@@ -22,11 +22,6 @@ constexpr std::string_view kClusterRoot = "cluster root";
 constexpr std::string_view kResourcesPrefix = "__cluster/resources/";
 constexpr std::string_view kGraphsPrefix = "graphs/";
 
-bool is_storage_failure(const Error& e) {
-    return e.is(codes::kStorageUnavailable) || e.is(codes::kStorageIo) ||
-           e.is(codes::kStoragePermissionDenied) || e.is(codes::kStorageConfiguration);
-}
-
 // The digest a catalog key carries: `resources/query/<g>/<name>/<digest>.gq` or
 // `resources/policy/<name>/<digest>.yaml`; nullopt for any other shape.
 std::optional<std::string> catalog_digest(std::string_view key) {
@@ -136,7 +131,7 @@ class ClusterVerifier {
             if (!digest)
                 continue; // not a blob: unreferenced
             auto text = objects_.read(it->first);
-            if (!text && is_storage_failure(text.error()))
+            if (!text && engine::is_storage_failure(text.error()))
                 return std::move(text).error();
             if (!text)
                 continue; // vanished since the listing: like any unnamed key, unreferenced

@@ -26,6 +26,11 @@ VerifyReport::VerifyReport() {
         counts.emplace(name, 0);
 }
 
+bool is_storage_failure(const Error& e) {
+    return e.is(codes::kStorageUnavailable) || e.is(codes::kStorageIo) ||
+           e.is(codes::kStoragePermissionDenied) || e.is(codes::kStorageConfiguration);
+}
+
 void VerifyReport::absorb(const VerifyReport& part, std::string_view prefix) {
     std::string p(prefix);
     objects_checked += part.objects_checked;
@@ -43,12 +48,6 @@ void VerifyReport::absorb(const VerifyReport& part, std::string_view prefix) {
 namespace {
 
 constexpr std::string_view kGraphRoot = "graph root";
-
-// Failures of the storage itself: the walk cannot say anything about the object.
-bool is_storage_failure(const Error& e) {
-    return e.is(codes::kStorageUnavailable) || e.is(codes::kStorageIo) ||
-           e.is(codes::kStoragePermissionDenied) || e.is(codes::kStorageConfiguration);
-}
 
 // The version of a manifest key under `prefix` (`_log/<branch>/`): `<inv:020>.json`.
 std::optional<uint64_t> log_version(std::string_view key, std::string_view prefix) {
@@ -141,8 +140,9 @@ class GraphVerifier {
         bool complete = true;
         for (auto key : {kFormatKey, kSchemaSourceKey, kSchemaIrKey, kSchemaStateKey})
             complete = require(std::string(key), kGraphRoot) && complete;
-        bool has_log = objects_.lower_bound("_log/main/") != objects_.end() &&
-                       objects_.lower_bound("_log/main/")->first.starts_with("_log/main/");
+        auto main_log = objects_.lower_bound(format::manifest_log_prefix("main"));
+        bool has_log = main_log != objects_.end() &&
+                       main_log->first.starts_with(format::manifest_log_prefix("main"));
         if (complete && has_log) {
             for (int i = 0; i < 4; ++i)
                 checked("root_files");

@@ -71,6 +71,10 @@ inline constexpr std::string_view kGraphCounters[] = {
     "root_files", "branches",      "manifests",        "commits",         "schemas",
     "segments",   "column_chunks", "deletion_vectors", "pending_records", "pending_objects"};
 
+// A failure of the storage itself (unavailable, permission, I/O, configuration): a verify that
+// meets one stops, since it proves nothing about the object it could not read.
+bool is_storage_failure(const Error& e);
+
 // Verifies the graph at `store`'s root. not_found when the root holds nothing; a storage
 // failure is returned as it happened. Everything else is a finding in the report.
 Result<VerifyReport> verify_graph(store::ObjectStore& store);
