@@ -1,7 +1,11 @@
 // `omnigraph storage check URI`: the storage self-check (store/self_check.h).
+// `omnigraph storage verify URI | --cluster DIR [GRAPH]`: every object a graph (or a cluster)
+// references, read and checked (engine/verify.h, cluster/verify.h).
 #include "base/json.h"
 #include "cli/commands.h"
 #include "cli/graph_access.h"
+#include "cluster/verify.h"
+#include "engine/verify.h"
 #include "store/object_store.h"
 #include "store/self_check.h"
 
@@ -59,6 +63,43 @@ int run_storage_check(const StorageCheckArgs& args) {
     return report.passed() ? 0 : 1;
 }
 
+struct StorageVerifyArgs {
+    std::string uri;
+    std::string cluster;
+    bool json = false;
+};
+
+// Prints the report; 0 when nothing is missing or corrupt, 1 otherwise (unreferenced objects
+// alone are not damage).
+int print_verify(const base::Json& json, const std::vector<std::string>& lines, bool ok,
+                 bool as_json) {
+    if (as_json) {
+        std::cout << base::to_pretty_json(json);
+    } else {
+        for (const auto& line : lines)
+            std::cout << line << "\n";
+    }
+    return ok ? 0 : 1;
+}
+
+int run_storage_verify(const StorageVerifyArgs& args) {
+    if (!args.cluster.empty()) {
+        auto report = cluster::verify_cluster(args.cluster, args.uri);
+        if (!report)
+            return fail(report.error(), args.json);
+        return print_verify(cluster::cluster_verify_json(*report),
+                            cluster::cluster_verify_lines(*report), report->report.ok(), args.json);
+    }
+    auto store = open_root(args.uri);
+    if (!store)
+        return fail(store.error(), args.json);
+    auto report = engine::verify_graph(**store);
+    if (!report)
+        return fail(report.error(), args.json);
+    return print_verify(engine::verify_report_json(*report), engine::verify_report_lines(*report),
+                        report->ok(), args.json);
+}
+
 } // namespace
 
 void register_storage(CLI::App& app, Outcome& outcome) {
@@ -70,6 +111,25 @@ void register_storage(CLI::App& app, Outcome& outcome) {
     check->add_option("uri", args->uri, "Local path, file:// or s3://bucket/prefix")->required();
     check->add_flag("--json", args->json, "Print the report as JSON");
     check->callback([args, &outcome] { outcome.exit_code = run_storage_check(*args); });
+
+    auto verify_args = std::make_shared<StorageVerifyArgs>();
+    auto* verify = storage->add_subcommand(
+        "verify", "Read and check every object a graph (or, with --cluster, a cluster) references");
+    verify->add_option("uri", verify_args->uri,
+                       "Graph root: local path, file:// or s3://bucket/prefix; with --cluster, "
+                       "limits the check to this graph (an id or its root)");
+    verify->add_option("--cluster", verify_args->cluster,
+                       "Cluster config directory or storage root: verify its ledger, catalog and "
+                       "applied graphs");
+    verify->add_flag("--json", verify_args->json, "Print the report as JSON");
+    verify->callback([verify_args, &outcome] {
+        if (verify_args->uri.empty() && verify_args->cluster.empty()) {
+            std::cerr << "error: storage verify needs a graph URI or --cluster DIR\n";
+            outcome.exit_code = 2;
+            return;
+        }
+        outcome.exit_code = run_storage_verify(*verify_args);
+    });
 }
 
 } // namespace omnigraph::cli

@@ -10,10 +10,7 @@
 
 namespace omnigraph::cluster {
 
-namespace {
-
-// The storage root named by `source`.
-std::optional<base::StorageUri> root_of(const std::string& source, Diagnostics& diags) {
+std::optional<base::StorageUri> cluster_root_of(const std::string& source, Diagnostics& diags) {
     if (source.find("://") != std::string::npos) {
         auto uri = base::parse_storage_uri(source);
         if (!uri) {
@@ -40,11 +37,9 @@ std::optional<base::StorageUri> root_of(const std::string& source, Diagnostics& 
     return config.storage_root;
 }
 
-} // namespace
-
 ServingSnapshot load_serving_snapshot(const std::string& source, Diagnostics& diags) {
     ServingSnapshot snap;
-    auto root = root_of(source, diags);
+    auto root = cluster_root_of(source, diags);
     if (!root)
         return snap;
     snap.root = *root;

@@ -39,6 +39,11 @@ struct ServingSnapshot {
     std::set<std::string> quarantined; // graph ids left out
 };
 
+// The storage root `source` names: a storage-root URI (anything containing "://"), a directory
+// without cluster.yaml (itself), or a config directory (its cluster.yaml's `storage:` root). The
+// reason it names none is an error in `diags`.
+std::optional<base::StorageUri> cluster_root_of(const std::string& source, Diagnostics& diags);
+
 // `source`: a storage-root URI (anything containing "://") or a config directory, whose
 // cluster.yaml is read only for its `storage:` root. Errors and quarantine warnings go to
 // `diags`; the snapshot is usable only when `diags` has no error.

@@ -203,8 +203,6 @@ Graph::Graph(store::ObjectStore& store, SchemaRef main_schema, bool root_schema_
     cache_->schemas.emplace(main_schema_->hash, main_schema_);
 }
 
-namespace {
-
 Result<SchemaRef> read_schema_history(store::ObjectStore& store, std::string_view hash) {
     std::string ir_key = schema_history_key(hash, ".ir.json");
     auto ir_text = OG_TRY(store.read_if_exists(ir_key));
@@ -223,8 +221,6 @@ Result<SchemaRef> read_schema_history(store::ObjectStore& store, std::string_vie
                      store.uri_of(ir_key) + " does not hash to " + std::string(hash));
     return make_schema_version(std::move(*source), std::move(*ir));
 }
-
-} // namespace
 
 Result<Graph> Graph::open(store::ObjectStore& store) {
     std::string uri = store.root().to_string();

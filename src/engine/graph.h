@@ -146,6 +146,9 @@ inline constexpr std::string_view kSchemaHistoryPrefix = "_schemas/";
 std::string schema_history_key(std::string_view ir_hash, std::string_view extension);
 // Rewrites the root's schema files for `v`: source, IR, then the state that binds them.
 Status write_root_schema(store::ObjectStore& store, const SchemaVersion& v);
+// Reads the schema `ir_hash` from the history: graph_invalid when either file is missing, the
+// IR does not parse, or it does not hash to its name.
+Result<SchemaRef> read_schema_history(store::ObjectStore& store, std::string_view ir_hash);
 // Writes a schema into the history (idempotent: the key is its hash).
 Status store_schema_version(store::ObjectStore& store, std::string_view source,
                             const schema::SchemaIr& ir);
