@@ -184,6 +184,13 @@ class Connection final : public httplib::Stream {
         consumed_ = 0;
         phase_start_ = Clock::now();
         phase_bytes_ = 0;
+        std::string length = req.get_header_value("Content-Length");
+        announced_ = 0;
+        if (req.has_header("Transfer-Encoding"))
+            announced_ = server_.payload_limit();
+        else if (!length.empty() && length.size() <= 19 &&
+                 length.find_first_not_of("0123456789") == std::string::npos)
+            announced_ = std::min<size_t>(std::stoull(length), server_.payload_limit());
         return malformed_head(head_);
     }
 
@@ -197,15 +204,17 @@ class Connection final : public httplib::Stream {
 
     // Ends the connection; after a refusal, reads what the client is still sending for a
     // moment first, so the kernel does not answer it with a reset that destroys the response.
+    // Up to the body it announced (within the payload limit), read and dropped: a client that
+    // writes its whole body before it reads (cpp-httplib's does) then still gets the answer.
     void finish() {
         if (sock_ == INVALID_SOCKET)
             return;
         if (linger_) {
             ::shutdown(sock_, SHUT_WR);
             auto until = Clock::now() + (server_.pressed() ? kSlice : std::chrono::seconds(1));
-            size_t drained = 0;
+            size_t drained = 0, most = std::max<size_t>(4u << 20, announced_);
             char sink[16384];
-            while (Clock::now() < until && drained < (4u << 20) && !server_.stopping()) {
+            while (Clock::now() < until && drained < most && !server_.stopping()) {
                 pollfd p{sock_, POLLIN, 0};
                 if (::poll(&p, 1, static_cast<int>(kSlice.count())) <= 0)
                     continue;
@@ -448,6 +457,7 @@ class Connection final : public httplib::Stream {
     size_t consumed_ = 0;            // handed to cpp-httplib in the current part (head or body)
     std::string head_;               // the raw request head, as handed out
     bool poisoned_ = false, linger_ = false;
+    size_t announced_ = 0; // the body length the request head announced (capped)
     char buf_[16384];
     size_t off_ = 0, len_ = 0;
 };

@@ -1477,6 +1477,35 @@ TEST_F(ServerRobustnessTest, TheEdgeRefusesFromTheHeadAndRefusesAmbiguousHeads) 
         auto r = roundtrip(port, http("GET", "/healthz", {line}));
         EXPECT_EQ(status_of(r), 400) << printable(line) << ": " << printable(r.body);
     }
+    // The load routes' strict grammar: bytes that are not UTF-8, and a byte order mark, are
+    // 400 naming their line (and column); nothing is loaded.
+    std::string person = R"({"type":"Person","data":{"name":"Zoe"}})";
+    struct Load {
+        std::string target, type, body, message;
+    };
+    for (const auto& l : std::vector<Load>{
+             {"/graphs/knowledge/load/ndjson", kNdjson, "\xEF\xBB\xBF" + person + "\n",
+              "request:1:1: line 1: a byte order mark (U+FEFF) is not allowed"},
+             {"/graphs/knowledge/load/ndjson", kNdjson,
+              person + "\n" + std::string(R"({"type":"Person","data":{"name":"Z)") + "\xff" +
+                  R"(e"}})" + "\n",
+              "request:2:35: invalid UTF-8 at line 2, column 35: byte 0xff"},
+             {"/graphs/knowledge/load", kJson,
+              R"({"data":"\ufeff{\"type\":\"Person\",\"data\":{\"name\":\"Zoe\"}}"})",
+              "request:1:1: line 1: a byte order mark (U+FEFF) is not allowed"},
+         }) {
+        auto r = roundtrip(port, http("POST", l.target, {kEditor, l.type}, l.body));
+        EXPECT_EQ(status_of(r), 400) << printable(l.body) << ": " << printable(r.body);
+        EXPECT_NE(r.body.find(l.message), std::string::npos) << r.body;
+    }
+    auto zoe = roundtrip(
+        port,
+        http(
+            "POST", "/graphs/knowledge/query", {kReader, kJson},
+            R"({"query":"query q() { match { $p: Person { name: \"Zoe\" } } return { $p.name } }"})"));
+    EXPECT_EQ(status_of(zoe), 200) << zoe.body;
+    EXPECT_NE(zoe.body.find(R"("row_count":0)"), std::string::npos) << zoe.body;
+
     // A well-formed request on the same server still answers.
     expect_valid_query_answers(*server);
     EXPECT_EQ(server->stop(), 0);
