@@ -6,7 +6,6 @@
 #include "engine/load_input_error.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -149,8 +148,9 @@ void check_line_text(std::string_view line, uint64_t number) {
                             ": a byte order mark (U+FEFF) is not allowed at the start of a line",
                         1);
     if (size_t at = first_invalid_utf8(line); at != std::string_view::npos) {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(line[at]));
+        constexpr char kDigits[] = "0123456789abcdef";
+        auto byte = static_cast<unsigned char>(line[at]);
+        std::string hex = {'0', 'x', kDigits[byte >> 4], kDigits[byte & 15]};
         throw LoadError("invalid UTF-8 at line " + std::to_string(number) + ", column " +
                             std::to_string(at + 1) + ": byte " + hex +
                             " does not start a well-formed UTF-8 sequence",
