@@ -1,6 +1,7 @@
 // Driving the load-input parser: the input is cut at line boundaries, large inputs into parts
 // parsed on several threads, each part line by line through a RecordParser; the parts are then
-// concatenated in input order. Errors become invalid_load_input at <file>:<line>:1.
+// concatenated in input order. Errors become invalid_load_input at <file>:<line>:<column>
+// (column 1 unless the error knows better).
 #include "engine/load_input.h"
 
 #include "engine/load_input_error.h"
@@ -71,7 +72,7 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                 records.parse(line, number);
             } catch (const LoadError& e) {
                 return Error(kInvalidLoadInput, e.what(),
-                             SourceLocation{std::string(file), int(number), 1});
+                             SourceLocation{std::string(file), int(number), e.column});
             }
             if (end == jsonl.size())
                 break;

@@ -105,6 +105,59 @@ class StrictDom {
     size_t depth_ = 0;
 };
 
+// The byte offset in `text` of the first byte that is not part of a well-formed UTF-8
+// sequence (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
+size_t first_invalid_utf8(std::string_view text) {
+    auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+    for (size_t i = 0; i < text.size();) {
+        unsigned char c = byte(i);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+                   : c >= 0xe0 && c <= 0xef ? 3
+                   : c >= 0xf0 && c <= 0xf4 ? 4
+                                            : 0;
+        if (n == 0 || i + n > text.size())
+            return i;
+        unsigned char lo = 0x80, hi = 0xbf; // the allowed range of the second byte
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+        else if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+        if (byte(i + 1) < lo || byte(i + 1) > hi)
+            return i;
+        for (size_t k = 2; k < n; ++k)
+            if (byte(i + k) < 0x80 || byte(i + k) > 0xbf)
+                return i;
+        i += n;
+    }
+    return std::string_view::npos;
+}
+
+// Refuses, with its column, what JSON parsers would silently accept or alter on a line: a
+// byte order mark (skipped by both parsers) and bytes that are not UTF-8.
+void check_line_text(std::string_view line, uint64_t number) {
+    if (line.starts_with("\xEF\xBB\xBF"))
+        throw LoadError("line " + std::to_string(number) +
+                            ": a byte order mark (U+FEFF) is not allowed at the start of a line",
+                        1);
+    if (size_t at = first_invalid_utf8(line); at != std::string_view::npos) {
+        constexpr char kDigits[] = "0123456789abcdef";
+        auto byte = static_cast<unsigned char>(line[at]);
+        std::string hex = {'0', 'x', kDigits[byte >> 4], kDigits[byte & 15]};
+        throw LoadError("invalid UTF-8 at line " + std::to_string(number) + ", column " +
+                            std::to_string(at + 1) + ": byte " + hex +
+                            " does not start a well-formed UTF-8 sequence",
+                        static_cast<int>(at + 1));
+    }
+}
+
 // Parses one line with nlohmann, rejecting duplicate keys at any depth.
 Json parse_line_slow(std::string_view line, uint64_t number) {
     try {
@@ -134,6 +187,9 @@ JsonLineParser::JsonLineParser() : state_(std::make_unique<State>()) {}
 JsonLineParser::~JsonLineParser() = default;
 
 element JsonLineParser::parse(std::string_view line, uint64_t number) {
+    // simdjson refuses invalid UTF-8 itself, so a line it parses needs only the BOM check.
+    if (line.starts_with("\xEF\xBB\xBF"))
+        check_line_text(line, number);
     State& s = *state_;
     if (s.padded.size() < line.size() + simdjson::SIMDJSON_PADDING)
         s.padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
@@ -144,8 +200,10 @@ element JsonLineParser::parse(std::string_view line, uint64_t number) {
             throw LoadError(strict_json_error(number, "duplicate key '" + std::string(*d) + "'"));
         return doc;
     }
-    // Refused: nlohmann gives the error message, or reads the line (an integer beyond 64
-    // bits becomes a double); its rendering is then what simdjson reads.
+    // Refused: invalid UTF-8 is named with its column; otherwise nlohmann gives the error
+    // message, or reads the line (an integer beyond 64 bits becomes a double); its rendering
+    // is then what simdjson reads.
+    check_line_text(line, number);
     s.fallback = simdjson::padded_string(parse_line_slow(line, number).dump());
     auto error = s.parser.parse(s.fallback).get(doc);
     if (error != simdjson::SUCCESS)

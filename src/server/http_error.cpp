@@ -49,6 +49,42 @@ constexpr StatusRule kStatusTable[] = {
     {engine::kGraphInvalid, 500, "internal"},
 };
 
+// Where a word of a message can start: after these (or at the start).
+bool word_boundary(std::string_view text, size_t at) {
+    return at == 0 ||
+           std::string_view(" \t\n'\"`([{<=,:").find(text[at - 1]) != std::string_view::npos;
+}
+
+// The end of the word starting at `at`: whitespace, a quote, a closing bracket, a comma or
+// semicolon, or a colon followed by whitespace or the end.
+size_t word_end(std::string_view text, size_t at) {
+    size_t i = at;
+    for (; i < text.size(); ++i) {
+        char c = text[i];
+        if (std::string_view(" \t\n'\"`)]}>,;").find(c) != std::string_view::npos)
+            break;
+        if (c == ':' && (i + 1 == text.size() || text[i + 1] == ' '))
+            break;
+    }
+    return i;
+}
+
+// The placeholder for the word text[at, end), or "" to keep it.
+std::string_view hidden_word(std::string_view word) {
+    for (std::string_view scheme : {"s3://", "file://", "gs://", "http://", "https://"})
+        if (word.starts_with(scheme))
+            return "<storage>";
+    // An absolute path: "/a/b" (not "//", a lone "/x", nor a route like "/graphs/x", which the
+    // server's own messages name but lower layers never do).
+    if (word.size() > 2 && word[0] == '/' && word[1] != '/' &&
+        word.find('/', 1) != std::string_view::npos)
+        return "<storage>";
+    if (word.starts_with("std::") || word.starts_with("__") ||
+        word.find("::_") != std::string_view::npos)
+        return "<internal>";
+    return {};
+}
+
 std::string detail_value(const Error& e, std::string_view key) {
     for (const auto& [k, v] : e.details)
         if (k == key)
@@ -66,15 +102,38 @@ HttpError not_found(std::string message) {
     return {404, "not_found", std::move(message)};
 }
 
+std::string public_text(std::string_view message) {
+    std::string out;
+    size_t at = 0;
+    while (at < message.size()) {
+        if (word_boundary(message, at)) {
+            size_t end = word_end(message, at);
+            if (std::string_view hidden = hidden_word(message.substr(at, end - at));
+                !hidden.empty()) {
+                out += hidden;
+                at = end;
+                continue;
+            }
+        }
+        out += message[at++];
+    }
+    return out;
+}
+
 HttpError http_error(const Error& e) {
     HttpError out;
     out.cause = e.code;
+    std::string whole = e.location ? e.location->to_string() + ": " + e.message : e.message;
     for (const auto& rule : kStatusTable) {
         if (e.code != rule.code)
             continue;
         out.status = rule.status;
         out.code = rule.wire_code;
-        out.message = e.message;
+        out.log_message = whole;
+        // A 500 is the server's problem: which object failed how is for the operator.
+        out.message = rule.status == 500
+                          ? "internal error (" + e.code + "); the server log has the details"
+                          : public_text(e.message);
         if (rule.status == 412) {
             base::Json detail = base::Json::object({{"expected", detail_value(e, "expected")}});
             if (std::string actual = detail_value(e, "actual"); !actual.empty())
@@ -89,7 +148,8 @@ HttpError http_error(const Error& e) {
     }
     out.status = 400;
     out.code = "bad_request";
-    out.message = e.location ? e.location->to_string() + ": " + e.message : e.message;
+    out.message = public_text(whole);
+    out.log_message = whole;
     return out;
 }
 

@@ -24,14 +24,21 @@ struct HttpError {
     std::string message;
     base::Json detail = nullptr; // {"<field>": {...}} merged into the body
     std::string cause;           // the lower layer's error code, for the log line
+    std::string log_message;     // the whole message for the log, when the body's is shorter
 };
 
 HttpError bad_request(std::string message);
 HttpError not_found(std::string message);
 
 // The answer to an error of a lower layer, by the status table in http_error.cpp. Codes not in
-// the table are request errors: 400 `bad_request`, prefixed with their source location.
+// the table are request errors: 400 `bad_request`, prefixed with their source location. A
+// body names no storage location and no C++ type (public_text); a 500's body only names its
+// code. The whole message goes to the log line.
 HttpError http_error(const Error& e);
+
+// `message` with every storage location (an absolute path, a `s3://` or `file://` URI) replaced
+// by `<storage>` and every C++ name (`std::…`, `__…`) by `<internal>`.
+std::string public_text(std::string_view message);
 
 // The value of `r`, or throws its http_error.
 template <class T> T unwrap(Result<T> r) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -51,6 +52,59 @@ void address_of(const sockaddr_storage& addr, std::string& ip, int& port) {
         port = ntohs(a.sin6_port);
     }
     ip = text;
+}
+
+// RFC 9110 §5.6.2: the characters of a field name.
+bool is_tchar(unsigned char c) {
+    return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+// Why the raw request head `head` (request line, header lines, the empty line) is malformed, or
+// "". cpp-httplib is lenient where a proxy in front of the server may not be: it keeps
+// "Transfer-Encoding : chunked" as a header named "Transfer-Encoding " (so the body is not
+// framed as chunked, and a request hidden in it is answered next), skips lines without a colon,
+// and reads values only up to a NUL ("Bearer a\0b" is "Bearer a"). Refused instead: a field
+// name that is not a token, whitespace before the colon included (RFC 9112 §5.1), a line
+// without a colon or starting with whitespace (obsolete folding, §5.2), a value with a control
+// character other than HTAB (RFC 9110 §5.5), and a second Authorization or Host.
+std::string malformed_head(std::string_view head) {
+    size_t pos = head.find('\n');
+    int authorization = 0, host = 0;
+    while (pos != std::string_view::npos && pos + 1 < head.size()) {
+        size_t end = head.find('\n', pos + 1);
+        std::string_view line = head.substr(
+            pos + 1, end == std::string_view::npos ? std::string_view::npos : end - pos - 1);
+        pos = end;
+        if (line.ends_with('\r'))
+            line.remove_suffix(1);
+        if (line.empty())
+            break; // the end of the head
+        if (line.front() == ' ' || line.front() == '\t')
+            return "a header line starts with whitespace (obsolete line folding)";
+        size_t colon = line.find(':');
+        if (colon == std::string_view::npos)
+            return "a header line has no colon";
+        std::string_view name = line.substr(0, colon);
+        if (name.empty())
+            return "a header line has an empty field name";
+        for (unsigned char ch : name)
+            if (!is_tchar(ch))
+                return ch == ' ' || ch == '\t'
+                           ? "whitespace between a header field name and its colon"
+                           : "a header field name has a character that is not allowed";
+        for (unsigned char ch : line.substr(colon + 1))
+            if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+                return ch == 0 ? "a header field value contains a NUL byte"
+                               : "a header field value contains a control character";
+        std::string lowered = lower_trimmed(name);
+        authorization += lowered == "authorization";
+        host += lowered == "host";
+    }
+    if (authorization > 1)
+        return "the Authorization header was sent more than once";
+    if (host > 1)
+        return "the Host header was sent more than once";
+    return "";
 }
 
 } // namespace
@@ -122,13 +176,22 @@ class Connection final : public httplib::Stream {
         return true;
     }
 
-    // The head is parsed (pre-routing): the body, if any, is timed afresh.
-    void head_done(httplib::Request& req) {
+    // The head is parsed (pre-routing): the body, if any, is timed afresh. Returns why the raw
+    // head is malformed (answered 400), or "" when it is well-formed.
+    std::string head_done(httplib::Request& req) {
         restore_raw_values(req);
         part_ = Part::kBody;
         consumed_ = 0;
         phase_start_ = Clock::now();
         phase_bytes_ = 0;
+        std::string length = req.get_header_value("Content-Length");
+        announced_ = 0;
+        if (req.has_header("Transfer-Encoding"))
+            announced_ = server_.payload_limit();
+        else if (!length.empty() && length.size() <= 19 &&
+                 length.find_first_not_of("0123456789") == std::string::npos)
+            announced_ = std::min<size_t>(std::stoull(length), server_.payload_limit());
+        return malformed_head(head_);
     }
 
     void request_done() { idle_since_ = Clock::now(); }
@@ -141,15 +204,17 @@ class Connection final : public httplib::Stream {
 
     // Ends the connection; after a refusal, reads what the client is still sending for a
     // moment first, so the kernel does not answer it with a reset that destroys the response.
+    // Up to the body it announced (within the payload limit), read and dropped: a client that
+    // writes its whole body before it reads (cpp-httplib's does) then still gets the answer.
     void finish() {
         if (sock_ == INVALID_SOCKET)
             return;
         if (linger_) {
             ::shutdown(sock_, SHUT_WR);
             auto until = Clock::now() + (server_.pressed() ? kSlice : std::chrono::seconds(1));
-            size_t drained = 0;
+            size_t drained = 0, most = std::max<size_t>(4u << 20, announced_);
             char sink[16384];
-            while (Clock::now() < until && drained < (4u << 20) && !server_.stopping()) {
+            while (Clock::now() < until && drained < most && !server_.stopping()) {
                 pollfd p{sock_, POLLIN, 0};
                 if (::poll(&p, 1, static_cast<int>(kSlice.count())) <= 0)
                     continue;
@@ -392,6 +457,7 @@ class Connection final : public httplib::Stream {
     size_t consumed_ = 0;            // handed to cpp-httplib in the current part (head or body)
     std::string head_;               // the raw request head, as handed out
     bool poisoned_ = false, linger_ = false;
+    size_t announced_ = 0; // the body length the request head announced (capped)
     char buf_[16384];
     size_t off_ = 0, len_ = 0;
 };
@@ -404,8 +470,7 @@ GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
     set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         auto& r = const_cast<httplib::Request&>(req); // the library's own, not const
         Connection* c = tl_connection;
-        if (c)
-            c->head_done(r);
+        std::string malformed = c ? c->head_done(r) : "";
         r.ranges.clear(); // no route serves ranges: never slice a JSON answer
         auto refuse = [&](int status, const std::string& message) {
             res.status = status;
@@ -415,6 +480,10 @@ GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
                 c->close_after_response();
             return HandlerResponse::Handled;
         };
+        // Before anything reads a header: what follows a malformed head (a smuggled request in
+        // a body the library would not frame) is never answered on this connection.
+        if (!malformed.empty())
+            return refuse(400, malformed);
         // Route matching runs std::regex on the path, which recurses per byte: a 7000-byte
         // graph id overflowed a worker's stack under ASan. No route's path comes near this.
         if (req.path.size() > limits_.max_path_bytes)

@@ -21,13 +21,16 @@
 //     after `busy_grace`, and a keep-alive connection yields its worker after each response
 //     (back of the queue): slow, stalled, idle and pipelining clients give way;
 //   - a body (chunked included) of at most the payload limit: 413.
-// Before a body is read it refuses Content-Encoding (415), a Transfer-Encoding other than
-// chunked or beside a Content-Length, an invalid or conflicting Content-Length (400) and one
-// over the payload limit (413), answered at once, then the connection closes (after draining
-// briefly, so the answer is not lost to a reset). A POST/PUT/PATCH/DELETE without a length has
-// an empty body (RFC 9112 §6.3) instead of one read until the close. Range headers are renamed
-// before the library parses them: no route serves ranges. Header values get their raw text
-// back. Refusals are the server's ErrorOutput JSON ({"error", "code": "bad_request"}).
+// Before a body is read it refuses a malformed head (400: a field name that is not a token —
+// whitespace before the colon included —, a line without a colon or folded, a control byte
+// in a value, a second Authorization or Host; cpp-httplib would misread each), Content-Encoding
+// (415), a Transfer-Encoding other than chunked or beside a Content-Length, an invalid or
+// conflicting Content-Length (400) and one over the payload limit (413), answered at once, then the
+// connection closes (after draining briefly, so the answer is not lost to a reset). A
+// POST/PUT/PATCH/DELETE without a length has an empty body (RFC 9112 §6.3) instead of one read
+// until the close. Range headers are renamed before the library parses them: no route serves
+// ranges. Header values get their raw text back. Refusals are the server's ErrorOutput JSON
+// ({"error", "code": "bad_request"}).
 //
 // The pre-routing handler is the guard's: do not replace it.
 #pragma once

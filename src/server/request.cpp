@@ -6,13 +6,41 @@
 
 namespace omnigraph::server {
 
+namespace {
+thread_local bool tl_head_only = false;
+} // namespace
+
+HeadOnlyRun::HeadOnlyRun() {
+    tl_head_only = true;
+}
+HeadOnlyRun::~HeadOnlyRun() {
+    tl_head_only = false;
+}
+bool head_only_run() {
+    return tl_head_only;
+}
+
+size_t body_size(const httplib::Request& req) {
+    if (!tl_head_only)
+        return req.body.size();
+    // The guard has checked it: digits only, within the payload limit.
+    std::string length = req.get_header_value("Content-Length");
+    return length.empty() ? 0 : std::stoull(length);
+}
+
+const std::string& request_body(const httplib::Request& req) {
+    if (tl_head_only)
+        throw BodyNotRead{};
+    return req.body;
+}
+
 base::Json body_json(const httplib::Request& req, bool optional) {
-    if (req.body.size() > kBodyLimit)
+    if (body_size(req) > kBodyLimit)
         throw HttpError{413, "bad_request", "request body exceeds 1 MiB"};
-    if (req.body.empty() && optional)
+    if (optional && !head_only_run() && req.body.empty()) // a head run has a body coming
         return base::Json::object();
     check_json_type(req);
-    auto parsed = base::parse_json(req.body);
+    auto parsed = base::parse_json(request_body(req));
     if (!parsed)
         throw bad_request("invalid JSON body: " + parsed.error().message);
     if (parsed->is_null() && optional)

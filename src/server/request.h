@@ -20,6 +20,26 @@ namespace omnigraph::server {
 inline constexpr size_t kBodyLimit = 1 << 20;       // buffered JSON bodies
 inline constexpr size_t kLoadBodyLimit = 32u << 20; // load / ingest
 
+// A request's route runs first on its head alone, before the body is read (server.cpp), so
+// that whatever it refuses before looking at the body — a missing token above all — is refused
+// without reading it. In that run the body is not there: body_size is the announced
+// Content-Length (0 when chunked) and request_body throws BodyNotRead, which ends the run; the
+// route then runs again with its body. Every route reads its body only through these two.
+struct BodyNotRead {}; // not a std::exception: nothing but the head run catches it
+
+// Marks the current thread's request as running on its head alone, for the scope's lifetime.
+class HeadOnlyRun {
+  public:
+    HeadOnlyRun();
+    ~HeadOnlyRun();
+    HeadOnlyRun(const HeadOnlyRun&) = delete;
+    HeadOnlyRun& operator=(const HeadOnlyRun&) = delete;
+};
+bool head_only_run();
+
+size_t body_size(const httplib::Request& req);
+const std::string& request_body(const httplib::Request& req);
+
 // The body as a JSON object (413 over kBodyLimit, 415 for another media type, 400 otherwise).
 // `optional`: an empty body or `null` is {}.
 base::Json body_json(const httplib::Request& req, bool optional = false);

@@ -20,7 +20,8 @@ using base::Json;
 // What a load request asks for, from a JSON body or from the ndjson route's query string.
 struct LoadArgs {
     std::string data;
-    uint64_t request_bytes = 0; // what admission counts
+    const httplib::Request* batch_body = nullptr; // the data is this body (the NDJSON route)
+    uint64_t request_bytes = 0;                   // what admission counts
     std::string branch = "main";
     std::optional<std::string> from;
     std::string mode = "merge";
@@ -42,7 +43,11 @@ void serve_load(const ServerState& s, httplib::Response& res, const ServedGraph&
     load.mode = engine::parse_load_mode(args.mode);
     if (!load.mode)
         throw bad_request("mode must be overwrite, append or merge");
-    load.data = std::move(args.data);
+    // Taken only now, so a caller refused above is refused from the request head. The body is
+    // the batch and nothing reads it after this: moved, not copied (up to 32 MiB).
+    load.data = args.batch_body
+                    ? std::move(const_cast<std::string&>(request_body(*args.batch_body)))
+                    : std::move(args.data);
     load.branch = args.branch;
     if (create)
         load.from = args.from;
@@ -56,14 +61,6 @@ void serve_load(const ServerState& s, httplib::Response& res, const ServedGraph&
 void deprecate(httplib::Response& res, const char* successor) {
     res.set_header("Deprecation", "true");
     res.set_header("Link", std::string("<") + successor + ">; rel=\"successor-version\"");
-}
-
-// The graph id of a `POST /graphs/{id}/load/ndjson` path, "" for any other path.
-std::string ndjson_load_graph(const std::string& path) {
-    auto segs = split_path(path);
-    bool ndjson = segs.size() == 4 && segs[0] == "graphs" && !segs[1].empty() &&
-                  segs[2] == "load" && segs[3] == "ndjson";
-    return ndjson ? segs[1] : "";
 }
 
 } // namespace
@@ -99,7 +96,7 @@ void add_write_routes(ServerState& s) {
             if (auto params = body.find("params"); params != body.end())
                 m.params = &*params;
             s.authorize(&g, policy::Action::kChange, actor, m.branch);
-            auto ticket = s.admit(actor, req.body.size());
+            auto ticket = s.admit(actor, body_size(req));
             s.send_mutation(res, *g.handle, m);
             if (legacy)
                 deprecate(res, "mutate");
@@ -130,10 +127,10 @@ void add_write_routes(ServerState& s) {
                             const PathParams& path) {
             auto actor = s.authenticate(req);
             const ServedGraph& g = s.graph(path[0]);
-            if (req.body.size() > kLoadBodyLimit)
+            if (body_size(req) > kLoadBodyLimit)
                 throw HttpError{413, "bad_request", "request body exceeds 32 MiB"};
             check_json_type(req);
-            auto parsed = base::parse_json(req.body);
+            auto parsed = base::parse_json(request_body(req));
             if (!parsed || !parsed->is_object())
                 throw bad_request("request body must be a JSON object");
             Json& body = *parsed;
@@ -144,7 +141,7 @@ void add_write_routes(ServerState& s) {
             if (!data->is_string())
                 throw bad_request("field 'data' must be a string");
             args.data = std::move(data->get_ref<std::string&>());
-            args.request_bytes = req.body.size();
+            args.request_bytes = body_size(req);
             args.branch = trimmed_branch(opt_string(body, "branch")).value_or("main");
             args.from = trimmed_branch(opt_string(body, "from"), "from");
             args.mode = opt_string(body, "mode").value_or("merge");
@@ -168,19 +165,17 @@ void add_write_routes(ServerState& s) {
                  throw HttpError{415, "bad_request",
                                  "POST …/load/ndjson needs Content-Type: "
                                  "application/x-ndjson"};
-             if (req.body.size() > kLoadBodyLimit)
+             if (body_size(req) > kLoadBodyLimit)
                  throw HttpError{
                      413, "bad_request", "request body exceeds 32 MiB",
                      Json::object({{"resource_limit",
                                     Json::object({{"resource", "graph_batch_request_bytes"},
                                                   {"limit", kLoadBodyLimit},
-                                                  {"actual", req.body.size()}})}})};
+                                                  {"actual", body_size(req)}})}})};
              const ServedGraph& g = s.graph(path[0]);
              LoadArgs args;
-             args.request_bytes = req.body.size();
-             // The body is the batch and nothing reads it after this handler: it is
-             // moved, not copied (up to 32 MiB).
-             args.data = std::move(const_cast<std::string&>(req.body));
+             args.request_bytes = body_size(req);
+             args.batch_body = &req;
              args.branch = branch_param(req).value_or("main");
              if (req.has_param("from"))
                  args.from = trimmed_branch(req.get_param_value("from"), "from");
@@ -188,38 +183,6 @@ void add_write_routes(ServerState& s) {
                  args.mode = req.get_param_value("mode");
              serve_load(s, res, g, actor, std::move(args), service::LoadJson::kGraphBatch);
          }});
-
-    // A raw NDJSON upload can be 32 MiB: a caller who may not write it is refused from the
-    // request head, before the body is read (spec §6). The refusal is logged and counted like
-    // any other answer.
-    s.http.set_before_body_handler([&s](const httplib::Request& req, httplib::Response& res) {
-        std::string graph_id = req.method == "POST" ? ndjson_load_graph(req.path) : "";
-        if (graph_id.empty())
-            return httplib::Server::HandlerResponse::Unhandled;
-        // Decided silently first: an allowed request is logged once, when it runs.
-        bool refused = [&] {
-            try {
-                auto actor = s.authenticate(req);
-                const ServedGraph* g = s.registry.find(graph_id);
-                if (!g)
-                    return true;
-                auto decision = policy::authorize_scope(g->bundle(), policy::Action::kChange, actor,
-                                                        branch_param(req).value_or("main"));
-                return !decision || !decision->allowed;
-            } catch (const HttpError&) {
-                return true;
-            }
-        }();
-        if (!refused)
-            return httplib::Server::HandlerResponse::Unhandled;
-        s.guarded("POST /graphs/{graph_id}/load/ndjson", req, res, [&] {
-            auto actor = s.authenticate(req);
-            const ServedGraph& g = s.graph(graph_id);
-            s.authorize(&g, policy::Action::kChange, actor, branch_param(req).value_or("main"));
-            throw HttpError{500, "internal", "the early load check and the refusal disagree"};
-        });
-        return httplib::Server::HandlerResponse::Handled;
-    });
 }
 
 } // namespace omnigraph::server

@@ -11,13 +11,24 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <cxxabi.h>
 #include <httplib.h>
 #include <iostream>
 #include <sys/socket.h>
+#include <typeinfo>
 
 namespace omnigraph::server {
 
 namespace {
+
+// "std::out_of_range", for the log line of a bug.
+std::string exception_name(const std::exception& e) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(
+        abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status), std::free);
+    return status == 0 && name ? name.get() : typeid(e).name();
+}
 
 std::string first_error_code(const cluster::Diagnostics& diags) {
     for (const auto& d : diags.items())
@@ -38,8 +49,13 @@ RequestInfo& request_info() {
 std::optional<std::string> ServerState::authenticate(const httplib::Request& req) const {
     if (!auth_required)
         return std::nullopt;
-    auto header = req.get_header_value("Authorization");
-    if (!req.has_header("Authorization") || !header.starts_with("Bearer "))
+    // The whole value: get_header_value stops at a NUL ("Bearer a\0b" would be "Bearer a").
+    // The guard refuses such heads, a second Authorization too; this check does not rely on it.
+    auto [first, last] = req.headers.equal_range("Authorization");
+    if (first == last || std::next(first) != last)
+        throw HttpError{401, "unauthorized", "missing bearer token"};
+    const std::string& header = first->second;
+    if (!header.starts_with("Bearer "))
         throw HttpError{401, "unauthorized", "missing bearer token"};
     for (char c : header)
         if (c < 0x20 || c > 0x7e)
@@ -76,13 +92,15 @@ void ServerState::authorize(const ServedGraph* g, policy::Action action,
     auto decision = policy::authorize_scope(engine, action, actor, branch, target);
     if (!decision)
         throw HttpError{401, "unauthorized", "missing bearer token"};
-    base::log(base::LogLevel::kInfo, "policy decision",
-              {{"actor_id", actor.value_or("")},
-               {"action", policy::action_name(action)},
-               {"branch", branch.value_or("")},
-               {"target_branch", target.value_or("")},
-               {"allowed", decision->allowed ? "true" : "false"},
-               {"matched_rule_id", decision->matched_rule.value_or("")}});
+    // A run on the request head logs only a refusal: an allowed request is logged when it runs.
+    if (!head_only_run() || !decision->allowed)
+        base::log(base::LogLevel::kInfo, "policy decision",
+                  {{"actor_id", actor.value_or("")},
+                   {"action", policy::action_name(action)},
+                   {"branch", branch.value_or("")},
+                   {"target_branch", target.value_or("")},
+                   {"allowed", decision->allowed ? "true" : "false"},
+                   {"matched_rule_id", decision->matched_rule.value_or("")}});
     request_info().matched_rule = decision->matched_rule.value_or("");
     if (!decision->allowed)
         throw HttpError{403, "forbidden", decision->message};
@@ -103,15 +121,17 @@ void ServerState::guarded(const std::string& route, const httplib::Request& req,
     auto start = std::chrono::steady_clock::now();
     try {
         handler();
+    } catch (const BodyNotRead&) {
+        throw; // the head run ends here: the request runs again with its body
     } catch (const HttpError& e) {
         send_error(res, e);
         info.error_code = e.cause.empty() ? e.code : e.cause;
-        info.error = e.message;
+        info.error = e.log_message.empty() ? e.message : e.log_message;
     } catch (const std::exception& e) { // a bug: every expected failure is an HttpError
-        HttpError bug{500, "internal", std::string("internal error: ") + e.what()};
-        send_error(res, bug);
+        // The exception's type and text are the server's business: only the log has them.
+        send_error(res, {500, "internal", "internal error; the server log has the details"});
         info.error_code = "internal";
-        info.error = bug.message;
+        info.error = std::string("internal error: ") + exception_name(e) + ": " + e.what();
     }
     if (res.status >= 500)
         const_cast<Metrics&>(metrics).record_internal_error();
@@ -145,6 +165,20 @@ void ServerState::guarded(const std::string& route, const httplib::Request& req,
 
 namespace {
 
+// Runs the route of a request (HEAD runs the GET route; cpp-httplib drops the body), or
+// answers 404.
+void dispatch(const ServerState& s, const httplib::Request& req, httplib::Response& res) {
+    PathParams params;
+    const Route* route =
+        s.routes.match(req.method == "HEAD" ? "GET" : req.method, req.path, params);
+    if (!route) {
+        s.guarded(req.method + " <no route>", req, res,
+                  [&] { throw not_found("no route for " + req.method + " " + req.path); });
+        return;
+    }
+    s.guarded(req.method + " " + route->path, req, res, [&] { route->handler(req, res, params); });
+}
+
 // Wires the route table into cpp-httplib: one catch-all per method; dispatch matches segments.
 // A worker per connection up to `workers`: a keep-alive client holds its worker, so fewer
 // workers than clients would queue whole connections.
@@ -154,18 +188,36 @@ void install_routes(ServerState& s, size_t workers) {
     add_query_routes(s);
     add_write_routes(s);
     auto route_all = [&s](const httplib::Request& req, httplib::Response& res) {
-        PathParams params;
-        const Route* route = s.routes.match(req.method, req.path, params);
-        if (!route) {
-            s.guarded(req.method + " <no route>", req, res,
-                      [&] { throw not_found("no route for " + req.method + " " + req.path); });
-            return;
-        }
-        s.guarded(route->method + " " + route->path, req, res,
-                  [&] { route->handler(req, res, params); });
+        dispatch(s, req, res);
     };
     s.http.Get(".*", route_all);
     s.http.Post(".*", route_all);
+
+    // A request that announces a body runs its route on the head first (request.h): whatever
+    // the route refuses before it reads the body — no token, an unknown route or graph, a
+    // length over the route's limit, a denied load — is answered without reading a byte of it,
+    // and the connection closes. A route that reaches for the body runs again once it is read.
+    s.http.set_before_body_handler([&s](const httplib::Request& req, httplib::Response& res) {
+        std::string length = req.get_header_value("Content-Length");
+        bool body = req.has_header("Transfer-Encoding") || (!length.empty() && length != "0");
+        if (!body)
+            return httplib::Server::HandlerResponse::Unhandled;
+        try {
+            HeadOnlyRun head_only;
+            dispatch(s, req, res);
+        } catch (const BodyNotRead&) { // nothing was answered: the route runs again with the body
+            res.status = -1;
+            res.headers.clear();
+            res.body.clear();
+            return httplib::Server::HandlerResponse::Unhandled;
+        }
+        return httplib::Server::HandlerResponse::Handled;
+    });
+    // cpp-httplib adds `Accept-Ranges: bytes` to a HEAD answer only; no route serves ranges.
+    s.http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (req.method == "HEAD")
+            res.headers.erase("Accept-Ranges");
+    });
 
     s.http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty())

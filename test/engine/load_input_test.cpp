@@ -136,6 +136,62 @@ TEST(LoadInput, EveryErrorIsTypedWithTheSpecMessageAndALine) {
     }
 }
 
+// Bytes that are not UTF-8, and a byte order mark, are refused with their line and column:
+// never replaced (U+FFFD) or skipped. A U+FEFF inside a string is a character like any other.
+TEST(LoadInput, InvalidUtf8AndAByteOrderMarkAreRefusedWithTheirColumn) {
+    auto cat = catalog_of(kSchema);
+    const std::string prefix = R"({"type":"Note","data":{"text":")"; // 31 bytes
+    const std::string suffix = R"("}})";
+    struct Case {
+        std::string bytes;
+        std::string what;
+    };
+    for (const auto& c : std::vector<Case>{
+             {"\xff", "0xff"},             // never UTF-8
+             {"\x80", "0x80"},             // a lone continuation byte
+             {"\xc0\xae", "0xc0"},         // an overlong '.'
+             {"\xe0\x80\xaf", "0xe0"},     // an overlong '/'
+             {"\xed\xa0\x80", "0xed"},     // an encoded surrogate (U+D800)
+             {"\xf4\x90\x80\x80", "0xf4"}, // above U+10FFFF
+             {"\xe2\x82", "0xe2"},         // cut short by the closing quote
+         }) {
+        std::string input = std::string(R"({"type":"Note","data":{"text":"ok"}})") + "\n" + prefix +
+                            "ok " + c.bytes + suffix + "\n";
+        auto r = parse_load_input(input, cat, "f.jsonl");
+        ASSERT_FALSE(r) << c.what;
+        EXPECT_EQ(r.error().code, kInvalidLoadInput);
+        EXPECT_NE(r.error().message.find("invalid UTF-8 at line 2, column 35: byte " + c.what),
+                  std::string::npos)
+            << r.error().message;
+        ASSERT_TRUE(r.error().location);
+        EXPECT_EQ(r.error().location->line, 2);
+        EXPECT_EQ(r.error().location->column, 35);
+    }
+    for (int line : {1, 3}) {
+        std::string input;
+        for (int i = 1; i <= 3; ++i)
+            input += (i == line ? "\xEF\xBB\xBF" : "") + prefix + "n" + std::to_string(i) + suffix +
+                     "\n";
+        auto r = parse_load_input(input, cat, "f.jsonl");
+        ASSERT_FALSE(r) << line;
+        EXPECT_EQ(r.error().code, kInvalidLoadInput);
+        EXPECT_NE(r.error().message.find("line " + std::to_string(line) +
+                                         ": a byte order mark (U+FEFF) is not allowed"),
+                  std::string::npos)
+            << r.error().message;
+        ASSERT_TRUE(r.error().location);
+        EXPECT_EQ(r.error().location->line, line);
+        EXPECT_EQ(r.error().location->column, 1);
+    }
+    auto inside = parse_load_input(prefix +
+                                       "a\xEF\xBB\xBF"
+                                       "b" +
+                                       suffix + "\n",
+                                   cat, "f.jsonl");
+    ASSERT_TRUE(inside) << inside.error().message;
+    EXPECT_EQ(inside->rows, 1u);
+}
+
 } // namespace
 } // namespace omnigraph::engine
 
