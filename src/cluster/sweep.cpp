@@ -1,7 +1,9 @@
 #include "cluster/sweep.h"
 
 #include "base/clock.h"
+#include "engine/graph_lifecycle.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace omnigraph::cluster {
@@ -14,6 +16,13 @@ void set_status(Ledger& l, const std::string& address, const std::string& status
     if (!condition.empty())
         s.conditions.push_back(condition);
     l.statuses[address] = std::move(s);
+}
+
+// engine::discard_unfinished_init on graph `g`'s root.
+Status discard_partial_root(ClusterStore& store, const std::string& g,
+                            const engine::InterruptedInits& creates) {
+    auto objects = OG_TRY(store.open_graph_store(g));
+    return engine::discard_unfinished_init(*objects, creates);
 }
 
 } // namespace
@@ -48,9 +57,19 @@ void recompute_graph_entry(Ledger& ledger, const std::string& g,
 }
 
 SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& desired,
-                       const std::optional<std::string>& actor, Diagnostics& diags) {
+                       const std::optional<std::string>& actor, bool locked, Diagnostics& diags) {
     SweepOutcome out;
-    for (const auto& [key, s] : list_sidecars(store, diags)) {
+    std::vector<SidecarFile> sidecars = list_sidecars(store, diags);
+    // Per graph, the creates that were interrupted: with the lock held every sidecar is one (the
+    // run that wrote it is over). Several pile up when creates of one graph keep dying.
+    std::map<std::string, engine::InterruptedInits> interrupted_creates;
+    for (const auto& [key, s] : sidecars)
+        if (s.kind == "graph_create") {
+            engine::InterruptedInits& creates = interrupted_creates[s.graph_id];
+            creates.operation_ids.push_back(s.operation_id);
+            creates.serialized_across_hosts = locked;
+        }
+    for (const auto& [key, s] : sidecars) {
         const std::string& g = s.graph_id;
         std::string where = store.display(key);
         auto record = [&](const char* kind) {
@@ -103,14 +122,28 @@ SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& 
             continue;
         }
         if (!probe.opened) {
+            std::string kept_because;
             if (create) {
+                // An init that never reached its genesis version: the engine removes the root
+                // when it can prove it holds no data (its claim names one of these creates).
+                auto discarded = discard_partial_root(store, g, interrupted_creates[g]);
+                if (discarded) {
+                    diags.warn("graph_create_rolled_back", where,
+                               "graph '" + g + "' was partly created at " +
+                                   store.graph_root(g).to_string() +
+                                   " by an interrupted apply and held no data; the root was "
+                                   "removed and apply creates the graph again");
+                    out.retire.push_back(key);
+                    continue;
+                }
+                kept_because = discarded.error().message;
                 set_status(ledger, "graph." + g, "error", "graph_create_incomplete", probe.error);
                 set_status(ledger, "schema." + g, "error", "graph_create_incomplete", probe.error);
                 out.pending.insert(g);
                 diags.error("graph_create_incomplete", where,
                             "graph '" + g + "' was partly created at " +
                                 store.graph_root(g).to_string() + " and does not open (" +
-                                probe.error +
+                                probe.error + ") and was not removed (" + kept_because +
                                 "); remove that root and run `omnigraph cluster apply` again");
             } else {
                 keep("graph '" + g + "' does not open (" + probe.error +
