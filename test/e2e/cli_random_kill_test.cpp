@@ -157,13 +157,13 @@ class ApplyKill : public RandomKill {
             }
             partial += claim && !versions;
         }
+        // The lock is left by every kill between its create and its release.
+        std::string lock = root_->exists("__cluster/lock.json") ? ", lock left" : ", no lock";
         if (partial > 0)
-            return "killed in an init (root without genesis)";
+            return "killed in an init (root without genesis)" + lock;
         if (!root_->sidecars().empty())
-            return "killed between a create and the ledger write";
-        if (root_->exists("__cluster/lock.json"))
-            return "killed holding the lock, no graph operation pending";
-        return "killed before the lock or after its release";
+            return "killed between a create and the ledger write" + lock;
+        return "no graph operation pending" + lock;
     }
 
     std::string storage_;
