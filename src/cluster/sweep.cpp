@@ -122,7 +122,6 @@ SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& 
             continue;
         }
         if (!probe.opened) {
-            std::string kept_because;
             if (create) {
                 // An init that never reached its genesis version: the engine removes the root
                 // when it can prove it holds no data (its claim names one of these creates).
@@ -136,15 +135,16 @@ SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& 
                     out.retire.push_back(key);
                     continue;
                 }
-                kept_because = discarded.error().message;
                 set_status(ledger, "graph." + g, "error", "graph_create_incomplete", probe.error);
                 set_status(ledger, "schema." + g, "error", "graph_create_incomplete", probe.error);
                 out.pending.insert(g);
-                diags.error("graph_create_incomplete", where,
-                            "graph '" + g + "' was partly created at " +
-                                store.graph_root(g).to_string() + " and does not open (" +
-                                probe.error + ") and was not removed (" + kept_because +
-                                "); remove that root and run `omnigraph cluster apply` again");
+                std::string message = "graph '" + g + "' was partly created at " +
+                                      store.graph_root(g).to_string() + " and does not open (";
+                message += probe.error;
+                message += ") and was not removed (";
+                message += discarded.error().message;
+                message += "); remove that root and run `omnigraph cluster apply` again";
+                diags.error("graph_create_incomplete", where, message);
             } else {
                 keep("graph '" + g + "' does not open (" + probe.error +
                      "); its interrupted schema apply stays pending");

@@ -1320,6 +1320,10 @@ TEST_F(ClusterSpec, SweepCreateSidecarOverAPartialRoot) {
     write_sidecar(sidecar(kUlidA, "graph_create", "knowledge", sha256(kSchema)));
     Json applied = js({"apply"}, 1);
     EXPECT_EQ(diag(applied, "graph_create_incomplete")["severity"], "error");
+    EXPECT_TRUE(contains(diag(applied, "graph_create_incomplete")["message"],
+                         "was not removed (the root " + cfg("graphs/knowledge.omni") +
+                             " is not provably an abandoned init: it holds no init claim"))
+        << pretty(applied);
     EXPECT_EQ(root().sidecars(), std::vector<std::string>{kUlidA + ".json"});
     EXPECT_TRUE(fs::exists(cfg("graphs/knowledge.omni/_schema.pg")));
     Json statuses = root().ledger()["resource_statuses"];
@@ -1338,6 +1342,49 @@ TEST_F(ClusterSpec, SweepCreateSidecarOverAPartialRoot) {
     EXPECT_EQ(root().ledger()["resource_statuses"]["graph.knowledge"]["status"], "error");
     Json status = js({"status"});
     EXPECT_TRUE(has_diag(status, "cluster_recovery_pending"));
+}
+
+// A create killed inside its init (claim and schema files, no genesis version): the claim names
+// the sidecar's operation and a process that is gone, so the sweep removes the root and the same
+// apply creates the graph.
+TEST_F(ClusterSpec, SweepRemovesARootWhoseInitWasKilled) {
+    ASSERT_EQ(cluster({"import"}).exit_code, 0);
+    char host[256] = {};
+    ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+    pid_t child = ::fork();
+    if (child == 0)
+        ::_exit(0);
+    ::waitpid(child, nullptr, 0); // a pid no process has now
+    write_file(cfg("graphs/knowledge.omni/__init_claim.json"),
+               R"({"version":1,"attempt_id":"01J0000000000000000000000B","operation_id":")" +
+                   kUlidA + R"(","host":")" + host + R"(","pid":)" + std::to_string(child) +
+                   R"(,"created_at":1700000000000000})");
+    write_file(cfg("graphs/knowledge.omni/_schema.pg"), kSchema);
+    write_sidecar(sidecar(kUlidA, "graph_create", "knowledge", sha256(kSchema)));
+    Json applied = js({"apply"});
+    EXPECT_TRUE(applied["converged"].get<bool>()) << pretty(applied);
+    Json rolled_back = diag(applied, "graph_create_rolled_back");
+    EXPECT_EQ(rolled_back["severity"], "warning");
+    EXPECT_EQ(rolled_back["path"], cfg("__cluster/recoveries/" + kUlidA + ".json"));
+    EXPECT_EQ(change(applied, "graph.knowledge")["disposition"], "applied") << pretty(applied);
+    EXPECT_TRUE(root().sidecars().empty());
+    EXPECT_FALSE(fs::exists(cfg("graphs/knowledge.omni/__init_claim.json")));
+    EXPECT_EQ(live_schema(), kSchema);
+
+    // A claim of another operation is never taken.
+    write_file(cfg("graphs/other.omni/__init_claim.json"),
+               R"({"version":1,"attempt_id":"01J0000000000000000000000B","operation_id":")"
+               "01J0000000000000000000000C"
+               R"(","host":")" +
+                   std::string(host) + R"(","pid":)" + std::to_string(child) +
+                   R"(,"created_at":1700000000000000})");
+    write_sidecar(sidecar(kUlidB, "graph_create", "other", sha256(kSchema)));
+    Json kept = js({"apply"}, 1);
+    EXPECT_TRUE(contains(diag(kept, "graph_create_incomplete")["message"],
+                         "names operation 01J0000000000000000000000C, which is not an "
+                         "interrupted one"))
+        << pretty(kept);
+    EXPECT_TRUE(fs::exists(cfg("graphs/other.omni/__init_claim.json")));
 }
 
 TEST_F(ClusterSpec, SweepSchemaSidecars) {
