@@ -25,6 +25,13 @@ Status discard_partial_root(ClusterStore& store, const std::string& g,
     return engine::discard_unfinished_init(*objects, creates);
 }
 
+// engine::release_finished_init_claim on graph `g`'s root.
+Status release_init_claim(ClusterStore& store, const std::string& g,
+                          const std::string& operation_id) {
+    auto objects = OG_TRY(store.open_graph_store(g));
+    return engine::release_finished_init_claim(*objects, operation_id);
+}
+
 } // namespace
 
 void tombstone_graph(Ledger& ledger, const std::string& g, const std::string& approval_id,
@@ -169,6 +176,10 @@ SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& 
             set_status(ledger, "graph." + g, "applied", "");
             set_status(ledger, "schema." + g, "applied", "");
             record(create ? "graph_create" : "schema_apply");
+            if (create) // killed after its genesis, the init may have left its claim
+                if (auto released = release_init_claim(store, g, s.operation_id); !released)
+                    diags.warn("init_claim_cleanup_failed", store.graph_root(g).to_string(),
+                               released.error().message);
             out.retire.push_back(key);
         } else {
             set_status(ledger, "graph." + g, "drifted", "actual_applied_state_pending");

@@ -142,4 +142,19 @@ Status discard_unfinished_init(store::ObjectStore& store, const InterruptedInits
     return ok();
 }
 
+Status release_finished_init_claim(store::ObjectStore& store, std::string_view operation_id) {
+    auto text = OG_TRY(store.read_if_exists(kInitClaimKey));
+    if (!text)
+        return ok();
+    auto claim = base::parse_json(*text, store.uri_of(kInitClaimKey));
+    if (!claim || !claim->is_object())
+        return ok();
+    auto it = claim->find("operation_id");
+    if (it == claim->end() || !it->is_string() || it->get<std::string>() != operation_id)
+        return ok();
+    if (!OG_TRY(store.exists(format::manifest_key("main", 1))))
+        return ok();
+    return store.remove(kInitClaimKey);
+}
+
 } // namespace omnigraph::engine

@@ -91,4 +91,9 @@ struct InterruptedInits {
 // are returned as they are.
 Status discard_unfinished_init(store::ObjectStore& store, const InterruptedInits& inits);
 
+// An init killed after its genesis manifest leaves its claim in a graph that opens. Removes the
+// claim when it names `operation_id` and main's genesis version exists; anything else is left.
+// Storage errors are returned.
+Status release_finished_init_claim(store::ObjectStore& store, std::string_view operation_id);
+
 } // namespace omnigraph::engine

@@ -206,6 +206,8 @@ TEST_P(ApplyKill, ApplyKilledAtRandomMomentsConvergesWithNoHands) {
         std::string g = "g" + std::to_string(i);
         ProcessResult opened = og({"snapshot", root_->graph_root(g), "--json"});
         EXPECT_EQ(opened.exit_code, 0) << g << ": " << opened.out << opened.err;
+        EXPECT_FALSE(root_->exists("graphs/" + g + ".omni/__init_claim.json"))
+            << g << ": an init claim was left behind";
     }
     ProcessResult refreshed = timed_run(cluster("refresh"), env_).first;
     ASSERT_EQ(refreshed.exit_code, 0) << refreshed.out << refreshed.err;

@@ -282,6 +282,29 @@ TEST_P(UnfinishedInit, AnotherHostsClaimPastTheLeaseIsTaken) {
     EXPECT_TRUE(partial_->list_all("")->empty());
 }
 
+TEST_P(UnfinishedInit, AClaimLeftAfterGenesisIsReleasedForItsOperationOnly) {
+    // Without a genesis version the claim is the proof of an abandoned init: kept.
+    interrupted_init("01OPERATION");
+    ASSERT_TRUE(engine::release_finished_init_claim(*partial_, "01OPERATION"));
+    EXPECT_TRUE(*partial_->exists(engine::kInitClaimKey));
+    ASSERT_TRUE(engine::discard_unfinished_init(*partial_, {{"01OPERATION"}, true}));
+    // Killed after its genesis, before releasing the claim.
+    store::FaultRule claim_kept;
+    claim_kept.ops = static_cast<unsigned>(store::StoreOp::kRemove);
+    claim_kept.key_prefix = std::string(engine::kInitClaimKey);
+    partial_->add_rule(claim_kept);
+    engine::InitOptions o;
+    o.operation_id = "01OPERATION";
+    ASSERT_TRUE(engine::init_graph(*partial_, engine_fixture("test.pg"), o));
+    partial_->clear_rules();
+    ASSERT_TRUE(*partial_->exists(engine::kInitClaimKey));
+    ASSERT_TRUE(engine::release_finished_init_claim(*partial_, "01OTHER"));
+    EXPECT_TRUE(*partial_->exists(engine::kInitClaimKey)) << "another operation's claim";
+    ASSERT_TRUE(engine::release_finished_init_claim(*partial_, "01OPERATION"));
+    EXPECT_FALSE(*partial_->exists(engine::kInitClaimKey));
+    EXPECT_TRUE(engine::Graph::open(*partial_));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, UnfinishedInit, ::testing::Values(Backend::kLocal, Backend::kS3),
                          backend_name);
 
