@@ -16,7 +16,7 @@ namespace detail {
 // The order of one run; the steps are in apply_*.cpp (ApplyRun is in cluster/apply_run.h).
 void ApplyRun::run(const std::optional<SavedPlanCheck>& saved) {
     const Ledger snapshot = ledger_;
-    SweepOutcome sweep = run_sweep(store_, ledger_, d_, o_.actor, diags_);
+    SweepOutcome sweep = run_sweep(store_, ledger_, d_, o_.actor, lock != nullptr, diags_);
     auto approvals = list_approvals(store_, diags_);
     plan_ = compute_plan(d_, ledger_, unconsumed(approvals), sweep.pending, diags_);
     if (saved && !saved->matches(plan_, diags_))

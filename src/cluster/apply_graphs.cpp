@@ -109,6 +109,7 @@ bool ApplyRun::create_graph(PlanChange& c) {
         return fail("graph_create_failed", objects.error().message, true);
     engine::InitOptions init;
     init.schema_file = dg.schema_file;
+    init.operation_id = s.operation_id; // the claim names the sidecar: see the sweep
     auto created = engine::init_graph(**objects, *source, init);
     if (!created)
         return fail("graph_create_failed",

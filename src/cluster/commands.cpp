@@ -426,7 +426,7 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
         ledger.config_digest = d.config_digest;
     if (!check_integrity(ledger, diags))
         return emit();
-    SweepOutcome sweep = run_sweep(*store, ledger, d, o.actor, diags);
+    SweepOutcome sweep = run_sweep(*store, ledger, d, o.actor, opened->lock != nullptr, diags);
     verify_catalog(*store, ledger, CatalogMode::kRefresh, diags);
     observe_graphs(*store, ledger, d, diags);
     if (import && diags.has_error()) {

@@ -33,7 +33,7 @@ std::optional<OpenedState> open_locked(const DesiredState& desired, const std::s
     init_observations(store, obs);
     StateLock* lock = nullptr;
     if (desired.loaded.config.lock_enabled()) {
-        auto taken = StateLock::acquire(store, operation, actor, config_dir, obs);
+        auto taken = StateLock::acquire(store, operation, actor, config_dir, obs, diags);
         if (!taken) {
             diags.error(taken.error().code, store.display(kLockKey), taken.error().message);
             return std::nullopt;

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/ulid.h"
+#include "engine/pending.h"
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,30 @@ std::optional<int64_t> seconds_since(const std::string& rfc3339) {
     if (!t)
         return std::nullopt;
     return std::chrono::duration_cast<std::chrono::seconds>(base::now() - *t).count();
+}
+
+// A lock whose holder ran on this host and no longer exists was left by a command that died
+// (killed, crashed): no command can still be working under it. Removes it if it is still that
+// very lock (a conditional delete of the version read) and says so; true when it was removed.
+// Locks of other hosts, or without a host, are never touched.
+bool remove_dead_holders_lock(ClusterStore& store, Diagnostics& diags) {
+    auto got = store.objects().get(kLockKey);
+    if (!got)
+        return false;
+    auto lock = parse_lock(got->data);
+    std::string here = hostname();
+    if (!lock || here.empty() || lock->host != here || lock->pid == 0 ||
+        engine::process_exists(lock->pid))
+        return false;
+    auto removed = store.objects().remove_if_match(kLockKey, got->meta.version);
+    if (!removed) {
+        ignore_error(removed, "removing a lock whose holder no longer runs");
+        return false;
+    }
+    diags.warn("state_lock_recovered", store.display(kLockKey),
+               "removed the lock " + lock->lock_id + " left by `" + lock->operation + "` (pid " +
+                   std::to_string(lock->pid) + " on this host), which no longer runs");
+    return true;
 }
 
 } // namespace
@@ -104,7 +129,8 @@ std::string render_lock_holder(const StateObservations& o) {
 
 Result<StateLock> StateLock::acquire(ClusterStore& store, const std::string& operation,
                                      const std::optional<std::string>& actor,
-                                     const std::string& config_dir, StateObservations& obs) {
+                                     const std::string& config_dir, StateObservations& obs,
+                                     Diagnostics& diags) {
     LockRecord record;
     record.lock_id = base::new_ulid();
     record.operation = operation;
@@ -115,6 +141,9 @@ Result<StateLock> StateLock::acquire(ClusterStore& store, const std::string& ope
     record.actor = actor;
     record.lease_expires_at = base::format_rfc3339(now + std::chrono::seconds(lease_seconds()));
     auto put = store.objects().put_if_absent(kLockKey, serialize_lock(record));
+    if (!put && put.error().is(codes::kPreconditionFailed) &&
+        remove_dead_holders_lock(store, diags))
+        put = store.objects().put_if_absent(kLockKey, serialize_lock(record));
     if (put) {
         obs.lock_acquired = true;
         obs.acquired_lock_id = record.lock_id;
@@ -142,11 +171,13 @@ Result<StateLock> StateLock::acquire(ClusterStore& store, const std::string& ope
         }
     }
     obs.locked = true;
-    return Error("state_lock_held",
-                 "the cluster state is locked by " + holder + lease_note +
-                     ". A lock is never broken automatically: if no cluster command is running, "
-                     "run `omnigraph cluster force-unlock " +
-                     id + " --config " + config_dir + "`");
+    return Error(
+        "state_lock_held",
+        "the cluster state is locked by " + holder + lease_note +
+            ". A lock of another host or of a running process is never broken automatically: "
+            "if no cluster command is running, "
+            "run `omnigraph cluster force-unlock " +
+            id + " --config " + config_dir + "`");
 }
 
 StateLock::StateLock(StateLock&& other) noexcept

@@ -3,7 +3,9 @@
 //
 // Acquiring is a create-if-absent of the lock object, atomic on both backends. The lock carries a
 // lease (renewed at every graph-moving step); a held lock whose lease expired is still never
-// broken automatically — the error says so and names the exact `force-unlock` command.
+// broken automatically — the error says so and names the exact `force-unlock` command. The one
+// exception: a lock whose holder ran on this host and no longer exists (a command that was
+// killed) is removed by the next taker, with the warning state_lock_recovered.
 // Releasing is a conditional delete of the version this holder wrote (remove_if_match), so a
 // lock that was force-unlocked and taken by another command is left alone.
 #pragma once
@@ -43,11 +45,14 @@ std::string render_lock_holder(const StateObservations& o);
 
 class StateLock {
   public:
-    // Takes the lock for `operation`. state_lock_held (naming the holder and the force-unlock
-    // command for `config_dir`) or state_lock_error; `obs` gets the holder's metadata.
+    // Takes the lock for `operation`, first removing a lock left by a dead holder of this host
+    // (warning state_lock_recovered in `diags`). state_lock_held (naming the holder and the
+    // force-unlock command for `config_dir`) or state_lock_error; `obs` gets the holder's
+    // metadata.
     static Result<StateLock> acquire(ClusterStore& store, const std::string& operation,
                                      const std::optional<std::string>& actor,
-                                     const std::string& config_dir, StateObservations& obs);
+                                     const std::string& config_dir, StateObservations& obs,
+                                     Diagnostics& diags);
     StateLock(StateLock&& other) noexcept;
     StateLock& operator=(StateLock&&) = delete;
     // Releases a lock not released yet; a failure is only logged (call release() to report it).

@@ -1,7 +1,9 @@
 #include "cluster/sweep.h"
 
 #include "base/clock.h"
+#include "engine/graph_lifecycle.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace omnigraph::cluster {
@@ -14,6 +16,20 @@ void set_status(Ledger& l, const std::string& address, const std::string& status
     if (!condition.empty())
         s.conditions.push_back(condition);
     l.statuses[address] = std::move(s);
+}
+
+// engine::discard_unfinished_init on graph `g`'s root.
+Status discard_partial_root(ClusterStore& store, const std::string& g,
+                            const engine::InterruptedInits& creates) {
+    auto objects = OG_TRY(store.open_graph_store(g));
+    return engine::discard_unfinished_init(*objects, creates);
+}
+
+// engine::release_finished_init_claim on graph `g`'s root.
+Status release_init_claim(ClusterStore& store, const std::string& g,
+                          const std::string& operation_id) {
+    auto objects = OG_TRY(store.open_graph_store(g));
+    return engine::release_finished_init_claim(*objects, operation_id);
 }
 
 } // namespace
@@ -48,9 +64,19 @@ void recompute_graph_entry(Ledger& ledger, const std::string& g,
 }
 
 SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& desired,
-                       const std::optional<std::string>& actor, Diagnostics& diags) {
+                       const std::optional<std::string>& actor, bool locked, Diagnostics& diags) {
     SweepOutcome out;
-    for (const auto& [key, s] : list_sidecars(store, diags)) {
+    std::vector<SidecarFile> sidecars = list_sidecars(store, diags);
+    // Per graph, the creates that were interrupted: with the lock held every sidecar is one (the
+    // run that wrote it is over). Several pile up when creates of one graph keep dying.
+    std::map<std::string, engine::InterruptedInits> interrupted_creates;
+    for (const auto& [key, s] : sidecars)
+        if (s.kind == "graph_create") {
+            engine::InterruptedInits& creates = interrupted_creates[s.graph_id];
+            creates.operation_ids.push_back(s.operation_id);
+            creates.serialized_across_hosts = locked;
+        }
+    for (const auto& [key, s] : sidecars) {
         const std::string& g = s.graph_id;
         std::string where = store.display(key);
         auto record = [&](const char* kind) {
@@ -104,14 +130,28 @@ SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& 
         }
         if (!probe.opened) {
             if (create) {
+                // An init that never reached its genesis version: the engine removes the root
+                // when it can prove it holds no data (its claim names one of these creates).
+                auto discarded = discard_partial_root(store, g, interrupted_creates[g]);
+                if (discarded) {
+                    diags.warn("graph_create_rolled_back", where,
+                               "graph '" + g + "' was partly created at " +
+                                   store.graph_root(g).to_string() +
+                                   " by an interrupted apply and held no data; the root was "
+                                   "removed and apply creates the graph again");
+                    out.retire.push_back(key);
+                    continue;
+                }
                 set_status(ledger, "graph." + g, "error", "graph_create_incomplete", probe.error);
                 set_status(ledger, "schema." + g, "error", "graph_create_incomplete", probe.error);
                 out.pending.insert(g);
-                diags.error("graph_create_incomplete", where,
-                            "graph '" + g + "' was partly created at " +
-                                store.graph_root(g).to_string() + " and does not open (" +
-                                probe.error +
-                                "); remove that root and run `omnigraph cluster apply` again");
+                std::string message = "graph '" + g + "' was partly created at " +
+                                      store.graph_root(g).to_string() + " and does not open (";
+                message += probe.error;
+                message += ") and was not removed (";
+                message += discarded.error().message;
+                message += "); remove that root and run `omnigraph cluster apply` again";
+                diags.error("graph_create_incomplete", where, message);
             } else {
                 keep("graph '" + g + "' does not open (" + probe.error +
                      "); its interrupted schema apply stays pending");
@@ -136,6 +176,10 @@ SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& 
             set_status(ledger, "graph." + g, "applied", "");
             set_status(ledger, "schema." + g, "applied", "");
             record(create ? "graph_create" : "schema_apply");
+            if (create) // killed after its genesis, the init may have left its claim
+                if (auto released = release_init_claim(store, g, s.operation_id); !released)
+                    diags.warn("init_claim_cleanup_failed", store.graph_root(g).to_string(),
+                               released.error().message);
             out.retire.push_back(key);
         } else {
             set_status(ledger, "graph." + g, "drifted", "actual_applied_state_pending");

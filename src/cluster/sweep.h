@@ -20,8 +20,11 @@ struct SweepOutcome {
 };
 
 // Mutates `ledger` in memory; `desired` supplies the graph metadata of a rolled-forward create.
+// A create that never reached its genesis version has its root removed when the engine proves
+// it holds no data (engine::discard_unfinished_init); `locked`: the caller holds the cluster
+// lock, so the operations of every sidecar are over, on any host.
 SweepOutcome run_sweep(ClusterStore& store, Ledger& ledger, const DesiredState& desired,
-                       const std::optional<std::string>& actor, Diagnostics& diags);
+                       const std::optional<std::string>& actor, bool locked, Diagnostics& diags);
 
 // Removes graph `g`'s subtree (graph, schema, queries, their statuses) and leaves a tombstone
 // observation.

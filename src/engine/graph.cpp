@@ -4,6 +4,7 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "base/ulid.h"
+#include "engine/graph_lifecycle.h"
 #include "engine/pending.h"
 #include "schema/compiler.h"
 #include "schema/parser.h"
@@ -128,16 +129,10 @@ Result<InitResult> init_graph(store::ObjectStore& store, std::string_view source
     auto shape = OG_TRY(schema::load_schema(source, options.schema_file));
     auto built = OG_TRY(schema::build_ir(shape, nullptr, base::new_ulid()));
 
-    if (!store.root().is_s3()) {
-        // Local roots need atomic create-only writes (link(2)); find out before claiming.
-        std::string probe = "__create_if_absent_probe_" + base::new_ulid();
-        OG_CHECK(store.put_if_absent(probe, ""));
-        OG_CHECK(store.remove(probe));
-    }
-    Json claim;
-    claim["version"] = 1;
-    claim["attempt_id"] = base::new_ulid();
-    auto claimed = store.put_if_absent(kInitClaimKey, base::to_compact_json(claim));
+    // The claim is the first object: a root an init left holds it (discard_unfinished_init). On a
+    // local root it is also the check for atomic create-only writes (link(2)): without them the
+    // put fails with storage_configuration and nothing is written.
+    auto claimed = store.put_if_absent(kInitClaimKey, init_claim_text(options.operation_id));
     if (!claimed) {
         if (claimed.error().is(codes::kPreconditionFailed))
             return Error(kInitClaimed,

@@ -30,6 +30,10 @@ inline constexpr int kStorageFormatVersion = 1;
 struct InitOptions {
     bool force = false; // overwrite orphan schema files (never an existing graph)
     std::string schema_file = "schema.pg"; // for diagnostics
+    // The controller's operation this init belongs to (a cluster's recovery sidecar id); the
+    // init claim records it, so discard_unfinished_init can remove what an interrupted init
+    // left (graph_lifecycle.h). Empty: the claim names no operation.
+    std::string operation_id;
 };
 
 struct InitResult {

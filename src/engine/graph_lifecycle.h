@@ -9,6 +9,13 @@
 // destroy_graph removes a whole root, the format stamp first, so whatever an interruption leaves
 // never opens as a half graph.
 //
+// An init runs under its claim (`__init_claim.json`, taken first with a create-only write,
+// released after the genesis version). A controller that runs init for an operation of its own
+// passes that operation's id (InitOptions::operation_id), and the claim records it. When the
+// controller later finds the operation interrupted, discard_unfinished_init removes the root
+// only if the engine can prove it holds no data: the claim names that operation, its process is
+// gone, and the root has no version at all.
+//
 // Thread-safety: stateless functions over a store::ObjectStore (which is thread-safe). None of
 // them takes a lock: the caller serializes lifecycle changes of one root (the cluster lock).
 #pragma once
@@ -19,10 +26,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace omnigraph::engine {
 
 // The refusal's code (spec name: the controller is the cluster).
+// discard_unfinished_init's refusal: the root is not provably an abandoned, empty init.
+inline constexpr std::string_view kInitNotAbandoned = "init_not_abandoned";
 inline constexpr std::string_view kGraphManaged = "cluster_managed";
 inline constexpr std::string_view kManagedMarkerKey = "_cluster_owner.json";
 
@@ -49,5 +59,41 @@ Result<std::optional<ManagedBy>> managed_by(store::ObjectStore& store);
 // leaves no half graph that opens, only remnants the next destroy finishes. Idempotent: an
 // absent root succeeds.
 Status destroy_graph(store::ObjectStore& store);
+
+// The init claim an init of this process writes (compact JSON, keys in this order):
+// {"version":1,"attempt_id","operation_id","host","pid","created_at"}, where operation_id is
+// present only when `operation_id` is not empty (claims written before it existed have none).
+std::string init_claim_text(std::string_view operation_id);
+
+// What a controller knows about the inits it ran: the ids of its operations that were
+// interrupted, and whether its own lock serialized them across hosts (the cluster lock: while
+// the caller holds it, an operation of another host that left its record is over).
+struct InterruptedInits {
+    std::vector<std::string> operation_ids;
+    bool serialized_across_hosts = false;
+};
+
+// Removes the root of an init that never reached its genesis version, when the engine can prove
+// it holds no data. The proof, checked in this order (a failure refuses with kInitNotAbandoned,
+// naming what is missing, and removes nothing):
+//   1. the root holds an init claim that records an operation id, one of `inits.operation_ids`
+//      (a claim of an older version, of a plain `omnigraph init`, or of another operation is
+//      never taken);
+//   2. the claiming process is over: on this host its pid no longer exists (a claim naming this
+//      process counts as running); a claim of another host is taken when
+//      `inits.serialized_across_hosts`, otherwise once older than kPendingLease;
+//   3. the root has no version: main's genesis manifest is absent (read directly, not only
+//      listed) and nothing is under `_log/`, so no load, branch or schema apply ever ran there;
+//   4. every object in it is one an init writes (the claim, the root schema files, the format
+//      stamp, `_schemas/`, `_commits/`): nothing else was put there.
+// Then it removes every object but the claim, the claim last, and the root itself: a removal
+// that is interrupted leaves the claim, so the next call proves and finishes it. Storage errors
+// are returned as they are.
+Status discard_unfinished_init(store::ObjectStore& store, const InterruptedInits& inits);
+
+// An init killed after its genesis manifest leaves its claim in a graph that opens. Removes the
+// claim when it names `operation_id` and main's genesis version exists; anything else is left.
+// Storage errors are returned.
+Status release_finished_init_claim(store::ObjectStore& store, std::string_view operation_id);
 
 } // namespace omnigraph::engine

@@ -23,13 +23,6 @@ std::string pending_key(std::string_view op_id) {
     return std::string(kPendingPrefix) + std::string(op_id) + ".json";
 }
 
-std::string this_host() {
-    char buf[256] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0)
-        return "unknown";
-    return buf;
-}
-
 // Operations of this process that have not returned yet (counted: two threads may try the same
 // fixed-name record, and the loser must not unmark the winner).
 struct Running {
@@ -184,7 +177,20 @@ bool pending_owner_alive(const PendingOp& op) {
         std::lock_guard lock(running().mutex);
         return running().op_ids.count(op.op_id) > 0;
     }
-    return kill(static_cast<pid_t>(op.pid), 0) == 0 || errno == EPERM;
+    return process_exists(op.pid);
+}
+
+std::string this_host() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0)
+        return "unknown";
+    return buf;
+}
+
+bool process_exists(int64_t pid) {
+    if (pid <= 0)
+        return true; // names no single process (kill would signal a group): cannot tell
+    return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
 Status settle_pending(store::ObjectStore& store) {

@@ -68,6 +68,12 @@ Result<std::optional<PendingOp>> read_pending(store::ObjectStore& store, std::st
 // True while the record's owner may still be working on it.
 bool pending_owner_alive(const PendingOp& op);
 
+// The writer identity records carry (pending records, the init claim): this machine's name
+// (gethostname(), "unknown" when that fails), and whether a process of this host still exists
+// (kill(pid, 0) succeeds or fails with EPERM).
+std::string this_host();
+bool process_exists(int64_t pid);
+
 // Settles every abandoned record (roll forward or back, see above). Records of live owners are
 // left alone. recovery_required when a record is unreadable.
 Status settle_pending(store::ObjectStore& store);

@@ -804,7 +804,8 @@ TEST_F(ClusterFailuresS3, FailedReadsAreStateLockAndCatalogReadErrors) {
 }
 
 // The lock's conditional delete fails: the command reports it (the lock stays, and the message
-// names the force-unlock that clears it) instead of leaving a stuck lock unexplained.
+// names the force-unlock that clears it) instead of leaving a stuck lock unexplained; the next
+// command on this host removes it, as its holder is gone.
 TEST_F(ClusterFailuresS3, LockThatCannotBeReleasedIsStateLockError) {
     ASSERT_TRUE(s3js({"import"})["ok"].get<bool>());
     auto& server = S3TestServer::instance();
@@ -819,9 +820,11 @@ TEST_F(ClusterFailuresS3, LockThatCannotBeReleasedIsStateLockError) {
     std::string id = parse(s3root_->text("__cluster/lock.json"))["lock_id"];
     EXPECT_TRUE(contains(error["message"], "force-unlock " + id + " --config cfg"))
         << pretty(error);
-    EXPECT_TRUE(has_diag(s3js({"plan"}, 1), "state_lock_held"));
-    EXPECT_TRUE(s3js({"force-unlock", id})["lock_removed"].get<bool>());
-    EXPECT_TRUE(s3js({"plan"})["ok"].get<bool>());
+    // Its holder has exited: the next command removes it (a lock of this host whose process is
+    // gone) and runs.
+    Json again = s3js({"plan"});
+    EXPECT_TRUE(contains(diag(again, "state_lock_recovered").value("message", ""), id))
+        << pretty(again);
     EXPECT_FALSE(s3root_->exists("__cluster/lock.json"));
 }
 

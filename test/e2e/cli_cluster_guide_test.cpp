@@ -617,6 +617,11 @@ TEST_P(ClusterGuide, CrashRecoveryWithLockAndForceUnlock) {
     std::string lock_id = lock_id_from_status();
     ASSERT_EQ(lock_id.size(), 26u);
 
+    // As if the crash had been on another machine: such a lock is never broken automatically
+    // (a dead process of this host loses it to the next command: CrashedApplyNeedsNoHands).
+    Json lock = parse(root().text("__cluster/lock.json"));
+    lock["host"] = "db-host-2";
+    root().write("__cluster/lock.json", pretty(lock));
     auto held = og({"cluster", "apply", "--config", "company-brain"});
     EXPECT_EQ(held.exit_code, 1);
     EXPECT_TRUE(contains(held.out, "ERROR state_lock_held ")) << held.out;
@@ -653,6 +658,27 @@ TEST_P(ClusterGuide, CrashRecoveryWithLockAndForceUnlock) {
     ASSERT_EQ(ledger["recovery_records"].size(), 1u);
     EXPECT_EQ(ledger["recovery_records"].begin().value()["kind"], "schema_apply");
     EXPECT_EQ(ledger["recovery_records"].begin().value()["actor"], "andrew");
+}
+
+// §5: an apply killed on this host: the next apply removes its lock (its process is gone) and
+// rolls the sidecar forward.
+TEST_P(ClusterGuide, CrashedApplyNeedsNoHands) {
+    ASSERT_NO_FATAL_FAILURE(deploy());
+    edit_config("people.pg", "    joined: Date?\n", "    joined: Date?\n    bio: String?\n");
+    auto crashed = og({"cluster", "apply", "--config", "company-brain", "--as", "andrew"},
+                      {{"OMNIGRAPH_FAILPOINTS", "cluster_apply.after_schema_apply=crash"}});
+    ASSERT_EQ(crashed.exit_code, 86) << crashed.out << crashed.err;
+    std::string lock_id = lock_id_from_status();
+    ASSERT_EQ(lock_id.size(), 26u);
+    auto again = og({"cluster", "apply", "--config", "company-brain"});
+    EXPECT_EQ(again.exit_code, 0) << again.out;
+    EXPECT_TRUE(contains(again.out, "WARN  state_lock_recovered ")) << again.out;
+    EXPECT_TRUE(contains(again.out, "removed the lock " + lock_id + " left by `apply` (pid "))
+        << again.out;
+    EXPECT_TRUE(contains(again.out, "WARN  cluster_recovery_rolled_forward ")) << again.out;
+    EXPECT_FALSE(root().exists("__cluster/lock.json"));
+    EXPECT_TRUE(root().sidecars().empty());
+    EXPECT_TRUE(contains(live_schema("knowledge"), "bio: String?"));
 }
 
 // §5: an interrupted (not crashed) apply is fixed by running apply again.

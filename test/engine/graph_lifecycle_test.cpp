@@ -1,10 +1,18 @@
-// engine/graph_lifecycle.h: the controller marker and destroy_graph, on both backends.
+// engine/graph_lifecycle.h: the controller marker, destroy_graph and discard_unfinished_init, on
+// both backends.
+#include "base/json.h"
 #include "engine/graph_lifecycle.h"
+#include "engine/pending.h"
 #include "engine/schema_apply.h"
 #include "engine_fixture.h"
+#include "format/manifest.h"
 #include "store/fault_injecting_store.h"
 
 #include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace omnigraph::testing {
 namespace {
@@ -135,6 +143,170 @@ TEST_P(GraphLifecycle, ADestroyThatCannotStartChangesNothing) {
     ASSERT_TRUE(still) << still.error().to_string();
     EXPECT_EQ(still->head()->version, graph_->head()->version);
 }
+
+// --- discard_unfinished_init --------------------------------------------------------------------
+
+// A pid that no process has: a child that already exited and was reaped.
+int64_t dead_pid() {
+    pid_t child = ::fork();
+    if (child == 0)
+        ::_exit(0);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return child;
+}
+
+class UnfinishedInit : public GraphLifecycle {
+  protected:
+    void SetUp() override {
+        GraphLifecycle::SetUp();
+        auto inner = open_store_at(uri_ + "-partial");
+        ASSERT_TRUE(inner) << inner.error().message;
+        partial_ = std::make_unique<store::FaultInjectingStore>(std::move(*inner));
+    }
+    // An init for operation `op` that died before its genesis manifest: the manifest create
+    // fails and so does the claim's release, as if the process had been killed there.
+    void interrupted_init(const std::string& op, bool owner_dead = true) {
+        store::FaultRule no_manifest;
+        no_manifest.ops = static_cast<unsigned>(store::StoreOp::kPutIfAbsent);
+        no_manifest.key_prefix = "_log/";
+        partial_->add_rule(no_manifest);
+        store::FaultRule claim_kept;
+        claim_kept.ops = static_cast<unsigned>(store::StoreOp::kRemove);
+        claim_kept.key_prefix = std::string(engine::kInitClaimKey);
+        partial_->add_rule(claim_kept);
+        engine::InitOptions o;
+        o.operation_id = op;
+        ASSERT_FALSE(engine::init_graph(*partial_, engine_fixture("test.pg"), o));
+        partial_->clear_rules();
+        ASSERT_TRUE(*partial_->exists(engine::kInitClaimKey));
+        if (owner_dead)
+            edit_claim([](base::Json& claim) { claim["pid"] = dead_pid(); });
+    }
+    void edit_claim(const std::function<void(base::Json&)>& edit) {
+        auto claim = base::parse_json(*partial_->read(engine::kInitClaimKey));
+        ASSERT_TRUE(claim);
+        edit(*claim);
+        ASSERT_TRUE(partial_->put(engine::kInitClaimKey, base::to_compact_json(*claim)));
+    }
+    // discard_unfinished_init refuses and leaves every object.
+    void refused(const engine::InterruptedInits& inits, const std::string& why) {
+        auto before = partial_->list_all("");
+        ASSERT_TRUE(before);
+        auto r = engine::discard_unfinished_init(*partial_, inits);
+        ASSERT_FALSE(r) << why;
+        EXPECT_TRUE(r.error().is(engine::kInitNotAbandoned)) << r.error().to_string();
+        EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+        EXPECT_EQ(partial_->list_all("")->size(), before->size()) << why;
+    }
+    std::unique_ptr<store::FaultInjectingStore> partial_;
+};
+
+TEST_P(UnfinishedInit, ClaimRecordsTheOperationAndTheProcess) {
+    interrupted_init("01OPERATION", false);
+    auto claim = base::parse_json(*partial_->read(engine::kInitClaimKey));
+    ASSERT_TRUE(claim);
+    EXPECT_EQ((*claim)["operation_id"], "01OPERATION");
+    EXPECT_EQ((*claim)["host"], engine::this_host());
+    EXPECT_EQ((*claim)["pid"].get<int64_t>(), ::getpid());
+    // The process that holds it is running (this one): never discarded.
+    refused({{"01OPERATION"}, true}, "is still running");
+}
+
+TEST_P(UnfinishedInit, AnAbandonedInitOfTheOperationIsRemovedWhole) {
+    interrupted_init("01OPERATION");
+    ASSERT_FALSE(partial_->list_all("_commits/")->empty()) << "the genesis commit was written";
+    auto r = engine::discard_unfinished_init(*partial_, {{"01OTHER", "01OPERATION"}, false});
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_TRUE(partial_->list_all("")->empty());
+    EXPECT_FALSE(GetParam() == Backend::kLocal && std::filesystem::exists(uri_ + "-partial"));
+    // The root takes a new graph.
+    ASSERT_TRUE(engine::init_graph(*partial_, engine_fixture("test.pg")));
+    EXPECT_TRUE(engine::Graph::open(*partial_));
+}
+
+TEST_P(UnfinishedInit, ARemovalInterruptedHalfWayIsFinishedByTheNextCall) {
+    interrupted_init("01OPERATION");
+    store::FaultRule stop;
+    stop.ops = static_cast<unsigned>(store::StoreOp::kRemove);
+    stop.nth = 3;
+    stop.repeat = true;
+    partial_->add_rule(stop);
+    ASSERT_FALSE(engine::discard_unfinished_init(*partial_, {{"01OPERATION"}, false}));
+    partial_->clear_rules();
+    EXPECT_TRUE(*partial_->exists(engine::kInitClaimKey)) << "the claim goes last";
+    ASSERT_TRUE(engine::discard_unfinished_init(*partial_, {{"01OPERATION"}, false}));
+    EXPECT_TRUE(partial_->list_all("")->empty());
+}
+
+TEST_P(UnfinishedInit, AnythingNotProvablyAbandonedIsKept) {
+    interrupted_init("01OPERATION");
+    refused({{"01OTHER"}, true}, "names operation 01OPERATION, which is not an interrupted one");
+    refused({{}, true}, "which is not an interrupted one");
+    // Another host's claim: taken on the caller's word only (its lock), else after the lease.
+    edit_claim([](base::Json& claim) { claim["host"] = "elsewhere"; });
+    refused({{"01OPERATION"}, false}, "of host elsewhere and younger than 15 minutes");
+    // A foreign object: something other than an init put it there.
+    ASSERT_TRUE(partial_->put("notes.txt", "mine"));
+    refused({{"01OPERATION"}, true}, "notes.txt, which an init does not write");
+    ASSERT_TRUE(partial_->remove("notes.txt"));
+    // A version on any branch, or main's genesis (found by a direct read, not a listing).
+    ASSERT_TRUE(partial_->put("_log/feature/x.json", "{}"));
+    refused({{"01OPERATION"}, true}, "it has versions");
+    ASSERT_TRUE(partial_->remove("_log/feature/x.json"));
+    ASSERT_TRUE(partial_->put(format::manifest_key("main", 1), "{}"));
+    refused({{"01OPERATION"}, true}, "it has a genesis version");
+    ASSERT_TRUE(partial_->remove(format::manifest_key("main", 1)));
+    // Claims that name no operation or no process.
+    edit_claim([](base::Json& claim) { claim.erase("pid"); });
+    refused({{"01OPERATION"}, true}, "does not name the process");
+    edit_claim([](base::Json& claim) { claim.erase("operation_id"); });
+    refused({{"01OPERATION"}, true}, "records no operation");
+    ASSERT_TRUE(partial_->put(engine::kInitClaimKey, "not json"));
+    refused({{"01OPERATION"}, true}, "is not a JSON object");
+    ASSERT_TRUE(partial_->remove(engine::kInitClaimKey));
+    refused({{"01OPERATION"}, true}, "holds no init claim");
+    // With everything in order again, it goes.
+    interrupted_init("01SECOND");
+    EXPECT_TRUE(engine::discard_unfinished_init(*partial_, {{"01SECOND"}, true}));
+}
+
+TEST_P(UnfinishedInit, AnotherHostsClaimPastTheLeaseIsTaken) {
+    interrupted_init("01OPERATION");
+    edit_claim([](base::Json& claim) {
+        claim["host"] = "elsewhere";
+        claim["created_at"] = claim["created_at"].get<int64_t>() - int64_t{16} * 60 * 1000 * 1000;
+    });
+    auto r = engine::discard_unfinished_init(*partial_, {{"01OPERATION"}, false});
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_TRUE(partial_->list_all("")->empty());
+}
+
+TEST_P(UnfinishedInit, AClaimLeftAfterGenesisIsReleasedForItsOperationOnly) {
+    // Without a genesis version the claim is the proof of an abandoned init: kept.
+    interrupted_init("01OPERATION");
+    ASSERT_TRUE(engine::release_finished_init_claim(*partial_, "01OPERATION"));
+    EXPECT_TRUE(*partial_->exists(engine::kInitClaimKey));
+    ASSERT_TRUE(engine::discard_unfinished_init(*partial_, {{"01OPERATION"}, true}));
+    // Killed after its genesis, before releasing the claim.
+    store::FaultRule claim_kept;
+    claim_kept.ops = static_cast<unsigned>(store::StoreOp::kRemove);
+    claim_kept.key_prefix = std::string(engine::kInitClaimKey);
+    partial_->add_rule(claim_kept);
+    engine::InitOptions o;
+    o.operation_id = "01OPERATION";
+    ASSERT_TRUE(engine::init_graph(*partial_, engine_fixture("test.pg"), o));
+    partial_->clear_rules();
+    ASSERT_TRUE(*partial_->exists(engine::kInitClaimKey));
+    ASSERT_TRUE(engine::release_finished_init_claim(*partial_, "01OTHER"));
+    EXPECT_TRUE(*partial_->exists(engine::kInitClaimKey)) << "another operation's claim";
+    ASSERT_TRUE(engine::release_finished_init_claim(*partial_, "01OPERATION"));
+    EXPECT_FALSE(*partial_->exists(engine::kInitClaimKey));
+    EXPECT_TRUE(engine::Graph::open(*partial_));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, UnfinishedInit, ::testing::Values(Backend::kLocal, Backend::kS3),
+                         backend_name);
 
 INSTANTIATE_TEST_SUITE_P(Backends, GraphLifecycle, ::testing::Values(Backend::kLocal, Backend::kS3),
                          backend_name);

@@ -9,7 +9,11 @@
 //     write are one step and readers never see a half-written object;
 //   - ListObjectsV2 in UTF-8 byte order with exact pagination (s3rver walks its directory tree,
 //     which puts "a/b" before "a-b");
-//   - "Range: bytes=0-0" (s3rver reads end 0 as "to the end").
+//   - "Range: bytes=0-0" (s3rver reads end 0 as "to the end");
+//   - an upload lands whole or not at all: s3rver streams a PUT body straight into the object's
+//     file, so a client killed mid-upload left a truncated object (or an emptied old one); here
+//     the body is read to its end first, an incomplete one stores nothing, and the object file
+//     is replaced by a rename.
 //
 // Test-only fault control (bucket names cannot start with '_', so no S3 path collides):
 //   POST /__admin/fault?path=/bucket/key&status=503&count=2[&apply=1][&method=DELETE]
@@ -23,6 +27,8 @@
 // or on SIGTERM/SIGINT, so a test that dies never leaves the server behind.
 'use strict';
 
+const crypto = require('crypto');
+const fsp = require('fs/promises');
 const path = require('path');
 const peers = path.join(__dirname, '..', 'peers', 'node_modules', '@20minutes', 's3rver', 'lib');
 const S3rver = require(path.join(peers, 's3rver.js'));
@@ -214,6 +220,25 @@ function listObjectsV2(store) {
   };
 }
 
+// Replaces the store's putContent (every PUT and multipart completion goes through it).
+function atomicUploads(store) {
+  let uploads = 0;
+  store.putContent = async (objectPath, content) => {
+    let body = content;
+    if (!Buffer.isBuffer(content)) {
+      const chunks = [];
+      for await (const chunk of content) chunks.push(chunk); // throws when the client aborted
+      // An IncomingMessage that ended before its Content-Length: S3 stores nothing.
+      if (content.complete === false) throw new Error('IncompleteBody: the upload ended early');
+      body = Buffer.concat(chunks);
+    }
+    const temp = `${objectPath}.upload-${process.pid}-${++uploads}`;
+    await fsp.writeFile(temp, body);
+    await fsp.rename(temp, objectPath);
+    return [body.length, crypto.createHash('md5').update(body).digest('hex')];
+  };
+}
+
 async function main() {
   const args = parseArgs(process.argv);
   const server = new S3rver({
@@ -227,6 +252,7 @@ async function main() {
   // faults go first (after the logger), ahead of authentication and routing.
   server.middleware.splice(server.middleware.length - 1, 0, listObjectsV2(server.store), objectRequests(server.store));
   server.middleware.splice(1, 0, faultInjection());
+  atomicUploads(server.store);
   if (process.env.S3_HARNESS_DEBUG) server.on('error', (err) => process.stderr.write(`s3_server: ${err.stack || err}\n`));
   const address = await server.run();
   process.stdout.write(`S3_ENDPOINT=http://127.0.0.1:${address.port}\n`);

@@ -168,6 +168,11 @@ ProcessResult Child::wait() {
     return result;
 }
 
+void Child::signal(int signal) {
+    if (pid_ > 0)
+        ::kill(pid_, signal);
+}
+
 std::string source_dir() {
     return OMNIGRAPH_SOURCE_DIR;
 }

@@ -43,6 +43,8 @@ class Child {
     Child(Child&& other) noexcept;
     Child& operator=(Child&&) = delete;
     ProcessResult wait();
+    // Sends `signal` to the child (the process itself: argv[0] execs, e.g. `env` does).
+    void signal(int signal);
 
   private:
     int pid_ = -1;
