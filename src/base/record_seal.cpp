@@ -41,7 +41,7 @@ Result<bool> verify_record_seal(std::string_view text, std::string_view code,
         return false;
     uint64_t computed = xxh3_64(text.substr(0, at));
     if (computed != *stored)
-        return Error(code, std::string(name) + ": " + range(0, at) +
+        return Error(code, (name.empty() ? "" : std::string(name) + ": ") + range(0, at) +
                                " fail their checksum (stored xxh3-64 " + hex64(*stored) +
                                ", computed " + hex64(computed) + ")");
     return true;

@@ -70,6 +70,7 @@ void register_storage(CLI::App& app, Outcome& outcome) {
     check->add_option("uri", args->uri, "Local path, file:// or s3://bucket/prefix")->required();
     check->add_flag("--json", args->json, "Print the report as JSON");
     check->callback([args, &outcome] { outcome.exit_code = run_storage_check(*args); });
+    register_storage_upgrade(*storage, outcome);
 }
 
 } // namespace omnigraph::cli
