@@ -468,6 +468,10 @@ Result<SegmentReader> SegmentReader::open(store::ObjectStore& store, std::string
     }
     uint64_t tail_len = std::min(*size, kTailGuess);
     auto tail = OG_TRY(store.get(key, store::ByteRange{*size - tail_len, tail_len}));
+    if (tail.data.size() != tail_len)
+        return corrupt(store.uri_of(key) + ": truncated: bytes [" +
+                       std::to_string(*size - tail_len) + ", " + std::to_string(*size) +
+                       ") read back " + std::to_string(tail.data.size()) + " bytes");
     uint64_t needed = 0;
     auto footer = parse_segment_footer(tail.data, *size, &needed);
     if (!footer && needed > tail_len && needed <= *size) {

@@ -9,7 +9,8 @@
 //     write are one step and readers never see a half-written object;
 //   - ListObjectsV2 in UTF-8 byte order with exact pagination (s3rver walks its directory tree,
 //     which puts "a/b" before "a-b");
-//   - "Range: bytes=0-0" (s3rver reads end 0 as "to the end").
+//   - "Range: bytes=0-0" (s3rver reads end 0 as "to the end"), and any range of an empty object
+//     (416 InvalidRange, as S3; s3rver sends a 206 whose body never comes).
 //
 // Test-only fault control (bucket names cannot start with '_', so no S3 path collides):
 //   POST /__admin/fault?path=/bucket/key&status=503&count=2[&apply=1][&method=DELETE]
@@ -119,6 +120,16 @@ async function currentEtag(store, bucket, key) {
   }
 }
 
+async function objectSize(store, bucket, key) {
+  try {
+    const meta = await store.getMetadata(bucket, key);
+    return meta ? Number(meta['content-length']) : null;
+  } catch (err) {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 function objectRequests(store) {
   const authenticate = authentication();
   return async (ctx, next) => {
@@ -151,6 +162,13 @@ function objectRequests(store) {
           const want = ifMatch.replace(/^W\//, '');
           if (etag === null || (want !== '*' && want !== etag)) return failed('If-Match');
         }
+      }
+      if (ctx.method === 'GET' && ctx.get('range') && (await objectSize(store, bucket, key)) === 0) {
+        // Any range of an empty object is unsatisfiable on S3; s3rver answers a broken 206.
+        // (Authentication still runs first, as for every request.)
+        await next();
+        if (ctx.status !== 200 && ctx.status !== 206) return;
+        return s3Error(ctx, 416, 'InvalidRange', 'The requested range is not satisfiable');
       }
       if (ctx.method === 'GET' && /^bytes=0-0$/.test(ctx.get('range'))) {
         // Let s3rver authenticate and serve the whole object, then cut it to the first byte.
