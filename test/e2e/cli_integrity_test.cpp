@@ -72,12 +72,21 @@ TEST(CliIntegrity, ZeroedBytesInASegmentFailExportNamingObjectAndRange) {
 
     auto exported = run_process({omnigraph(), "export", uri});
     EXPECT_NE(exported.exit_code, 0);
-    EXPECT_NE(exported.err.find("segment_corrupt"), std::string::npos) << exported.err;
+    EXPECT_NE(exported.err.find("corrupt segment"), std::string::npos) << exported.err;
     EXPECT_NE(exported.err.find(segment.string()), std::string::npos) << exported.err;
     EXPECT_NE(exported.err.find("fail their checksum"), std::string::npos) << exported.err;
     EXPECT_NE(exported.err.find("bytes ["), std::string::npos) << exported.err;
     // No Person row comes out of the damaged segment.
     EXPECT_EQ(exported.out.find("\"Person\""), std::string::npos) << exported.out.substr(0, 400);
+    // A query that reads the table answers the code (the JSON error carries it).
+    auto queried = run_process({omnigraph(), "query", "--json", "-e",
+                                "query ages() { match { $p: Person } return { $p.name, $p.age } }",
+                                "--store", uri});
+    EXPECT_EQ(queried.exit_code, 1);
+    EXPECT_NE(queried.out.find("\"code\": \"segment_corrupt\""), std::string::npos)
+        << queried.out << queried.err;
+    EXPECT_NE(queried.out.find(segment.string()), std::string::npos) << queried.out;
+    EXPECT_EQ(queried.out.find("person-"), std::string::npos) << queried.out.substr(0, 400);
 }
 
 // A copy of the format-1 fixture graph in a fresh directory.
@@ -138,14 +147,15 @@ TEST(CliIntegrity, UpgradeRefusesADamagedFormat1ObjectAndKeepsTheStamp) {
     std::string bytes = slurp(segments.front());
     bytes[0] = static_cast<char>(0x7F); // the first chunk's flags byte: unknown flags
     spill(segments.front(), bytes);
-    auto upgraded = run_process({omnigraph(), "storage", "upgrade", uri});
+    auto upgraded = run_process({omnigraph(), "storage", "upgrade", "--json", uri});
     EXPECT_EQ(upgraded.exit_code, 1);
-    EXPECT_NE(upgraded.err.find("segment_corrupt"), std::string::npos) << upgraded.err;
-    EXPECT_NE(upgraded.err.find(segments.front().string()), std::string::npos) << upgraded.err;
+    EXPECT_NE(upgraded.out.find("\"code\": \"segment_corrupt\""), std::string::npos)
+        << upgraded.out;
+    EXPECT_NE(upgraded.out.find(segments.front().string()), std::string::npos) << upgraded.out;
     EXPECT_NE(slurp(uri + "/_format.json").find("\"version\": 1"), std::string::npos);
     auto not_a_graph = run_process({omnigraph(), "storage", "upgrade", dir.path() + "/none"});
     EXPECT_EQ(not_a_graph.exit_code, 1);
-    EXPECT_NE(not_a_graph.err.find("not_found"), std::string::npos) << not_a_graph.err;
+    EXPECT_NE(not_a_graph.err.find("no graph at"), std::string::npos) << not_a_graph.err;
 }
 
 } // namespace
