@@ -60,7 +60,9 @@ TEST_P(StorageUpgrade, Format1ReadsThenUpgradesWithTheSameRows) {
     EXPECT_EQ(report->deletion_vectors_checked, 1u);
     EXPECT_EQ(report->records_rewritten, 7u);
     EXPECT_NE(store_->read(engine::kFormatKey)->find("\"version\": 2"), std::string::npos);
-    for (const auto& meta : *store_->list_all("tables/"))
+    auto tables = store_->list_all("tables/");
+    ASSERT_TRUE(tables);
+    for (const auto& meta : *tables)
         if (meta.key.ends_with(".seg"))
             EXPECT_TRUE(store_->read(meta.key)->ends_with("OGS2")) << meta.key;
     for (const std::string branch : {"main", "feature"})
@@ -75,7 +77,9 @@ TEST_P(StorageUpgrade, Format1ReadsThenUpgradesWithTheSameRows) {
 
 TEST_P(StorageUpgrade, AnInterruptedRunIsFinishedByTheNext) {
     // As if a run stopped after rewriting the segments: the manifests still name the old sizes.
-    for (const auto& meta : *store_->list_all("tables/")) {
+    auto tables = store_->list_all("tables/");
+    ASSERT_TRUE(tables);
+    for (const auto& meta : *tables) {
         if (!meta.key.ends_with(".seg"))
             continue;
         auto upgraded = format::upgrade_segment(*store_->read(meta.key));
