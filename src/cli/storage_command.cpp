@@ -62,7 +62,7 @@ int run_storage_check(const StorageCheckArgs& args) {
 } // namespace
 
 void register_storage(CLI::App& app, Outcome& outcome) {
-    auto* storage = app.add_subcommand("storage", "Inspect a storage root");
+    auto* storage = app.add_subcommand("storage", "Inspect and upgrade a storage root");
     storage->require_subcommand(1);
     auto args = std::make_shared<StorageCheckArgs>();
     auto* check = storage->add_subcommand(
