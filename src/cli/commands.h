@@ -17,6 +17,7 @@ struct Outcome {
 
 void register_version(CLI::App& app, Outcome& outcome);
 void register_storage(CLI::App& app, Outcome& outcome);
+void register_storage_upgrade(CLI::App& storage, Outcome& outcome); // storage upgrade
 void register_lint(CLI::App& app, Outcome& outcome);
 void register_schema(CLI::App& app, Outcome& outcome);
 void register_graph(CLI::App& app, Outcome& outcome); // init, load, snapshot, export, commit

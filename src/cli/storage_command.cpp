@@ -103,7 +103,7 @@ int run_storage_verify(const StorageVerifyArgs& args) {
 } // namespace
 
 void register_storage(CLI::App& app, Outcome& outcome) {
-    auto* storage = app.add_subcommand("storage", "Inspect a storage root");
+    auto* storage = app.add_subcommand("storage", "Inspect and upgrade a storage root");
     storage->require_subcommand(1);
     auto args = std::make_shared<StorageCheckArgs>();
     auto* check = storage->add_subcommand(
@@ -130,6 +130,8 @@ void register_storage(CLI::App& app, Outcome& outcome) {
         }
         outcome.exit_code = run_storage_verify(*verify_args);
     });
+
+    register_storage_upgrade(*storage, outcome);
 }
 
 } // namespace omnigraph::cli

@@ -1,6 +1,7 @@
 #include "engine/branch.h"
 
 #include "base/json.h"
+#include "base/record_seal.h"
 #include "base/strict_record.h"
 #include "format/manifest.h"
 
@@ -60,10 +61,12 @@ std::string branch_record_text(const BranchRecord& r) {
     j["from_commit_id"] = r.from_commit_id;
     j["actor_id"] = r.actor_id ? Json(*r.actor_id) : Json(nullptr);
     j["created_at"] = r.created_at;
-    return base::to_canonical_json(j);
+    return base::seal_record(base::to_canonical_json(j));
 }
 
 Result<BranchRecord> parse_branch_record(std::string_view text, std::string_view where) {
+    std::string name = "corrupt branch record " + std::string(where);
+    bool sealed = OG_TRY(base::verify_record_seal(text, format::kManifestCorrupt, name));
     auto j = base::parse_json(text);
     auto corrupt = [&](const std::string& why) {
         return Error(format::kManifestCorrupt,
@@ -71,8 +74,9 @@ Result<BranchRecord> parse_branch_record(std::string_view text, std::string_view
     };
     if (!j)
         return corrupt(j.error().message);
-    auto record = OG_TRY(base::StrictRecord::of(*j, format::kManifestCorrupt,
-                                                "corrupt branch record " + std::string(where)));
+    auto record = OG_TRY(base::StrictRecord::of(*j, format::kManifestCorrupt, name));
+    if (!sealed)
+        OG_CHECK(base::check_unsealed(record, text));
     BranchRecord r;
     r.name = OG_TRY(record.string("name"));
     r.from_branch = OG_TRY(record.string("from_branch"));

@@ -237,9 +237,11 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
     if (!stamp || string_at(*stamp, "format") != "omnigraph-cpp")
         return invalid("_format.json is not an omnigraph-cpp format stamp");
     const Json version = stamp->contains("version") ? (*stamp)["version"] : Json();
-    if (!version.is_number_integer() || version.get<int64_t>() != kStorageFormatVersion)
+    if (!version.is_number_integer() || version.get<int64_t>() < kOldestReadableStorageFormat ||
+        version.get<int64_t>() > kStorageFormatVersion)
         return invalid("storage format version " + base::to_compact_json(version) +
-                       " is not supported (this build reads version " +
+                       " is not supported (this build reads versions " +
+                       std::to_string(kOldestReadableStorageFormat) + " to " +
                        std::to_string(kStorageFormatVersion) + ")");
     // An init that died before its genesis commit left files but no graph.
     auto main_head = OG_TRY(format::read_latest_manifest(store, "main"));

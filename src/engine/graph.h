@@ -25,7 +25,11 @@ namespace omnigraph::engine {
 inline constexpr std::string_view kAlreadyInitialized = "already_initialized";
 inline constexpr std::string_view kInitClaimed = "init_claimed";
 inline constexpr std::string_view kGraphInvalid = "graph_invalid";
-inline constexpr int kStorageFormatVersion = 1;
+// Format 2 checksums every segment chunk and footer and every manifest, commit, branch and
+// pending record (docs/format/). Format 1 graphs still open and read, unverified;
+// upgrade_storage() (engine/storage_upgrade.h) rewrites them to format 2.
+inline constexpr int kStorageFormatVersion = 2;
+inline constexpr int kOldestReadableStorageFormat = 1;
 
 struct InitOptions {
     bool force = false; // overwrite orphan schema files (never an existing graph)

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/record_seal.h"
 #include "base/strict_record.h"
 #include "format/manifest.h"
 
@@ -65,7 +66,7 @@ std::string pending_text(const PendingOp& op) {
     j["host"] = op.host;
     j["pid"] = op.pid;
     j["created_at"] = op.created_at;
-    return base::to_canonical_json(j);
+    return base::seal_record(base::to_canonical_json(j));
 }
 
 Result<PendingOp> parse_pending(std::string_view text, const std::string& where) {
@@ -75,12 +76,17 @@ Result<PendingOp> parse_pending(std::string_view text, const std::string& where)
                                             "); move it aside once its operation is known "
                                             "to be dead");
     };
+    auto sealed = base::verify_record_seal(text, kRecoveryRequired, where);
+    if (!sealed)
+        return refuse(sealed.error().message);
     auto j = base::parse_json(text);
     if (!j)
         return refuse(j.error().message);
     // The reader's messages carry no name: refuse() wraps them.
     auto read = [&]() -> Result<PendingOp> {
         auto r = OG_TRY(base::StrictRecord::of(*j, kRecoveryRequired, ""));
+        if (!*sealed)
+            OG_CHECK(base::check_unsealed(r, text));
         if (OG_TRY(r.string("format")) != "omnigraph-pending")
             return r.error("not a pending-operation record");
         PendingOp op;

@@ -69,14 +69,17 @@ Result<DeletionVector> parse_deletion_vector(std::string_view bytes, std::string
                      "corrupt deletion vector " + std::string(where) + ": " + why);
     };
     if (bytes.size() < kHeaderBytes + kChecksumBytes)
-        return corrupt("too short");
-    if (bytes.substr(0, 4) != kMagic)
-        return corrupt("bad magic");
-    if (static_cast<uint8_t>(bytes[4]) != kVersion)
-        return corrupt("unsupported version " + std::to_string(uint8_t(bytes[4])));
+        return corrupt("too short (" + std::to_string(bytes.size()) + " bytes)");
+    // The checksum first: no field is believed before it verifies.
     std::string_view body = bytes.substr(0, bytes.size() - kChecksumBytes);
     if (base::sha256_bytes(body) != bytes.substr(body.size()))
-        return corrupt("checksum mismatch");
+        return corrupt("bytes [0, " + std::to_string(body.size()) +
+                       ") fail their SHA-256 checksum (stored at bytes [" +
+                       std::to_string(body.size()) + ", " + std::to_string(bytes.size()) + "))");
+    if (bytes.substr(0, 4) != kMagic)
+        return corrupt("bad magic at bytes [0, 4)");
+    if (static_cast<uint8_t>(bytes[4]) != kVersion)
+        return corrupt("unsupported version " + std::to_string(uint8_t(bytes[4])));
     DeletionVector dv;
     dv.segment_rows = get_u64(bytes, 8);
     uint64_t count = get_u64(bytes, 16);

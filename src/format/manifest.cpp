@@ -1,6 +1,7 @@
 #include "format/manifest.h"
 
 #include "base/json.h"
+#include "base/record_seal.h"
 #include "base/strict_record.h"
 #include "base/ulid.h"
 
@@ -103,14 +104,18 @@ std::string manifest_text(const Manifest& m) {
         tables.push_back(tj);
     }
     j["tables"] = tables;
-    return base::to_canonical_json(j);
+    return base::seal_record(base::to_canonical_json(j));
 }
 
 Result<Manifest> parse_manifest(std::string_view text, std::string_view where) {
+    std::string name = "corrupt " + std::string(where);
+    bool sealed = OG_TRY(base::verify_record_seal(text, kManifestCorrupt, name));
     auto j = base::parse_json(text);
     if (!j)
         return corrupt(where, j.error().message);
-    auto r = OG_TRY(StrictRecord::of(*j, kManifestCorrupt, "corrupt " + std::string(where)));
+    auto r = OG_TRY(StrictRecord::of(*j, kManifestCorrupt, name));
+    if (!sealed)
+        OG_CHECK(base::check_unsealed(r, text));
     if (OG_TRY(r.string("format")) != "omnigraph-manifest")
         return corrupt(where, "not an omnigraph manifest");
     Manifest m;
@@ -157,14 +162,18 @@ std::string commit_text(const CommitRecord& c) {
     j["actor_id"] = optional_json(c.actor_id);
     j["message"] = optional_json(c.message);
     j["created_at"] = c.created_at;
-    return base::to_canonical_json(j);
+    return base::seal_record(base::to_canonical_json(j));
 }
 
 Result<CommitRecord> parse_commit(std::string_view text, std::string_view where) {
+    std::string name = "corrupt " + std::string(where);
+    bool sealed = OG_TRY(base::verify_record_seal(text, kManifestCorrupt, name));
     auto j = base::parse_json(text);
     if (!j)
         return corrupt(where, j.error().message);
-    auto r = OG_TRY(StrictRecord::of(*j, kManifestCorrupt, "corrupt " + std::string(where)));
+    auto r = OG_TRY(StrictRecord::of(*j, kManifestCorrupt, name));
+    if (!sealed)
+        OG_CHECK(base::check_unsealed(r, text));
     CommitRecord c;
     c.graph_commit_id = OG_TRY(r.string("graph_commit_id"));
     c.graph_branch = OG_TRY(r.string("graph_branch"));

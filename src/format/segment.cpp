@@ -1,5 +1,6 @@
 #include "format/segment.h"
 
+#include "base/checksum.h"
 #include "base/json.h"
 
 #include <algorithm>
@@ -15,8 +16,12 @@ using base::Json;
 
 namespace {
 
-constexpr std::string_view kMagic = "OGS1";
-constexpr size_t kTrailer = 8; // u32 footer length + magic
+// Format 2 (checksummed): footer, u32 footer length, u64 xxh3-64 of the footer and its length
+// bytes, "OGS2". Format 1 (written before checksums; read unverified): footer, u32, "OGS1".
+constexpr std::string_view kMagic = "OGS2";
+constexpr std::string_view kMagicV1 = "OGS1";
+constexpr size_t kTrailer = 16;  // u32 footer length + u64 footer checksum + magic
+constexpr size_t kTrailerV1 = 8; // u32 footer length + magic
 constexpr uint64_t kTailGuess = uint64_t{64} * 1024;
 constexpr size_t kMaxStatString = 64;
 
@@ -34,6 +39,20 @@ uint64_t get_u64(const char* p) {
     for (int i = 7; i >= 0; --i)
         v = (v << 8) | static_cast<unsigned char>(p[i]);
     return v;
+}
+
+std::string byte_range(uint64_t from, uint64_t length) {
+    return "bytes [" + std::to_string(from) + ", " + std::to_string(from + length) + ")";
+}
+
+std::string checksum_text(uint64_t sum) {
+    return "xxh3-64:" + base::hex64(sum);
+}
+
+std::optional<uint64_t> parse_checksum_text(std::string_view text) {
+    if (!text.starts_with("xxh3-64:"))
+        return std::nullopt;
+    return base::parse_hex64(text.substr(8));
 }
 
 } // namespace
@@ -219,12 +238,53 @@ const SegmentColumnInfo* SegmentFooter::find(std::string_view name) const {
     return nullptr;
 }
 
+namespace {
+
+// Appends the footer (with every column's checksum) and the trailer to the chunks in `out`.
+Result<std::string> finish_segment(std::string out, uint64_t rows,
+                                   const std::vector<SegmentColumnInfo>& infos) {
+    Json cols = Json::array();
+    for (const auto& info : infos) {
+        Json c;
+        c["name"] = info.name;
+        c["type"] = info.type.name();
+        c["offset"] = info.offset;
+        c["length"] = info.length;
+        c["raw_length"] = info.raw_length;
+        c["compression"] = info.compressed ? "zstd" : "none";
+        c["null_count"] = info.null_count;
+        c["min"] = info.min ? stat_json(*info.min) : Json(nullptr);
+        c["max"] = info.max ? stat_json(*info.max) : Json(nullptr);
+        c["checksum"] =
+            checksum_text(base::xxh3_64(std::string_view(out).substr(info.offset, info.length)));
+        cols.push_back(c);
+    }
+    Json footer;
+    footer["format"] = "omnigraph-segment";
+    footer["version"] = kSegmentFormatVersion;
+    footer["row_count"] = rows;
+    footer["columns"] = cols;
+    std::string text = base::to_canonical_json(footer);
+    if (text.size() > std::numeric_limits<uint32_t>::max())
+        return Error(codes::kInvalidArgument, "segment footer too large");
+    size_t footer_at = out.size();
+    out += text;
+    uint32_t len = static_cast<uint32_t>(text.size());
+    for (int i = 0; i < 4; ++i)
+        out.push_back(static_cast<char>((len >> (8 * i)) & 0xFF));
+    put_u64(out, base::xxh3_64(std::string_view(out).substr(footer_at)));
+    out += kMagic;
+    return out;
+}
+
+} // namespace
+
 Result<std::string> write_segment(const std::vector<NamedColumn>& columns) {
     if (columns.empty())
         return Error(codes::kInvalidArgument, "a segment needs at least one column");
     uint64_t rows = columns.front().column.size();
     std::string out;
-    Json cols = Json::array();
+    std::vector<SegmentColumnInfo> infos;
     for (const auto& [name, column] : columns) {
         if (column.size() != rows)
             return Error(codes::kInvalidArgument, "segment column '" + name + "' has " +
@@ -251,58 +311,67 @@ Result<std::string> write_segment(const std::vector<NamedColumn>& columns) {
         info.offset = out.size();
         info.length = stored.size();
         out += stored;
-        Json c;
-        c["name"] = info.name;
-        c["type"] = info.type.name();
-        c["offset"] = info.offset;
-        c["length"] = info.length;
-        c["raw_length"] = info.raw_length;
-        c["compression"] = info.compressed ? "zstd" : "none";
-        c["null_count"] = info.null_count;
-        c["min"] = info.min ? stat_json(*info.min) : Json(nullptr);
-        c["max"] = info.max ? stat_json(*info.max) : Json(nullptr);
-        cols.push_back(c);
+        infos.push_back(std::move(info));
     }
-    Json footer;
-    footer["format"] = "omnigraph-segment";
-    footer["version"] = 1;
-    footer["row_count"] = rows;
-    footer["columns"] = cols;
-    std::string text = base::to_canonical_json(footer);
-    if (text.size() > std::numeric_limits<uint32_t>::max())
-        return Error(codes::kInvalidArgument, "segment footer too large");
-    out += text;
-    uint32_t len = static_cast<uint32_t>(text.size());
-    for (int i = 0; i < 4; ++i)
-        out.push_back(static_cast<char>((len >> (8 * i)) & 0xFF));
-    out += kMagic;
-    return out;
+    return finish_segment(std::move(out), rows, infos);
+}
+
+Result<std::optional<std::string>> upgrade_segment(std::string_view bytes) {
+    auto footer = OG_TRY(parse_segment_footer(bytes, bytes.size()));
+    if (footer.version == kSegmentFormatVersion)
+        return std::optional<std::string>();
+    // Seal only what reads back: every chunk decodes before its checksum vouches for it.
+    uint64_t data_end = 0;
+    for (const auto& info : footer.columns) {
+        auto column = decode_chunk(info, bytes.substr(info.offset, info.length), footer.row_count);
+        if (!column)
+            return std::move(column).error();
+        data_end = std::max(data_end, info.offset + info.length);
+    }
+    return std::optional<std::string>(OG_TRY(
+        finish_segment(std::string(bytes.substr(0, data_end)), footer.row_count, footer.columns)));
 }
 
 Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_size,
                                            uint64_t* needed) {
-    if (tail.size() < kTrailer || file_size < kTrailer)
+    if (tail.size() < kTrailerV1 || file_size < kTrailerV1 || tail.size() > file_size)
         return corrupt("file of " + std::to_string(file_size) + " bytes is too short");
-    if (tail.substr(tail.size() - 4) != kMagic)
-        return corrupt("missing magic 'OGS1' at the end");
+    std::string_view magic = tail.substr(tail.size() - 4);
+    if (magic != kMagic && magic != kMagicV1)
+        return corrupt("missing magic 'OGS2' at " + byte_range(file_size - 4, 4));
+    int version = magic == kMagic ? kSegmentFormatVersion : 1;
+    size_t trailer = version == 1 ? kTrailerV1 : kTrailer;
+    if (tail.size() < trailer || file_size < trailer)
+        return corrupt("file of " + std::to_string(file_size) + " bytes is too short");
     uint32_t len = 0;
     for (int i = 3; i >= 0; --i)
-        len = (len << 8) | static_cast<unsigned char>(tail[tail.size() - 8 + i]);
-    if (uint64_t(len) + kTrailer > file_size)
-        return corrupt("footer length " + std::to_string(len) + " exceeds the file");
-    if (uint64_t(len) + kTrailer > tail.size()) {
+        len = (len << 8) | static_cast<unsigned char>(tail[tail.size() - trailer + i]);
+    if (uint64_t(len) + trailer > file_size)
+        return corrupt("footer length " + std::to_string(len) + " at " +
+                       byte_range(file_size - trailer, 4) + " exceeds the file");
+    if (uint64_t(len) + trailer > tail.size()) {
         if (needed)
-            *needed = uint64_t(len) + kTrailer;
+            *needed = uint64_t(len) + trailer;
         return corrupt("footer not in the bytes read");
     }
-    std::string_view text = tail.substr(tail.size() - kTrailer - len, len);
+    uint64_t data_end = file_size - trailer - len;
+    std::string_view text = tail.substr(tail.size() - trailer - len, len);
+    if (version != 1) {
+        // The checksum covers the footer and its length: a damaged length fails it too.
+        uint64_t stored = get_u64(tail.data() + tail.size() - 12);
+        uint64_t computed = base::xxh3_64(tail.substr(tail.size() - trailer - len, len + 4));
+        if (stored != computed)
+            return corrupt("footer " + byte_range(data_end, uint64_t(len) + 4) +
+                           " fail their checksum (stored xxh3-64 " + base::hex64(stored) +
+                           ", computed " + base::hex64(computed) + ")");
+    }
     auto json = base::parse_json(text);
     if (!json)
         return corrupt("footer is not JSON: " + json.error().message);
     SegmentFooter footer;
-    uint64_t data_end = file_size - kTrailer - len;
+    footer.version = version;
     try {
-        if (json->at("format") != "omnigraph-segment" || json->at("version") != 1)
+        if (json->at("format") != "omnigraph-segment" || json->at("version") != version)
             return corrupt("unsupported segment format or version");
         footer.row_count = base::json_int<uint64_t>(json->at("row_count"));
         for (const auto& c : json->at("columns")) {
@@ -319,6 +388,11 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
             info.null_count = base::json_int<uint64_t>(c.at("null_count"));
             info.min = stat_from(c.at("min"), info.type.kind);
             info.max = stat_from(c.at("max"), info.type.kind);
+            if (version != 1) {
+                info.checksum = parse_checksum_text(c.at("checksum").get<std::string>());
+                if (!info.checksum)
+                    return corrupt("column '" + info.name + "' has no xxh3-64 checksum");
+            }
             if (info.offset > data_end || info.length > data_end - info.offset)
                 return corrupt("column '" + info.name + "' lies outside the data area");
             if (footer.find(info.name))
@@ -332,6 +406,13 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
 }
 
 Result<Column> decode_chunk(const SegmentColumnInfo& info, std::string_view stored, uint64_t rows) {
+    if (info.checksum) {
+        uint64_t computed = base::xxh3_64(stored);
+        if (computed != *info.checksum)
+            return corrupt("column '" + info.name + "' " + byte_range(info.offset, info.length) +
+                           " fail their checksum (stored xxh3-64 " + base::hex64(*info.checksum) +
+                           ", computed " + base::hex64(computed) + ")");
+    }
     std::string raw;
     std::string_view in = stored;
     if (info.compressed) {
@@ -387,6 +468,10 @@ Result<SegmentReader> SegmentReader::open(store::ObjectStore& store, std::string
     }
     uint64_t tail_len = std::min(*size, kTailGuess);
     auto tail = OG_TRY(store.get(key, store::ByteRange{*size - tail_len, tail_len}));
+    if (tail.data.size() != tail_len)
+        return corrupt(store.uri_of(key) + ": truncated: bytes [" +
+                       std::to_string(*size - tail_len) + ", " + std::to_string(*size) +
+                       ") read back " + std::to_string(tail.data.size()) + " bytes");
     uint64_t needed = 0;
     auto footer = parse_segment_footer(tail.data, *size, &needed);
     if (!footer && needed > tail_len && needed <= *size) {

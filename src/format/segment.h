@@ -1,11 +1,15 @@
 // Segment files: immutable columnar files holding the rows of one table (docs/format/segment.md).
 //
-//   [column chunk]*  footer (canonical JSON)  footer length (u32 LE)  magic "OGS1"
+//   [column chunk]*  footer (canonical JSON)  footer length (u32 LE)  footer checksum (u64 LE)
+//   magic "OGS2"
 //
 // Each chunk is one column, optionally zstd-compressed; the footer records, per column, its
 // name ("id", "src", "dst", or "p:<stable property id>"), physical type, byte range, raw size,
-// null count and min/max, so a reader fetches the footer with one ranged read and then only the
-// columns a query needs. Writers produce the bytes; readers go through store::ObjectStore.
+// null count, min/max and the xxh3-64 of its stored bytes, so a reader fetches the footer with
+// one ranged read and then only the columns a query needs. Every read verifies what it read:
+// the footer checksum when opening, the chunk's checksum before decoding it; a mismatch is
+// segment_corrupt naming the byte range. Segments of format 1 ("OGS1", no checksums) are read
+// unverified. Writers produce the bytes; readers go through store::ObjectStore.
 // Thread-safety: SegmentReader is immutable after open and safe to share.
 #pragma once
 
@@ -22,6 +26,7 @@
 namespace omnigraph::format {
 
 inline constexpr std::string_view kSegmentCorrupt = "segment_corrupt";
+inline constexpr int kSegmentFormatVersion = 2; // the version write_segment() writes
 
 using StatValue = std::variant<int64_t, uint64_t, double, std::string>;
 
@@ -34,9 +39,11 @@ struct SegmentColumnInfo {
     bool compressed = false;
     uint64_t null_count = 0;
     std::optional<StatValue> min, max; // numeric kinds, and strings of at most 64 bytes
+    std::optional<uint64_t> checksum;  // xxh3-64 of the stored bytes; absent in format 1
 };
 
 struct SegmentFooter {
+    int version = kSegmentFormatVersion; // 1: written before checksums, read unverified
     uint64_t row_count = 0;
     std::vector<SegmentColumnInfo> columns;
     const SegmentColumnInfo* find(std::string_view name) const;
@@ -51,13 +58,18 @@ struct NamedColumn {
 // that do not shrink are stored uncompressed.
 Result<std::string> write_segment(const std::vector<NamedColumn>& columns);
 
+// Rewrites a format-1 segment (no checksums) as format 2: the same chunks, each checksummed
+// after it decodes, under a checksummed footer. nullopt when `bytes` is already format 2;
+// segment_corrupt when it does not read.
+Result<std::optional<std::string>> upgrade_segment(std::string_view bytes);
+
 // Parses the footer from the last bytes of a segment (`tail` ends at the end of the file).
 // Fails with segment_corrupt when the tail does not hold a whole, consistent footer; sets
 // *needed to the tail length required when `tail` is too short.
 Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_size,
                                            uint64_t* needed = nullptr);
 
-// Decodes one chunk (as stored) into a column of `rows` rows.
+// Decodes one chunk (as stored) into a column of `rows` rows, after verifying its checksum.
 Result<Column> decode_chunk(const SegmentColumnInfo& info, std::string_view stored, uint64_t rows);
 
 class SegmentReader {

@@ -23,7 +23,7 @@ void init_snapshot_and_commits(const std::string& uri, const Env& env) {
     ASSERT_EQ(snap.exit_code, 0) << snap.err;
     EXPECT_EQ(
         snap.out,
-        "graph_branch: main\ngraph_manifest_version: 1\ninternal_schema_version: 1\n"
+        "graph_branch: main\ngraph_manifest_version: 1\ninternal_schema_version: 2\n"
         "edge type 'Knows' published_dataset_version=1 native_dataset_branch=main entities=0\n"
         "edge type 'WorksAt' published_dataset_version=1 native_dataset_branch=main entities=0\n"
         "node type 'Company' published_dataset_version=1 native_dataset_branch=main entities=0\n"

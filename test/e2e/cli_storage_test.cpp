@@ -18,7 +18,7 @@ TEST(CliVersion, PrintsSemver) {
     }
     auto r = run_process({omnigraph(), "version"});
     EXPECT_EQ(r.exit_code, 0);
-    EXPECT_EQ(r.out, "omnigraph 0.1.0\nstorage-format 1\n");
+    EXPECT_EQ(r.out, "omnigraph 0.1.0\nstorage-format 2\n");
 }
 
 TEST(CliUsage, UnknownFlagsAndVerbsExitTwo) {

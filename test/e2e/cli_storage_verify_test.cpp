@@ -182,8 +182,8 @@ TEST_F(StorageVerify, DamagedColumnChunkIsCorrupt) {
 }
 
 // A byte flipped inside a value leaves every structure intact: only a checksum over the chunk
-// catches it. Enable once the checksummed segment reader (branch `integrity`) is merged.
-TEST_F(StorageVerify, DISABLED_ValueByteFlipIsCorruptOnceChunksAreChecksummed) {
+// catches it (storage format 2).
+TEST_F(StorageVerify, ValueByteFlipIsCorrupt) {
     std::string seg = g_.person_segment();
     std::string bytes = g_.root().text(seg);
     auto footer = format::parse_segment_footer(bytes, bytes.size());
@@ -211,6 +211,21 @@ TEST_F(StorageVerify, DamagedManifestIsCorrupt) {
         << pretty(report);
     // Its segments are still referenced by version 3 and the branch, so nothing else is lost.
     EXPECT_TRUE(report["missing"].empty()) << pretty(report);
+}
+
+TEST_F(StorageVerify, ChangedDigitInAManifestIsCorrupt) {
+    // Still valid JSON with every field in place: only the record's checksum tells.
+    std::string manifest = g_.key("_log/main/", "18446744073709551613.json");
+    std::string text = g_.root().text(manifest);
+    auto seal = text.rfind(",\"checksum\"");
+    ASSERT_NE(seal, std::string::npos) << text;
+    auto digit = text.find_last_of("0123456789", seal);
+    ASSERT_NE(digit, std::string::npos) << text;
+    text[digit] = text[digit] == '1' ? '2' : '1';
+    g_.root().write(manifest, text);
+    Json report = g_.verify(1);
+    EXPECT_EQ(findings(report, "corrupt"), std::vector<std::string>{manifest + " manifest_corrupt"})
+        << pretty(report);
 }
 
 TEST_F(StorageVerify, DeletedManifestIsAGapInTheLog) {

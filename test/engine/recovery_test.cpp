@@ -176,11 +176,13 @@ TEST_P(Recovery, ALiveApplyHoldsTheLockAndADeadOneIsSettled) {
     if (child == 0)
         _exit(0);
     waitpid(child, nullptr, 0);
-    auto text = *store_->read(std::string(engine::kPendingPrefix) + op.op_id + ".json");
-    auto pos = text.find("\"pid\":");
-    auto end = text.find(',', pos);
-    text = text.substr(0, pos) + "\"pid\":" + std::to_string(child) + text.substr(end);
-    ASSERT_TRUE(store_->put(std::string(engine::kPendingPrefix) + op.op_id + ".json", text));
+    // The record as its (now dead) owner wrote it: re-serialized, so its checksum holds.
+    auto stored = engine::parse_pending(
+        *store_->read(std::string(engine::kPendingPrefix) + op.op_id + ".json"), "record");
+    ASSERT_TRUE(stored) << stored.error().to_string();
+    stored->pid = child;
+    ASSERT_TRUE(store_->put(std::string(engine::kPendingPrefix) + op.op_id + ".json",
+                            engine::pending_text(*stored)));
     auto applied = engine::apply_schema_change(*graph_, kHardDropSchema, options);
     ASSERT_TRUE(applied) << applied.error().to_string();
     EXPECT_TRUE(applied->applied);

@@ -1,3 +1,4 @@
+#include "base/json.h"
 #include "format/segment.h"
 #include "store/fault_injecting_store.h"
 #include "store/local_store.h"
@@ -5,6 +6,7 @@
 
 #include <cmath>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace omnigraph::format {
 namespace {
@@ -66,7 +68,8 @@ TEST(Segment, RoundTripsEveryKindWithNulls) {
     auto cols = sample();
     auto bytes = write_segment(cols);
     ASSERT_TRUE(bytes) << bytes.error().to_string();
-    EXPECT_TRUE(bytes->ends_with("OGS1"));
+    EXPECT_TRUE(bytes->ends_with("OGS2"));
+    EXPECT_EQ(parse_segment_footer(*bytes, bytes->size())->version, 2);
     auto footer = parse_segment_footer(*bytes, bytes->size());
     ASSERT_TRUE(footer) << footer.error().to_string();
     EXPECT_EQ(footer->row_count, 4u);
@@ -121,6 +124,7 @@ TEST(Segment, DamageIsATypedErrorNeverACrash) {
         else
             EXPECT_EQ(footer.error().code, kSegmentCorrupt);
     }
+    // With checksums, no damaged byte goes unnoticed: the footer or one chunk refuses it.
     for (size_t pos = 0; pos < bytes->size(); ++pos) {
         std::string damaged = *bytes;
         damaged[pos] = static_cast<char>(damaged[pos] ^ 0x5A);
@@ -129,14 +133,98 @@ TEST(Segment, DamageIsATypedErrorNeverACrash) {
             EXPECT_EQ(footer.error().code, kSegmentCorrupt);
             continue;
         }
+        bool refused = false;
         for (const auto& info : footer->columns) {
             auto column =
                 decode_chunk(info, std::string_view(damaged).substr(info.offset, info.length),
                              footer->row_count);
-            if (!column)
+            if (!column) {
                 EXPECT_EQ(column.error().code, kSegmentCorrupt);
+                refused = true;
+            }
         }
+        EXPECT_TRUE(refused) << "a segment with byte " << pos << " damaged read back";
     }
+}
+
+// A format-1 segment (no checksums): the bytes write_segment produced before format 2, made
+// here from a format-2 segment by dropping the checksums, as the format-1 writer laid them out.
+std::string as_format_1(const std::string& v2) {
+    auto footer = parse_segment_footer(v2, v2.size());
+    EXPECT_TRUE(footer);
+    size_t len = 0;
+    for (int i = 3; i >= 0; --i)
+        len = (len << 8) | static_cast<unsigned char>(v2[v2.size() - 16 + i]);
+    size_t footer_at = v2.size() - 16 - len;
+    auto json = base::parse_json(std::string_view(v2).substr(footer_at, len));
+    EXPECT_TRUE(json);
+    (*json)["version"] = 1;
+    for (auto& c : (*json)["columns"])
+        c.erase("checksum");
+    std::string text = base::to_canonical_json(*json);
+    std::string out = v2.substr(0, footer_at) + text;
+    for (int i = 0; i < 4; ++i)
+        out.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xFF));
+    return out + "OGS1";
+}
+
+TEST(Segment, Format1ReadsUnverifiedAndUpgrades) {
+    auto cols = sample();
+    auto v2 = write_segment(cols);
+    ASSERT_TRUE(v2);
+    std::string v1 = as_format_1(*v2);
+    auto footer = parse_segment_footer(v1, v1.size());
+    ASSERT_TRUE(footer) << footer.error().to_string();
+    EXPECT_EQ(footer->version, 1);
+    for (const auto& [name, column] : cols) {
+        const SegmentColumnInfo* info = footer->find(name);
+        ASSERT_NE(info, nullptr);
+        EXPECT_FALSE(info->checksum);
+        auto decoded = decode_chunk(*info, std::string_view(v1).substr(info->offset, info->length),
+                                    footer->row_count);
+        ASSERT_TRUE(decoded) << decoded.error().to_string();
+        EXPECT_TRUE(*decoded == column) << name;
+    }
+    auto upgraded = upgrade_segment(v1);
+    ASSERT_TRUE(upgraded) << upgraded.error().to_string();
+    ASSERT_TRUE(*upgraded);
+    EXPECT_EQ(**upgraded, *v2); // the same bytes a format-2 writer produces
+    auto again = upgrade_segment(**upgraded);
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(*again); // already current
+    // A format-1 segment whose chunk does not decode is not sealed (here: unknown chunk flags).
+    const SegmentColumnInfo* ints = footer->find("p:5");
+    std::string damaged = v1;
+    damaged[ints->offset] ^= 0x5A;
+    auto refused = upgrade_segment(damaged);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, kSegmentCorrupt);
+}
+
+TEST(Segment, ChecksumErrorsNameTheByteRange) {
+    auto bytes = write_segment(sample());
+    ASSERT_TRUE(bytes);
+    auto footer = parse_segment_footer(*bytes, bytes->size());
+    ASSERT_TRUE(footer);
+    const SegmentColumnInfo* info = footer->find("p:5");
+    std::string damaged = *bytes;
+    damaged[info->offset] ^= 0x01;
+    auto column = decode_chunk(*info, std::string_view(damaged).substr(info->offset, info->length),
+                               footer->row_count);
+    ASSERT_FALSE(column);
+    EXPECT_EQ(column.error().code, kSegmentCorrupt);
+    std::string range = "bytes [" + std::to_string(info->offset) + ", " +
+                        std::to_string(info->offset + info->length) + ") fail their checksum";
+    EXPECT_NE(column.error().message.find("column 'p:5' " + range), std::string::npos)
+        << column.error().message;
+    // The footer's checksum covers the footer and its length field.
+    std::string bad_footer = *bytes;
+    bad_footer[bytes->size() - 20] ^= 0x01; // the last byte of the footer text
+    auto refused = parse_segment_footer(bad_footer, bad_footer.size());
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("footer bytes ["), std::string::npos)
+        << refused.error().message;
+    EXPECT_NE(refused.error().message.find("fail their checksum"), std::string::npos);
 }
 
 TEST(SegmentReader, ReadsFooterAndOneColumnWithRangedReads) {

@@ -9,7 +9,8 @@
 //     write are one step and readers never see a half-written object;
 //   - ListObjectsV2 in UTF-8 byte order with exact pagination (s3rver walks its directory tree,
 //     which puts "a/b" before "a-b");
-//   - "Range: bytes=0-0" (s3rver reads end 0 as "to the end");
+//   - "Range: bytes=0-0" (s3rver reads end 0 as "to the end"), and any range of an empty object
+//     (416 InvalidRange, as S3; s3rver sends a 206 whose body never comes);
 //   - an upload lands whole or not at all: s3rver streams a PUT body straight into the object's
 //     file, so a client killed mid-upload left a truncated object (or an emptied old one); here
 //     the body is read to its end first, an incomplete one stores nothing, and the object file
@@ -125,6 +126,16 @@ async function currentEtag(store, bucket, key) {
   }
 }
 
+async function objectSize(store, bucket, key) {
+  try {
+    const meta = await store.getMetadata(bucket, key);
+    return meta ? Number(meta['content-length']) : null;
+  } catch (err) {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 function objectRequests(store) {
   const authenticate = authentication();
   return async (ctx, next) => {
@@ -157,6 +168,13 @@ function objectRequests(store) {
           const want = ifMatch.replace(/^W\//, '');
           if (etag === null || (want !== '*' && want !== etag)) return failed('If-Match');
         }
+      }
+      if (ctx.method === 'GET' && ctx.get('range') && (await objectSize(store, bucket, key)) === 0) {
+        // Any range of an empty object is unsatisfiable on S3; s3rver answers a broken 206.
+        // (Authentication still runs first, as for every request.)
+        await next();
+        if (ctx.status !== 200 && ctx.status !== 206) return;
+        return s3Error(ctx, 416, 'InvalidRange', 'The requested range is not satisfiable');
       }
       if (ctx.method === 'GET' && /^bytes=0-0$/.test(ctx.get('range'))) {
         // Let s3rver authenticate and serve the whole object, then cut it to the first byte.
