@@ -3,14 +3,17 @@
 // values, string offsets and bytes, a zstd-compressed chunk) and of its records (manifest,
 // commit, branch and pending records, deletion vector) flipped, zeroed and truncated, one at a
 // time, on local disk and on the S3 test server. Every read must answer a clean error with the
-// family's code naming the damaged object; never data, never a crash.
+// family's code naming the damaged object; never data, never a crash. `storage verify`
+// (engine::verify_graph) reports every one of them as corrupt with the same code.
 #include "base/ulid.h"
 #include "engine/export.h"
 #include "engine/pending.h"
+#include "engine/verify.h"
 #include "engine_fixture.h"
 #include "format/manifest.h"
 #include "format/segment.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <sstream>
 
@@ -220,12 +223,24 @@ TEST_P(Corruption, EveryDamagedRegionIsACleanErrorNamingTheObject) {
                         EXPECT_NE(read.error().message.find("bytes ["), std::string::npos)
                             << read.error().to_string();
                 }
+                // `storage verify` finds it: the object is reported corrupt with the same code.
+                auto report = engine::verify_graph(*store_);
+                ASSERT_TRUE(report) << report.error().to_string();
+                EXPECT_FALSE(report->ok());
+                EXPECT_TRUE(std::any_of(report->corrupt.begin(), report->corrupt.end(),
+                                        [&](const engine::CorruptObject& c) {
+                                            return c.key == target.key && c.code == target.code;
+                                        }))
+                    << "verify did not report " << target.key << " as " << target.code;
                 ASSERT_TRUE(store_->put(target.key, *original));
             }
         }
     }
     EXPECT_GE(cases, 60);
     EXPECT_TRUE(read_everything()); // every original restored: the graph reads again
+    auto clean = engine::verify_graph(*store_);
+    ASSERT_TRUE(clean) << clean.error().to_string();
+    EXPECT_TRUE(clean->ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Corruption, ::testing::Values(Backend::kLocal, Backend::kS3),
