@@ -66,10 +66,19 @@ bool is_tchar(unsigned char c) {
 // and reads values only up to a NUL ("Bearer a\0b" is "Bearer a"). Refused instead: a field
 // name that is not a token, whitespace before the colon included (RFC 9112 §5.1), a line
 // without a colon or starting with whitespace (obsolete folding, §5.2), a value with a control
-// character other than HTAB (RFC 9110 §5.5), and a second Authorization or Host.
-std::string malformed_head(std::string_view head) {
+// character other than HTAB (RFC 9110 §5.5), and a second Authorization or Host: 400. A
+// control character in the Authorization value is a credential that cannot be valid: 401, as an
+// invalid token is (RFC 6750 §3.1), unless the head has another fault.
+struct HeadFault {
+    int status = 0; // 0: well-formed
+    std::string why;
+};
+
+HeadFault malformed_head(std::string_view head) {
+    auto bad = [](std::string why) { return HeadFault{400, std::move(why)}; };
     size_t pos = head.find('\n');
     int authorization = 0, host = 0;
+    bool bad_credential = false;
     while (pos != std::string_view::npos && pos + 1 < head.size()) {
         size_t end = head.find('\n', pos + 1);
         std::string_view line = head.substr(
@@ -80,31 +89,39 @@ std::string malformed_head(std::string_view head) {
         if (line.empty())
             break; // the end of the head
         if (line.front() == ' ' || line.front() == '\t')
-            return "a header line starts with whitespace (obsolete line folding)";
+            return bad("a header line starts with whitespace (obsolete line folding)");
         size_t colon = line.find(':');
         if (colon == std::string_view::npos)
-            return "a header line has no colon";
+            return bad("a header line has no colon");
         std::string_view name = line.substr(0, colon);
         if (name.empty())
-            return "a header line has an empty field name";
+            return bad("a header line has an empty field name");
         for (unsigned char ch : name)
             if (!is_tchar(ch))
-                return ch == ' ' || ch == '\t'
-                           ? "whitespace between a header field name and its colon"
-                           : "a header field name has a character that is not allowed";
-        for (unsigned char ch : line.substr(colon + 1))
-            if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-                return ch == 0 ? "a header field value contains a NUL byte"
-                               : "a header field value contains a control character";
+                return bad(ch == ' ' || ch == '\t'
+                               ? "whitespace between a header field name and its colon"
+                               : "a header field name has a character that is not allowed");
         std::string lowered = lower_trimmed(name);
+        for (unsigned char ch : line.substr(colon + 1)) {
+            if ((ch >= 0x20 || ch == '\t') && ch != 0x7f)
+                continue;
+            if (lowered == "authorization") {
+                bad_credential = true;
+                break;
+            }
+            return bad(ch == 0 ? "a header field value contains a NUL byte"
+                               : "a header field value contains a control character");
+        }
         authorization += lowered == "authorization";
         host += lowered == "host";
     }
     if (authorization > 1)
-        return "the Authorization header was sent more than once";
+        return bad("the Authorization header was sent more than once");
     if (host > 1)
-        return "the Host header was sent more than once";
-    return "";
+        return bad("the Host header was sent more than once");
+    if (bad_credential)
+        return {401, "invalid bearer token"};
+    return {};
 }
 
 } // namespace
@@ -176,9 +193,9 @@ class Connection final : public httplib::Stream {
         return true;
     }
 
-    // The head is parsed (pre-routing): the body, if any, is timed afresh. Returns why the raw
-    // head is malformed (answered 400), or "" when it is well-formed.
-    std::string head_done(httplib::Request& req) {
+    // The head is parsed (pre-routing): the body, if any, is timed afresh. Returns what is
+    // wrong with the raw head (status 0 when it is well-formed).
+    HeadFault head_done(httplib::Request& req) {
         restore_raw_values(req);
         part_ = Part::kBody;
         consumed_ = 0;
@@ -470,7 +487,7 @@ GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
     set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         auto& r = const_cast<httplib::Request&>(req); // the library's own, not const
         Connection* c = tl_connection;
-        std::string malformed = c ? c->head_done(r) : "";
+        HeadFault malformed = c ? c->head_done(r) : HeadFault{};
         r.ranges.clear(); // no route serves ranges: never slice a JSON answer
         auto refuse = [&](int status, const std::string& message) {
             res.status = status;
@@ -482,8 +499,18 @@ GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
         };
         // Before anything reads a header: what follows a malformed head (a smuggled request in
         // a body the library would not frame) is never answered on this connection.
-        if (!malformed.empty())
-            return refuse(400, malformed);
+        if (malformed.status == 401) {
+            res.set_header("WWW-Authenticate", "Bearer");
+            res.status = 401;
+            res.set_content(R"({"error":"invalid bearer token","code":"unauthorized"})",
+                            "application/json");
+            res.set_header("Connection", "close");
+            if (c)
+                c->close_after_response();
+            return HandlerResponse::Handled;
+        }
+        if (malformed.status != 0)
+            return refuse(malformed.status, malformed.why);
         // Route matching runs std::regex on the path, which recurses per byte: a 7000-byte
         // graph id overflowed a worker's stack under ASan. No route's path comes near this.
         if (req.path.size() > limits_.max_path_bytes)
