@@ -56,7 +56,8 @@ Status delete_replaced(LoadImage& image, format::TableEntry& entry,
         by_segment[where[row].segment].push_back(where[row].row);
     for (auto& [index, rows] : by_segment) {
         format::SegmentRef& seg = entry.segments[index];
-        auto dv = OG_TRY(read_deletion_vector(image.store, seg)).merged_with(std::move(rows));
+        auto dv =
+            OG_TRY(read_deletion_vector(image.store, entry, seg)).merged_with(std::move(rows));
         seg.deleted_rows = dv.rows.size();
         if (seg.deleted_rows == seg.rows)
             continue; // dropped below

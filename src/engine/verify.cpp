@@ -375,7 +375,7 @@ class GraphVerifier {
         if (seg.deletion_vector && require(*seg.deletion_vector, manifest) &&
             verified_.insert(*seg.deletion_vector).second) {
             checked("deletion_vectors");
-            auto dv = read_deletion_vector(store_, seg);
+            auto dv = read_deletion_vector(store_, table, seg);
             if (!dv)
                 return judge(*seg.deletion_vector, std::move(dv).error(), manifest);
         }

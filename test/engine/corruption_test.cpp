@@ -273,6 +273,33 @@ TEST_P(Corruption, UnsealedRecordsAreRefusedInAFormat2Graph) {
     EXPECT_TRUE(read_everything());
 }
 
+// A segment or deletion vector a manifest names that is gone is damage with the family's code,
+// not the store's not_found (which a server would answer as if the request named something
+// absent).
+TEST_P(Corruption, AMissingReferencedObjectIsDamageNotNotFound) {
+    int cases = 0;
+    for (const Target& target : targets()) {
+        if (target.code != format::kSegmentCorrupt && target.code != format::kDeletionVectorCorrupt)
+            continue;
+        auto original = store_->read(target.key);
+        ASSERT_TRUE(original);
+        std::string uri = store_->uri_of(target.key);
+        SCOPED_TRACE(uri);
+        ASSERT_TRUE(store_->remove(target.key));
+        ++cases;
+        auto read = read_everything();
+        ASSERT_FALSE(read) << "the graph read back";
+        EXPECT_EQ(read.error().code, target.code) << read.error().to_string();
+        EXPECT_NE(read.error().message.find(uri + " is referenced by table node:"),
+                  std::string::npos)
+            << read.error().to_string();
+        EXPECT_TRUE(read.error().message.ends_with("' but missing")) << read.error().to_string();
+        ASSERT_TRUE(store_->put(target.key, *original));
+    }
+    EXPECT_EQ(cases, 3); // two segments and a deletion vector
+    EXPECT_TRUE(read_everything());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Corruption, ::testing::Values(Backend::kLocal, Backend::kS3),
                          backend_name);
 
