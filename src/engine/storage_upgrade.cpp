@@ -62,13 +62,14 @@ Result<StorageUpgradeReport> upgrade_storage(store::ObjectStore& store) {
         auto upgraded = format::upgrade_segment(bytes);
         if (!upgraded)
             return std::move(upgraded).error().prepend(store.uri_of(meta.key));
-        if (!*upgraded) {
+        const std::optional<std::string>& rewritten = *upgraded; // nullopt: already current
+        if (!rewritten) {
             sizes[meta.key] = bytes.size();
             ++report.segments_current;
             continue;
         }
-        OG_CHECK(store.put(meta.key, **upgraded));
-        sizes[meta.key] = (*upgraded)->size();
+        OG_CHECK(store.put(meta.key, *rewritten));
+        sizes[meta.key] = rewritten->size();
         ++report.segments_rewritten;
     }
 
