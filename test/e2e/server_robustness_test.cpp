@@ -1615,12 +1615,13 @@ TEST_F(ServerRobustnessTest, ErrorBodiesNameNoStoragePathsOrCxxNames) {
     // never 404 (the request named nothing absent).
     EXPECT_FALSE(statuses.contains(404)) << ::testing::PrintToString(statuses);
     EXPECT_TRUE(statuses.contains(500)) << ::testing::PrintToString(statuses);
-    // The operator sees where and what: the request log lines keep the whole message.
+    // The operator sees where and what: the request log lines keep the whole message (read
+    // once the server has stopped: a request's line is written after its answer).
+    EXPECT_EQ(server->stop(), 0);
     std::string log = server->err();
     EXPECT_NE(log.find(root), std::string::npos) << printable(log, 2000);
     EXPECT_NE(log.find("but missing"), std::string::npos) << printable(log, 2000);
     EXPECT_NE(log.find("segment_corrupt"), std::string::npos) << printable(log, 2000);
-    EXPECT_EQ(server->stop(), 0);
 }
 
 // Connections that hold a worker without moving data, run until `stop`, each reconnecting when
