@@ -54,6 +54,12 @@ std::vector<format::TableEntry> empty_tables(const schema::SchemaIr& ir) {
     return tables;
 }
 
+// A typed lookup that never throws: a damaged file is graph_invalid, not a crash.
+std::string string_at(const Json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                  : std::string();
+}
+
 Result<bool> any_under(store::ObjectStore& store, std::string_view prefix) {
     store::ListOptions options;
     options.prefix = std::string(prefix);
@@ -230,8 +236,7 @@ Result<int> read_storage_format(store::ObjectStore& store) {
         return invalid("_format.json is missing");
     }
     auto stamp = base::parse_json(*stamp_text, store.uri_of(kFormatKey));
-    if (!stamp || !stamp->is_object() || !stamp->contains("format") ||
-        !(*stamp)["format"].is_string() || (*stamp)["format"].get<std::string>() != "omnigraph-cpp")
+    if (!stamp || string_at(*stamp, "format") != "omnigraph-cpp")
         return invalid("_format.json is not an omnigraph-cpp format stamp");
     const Json version = stamp->contains("version") ? (*stamp)["version"] : Json();
     if (!version.is_number_integer() || version.get<int64_t>() < kOldestReadableStorageFormat ||
@@ -251,11 +256,6 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
     std::string uri = store.root().to_string();
     auto invalid = [&](const std::string& why) {
         return Error(kGraphInvalid, "cannot open graph at " + uri + ": " + why);
-    };
-    // Typed lookups that never throw: a damaged file is graph_invalid, not a crash.
-    auto string_at = [](const Json& j, const char* key) {
-        return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
-                                                                      : std::string();
     };
     base::Seal seal = seal_for_storage_format(OG_TRY(read_storage_format(store)));
     // An init that died before its genesis commit left files but no graph.
