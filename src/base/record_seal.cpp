@@ -47,12 +47,15 @@ Result<bool> verify_record_seal(std::string_view text, std::string_view code,
     return true;
 }
 
-Status check_unsealed(const StrictRecord& record, std::string_view text) {
+Status check_unsealed(const StrictRecord& record, std::string_view text, Seal seal) {
     // A damaged seal still shows: either its member name or its algorithm tag survives a
     // single damaged byte, and no field of a format-1 record ends the record with that tag.
     std::string_view tail = text.substr(text.size() - std::min(text.size(), kSealLength + 8));
-    if (!record.find(kChecksumField) && tail.find("xxh3-64") == std::string_view::npos)
+    if (!record.find(kChecksumField) && tail.find("xxh3-64") == std::string_view::npos) {
+        if (seal == Seal::kRequired)
+            return record.error("has no checksum; storage format 2 records are sealed");
         return ok();
+    }
     size_t at = text.rfind(kSealOpen.substr(0, 11)); // `,"checksum"`
     if (at == std::string_view::npos)
         at = text.size() - tail.size();

@@ -7,7 +7,8 @@
 // The checksum is XXH3-64 (base/checksum.h) of the record's bytes before the `,"checksum":`
 // that opens its last member: the canonical text of the record without the checksum, minus
 // its closing brace. Records stay one human-readable JSON object; records written before the
-// checksum existed (storage format 1) have no such member and are read unverified.
+// checksum existed have no such member: a graph of storage format 1 reads them unverified, a
+// graph of format 2 refuses them (Seal says which the reader's graph is).
 // Pure functions, thread-safe.
 #pragma once
 
@@ -21,6 +22,12 @@ namespace omnigraph::base {
 
 inline constexpr std::string_view kChecksumField = "checksum";
 
+// Whether a record without a seal is acceptable. Only in a graph of storage format 1: this
+// build seals what it writes into any graph, so a format-1 graph mixes sealed and unsealed
+// records until `storage upgrade` rewrites them and stamps format 2; in a format-2 graph every
+// record is sealed, and a missing seal is damage (or a record some other writer replaced).
+enum class Seal { kOptional, kRequired };
+
 // Appends the checksum member to the canonical compact text of a JSON object.
 std::string seal_record(std::string object_text);
 
@@ -33,7 +40,7 @@ Result<bool> verify_record_seal(std::string_view text, std::string_view code,
 
 // For a record that verify_record_seal() found unsealed: refuses it when it has a `checksum`
 // member anyway, or ends with the seal's `xxh3-64` tag (its seal was damaged), naming the bytes
-// from that member to the end.
-Status check_unsealed(const StrictRecord& record, std::string_view text);
+// from that member to the end; and refuses any unsealed record when `seal` is kRequired.
+Status check_unsealed(const StrictRecord& record, std::string_view text, Seal seal);
 
 } // namespace omnigraph::base

@@ -64,7 +64,8 @@ std::string branch_record_text(const BranchRecord& r) {
     return base::seal_record(base::to_canonical_json(j));
 }
 
-Result<BranchRecord> parse_branch_record(std::string_view text, std::string_view where) {
+Result<BranchRecord> parse_branch_record(std::string_view text, std::string_view where,
+                                         base::Seal seal) {
     std::string name = "corrupt branch record " + std::string(where);
     bool sealed = OG_TRY(base::verify_record_seal(text, format::kManifestCorrupt, name));
     auto j = base::parse_json(text);
@@ -76,7 +77,7 @@ Result<BranchRecord> parse_branch_record(std::string_view text, std::string_view
         return corrupt(j.error().message);
     auto record = OG_TRY(base::StrictRecord::of(*j, format::kManifestCorrupt, name));
     if (!sealed)
-        OG_CHECK(base::check_unsealed(record, text));
+        OG_CHECK(base::check_unsealed(record, text, seal));
     BranchRecord r;
     r.name = OG_TRY(record.string("name"));
     r.from_branch = OG_TRY(record.string("from_branch"));

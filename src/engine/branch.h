@@ -8,6 +8,7 @@
 #pragma once
 
 #include "base/error.h"
+#include "base/record_seal.h"
 
 #include <cstdint>
 #include <optional>
@@ -35,8 +36,10 @@ Result<std::string> normalize_branch_name(std::string_view name);
 
 // `_branches/<name with bytes outside [A-Za-z0-9._-] as %XX>.json`
 std::string branch_record_key(std::string_view name);
-std::string branch_record_text(const BranchRecord& r);
-Result<BranchRecord> parse_branch_record(std::string_view text, std::string_view where);
+std::string branch_record_text(const BranchRecord& r); // sealed
+// manifest_corrupt when the record is damaged, or unsealed and `seal` is kRequired.
+Result<BranchRecord> parse_branch_record(std::string_view text, std::string_view where,
+                                         base::Seal seal);
 
 // True when one name is a '/'-path prefix of the other ("a" and "a/b"): they cannot coexist.
 bool branch_paths_collide(std::string_view a, std::string_view b);

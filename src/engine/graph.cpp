@@ -54,6 +54,12 @@ std::vector<format::TableEntry> empty_tables(const schema::SchemaIr& ir) {
     return tables;
 }
 
+// A typed lookup that never throws: a damaged file is graph_invalid, not a crash.
+std::string string_at(const Json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                  : std::string();
+}
+
 Result<bool> any_under(store::ObjectStore& store, std::string_view prefix) {
     store::ListOptions options;
     options.prefix = std::string(prefix);
@@ -192,9 +198,10 @@ struct Graph::Cache {
     std::shared_ptr<const format::Manifest> main_head; // newest main manifest seen
 };
 
-Graph::Graph(store::ObjectStore& store, SchemaRef main_schema, bool root_schema_stale)
-    : store_(&store), main_schema_(std::move(main_schema)), root_schema_stale_(root_schema_stale),
-      cache_(std::make_shared<Cache>()) {
+Graph::Graph(store::ObjectStore& store, base::Seal seal, SchemaRef main_schema,
+             bool root_schema_stale)
+    : store_(&store), seal_(seal), main_schema_(std::move(main_schema)),
+      root_schema_stale_(root_schema_stale), cache_(std::make_shared<Cache>()) {
     cache_->schemas.emplace(main_schema_->hash, main_schema_);
 }
 
@@ -217,7 +224,7 @@ Result<SchemaRef> read_schema_history(store::ObjectStore& store, std::string_vie
     return make_schema_version(std::move(*source), std::move(*ir));
 }
 
-Result<Graph> Graph::open(store::ObjectStore& store) {
+Result<int> read_storage_format(store::ObjectStore& store) {
     std::string uri = store.root().to_string();
     auto invalid = [&](const std::string& why) {
         return Error(kGraphInvalid, "cannot open graph at " + uri + ": " + why);
@@ -228,11 +235,6 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
             return Error(codes::kNotFound, "no graph at " + uri + " (run `omnigraph init` first)");
         return invalid("_format.json is missing");
     }
-    // Typed lookups that never throw: a damaged file is graph_invalid, not a crash.
-    auto string_at = [](const Json& j, const char* key) {
-        return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
-                                                                      : std::string();
-    };
     auto stamp = base::parse_json(*stamp_text, store.uri_of(kFormatKey));
     if (!stamp || string_at(*stamp, "format") != "omnigraph-cpp")
         return invalid("_format.json is not an omnigraph-cpp format stamp");
@@ -243,8 +245,21 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
                        " is not supported (this build reads versions " +
                        std::to_string(kOldestReadableStorageFormat) + " to " +
                        std::to_string(kStorageFormatVersion) + ")");
+    return static_cast<int>(version.get<int64_t>());
+}
+
+base::Seal seal_for_storage_format(int version) {
+    return version >= kFirstSealedStorageFormat ? base::Seal::kRequired : base::Seal::kOptional;
+}
+
+Result<Graph> Graph::open(store::ObjectStore& store) {
+    std::string uri = store.root().to_string();
+    auto invalid = [&](const std::string& why) {
+        return Error(kGraphInvalid, "cannot open graph at " + uri + ": " + why);
+    };
+    base::Seal seal = seal_for_storage_format(OG_TRY(read_storage_format(store)));
     // An init that died before its genesis commit left files but no graph.
-    auto main_head = OG_TRY(format::read_latest_manifest(store, "main"));
+    auto main_head = OG_TRY(format::read_latest_manifest(store, "main", seal));
     if (!main_head)
         return invalid("it has no genesis version (an init did not finish; rerun `omnigraph "
                        "init --force`)");
@@ -265,7 +280,7 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
         if (!head_schema)
             return invalid("main's head names schema " + main_head->schema_ir_hash + ", which " +
                            head_schema.error().message);
-        return Graph(store, std::move(*head_schema), true);
+        return Graph(store, seal, std::move(*head_schema), true);
     }
     auto ir_json = base::parse_json(*ir_text, store.uri_of(kSchemaIrKey));
     if (!ir_json)
@@ -287,7 +302,7 @@ Result<Graph> Graph::open(store::ObjectStore& store) {
             : Result<schema::Schema>(ast.error());
     if (!compiled || schema::shape_hash(*compiled) != shape_hash)
         return invalid("_schema.pg no longer matches the accepted compiled schema");
-    return Graph(store, make_schema_version(std::move(*source), std::move(*ir)), false);
+    return Graph(store, seal, make_schema_version(std::move(*source), std::move(*ir)), false);
 }
 
 Result<SchemaRef> Graph::schema_version(std::string_view ir_hash) const {
@@ -309,7 +324,8 @@ Result<std::optional<BranchRecord>> Graph::branch_record(std::string_view name) 
     auto text = OG_TRY(store_->read_if_exists(key));
     if (!text)
         return std::optional<BranchRecord>();
-    return std::optional<BranchRecord>(OG_TRY(parse_branch_record(*text, store_->uri_of(key))));
+    return std::optional<BranchRecord>(
+        OG_TRY(parse_branch_record(*text, store_->uri_of(key), seal_)));
 }
 
 namespace {
@@ -331,7 +347,7 @@ Result<format::Manifest> Graph::main_head() const {
     }
     if (held && !OG_TRY(store_->exists(format::manifest_key("main", held->version + 1))))
         return *held;
-    auto latest = OG_TRY(format::read_latest_manifest(*store_, "main"));
+    auto latest = OG_TRY(format::read_latest_manifest(*store_, "main", seal_));
     if (!latest)
         return branch_not_found("main");
     auto fresh = std::make_shared<const format::Manifest>(std::move(*latest));
@@ -344,7 +360,7 @@ Result<format::Manifest> Graph::main_head() const {
 Result<format::Manifest> Graph::head(std::string_view branch) const {
     if (branch == "main")
         return main_head();
-    auto latest = OG_TRY(format::read_latest_manifest(*store_, branch));
+    auto latest = OG_TRY(format::read_latest_manifest(*store_, branch, seal_));
     auto record = OG_TRY(branch_record(branch));
     if (!record)
         return branch_not_found(branch);
@@ -367,7 +383,7 @@ Result<format::Manifest> Graph::at_version(std::string_view branch, uint64_t ver
             return inherited;
         }
     }
-    return format::read_manifest(*store_, branch, version);
+    return format::read_manifest(*store_, branch, version, seal_);
 }
 
 Result<Snapshot> Graph::snapshot(const SnapshotSpec& spec) const {
@@ -413,14 +429,14 @@ Result<format::CommitRecord> Graph::commit(std::string_view commit_id) const {
     if (!base::is_ulid(commit_id))
         return Error(codes::kInvalidArgument,
                      "'" + std::string(commit_id) + "' is not a commit id (a 26-character ULID)");
-    return format::read_commit(*store_, commit_id);
+    return format::read_commit(*store_, commit_id, seal_);
 }
 
 Result<std::vector<BranchRecord>> Graph::branch_records() const {
     std::vector<BranchRecord> records;
     for (const auto& meta : OG_TRY(store_->list_all("_branches/"))) {
         auto text = OG_TRY(store_->read(meta.key));
-        records.push_back(OG_TRY(parse_branch_record(text, store_->uri_of(meta.key))));
+        records.push_back(OG_TRY(parse_branch_record(text, store_->uri_of(meta.key), seal_)));
     }
     return records;
 }
@@ -496,7 +512,7 @@ Status Graph::delete_branch(std::string_view name) const {
 Status Graph::heal() const {
     if (root_schema_stale_)
         OG_CHECK(write_root_schema(*store_, *main_schema_));
-    return settle_pending(*store_);
+    return settle_pending(*store_, seal_);
 }
 
 } // namespace omnigraph::engine

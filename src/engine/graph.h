@@ -30,6 +30,8 @@ inline constexpr std::string_view kGraphInvalid = "graph_invalid";
 // upgrade_storage() (engine/storage_upgrade.h) rewrites them to format 2.
 inline constexpr int kStorageFormatVersion = 2;
 inline constexpr int kOldestReadableStorageFormat = 1;
+// Records of a graph of this format or newer must be sealed (base/record_seal.h).
+inline constexpr int kFirstSealedStorageFormat = 2;
 
 struct InitOptions {
     bool force = false; // overwrite orphan schema files (never an existing graph)
@@ -86,6 +88,9 @@ class Graph {
     static Result<Graph> open(store::ObjectStore& store);
 
     store::ObjectStore& store() const { return *store_; }
+    // Whether the graph's records must be sealed: kRequired from storage format 2 on. Every
+    // read of a manifest, commit, branch or pending record of this graph passes it.
+    base::Seal seal() const { return seal_; }
     std::string uri() const { return store_->root().to_string(); }
     // main's current schema.
     const SchemaRef& main_schema() const { return main_schema_; }
@@ -133,15 +138,22 @@ class Graph {
 
   private:
     struct Cache;
-    Graph(store::ObjectStore& store, SchemaRef main_schema, bool root_schema_stale);
+    Graph(store::ObjectStore& store, base::Seal seal, SchemaRef main_schema,
+          bool root_schema_stale);
     Result<format::Manifest> main_head() const;
 
     store::ObjectStore* store_;
+    base::Seal seal_;
     SchemaRef main_schema_;
     bool root_schema_stale_ = false;
     std::shared_ptr<Cache> cache_;
     std::shared_ptr<const WriteAuthorizer> write_authorizer_;
 };
+
+// The storage format version `_format.json` states: graph_invalid when the stamp is not one
+// or names a version this build does not read, not_found when the stamp is missing.
+Result<int> read_storage_format(store::ObjectStore& store);
+base::Seal seal_for_storage_format(int version);
 
 // The root's files, for code that needs the names (tests, cleanup).
 inline constexpr std::string_view kFormatKey = "_format.json";

@@ -56,7 +56,8 @@ Status delete_replaced(LoadImage& image, format::TableEntry& entry,
         by_segment[where[row].segment].push_back(where[row].row);
     for (auto& [index, rows] : by_segment) {
         format::SegmentRef& seg = entry.segments[index];
-        auto dv = OG_TRY(read_deletion_vector(image.store, seg)).merged_with(std::move(rows));
+        auto dv =
+            OG_TRY(read_deletion_vector(image.store, entry, seg)).merged_with(std::move(rows));
         seg.deleted_rows = dv.rows.size();
         if (seg.deleted_rows == seg.rows)
             continue; // dropped below
@@ -140,12 +141,12 @@ Result<LoadSummary> write_image(LoadImage& built) {
     }();
     if (!written && !written.error().is(format::kManifestConflict)) {
         // The commit may have landed although its answer was lost: look before undoing.
-        auto landed = pending_committed(store, op);
+        auto landed = pending_committed(store, op, built.seal);
         if (landed && *landed)
             written = ok();
     }
     if (!written) {
-        finish_pending_failed(store, op);
+        finish_pending_failed(store, op, built.seal);
         return std::move(written).error();
     }
     finish_pending_committed(store, op);
@@ -188,8 +189,9 @@ Result<LoadSummary> commit_batch(store::ObjectStore& store, const Graph& graph,
                                      "' already holds data: pass --mode overwrite, "
                                      "--mode append or --mode merge");
         }
-        LoadImage image{store, schema.catalog, head, batch, mode, options, {}, {}, {}, {}, {}, {},
-                        {}};
+        LoadImage image{
+            store, schema.catalog, head, batch, mode, options, graph.seal(), {}, {}, {}, {}, {}, {},
+            {}};
         auto result = run_attempt(image);
         if (!result && result.error().is(format::kManifestConflict))
             continue; // another writer committed first: redo against the new head

@@ -25,6 +25,7 @@ struct LoadImage {
     const LoadBatch& batch;
     LoadMode mode;
     const LoadOptions& options;
+    base::Seal seal; // the graph's (Graph::seal()): its records are read with it
 
     // The post-load image of every touched table: either the batch's own rows (an overwrite
     // without repeats needs no copy) or a table assembled here.

@@ -69,7 +69,7 @@ std::string pending_text(const PendingOp& op) {
     return base::seal_record(base::to_canonical_json(j));
 }
 
-Result<PendingOp> parse_pending(std::string_view text, const std::string& where) {
+Result<PendingOp> parse_pending(std::string_view text, const std::string& where, base::Seal seal) {
     auto refuse = [&](const std::string& why) {
         return Error(kRecoveryRequired, "unreadable pending-operation record " + where + " (" +
                                             why +
@@ -86,7 +86,7 @@ Result<PendingOp> parse_pending(std::string_view text, const std::string& where)
     auto read = [&]() -> Result<PendingOp> {
         auto r = OG_TRY(base::StrictRecord::of(*j, kRecoveryRequired, ""));
         if (!*sealed)
-            OG_CHECK(base::check_unsealed(r, text));
+            OG_CHECK(base::check_unsealed(r, text, seal));
         if (OG_TRY(r.string("format")) != "omnigraph-pending")
             return r.error("not a pending-operation record");
         PendingOp op;
@@ -144,8 +144,8 @@ void finish_pending_committed(store::ObjectStore& store, const PendingOp& op) {
     mark_running(op.op_id, false);
 }
 
-Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op) {
-    auto published = format::read_manifest(store, op.branch, op.base_version + 1);
+Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op, base::Seal seal) {
+    auto published = format::read_manifest(store, op.branch, op.base_version + 1, seal);
     if (!published) {
         if (published.error().is(codes::kNotFound))
             return false;
@@ -154,8 +154,8 @@ Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op) {
     return published->commit_id == op.commit_id;
 }
 
-void finish_pending_failed(store::ObjectStore& store, const PendingOp& op) {
-    auto committed = pending_committed(store, op);
+void finish_pending_failed(store::ObjectStore& store, const PendingOp& op, base::Seal seal) {
+    auto committed = pending_committed(store, op, seal);
     if (!committed || *committed) { // unknown (or, defensively, published): let recovery decide
         mark_running(op.op_id, false);
         return;
@@ -166,12 +166,13 @@ void finish_pending_failed(store::ObjectStore& store, const PendingOp& op) {
     mark_running(op.op_id, false);
 }
 
-Result<std::optional<PendingOp>> read_pending(store::ObjectStore& store, std::string_view op_id) {
+Result<std::optional<PendingOp>> read_pending(store::ObjectStore& store, std::string_view op_id,
+                                              base::Seal seal) {
     std::string key = pending_key(op_id);
     auto text = OG_TRY(store.read_if_exists(key));
     if (!text)
         return std::optional<PendingOp>();
-    return std::optional<PendingOp>(OG_TRY(parse_pending(*text, store.uri_of(key))));
+    return std::optional<PendingOp>(OG_TRY(parse_pending(*text, store.uri_of(key), seal)));
 }
 
 bool pending_owner_alive(const PendingOp& op) {
@@ -199,7 +200,7 @@ bool process_exists(int64_t pid) {
     return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-Status settle_pending(store::ObjectStore& store) {
+Status settle_pending(store::ObjectStore& store, base::Seal seal) {
     for (const auto& meta : OG_TRY(store.list_all(kPendingPrefix))) {
         auto text = store.read_if_exists(meta.key);
         if (!text)
@@ -207,10 +208,10 @@ Status settle_pending(store::ObjectStore& store) {
         const std::optional<std::string>& record = *text;
         if (!record)
             continue; // settled by someone else between LIST and GET
-        auto op = OG_TRY(parse_pending(*record, store.uri_of(meta.key)));
+        auto op = OG_TRY(parse_pending(*record, store.uri_of(meta.key), seal));
         if (pending_owner_alive(op))
             continue;
-        bool committed = OG_TRY(pending_committed(store, op));
+        bool committed = OG_TRY(pending_committed(store, op, seal));
         base::log(base::LogLevel::kInfo, committed ? "recovery.roll_forward" : "recovery.roll_back",
                   {{"op_id", op.op_id}, {"kind", op.kind}, {"branch", op.branch}});
         remove_all(store, committed ? op.remove_after : op.created);

@@ -11,10 +11,13 @@
 //   - it does not                    -> roll back: remove the created objects, drop the record.
 // A record is only settled once its owner is gone: same host and the process no longer runs (or
 // is this process and the operation already returned), or another host and older than
-// kPendingLease. A record that cannot be parsed stops writers with recovery_required.
+// kPendingLease. A record that cannot be parsed (or, in a graph of storage format 2, is not
+// sealed: the functions that read records take the graph's base::Seal) stops writers with
+// recovery_required.
 #pragma once
 
 #include "base/error.h"
+#include "base/record_seal.h"
 #include "store/object_store.h"
 
 #include <chrono>
@@ -54,17 +57,18 @@ Status rewrite_pending(store::ObjectStore& store, const PendingOp& op);
 void finish_pending_committed(store::ObjectStore& store, const PendingOp& op);
 // Whether the operation's commit is published: the branch's version base_version + 1 names it.
 // An error means it cannot be told (leave the record for settle_pending()).
-Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op);
+Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op, base::Seal seal);
 // The operation failed and pending_committed() said no: remove what it created and drop the
 // record (best effort: whatever is left, settle_pending() removes later). When the publish
 // outcome is unknown it removes nothing and leaves the record to settle_pending().
-void finish_pending_failed(store::ObjectStore& store, const PendingOp& op);
+void finish_pending_failed(store::ObjectStore& store, const PendingOp& op, base::Seal seal);
 
 // Parses a record's text (recovery_required when it is not one); `where` names it in errors.
-Result<PendingOp> parse_pending(std::string_view text, const std::string& where);
+Result<PendingOp> parse_pending(std::string_view text, const std::string& where, base::Seal seal);
 std::string pending_text(const PendingOp& op);
 // Reads one record (nullopt when absent).
-Result<std::optional<PendingOp>> read_pending(store::ObjectStore& store, std::string_view op_id);
+Result<std::optional<PendingOp>> read_pending(store::ObjectStore& store, std::string_view op_id,
+                                              base::Seal seal);
 // True while the record's owner may still be working on it.
 bool pending_owner_alive(const PendingOp& op);
 
@@ -76,6 +80,6 @@ bool process_exists(int64_t pid);
 
 // Settles every abandoned record (roll forward or back, see above). Records of live owners are
 // left alone. recovery_required when a record is unreadable.
-Status settle_pending(store::ObjectStore& store);
+Status settle_pending(store::ObjectStore& store, base::Seal seal);
 
 } // namespace omnigraph::engine

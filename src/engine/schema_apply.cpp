@@ -137,17 +137,17 @@ Error unsupported_error(const schema::MigrationPlan& plan) {
 }
 
 // Takes the per-branch apply lock (the pending record), settling a dead owner's record once.
-Status begin_apply(store::ObjectStore& store, const PendingOp& op) {
+Status begin_apply(store::ObjectStore& store, const PendingOp& op, base::Seal seal) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         auto begun = begin_pending(store, op);
         if (begun || !begun.error().is(codes::kPreconditionFailed))
             return begun;
-        auto holder = OG_TRY(read_pending(store, op.op_id));
+        auto holder = OG_TRY(read_pending(store, op.op_id, seal));
         if (holder && pending_owner_alive(*holder))
             return Error(kSchemaApplyInProgress, "schema apply is already in progress on branch '" +
                                                      op.branch + "' (started by " + holder->host +
                                                      " pid " + std::to_string(holder->pid) + ")");
-        OG_CHECK(settle_pending(store));
+        OG_CHECK(settle_pending(store, seal));
     }
     return Error(kSchemaApplyInProgress,
                  "schema apply is already in progress on branch '" + op.branch + "'");
@@ -222,7 +222,7 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
         op.created.push_back(s.first);
     op.created.push_back(format::commit_key(commit.graph_commit_id));
     OG_CHECK(base::failpoint("schema_apply.before_staging_write"));
-    OG_CHECK(begin_apply(store, op));
+    OG_CHECK(begin_apply(store, op, graph.seal()));
     Status done = [&]() -> Status {
         // Under the lock: the branch must still be where the plan was made.
         auto now = OG_TRY(graph.head(options.branch));
@@ -241,12 +241,12 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
         return format::publish(store, commit, fx.next);
     }();
     if (!done && !done.error().is(format::kManifestConflict)) {
-        auto landed = pending_committed(store, op); // the answer may have been lost
+        auto landed = pending_committed(store, op, graph.seal()); // the answer may have been lost
         if (landed && *landed)
             done = ok();
     }
     if (!done) {
-        finish_pending_failed(store, op);
+        finish_pending_failed(store, op, graph.seal());
         return std::move(done).error();
     }
     // Committed; a failure here leaves what a crash would (heal() settles it).

@@ -17,8 +17,9 @@ namespace {
 
 using Sizes = std::map<std::string, uint64_t, std::less<>>;
 
-// Seals every record under `prefix`: parse (which verifies a sealed record), write back the
-// current text when it differs. `rewrite` maps a record's text to its current text.
+// Seals every record under `prefix`: parse (which verifies a sealed record and, the graph being
+// format 1 until the end of the run, accepts an unsealed one), write back the current text
+// when it differs. `rewrite` maps a record's text to its current text.
 template <class Rewrite>
 Status reseal(store::ObjectStore& store, std::string_view prefix, StorageUpgradeReport& report,
               Rewrite rewrite) {
@@ -61,19 +62,20 @@ Result<StorageUpgradeReport> upgrade_storage(store::ObjectStore& store) {
         auto upgraded = format::upgrade_segment(bytes);
         if (!upgraded)
             return std::move(upgraded).error().prepend(store.uri_of(meta.key));
-        if (!*upgraded) {
+        const std::optional<std::string>& rewritten = *upgraded; // nullopt: already current
+        if (!rewritten) {
             sizes[meta.key] = bytes.size();
             ++report.segments_current;
             continue;
         }
-        OG_CHECK(store.put(meta.key, **upgraded));
-        sizes[meta.key] = (*upgraded)->size();
+        OG_CHECK(store.put(meta.key, *rewritten));
+        sizes[meta.key] = rewritten->size();
         ++report.segments_rewritten;
     }
 
     OG_CHECK(reseal(store, "_log/", report,
                     [&](std::string_view text, const std::string& where) -> Result<std::string> {
-                        auto m = OG_TRY(format::parse_manifest(text, where));
+                        auto m = OG_TRY(format::parse_manifest(text, where, base::Seal::kOptional));
                         for (auto& table : m.tables)
                             for (auto& seg : table.segments)
                                 if (auto it = sizes.find(seg.segment); it != sizes.end())
@@ -82,15 +84,18 @@ Result<StorageUpgradeReport> upgrade_storage(store::ObjectStore& store) {
                     }));
     OG_CHECK(reseal(store, "_commits/", report,
                     [](std::string_view text, const std::string& where) -> Result<std::string> {
-                        return format::commit_text(OG_TRY(format::parse_commit(text, where)));
+                        return format::commit_text(
+                            OG_TRY(format::parse_commit(text, where, base::Seal::kOptional)));
                     }));
     OG_CHECK(reseal(store, "_branches/", report,
                     [](std::string_view text, const std::string& where) -> Result<std::string> {
-                        return branch_record_text(OG_TRY(parse_branch_record(text, where)));
+                        return branch_record_text(
+                            OG_TRY(parse_branch_record(text, where, base::Seal::kOptional)));
                     }));
     OG_CHECK(reseal(store, kPendingPrefix, report,
                     [](std::string_view text, const std::string& where) -> Result<std::string> {
-                        return pending_text(OG_TRY(parse_pending(text, where)));
+                        return pending_text(
+                            OG_TRY(parse_pending(text, where, base::Seal::kOptional)));
                     }));
 
     // Last: the stamp promises every object above is checksummed.

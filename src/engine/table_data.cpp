@@ -20,6 +20,18 @@ std::string property_column(uint64_t id) {
     return "p:" + std::to_string(id);
 }
 
+// A manifest is published only after every object it names was written, so a named object
+// that is gone is damage (the family's corruption code), not a name the caller got wrong.
+template <class T>
+Result<T> missing_is_damage(Result<T> read, std::string_view code, store::ObjectStore& store,
+                            const std::string& key, const format::TableEntry& entry) {
+    if (read || !read.error().is(codes::kNotFound))
+        return read;
+    return Error(code, store.uri_of(key) + " is referenced by table " + entry.table_key +
+                           " version " + std::to_string(entry.table_version) + " of branch '" +
+                           entry.table_branch + "' but missing");
+}
+
 Result<base::StringList> read_strings(const format::SegmentReader& reader, std::string_view name) {
     auto column = OG_TRY(reader.read_column(name));
     if (column.type().kind != PhysicalKind::kString)
@@ -85,8 +97,10 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
     TableData out = TableData::empty(is_edge, properties, property_ids);
     for (size_t s = 0; s < entry.segments.size(); ++s) {
         const format::SegmentRef& seg = entry.segments[s];
-        auto deleted = OG_TRY(read_deletion_vector(store, seg));
-        auto reader = OG_TRY(format::SegmentReader::open(store, seg.segment, seg.bytes));
+        auto deleted = OG_TRY(read_deletion_vector(store, entry, seg));
+        auto reader =
+            OG_TRY(missing_is_damage(format::SegmentReader::open(store, seg.segment, seg.bytes),
+                                     format::kSegmentCorrupt, store, seg.segment, entry));
         TableData part;
         part.is_edge = is_edge;
         part.ids = OG_TRY(read_strings(reader, "id"));
@@ -127,10 +141,13 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
 }
 
 Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
+                                                    const format::TableEntry& entry,
                                                     const format::SegmentRef& seg) {
     if (!seg.deletion_vector)
         return format::DeletionVector{seg.rows, {}};
-    auto bytes = OG_TRY(store.read(*seg.deletion_vector));
+    auto bytes =
+        OG_TRY(missing_is_damage(store.read(*seg.deletion_vector), format::kDeletionVectorCorrupt,
+                                 store, *seg.deletion_vector, entry));
     auto dv = OG_TRY(format::parse_deletion_vector(bytes, store.uri_of(*seg.deletion_vector)));
     if (dv.segment_rows != seg.rows || dv.rows.size() != seg.deleted_rows)
         return Error(format::kDeletionVectorCorrupt,

@@ -52,6 +52,9 @@ struct RowOrigin {
 
 // Reads every live row of `entry`: all its segments (one ranged read per column per segment),
 // minus the rows their deletion vectors list. With `origins`, also where each row came from.
+// A segment or deletion vector the entry names that is gone is damage, not "not found":
+// segment_corrupt / deletion_vector_corrupt, "<object> is referenced by table <key> version
+// <n> of branch '<b>' but missing".
 Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry& entry,
                              bool is_edge,
                              const std::map<std::string, schema::PropType>& properties,
@@ -59,7 +62,9 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
                              std::vector<RowOrigin>* origins = nullptr);
 
 // The deletion vector of `seg` (empty when it has none), checked against the segment.
+// deletion_vector_corrupt when it is missing: `entry`, which names it, was published after it.
 Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
+                                                    const format::TableEntry& entry,
                                                     const format::SegmentRef& seg);
 
 // The canonical spelling of a @key value (spec query-language §0), from its stored cell `row` of

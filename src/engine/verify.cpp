@@ -78,6 +78,12 @@ class GraphVerifier {
             objects_.emplace(meta.key, meta.size);
         if (objects_.empty())
             return Error(codes::kNotFound, "no graph at " + store_.root().to_string());
+        // An unreadable stamp is reported with the root files; its records are then judged
+        // as the oldest format's.
+        auto format = read_storage_format(store_);
+        if (!format && is_storage_failure(format.error()))
+            return std::move(format).error();
+        seal_ = seal_for_storage_format(format ? *format : kOldestReadableStorageFormat);
         OG_CHECK(check_root_files());
         OG_CHECK(check_pending_records());
         auto records = OG_TRY(check_branch_records());
@@ -200,7 +206,7 @@ class GraphVerifier {
                 OG_CHECK(judge(it->first, std::move(text).error(), kGraphRoot));
                 continue;
             }
-            auto op = parse_pending(*text, store_.uri_of(it->first));
+            auto op = parse_pending(*text, store_.uri_of(it->first), seal_);
             if (!op) {
                 OG_CHECK(judge(it->first, std::move(op).error(), kGraphRoot));
                 continue;
@@ -225,7 +231,7 @@ class GraphVerifier {
                 OG_CHECK(judge(key, std::move(text).error(), kGraphRoot));
                 continue;
             }
-            auto record = parse_branch_record(*text, store_.uri_of(key));
+            auto record = parse_branch_record(*text, store_.uri_of(key), seal_);
             if (!record) {
                 OG_CHECK(judge(key, std::move(record).error(), kGraphRoot));
                 continue;
@@ -270,7 +276,7 @@ class GraphVerifier {
 
     Status verify_manifest(const std::string& branch, uint64_t version, const std::string& key) {
         checked("manifests");
-        auto read = format::read_manifest(store_, branch, version);
+        auto read = format::read_manifest(store_, branch, version, seal_);
         if (!read)
             return judge(key, std::move(read).error(), kGraphRoot);
         const format::Manifest& m = *read;
@@ -293,7 +299,7 @@ class GraphVerifier {
         if (!require(commit, key) || !verified_.insert(commit).second)
             return ok();
         checked("commits");
-        auto c = format::read_commit(store_, m.commit_id);
+        auto c = format::read_commit(store_, m.commit_id, seal_);
         if (!c)
             return judge(commit, std::move(c).error(), key);
         if (c->graph_commit_id != m.commit_id || c->graph_branch != m.branch ||
@@ -326,7 +332,7 @@ class GraphVerifier {
             if (!require(key, child) || !verified_.insert(key).second)
                 continue;
             checked("commits");
-            auto c = format::read_commit(store_, id);
+            auto c = format::read_commit(store_, id, seal_);
             if (!c) {
                 OG_CHECK(judge(key, std::move(c).error(), child));
                 continue;
@@ -369,7 +375,7 @@ class GraphVerifier {
         if (seg.deletion_vector && require(*seg.deletion_vector, manifest) &&
             verified_.insert(*seg.deletion_vector).second) {
             checked("deletion_vectors");
-            auto dv = read_deletion_vector(store_, seg);
+            auto dv = read_deletion_vector(store_, table, seg);
             if (!dv)
                 return judge(*seg.deletion_vector, std::move(dv).error(), manifest);
         }
@@ -458,6 +464,7 @@ class GraphVerifier {
 
     store::ObjectStore& store_;
     VerifyReport& report_;
+    base::Seal seal_ = base::Seal::kRequired; // set by run() from the format stamp
     std::map<std::string, uint64_t> objects_; // the listing: key -> size
     std::set<std::string> referenced_;
     std::set<std::string> reported_; // keys with a finding already

@@ -107,7 +107,7 @@ std::string manifest_text(const Manifest& m) {
     return base::seal_record(base::to_canonical_json(j));
 }
 
-Result<Manifest> parse_manifest(std::string_view text, std::string_view where) {
+Result<Manifest> parse_manifest(std::string_view text, std::string_view where, base::Seal seal) {
     std::string name = "corrupt " + std::string(where);
     bool sealed = OG_TRY(base::verify_record_seal(text, kManifestCorrupt, name));
     auto j = base::parse_json(text);
@@ -115,7 +115,7 @@ Result<Manifest> parse_manifest(std::string_view text, std::string_view where) {
         return corrupt(where, j.error().message);
     auto r = OG_TRY(StrictRecord::of(*j, kManifestCorrupt, name));
     if (!sealed)
-        OG_CHECK(base::check_unsealed(r, text));
+        OG_CHECK(base::check_unsealed(r, text, seal));
     if (OG_TRY(r.string("format")) != "omnigraph-manifest")
         return corrupt(where, "not an omnigraph manifest");
     Manifest m;
@@ -165,7 +165,7 @@ std::string commit_text(const CommitRecord& c) {
     return base::seal_record(base::to_canonical_json(j));
 }
 
-Result<CommitRecord> parse_commit(std::string_view text, std::string_view where) {
+Result<CommitRecord> parse_commit(std::string_view text, std::string_view where, base::Seal seal) {
     std::string name = "corrupt " + std::string(where);
     bool sealed = OG_TRY(base::verify_record_seal(text, kManifestCorrupt, name));
     auto j = base::parse_json(text);
@@ -173,7 +173,7 @@ Result<CommitRecord> parse_commit(std::string_view text, std::string_view where)
         return corrupt(where, j.error().message);
     auto r = OG_TRY(StrictRecord::of(*j, kManifestCorrupt, name));
     if (!sealed)
-        OG_CHECK(base::check_unsealed(r, text));
+        OG_CHECK(base::check_unsealed(r, text, seal));
     CommitRecord c;
     c.graph_commit_id = OG_TRY(r.string("graph_commit_id"));
     c.graph_branch = OG_TRY(r.string("graph_branch"));
@@ -189,7 +189,7 @@ Result<CommitRecord> parse_commit(std::string_view text, std::string_view where)
 }
 
 Result<std::optional<Manifest>> read_latest_manifest(store::ObjectStore& store,
-                                                     std::string_view branch) {
+                                                     std::string_view branch, base::Seal seal) {
     store::ListOptions options;
     options.prefix = manifest_log_prefix(branch);
     options.limit = 1; // inverted version numbers: the first key is the newest version
@@ -198,14 +198,14 @@ Result<std::optional<Manifest>> read_latest_manifest(store::ObjectStore& store,
         return std::optional<Manifest>();
     const std::string& key = page.objects.front().key;
     auto text = OG_TRY(store.read(key));
-    auto m = OG_TRY(parse_manifest(text, store.uri_of(key)));
+    auto m = OG_TRY(parse_manifest(text, store.uri_of(key), seal));
     if (manifest_key(branch, m.version) != key || m.branch != branch)
         return corrupt(store.uri_of(key), "its version or branch does not match its key");
     return std::optional<Manifest>(std::move(m));
 }
 
-Result<Manifest> read_manifest(store::ObjectStore& store, std::string_view branch,
-                               uint64_t version) {
+Result<Manifest> read_manifest(store::ObjectStore& store, std::string_view branch, uint64_t version,
+                               base::Seal seal) {
     std::string key = manifest_key(branch, version);
     auto text = store.read(key);
     if (!text) {
@@ -215,13 +215,14 @@ Result<Manifest> read_manifest(store::ObjectStore& store, std::string_view branc
                                                std::to_string(version));
         return std::move(text).error();
     }
-    auto m = OG_TRY(parse_manifest(*text, store.uri_of(key)));
+    auto m = OG_TRY(parse_manifest(*text, store.uri_of(key), seal));
     if (m.version != version || m.branch != branch)
         return corrupt(store.uri_of(key), "its version or branch does not match its key");
     return m;
 }
 
-Result<CommitRecord> read_commit(store::ObjectStore& store, std::string_view commit_id) {
+Result<CommitRecord> read_commit(store::ObjectStore& store, std::string_view commit_id,
+                                 base::Seal seal) {
     if (!base::is_ulid(commit_id))
         return Error(codes::kNotFound, "commit '" + std::string(commit_id) + "' not found");
     auto text = store.read(commit_key(commit_id));
@@ -230,7 +231,7 @@ Result<CommitRecord> read_commit(store::ObjectStore& store, std::string_view com
             return Error(codes::kNotFound, "commit '" + std::string(commit_id) + "' not found");
         return std::move(text).error();
     }
-    return parse_commit(*text, store.uri_of(commit_key(commit_id)));
+    return parse_commit(*text, store.uri_of(commit_key(commit_id)), seal);
 }
 
 Status publish(store::ObjectStore& store, const CommitRecord& commit, const Manifest& manifest) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "base/error.h"
+#include "base/record_seal.h"
 #include "store/object_store.h"
 
 #include <cstdint>
@@ -80,17 +81,20 @@ std::string encode_branch(std::string_view branch);
 std::string manifest_log_prefix(std::string_view branch);
 std::string commit_key(std::string_view commit_id);
 
-std::string manifest_text(const Manifest& m); // canonical compact JSON
-Result<Manifest> parse_manifest(std::string_view text, std::string_view where);
+// Manifests and commit records are sealed (base/record_seal.h). The readers take the graph's
+// Seal: kRequired in a graph of storage format 2, where an unsealed record is manifest_corrupt.
+std::string manifest_text(const Manifest& m); // canonical compact JSON, sealed
+Result<Manifest> parse_manifest(std::string_view text, std::string_view where, base::Seal seal);
 std::string commit_text(const CommitRecord& c);
-Result<CommitRecord> parse_commit(std::string_view text, std::string_view where);
+Result<CommitRecord> parse_commit(std::string_view text, std::string_view where, base::Seal seal);
 
 // The newest manifest of a branch (one LIST + one GET), or nullopt when the branch has none.
 Result<std::optional<Manifest>> read_latest_manifest(store::ObjectStore& store,
-                                                     std::string_view branch);
-Result<Manifest> read_manifest(store::ObjectStore& store, std::string_view branch,
-                               uint64_t version);
-Result<CommitRecord> read_commit(store::ObjectStore& store, std::string_view commit_id);
+                                                     std::string_view branch, base::Seal seal);
+Result<Manifest> read_manifest(store::ObjectStore& store, std::string_view branch, uint64_t version,
+                               base::Seal seal);
+Result<CommitRecord> read_commit(store::ObjectStore& store, std::string_view commit_id,
+                                 base::Seal seal);
 
 // Writes `commit`, then creates `manifest` (whose version must be its predecessor's + 1) with
 // put_if_absent. manifest_conflict when another writer already published that version.

@@ -43,7 +43,18 @@ TEST(RecordSeal, UnsealedRecordIsReportedAsSuch) {
     auto json = parse_json(R"({"a":1})");
     auto record = StrictRecord::of(*json, "some_corrupt", "rec.json");
     ASSERT_TRUE(record);
-    EXPECT_TRUE(check_unsealed(*record, R"({"a":1})"));
+    EXPECT_TRUE(check_unsealed(*record, R"({"a":1})", Seal::kOptional));
+}
+
+TEST(RecordSeal, UnsealedRecordIsRefusedWhereSealsAreRequired) {
+    auto json = parse_json(R"({"a":1})");
+    auto record = StrictRecord::of(*json, "some_corrupt", "rec.json");
+    ASSERT_TRUE(record);
+    auto status = check_unsealed(*record, R"({"a":1})", Seal::kRequired);
+    ASSERT_FALSE(status);
+    EXPECT_EQ(status.error().code, "some_corrupt");
+    EXPECT_EQ(status.error().message,
+              "rec.json: has no checksum; storage format 2 records are sealed");
 }
 
 TEST(RecordSeal, DamagedSealIsRefusedOnceParsed) {
@@ -57,7 +68,7 @@ TEST(RecordSeal, DamagedSealIsRefusedOnceParsed) {
     ASSERT_TRUE(json);
     auto record = StrictRecord::of(*json, "some_corrupt", "rec.json");
     ASSERT_TRUE(record);
-    auto status = check_unsealed(*record, bad);
+    auto status = check_unsealed(*record, bad, Seal::kOptional);
     ASSERT_FALSE(status);
     EXPECT_EQ(status.error().code, "some_corrupt");
     EXPECT_NE(status.error().message.find("damaged checksum member"), std::string::npos);
@@ -78,7 +89,7 @@ TEST(RecordSeal, EveryFlippedByteOfTheSealIsCaught) {
             continue; // no longer JSON: the record's parser refuses it
         auto record = StrictRecord::of(*json, "some_corrupt", "rec.json");
         ASSERT_TRUE(record);
-        EXPECT_FALSE(check_unsealed(*record, bad)) << "byte " << i << ": " << bad;
+        EXPECT_FALSE(check_unsealed(*record, bad, Seal::kOptional)) << "byte " << i << ": " << bad;
     }
 }
 

@@ -87,6 +87,15 @@ TEST(CliIntegrity, ZeroedBytesInASegmentFailExportNamingObjectAndRange) {
         << queried.out << queried.err;
     EXPECT_NE(queried.out.find(segment.string()), std::string::npos) << queried.out;
     EXPECT_EQ(queried.out.find("person-"), std::string::npos) << queried.out.substr(0, 400);
+
+    // A segment the manifest names that is gone is damage too, not "not found".
+    fs::remove(segment);
+    auto missing = run_process({omnigraph(), "export", uri});
+    EXPECT_NE(missing.exit_code, 0);
+    EXPECT_NE(missing.err.find(segment.string() + " is referenced by table node:Person version "),
+              std::string::npos)
+        << missing.err;
+    EXPECT_NE(missing.err.find("' but missing"), std::string::npos) << missing.err;
 }
 
 // A copy of the format-1 fixture graph in a fresh directory.

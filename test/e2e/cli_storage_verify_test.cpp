@@ -2,6 +2,7 @@
 // deletion vector, clean and then damaged (a deleted, truncated or overwritten segment, manifest
 // or deletion vector, a stray object), on local disk and on S3; and `--cluster` over a cluster's
 // ledger, catalog and graphs.
+#include "base/record_seal.h"
 #include "cluster_fixtures/cluster_e2e.h"
 #include "format/manifest.h"
 #include "format/segment.h"
@@ -62,7 +63,7 @@ class VerifyGraph {
     // belongs to).
     std::string person_segment() const {
         std::string head = root_.keys("_log/main/").front(); // newest first
-        auto manifest = format::parse_manifest(root_.text(head), head);
+        auto manifest = format::parse_manifest(root_.text(head), head, base::Seal::kRequired);
         EXPECT_TRUE(manifest) << manifest.error().message;
         if (manifest)
             for (const auto& seg : manifest->find("node:Person")->segments)
@@ -287,13 +288,16 @@ TEST_F(StorageVerify, StrayObjectIsUnreferencedButNotDamage) {
 TEST_F(StorageVerify, ObjectsOfAPendingWriteAreNotUnreferenced) {
     std::string seg = "tables/inflight.seg";
     g_.root().write(seg, "half-written");
-    g_.root().write("_pending/01J00000000000000000000007.json",
-                    "{\"format\":\"omnigraph-pending\",\"op_id\":\"01J00000000000000000000007\","
-                    "\"kind\":\"load\",\"branch\":\"main\",\"base_version\":3,"
-                    "\"commit_id\":\"01J00000000000000000000007\",\"created\":[\"" +
-                        seg +
-                        "\"],\"remove_after\":[],\"host\":\"elsewhere\",\"pid\":1,"
-                        "\"created_at\":1700000000000003}");
+    // Sealed: a format-2 graph refuses an unsealed record.
+    g_.root().write(
+        "_pending/01J00000000000000000000007.json",
+        base::seal_record(
+            "{\"format\":\"omnigraph-pending\",\"op_id\":\"01J00000000000000000000007\","
+            "\"kind\":\"load\",\"branch\":\"main\",\"base_version\":3,"
+            "\"commit_id\":\"01J00000000000000000000007\",\"created\":[\"" +
+            seg +
+            "\"],\"remove_after\":[],\"host\":\"elsewhere\",\"pid\":1,"
+            "\"created_at\":1700000000000003}"));
     Json report = g_.verify(0);
     EXPECT_TRUE(report["unreferenced"].empty()) << pretty(report);
     EXPECT_EQ(report["counts"]["pending_records"], 1);

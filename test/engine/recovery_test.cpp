@@ -178,7 +178,8 @@ TEST_P(Recovery, ALiveApplyHoldsTheLockAndADeadOneIsSettled) {
     waitpid(child, nullptr, 0);
     // The record as its (now dead) owner wrote it: re-serialized, so its checksum holds.
     auto stored = engine::parse_pending(
-        *store_->read(std::string(engine::kPendingPrefix) + op.op_id + ".json"), "record");
+        *store_->read(std::string(engine::kPendingPrefix) + op.op_id + ".json"), "record",
+        base::Seal::kRequired);
     ASSERT_TRUE(stored) << stored.error().to_string();
     stored->pid = child;
     ASSERT_TRUE(store_->put(std::string(engine::kPendingPrefix) + op.op_id + ".json",
