@@ -2,8 +2,8 @@
 
 #include "base/clock.h"
 #include "base/env.h"
+#include "base/process.h"
 #include "base/ulid.h"
-#include "engine/pending.h"
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -17,13 +17,6 @@ int64_t lease_seconds() { // invalid values are logged (config.ignored) and igno
     constexpr uint64_t kCentury = 100ull * 365 * 24 * 3600;
     return static_cast<int64_t>(
         base::env_uint_or("OMNIGRAPH_CLUSTER_LOCK_LEASE_SECONDS", 15ull * 60, 1, kCentury));
-}
-
-std::string hostname() {
-    char buf[256] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0)
-        return "";
-    return buf;
 }
 
 std::optional<int64_t> seconds_since(const std::string& rfc3339) {
@@ -42,9 +35,9 @@ bool remove_dead_holders_lock(ClusterStore& store, Diagnostics& diags) {
     if (!got)
         return false;
     auto lock = parse_lock(got->data);
-    std::string here = hostname();
+    std::string here = base::host_name();
     if (!lock || here.empty() || lock->host != here || lock->pid == 0 ||
-        engine::process_exists(lock->pid))
+        base::process_exists(lock->pid))
         return false;
     auto removed = store.objects().remove_if_match(kLockKey, got->meta.version);
     if (!removed) {
@@ -137,7 +130,7 @@ Result<StateLock> StateLock::acquire(ClusterStore& store, const std::string& ope
     auto now = base::now();
     record.created_at = base::format_rfc3339(now);
     record.pid = static_cast<uint32_t>(getpid());
-    record.host = hostname();
+    record.host = base::host_name();
     record.actor = actor;
     record.lease_expires_at = base::format_rfc3339(now + std::chrono::seconds(lease_seconds()));
     auto put = store.objects().put_if_absent(kLockKey, serialize_lock(record));

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/process.h"
 #include "base/ulid.h"
 #include "engine/graph.h"
 #include "engine/pending.h"
@@ -111,7 +112,7 @@ Status discard_unfinished_init(store::ObjectStore& store, const InterruptedInits
         return refuse("its init claim does not name the process that holds it");
     if (host->get<std::string>() == this_host()) {
         auto owner = pid->get<int64_t>();
-        if (owner == static_cast<int64_t>(getpid()) || process_exists(owner))
+        if (owner == static_cast<int64_t>(getpid()) || base::process_exists(owner))
             return refuse("the init that claims it (pid " + std::to_string(owner) +
                           ") is still running");
     } else if (!inits.serialized_across_hosts) {

@@ -3,12 +3,11 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/process.h"
 #include "base/record_seal.h"
 #include "base/strict_record.h"
 #include "format/manifest.h"
 
-#include <cerrno>
-#include <csignal>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -184,20 +183,12 @@ bool pending_owner_alive(const PendingOp& op) {
         std::lock_guard lock(running().mutex);
         return running().op_ids.count(op.op_id) > 0;
     }
-    return process_exists(op.pid);
+    return base::process_exists(op.pid);
 }
 
 std::string this_host() {
-    char buf[256] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0)
-        return "unknown";
-    return buf;
-}
-
-bool process_exists(int64_t pid) {
-    if (pid <= 0)
-        return true; // names no single process (kill would signal a group): cannot tell
-    return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+    std::string name = base::host_name();
+    return name.empty() ? "unknown" : name;
 }
 
 Status settle_pending(store::ObjectStore& store, base::Seal seal) {

@@ -72,11 +72,9 @@ Result<std::optional<PendingOp>> read_pending(store::ObjectStore& store, std::st
 // True while the record's owner may still be working on it.
 bool pending_owner_alive(const PendingOp& op);
 
-// The writer identity records carry (pending records, the init claim): this machine's name
-// (gethostname(), "unknown" when that fails), and whether a process of this host still exists
-// (kill(pid, 0) succeeds or fails with EPERM).
+// The host records carry (pending records, the init claim): base::host_name(), "unknown" when
+// that is empty. Whether its process still exists: base::process_exists.
 std::string this_host();
-bool process_exists(int64_t pid);
 
 // Settles every abandoned record (roll forward or back, see above). Records of live owners are
 // left alone. recovery_required when a record is unreadable.
