@@ -27,10 +27,12 @@ constexpr std::chrono::milliseconds kSlice{100}; // how often a blocked worker r
 thread_local Clock::time_point tl_accepted_at{};
 
 // The server's ErrorOutput body, escaped by the one JSON string writer.
-std::string error_json(std::string_view message) {
+std::string error_json(std::string_view message, std::string_view code) {
     std::string out = R"({"error":)";
     base::append_json_string(message, out);
-    return out + R"(,"code":"bad_request"})";
+    out += R"(,"code":)";
+    base::append_json_string(code, out);
+    return out + "}";
 }
 
 std::string lower_trimmed(std::string_view value) {
@@ -452,7 +454,7 @@ class Connection final : public httplib::Stream {
 
     // Answers with a canned ErrorOutput, then refuses all further I/O.
     void refuse(int status, std::string_view reason, const std::string& message) {
-        std::string body = error_json(message);
+        std::string body = error_json(message, "bad_request");
         std::string out =
             "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
             "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
@@ -491,7 +493,11 @@ GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
         r.ranges.clear(); // no route serves ranges: never slice a JSON answer
         auto refuse = [&](int status, const std::string& message) {
             res.status = status;
-            res.set_content(error_json(message), "application/json");
+            // A 401 is the invalid-credential answer every route gives (http_error.cpp).
+            res.set_content(error_json(message, status == 401 ? "unauthorized" : "bad_request"),
+                            "application/json");
+            if (status == 401)
+                res.set_header("WWW-Authenticate", "Bearer");
             res.set_header("Connection", "close");
             if (c)
                 c->close_after_response();
@@ -499,16 +505,6 @@ GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
         };
         // Before anything reads a header: what follows a malformed head (a smuggled request in
         // a body the library would not frame) is never answered on this connection.
-        if (malformed.status == 401) {
-            res.set_header("WWW-Authenticate", "Bearer");
-            res.status = 401;
-            res.set_content(R"({"error":"invalid bearer token","code":"unauthorized"})",
-                            "application/json");
-            res.set_header("Connection", "close");
-            if (c)
-                c->close_after_response();
-            return HandlerResponse::Handled;
-        }
         if (malformed.status != 0)
             return refuse(malformed.status, malformed.why);
         // Route matching runs std::regex on the path, which recurses per byte: a 7000-byte
