@@ -89,6 +89,13 @@ void TableData::append_row(const TableData& from, size_t row) {
         column.append_row(from.columns.at(id), row);
 }
 
+Result<format::SegmentReader> open_segment(store::ObjectStore& store,
+                                           const format::TableEntry& entry,
+                                           const format::SegmentRef& seg) {
+    return missing_is_damage(format::SegmentReader::open(store, seg.segment, seg.bytes),
+                             format::kSegmentCorrupt, store, seg.segment, entry);
+}
+
 Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry& entry,
                              bool is_edge,
                              const std::map<std::string, schema::PropType>& properties,
@@ -98,9 +105,7 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
     for (size_t s = 0; s < entry.segments.size(); ++s) {
         const format::SegmentRef& seg = entry.segments[s];
         auto deleted = OG_TRY(read_deletion_vector(store, entry, seg));
-        auto reader =
-            OG_TRY(missing_is_damage(format::SegmentReader::open(store, seg.segment, seg.bytes),
-                                     format::kSegmentCorrupt, store, seg.segment, entry));
+        auto reader = OG_TRY(open_segment(store, entry, seg));
         TableData part;
         part.is_edge = is_edge;
         part.ids = OG_TRY(read_strings(reader, "id"));
@@ -206,7 +211,11 @@ Result<std::string> encode_table(const TableData& data) {
     }
     for (const auto& [id, column] : data.columns)
         cols.push_back({property_column(id), column});
-    return format::write_segment(cols);
+    // Point lookups by id and one-hop expansions probe these instead of reading whole columns.
+    format::SegmentOptions options;
+    options.indexed =
+        data.is_edge ? std::vector<std::string>{"src", "dst"} : std::vector<std::string>{"id"};
+    return format::write_segment(cols, options);
 }
 
 } // namespace omnigraph::engine

@@ -7,6 +7,7 @@
 #include "format/column.h"
 #include "format/deletion_vector.h"
 #include "format/manifest.h"
+#include "format/segment.h"
 #include "schema/catalog.h"
 #include "store/object_store.h"
 
@@ -60,6 +61,12 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
                              const std::map<std::string, schema::PropType>& properties,
                              const std::map<std::string, uint64_t>& property_ids,
                              std::vector<RowOrigin>* origins = nullptr);
+
+// Opens segment `seg` of `entry` (its footer: one ranged read). A segment the entry names that
+// is gone is segment_corrupt, like in read_table.
+Result<format::SegmentReader> open_segment(store::ObjectStore& store,
+                                           const format::TableEntry& entry,
+                                           const format::SegmentRef& seg);
 
 // The deletion vector of `seg` (empty when it has none), checked against the segment.
 // deletion_vector_corrupt when it is missing: `entry`, which names it, was published after it.

@@ -425,11 +425,33 @@ class GraphVerifier {
                                  " rows; ", manifest, " says ", std::to_string(seg.rows)));
             return ok();
         }
+        std::map<std::string, format::Column, std::less<>> indexed;
         for (const auto& column : reader->footer().columns) {
             ++report_.counts["column_chunks"];
             auto decoded = reader->read_column(column.name);
             if (!decoded)
                 return judge(key, std::move(decoded).error(), manifest);
+            if (reader->footer().find_index(column.name))
+                indexed.emplace(column.name, std::move(*decoded));
+        }
+        // Every key index block reads back, and each entry names a row holding its key.
+        for (const auto& index : reader->footer().indexes) {
+            const format::Column& values = indexed.at(index.column);
+            for (size_t b = 0; b < index.blocks.size(); ++b) {
+                ++report_.counts["index_blocks"];
+                auto entries = reader->read_index_block(index, b);
+                if (!entries)
+                    return judge(key, std::move(entries).error(), manifest);
+                for (size_t i = 0; i < entries->keys.size(); ++i)
+                    if (values.bytes_at(entries->rows.fixed_at<uint32_t>(i)) !=
+                        entries->keys.bytes_at(i)) {
+                        corrupt(key, format::kSegmentCorrupt,
+                                base::concat(store_.uri_of(key), ": block ", std::to_string(b),
+                                             " of index '", index.column,
+                                             "' names a row that holds another key"));
+                        return ok();
+                    }
+            }
         }
         rows = reader->row_count();
         return ok();

@@ -166,6 +166,26 @@ void Column::append_column(const Column& other) {
     }
 }
 
+Column Column::slice(size_t begin, size_t end) const {
+    Column out(type_);
+    out.valid_.assign(valid_.begin() + static_cast<long>(begin),
+                      valid_.begin() + static_cast<long>(end));
+    if (type_.kind == PhysicalKind::kList || type_.is_variable()) {
+        uint64_t base = offsets_[begin];
+        out.offsets_.reserve(end - begin + 1);
+        for (size_t i = begin + 1; i <= end; ++i)
+            out.offsets_.push_back(offsets_[i] - base);
+        if (type_.kind == PhysicalKind::kList)
+            *out.child_ = child_->slice(base, offsets_[end]);
+        else
+            out.bytes_ = bytes_.substr(base, offsets_[end] - base);
+    } else {
+        size_t w = type_.width();
+        out.fixed_ = fixed_.substr(begin * w, (end - begin) * w);
+    }
+    return out;
+}
+
 bool operator==(const Column& a, const Column& b) {
     if (!(a.type_ == b.type_) || a.valid_ != b.valid_ || a.fixed_ != b.fixed_ ||
         a.offsets_ != b.offsets_ || a.bytes_ != b.bytes_)

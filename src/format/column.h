@@ -79,6 +79,8 @@ class Column {
     void append_row(const Column& other, size_t row);
     // Appends every row of `other` (same type), in bulk.
     void append_column(const Column& other);
+    // Rows [begin, end) as a column of their own, in bulk.
+    Column slice(size_t begin, size_t end) const;
 
     // Reading.
     template <class T> T fixed_at(size_t row) const {

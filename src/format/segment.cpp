@@ -16,13 +16,15 @@ using base::Json;
 
 namespace {
 
-// Format 2 (checksummed): footer, u32 footer length, u64 xxh3-64 of the footer and its length
-// bytes, "OGS2". Format 1 (written before checksums; read unverified): footer, u32, "OGS1".
-constexpr std::string_view kMagic = "OGS2";
+// Formats 2 and 3 (checksummed): footer, u32 footer length, u64 xxh3-64 of the footer and its
+// length bytes, "OGS2" / "OGS3" (3 adds pages and key indexes). Format 1 (written before
+// checksums; read unverified): footer, u32, "OGS1".
+constexpr std::string_view kMagic = "OGS3";
+constexpr std::string_view kMagicV2 = "OGS2";
 constexpr std::string_view kMagicV1 = "OGS1";
 constexpr size_t kTrailer = 16;  // u32 footer length + u64 footer checksum + magic
 constexpr size_t kTrailerV1 = 8; // u32 footer length + magic
-constexpr uint64_t kTailGuess = uint64_t{64} * 1024;
+constexpr uint64_t kTailGuess = uint64_t{32} * 1024; // holds the footer of ~1M rows
 constexpr size_t kMaxStatString = 64;
 
 Error corrupt(const std::string& why) {
@@ -148,7 +150,7 @@ class ColumnCodec {
 namespace {
 
 // min/max over the valid rows of numeric and short string columns.
-void compute_stats(const Column& c, SegmentColumnInfo& info) {
+template <class Info> void compute_stats(const Column& c, Info& info) {
     const ColumnType& t = c.type();
     auto fold = [&](auto value_at) {
         for (size_t r = 0; r < c.size(); ++r) {
@@ -240,9 +242,39 @@ const SegmentColumnInfo* SegmentFooter::find(std::string_view name) const {
 
 namespace {
 
-// Appends the footer (with every column's checksum) and the trailer to the chunks in `out`.
-Result<std::string> finish_segment(std::string out, uint64_t rows,
-                                   const std::vector<SegmentColumnInfo>& infos) {
+Json page_stat(const std::optional<StatValue>& v) {
+    return v ? stat_json(*v) : Json(nullptr);
+}
+
+// Encodes `c` as one stored chunk (zstd when it pays), filling the chunk's sizes and stats.
+std::string encode_chunk(const Column& c, PageInfo& page) {
+    page.rows = c.size();
+    page.null_count = c.null_count();
+    compute_stats(c, page);
+    std::string raw;
+    ColumnCodec::encode(c, raw);
+    page.raw_length = raw.size();
+    if (raw.size() >= 64) {
+        std::string packed(ZSTD_compressBound(raw.size()), '\0');
+        size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
+        if (!ZSTD_isError(n) && n < raw.size()) {
+            packed.resize(n);
+            page.compressed = true;
+            return packed;
+        }
+    }
+    page.compressed = false;
+    return raw;
+}
+
+// Appends the footer (with every column's, page's and block's checksum) and the trailer to the
+// data in `out`.
+Result<std::string> finish_segment(std::string out, uint64_t rows, uint64_t page_rows,
+                                   const std::vector<SegmentColumnInfo>& infos,
+                                   const std::vector<SegmentIndex>& indexes) {
+    auto sum_of = [&](uint64_t offset, uint64_t length) {
+        return checksum_text(base::xxh3_64(std::string_view(out).substr(offset, length)));
+    };
     Json cols = Json::array();
     for (const auto& info : infos) {
         Json c;
@@ -251,19 +283,38 @@ Result<std::string> finish_segment(std::string out, uint64_t rows,
         c["offset"] = info.offset;
         c["length"] = info.length;
         c["raw_length"] = info.raw_length;
-        c["compression"] = info.compressed ? "zstd" : "none";
+        c["compression"] = !info.pages.empty() ? "paged" : info.compressed ? "zstd" : "none";
         c["null_count"] = info.null_count;
-        c["min"] = info.min ? stat_json(*info.min) : Json(nullptr);
-        c["max"] = info.max ? stat_json(*info.max) : Json(nullptr);
-        c["checksum"] =
-            checksum_text(base::xxh3_64(std::string_view(out).substr(info.offset, info.length)));
+        c["min"] = page_stat(info.min);
+        c["max"] = page_stat(info.max);
+        c["checksum"] = sum_of(info.offset, info.length);
+        if (!info.pages.empty()) {
+            // [offset, length, raw_length, compressed, null_count, min, max, checksum]
+            Json pages = Json::array();
+            for (const auto& p : info.pages)
+                pages.push_back(Json::array({p.offset, p.length, p.raw_length, p.compressed ? 1 : 0,
+                                             p.null_count, page_stat(p.min), page_stat(p.max),
+                                             sum_of(p.offset, p.length)}));
+            c["pages"] = std::move(pages);
+        }
         cols.push_back(c);
     }
     Json footer;
     footer["format"] = "omnigraph-segment";
     footer["version"] = kSegmentFormatVersion;
     footer["row_count"] = rows;
+    footer["page_rows"] = page_rows;
     footer["columns"] = cols;
+    Json idx = Json::array();
+    for (const auto& index : indexes) {
+        // [offset, length, raw_length, compressed, entries, first, last, checksum]
+        Json blocks = Json::array();
+        for (const auto& b : index.blocks)
+            blocks.push_back(Json::array({b.offset, b.length, b.raw_length, b.compressed ? 1 : 0,
+                                          b.entries, b.first, b.last, sum_of(b.offset, b.length)}));
+        idx.push_back(Json{{"column", index.column}, {"blocks", std::move(blocks)}});
+    }
+    footer["indexes"] = std::move(idx);
     std::string text = base::to_canonical_json(footer);
     if (text.size() > std::numeric_limits<uint32_t>::max())
         return Error(codes::kInvalidArgument, "segment footer too large");
@@ -277,11 +328,65 @@ Result<std::string> finish_segment(std::string out, uint64_t rows,
     return out;
 }
 
+// The key index of string column `c`: its (value, row) pairs sorted, in blocks.
+Result<SegmentIndex> write_index(const std::string& name, const Column& c, uint64_t block_entries,
+                                 std::string& out) {
+    if (c.type().kind != PhysicalKind::kString || c.null_count() != 0)
+        return Error(codes::kInvalidArgument,
+                     "segment index on '" + name + "' needs a string column without nulls");
+    if (c.size() > std::numeric_limits<uint32_t>::max())
+        return Error(codes::kInvalidArgument, "segment too large to index");
+    std::vector<uint32_t> order(c.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = static_cast<uint32_t>(i);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return c.bytes_at(a) < c.bytes_at(b); });
+    SegmentIndex index{name, {}};
+    for (size_t from = 0; from < order.size(); from += block_entries) {
+        size_t to = std::min<size_t>(order.size(), from + block_entries);
+        Column keys(ColumnType{PhysicalKind::kString});
+        Column rows(ColumnType{PhysicalKind::kU32});
+        for (size_t i = from; i < to; ++i) {
+            keys.append_bytes(c.bytes_at(order[i]));
+            rows.append_fixed(&order[i]);
+        }
+        std::string raw;
+        ColumnCodec::encode(keys, raw);
+        ColumnCodec::encode(rows, raw);
+        IndexBlock block;
+        block.entries = to - from;
+        block.first = std::string(c.bytes_at(order[from]));
+        block.last = std::string(c.bytes_at(order[to - 1]));
+        block.raw_length = raw.size();
+        std::string stored = raw;
+        std::string packed(ZSTD_compressBound(raw.size()), '\0');
+        size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
+        if (!ZSTD_isError(n) && n < raw.size()) {
+            packed.resize(n);
+            stored = std::move(packed);
+            block.compressed = true;
+        }
+        block.offset = out.size();
+        block.length = stored.size();
+        out += stored;
+        index.blocks.push_back(std::move(block));
+    }
+    return index;
+}
+
 } // namespace
 
-Result<std::string> write_segment(const std::vector<NamedColumn>& columns) {
+PageInfo SegmentColumnInfo::page(size_t i) const {
+    if (!pages.empty())
+        return pages[i];
+    return PageInfo{offset, length, raw_length, compressed, 0, null_count, min, max, checksum};
+}
+
+Result<std::string> write_segment(const std::vector<NamedColumn>& columns,
+                                  const SegmentOptions& options) {
     if (columns.empty())
         return Error(codes::kInvalidArgument, "a segment needs at least one column");
+    uint64_t page_rows = std::max<uint64_t>(options.page_rows, 1);
     uint64_t rows = columns.front().column.size();
     std::string out;
     std::vector<SegmentColumnInfo> infos;
@@ -295,30 +400,42 @@ Result<std::string> write_segment(const std::vector<NamedColumn>& columns) {
         info.type = column.type();
         info.null_count = column.null_count();
         compute_stats(column, info);
-        std::string raw;
-        ColumnCodec::encode(column, raw);
-        info.raw_length = raw.size();
-        std::string stored = raw;
-        if (raw.size() >= 64) {
-            std::string packed(ZSTD_compressBound(raw.size()), '\0');
-            size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
-            if (!ZSTD_isError(n) && n < raw.size()) {
-                packed.resize(n);
-                stored = std::move(packed);
-                info.compressed = true;
+        info.offset = out.size();
+        if (rows <= page_rows) {
+            PageInfo whole;
+            out += encode_chunk(column, whole);
+            info.raw_length = whole.raw_length;
+            info.compressed = whole.compressed;
+        } else {
+            for (uint64_t from = 0; from < rows; from += page_rows) {
+                PageInfo page;
+                std::string stored =
+                    encode_chunk(column.slice(from, std::min(rows, from + page_rows)), page);
+                page.offset = out.size();
+                page.length = stored.size();
+                out += stored;
+                info.raw_length += page.raw_length;
+                info.pages.push_back(std::move(page));
             }
         }
-        info.offset = out.size();
-        info.length = stored.size();
-        out += stored;
+        info.length = out.size() - info.offset;
         infos.push_back(std::move(info));
     }
-    return finish_segment(std::move(out), rows, infos);
+    std::vector<SegmentIndex> indexes;
+    for (const auto& name : options.indexed) {
+        auto it = std::find_if(columns.begin(), columns.end(),
+                               [&](const NamedColumn& c) { return c.name == name; });
+        if (it == columns.end())
+            return Error(codes::kInvalidArgument, "no column '" + name + "' to index");
+        indexes.push_back(OG_TRY(write_index(
+            name, it->column, std::max<uint64_t>(options.index_block_entries, 1), out)));
+    }
+    return finish_segment(std::move(out), rows, page_rows, infos, indexes);
 }
 
 Result<std::optional<std::string>> upgrade_segment(std::string_view bytes) {
     auto footer = OG_TRY(parse_segment_footer(bytes, bytes.size()));
-    if (footer.version == kSegmentFormatVersion)
+    if (footer.version >= 2)
         return std::optional<std::string>();
     // Seal only what reads back: every chunk decodes before its checksum vouches for it.
     uint64_t data_end = 0;
@@ -328,8 +445,93 @@ Result<std::optional<std::string>> upgrade_segment(std::string_view bytes) {
             return std::move(column).error();
         data_end = std::max(data_end, info.offset + info.length);
     }
-    return std::optional<std::string>(OG_TRY(
-        finish_segment(std::string(bytes.substr(0, data_end)), footer.row_count, footer.columns)));
+    return std::optional<std::string>(
+        OG_TRY(finish_segment(std::string(bytes.substr(0, data_end)), footer.row_count,
+                              kDefaultPageRows, footer.columns, {})));
+}
+
+namespace {
+
+// The pages of a paged column: consecutive, inside the column's bytes, `page_rows` rows each
+// but the last, adding up to the segment's rows.
+Status parse_pages(const Json& list, uint64_t row_count, uint64_t page_rows,
+                   SegmentColumnInfo& info) {
+    uint64_t at = info.offset, rows = 0, raw = 0, nulls = 0;
+    for (const auto& j : list) {
+        if (!j.is_array() || j.size() != 8)
+            return corrupt("column '" + info.name + "' has a malformed page");
+        PageInfo p;
+        p.offset = base::json_int<uint64_t>(j[0]);
+        p.length = base::json_int<uint64_t>(j[1]);
+        p.raw_length = base::json_int<uint64_t>(j[2]);
+        p.compressed = base::json_int<uint64_t>(j[3]) == 1;
+        p.null_count = base::json_int<uint64_t>(j[4]);
+        p.min = stat_from(j[5], info.type.kind);
+        p.max = stat_from(j[6], info.type.kind);
+        p.checksum = parse_checksum_text(j[7].get<std::string>());
+        if (!p.checksum)
+            return corrupt("a page of column '" + info.name + "' has no xxh3-64 checksum");
+        p.rows = std::min(page_rows, row_count - std::min(row_count, rows));
+        if (p.offset != at || p.length > info.offset + info.length - at || p.rows == 0)
+            return corrupt("page " + std::to_string(info.pages.size()) + " of column '" +
+                           info.name + "' lies outside the column");
+        at += p.length;
+        rows += p.rows;
+        raw += p.raw_length;
+        nulls += p.null_count;
+        info.pages.push_back(std::move(p));
+    }
+    if (rows != row_count || at != info.offset + info.length || raw != info.raw_length ||
+        nulls != info.null_count || info.pages.size() < 2)
+        return corrupt("the pages of column '" + info.name + "' do not add up to the column");
+    return ok();
+}
+
+// A key index: blocks inside the data area, sorted, covering every row once.
+Result<SegmentIndex> parse_index(const Json& j, uint64_t row_count, uint64_t data_end,
+                                 const SegmentFooter& footer) {
+    SegmentIndex index;
+    index.column = j.at("column").get<std::string>();
+    const SegmentColumnInfo* col = footer.find(index.column);
+    if (!col || col->type.kind != PhysicalKind::kString || footer.find_index(index.column))
+        return corrupt("index on '" + index.column + "' names no string column, or twice");
+    uint64_t entries = 0;
+    for (const auto& b : j.at("blocks")) {
+        if (!b.is_array() || b.size() != 8)
+            return corrupt("index on '" + index.column + "' has a malformed block");
+        IndexBlock block;
+        block.offset = base::json_int<uint64_t>(b[0]);
+        block.length = base::json_int<uint64_t>(b[1]);
+        block.raw_length = base::json_int<uint64_t>(b[2]);
+        block.compressed = base::json_int<uint64_t>(b[3]) == 1;
+        block.entries = base::json_int<uint64_t>(b[4]);
+        block.first = b[5].get<std::string>();
+        block.last = b[6].get<std::string>();
+        auto sum = parse_checksum_text(b[7].get<std::string>());
+        if (!sum)
+            return corrupt("a block of index '" + index.column + "' has no xxh3-64 checksum");
+        block.checksum = *sum;
+        if (block.offset > data_end || block.length > data_end - block.offset ||
+            block.entries == 0 || block.last < block.first ||
+            (!index.blocks.empty() && block.first < index.blocks.back().last))
+            return corrupt("block " + std::to_string(index.blocks.size()) + " of index '" +
+                           index.column + "' is out of place or order");
+        entries += block.entries;
+        index.blocks.push_back(std::move(block));
+    }
+    if (entries != row_count)
+        return corrupt("index on '" + index.column + "' holds " + std::to_string(entries) +
+                       " entries for " + std::to_string(row_count) + " rows");
+    return index;
+}
+
+} // namespace
+
+const SegmentIndex* SegmentFooter::find_index(std::string_view column) const {
+    for (const auto& i : indexes)
+        if (i.column == column)
+            return &i;
+    return nullptr;
 }
 
 Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_size,
@@ -337,9 +539,9 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
     if (tail.size() < kTrailerV1 || file_size < kTrailerV1 || tail.size() > file_size)
         return corrupt("file of " + std::to_string(file_size) + " bytes is too short");
     std::string_view magic = tail.substr(tail.size() - 4);
-    if (magic != kMagic && magic != kMagicV1)
-        return corrupt("missing magic 'OGS2' at " + byte_range(file_size - 4, 4));
-    int version = magic == kMagic ? kSegmentFormatVersion : 1;
+    if (magic != kMagic && magic != kMagicV2 && magic != kMagicV1)
+        return corrupt("missing magic 'OGS3' at " + byte_range(file_size - 4, 4));
+    int version = magic == kMagic ? 3 : magic == kMagicV2 ? 2 : 1;
     size_t trailer = version == 1 ? kTrailerV1 : kTrailer;
     if (tail.size() < trailer || file_size < trailer)
         return corrupt("file of " + std::to_string(file_size) + " bytes is too short");
@@ -374,6 +576,11 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
         if (json->at("format") != "omnigraph-segment" || json->at("version") != version)
             return corrupt("unsupported segment format or version");
         footer.row_count = base::json_int<uint64_t>(json->at("row_count"));
+        if (version >= 3) {
+            footer.page_rows = base::json_int<uint64_t>(json->at("page_rows"));
+            if (footer.page_rows == 0)
+                return corrupt("page_rows is 0");
+        }
         for (const auto& c : json->at("columns")) {
             SegmentColumnInfo info;
             info.name = c.at("name").get<std::string>();
@@ -382,8 +589,9 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
             info.length = base::json_int<uint64_t>(c.at("length"));
             info.raw_length = base::json_int<uint64_t>(c.at("raw_length"));
             std::string compression = c.at("compression").get<std::string>();
-            if (compression != "zstd" && compression != "none")
-                return corrupt("unknown compression '" + compression + "'");
+            bool paged = version >= 3 && c.contains("pages");
+            if (paged ? compression != "paged" : compression != "zstd" && compression != "none")
+                return corrupt("column '" + info.name + "' has compression '" + compression + "'");
             info.compressed = compression == "zstd";
             info.null_count = base::json_int<uint64_t>(c.at("null_count"));
             info.min = stat_from(c.at("min"), info.type.kind);
@@ -395,67 +603,131 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
             }
             if (info.offset > data_end || info.length > data_end - info.offset)
                 return corrupt("column '" + info.name + "' lies outside the data area");
+            if (paged)
+                OG_CHECK(parse_pages(c.at("pages"), footer.row_count, footer.page_rows, info));
             if (footer.find(info.name))
                 return corrupt("column '" + info.name + "' appears twice");
             footer.columns.push_back(std::move(info));
         }
+        if (version >= 3)
+            for (const auto& j : json->at("indexes"))
+                footer.indexes.push_back(
+                    OG_TRY(parse_index(j, footer.row_count, data_end, footer)));
     } catch (const std::exception& e) {
         return corrupt(std::string("bad footer: ") + e.what());
     }
     return footer;
 }
 
-Result<Column> decode_chunk(const SegmentColumnInfo& info, std::string_view stored, uint64_t rows) {
-    if (info.checksum) {
+namespace {
+
+// Verifies `stored` (what `what` names, at `offset`) against its checksum and returns its raw
+// bytes: decompressed into `buffer`, or `stored` itself.
+Result<std::string_view> inflate(const std::string& what, uint64_t offset, std::string_view stored,
+                                 std::optional<uint64_t> checksum, bool compressed,
+                                 uint64_t raw_length, std::string& buffer) {
+    if (checksum) {
         uint64_t computed = base::xxh3_64(stored);
-        if (computed != *info.checksum)
-            return corrupt("column '" + info.name + "' " + byte_range(info.offset, info.length) +
-                           " fail their checksum (stored xxh3-64 " + base::hex64(*info.checksum) +
+        if (computed != *checksum)
+            return corrupt(what + " " + byte_range(offset, stored.size()) +
+                           " fail their checksum (stored xxh3-64 " + base::hex64(*checksum) +
                            ", computed " + base::hex64(computed) + ")");
     }
-    std::string raw;
-    std::string_view in = stored;
-    if (info.compressed) {
-        // The frame header states its content size; believe raw_length only when they agree.
-        unsigned long long frame = ZSTD_getFrameContentSize(stored.data(), stored.size());
-        if (frame == ZSTD_CONTENTSIZE_ERROR || frame == ZSTD_CONTENTSIZE_UNKNOWN ||
-            frame != info.raw_length || info.raw_length > (uint64_t(1) << 34))
-            return corrupt("column '" + info.name + "' claims " + std::to_string(info.raw_length) +
-                           " bytes that its zstd frame does not hold");
-        // Stream in 1 MiB steps: memory grows with what the frame really produces, never with
-        // what a damaged header claims.
-        std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
-        ZSTD_inBuffer src{stored.data(), stored.size(), 0};
-        size_t step = 1 << 20;
-        while (true) {
-            size_t before = raw.size();
-            if (before >= info.raw_length && src.pos == src.size)
-                break;
-            raw.resize(std::min<uint64_t>(info.raw_length + 1, before + step));
-            ZSTD_outBuffer dst{raw.data(), raw.size(), before};
-            size_t rc = ZSTD_decompressStream(dctx.get(), &dst, &src);
-            raw.resize(dst.pos);
-            if (ZSTD_isError(rc) || raw.size() > info.raw_length)
-                return corrupt("column '" + info.name +
-                               "' does not decompress to its recorded size");
-            if (rc == 0 && src.pos == src.size)
-                break; // frame complete
-            if (dst.pos == before && src.pos == src.size)
-                return corrupt("column '" + info.name + "' has a truncated zstd frame");
-        }
-        if (raw.size() != info.raw_length)
-            return corrupt("column '" + info.name + "' does not decompress to its recorded size");
-        in = raw;
+    if (!compressed)
+        return stored;
+    // The frame header states its content size; believe raw_length only when they agree.
+    unsigned long long frame = ZSTD_getFrameContentSize(stored.data(), stored.size());
+    if (frame == ZSTD_CONTENTSIZE_ERROR || frame == ZSTD_CONTENTSIZE_UNKNOWN ||
+        frame != raw_length || raw_length > (uint64_t(1) << 34))
+        return corrupt(what + " claims " + std::to_string(raw_length) +
+                       " bytes that its zstd frame does not hold");
+    // Stream in 1 MiB steps: memory grows with what the frame really produces, never with
+    // what a damaged header claims.
+    std::string& raw = buffer;
+    raw.clear();
+    std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+    ZSTD_inBuffer src{stored.data(), stored.size(), 0};
+    size_t step = 1 << 20;
+    while (true) {
+        size_t before = raw.size();
+        if (before >= raw_length && src.pos == src.size)
+            break;
+        raw.resize(std::min<uint64_t>(raw_length + 1, before + step));
+        ZSTD_outBuffer dst{raw.data(), raw.size(), before};
+        size_t rc = ZSTD_decompressStream(dctx.get(), &dst, &src);
+        raw.resize(dst.pos);
+        if (ZSTD_isError(rc) || raw.size() > raw_length)
+            return corrupt(what + " does not decompress to its recorded size");
+        if (rc == 0 && src.pos == src.size)
+            break; // frame complete
+        if (dst.pos == before && src.pos == src.size)
+            return corrupt(what + " has a truncated zstd frame");
     }
+    if (raw.size() != raw_length)
+        return corrupt(what + " does not decompress to its recorded size");
+    return std::string_view(raw);
+}
+
+Result<Column> decode_one(const SegmentColumnInfo& info, const PageInfo& page,
+                          std::string_view stored, uint64_t rows, const std::string& what) {
+    std::string buffer;
+    std::string_view in = OG_TRY(inflate(what, page.offset, stored, page.checksum, page.compressed,
+                                         page.raw_length, buffer));
     auto column = ColumnCodec::decode(info.type, in, rows);
     if (!column)
-        return std::move(column).error().prepend("column '" + info.name + "'");
+        return std::move(column).error().prepend(what);
     if (!in.empty())
-        return corrupt("column '" + info.name + "' has " + std::to_string(in.size()) +
-                       " trailing bytes");
-    if (column->null_count() != info.null_count)
-        return corrupt("column '" + info.name + "' null count differs from its footer");
+        return corrupt(what + " has " + std::to_string(in.size()) + " trailing bytes");
+    if (column->null_count() != page.null_count)
+        return corrupt(what + " null count differs from its footer");
     return column;
+}
+
+std::string page_name(const SegmentColumnInfo& info, size_t page) {
+    return "page " + std::to_string(page) + " of column '" + info.name + "'";
+}
+
+} // namespace
+
+Result<Column> decode_chunk(const SegmentColumnInfo& info, std::string_view stored, uint64_t rows) {
+    std::string what = "column '" + info.name + "'";
+    if (info.pages.empty())
+        return decode_one(info, info.page(0), stored, rows, what);
+    // The column's checksum covers all its pages; each page is then checked on its own too.
+    std::string unused;
+    OG_CHECK(inflate(what, info.offset, stored, info.checksum, false, 0, unused));
+    Column out(info.type);
+    for (size_t i = 0; i < info.pages.size(); ++i) {
+        const PageInfo& p = info.pages[i];
+        auto page = OG_TRY(decode_one(info, p, stored.substr(p.offset - info.offset, p.length),
+                                      p.rows, page_name(info, i)));
+        out.append_column(page);
+    }
+    return out;
+}
+
+Result<Column> decode_page(const SegmentColumnInfo& info, const PageInfo& page,
+                           std::string_view stored) {
+    return decode_one(info, page, stored, page.rows, "page of column '" + info.name + "'");
+}
+
+Result<IndexEntries> decode_index_block(const SegmentIndex& index, const IndexBlock& block,
+                                        std::string_view stored) {
+    std::string what = "block of index '" + index.column + "'";
+    std::string buffer;
+    std::string_view in = OG_TRY(inflate(what, block.offset, stored, block.checksum,
+                                         block.compressed, block.raw_length, buffer));
+    IndexEntries out;
+    out.keys = OG_TRY(ColumnCodec::decode(out.keys.type(), in, block.entries));
+    out.rows = OG_TRY(ColumnCodec::decode(out.rows.type(), in, block.entries));
+    if (!in.empty() || out.keys.null_count() != 0 || out.rows.null_count() != 0)
+        return corrupt(what + " does not hold exactly its entries");
+    if (out.keys.bytes_at(0) != block.first || out.keys.bytes_at(block.entries - 1) != block.last)
+        return corrupt(what + " does not start and end with its footer's keys");
+    for (size_t i = 1; i < block.entries; ++i)
+        if (out.keys.bytes_at(i) < out.keys.bytes_at(i - 1))
+            return corrupt(what + " is not sorted");
+    return out;
 }
 
 Result<SegmentReader> SegmentReader::open(store::ObjectStore& store, std::string key,
@@ -495,6 +767,73 @@ Result<Column> SegmentReader::read_column(std::string_view name) const {
     if (!column)
         return std::move(column).error().prepend(store_->uri_of(key_));
     return column;
+}
+
+Result<Column> SegmentReader::read_page(const SegmentColumnInfo& column, size_t page) const {
+    if (column.pages.empty())
+        return read_column(column.name);
+    const PageInfo& p = column.pages.at(page);
+    auto chunk = OG_TRY(store_->get(key_, store::ByteRange{p.offset, p.length}));
+    if (chunk.data.size() != p.length)
+        return corrupt(store_->uri_of(key_) + ": " + page_name(column, page) + " is truncated");
+    auto decoded = decode_page(column, p, chunk.data);
+    if (!decoded)
+        return std::move(decoded).error().prepend(store_->uri_of(key_));
+    return decoded;
+}
+
+Result<IndexEntries> SegmentReader::read_index_block(const SegmentIndex& index, size_t b) const {
+    const IndexBlock& block = index.blocks.at(b);
+    auto chunk = OG_TRY(store_->get(key_, store::ByteRange{block.offset, block.length}));
+    if (chunk.data.size() != block.length)
+        return corrupt(store_->uri_of(key_) + ": block " + std::to_string(b) + " of index '" +
+                       index.column + "' is truncated");
+    auto entries = decode_index_block(index, block, chunk.data);
+    if (!entries)
+        return std::move(entries).error().prepend(store_->uri_of(key_));
+    for (size_t i = 0; i < entries->rows.size(); ++i)
+        if (entries->rows.fixed_at<uint32_t>(i) >= footer_.row_count)
+            return corrupt(store_->uri_of(key_) + ": index '" + index.column + "' names row " +
+                           std::to_string(entries->rows.fixed_at<uint32_t>(i)) + " of " +
+                           std::to_string(footer_.row_count));
+    return entries;
+}
+
+std::pair<size_t, size_t> index_blocks_for(const SegmentIndex& index, std::string_view key) {
+    // Blocks are sorted and may share a boundary key: the first whose last >= key, onwards.
+    auto first =
+        std::lower_bound(index.blocks.begin(), index.blocks.end(), key,
+                         [](const IndexBlock& b, std::string_view k) { return b.last < k; });
+    auto last = first;
+    while (last != index.blocks.end() && last->first <= key)
+        ++last;
+    return {size_t(first - index.blocks.begin()), size_t(last - index.blocks.begin())};
+}
+
+void rows_for_key(const IndexEntries& entries, std::string_view key, std::vector<uint32_t>& rows) {
+    size_t lo = 0, hi = entries.keys.size();
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (entries.keys.bytes_at(mid) < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < entries.keys.size() && entries.keys.bytes_at(i) == key; ++i)
+        rows.push_back(entries.rows.fixed_at<uint32_t>(i));
+}
+
+Result<std::optional<std::vector<uint32_t>>> SegmentReader::lookup(std::string_view column,
+                                                                   std::string_view key) const {
+    const SegmentIndex* index = footer_.find_index(column);
+    if (!index)
+        return std::optional<std::vector<uint32_t>>();
+    std::vector<uint32_t> rows;
+    auto [first, last] = index_blocks_for(*index, key);
+    for (size_t b = first; b < last; ++b)
+        rows_for_key(OG_TRY(read_index_block(*index, b)), key, rows);
+    std::sort(rows.begin(), rows.end());
+    return std::optional<std::vector<uint32_t>>(std::move(rows));
 }
 
 } // namespace omnigraph::format

@@ -1,15 +1,20 @@
 // Segment files: immutable columnar files holding the rows of one table (docs/format/segment.md).
 //
-//   [column chunk]*  footer (canonical JSON)  footer length (u32 LE)  footer checksum (u64 LE)
-//   magic "OGS2"
+//   [column page]*  [key index block]*  footer (canonical JSON)  footer length (u32 LE)
+//   footer checksum (u64 LE)  magic "OGS3"
 //
-// Each chunk is one column, optionally zstd-compressed; the footer records, per column, its
-// name ("id", "src", "dst", or "p:<stable property id>"), physical type, byte range, raw size,
-// null count, min/max and the xxh3-64 of its stored bytes, so a reader fetches the footer with
-// one ranged read and then only the columns a query needs. Every read verifies what it read:
-// the footer checksum when opening, the chunk's checksum before decoding it; a mismatch is
-// segment_corrupt naming the byte range. Segments of format 1 ("OGS1", no checksums) are read
-// unverified. Writers produce the bytes; readers go through store::ObjectStore.
+// A column is stored as pages of at most `page_rows` rows, each optionally zstd-compressed; a
+// column of one page is one chunk, as in format 2. Key indexes (node `id`, edge `src`/`dst`)
+// are the column's values sorted, with the row each came from, in blocks whose first and last
+// keys the footer lists. The footer records, per column, its name ("id", "src", "dst", or
+// "p:<stable property id>"), physical type, byte range, raw size, null count, min/max and the
+// xxh3-64 of its stored bytes, and the same per page and per index block, so a reader fetches
+// the footer with one ranged read and then only the pages (or index blocks) a query needs.
+// Every read verifies what it read: the footer checksum when opening, a page's or block's
+// checksum before decoding it; a mismatch is segment_corrupt naming the byte range. Segments
+// of format 2 ("OGS2": one chunk per column, no indexes) read as one page per column; those of
+// format 1 ("OGS1", no checksums) are read unverified. Writers produce the bytes; readers go
+// through store::ObjectStore.
 // Thread-safety: SegmentReader is immutable after open and safe to share.
 #pragma once
 
@@ -26,27 +31,69 @@
 namespace omnigraph::format {
 
 inline constexpr std::string_view kSegmentCorrupt = "segment_corrupt";
-inline constexpr int kSegmentFormatVersion = 2; // the version write_segment() writes
+inline constexpr int kSegmentFormatVersion = 3; // the version write_segment() writes
+inline constexpr uint64_t kDefaultPageRows = 32768;
+inline constexpr uint64_t kDefaultIndexBlockEntries = 8192;
 
 using StatValue = std::variant<int64_t, uint64_t, double, std::string>;
 
-struct SegmentColumnInfo {
-    std::string name;
-    ColumnType type;
-    uint64_t offset = 0;     // of the chunk in the file
+// One stored chunk: a page of a column, or a whole column of one page.
+struct PageInfo {
+    uint64_t offset = 0;     // in the file
     uint64_t length = 0;     // stored bytes
     uint64_t raw_length = 0; // bytes after decompression
     bool compressed = false;
+    uint64_t rows = 0;
     uint64_t null_count = 0;
     std::optional<StatValue> min, max; // numeric kinds, and strings of at most 64 bytes
     std::optional<uint64_t> checksum;  // xxh3-64 of the stored bytes; absent in format 1
 };
 
+struct SegmentColumnInfo {
+    std::string name;
+    ColumnType type;
+    uint64_t offset = 0;     // of the column's bytes (all its pages) in the file
+    uint64_t length = 0;     // stored bytes
+    uint64_t raw_length = 0; // bytes after decompression (sum over pages)
+    bool compressed = false; // one page: whether it is zstd; several: per page
+    uint64_t null_count = 0;
+    std::optional<StatValue> min, max; // numeric kinds, and strings of at most 64 bytes
+    std::optional<uint64_t> checksum;  // xxh3-64 of the stored bytes; absent in format 1
+    // Several pages of `page_rows` rows (the last may be shorter); empty: one page, the column.
+    std::vector<PageInfo> pages;
+
+    size_t page_count() const { return pages.empty() ? 1 : pages.size(); }
+    PageInfo page(size_t i) const; // the column itself when it is one page
+};
+
+// One block of a key index: `entries` (key, row) pairs sorted by key then row.
+struct IndexBlock {
+    uint64_t offset = 0, length = 0, raw_length = 0;
+    bool compressed = false;
+    uint64_t entries = 0;
+    std::string first, last; // the block's smallest and largest key
+    uint64_t checksum = 0;
+};
+
+struct SegmentIndex {
+    std::string column; // "id", "src", "dst"
+    std::vector<IndexBlock> blocks;
+};
+
 struct SegmentFooter {
     int version = kSegmentFormatVersion; // 1: written before checksums, read unverified
     uint64_t row_count = 0;
+    uint64_t page_rows = 0; // rows per page of a paged column (format 3)
     std::vector<SegmentColumnInfo> columns;
+    std::vector<SegmentIndex> indexes;
     const SegmentColumnInfo* find(std::string_view name) const;
+    const SegmentIndex* find_index(std::string_view column) const;
+};
+
+struct SegmentOptions {
+    uint64_t page_rows = kDefaultPageRows;
+    uint64_t index_block_entries = kDefaultIndexBlockEntries;
+    std::vector<std::string> indexed; // string columns to index ("id", "src", "dst")
 };
 
 struct NamedColumn {
@@ -55,12 +102,13 @@ struct NamedColumn {
 };
 
 // Encodes columns (all of the same length) into segment bytes. Chunks smaller than 64 bytes or
-// that do not shrink are stored uncompressed.
-Result<std::string> write_segment(const std::vector<NamedColumn>& columns);
+// that do not shrink are stored uncompressed. Indexed columns must be non-null strings.
+Result<std::string> write_segment(const std::vector<NamedColumn>& columns,
+                                  const SegmentOptions& options = {});
 
 // Rewrites a format-1 segment (no checksums) as format 2: the same chunks, each checksummed
-// after it decodes, under a checksummed footer. nullopt when `bytes` is already format 2;
-// segment_corrupt when it does not read.
+// after it decodes, under a checksummed footer. nullopt when `bytes` is already checksummed
+// (format 2 or 3); segment_corrupt when it does not read.
 Result<std::optional<std::string>> upgrade_segment(std::string_view bytes);
 
 // Parses the footer from the last bytes of a segment (`tail` ends at the end of the file).
@@ -69,20 +117,47 @@ Result<std::optional<std::string>> upgrade_segment(std::string_view bytes);
 Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_size,
                                            uint64_t* needed = nullptr);
 
-// Decodes one chunk (as stored) into a column of `rows` rows, after verifying its checksum.
+// Decodes one column (its stored bytes [offset, offset + length)) into a column of `rows`
+// rows, after verifying its checksum and, when paged, every page's.
 Result<Column> decode_chunk(const SegmentColumnInfo& info, std::string_view stored, uint64_t rows);
+// Decodes one page of `info` from its stored bytes, after verifying its checksum.
+Result<Column> decode_page(const SegmentColumnInfo& info, const PageInfo& page,
+                           std::string_view stored);
+// Decodes one index block from its stored bytes: its keys and rows, in order.
+struct IndexEntries {
+    Column keys{ColumnType{PhysicalKind::kString}};
+    Column rows{ColumnType{PhysicalKind::kU32}};
+};
+Result<IndexEntries> decode_index_block(const SegmentIndex& index, const IndexBlock& block,
+                                        std::string_view stored);
+// The blocks of `index` whose key range holds `key`, as [first, last) (usually one block).
+std::pair<size_t, size_t> index_blocks_for(const SegmentIndex& index, std::string_view key);
+// Appends the rows of `entries` whose key is `key`.
+void rows_for_key(const IndexEntries& entries, std::string_view key, std::vector<uint32_t>& rows);
 
 class SegmentReader {
   public:
-    // Reads the footer with one ranged read (two when the footer is larger than 64 KiB).
+    // Reads the footer with one ranged read (two when the footer is larger than 32 KiB).
     // `size` is the file size when known (from a manifest), else a HEAD finds it.
     static Result<SegmentReader> open(store::ObjectStore& store, std::string key,
                                       std::optional<uint64_t> size = std::nullopt);
 
     const SegmentFooter& footer() const { return footer_; }
     uint64_t row_count() const { return footer_.row_count; }
-    // One ranged read of that column's chunk.
+    const std::string& key() const { return key_; }
+    // One ranged read of all of that column's pages.
     Result<Column> read_column(std::string_view name) const;
+    // One ranged read of page `page` of `column` (rows [page * page_rows, ...)).
+    Result<Column> read_page(const SegmentColumnInfo& column, size_t page) const;
+    // The first row of page `page` (0 for a column of one page).
+    uint64_t page_first_row(size_t page) const { return page * footer_.page_rows; }
+    // The rows whose `column` equals `key`, ascending, through the column's key index: one
+    // ranged read per block whose key range holds `key` (usually one). nullopt when the
+    // segment has no index on `column`.
+    Result<std::optional<std::vector<uint32_t>>> lookup(std::string_view column,
+                                                        std::string_view key) const;
+    // Block `b` of index `index`.
+    Result<IndexEntries> read_index_block(const SegmentIndex& index, size_t b) const;
 
   private:
     SegmentReader(store::ObjectStore& store, std::string key, SegmentFooter footer)

@@ -50,7 +50,7 @@ Value ExecContext::eval(const Expr& e, const Frame& f, size_t row) const {
         int c = f.index_of(e.var);
         if (c < 0)
             runtime_fail("variable `$" + e.var + "` is not bound");
-        return Value::of_string(std::string(var(e.var).table->data.ids[f.cols[c][row]]));
+        return Value::of_string(std::string(var(e.var).table->id(f.cols[c][row])));
     }
     case ExprKind::kProp: {
         int c = f.index_of(e.var);
@@ -71,10 +71,7 @@ const format::Column& ExecContext::column(const VarInfo& v, const std::string& p
     auto id = v.property_ids->find(prop);
     if (id == v.property_ids->end())
         runtime_fail(v.type + " has no property '" + prop + "' in schema " + snap.schema->hash);
-    auto col = v.table->data.columns.find(id->second);
-    if (col == v.table->data.columns.end())
-        runtime_fail("table " + v.type + " has no column for property '" + prop + "'");
-    return col->second;
+    return v.table->column(id->second);
 }
 
 Value ExecContext::property(std::string_view var_name, const std::string& prop,
@@ -83,7 +80,11 @@ Value ExecContext::property(std::string_view var_name, const std::string& prop,
     auto type = v.properties->find(prop);
     if (type == v.properties->end())
         runtime_fail(v.type + " has no property '" + prop + "' in schema " + snap.schema->hash);
-    return value_at(column(v, prop), row, type->second);
+    auto id = v.property_ids->find(prop);
+    if (id == v.property_ids->end())
+        runtime_fail(v.type + " has no property '" + prop + "' in schema " + snap.schema->hash);
+    auto [col, at] = v.table->cell(id->second, row);
+    return value_at(*col, at, type->second);
 }
 
 void ExecContext::vars_of(const Expr& e, std::set<std::string>& out) const {

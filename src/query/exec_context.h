@@ -8,32 +8,20 @@
 
 #include "query/executor.h"
 #include "query/frame.h"
+#include "query/runtime_failure.h"
 #include "query/table_cache.h"
 #include "query/value.h"
 
 #include <map>
 #include <memory>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace omnigraph::query {
 
-struct RuntimeFailure : std::runtime_error {
-    RuntimeFailure(std::string_view c, const std::string& message)
-        : std::runtime_error(message), code(c) {}
-    std::string code;
-};
-
 [[noreturn]] void runtime_fail(const std::string& message,
                                std::string_view code = kQueryRuntimeError);
-
-template <class T> T unwrap(Result<T> r) {
-    if (!r)
-        throw RuntimeFailure(r.error().code, r.error().message);
-    return std::move(*r);
-}
 
 // What a variable stands for: its type and the table version it ranges over.
 struct VarInfo {

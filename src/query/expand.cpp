@@ -2,8 +2,93 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace omnigraph::query {
+
+namespace {
+
+// Where a node's edges come from: the CSR adjacency of the table cache, or — while the frame
+// has few sources and the adjacency is not built yet — the edge segments' src/dst key
+// indexes, so that a cold one-hop from a point lookup reads a few index blocks and pages
+// instead of every edge and every id. Both give a node's edges in edge-row order and leave out
+// edges whose other end is not a node, so results do not depend on which is used.
+class Neighbours {
+  public:
+    static constexpr size_t kProbeSources = 64;   // distinct sources a frame may probe from
+    static constexpr size_t kProbeNodes = 4096;   // nodes probed before the CSR pays off
+    static constexpr uint32_t kProbeQueries = 16; // probing queries before a warm table builds it
+
+    Neighbours(const ExecContext& ctx, const schema::EdgeCatalog& edge, bool undirected,
+               bool use_out, size_t sources)
+        : ctx_(ctx), edge_(edge) {
+        if (undirected)
+            outs_ = {true, false};
+        else
+            outs_ = {use_out};
+        adj_ = ctx.cache.cached_adjacency(ctx.snap, edge.name);
+        if (!adj_ && sources <= kProbeSources) {
+            edges_ = unwrap(ctx.cache.table(ctx.snap, "edge:" + edge.name));
+            if (edges_->indexed() && edges_->note_probing_query() < kProbeQueries) {
+                from_ = unwrap(ctx.cache.table(ctx.snap, "node:" + edge.from_type));
+                to_ = unwrap(ctx.cache.table(ctx.snap, "node:" + edge.to_type));
+                return;
+            }
+        }
+        use_csr();
+    }
+
+    // Calls fn(edge row, neighbour row) for every edge of `node` in the followed direction(s).
+    template <class F> void each(uint32_t node, F&& fn) {
+        if (!adj_ && ++probed_ > kProbeNodes)
+            use_csr();
+        for (bool out : outs_) {
+            if (adj_) {
+                const Adjacency& a = out ? adj_->out : adj_->in;
+                for (uint32_t i = a.offsets[node]; i < a.offsets[node + 1]; ++i)
+                    fn(a.edge_rows[i], a.neighbours[i]);
+                continue;
+            }
+            for (auto [e, n] : probe(node, out))
+                fn(e, n);
+        }
+    }
+
+  private:
+    void use_csr() {
+        if (!adj_)
+            adj_ = unwrap(ctx_.cache.adjacency(ctx_.snap, edge_.name));
+    }
+
+    const std::vector<std::pair<uint32_t, uint32_t>>& probe(uint32_t node, bool out) {
+        auto [it, fresh] = memo_.try_emplace((uint64_t(node) << 1) | (out ? 1 : 0));
+        if (!fresh)
+            return it->second;
+        const LoadedTable& here = out ? *from_ : *to_;
+        const LoadedTable& there = out ? *to_ : *from_;
+        for (uint32_t e : edges_->rows_with(out ? "src" : "dst", here.id(node)))
+            if (auto n = there.find_id(out ? edges_->dst(e) : edges_->src(e)))
+                it->second.emplace_back(e, *n);
+        return it->second;
+    }
+
+    const ExecContext& ctx_;
+    const schema::EdgeCatalog& edge_;
+    std::vector<bool> outs_;
+    std::shared_ptr<const EdgeAdjacency> adj_;
+    std::shared_ptr<const LoadedTable> edges_, from_, to_;
+    std::unordered_map<uint64_t, std::vector<std::pair<uint32_t, uint32_t>>> memo_;
+    size_t probed_ = 0;
+};
+
+size_t distinct_sources(const Frame& f, int col, size_t cap) {
+    std::unordered_set<uint32_t> seen;
+    for (size_t r = 0; r < f.rows && seen.size() <= cap; ++r)
+        seen.insert(f.cols[col][r]);
+    return seen.size();
+}
+
+} // namespace
 
 Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std::string& from,
              const std::string& to, bool forward, bool reverse,
@@ -11,20 +96,16 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
     const auto* edge = ctx.catalog.find_edge(t.edge);
     if (!edge)
         runtime_fail("schema " + ctx.snap.schema->hash + " declares no edge type " + t.edge);
-    auto adj = unwrap(ctx.cache.adjacency(ctx.snap, edge->name));
     // Which adjacency leads from `from` to `to`: the clause direction, flipped by `reverse`
     // and by expanding from the clause's dst.
     bool use_out = (forward != reverse);
-    std::vector<const Adjacency*> lists;
-    if (t.undirected)
-        lists = {&adj->out, &adj->in};
-    else
-        lists = {use_out ? &adj->out : &adj->in};
     bool same_type = edge->from_type == edge->to_type;
     uint64_t max_hops = same_type ? t.max_hops.value_or(1) : 1;
     uint64_t min_hops = t.min_hops;
     int from_col = f.index_of(from);
     int to_col = f.index_of(to);
+    Neighbours neighbours(ctx, *edge, t.undirected, use_out,
+                          distinct_sources(f, from_col, Neighbours::kProbeSources));
 
     Frame out;
     out.vars = f.vars;
@@ -46,21 +127,19 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
 
     if (!t.edge_var.empty()) {
         // One row per matching edge row: sorted by edge id, then destination id.
-        const auto& edge_ids = ctx.var(t.edge_var).table->data.ids;
-        const auto& node_ids = ctx.var(to).table->data.ids;
+        const LoadedTable& edge_table = *ctx.var(t.edge_var).table;
+        const LoadedTable& node_table = *ctx.var(to).table;
         for (size_t r = 0; r < f.rows; ++r) {
             uint32_t s = f.cols[from_col][r];
             std::vector<std::pair<uint32_t, uint32_t>> hits; // (edge row, node row)
-            for (const Adjacency* a : lists)
-                for (uint32_t i = a->offsets[s]; i < a->offsets[s + 1]; ++i)
-                    hits.emplace_back(a->edge_rows[i], a->neighbours[i]);
+            neighbours.each(s, [&](uint32_t e, uint32_t n) { hits.emplace_back(e, n); });
             std::sort(hits.begin(), hits.end(), [&](auto x, auto y) {
                 if (x.first != y.first) {
-                    auto c = edge_ids[x.first].compare(edge_ids[y.first]);
+                    auto c = edge_table.id(x.first).compare(edge_table.id(y.first));
                     if (c != 0)
                         return c < 0;
                 }
-                return node_ids[x.second] < node_ids[y.second];
+                return node_table.id(x.second) < node_table.id(y.second);
             });
             hits.erase(std::unique(hits.begin(), hits.end()), hits.end()); // self-loops
             for (auto [e, n] : hits) {
@@ -77,7 +156,7 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
     std::vector<uint32_t> visited_mark; // per node row: the BFS epoch that visited it
     std::vector<uint32_t> emitted_mark;
     uint32_t epoch = 0;
-    size_t node_count = ctx.var(to).table->data.size();
+    size_t node_count = ctx.var(to).table->size();
     auto search = [&](uint32_t source) -> const std::vector<uint32_t>& {
         auto [it, fresh] = reached_from.try_emplace(source);
         if (!fresh)
@@ -94,26 +173,24 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
         for (uint64_t hop = 1; hop <= max_hops && !frontier.empty(); ++hop) {
             std::vector<uint32_t> next;
             for (uint32_t node : frontier)
-                for (const Adjacency* a : lists)
-                    for (uint32_t i = a->offsets[node]; i < a->offsets[node + 1]; ++i) {
-                        uint32_t nb = a->neighbours[i];
-                        if (same_type && nb == node) { // a self-loop
-                            if (hop >= min_hops && emitted_mark[nb] != epoch) {
-                                emitted_mark[nb] = epoch;
-                                emitted.push_back(nb);
-                            }
-                            continue;
+                neighbours.each(node, [&](uint32_t, uint32_t nb) {
+                    if (same_type && nb == node) { // a self-loop
+                        if (hop >= min_hops && emitted_mark[nb] != epoch) {
+                            emitted_mark[nb] = epoch;
+                            emitted.push_back(nb);
                         }
-                        if (!same_type || visited_mark[nb] != epoch) {
-                            if (same_type)
-                                visited_mark[nb] = epoch;
-                            next.push_back(nb);
-                            if (hop >= min_hops && emitted_mark[nb] != epoch) {
-                                emitted_mark[nb] = epoch;
-                                emitted.push_back(nb);
-                            }
+                        return;
+                    }
+                    if (!same_type || visited_mark[nb] != epoch) {
+                        if (same_type)
+                            visited_mark[nb] = epoch;
+                        next.push_back(nb);
+                        if (hop >= min_hops && emitted_mark[nb] != epoch) {
+                            emitted_mark[nb] = epoch;
+                            emitted.push_back(nb);
                         }
                     }
+                });
             frontier = std::move(next);
         }
         return emitted;

@@ -77,7 +77,7 @@ class Explainer {
 
     // "3 of 8 rows pass $p.age > 30 [column]" for a variable with pushed tests.
     std::string selection(const BlockPlan& b, const std::string& v) const {
-        size_t rows = ctx_.var(v).table->data.size();
+        size_t rows = ctx_.var(v).table->size();
         auto pushed = b.pushed.find(v);
         const std::vector<uint8_t>* pass = candidate_mask(b, v);
         if (pushed == b.pushed.end() || !pass)

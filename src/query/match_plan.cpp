@@ -114,7 +114,7 @@ class Planner {
         auto candidate_count = [&](const std::string& v) {
             const auto& pass = candidates(v);
             return pass ? static_cast<size_t>(std::count(pass->begin(), pass->end(), 1))
-                        : ctx_.var(v).table->data.size();
+                        : ctx_.var(v).table->size();
         };
         // Moves the residual filters whose variables are all bound into `into`.
         auto take_ready = [&](std::vector<const Clause*>& into) {

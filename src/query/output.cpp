@@ -43,7 +43,7 @@ class Output {
                                           : ctx_.eval(o.expr, f, r));
                 for (const auto& v : tie_vars)
                     keys[r].push_back(Value::of_string(
-                        std::string(ctx_.var(v).table->data.ids[f.cols[f.index_of(v)][r]])));
+                        std::string(ctx_.var(v).table->id(f.cols[f.index_of(v)][r]))));
             }
             auto less = [&](uint32_t a, uint32_t b) {
                 for (size_t k = 0; k < keys[a].size(); ++k) {
@@ -115,7 +115,7 @@ class Output {
                 (e.kind == ExprKind::kProp || e.kind == ExprKind::kVar) ? f.index_of(e.var) : -1;
             if (c >= 0 && !ctx_.q.find_param(e.var)) {
                 keys[k].frame_col = c;
-                keys[k].memo.assign(ctx_.var(e.var).table->data.size(), -1);
+                keys[k].memo.assign(ctx_.var(e.var).table->size(), -1);
             }
         }
         auto value_id = [&](KeyColumn& kc, const Expr& e, size_t r) {

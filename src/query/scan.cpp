@@ -181,7 +181,7 @@ std::optional<ColumnTest> column_test(const ExecContext& ctx, const std::string&
     t.constant = ctx.eval(*constant, none, 0);
     if (!column_comparable(*t.type, t.constant, t.op))
         return std::nullopt;
-    t.column = &ctx.column(info, t.property);
+    t.property_id = info.property_ids->at(t.property);
     return t;
 }
 
@@ -210,16 +210,141 @@ bool passes(const ExecContext& ctx, const std::string& v, const std::vector<Pred
     return true;
 }
 
+namespace {
+
+// The id a predicate pins `v` to: a match or `==` of the whole (one-property) @key of a node
+// type with a constant whose spelling is the id (strings; integers of an integer key).
+std::optional<std::string> key_of(const ExecContext& ctx, const std::string& v,
+                                  const Predicate& p) {
+    const VarInfo& info = ctx.var(v);
+    if (info.is_edge)
+        return std::nullopt;
+    const schema::NodeCatalog* node = ctx.catalog.find_node(info.type);
+    if (!node || !node->key || node->key->size() != 1)
+        return std::nullopt;
+    auto t = column_test(ctx, v, p);
+    if (!t || t->op != CompareOp::kEq || t->property != node->key->front() || t->type->list)
+        return std::nullopt;
+    const Value& c = t->constant;
+    if (t->type->scalar == ScalarType::kString && c.kind == Value::Kind::kString)
+        return c.text;
+    bool integer_key =
+        engine::visit_scalar(t->type->scalar, [](auto tag) { return decltype(tag)::is_integer; });
+    if (integer_key && c.kind == Value::Kind::kInt)
+        return std::to_string(c.integer);
+    if (integer_key && c.kind == Value::Kind::kUInt)
+        return std::to_string(c.uinteger);
+    return std::nullopt;
+}
+
+// Whether a page with these statistics holds no row that passes `t`.
+bool page_fails(const ColumnTest& t, const LoadedTable::PageView& page) {
+    if (!page.info || page.info->null_count >= page.rows || t.constant.is_null())
+        return true; // NULL never passes a comparison
+    if (!page.info->min || !page.info->max)
+        return false;
+    const Value& c = t.constant;
+    auto compare = [&](const format::StatValue& stat) -> std::partial_ordering {
+        if (const auto* s = std::get_if<std::string>(&stat))
+            return c.kind == Value::Kind::kString ? std::string_view(c.text) <=> *s
+                                                  : std::partial_ordering::unordered;
+        long double have = std::visit(
+            [](const auto& x) -> long double {
+                if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>)
+                    return 0;
+                else
+                    return static_cast<long double>(x);
+            },
+            stat);
+        long double want = c.kind == Value::Kind::kFloat  ? static_cast<long double>(c.real)
+                           : c.kind == Value::Kind::kUInt ? static_cast<long double>(c.uinteger)
+                           : c.kind == Value::Kind::kBool ? 0
+                                                          : static_cast<long double>(c.integer);
+        if (c.kind == Value::Kind::kBool || c.kind == Value::Kind::kString)
+            return std::partial_ordering::unordered;
+        return want <=> have;
+    };
+    std::partial_ordering lo = compare(*page.info->min), hi = compare(*page.info->max);
+    if (lo == std::partial_ordering::unordered || hi == std::partial_ordering::unordered)
+        return false;
+    switch (t.op) {
+    case CompareOp::kEq:
+        return lo < 0 || hi > 0;
+    case CompareOp::kLt: // row < c fails everywhere when min >= c
+        return lo <= 0;
+    case CompareOp::kLe:
+        return lo < 0;
+    case CompareOp::kGt:
+        return hi >= 0;
+    case CompareOp::kGe:
+        return hi > 0;
+    default:
+        return false;
+    }
+}
+
+// Runs `t` over `keep` (indexed by table row): on the whole column when it is loaded, else
+// page by page, skipping the pages whose statistics admit no passing row.
+void apply_test(const LoadedTable& table, ColumnTest t, std::vector<uint8_t>& keep) {
+    if (const format::Column* whole = table.loaded_column(t.property_id)) {
+        t.column = whole;
+        apply_column_test(t, keep);
+        return;
+    }
+    std::vector<uint8_t> part;
+    std::vector<uint32_t> rows; // table row of each file row of the page (or kGone)
+    constexpr uint32_t kGone = std::numeric_limits<uint32_t>::max();
+    for (size_t s = 0; s < table.segment_count(); ++s) {
+        auto views = table.pages(s, t.property_id);
+        for (size_t p = 0; p < views.size(); ++p) {
+            const auto& view = views[p];
+            rows.assign(view.rows, kGone);
+            bool any = false;
+            for (uint64_t i = 0; i < view.rows; ++i)
+                if (auto row = table.row_of(s, view.first_file_row + i); row && keep[*row]) {
+                    rows[i] = *row;
+                    any = true;
+                }
+            if (!any)
+                continue;
+            if (page_fails(t, view)) {
+                for (uint32_t row : rows)
+                    if (row != kGone)
+                        keep[row] = 0;
+                continue;
+            }
+            t.column = &table.page(s, t.property_id, p);
+            part.assign(view.rows, 0);
+            for (uint64_t i = 0; i < view.rows; ++i)
+                part[i] = rows[i] != kGone;
+            apply_column_test(t, part);
+            for (uint64_t i = 0; i < view.rows; ++i)
+                if (rows[i] != kGone)
+                    keep[rows[i]] = part[i];
+        }
+    }
+}
+
+} // namespace
+
 std::optional<std::vector<uint8_t>> passing_rows(const ExecContext& ctx, const std::string& v,
                                                  const std::vector<Predicate>& list) {
     if (list.empty())
         return std::nullopt;
-    size_t n = ctx.var(v).table->data.size();
+    const LoadedTable& table = *ctx.var(v).table;
+    size_t n = table.size();
+    for (const auto& p : list)
+        if (auto id = key_of(ctx, v, p)) { // one row at most: the others run on it alone
+            std::vector<uint8_t> out(n, 0);
+            if (auto row = table.find_id(*id); row && passes(ctx, v, list, *row))
+                out[*row] = 1;
+            return out;
+        }
     std::vector<uint8_t> out(n, 1);
     std::vector<Predicate> slow;
     for (const auto& p : list) {
         if (auto test = column_test(ctx, v, p))
-            apply_column_test(*test, out);
+            apply_test(table, *test, out);
         else
             slow.push_back(p);
     }
@@ -243,7 +368,7 @@ Frame filter_bound(const ExecContext& ctx, const Frame& f, const std::string& v,
 Frame cross(const ExecContext& ctx, const Frame& f, const std::string& v,
             const std::optional<std::vector<uint8_t>>& pass) {
     std::vector<uint32_t> rows;
-    size_t n = ctx.var(v).table->data.size();
+    size_t n = ctx.var(v).table->size();
     for (uint32_t r = 0; r < n; ++r)
         if (!pass || (*pass)[r])
             rows.push_back(r);

@@ -25,7 +25,8 @@ struct ColumnTest {
     CompareOp op = CompareOp::kEq;
     Value constant;
     const schema::PropType* type = nullptr;
-    const format::Column* column = nullptr;
+    uint64_t property_id = 0;
+    const format::Column* column = nullptr; // what apply runs on: a page, or the whole column
 };
 
 // The column form of `p` on variable `v`, or nullopt when it must run row by row (another
@@ -38,6 +39,8 @@ bool passes(const ExecContext& ctx, const std::string& v, const std::vector<Pred
             uint32_t row);
 
 // The rows of `v`'s table that pass `list` (one byte per row), nullopt when `list` is empty.
+// A match or `==` on the whole @key of a node type is a lookup through the key index; a column
+// test reads only the pages whose footer min/max (and null count) admit a passing row.
 std::optional<std::vector<uint8_t>> passing_rows(const ExecContext& ctx, const std::string& v,
                                                  const std::vector<Predicate>& list);
 

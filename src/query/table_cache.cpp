@@ -1,5 +1,7 @@
 #include "query/table_cache.h"
 
+#include "query/runtime_failure.h"
+
 #include <algorithm>
 #include <atomic>
 #include <future>
@@ -27,39 +29,22 @@ std::string table_version_key(const engine::Snapshot& snap, std::string_view tab
     return key + "$" + snap.manifest.schema_ir_hash;
 }
 
-Result<std::shared_ptr<const LoadedTable>> read_loaded_table(store::ObjectStore& store,
-                                                             const engine::Snapshot& snap,
-                                                             std::string_view table_key) {
-    engine::TableSchema ts = engine::table_schema(snap.schema->catalog, table_key);
-    if (!ts.properties || !ts.property_ids)
-        return Error(codes::kInvalidArgument,
-                     "schema " + snap.schema->hash + " declares no " + std::string(table_key));
-    auto loaded = std::make_shared<LoadedTable>();
-    if (const format::TableEntry* entry = snap.manifest.find(table_key))
-        loaded->data =
-            OG_TRY(engine::read_table(store, *entry, ts.is_edge, *ts.properties, *ts.property_ids));
-    else
-        loaded->data = engine::TableData::empty(ts.is_edge, *ts.properties, *ts.property_ids);
-    if (!ts.is_edge) {
-        loaded->row_of_id.reserve(loaded->data.size());
-        for (size_t i = 0; i < loaded->data.size(); ++i)
-            loaded->row_of_id.emplace(loaded->data.ids[i], static_cast<uint32_t>(i));
-    }
-    return std::shared_ptr<const LoadedTable>(std::move(loaded));
-}
-
 // CSR adjacency of `edges` between the rows of `from` and `to`. Dangling edges (never written
 // by a checked load) are left out.
 std::shared_ptr<const EdgeAdjacency>
 build_adjacency(const LoadedTable& edges, const LoadedTable& from, const LoadedTable& to) {
     auto adj = std::make_shared<EdgeAdjacency>();
-    const auto& data = edges.data;
-    std::vector<uint32_t> src(data.size()), dst(data.size());
-    std::vector<bool> live(data.size(), true);
-    for (size_t i = 0; i < data.size(); ++i) {
-        auto s = from.row_of_id.find(data.src[i]);
-        auto d = to.row_of_id.find(data.dst[i]);
-        if (s == from.row_of_id.end() || d == to.row_of_id.end()) {
+    const base::StringList& srcs = edges.srcs();
+    const base::StringList& dsts = edges.dsts();
+    const auto& from_rows = from.id_index();
+    const auto& to_rows = to.id_index();
+    size_t n = edges.size();
+    std::vector<uint32_t> src(n), dst(n);
+    std::vector<bool> live(n, true);
+    for (size_t i = 0; i < n; ++i) {
+        auto s = from_rows.find(srcs[i]);
+        auto d = to_rows.find(dsts[i]);
+        if (s == from_rows.end() || d == to_rows.end()) {
             live[i] = false;
             continue;
         }
@@ -69,14 +54,14 @@ build_adjacency(const LoadedTable& edges, const LoadedTable& from, const LoadedT
     auto build = [&](Adjacency& a, const std::vector<uint32_t>& key_rows,
                      const std::vector<uint32_t>& other_rows, size_t nodes) {
         a.offsets.assign(nodes + 1, 0);
-        for (size_t i = 0; i < data.size(); ++i)
+        for (size_t i = 0; i < n; ++i)
             if (live[i])
                 ++a.offsets[key_rows[i] + 1];
         std::partial_sum(a.offsets.begin(), a.offsets.end(), a.offsets.begin());
         a.edge_rows.resize(a.offsets.back());
         a.neighbours.resize(a.offsets.back());
         std::vector<uint32_t> fill(a.offsets.begin(), a.offsets.end() - 1);
-        for (size_t i = 0; i < data.size(); ++i) {
+        for (size_t i = 0; i < n; ++i) {
             if (!live[i])
                 continue;
             uint32_t at = fill[key_rows[i]]++;
@@ -84,8 +69,8 @@ build_adjacency(const LoadedTable& edges, const LoadedTable& from, const LoadedT
             a.neighbours[at] = other_rows[i];
         }
     };
-    build(adj->out, src, dst, from.data.size());
-    build(adj->in, dst, src, to.data.size());
+    build(adj->out, src, dst, from.size());
+    build(adj->in, dst, src, to.size());
     return adj;
 }
 
@@ -150,6 +135,8 @@ struct TableCache::State {
         Loaded<T> result = Error(codes::kInternal, "table cache load did not finish");
         try {
             result = load();
+        } catch (const RuntimeFailure& e) { // a lazily read table met a damaged object
+            result = Error(e.code, e.what());
         } catch (const std::exception& e) { // out of memory while reading: waiters must wake
             result = Error(codes::kInternal, std::string("loading ") + key + ": " + e.what());
         }
@@ -204,7 +191,7 @@ Result<std::shared_ptr<const LoadedTable>> TableCache::table(const engine::Snaps
             slot.last_used.store(++s.tick, std::memory_order_relaxed);
             return Loaded<LoadedTable>(slot.table);
         },
-        [&] { return read_loaded_table(s.store, snap, table_key); },
+        [&] { return LoadedTable::open(s.store, snap, table_key); },
         [&](const std::shared_ptr<const LoadedTable>& loaded) {
             auto [it, inserted] =
                 s.tables.try_emplace(key, std::string(table_key), loaded, ++s.tick);
@@ -240,6 +227,19 @@ Result<std::shared_ptr<const EdgeAdjacency>> TableCache::adjacency(const engine:
             s.adjacency.try_emplace(key,
                                     State::AdjacencySlot{built, {parts[0], parts[1], parts[2]}});
         });
+}
+
+std::shared_ptr<const EdgeAdjacency>
+TableCache::cached_adjacency(const engine::Snapshot& snap, std::string_view edge_name) const {
+    const schema::EdgeCatalog* edge = snap.schema->catalog.find_edge(edge_name);
+    if (!edge)
+        return nullptr;
+    std::string key = table_version_key(snap, "edge:" + edge->name) + "\n" +
+                      table_version_key(snap, "node:" + edge->from_type) + "\n" +
+                      table_version_key(snap, "node:" + edge->to_type);
+    std::shared_lock lock(state_->mu);
+    auto it = state_->adjacency.find(key);
+    return it == state_->adjacency.end() ? nullptr : it->second.adjacency;
 }
 
 CacheStats TableCache::stats() const {

@@ -1,10 +1,10 @@
 // The tables and adjacency lists that read queries run on, kept in memory between queries of
 // one open graph.
 //
-// What it holds: a table version read whole (`LoadedTable`: the live rows of every segment of
-// one manifest entry, under one schema, with an id → row index for node tables), and per edge
-// type the CSR adjacency (forward and reverse) built from three table versions: the edges and
-// their two endpoint node tables.
+// What it holds: table versions (`LoadedTable`: the live rows of every segment of one manifest
+// entry, under one schema, read lazily as queries touch them), and per edge type the CSR
+// adjacency (forward and reverse) built from three table versions: the edges and their two
+// endpoint node tables.
 //
 // Keys: a table version is named by its manifest entry (path, version, branch, segment and
 // deletion-vector list) plus the schema IR hash (the same segments under another schema may
@@ -26,6 +26,7 @@
 #include "base/error.h"
 #include "engine/graph.h"
 #include "engine/table_data.h"
+#include "query/loaded_table.h"
 
 #include <cstdint>
 #include <memory>
@@ -34,12 +35,6 @@
 #include <vector>
 
 namespace omnigraph::query {
-
-// One table of a snapshot, read whole, with an id index for node tables.
-struct LoadedTable {
-    engine::TableData data;
-    std::unordered_map<std::string_view, uint32_t> row_of_id; // node tables
-};
 
 // Edges of one edge table grouped by endpoint row: for node row n, entries
 // [offsets[n], offsets[n+1]) hold (edge row, neighbour node row).
@@ -76,6 +71,9 @@ class TableCache {
     // The adjacency of edge type `edge_name` in `snap`.
     Result<std::shared_ptr<const EdgeAdjacency>> adjacency(const engine::Snapshot& snap,
                                                            std::string_view edge_name);
+    // The adjacency when it is already built and cached, else null (nothing is read).
+    std::shared_ptr<const EdgeAdjacency> cached_adjacency(const engine::Snapshot& snap,
+                                                          std::string_view edge_name) const;
     CacheStats stats() const;
 
   private:

@@ -3,6 +3,7 @@
 // with segment_corrupt naming the object and byte range; a graph of storage format 1 (written by
 // the build before checksums, committed under format1_fixture/) still reads, and
 // `omnigraph storage upgrade` rewrites it to format 2 with the same rows.
+#include "format/segment.h"
 #include "test_support.h"
 
 #include <algorithm>
@@ -65,7 +66,15 @@ TEST(CliIntegrity, ZeroedBytesInASegmentFailExportNamingObjectAndRange) {
         segments.begin(), segments.end(),
         [](const fs::path& a, const fs::path& b) { return fs::file_size(a) < fs::file_size(b); });
     std::string bytes = slurp(segment);
-    size_t middle = bytes.size() / 2;
+    // The middle of its largest property column (the names): what both reads below touch.
+    auto footer = format::parse_segment_footer(bytes, bytes.size());
+    ASSERT_TRUE(footer) << footer.error().to_string();
+    const format::SegmentColumnInfo* largest = nullptr;
+    for (const auto& c : footer->columns)
+        if (c.name.starts_with("p:") && (!largest || c.length > largest->length))
+            largest = &c;
+    ASSERT_NE(largest, nullptr);
+    size_t middle = largest->offset + largest->length / 2;
     std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(middle),
               bytes.begin() + static_cast<std::ptrdiff_t>(middle + 16), '\0');
     spill(segment, bytes);
@@ -128,7 +137,7 @@ TEST(CliIntegrity, Format1GraphReadsAndUpgradesWithTheSameRows) {
                                 "already current)\n");
     EXPECT_NE(slurp(uri + "/_format.json").find("\"version\": 2"), std::string::npos);
     for (const auto& seg : files_ending(uri, ".seg"))
-        EXPECT_TRUE(slurp(seg).ends_with("OGS2")) << seg;
+        EXPECT_TRUE(slurp(seg).ends_with("OGS3")) << seg;
     for (const char* prefix : {"/_log", "/_commits", "/_branches"})
         for (const auto& record : files_ending(uri + prefix, ".json"))
             EXPECT_NE(slurp(record).find(",\"checksum\":\"xxh3-64:"), std::string::npos) << record;

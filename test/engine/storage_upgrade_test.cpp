@@ -64,7 +64,7 @@ TEST_P(StorageUpgrade, Format1ReadsThenUpgradesWithTheSameRows) {
     ASSERT_TRUE(tables);
     for (const auto& meta : *tables)
         if (meta.key.ends_with(".seg"))
-            EXPECT_TRUE(store_->read(meta.key)->ends_with("OGS2")) << meta.key;
+            EXPECT_TRUE(store_->read(meta.key)->ends_with("OGS3")) << meta.key;
     for (const std::string branch : {"main", "feature"})
         EXPECT_EQ(exported(branch), slurp(kFixture / (branch + ".jsonl"))) << branch;
     auto again = engine::upgrade_storage(*store_);

@@ -68,8 +68,8 @@ TEST(Segment, RoundTripsEveryKindWithNulls) {
     auto cols = sample();
     auto bytes = write_segment(cols);
     ASSERT_TRUE(bytes) << bytes.error().to_string();
-    EXPECT_TRUE(bytes->ends_with("OGS2"));
-    EXPECT_EQ(parse_segment_footer(*bytes, bytes->size())->version, 2);
+    EXPECT_TRUE(bytes->ends_with("OGS3"));
+    EXPECT_EQ(parse_segment_footer(*bytes, bytes->size())->version, 3);
     auto footer = parse_segment_footer(*bytes, bytes->size());
     ASSERT_TRUE(footer) << footer.error().to_string();
     EXPECT_EQ(footer->row_count, 4u);
@@ -309,4 +309,134 @@ TEST(SegmentHardening, HugeClaimsAreCorruptionNotCrashes) {
 }
 
 } // namespace
+} // namespace omnigraph::format
+
+namespace omnigraph::format {
+
+// Pages and key indexes (format 3): a column longer than page_rows is stored as pages that
+// read back one at a time, and a key index answers lookups with the rows in key order.
+namespace {
+
+std::vector<NamedColumn> keyed_rows(size_t n) {
+    Column ids(ColumnType{PhysicalKind::kString});
+    Column ages(ColumnType{PhysicalKind::kI32});
+    for (size_t i = 0; i < n; ++i) {
+        ids.append_bytes("u" + std::to_string((i * 7919) % n)); // not in key order
+        if (i % 10 == 3) {
+            ages.append_null();
+        } else {
+            int32_t age = static_cast<int32_t>(i);
+            ages.append_fixed(&age);
+        }
+    }
+    std::vector<NamedColumn> cols;
+    cols.push_back({"id", std::move(ids)});
+    cols.push_back({"p:1", std::move(ages)});
+    return cols;
+}
+
+} // namespace
+
+TEST(Segment, PagesReadOneAtATimeAndWholeColumnsStillRead) {
+    auto cols = keyed_rows(1000);
+    SegmentOptions options;
+    options.page_rows = 128;
+    options.index_block_entries = 100;
+    options.indexed = {"id"};
+    auto bytes = write_segment(cols, options);
+    ASSERT_TRUE(bytes) << bytes.error().to_string();
+    testing::TempDir dir;
+    auto store_ptr = *store::LocalStore::open(*base::parse_storage_uri(dir.path()));
+    store::ObjectStore& mem = *store_ptr;
+    ASSERT_TRUE(mem.put("s.seg", *bytes));
+    auto reader = SegmentReader::open(mem, "s.seg");
+    ASSERT_TRUE(reader) << reader.error().to_string();
+    const auto* ages = reader->footer().find("p:1");
+    ASSERT_NE(ages, nullptr);
+    EXPECT_EQ(ages->page_count(), 8u); // 7 x 128 + 104
+    EXPECT_EQ(reader->footer().page_rows, 128u);
+    auto whole = reader->read_column("p:1");
+    ASSERT_TRUE(whole) << whole.error().to_string();
+    EXPECT_EQ(*whole, cols[1].column);
+    for (size_t p = 0; p < ages->page_count(); ++p) {
+        auto page = reader->read_page(*ages, p);
+        ASSERT_TRUE(page) << page.error().to_string();
+        size_t first = reader->page_first_row(p);
+        EXPECT_EQ(*page, cols[1].column.slice(first, std::min<size_t>(1000, first + 128)));
+        EXPECT_EQ(ages->pages[p].null_count, page->null_count());
+    }
+    // Every id is found at its row; a missing one is not.
+    for (size_t r : {0u, 1u, 499u, 999u}) {
+        auto rows = reader->lookup("id", cols[0].column.bytes_at(r));
+        ASSERT_TRUE(rows && *rows) << (rows ? "no index" : rows.error().to_string());
+        EXPECT_EQ(**rows, std::vector<uint32_t>{static_cast<uint32_t>(r)});
+    }
+    auto none = reader->lookup("id", "nobody");
+    ASSERT_TRUE(none && *none);
+    EXPECT_TRUE((*none)->empty());
+    EXPECT_FALSE(*reader->lookup("p:1", "x")) << "no index on p:1";
+}
+
+TEST(Segment, NonUniqueIndexKeysAcrossBlockBoundaries) {
+    Column src(ColumnType{PhysicalKind::kString});
+    for (int i = 0; i < 50; ++i)
+        src.append_bytes(i % 2 ? "b" : "a"); // 25 x "a", 25 x "b"
+    std::vector<NamedColumn> cols;
+    cols.push_back({"src", std::move(src)});
+    SegmentOptions options;
+    options.index_block_entries = 10; // "a" spans three blocks
+    options.indexed = {"src"};
+    auto bytes = write_segment(cols, options);
+    ASSERT_TRUE(bytes) << bytes.error().to_string();
+    testing::TempDir dir;
+    auto store_ptr = *store::LocalStore::open(*base::parse_storage_uri(dir.path()));
+    store::ObjectStore& mem = *store_ptr;
+    ASSERT_TRUE(mem.put("s.seg", *bytes));
+    auto reader = SegmentReader::open(mem, "s.seg");
+    ASSERT_TRUE(reader);
+    auto a = reader->lookup("src", "a");
+    ASSERT_TRUE(a && *a);
+    ASSERT_EQ((*a)->size(), 25u);
+    for (size_t i = 0; i < 25; ++i)
+        EXPECT_EQ((**a)[i], 2 * i);
+}
+
+TEST(Segment, DamagedPageOrIndexBlockIsSegmentCorrupt) {
+    auto cols = keyed_rows(600);
+    SegmentOptions options;
+    options.page_rows = 100;
+    options.index_block_entries = 100;
+    options.indexed = {"id"};
+    auto bytes = write_segment(cols, options);
+    ASSERT_TRUE(bytes);
+    auto footer = parse_segment_footer(*bytes, bytes->size());
+    ASSERT_TRUE(footer);
+    const PageInfo& page = footer->find("p:1")->pages[2];
+    const IndexBlock& block = footer->find_index("id")->blocks[3];
+    for (uint64_t at : {page.offset + page.length / 2, block.offset + block.length / 2}) {
+        std::string damaged = *bytes;
+        damaged[at] = static_cast<char>(damaged[at] ^ 0x40);
+        testing::TempDir dir;
+        auto store_ptr = *store::LocalStore::open(*base::parse_storage_uri(dir.path()));
+        store::ObjectStore& mem = *store_ptr;
+        ASSERT_TRUE(mem.put("s.seg", damaged));
+        auto reader = SegmentReader::open(mem, "s.seg");
+        ASSERT_TRUE(reader) << "the footer is intact";
+        auto p = reader->read_page(*reader->footer().find("p:1"), 2);
+        auto l = reader->lookup("id", std::string(block.first));
+        bool page_hit = at < page.offset + page.length && at >= page.offset;
+        if (page_hit) {
+            ASSERT_FALSE(p);
+            EXPECT_EQ(p.error().code, kSegmentCorrupt) << p.error().to_string();
+            EXPECT_NE(p.error().message.find("fail their checksum"), std::string::npos);
+        } else {
+            ASSERT_FALSE(l);
+            EXPECT_EQ(l.error().code, kSegmentCorrupt) << l.error().to_string();
+        }
+        // The whole-column read checks the column's checksum and every page's.
+        auto whole = reader->read_column("p:1");
+        EXPECT_EQ(whole.has_value(), !page_hit);
+    }
+}
+
 } // namespace omnigraph::format

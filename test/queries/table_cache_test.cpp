@@ -130,7 +130,7 @@ TEST_F(TableCacheTest, ConcurrentMissesOfOneTableLoadItOnce) {
     for (int i = 0; i < kThreads; ++i) {
         ASSERT_NE(seen[i], nullptr);
         EXPECT_EQ(seen[i], seen[0]) << "every thread gets the one loaded table";
-        EXPECT_EQ(seen[i]->data.size(), 2u);
+        EXPECT_EQ(seen[i]->size(), 2u);
     }
     auto stats = cache.stats();
     EXPECT_EQ(stats.misses, 1u) << "the table was read from storage once";

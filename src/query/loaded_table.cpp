@@ -1,0 +1,363 @@
+#include "query/loaded_table.h"
+
+#include "engine/cell_visit.h"
+#include "query/runtime_failure.h"
+
+#include <algorithm>
+
+namespace omnigraph::query {
+
+using format::Column;
+using format::ColumnType;
+
+namespace {
+
+constexpr uint64_t kCellsBeforeWhole = format::kDefaultPageRows;
+
+std::string property_column(uint64_t id) {
+    return "p:" + std::to_string(id);
+}
+
+[[noreturn]] void storage_fail(const Error& e) {
+    throw RuntimeFailure(e.code, e.message);
+}
+
+} // namespace
+
+// Something loaded once and then read without a lock: `ready` points into `owned` once set.
+struct LoadedTable::Slot {
+    std::atomic<const void*> ready{nullptr};
+    std::shared_ptr<const void> owned;
+    // For a whole column: cells of it read through pages. Queries that read more cells of a
+    // column than a page holds are scanning it: the rest is read in one request, as a whole.
+    std::atomic<uint64_t> cells_read{0};
+
+    template <class T> const T* get() const {
+        return static_cast<const T*>(ready.load(std::memory_order_acquire));
+    }
+    // Loads with `make` under `mu` unless another thread already did.
+    template <class T, class Make> const T& load(std::mutex& mu, Make make) {
+        if (const T* p = get<T>())
+            return *p;
+        std::lock_guard lock(mu);
+        if (const T* p = get<T>())
+            return *p;
+        auto made = std::make_shared<const T>(make());
+        owned = made;
+        ready.store(made.get(), std::memory_order_release);
+        return *made;
+    }
+};
+
+struct LoadedTable::Segment {
+    explicit Segment(format::SegmentReader r) : reader(std::move(r)) {}
+    format::SegmentReader reader;
+    std::vector<uint32_t> live; // the live file rows, when the segment has deletions
+    uint64_t file_rows = 0;
+    uint32_t live_rows = 0;
+    // Per column name: one slot per page. Per index column: one slot per block.
+    std::unordered_map<std::string, std::unique_ptr<Slot[]>> pages;
+    std::unordered_map<std::string, std::unique_ptr<Slot[]>> blocks;
+};
+
+LoadedTable::~LoadedTable() = default;
+
+Result<std::shared_ptr<const LoadedTable>> LoadedTable::open(store::ObjectStore& store,
+                                                             const engine::Snapshot& snap,
+                                                             std::string_view table_key) {
+    engine::TableSchema ts = engine::table_schema(snap.schema->catalog, table_key);
+    if (!ts.properties || !ts.property_ids)
+        return Error(codes::kInvalidArgument,
+                     "schema " + snap.schema->hash + " declares no " + std::string(table_key));
+    std::shared_ptr<LoadedTable> t(new LoadedTable());
+    t->store_ = &store;
+    t->table_key_ = std::string(table_key);
+    t->is_edge_ = ts.is_edge;
+    for (const auto& [name, type] : *ts.properties) {
+        uint64_t id = ts.property_ids->at(name);
+        t->types_.emplace(id, engine::column_type_of(type));
+        t->columns_.emplace(id, std::make_unique<Slot>());
+    }
+    t->ids_ = std::make_unique<Slot>();
+    t->src_ = std::make_unique<Slot>();
+    t->dst_ = std::make_unique<Slot>();
+    t->id_index_ = std::make_unique<Slot>();
+    const format::TableEntry* entry = snap.manifest.find(table_key);
+    if (!entry)
+        return std::shared_ptr<const LoadedTable>(std::move(t));
+    std::vector<std::string> names = {"id"};
+    if (ts.is_edge)
+        names.insert(names.end(), {"src", "dst"});
+    for (const auto& [id, type] : t->types_)
+        names.push_back(property_column(id));
+    uint64_t rows = 0;
+    for (const format::SegmentRef& ref : entry->segments) {
+        auto seg = std::make_unique<Segment>(OG_TRY(engine::open_segment(store, *entry, ref)));
+        const format::SegmentFooter& footer = seg->reader.footer();
+        if (footer.row_count != ref.rows)
+            return Error(format::kSegmentCorrupt,
+                         store.uri_of(ref.segment) + " holds " + std::to_string(footer.row_count) +
+                             " rows, the manifest says " + std::to_string(ref.rows));
+        seg->file_rows = footer.row_count;
+        if (ref.deletion_vector) {
+            auto dv = OG_TRY(engine::read_deletion_vector(store, *entry, ref));
+            for (uint64_t r = 0; r < seg->file_rows; ++r)
+                if (!dv.contains(r))
+                    seg->live.push_back(static_cast<uint32_t>(r));
+            seg->live_rows = static_cast<uint32_t>(seg->live.size());
+        } else {
+            seg->live_rows = static_cast<uint32_t>(seg->file_rows);
+        }
+        for (const auto& name : names) {
+            const format::SegmentColumnInfo* info = footer.find(name);
+            size_t n = info ? info->page_count() : 1;
+            seg->pages.emplace(name, std::make_unique<Slot[]>(n));
+        }
+        for (const auto& name :
+             ts.is_edge ? std::vector<std::string>{"src", "dst"} : std::vector<std::string>{"id"}) {
+            const format::SegmentIndex* index = footer.find_index(name);
+            if (!index) {
+                t->indexed_ = false;
+                continue;
+            }
+            seg->blocks.emplace(name, std::make_unique<Slot[]>(index->blocks.size()));
+        }
+        for (const auto& c : footer.columns)
+            t->page_count_ = std::max(t->page_count_, c.page_count());
+        t->bases_.push_back(static_cast<uint32_t>(rows));
+        rows += seg->live_rows;
+        t->segments_.push_back(std::move(seg));
+    }
+    if (rows > std::numeric_limits<uint32_t>::max())
+        return Error(codes::kInvalidArgument, std::string(table_key) + " has more than 2^32 rows");
+    t->size_ = rows;
+    return std::shared_ptr<const LoadedTable>(std::move(t));
+}
+
+const ColumnType& LoadedTable::type_of(uint64_t property_id) const {
+    auto it = types_.find(property_id);
+    if (it == types_.end())
+        throw RuntimeFailure(codes::kInvalidArgument, "table " + table_key_ + " has no property " +
+                                                          std::to_string(property_id));
+    return it->second;
+}
+
+std::pair<size_t, uint64_t> LoadedTable::locate(uint32_t row) const {
+    size_t s = size_t(std::upper_bound(bases_.begin(), bases_.end(), row) - bases_.begin()) - 1;
+    const Segment& seg = *segments_[s];
+    uint32_t local = row - bases_[s];
+    return {s, seg.live.empty() ? local : seg.live[local]};
+}
+
+std::optional<uint32_t> LoadedTable::row_of(size_t segment, uint64_t file_row) const {
+    const Segment& seg = *segments_[segment];
+    if (seg.live.empty())
+        return bases_[segment] + static_cast<uint32_t>(file_row);
+    auto it = std::lower_bound(seg.live.begin(), seg.live.end(), file_row);
+    if (it == seg.live.end() || *it != file_row)
+        return std::nullopt;
+    return bases_[segment] + static_cast<uint32_t>(it - seg.live.begin());
+}
+
+const Column& LoadedTable::page_of(const Segment& seg, const std::string& name,
+                                   const ColumnType& type, size_t page) const {
+    Slot& slot = seg.pages.at(name)[page];
+    return slot.load<Column>(load_mu_, [&] {
+        const format::SegmentColumnInfo* info = seg.reader.footer().find(name);
+        if (!info) { // a property added after this segment was written: all null
+            Column nulls(type);
+            for (uint64_t i = 0; i < seg.file_rows; ++i)
+                nulls.append_null();
+            return nulls;
+        }
+        auto read = seg.reader.read_page(*info, page);
+        if (!read)
+            storage_fail(read.error());
+        if (!(read->type() == type))
+            storage_fail(Error(format::kSegmentCorrupt,
+                               store_->uri_of(seg.reader.key()) + ": column " + name +
+                                   " has type " + read->type().name() + ", not " + type.name()));
+        return std::move(*read);
+    });
+}
+
+std::pair<const Column*, size_t> LoadedTable::cell(uint64_t property_id, uint32_t row) const {
+    auto slot = columns_.find(property_id);
+    if (slot == columns_.end())
+        type_of(property_id); // throws
+    if (const Column* whole = slot->second->get<Column>())
+        return {whole, row};
+    auto [s, file_row] = locate(row);
+    if (page_count_ > 1 &&
+        slot->second->cells_read.fetch_add(1, std::memory_order_relaxed) >= kCellsBeforeWhole)
+        return {&column(property_id), row};
+    const Segment& seg = *segments_[s];
+    std::string name = property_column(property_id);
+    const format::SegmentColumnInfo* info = seg.reader.footer().find(name);
+    uint64_t page_rows = info && !info->pages.empty() ? seg.reader.footer().page_rows : 0;
+    size_t page = page_rows ? size_t(file_row / page_rows) : 0;
+    return {&page_of(seg, name, type_of(property_id), page), file_row - page * page_rows};
+}
+
+std::string_view LoadedTable::text_cell(std::string_view column, const std::unique_ptr<Slot>& whole,
+                                        uint32_t row) const {
+    if (const auto* all = whole->get<base::StringList>())
+        return (*all)[row];
+    if (page_count_ > 1 &&
+        whole->cells_read.fetch_add(1, std::memory_order_relaxed) >= kCellsBeforeWhole)
+        return whole_text(column, whole)[row];
+    auto [s, file_row] = locate(row);
+    const Segment& seg = *segments_[s];
+    std::string name(column);
+    const format::SegmentColumnInfo* info = seg.reader.footer().find(name);
+    if (!info)
+        storage_fail(Error(format::kSegmentCorrupt,
+                           store_->uri_of(seg.reader.key()) + " has no column '" + name + "'"));
+    uint64_t page_rows = info->pages.empty() ? 0 : seg.reader.footer().page_rows;
+    size_t page = page_rows ? size_t(file_row / page_rows) : 0;
+    const Column& c = page_of(seg, name, ColumnType{format::PhysicalKind::kString}, page);
+    size_t at = file_row - page * page_rows;
+    if (c.is_null(at))
+        storage_fail(Error(format::kSegmentCorrupt, store_->uri_of(seg.reader.key()) +
+                                                        ": column '" + name + "' holds a null"));
+    return c.bytes_at(at);
+}
+
+const base::StringList& LoadedTable::whole_text(std::string_view column,
+                                                const std::unique_ptr<Slot>& slot) const {
+    return slot->load<base::StringList>(load_mu_, [&] {
+        base::StringList out;
+        for (const auto& seg : segments_) {
+            auto read = seg->reader.read_column(column);
+            if (!read)
+                storage_fail(read.error());
+            if (read->type().kind != format::PhysicalKind::kString || read->null_count() != 0)
+                storage_fail(Error(format::kSegmentCorrupt, store_->uri_of(seg->reader.key()) +
+                                                                ": column '" + std::string(column) +
+                                                                "' is not a string column"));
+            if (seg->live.empty())
+                for (size_t i = 0; i < read->size(); ++i)
+                    out.push_back(read->bytes_at(i));
+            else
+                for (uint32_t r : seg->live)
+                    out.push_back(read->bytes_at(r));
+        }
+        return out;
+    });
+}
+
+const Column& LoadedTable::column(uint64_t property_id) const {
+    auto slot = columns_.find(property_id);
+    const ColumnType& type = type_of(property_id);
+    return slot->second->load<Column>(load_mu_, [&] {
+        Column out(type);
+        std::string name = property_column(property_id);
+        for (const auto& seg : segments_) {
+            Column part(type);
+            if (seg->reader.footer().find(name)) {
+                auto read = seg->reader.read_column(name);
+                if (!read)
+                    storage_fail(read.error());
+                if (!(read->type() == type))
+                    storage_fail(Error(format::kSegmentCorrupt,
+                                       store_->uri_of(seg->reader.key()) + ": column " + name +
+                                           " has type " + read->type().name() + ", not " +
+                                           type.name()));
+                part = std::move(*read);
+            } else {
+                for (uint64_t i = 0; i < seg->file_rows; ++i)
+                    part.append_null();
+            }
+            if (seg->live.empty())
+                out.append_column(part);
+            else
+                for (uint32_t r : seg->live)
+                    out.append_row(part, r);
+        }
+        return out;
+    });
+}
+
+const Column* LoadedTable::loaded_column(uint64_t property_id) const {
+    auto slot = columns_.find(property_id);
+    return slot == columns_.end() ? nullptr : slot->second->get<Column>();
+}
+
+const std::unordered_map<std::string_view, uint32_t>& LoadedTable::id_index() const {
+    const base::StringList& all = ids();
+    return id_index_->load<std::unordered_map<std::string_view, uint32_t>>(load_mu_, [&] {
+        std::unordered_map<std::string_view, uint32_t> index;
+        index.reserve(all.size());
+        for (size_t i = 0; i < all.size(); ++i)
+            index.emplace(all[i], static_cast<uint32_t>(i));
+        return index;
+    });
+}
+
+std::vector<uint32_t> LoadedTable::probe(std::string_view column, std::string_view key) const {
+    std::vector<uint32_t> out;
+    std::string name(column);
+    for (size_t s = 0; s < segments_.size(); ++s) {
+        const Segment& seg = *segments_[s];
+        const format::SegmentIndex* index = seg.reader.footer().find_index(name);
+        auto [first, last] = format::index_blocks_for(*index, key);
+        std::vector<uint32_t> file_rows;
+        for (size_t b = first; b < last; ++b) {
+            const auto& entries = seg.blocks.at(name)[b].load<format::IndexEntries>(load_mu_, [&] {
+                auto read = seg.reader.read_index_block(*index, b);
+                if (!read)
+                    storage_fail(read.error());
+                return std::move(*read);
+            });
+            format::rows_for_key(entries, key, file_rows);
+        }
+        std::sort(file_rows.begin(), file_rows.end());
+        for (uint32_t r : file_rows)
+            if (auto row = row_of(s, r))
+                out.push_back(*row);
+    }
+    return out;
+}
+
+std::optional<uint32_t> LoadedTable::find_id(std::string_view id) const {
+    if (!indexed_ || id_index_->get<std::unordered_map<std::string_view, uint32_t>>()) {
+        const auto& index = id_index();
+        auto it = index.find(id);
+        return it == index.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+    }
+    auto rows = probe("id", id);
+    return rows.empty() ? std::nullopt : std::optional<uint32_t>(rows.front());
+}
+
+std::vector<uint32_t> LoadedTable::rows_with(std::string_view column, std::string_view key) const {
+    if (indexed_)
+        return probe(column, key);
+    const base::StringList& all = column == "src" ? srcs() : dsts();
+    std::vector<uint32_t> out;
+    for (size_t i = 0; i < all.size(); ++i)
+        if (all[i] == key)
+            out.push_back(static_cast<uint32_t>(i));
+    return out;
+}
+
+std::vector<LoadedTable::PageView> LoadedTable::pages(size_t segment, uint64_t property_id) const {
+    const Segment& seg = *segments_[segment];
+    const format::SegmentColumnInfo* info = seg.reader.footer().find(property_column(property_id));
+    std::vector<PageView> out;
+    if (!info) {
+        out.push_back({std::nullopt, 0, seg.file_rows});
+        return out;
+    }
+    uint64_t page_rows = info->pages.empty() ? seg.file_rows : seg.reader.footer().page_rows;
+    for (size_t p = 0; p < info->page_count(); ++p) {
+        uint64_t first = p * page_rows;
+        out.push_back({info->page(p), first, std::min(page_rows, seg.file_rows - first)});
+    }
+    return out;
+}
+
+const Column& LoadedTable::page(size_t segment, uint64_t property_id, size_t page) const {
+    return page_of(*segments_[segment], property_column(property_id), type_of(property_id), page);
+}
+
+} // namespace omnigraph::query
