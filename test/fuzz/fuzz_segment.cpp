@@ -1,4 +1,5 @@
-// Fuzz target: reading a segment file (footer and every column chunk) and a deletion vector
+// Fuzz target: reading a segment file (footer, every column chunk and page, every key index
+// block) and a deletion vector
 // from arbitrary bytes. Two passes per input:
 //   checked  - the bytes as given: a format-2 segment's checksums refuse almost every mutation,
 //              so this pass proves the refusal is clean (and format-1 inputs, which carry no
@@ -13,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -23,18 +25,32 @@ void read_segment(std::string_view bytes, bool waive_chunk_checksums) {
     if (!footer || footer->row_count > 100000)
         return;
     for (auto info : footer->columns) {
-        if (waive_chunk_checksums)
+        if (waive_chunk_checksums) {
             info.checksum.reset();
+            for (auto& page : info.pages)
+                page.checksum.reset();
+        }
         auto column = omnigraph::format::decode_chunk(info, bytes.substr(info.offset, info.length),
                                                       footer->row_count);
         (void)column;
     }
+    for (const auto& index : footer->indexes)
+        for (auto block : index.blocks) {
+            if (waive_chunk_checksums) // a block's checksum is not optional: recompute it
+                block.checksum =
+                    omnigraph::base::xxh3_64(bytes.substr(block.offset, block.length));
+            auto entries = omnigraph::format::decode_index_block(
+                index, block, bytes.substr(block.offset, block.length));
+            std::vector<uint32_t> rows;
+            if (entries)
+                omnigraph::format::rows_for_key(*entries, block.first, rows);
+        }
 }
 
 // The bytes with the format-2 footer checksum (u64 LE before the magic) recomputed over the
 // footer and its length field; nullopt when the input is not a format-2 segment.
 std::optional<std::string> resealed(std::string_view bytes) {
-    if (bytes.size() < 16 || !bytes.ends_with("OGS2"))
+    if (bytes.size() < 16 || !(bytes.ends_with("OGS2") || bytes.ends_with("OGS3")))
         return std::nullopt;
     uint64_t len = 0;
     for (int i = 3; i >= 0; --i)
