@@ -15,9 +15,9 @@ namespace {
 // edges whose other end is not a node, so results do not depend on which is used.
 class Neighbours {
   public:
-    static constexpr size_t kProbeSources = 64;   // distinct sources a frame may probe from
-    static constexpr size_t kProbeNodes = 4096;   // nodes probed before the CSR pays off
-    static constexpr uint32_t kProbeQueries = 16; // probing queries before a warm table builds it
+    static constexpr size_t kProbeSources = 64;  // distinct sources a frame may probe from
+    static constexpr size_t kProbeNodes = 4096;  // nodes probed before the CSR pays off
+    static constexpr uint32_t kProbeQueries = 4; // probing queries before a warm table builds it
 
     Neighbours(const ExecContext& ctx, const schema::EdgeCatalog& edge, bool undirected,
                bool use_out, size_t sources)

@@ -14,9 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -37,8 +37,7 @@ void read_segment(std::string_view bytes, bool waive_chunk_checksums) {
     for (const auto& index : footer->indexes)
         for (auto block : index.blocks) {
             if (waive_chunk_checksums) // a block's checksum is not optional: recompute it
-                block.checksum =
-                    omnigraph::base::xxh3_64(bytes.substr(block.offset, block.length));
+                block.checksum = omnigraph::base::xxh3_64(bytes.substr(block.offset, block.length));
             auto entries = omnigraph::format::decode_index_block(
                 index, block, bytes.substr(block.offset, block.length));
             std::vector<uint32_t> rows;
