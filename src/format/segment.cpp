@@ -246,7 +246,21 @@ Json page_stat(const std::optional<StatValue>& v) {
     return v ? stat_json(*v) : Json(nullptr);
 }
 
-// Encodes `c` as one stored chunk (zstd when it pays), filling the chunk's sizes and stats.
+// `raw` as stored: zstd (level 3) when that is smaller, else as it is (also under 64 bytes).
+std::string stored_form(std::string raw, bool& compressed) {
+    compressed = false;
+    if (raw.size() < 64)
+        return raw;
+    std::string packed(ZSTD_compressBound(raw.size()), '\0');
+    size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
+    if (ZSTD_isError(n) || n >= raw.size())
+        return raw;
+    packed.resize(n);
+    compressed = true;
+    return packed;
+}
+
+// Encodes `c` as one stored chunk, filling the chunk's sizes and stats.
 std::string encode_chunk(const Column& c, PageInfo& page) {
     page.rows = c.size();
     page.null_count = c.null_count();
@@ -254,17 +268,7 @@ std::string encode_chunk(const Column& c, PageInfo& page) {
     std::string raw;
     ColumnCodec::encode(c, raw);
     page.raw_length = raw.size();
-    if (raw.size() >= 64) {
-        std::string packed(ZSTD_compressBound(raw.size()), '\0');
-        size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
-        if (!ZSTD_isError(n) && n < raw.size()) {
-            packed.resize(n);
-            page.compressed = true;
-            return packed;
-        }
-    }
-    page.compressed = false;
-    return raw;
+    return stored_form(std::move(raw), page.compressed);
 }
 
 // Appends the footer (with every column's, page's and block's checksum) and the trailer to the
@@ -336,11 +340,29 @@ Result<SegmentIndex> write_index(const std::string& name, const Column& c, uint6
                      "segment index on '" + name + "' needs a string column without nulls");
     if (c.size() > std::numeric_limits<uint32_t>::max())
         return Error(codes::kInvalidArgument, "segment too large to index");
-    std::vector<uint32_t> order(c.size());
-    for (size_t i = 0; i < order.size(); ++i)
-        order[i] = static_cast<uint32_t>(i);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](uint32_t a, uint32_t b) { return c.bytes_at(a) < c.bytes_at(b); });
+    // Sorted by key, then row: mostly on the keys' first 8 bytes as one big-endian integer.
+    struct Entry {
+        uint64_t prefix;
+        uint32_t row;
+    };
+    std::vector<Entry> entries(c.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+        std::string_view k = c.bytes_at(i);
+        uint64_t prefix = 0;
+        for (size_t b = 0; b < 8; ++b)
+            prefix = (prefix << 8) | (b < k.size() ? static_cast<unsigned char>(k[b]) : 0);
+        entries[i] = {prefix, static_cast<uint32_t>(i)};
+    }
+    std::sort(entries.begin(), entries.end(), [&](const Entry& a, const Entry& b) {
+        if (a.prefix != b.prefix)
+            return a.prefix < b.prefix;
+        auto ka = c.bytes_at(a.row), kb = c.bytes_at(b.row);
+        return ka != kb ? ka < kb : a.row < b.row;
+    });
+    std::vector<uint32_t> order(entries.size());
+    for (size_t i = 0; i < entries.size(); ++i)
+        order[i] = entries[i].row;
+    entries = {};
     SegmentIndex index{name, {}};
     for (size_t from = 0; from < order.size(); from += block_entries) {
         size_t to = std::min<size_t>(order.size(), from + block_entries);
@@ -358,14 +380,7 @@ Result<SegmentIndex> write_index(const std::string& name, const Column& c, uint6
         block.first = std::string(c.bytes_at(order[from]));
         block.last = std::string(c.bytes_at(order[to - 1]));
         block.raw_length = raw.size();
-        std::string stored = raw;
-        std::string packed(ZSTD_compressBound(raw.size()), '\0');
-        size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(), raw.size(), 3);
-        if (!ZSTD_isError(n) && n < raw.size()) {
-            packed.resize(n);
-            stored = std::move(packed);
-            block.compressed = true;
-        }
+        std::string stored = stored_form(std::move(raw), block.compressed);
         block.offset = out.size();
         block.length = stored.size();
         out += stored;
