@@ -6,6 +6,7 @@
 // at the layer's boundary, so nothing thrown here leaves the query layer.
 #pragma once
 
+#include "query/budget.h"
 #include "query/executor.h"
 #include "query/frame.h"
 #include "query/table_cache.h"
@@ -23,7 +24,15 @@ namespace omnigraph::query {
 struct RuntimeFailure : std::runtime_error {
     RuntimeFailure(std::string_view c, const std::string& message)
         : std::runtime_error(message), code(c) {}
+    explicit RuntimeFailure(Error e)
+        : std::runtime_error(e.message), code(e.code), details(std::move(e.details)) {}
     std::string code;
+    std::vector<std::pair<std::string, std::string>> details; // e.g. a resource limit's
+    Error error() const {
+        Error e(code, what());
+        e.details = details;
+        return e;
+    }
 };
 
 [[noreturn]] void runtime_fail(const std::string& message,
@@ -47,8 +56,9 @@ using Scope = std::map<std::string, VarInfo, std::less<>>;
 
 class ExecContext {
   public:
+    // `budget` (not owned) bounds the run; nullptr: unlimited.
     ExecContext(TableCache& cache, const engine::Snapshot& snap, const CheckedQuery& checked,
-                const Params& params, int64_t now_ms);
+                const Params& params, int64_t now_ms, QueryBudget* budget = nullptr);
 
     TableCache& cache;
     const engine::Snapshot& snap;
@@ -57,6 +67,7 @@ class ExecContext {
     const Query& q;
     const Params& params;
     const Value now;
+    QueryBudget& budget; // charged by the operators as their frames grow (budget.h)
 
     // A variable of a block: its table from the cache, its declared properties.
     VarInfo make_var(bool is_edge, const std::string& type) const;
@@ -78,6 +89,7 @@ class ExecContext {
     bool is_constant(const Expr& e) const;
 
   private:
+    QueryBudget unlimited_;
     std::vector<const Scope*> scopes_; // innermost last
 };
 

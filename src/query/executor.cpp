@@ -5,6 +5,7 @@
 #include "query/exec_context.h"
 #include "query/match_plan.h"
 #include "query/output.h"
+#include "query/plan_cost.h"
 
 namespace omnigraph::query {
 
@@ -19,23 +20,36 @@ Status require_schema(const CheckedQuery& checked, const engine::SchemaVersion& 
 }
 
 Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,
-                                 const CheckedQuery& checked, const Params& params,
-                                 int64_t now_ms) {
+                                 const CheckedQuery& checked, const Params& params, int64_t now_ms,
+                                 QueryBudget* budget) {
     if (checked.query->is_mutation())
         return Error(kQueryRuntimeError, "query '" + checked.query->name +
                                              "' is a mutation; run it with `omnigraph mutate`");
     OG_CHECK(require_schema(checked, *snapshot.schema));
     try {
-        ExecContext ctx(cache, snapshot, checked, params, now_ms);
+        ExecContext ctx(cache, snapshot, checked, params, now_ms, budget);
         ReadPlan plan = plan_read(ctx);
+        // A plan whose estimate already exceeds the row budget is refused before it runs.
+        if (ctx.budget.limits().max_rows)
+            ctx.budget.refuse_estimate(estimate_block(ctx, plan.match, 1).produced,
+                                       "the plan of '" + checked.query->name + "'");
         ctx.push_scope(plan.match.declared); // the output reads the match's variables
-        Frame seed;
-        seed.rows = 1;
-        Frame frame = run_block(ctx, plan.match, std::move(seed));
-        return produce_output(ctx, plan.output, frame);
+        OutputBuilder output(ctx, plan.output);
+        run_match(ctx, plan.match, [&](Frame& rows) {
+            bool more = output.add(rows);
+            ctx.budget.release_bytes(rows.bytes());
+            return more;
+        });
+        return output.finish();
     } catch (const RuntimeFailure& f) {
-        return Error(f.code, f.what());
-    } catch (const std::exception& e) { // a bug (or out of memory): never past this boundary
+        return f.error();
+    } catch (const std::bad_alloc&) { // the process's own limit (e.g. ulimit -v), not a bug
+        uint64_t limit = budget ? budget->limits().memory_bytes : 0;
+        Error e = resource_limit_error(kQueryMemoryBytes, limit, budget ? budget->peak_bytes() : 0);
+        e.message = "query '" + checked.query->name +
+                    "' ran out of process memory before its budget; " + e.message;
+        return e;
+    } catch (const std::exception& e) { // a bug: never past this boundary
         return Error(codes::kInternal,
                      "query '" + checked.query->name + "' failed: " + std::string(e.what()));
     }
