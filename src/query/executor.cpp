@@ -29,8 +29,10 @@ Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snap
     try {
         ExecContext ctx(cache, snapshot, checked, params, now_ms, budget);
         ReadPlan plan = plan_read(ctx);
-        // A plan whose estimate already exceeds the row budget is refused before it runs.
-        if (ctx.budget.limits().max_rows)
+        // A plan whose estimate already exceeds the row budget is refused before it runs —
+        // unless a limit without an order may stop it after a few morsels.
+        bool stops_early = plan.output.limit && !plan.output.aggregate && ctx.q.order.empty();
+        if (ctx.budget.limits().max_rows && !stops_early)
             ctx.budget.refuse_estimate(estimate_block(ctx, plan.match, 1).produced,
                                        "the plan of '" + checked.query->name + "'");
         ctx.push_scope(plan.match.declared); // the output reads the match's variables
@@ -64,10 +66,15 @@ void write_row(const QueryResult& result, size_t row, base::JsonWriter& out) {
     out.end_object();
 }
 
-std::string result_json(const QueryResult& result, std::string_view query_name,
-                        const std::optional<std::string>& branch,
-                        const std::optional<std::string>& snapshot,
-                        std::string_view graph_commit_id) {
+namespace {
+
+// The envelope of §3.10 around the rows, handed to `sink` a piece (~64 KiB) at a time;
+// `written(r)` runs after row r is out. Stops early when `sink` returns false.
+template <class Written>
+void write_envelope(const QueryResult& result, std::string_view query_name,
+                    const std::optional<std::string>& branch,
+                    const std::optional<std::string>& snapshot, std::string_view graph_commit_id,
+                    const JsonSink& sink, Written written) {
     base::JsonWriter w;
     w.begin_object();
     w.key("query_name").string(query_name);
@@ -85,13 +92,42 @@ std::string result_json(const QueryResult& result, std::string_view query_name,
         w.end_array();
     }
     w.key("rows").begin_array();
-    for (size_t r = 0; r < result.rows.size(); ++r)
+    for (size_t r = 0; r < result.rows.size(); ++r) {
         write_row(result, r, w);
+        written(r);
+        if (w.text().size() >= (64u << 10) && !sink(w.take()))
+            return;
+    }
     w.end_array();
     if (!graph_commit_id.empty())
         w.key("graph_commit_id").string(graph_commit_id);
     w.end_object();
-    return w.take();
+    sink(w.take());
+}
+
+} // namespace
+
+std::string result_json(const QueryResult& result, std::string_view query_name,
+                        const std::optional<std::string>& branch,
+                        const std::optional<std::string>& snapshot,
+                        std::string_view graph_commit_id) {
+    std::string out;
+    write_envelope(
+        result, query_name, branch, snapshot, graph_commit_id,
+        [&](std::string_view piece) {
+            out += piece;
+            return true;
+        },
+        [](size_t) {});
+    return out;
+}
+
+void stream_result_json(QueryResult& result, std::string_view query_name,
+                        const std::optional<std::string>& branch,
+                        const std::optional<std::string>& snapshot,
+                        std::string_view graph_commit_id, const JsonSink& sink) {
+    write_envelope(result, query_name, branch, snapshot, graph_commit_id, sink,
+                   [&](size_t r) { std::vector<Value>().swap(result.rows[r]); });
 }
 
 } // namespace omnigraph::query

@@ -14,6 +14,7 @@
 #include "query/typecheck.h"
 #include "query/value.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,5 +60,15 @@ std::string result_json(const QueryResult& result, std::string_view query_name,
                         const std::optional<std::string>& branch,
                         const std::optional<std::string>& snapshot,
                         std::string_view graph_commit_id = {});
+
+// Receives a JSON text a piece at a time; false: stop (the reader went away).
+using JsonSink = std::function<bool(std::string_view)>;
+
+// result_json's text handed to `sink` in pieces of about 64 KiB, each row freed once written,
+// so a large answer is never held twice (as rows and as text).
+void stream_result_json(QueryResult& result, std::string_view query_name,
+                        const std::optional<std::string>& branch,
+                        const std::optional<std::string>& snapshot,
+                        std::string_view graph_commit_id, const JsonSink& sink);
 
 } // namespace omnigraph::query

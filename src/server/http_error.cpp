@@ -8,6 +8,7 @@
 #include "format/manifest.h"
 #include "format/segment.h"
 #include "policy/engine.h"
+#include "query/budget.h"
 #include "query/executor.h"
 #include "query/mutation.h"
 #include "service/errors.h"
@@ -38,6 +39,11 @@ constexpr StatusRule kStatusTable[] = {
     {codes::kPreconditionFailed, 409, "conflict"}, // the branch changed under a write
     {query::kPreconditionFailure, 412, ""},
     {engine::kRecoveryRequired, 503, ""},
+    {query::kResourceLimit, 413, "bad_request"},
+    // A read past its deadline, or whose client left: 408 (no spec code; the detail says
+    // which limit). Not 503: the server is fine, this request asked for too much time.
+    {query::kQueryTimeout, 408, ""},
+    {query::kQueryCancelled, 408, ""},
     {codes::kInternal, 500, "internal"},
     {codes::kStorageUnavailable, 500, "internal"},
     {codes::kStorageConfiguration, 500, "internal"},
@@ -140,6 +146,12 @@ HttpError http_error(const Error& e) {
                 detail["actual"] = actual;
             out.detail = base::Json::object({{"precondition_failure", detail}});
         }
+        if (std::string resource = detail_value(e, "resource"); !resource.empty())
+            out.detail = base::Json::object(
+                {{"resource_limit",
+                  base::Json::object({{"resource", resource},
+                                      {"limit", std::stoull(detail_value(e, "limit"))},
+                                      {"actual", std::stoull(detail_value(e, "actual"))}})}});
         if (rule.status == 503)
             out.detail = base::Json::object(
                 {{"recovery_required",
