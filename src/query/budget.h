@@ -33,7 +33,8 @@ struct QueryLimits {
     uint64_t memory_bytes = 0; // frames + answer held at once; 0 = unlimited
     uint64_t max_rows = 0;     // rows produced by all operators in all; 0 = unlimited
     uint64_t timeout_ms = 0;   // wall time from the budget's start; 0 = none
-    // Rows of a query's first scan run through the rest of the plan at a time (morsels).
+    // Rows of a query's first scan run through the rest of the plan at a time (the first
+    // morsel; later ones grow while they stay small, see run_match).
     size_t morsel_rows = 4096;
 
     // The defaults the server and the CLI document (docs/server.md, docs/cli.md).
@@ -69,7 +70,8 @@ class QueryBudget {
 
     uint64_t rows_produced() const { return rows_; }
     uint64_t bytes_held() const { return held_; }
-    uint64_t peak_bytes() const { return peak_; }
+    uint64_t peak_bytes() const { return peak_; } // since the start or reset_peak()
+    void reset_peak() { peak_ = held_; }
 
     // The bytes a frame of `rows` rows and `width` columns holds.
     static uint64_t frame_bytes(uint64_t rows, size_t width) { return rows * width * 4; }

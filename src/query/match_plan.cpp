@@ -325,7 +325,14 @@ void run_match(ExecContext& ctx, const BlockPlan& plan, const std::function<bool
     const PlanStep& first = plan.steps[0];
     const auto& pass = candidates_of(plan, first.var);
     size_t n = ctx.var(first.var).table->data.size();
-    size_t morsel = std::max<size_t>(1, ctx.budget.limits().morsel_rows);
+    // Morsels start small (a limit may stop after the first) and double while a morsel's
+    // frames stay small against the memory budget, up to an eighth of the table: a full scan
+    // then runs in a few morsels, so per-morsel work (an expansion's per-node marks) stays
+    // rare, while a fanning-out plan keeps its morsels, and its frames, small.
+    QueryBudget& budget = ctx.budget;
+    size_t morsel = std::max<size_t>(1, budget.limits().morsel_rows);
+    size_t largest = std::max(morsel, n / 8);
+    uint64_t roomy = budget.limits().memory_bytes ? budget.limits().memory_bytes / 16 : UINT64_MAX;
     std::vector<uint32_t> rows;
     for (uint32_t r = 0; r < n;) {
         rows.clear();
@@ -334,11 +341,15 @@ void run_match(ExecContext& ctx, const BlockPlan& plan, const std::function<bool
                 rows.push_back(r);
         if (rows.empty())
             break;
+        uint64_t held_before = budget.bytes_held();
+        budget.reset_peak();
         Frame frame = cross_rows(ctx, seed, first.var, rows);
         run_filters(ctx, first.filters, frame);
         frame = run_steps(ctx, plan, std::move(frame), 1);
         if (!sink(frame))
             return;
+        if (budget.peak_bytes() - held_before < roomy)
+            morsel = std::min(largest, morsel * 2);
     }
 }
 

@@ -74,7 +74,8 @@ ReadPlan plan_read(ExecContext& ctx);
 Frame run_block(ExecContext& ctx, const BlockPlan& plan, Frame frame);
 
 // Runs the query's match block morsel by morsel: the candidate rows of its first scan go
-// through the rest of the plan `morsel_rows` (QueryLimits) at a time, and each morsel's rows
+// through the rest of the plan a morsel at a time (QueryLimits::morsel_rows first, growing
+// while the morsels' frames stay small against the memory budget), and each morsel's rows
 // reach `sink` in order — together exactly the rows run_block would build, never all held at
 // once. `sink` releases a frame's bytes from the budget once done with it, and returns false to
 // stop early (a limit was reached). A plan that does not start with a scan runs whole.
