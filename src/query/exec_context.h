@@ -55,6 +55,8 @@ struct VarInfo {
 using Scope = std::map<std::string, VarInfo, std::less<>>;
 
 class ExecContext {
+    QueryBudget unlimited_; // `budget` when none is given (declared first: built first)
+
   public:
     // `budget` (not owned) bounds the run; nullptr: unlimited.
     ExecContext(TableCache& cache, const engine::Snapshot& snap, const CheckedQuery& checked,
@@ -89,7 +91,6 @@ class ExecContext {
     bool is_constant(const Expr& e) const;
 
   private:
-    QueryBudget unlimited_;
     std::vector<const Scope*> scopes_; // innermost last
 };
 

@@ -13,6 +13,7 @@
 #include "query/mutation.h"
 #include "service/errors.h"
 
+#include <cstdlib>
 #include <httplib.h>
 
 namespace omnigraph::server {
@@ -146,12 +147,17 @@ HttpError http_error(const Error& e) {
                 detail["actual"] = actual;
             out.detail = base::Json::object({{"precondition_failure", detail}});
         }
-        if (std::string resource = detail_value(e, "resource"); !resource.empty())
+        // A query budget's limit (query/budget.h): which resource, its limit, what was asked.
+        if (std::string resource = detail_value(e, "resource");
+            (rule.status == 413 || rule.status == 408) && !resource.empty()) {
+            auto number = [&](const char* key) {
+                return std::strtoull(detail_value(e, key).c_str(), nullptr, 10);
+            };
             out.detail = base::Json::object(
-                {{"resource_limit",
-                  base::Json::object({{"resource", resource},
-                                      {"limit", std::stoull(detail_value(e, "limit"))},
-                                      {"actual", std::stoull(detail_value(e, "actual"))}})}});
+                {{"resource_limit", base::Json::object({{"resource", resource},
+                                                        {"limit", number("limit")},
+                                                        {"actual", number("actual")}})}});
+        }
         if (rule.status == 503)
             out.detail = base::Json::object(
                 {{"recovery_required",
