@@ -23,10 +23,16 @@ namespace omnigraph::cli {
 
 namespace {
 
+// The CLI's default read budget: a local process may use more than a shared server's request.
+constexpr uint64_t kCliMemoryMb = 2048;
+constexpr uint64_t kCliMaxRows = 1'000'000'000;
+
 struct QueryArgs {
     std::string name, query_file, query_text, params, params_file, branch, snapshot, format;
     std::string store, actor, if_commit, target, config;
     bool json = false, explain = false;
+    // The read's budget (query/budget.h); 0 = unlimited.
+    uint64_t memory_mb = kCliMemoryMb, timeout_ms = 0, max_rows = kCliMaxRows;
 };
 
 // The query text and the name it is reported under.
@@ -279,6 +285,9 @@ int run_query(QueryArgs a) {
     request.target.branch = non_empty(a.branch);
     request.target.snapshot = non_empty(a.snapshot);
     request.explain = a.explain;
+    request.limits.memory_bytes = a.memory_mb << 20;
+    request.limits.timeout_ms = a.timeout_ms;
+    request.limits.max_rows = a.max_rows;
     auto outcome = service::run_read(*in->graph, request);
     if (!outcome)
         return fail_with_source(outcome.error(), in->source.text, json);
@@ -448,6 +457,14 @@ void register_query(CLI::App& app, Outcome& outcome) {
     cmd->add_flag("--explain", args->explain,
                   "Print the query's plan (variable order, pushed filters, traversals, limit) "
                   "instead of running it");
+    cmd->add_option("--memory-mb", args->memory_mb,
+                    "Memory the query's intermediate rows and answer may hold (MiB; 0 = no "
+                    "limit; default 2048)");
+    cmd->add_option("--timeout-ms", args->timeout_ms,
+                    "Stop the query after this many milliseconds (0 = no limit; default 0)");
+    cmd->add_option("--max-rows", args->max_rows,
+                    "Intermediate rows the query's operators may produce in all (0 = no limit; "
+                    "default 1000000000)");
     cmd->callback([args, &outcome] { outcome.exit_code = run_query(*args); });
 
     auto margs = std::make_shared<QueryArgs>();

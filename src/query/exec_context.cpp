@@ -7,9 +7,11 @@ void runtime_fail(const std::string& message, std::string_view code) {
 }
 
 ExecContext::ExecContext(TableCache& cache_, const engine::Snapshot& snap_,
-                         const CheckedQuery& checked_, const Params& params_, int64_t now_ms)
+                         const CheckedQuery& checked_, const Params& params_, int64_t now_ms,
+                         QueryBudget* budget_)
     : cache(cache_), snap(snap_), catalog(snap_.schema->catalog), checked(checked_),
-      q(*checked_.query), params(params_), now(Value::of_datetime(now_ms)) {}
+      q(*checked_.query), params(params_), now(Value::of_datetime(now_ms)),
+      budget(budget_ ? *budget_ : unlimited_) {}
 
 VarInfo ExecContext::make_var(bool is_edge, const std::string& type) const {
     std::string key = (is_edge ? "edge:" : "node:") + type;

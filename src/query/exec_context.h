@@ -6,6 +6,7 @@
 // at the layer's boundary, so nothing thrown here leaves the query layer.
 #pragma once
 
+#include "query/budget.h"
 #include "query/executor.h"
 #include "query/frame.h"
 #include "query/runtime_failure.h"
@@ -34,9 +35,12 @@ struct VarInfo {
 using Scope = std::map<std::string, VarInfo, std::less<>>;
 
 class ExecContext {
+    QueryBudget unlimited_; // `budget` when none is given (declared first: built first)
+
   public:
+    // `budget` (not owned) bounds the run; nullptr: unlimited.
     ExecContext(TableCache& cache, const engine::Snapshot& snap, const CheckedQuery& checked,
-                const Params& params, int64_t now_ms);
+                const Params& params, int64_t now_ms, QueryBudget* budget = nullptr);
 
     TableCache& cache;
     const engine::Snapshot& snap;
@@ -45,6 +49,7 @@ class ExecContext {
     const Query& q;
     const Params& params;
     const Value now;
+    QueryBudget& budget; // charged by the operators as their frames grow (budget.h)
 
     // A variable of a block: its table from the cache, its declared properties.
     VarInfo make_var(bool is_edge, const std::string& type) const;

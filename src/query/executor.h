@@ -9,10 +9,12 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "engine/graph.h"
+#include "query/budget.h"
 #include "query/table_cache.h"
 #include "query/typecheck.h"
 #include "query/value.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,8 +45,11 @@ struct QueryResult {
 
 // Runs a checked read query on `snapshot`, which must have the schema the query was checked
 // against (else kSchemaMismatch). `now_ms` is now() for this query (one value per query).
+// `budget` (nullptr: unlimited) bounds its memory, rows and time: resource_limit,
+// query_timeout or query_cancelled when exceeded (query/budget.h).
 Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,
-                                 const CheckedQuery& checked, const Params& params, int64_t now_ms);
+                                 const CheckedQuery& checked, const Params& params, int64_t now_ms,
+                                 QueryBudget* budget = nullptr);
 
 // One result row as a JSON object keyed by column name, in column order (§3.10 encodings).
 void write_row(const QueryResult& result, size_t row, base::JsonWriter& out);
@@ -55,5 +60,15 @@ std::string result_json(const QueryResult& result, std::string_view query_name,
                         const std::optional<std::string>& branch,
                         const std::optional<std::string>& snapshot,
                         std::string_view graph_commit_id = {});
+
+// Receives a JSON text a piece at a time; false: stop (the reader went away).
+using JsonSink = std::function<bool(std::string_view)>;
+
+// result_json's text handed to `sink` in pieces of about 64 KiB, each row freed once written,
+// so a large answer is never held twice (as rows and as text).
+void stream_result_json(QueryResult& result, std::string_view query_name,
+                        const std::optional<std::string>& branch,
+                        const std::optional<std::string>& snapshot,
+                        std::string_view graph_commit_id, const JsonSink& sink);
 
 } // namespace omnigraph::query

@@ -142,17 +142,29 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
                 return node_table.id(x.second) < node_table.id(y.second);
             });
             hits.erase(std::unique(hits.begin(), hits.end()), hits.end()); // self-loops
+            size_t before = out.rows;
             for (auto [e, n] : hits) {
                 if (to_col >= 0 ? f.cols[to_col][r] != n : (*to_pass && !(**to_pass)[n]))
                     continue;
                 emit(r, n, e);
             }
+            ctx.budget.charge_rows(out.rows - before, out.vars.size());
         }
         return out;
     }
 
-    // Reached destinations per source node, shared by rows with the same source.
+    // Reached destinations per source node, shared by rows with the same source. Their bytes
+    // (and the search marks') count against the budget while this expansion runs.
     std::unordered_map<uint32_t, std::vector<uint32_t>> reached_from;
+    struct SearchBytes {
+        QueryBudget& budget;
+        uint64_t held = 0;
+        void charge(uint64_t bytes) {
+            held += bytes;
+            budget.charge_bytes(bytes);
+        }
+        ~SearchBytes() { budget.release_bytes(held); }
+    } search_bytes{ctx.budget};
     std::vector<uint32_t> visited_mark; // per node row: the BFS epoch that visited it
     std::vector<uint32_t> emitted_mark;
     uint32_t epoch = 0;
@@ -163,6 +175,7 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
             return it->second;
         std::vector<uint32_t>& emitted = it->second;
         if (visited_mark.size() < node_count) {
+            search_bytes.charge(2 * node_count * sizeof(uint32_t));
             visited_mark.assign(node_count, 0);
             emitted_mark.assign(node_count, 0);
         }
@@ -172,7 +185,8 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
             visited_mark[source] = epoch;
         for (uint64_t hop = 1; hop <= max_hops && !frontier.empty(); ++hop) {
             std::vector<uint32_t> next;
-            for (uint32_t node : frontier)
+            for (uint32_t node : frontier) {
+                ctx.budget.tick();
                 neighbours.each(node, [&](uint32_t, uint32_t nb) {
                     if (same_type && nb == node) { // a self-loop
                         if (hop >= min_hops && emitted_mark[nb] != epoch) {
@@ -191,8 +205,10 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
                         }
                     }
                 });
+            }
             frontier = std::move(next);
         }
+        search_bytes.charge(emitted.size() * sizeof(uint32_t));
         return emitted;
     };
     // How many destinations each row keeps (and which), then the output column by column.
@@ -202,13 +218,17 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
         const auto& reached = search(f.cols[from_col][r]);
         if (to_col >= 0) {
             kept[r] = std::find(reached.begin(), reached.end(), f.cols[to_col][r]) != reached.end();
+            ctx.budget.charge_rows(kept[r], out.vars.size());
             continue;
         }
         for (uint32_t n : reached)
             if (!*to_pass || (**to_pass)[n]) {
-                destinations.push_back(n);
+                if (!count_only)
+                    destinations.push_back(n);
                 ++kept[r];
             }
+        // Counted rows hold no columns: they count as rows, not bytes.
+        ctx.budget.charge_rows(kept[r], count_only ? 0 : out.vars.size());
     }
     size_t total = 0;
     for (uint32_t k : kept)

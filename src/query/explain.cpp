@@ -2,6 +2,7 @@
 
 #include "query/exec_context.h"
 #include "query/match_plan.h"
+#include "query/plan_cost.h"
 #include "query/typecheck.h"
 
 #include <algorithm>
@@ -57,7 +58,12 @@ class Explainer {
     std::string run(const ReadPlan& plan) {
         line(0, "query " + ctx_.q.name);
         line(0, "match");
-        block(plan.match, 1);
+        BlockEstimate cost = estimate_block(ctx_, plan.match, 1);
+        block(plan.match, cost, 1);
+        // The whole plan's estimate, shown where it can explode: cartesian products, anti-joins.
+        if (costly_)
+            line(0, "cost: est. " + estimate_text(cost.produced) +
+                        " intermediate rows (the row budget refuses more before running)");
         output(plan.output);
         return out_;
     }
@@ -91,7 +97,7 @@ class Explainer {
 
     std::string typed(const std::string& v) const { return var_text(v) + ": " + ctx_.var(v).type; }
 
-    void block(const BlockPlan& b, int depth) {
+    void block(const BlockPlan& b, const BlockEstimate& cost, int depth) {
         ctx_.push_scope(b.declared);
         for (const auto& [v, list] : b.bound_tests) {
             std::string tests;
@@ -99,9 +105,16 @@ class Explainer {
                 tests += (i ? ", " : "") + predicate(v, list[i]);
             line(depth, "test " + var_text(v) + " (bound outside): " + tests);
         }
-        for (const auto& step : b.steps) {
+        for (size_t i = 0; i < b.steps.size(); ++i) {
+            const PlanStep& step = b.steps[i];
+            // A scan after rows are bound (or inside an anti-join) pairs it with every row.
+            bool product = step.kind == PlanStep::Kind::kScan && (i > 0 || depth > 1);
+            costly_ = costly_ || product;
             if (step.kind == PlanStep::Kind::kScan)
-                line(depth, "scan " + typed(step.var) + " — " + selection(b, step.var));
+                line(depth, "scan " + typed(step.var) + " — " + selection(b, step.var) +
+                                (product ? "; cross product: est. " +
+                                               estimate_text(cost.after_step[i]) + " rows"
+                                         : ""));
             else
                 line(depth, expand_text(b, step));
             for (const Clause* f : step.filters)
@@ -111,9 +124,12 @@ class Explainer {
         for (const Clause* f : b.final_filters)
             line(depth, "filter " + expr_text(f->left) + " " + compare_op_text(f->op) + " " +
                             expr_text(f->right));
-        for (const auto& join : b.negations) {
-            line(depth, "anti-join: drop the rows for which this block matches");
-            block(*join.body, depth + 1);
+        for (size_t i = 0; i < b.negations.size(); ++i) {
+            costly_ = true;
+            line(depth, "anti-join: drop the rows for which this block matches (est. " +
+                            estimate_text(cost.rows_out) + " rows in, " +
+                            estimate_text(cost.negations[i].produced) + " produced inside)");
+            block(*b.negations[i].body, cost.negations[i], depth + 1);
         }
         ctx_.pop_scope();
     }
@@ -165,13 +181,16 @@ class Explainer {
         }
         if (o.limit)
             line(0, "limit " + std::to_string(*o.limit) +
-                        (o.top_k ? " (top-k: a partial sort keeps the first " +
+                        (o.top_k ? " (top-k: a bounded heap keeps the best " +
                                        std::to_string(*o.limit) + ")"
-                                 : ""));
+                         : !o.aggregate && q.order.empty()
+                             ? " (stops the match after " + std::to_string(*o.limit) + " rows)"
+                             : ""));
     }
 
     ExecContext& ctx_;
     std::string out_;
+    bool costly_ = false; // a cartesian product or an anti-join: the cost line is printed
 };
 
 } // namespace
@@ -207,7 +226,7 @@ Result<std::string> explain_read(TableCache& cache, const engine::Snapshot& snap
         ReadPlan plan = plan_read(ctx);
         return Explainer(ctx).run(plan);
     } catch (const RuntimeFailure& f) {
-        return Error(f.code, f.what());
+        return f.error();
     } catch (const std::exception& e) {
         return Error(codes::kInternal,
                      "explaining '" + checked.query->name + "' failed: " + std::string(e.what()));

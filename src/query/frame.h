@@ -22,6 +22,13 @@ struct Frame {
         return -1;
     }
     bool has(std::string_view var) const { return index_of(var) >= 0; }
+    // The bytes its columns hold (what a QueryBudget charged for them).
+    uint64_t bytes() const {
+        uint64_t n = 0;
+        for (const auto& c : cols)
+            n += c.size() * sizeof(uint32_t);
+        return n;
+    }
     // A frame with the same variables and the rows `keep` of this one.
     Frame select(const std::vector<uint32_t>& keep) const {
         Frame out;

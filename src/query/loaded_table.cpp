@@ -19,7 +19,7 @@ std::string property_column(uint64_t id) {
 }
 
 [[noreturn]] void storage_fail(const Error& e) {
-    throw RuntimeFailure(e.code, e.message);
+    throw RuntimeFailure(e);
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "query/expand.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include <set>
 
@@ -225,6 +226,7 @@ class Planner {
 
 // Keeps the rows of `f` for which the negated block finds no match.
 Frame anti_join(ExecContext& ctx, const Frame& f, const BlockPlan::AntiJoin& join) {
+    ctx.budget.charge_rows(f.rows, f.cols.size() + 1); // the seed: a copy of f, numbered
     Frame seed = f;
     seed.vars.push_back(join.tag);
     seed.cols.emplace_back(f.rows);
@@ -234,11 +236,52 @@ Frame anti_join(ExecContext& ctx, const Frame& f, const BlockPlan::AntiJoin& joi
     int t = inner.index_of(join.tag);
     for (size_t r = 0; r < inner.rows; ++r)
         matched[inner.cols[t][r]] = 1;
+    ctx.budget.release_bytes(inner.bytes());
+    inner = Frame();
     std::vector<uint32_t> keep;
     for (size_t r = 0; r < f.rows; ++r)
         if (!matched[r])
             keep.push_back(static_cast<uint32_t>(r));
+    ctx.budget.charge_rows(keep.size(), f.cols.size());
     return f.select(keep);
+}
+
+// Replaces `frame` by what `op` makes of it, releasing the old frame's bytes from the budget.
+template <class Op> void replace(ExecContext& ctx, Frame& frame, Op op) {
+    Frame next = op(frame);
+    ctx.budget.release_bytes(frame.bytes());
+    frame = std::move(next);
+}
+
+const std::optional<std::vector<uint8_t>>& candidates_of(const BlockPlan& plan,
+                                                         const std::string& v) {
+    static const std::optional<std::vector<uint8_t>> kEveryRow;
+    auto it = plan.candidates.find(v);
+    return it == plan.candidates.end() ? kEveryRow : it->second;
+}
+
+// A step's residual filters on `frame`.
+void run_filters(ExecContext& ctx, const std::vector<const Clause*>& filters, Frame& frame) {
+    for (const Clause* f : filters)
+        replace(ctx, frame, [&](const Frame& in) { return apply_filter(ctx, in, *f); });
+}
+
+// The block's steps from `first` on, its final filters and its anti-joins (scope pushed).
+Frame run_steps(ExecContext& ctx, const BlockPlan& plan, Frame frame, size_t first) {
+    for (size_t i = first; i < plan.steps.size(); ++i) {
+        const PlanStep& step = plan.steps[i];
+        replace(ctx, frame, [&](const Frame& in) {
+            if (step.kind == PlanStep::Kind::kScan)
+                return cross(ctx, in, step.var, candidates_of(plan, step.var));
+            return expand(ctx, in, *step.traversal, step.from, step.to, step.forward, step.reverse,
+                          step.to_bound ? nullptr : &candidates_of(plan, step.to), step.count_only);
+        });
+        run_filters(ctx, step.filters, frame);
+    }
+    run_filters(ctx, plan.final_filters, frame);
+    for (const auto& join : plan.negations)
+        replace(ctx, frame, [&](const Frame& in) { return anti_join(ctx, in, join); });
+    return frame;
 }
 
 } // namespace
@@ -265,27 +308,49 @@ ReadPlan plan_read(ExecContext& ctx) {
 Frame run_block(ExecContext& ctx, const BlockPlan& plan, Frame frame) {
     ScopeGuard scope(ctx, plan.declared);
     for (const auto& [v, list] : plan.bound_tests)
-        frame = filter_bound(ctx, frame, v, list);
-    static const std::optional<std::vector<uint8_t>> kEveryRow;
-    auto candidates = [&](const std::string& v) -> const std::optional<std::vector<uint8_t>>& {
-        auto it = plan.candidates.find(v);
-        return it == plan.candidates.end() ? kEveryRow : it->second;
-    };
-    for (const auto& step : plan.steps) {
-        if (step.kind == PlanStep::Kind::kScan)
-            frame = cross(ctx, frame, step.var, candidates(step.var));
-        else
-            frame =
-                expand(ctx, frame, *step.traversal, step.from, step.to, step.forward, step.reverse,
-                       step.to_bound ? nullptr : &candidates(step.to), step.count_only);
-        for (const Clause* f : step.filters)
-            frame = apply_filter(ctx, frame, *f);
+        replace(ctx, frame, [&](const Frame& in) { return filter_bound(ctx, in, v, list); });
+    return run_steps(ctx, plan, std::move(frame), 0);
+}
+
+void run_match(ExecContext& ctx, const BlockPlan& plan, const std::function<bool(Frame&)>& sink) {
+    Frame seed;
+    seed.rows = 1;
+    if (plan.steps.empty() || plan.steps[0].kind != PlanStep::Kind::kScan ||
+        !plan.bound_tests.empty()) {
+        Frame all = run_block(ctx, plan, std::move(seed));
+        sink(all);
+        return;
     }
-    for (const Clause* f : plan.final_filters)
-        frame = apply_filter(ctx, frame, *f);
-    for (const auto& join : plan.negations)
-        frame = anti_join(ctx, frame, join);
-    return frame;
+    ScopeGuard scope(ctx, plan.declared);
+    const PlanStep& first = plan.steps[0];
+    const auto& pass = candidates_of(plan, first.var);
+    size_t n = ctx.var(first.var).table->size();
+    // Morsels start small (a limit may stop after the first) and double while a morsel's
+    // frames stay small against the memory budget, up to an eighth of the table: a full scan
+    // then runs in a few morsels, so per-morsel work (an expansion's per-node marks) stays
+    // rare, while a fanning-out plan keeps its morsels, and its frames, small.
+    QueryBudget& budget = ctx.budget;
+    size_t morsel = std::max<size_t>(1, budget.limits().morsel_rows);
+    size_t largest = std::max(morsel, n / 8);
+    uint64_t roomy = budget.limits().memory_bytes ? budget.limits().memory_bytes / 16 : UINT64_MAX;
+    std::vector<uint32_t> rows;
+    for (uint32_t r = 0; r < n;) {
+        rows.clear();
+        for (; r < n && rows.size() < morsel; ++r)
+            if (!pass || (*pass)[r])
+                rows.push_back(r);
+        if (rows.empty())
+            break;
+        uint64_t held_before = budget.bytes_held();
+        budget.reset_peak();
+        Frame frame = cross_rows(ctx, seed, first.var, rows);
+        run_filters(ctx, first.filters, frame);
+        frame = run_steps(ctx, plan, std::move(frame), 1);
+        if (!sink(frame))
+            return;
+        if (budget.peak_bytes() - held_before < roomy)
+            morsel = std::min(largest, morsel * 2);
+    }
 }
 
 } // namespace omnigraph::query

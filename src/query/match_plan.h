@@ -14,6 +14,7 @@
 #include "query/exec_context.h"
 #include "query/scan.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,7 +69,16 @@ struct ReadPlan {
 // Plans `ctx`'s query. Throws RuntimeFailure (reported by execute_read / explain_read).
 ReadPlan plan_read(ExecContext& ctx);
 
-// Runs a block's plan on `frame` (the enclosing block's rows, or one empty row).
+// Runs a block's plan on `frame` (the enclosing block's rows, or one empty row). Every frame
+// it builds is charged to ctx.budget; the bytes of the returned one are the caller's to release.
 Frame run_block(ExecContext& ctx, const BlockPlan& plan, Frame frame);
+
+// Runs the query's match block morsel by morsel: the candidate rows of its first scan go
+// through the rest of the plan a morsel at a time (QueryLimits::morsel_rows first, growing
+// while the morsels' frames stay small against the memory budget), and each morsel's rows
+// reach `sink` in order — together exactly the rows run_block would build, never all held at
+// once. `sink` releases a frame's bytes from the budget once done with it, and returns false to
+// stop early (a limit was reached). A plan that does not start with a scan runs whole.
+void run_match(ExecContext& ctx, const BlockPlan& plan, const std::function<bool(Frame&)>& sink);
 
 } // namespace omnigraph::query

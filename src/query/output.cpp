@@ -8,67 +8,150 @@ namespace omnigraph::query {
 
 namespace {
 
-// Turns a match block's rows into the result: projection or aggregation, order (the user's
-// keys, then every bound id for a total order), limit.
-class Output {
-  public:
-    Output(const ExecContext& ctx, const OutputPlan& plan) : ctx_(ctx), plan_(plan) {}
+// What a value holds in memory, roughly (what the budget charges for an answer cell).
+uint64_t value_bytes(const Value& v) {
+    uint64_t n = sizeof(Value) + v.text.size() + v.vector.size() * sizeof(float);
+    for (const auto& item : v.items)
+        n += value_bytes(item);
+    return n;
+}
 
-    QueryResult project(const Frame& f) {
-        QueryResult out;
-        out.columns = ctx_.checked.columns;
-        const auto& projections = ctx_.q.projections;
-        if (ctx_.checked.aggregate)
-            return aggregate(f, std::move(out));
-        std::vector<std::vector<Value>> rows(f.rows);
-        for (size_t r = 0; r < f.rows; ++r) {
-            rows[r].reserve(projections.size());
-            for (const auto& p : projections)
-                rows[r].push_back(ctx_.eval(p.expr, f, r));
-        }
-        std::vector<uint32_t> order(f.rows);
-        std::iota(order.begin(), order.end(), 0u);
-        if (!ctx_.q.order.empty()) {
-            // Keys per row: the user's keys, then every bound id ascending (total order).
-            std::vector<std::vector<Value>> keys(f.rows);
-            std::vector<std::string> tie_vars;
-            for (const auto& v : f.vars)
-                if (!v.starts_with("#"))
-                    tie_vars.push_back(v);
-            std::sort(tie_vars.begin(), tie_vars.end());
-            for (size_t r = 0; r < f.rows; ++r) {
-                for (const auto& o : ctx_.q.order)
-                    keys[r].push_back(o.expr.kind == ExprKind::kAlias
-                                          ? rows[r][column_index(o.expr.name)]
-                                          : ctx_.eval(o.expr, f, r));
-                for (const auto& v : tie_vars)
-                    keys[r].push_back(Value::of_string(
-                        std::string(ctx_.var(v).table->id(f.cols[f.index_of(v)][r]))));
+uint64_t row_bytes(const std::vector<Value>& row) {
+    uint64_t n = sizeof(row);
+    for (const auto& v : row)
+        n += value_bytes(v);
+    return n;
+}
+
+} // namespace
+
+// The state of one query's output between morsels.
+class OutputBuilder::Impl {
+    // Ordered: each row with its keys — the user's, then every bound id ascending (a total
+    // order), then its place in the match (so the sort is stable). Under a limit k only the
+    // best k are kept between prunes: a bounded heap, never every row of the match.
+    struct Ranked {
+        std::vector<Value> keys;
+        uint64_t seq = 0;
+        std::vector<Value> row;
+        uint64_t bytes = 0;
+    };
+    struct Less {
+        const Query* q;
+        bool operator()(const Ranked& a, const Ranked& b) const {
+            for (size_t k = 0; k < a.keys.size(); ++k) {
+                bool desc = k < q->order.size() && q->order[k].descending;
+                auto c = order_values(a.keys[k], b.keys[k]);
+                if (c != 0)
+                    return desc ? c > 0 : c < 0;
             }
-            auto less = [&](uint32_t a, uint32_t b) {
-                for (size_t k = 0; k < keys[a].size(); ++k) {
-                    bool desc = k < ctx_.q.order.size() && ctx_.q.order[k].descending;
-                    auto c = order_values(keys[a][k], keys[b][k]);
-                    if (c != 0)
-                        return desc ? c > 0 : c < 0;
-                }
-                return false;
-            };
-            sort_rows(order, less);
+            return a.seq < b.seq;
         }
-        size_t n = ctx_.q.limit ? std::min<size_t>(*ctx_.q.limit, order.size()) : order.size();
-        out.rows.reserve(n);
-        for (size_t i = 0; i < n; ++i)
-            out.rows.push_back(std::move(rows[order[i]]));
-        return out;
+    };
+    Less less() const { return Less{&ctx_.q}; }
+
+  public:
+    Impl(const ExecContext& ctx, const OutputPlan& plan) : ctx_(ctx), plan_(plan) {
+        out_.columns = ctx_.checked.columns;
+    }
+    ~Impl() { ctx_.budget.release_bytes(held_); }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
+    bool add(const Frame& f) {
+        if (ctx_.checked.aggregate) {
+            accumulate(f);
+            return true;
+        }
+        if (!ctx_.q.order.empty())
+            return rank(f);
+        return project(f);
     }
 
-    template <class Less> void sort_rows(std::vector<uint32_t>& order, Less less) const {
-        if (ctx_.q.limit && *ctx_.q.limit < order.size())
-            std::partial_sort(order.begin(), order.begin() + static_cast<long>(*ctx_.q.limit),
-                              order.end(), less); // top-k
-        else
-            std::stable_sort(order.begin(), order.end(), less);
+    QueryResult finish() {
+        if (ctx_.checked.aggregate)
+            return aggregate();
+        if (!ctx_.q.order.empty()) {
+            std::sort(ranked_.begin(), ranked_.end(), less());
+            size_t n = std::min<size_t>(ranked_.size(), ctx_.q.limit.value_or(SIZE_MAX));
+            out_.rows.reserve(n);
+            for (size_t i = 0; i < n; ++i)
+                out_.rows.push_back(std::move(ranked_[i].row));
+        }
+        return std::move(out_);
+    }
+
+  private:
+    bool full() const { return ctx_.q.limit && out_.rows.size() >= *ctx_.q.limit; }
+
+    void charge(uint64_t bytes) {
+        held_ += bytes;
+        ctx_.budget.charge_bytes(bytes);
+    }
+    void release(uint64_t bytes) {
+        held_ -= std::min(bytes, held_);
+        ctx_.budget.release_bytes(bytes);
+    }
+
+    std::vector<Value> projected(const Frame& f, size_t r) const {
+        std::vector<Value> row;
+        row.reserve(ctx_.q.projections.size());
+        for (const auto& p : ctx_.q.projections)
+            row.push_back(ctx_.eval(p.expr, f, r));
+        return row;
+    }
+
+    // No order: the rows in match order, and nothing past the limit is ever projected.
+    bool project(const Frame& f) {
+        for (size_t r = 0; r < f.rows && !full(); ++r) {
+            auto row = projected(f, r);
+            charge(row_bytes(row));
+            out_.rows.push_back(std::move(row));
+        }
+        return !full();
+    }
+
+    bool rank(const Frame& f) {
+        uint64_t k = ctx_.q.limit.value_or(UINT64_MAX);
+        if (k == 0)
+            return false;
+        if (!ties_known_) {
+            ties_known_ = true;
+            for (const auto& v : f.vars)
+                if (!v.starts_with("#"))
+                    tie_vars_.push_back(v);
+            std::sort(tie_vars_.begin(), tie_vars_.end());
+            for (const auto& v : tie_vars_)
+                tie_cols_.push_back(f.index_of(v));
+        }
+        for (size_t r = 0; r < f.rows; ++r) {
+            Ranked e;
+            e.row = projected(f, r);
+            for (const auto& o : ctx_.q.order)
+                e.keys.push_back(o.expr.kind == ExprKind::kAlias ? e.row[column_index(o.expr.name)]
+                                                                 : ctx_.eval(o.expr, f, r));
+            for (size_t i = 0; i < tie_vars_.size(); ++i)
+                e.keys.push_back(Value::of_string(
+                    std::string(ctx_.var(tie_vars_[i]).table->id(f.cols[tie_cols_[i]][r]))));
+            e.seq = seq_++;
+            e.bytes = row_bytes(e.row) + row_bytes(e.keys) + sizeof(Ranked);
+            charge(e.bytes);
+            ranked_.push_back(std::move(e));
+            if (k <= kPruneAbove && ranked_.size() >= 2 * k + 1024)
+                prune(k);
+        }
+        return true;
+    }
+
+    static constexpr uint64_t kPruneAbove = UINT64_MAX / 4;
+
+    // Keeps the best k ranked rows (top-k).
+    void prune(uint64_t k) {
+        auto keep_end = ranked_.begin() + static_cast<long>(k);
+        std::nth_element(ranked_.begin(), keep_end, ranked_.end(), less());
+        for (auto it = keep_end; it != ranked_.end(); ++it)
+            release(it->bytes);
+        ranked_.erase(keep_end, ranked_.end());
     }
 
     size_t column_index(const std::string& name) const {
@@ -84,48 +167,54 @@ class Output {
         bool any = false;
         Value best;
     };
+    // A group key column over a bound variable is evaluated once per distinct table row
+    // (memo), and its values are numbered, so a group key is a few integers.
+    struct KeyColumn {
+        int frame_col = -1; // -1: evaluated per row (a parameter or literal)
+        std::vector<int32_t> memo;
+        std::unordered_map<std::string, int32_t> ids;
+        std::vector<Value> values;
+    };
 
-    QueryResult aggregate(const Frame& f, QueryResult out) {
+    // The group key columns, set up at the first morsel (every morsel has the same variables).
+    void start_groups(const Frame& f) {
         const auto& projections = ctx_.q.projections;
-        if (plan_.count_only) {
-            out.rows.emplace_back(projections.size(), Value::of_int(int64_t(f.rows)));
-            if (ctx_.q.limit && *ctx_.q.limit == 0)
-                out.rows.clear();
-            return out;
-        }
-        std::vector<size_t> group_cols;
         for (size_t i = 0; i < projections.size(); ++i)
             if (projections[i].expr.kind != ExprKind::kAgg)
-                group_cols.push_back(i);
-        std::unordered_map<std::string, size_t> group_of;
-        std::vector<std::vector<Value>> group_values;
-        std::vector<std::vector<Accumulator>> accs;
-        // A group key column over a bound variable is evaluated once per distinct table row
-        // (memo), and its values are numbered, so a group key is a few integers.
-        struct KeyColumn {
-            int frame_col = -1; // -1: evaluated per row (a parameter or literal)
-            std::vector<int32_t> memo;
-            std::unordered_map<std::string, int32_t> ids;
-            std::vector<Value> values;
-        };
-        std::vector<KeyColumn> keys(group_cols.size());
-        for (size_t k = 0; k < group_cols.size(); ++k) {
-            const Expr& e = projections[group_cols[k]].expr;
+                group_cols_.push_back(i);
+        keys_.resize(group_cols_.size());
+        for (size_t k = 0; k < group_cols_.size(); ++k) {
+            const Expr& e = projections[group_cols_[k]].expr;
             int c =
                 (e.kind == ExprKind::kProp || e.kind == ExprKind::kVar) ? f.index_of(e.var) : -1;
             if (c >= 0 && !ctx_.q.find_param(e.var)) {
-                keys[k].frame_col = c;
-                keys[k].memo.assign(ctx_.var(e.var).table->size(), -1);
+                keys_[k].frame_col = c;
+                keys_[k].memo.assign(ctx_.var(e.var).table->size(), -1);
+                charge(keys_[k].memo.size() * sizeof(int32_t));
             }
         }
+        groups_started_ = true;
+    }
+
+    // Folds a morsel into the groups' accumulators: no frame outlives its morsel.
+    void accumulate(const Frame& f) {
+        const auto& projections = ctx_.q.projections;
+        if (plan_.count_only) {
+            counted_ += f.rows;
+            return;
+        }
+        if (!groups_started_)
+            start_groups(f);
         auto value_id = [&](KeyColumn& kc, const Expr& e, size_t r) {
             int32_t* memo = kc.frame_col >= 0 ? &kc.memo[f.cols[kc.frame_col][r]] : nullptr;
             if (memo && *memo >= 0)
                 return *memo;
             Value v = ctx_.eval(e, f, r);
             auto [it, fresh] = kc.ids.try_emplace(value_key(v), int32_t(kc.values.size()));
-            if (fresh)
+            if (fresh) {
+                charge(2 * value_bytes(v));
                 kc.values.push_back(std::move(v));
+            }
             if (memo)
                 *memo = it->second;
             return it->second;
@@ -135,30 +224,33 @@ class Output {
             return e.kind == ExprKind::kAgg && e.name == "count";
         };
         std::string key;
-        std::vector<int32_t> ids(group_cols.size());
+        std::vector<int32_t> ids(group_cols_.size());
         for (size_t r = 0; r < f.rows; ++r) {
+            ctx_.budget.tick();
             size_t group = 0;
-            if (!group_cols.empty()) {
+            if (!group_cols_.empty()) {
                 key.clear();
-                for (size_t k = 0; k < group_cols.size(); ++k) {
-                    ids[k] = value_id(keys[k], projections[group_cols[k]].expr, r);
+                for (size_t k = 0; k < group_cols_.size(); ++k) {
+                    ids[k] = value_id(keys_[k], projections[group_cols_[k]].expr, r);
                     key.append(reinterpret_cast<const char*>(&ids[k]), sizeof(int32_t));
                 }
-                auto [it, fresh] = group_of.try_emplace(key, group_values.size());
+                auto [it, fresh] = group_of_.try_emplace(key, group_values_.size());
                 if (fresh) {
                     std::vector<Value> values;
-                    values.reserve(group_cols.size());
-                    for (size_t k = 0; k < group_cols.size(); ++k)
-                        values.push_back(keys[k].values[ids[k]]);
-                    group_values.push_back(std::move(values));
-                    accs.emplace_back(projections.size());
+                    values.reserve(group_cols_.size());
+                    for (size_t k = 0; k < group_cols_.size(); ++k)
+                        values.push_back(keys_[k].values[ids[k]]);
+                    charge(row_bytes(values) + key.size() +
+                           projections.size() * sizeof(Accumulator));
+                    group_values_.push_back(std::move(values));
+                    accs_.emplace_back(projections.size());
                 }
                 group = it->second;
-            } else if (accs.empty()) {
-                group_values.emplace_back();
-                accs.emplace_back(projections.size());
+            } else if (accs_.empty()) {
+                group_values_.emplace_back();
+                accs_.emplace_back(projections.size());
             }
-            auto& acc = accs[group];
+            auto& acc = accs_[group];
             for (size_t i = 0; i < projections.size(); ++i) {
                 const Expr& e = projections[i].expr;
                 if (e.kind != ExprKind::kAgg)
@@ -193,20 +285,36 @@ class Output {
                 }
             }
         }
-        if (group_cols.empty() && group_values.empty()) { // no rows, no keys: one row
-            group_values.emplace_back();
-            accs.emplace_back(projections.size());
+    }
+
+    QueryResult aggregate() {
+        const auto& projections = ctx_.q.projections;
+        QueryResult out = std::move(out_);
+        if (plan_.count_only) {
+            out.rows.emplace_back(projections.size(), Value::of_int(int64_t(counted_)));
+            if (ctx_.q.limit && *ctx_.q.limit == 0)
+                out.rows.clear();
+            return out;
         }
-        for (size_t g = 0; g < group_values.size(); ++g) {
+        if (!groups_started_) { // no morsel at all: the group columns are still known
+            for (size_t i = 0; i < projections.size(); ++i)
+                if (projections[i].expr.kind != ExprKind::kAgg)
+                    group_cols_.push_back(i);
+        }
+        if (group_cols_.empty() && group_values_.empty()) { // no rows, no keys: one row
+            group_values_.emplace_back();
+            accs_.emplace_back(projections.size());
+        }
+        for (size_t g = 0; g < group_values_.size(); ++g) {
             std::vector<Value> row;
             size_t next_key = 0;
             for (size_t i = 0; i < projections.size(); ++i) {
                 const Expr& e = projections[i].expr;
                 if (e.kind != ExprKind::kAgg) {
-                    row.push_back(group_values[g][next_key++]);
+                    row.push_back(group_values_[g][next_key++]);
                     continue;
                 }
-                const Accumulator& a = accs[g][i];
+                const Accumulator& a = accs_[g][i];
                 if (e.name == "count")
                     row.push_back(Value::of_int(a.count));
                 else if (!a.any)
@@ -248,15 +356,36 @@ class Output {
         return out;
     }
 
-  private:
     const ExecContext& ctx_;
     const OutputPlan& plan_;
+    QueryResult out_;
+    uint64_t held_ = 0; // bytes charged to the budget, released when done
+    // Ordered projections.
+    std::vector<Ranked> ranked_;
+    std::vector<std::string> tie_vars_;
+    std::vector<int> tie_cols_;
+    bool ties_known_ = false;
+    uint64_t seq_ = 0;
+    // Aggregation.
+    uint64_t counted_ = 0;
+    bool groups_started_ = false;
+    std::vector<size_t> group_cols_;
+    std::vector<KeyColumn> keys_;
+    std::unordered_map<std::string, size_t> group_of_;
+    std::vector<std::vector<Value>> group_values_;
+    std::vector<std::vector<Accumulator>> accs_;
 };
 
-} // namespace
+OutputBuilder::OutputBuilder(const ExecContext& ctx, const OutputPlan& plan)
+    : impl_(std::make_unique<Impl>(ctx, plan)) {}
+OutputBuilder::~OutputBuilder() = default;
 
-QueryResult produce_output(const ExecContext& ctx, const OutputPlan& plan, const Frame& frame) {
-    return Output(ctx, plan).project(frame);
+bool OutputBuilder::add(const Frame& frame) {
+    return impl_->add(frame);
+}
+
+QueryResult OutputBuilder::finish() {
+    return impl_->finish();
 }
 
 } // namespace omnigraph::query

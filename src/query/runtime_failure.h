@@ -8,13 +8,23 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace omnigraph::query {
 
 struct RuntimeFailure : std::runtime_error {
     RuntimeFailure(std::string_view c, const std::string& message)
         : std::runtime_error(message), code(c) {}
+    explicit RuntimeFailure(Error e)
+        : std::runtime_error(e.message), code(e.code), details(std::move(e.details)) {}
     std::string code;
+    std::vector<std::pair<std::string, std::string>> details; // e.g. a resource limit's
+    Error error() const {
+        Error e(code, what());
+        e.details = details;
+        return e;
+    }
 };
 
 template <class T> T unwrap(Result<T> r) {

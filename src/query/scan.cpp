@@ -349,9 +349,11 @@ std::optional<std::vector<uint8_t>> passing_rows(const ExecContext& ctx, const s
             slow.push_back(p);
     }
     if (!slow.empty())
-        for (uint32_t r = 0; r < n; ++r)
+        for (uint32_t r = 0; r < n; ++r) {
+            ctx.budget.tick();
             if (out[r])
                 out[r] = passes(ctx, v, slow, r) ? 1 : 0;
+        }
     return out;
 }
 
@@ -359,9 +361,12 @@ Frame filter_bound(const ExecContext& ctx, const Frame& f, const std::string& v,
                    const std::vector<Predicate>& list) {
     int c = f.index_of(v);
     std::vector<uint32_t> keep;
-    for (size_t r = 0; r < f.rows; ++r)
+    for (size_t r = 0; r < f.rows; ++r) {
+        ctx.budget.tick();
         if (passes(ctx, v, list, f.cols[c][r]))
             keep.push_back(static_cast<uint32_t>(r));
+    }
+    ctx.budget.charge_rows(keep.size(), f.cols.size());
     return f.select(keep);
 }
 
@@ -372,10 +377,19 @@ Frame cross(const ExecContext& ctx, const Frame& f, const std::string& v,
     for (uint32_t r = 0; r < n; ++r)
         if (!pass || (*pass)[r])
             rows.push_back(r);
+    return cross_rows(ctx, f, v, rows);
+}
+
+Frame cross_rows(const ExecContext& ctx, const Frame& f, const std::string& v,
+                 const std::vector<uint32_t>& rows) {
     Frame out;
     out.vars = f.vars;
     out.vars.push_back(v);
+    // Charged whole before anything is allocated: a cartesian product fails here, not later.
+    ctx.budget.charge_rows(uint64_t(f.rows) * rows.size(), out.vars.size());
     out.cols.resize(out.vars.size());
+    for (auto& col : out.cols)
+        col.reserve(f.rows * rows.size());
     for (size_t r = 0; r < f.rows; ++r)
         for (uint32_t x : rows) {
             for (size_t c = 0; c < f.cols.size(); ++c)
@@ -388,9 +402,12 @@ Frame cross(const ExecContext& ctx, const Frame& f, const std::string& v,
 
 Frame apply_filter(const ExecContext& ctx, const Frame& f, const Clause& filter) {
     std::vector<uint32_t> keep;
-    for (size_t r = 0; r < f.rows; ++r)
+    for (size_t r = 0; r < f.rows; ++r) {
+        ctx.budget.tick();
         if (holds(ctx.eval(filter.left, f, r), filter.op, ctx.eval(filter.right, f, r)))
             keep.push_back(static_cast<uint32_t>(r));
+    }
+    ctx.budget.charge_rows(keep.size(), f.cols.size());
     return f.select(keep);
 }
 

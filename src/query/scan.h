@@ -49,9 +49,13 @@ Frame filter_bound(const ExecContext& ctx, const Frame& f, const std::string& v,
                    const std::vector<Predicate>& list);
 
 // Every row of `f` paired with every candidate row of `v` (all rows when `pass` is nullopt).
+// Every operator here charges the rows it produces to ctx.budget (budget.h).
 Frame cross(const ExecContext& ctx, const Frame& f, const std::string& v,
             const std::optional<std::vector<uint8_t>>& pass);
 
+// Every row of `f` paired with each of `rows` of `v`'s table (a morsel of a first scan).
+Frame cross_rows(const ExecContext& ctx, const Frame& f, const std::string& v,
+                 const std::vector<uint32_t>& rows);
 // The rows of `f` for which the filter clause holds (its variables are bound in `f`).
 Frame apply_filter(const ExecContext& ctx, const Frame& f, const Clause& filter);
 

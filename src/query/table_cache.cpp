@@ -136,7 +136,7 @@ struct TableCache::State {
         try {
             result = load();
         } catch (const RuntimeFailure& e) { // a lazily read table met a damaged object
-            result = Error(e.code, e.what());
+            result = e.error();
         } catch (const std::exception& e) { // out of memory while reading: waiters must wake
             result = Error(codes::kInternal, std::string("loading ") + key + ": " + e.what());
         }

@@ -8,10 +8,12 @@
 #include "format/manifest.h"
 #include "format/segment.h"
 #include "policy/engine.h"
+#include "query/budget.h"
 #include "query/executor.h"
 #include "query/mutation.h"
 #include "service/errors.h"
 
+#include <cstdlib>
 #include <httplib.h>
 
 namespace omnigraph::server {
@@ -38,6 +40,11 @@ constexpr StatusRule kStatusTable[] = {
     {codes::kPreconditionFailed, 409, "conflict"}, // the branch changed under a write
     {query::kPreconditionFailure, 412, ""},
     {engine::kRecoveryRequired, 503, ""},
+    {query::kResourceLimit, 413, "bad_request"},
+    // A read past its deadline, or whose client left: 408 (no spec code; the detail says
+    // which limit). Not 503: the server is fine, this request asked for too much time.
+    {query::kQueryTimeout, 408, ""},
+    {query::kQueryCancelled, 408, ""},
     {codes::kInternal, 500, "internal"},
     {codes::kStorageUnavailable, 500, "internal"},
     {codes::kStorageConfiguration, 500, "internal"},
@@ -139,6 +146,17 @@ HttpError http_error(const Error& e) {
             if (std::string actual = detail_value(e, "actual"); !actual.empty())
                 detail["actual"] = actual;
             out.detail = base::Json::object({{"precondition_failure", detail}});
+        }
+        // A query budget's limit (query/budget.h): which resource, its limit, what was asked.
+        if (std::string resource = detail_value(e, "resource");
+            (rule.status == 413 || rule.status == 408) && !resource.empty()) {
+            auto number = [&](const char* key) {
+                return std::strtoull(detail_value(e, key).c_str(), nullptr, 10);
+            };
+            out.detail = base::Json::object(
+                {{"resource_limit", base::Json::object({{"resource", resource},
+                                                        {"limit", number("limit")},
+                                                        {"actual", number("actual")}})}});
         }
         if (rule.status == 503)
             out.detail = base::Json::object(

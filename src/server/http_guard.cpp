@@ -485,6 +485,20 @@ thread_local Connection* tl_connection = nullptr;
 
 } // namespace
 
+bool GuardedServer::client_gone() {
+    Connection* c = tl_connection;
+    if (!c || c->socket() == INVALID_SOCKET)
+        return false;
+    // The peer closed (or reset) its end: POLLRDHUP / POLLHUP / POLLERR, or a read of 0.
+    pollfd p{c->socket(), POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) <= 0)
+        return false;
+    if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+        return true;
+    char byte;
+    return (p.revents & POLLIN) && ::recv(c->socket(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 GuardedServer::GuardedServer(ConnectionLimits limits) : limits_(limits) {
     set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         auto& r = const_cast<httplib::Request&>(req); // the library's own, not const

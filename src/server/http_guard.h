@@ -71,6 +71,9 @@ class GuardedServer : public httplib::Server {
         return std::chrono::seconds(keep_alive_timeout_sec_);
     }
     size_t payload_limit() const { return payload_max_length_; }
+    // Whether the client of the request this worker thread serves has closed its connection
+    // (a long query polls it to stop working for nobody). False outside a request.
+    static bool client_gone();
 
   private:
     class Pool;

@@ -44,6 +44,9 @@ service::Target body_target(const Json& body) {
     return t;
 }
 
+// Answers of more rows than this are streamed (send_read).
+constexpr size_t kStreamedRows = 1000;
+
 template <class Call> auto timed(const Metrics& metrics, Call call) {
     auto started = std::chrono::steady_clock::now();
     auto result = call();
@@ -103,7 +106,7 @@ void add_query_routes(ServerState& s) {
             r.read_only_source = !legacy;
             s.authorize(&g, policy::Action::kRead, actor,
                         service::read_branch(g.handle->graph(), r.target));
-            s.send_read(res, *g.handle, r, !legacy);
+            s.send_read(res, *g.handle, std::move(r), !legacy, actor);
             if (legacy) {
                 res.set_header("Deprecation", "true");
                 res.set_header("Link", "<query>; rel=\"successor-version\"");
@@ -198,7 +201,7 @@ void add_query_routes(ServerState& s) {
             r.explain = opt_bool(body, "explain");
             s.authorize(&g, policy::Action::kRead, actor,
                         service::read_branch(g.handle->graph(), r.target));
-            s.send_read(res, *g.handle, r, true);
+            s.send_read(res, *g.handle, std::move(r), true, actor);
         };
     };
     s.routes.add({"POST", "/graphs/{graph_id}/queries/{name}", "cluster_invoke_query", false, true,
@@ -208,9 +211,32 @@ void add_query_routes(ServerState& s) {
 }
 
 void ServerState::send_read(httplib::Response& res, const service::GraphHandle& graph,
-                            const service::ReadRequest& request, bool with_commit_id) const {
+                            service::ReadRequest request, bool with_commit_id,
+                            const std::optional<std::string>& actor) const {
+    auto ticket = read_admission->admit(actor, 0);
+    if (!ticket)
+        throw HttpError{429, "too_many_requests",
+                        "too many concurrent reads for this actor: " + ticket.error().message};
+    request.limits = query_limits;
+    request.cancelled = [this] { return GuardedServer::client_gone() || http.stopping(); };
     auto outcome = unwrap(timed(metrics, [&] { return service::run_read(graph, request); }));
-    send_json(res, 200, service::read_json(outcome, with_commit_id));
+    if (outcome.plan || outcome.result.rows.size() <= kStreamedRows) {
+        send_json(res, 200, service::read_json(outcome, with_commit_id));
+        return;
+    }
+    // A large answer goes out as it is written (chunked), its rows freed as they go: the
+    // rows and the whole body are never held together.
+    auto held = std::make_shared<service::ReadOutcome>(std::move(outcome));
+    res.status = 200;
+    res.set_chunked_content_provider(
+        "application/json", [held, with_commit_id](size_t, httplib::DataSink& sink) {
+            service::stream_read_json(*held, with_commit_id, [&](std::string_view piece) {
+                return sink.is_writable() && sink.write(piece.data(), piece.size());
+            });
+            held->result = {};
+            sink.done();
+            return true;
+        });
 }
 
 void ServerState::send_mutation(httplib::Response& res, const service::GraphHandle& graph,

@@ -314,6 +314,16 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
                                   "OMNIGRAPH_SERVER_BEARER_TOKEN(S_*)");
     state->auth_required = !state->tokens.empty() || any_policy;
     state->admission = Admission::from_environment();
+    state->read_admission = std::make_unique<Admission>(
+        OG_TRY(base::env_uint("OMNIGRAPH_SERVER_READS_PER_ACTOR", 8, 1, 1u << 20)), UINT64_MAX);
+    state->query_limits.memory_bytes =
+        OG_TRY(base::env_uint("OMNIGRAPH_SERVER_QUERY_MEMORY_MB",
+                              query::QueryLimits::kDefaultMemoryMb, 0, 1u << 30))
+        << 20;
+    state->query_limits.timeout_ms = OG_TRY(base::env_uint(
+        "OMNIGRAPH_SERVER_QUERY_TIMEOUT_MS", query::QueryLimits::kDefaultTimeoutMs, 0, UINT64_MAX));
+    state->query_limits.max_rows = OG_TRY(base::env_uint(
+        "OMNIGRAPH_SERVER_QUERY_MAX_ROWS", query::QueryLimits::kDefaultMaxRows, 0, UINT64_MAX));
     if (!state->tokens.empty() && !any_policy)
         base::log(base::LogLevel::kWarn, "default deny",
                   {{"message", "bearer tokens without policy: only `read` is allowed"}});

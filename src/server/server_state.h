@@ -7,6 +7,7 @@
 #pragma once
 
 #include "policy/engine.h"
+#include "query/budget.h"
 #include "server/graph_registry.h"
 #include "server/http_error.h"
 #include "server/http_guard.h"
@@ -43,6 +44,10 @@ struct ServerState {
     std::optional<policy::PolicyEngine> server_policy;
     GraphRegistry registry;
     std::unique_ptr<Admission> admission;
+    // Reads: a per-actor cap on concurrent reads (OMNIGRAPH_SERVER_READS_PER_ACTOR) and each
+    // read's budget (OMNIGRAPH_SERVER_QUERY_*; query/budget.h, docs/server.md).
+    std::unique_ptr<Admission> read_admission;
+    query::QueryLimits query_limits;
     std::unique_ptr<ExportSlots> export_slots = ExportSlots::from_environment();
     Metrics metrics;
     RouteTable routes;
@@ -68,8 +73,11 @@ struct ServerState {
                  const std::function<void()>& handler) const;
     // Run a service read or mutation, timed for the metrics, and send its JSON (an error is
     // thrown as its HttpError).
+    // A read holds one of its actor's read slots (429 when all are busy) and runs under the
+    // server's query budget, cancelled when its client disconnects; a large answer is streamed.
     void send_read(httplib::Response& res, const service::GraphHandle& graph,
-                   const service::ReadRequest& request, bool with_commit_id) const;
+                   service::ReadRequest request, bool with_commit_id,
+                   const std::optional<std::string>& actor) const;
     void send_mutation(httplib::Response& res, const service::GraphHandle& graph,
                        const service::MutationRequest& request) const;
 };

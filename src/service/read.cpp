@@ -48,10 +48,18 @@ Result<ReadOutcome> run_read(const GraphHandle& graph, const ReadRequest& reques
     out.schema_ir_hash = snap.schema->hash;
     if (request.explain)
         out.plan = OG_TRY(query::explain_read(graph.cache(), snap, *checked, params));
-    else
-        out.result = OG_TRY(
-            query::execute_read(graph.cache(), snap, *checked, params, clock_ms(request.now_ms)));
+    else {
+        query::QueryBudget budget(request.limits, request.cancelled);
+        out.result = OG_TRY(query::execute_read(graph.cache(), snap, *checked, params,
+                                                clock_ms(request.now_ms), &budget));
+    }
     return out;
+}
+
+void stream_read_json(ReadOutcome& outcome, bool with_commit_id, const query::JsonSink& sink) {
+    query::stream_result_json(outcome.result, outcome.query_name, outcome.branch,
+                              outcome.snapshot_id,
+                              with_commit_id ? outcome.commit_id : std::string(), sink);
 }
 
 std::string read_json(const ReadOutcome& outcome, bool with_commit_id) {

@@ -12,6 +12,7 @@
 #include "service/stored_query.h"
 #include "service/target.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,9 +24,11 @@ struct ReadRequest {
     const StoredQuery* stored = nullptr;
     const base::Json* params = nullptr; // a JSON object or null; nullptr for none (not owned)
     Target target;
-    bool explain = false;          // plan only: nothing is executed
-    bool read_only_source = false; // refuse a source that holds any mutation (POST /query)
-    int64_t now_ms = 0;            // now() for the query; 0 = the clock
+    bool explain = false;            // plan only: nothing is executed
+    bool read_only_source = false;   // refuse a source that holds any mutation (POST /query)
+    int64_t now_ms = 0;              // now() for the query; 0 = the clock
+    query::QueryLimits limits;       // the run's budget (query/budget.h); zeros: unlimited
+    std::function<bool()> cancelled; // polled while it runs: true stops it (query_cancelled)
 };
 
 struct ReadOutcome {
@@ -43,5 +46,9 @@ Result<ReadOutcome> run_read(const GraphHandle& graph, const ReadRequest& reques
 // the CLI; the deprecated POST /read has none). An explained read is
 // {query_name, target, schema_ir_hash, plan: [lines]}.
 std::string read_json(const ReadOutcome& outcome, bool with_commit_id = true);
+
+// read_json of an executed (not explained) read, streamed to `sink` in pieces while its rows
+// are freed (query::stream_result_json).
+void stream_read_json(ReadOutcome& outcome, bool with_commit_id, const query::JsonSink& sink);
 
 } // namespace omnigraph::service

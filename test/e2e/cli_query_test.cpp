@@ -3,6 +3,7 @@
 // parse and type errors.
 #include "test_support.h"
 
+#include <algorithm>
 #include <fstream>
 #include <gtest/gtest.h>
 
@@ -123,6 +124,35 @@ void query_and_mutate(const std::string& uri, const std::string& dir, const Env&
 TEST(CliQuery, QueryAndMutateOnLocalDisk) {
     TempDir dir;
     query_and_mutate(dir.path() + "/g.omni", dir.path(), {});
+}
+
+// The read budget flags reach the query: a cartesian product estimated over --max-rows is
+// refused before it runs; within the limits it answers (the limits themselves are tested in
+// test/queries/budget_test.cpp).
+TEST(CliQuery, BudgetFlagsBoundTheQuery) {
+    TempDir dir;
+    std::string uri = dir.path() + "/g.omni";
+    ASSERT_EQ(run_process({omnigraph(), "init", "--schema", fixtures() + "test.pg", uri}).exit_code,
+              0);
+    ASSERT_EQ(
+        run_process({omnigraph(), "load", "--quiet", "--data", fixtures() + "test.jsonl", uri})
+            .exit_code,
+        0);
+    std::string product =
+        "query q() { match { $a: Person $b: Person } return { $a.name, $b.name } }";
+    auto refused = run_process(
+        {omnigraph(), "query", "-e", product, "--max-rows", "10", "--json", "--store", uri});
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.out.find(R"("code": "resource_limit")"), std::string::npos) << refused.out;
+    EXPECT_NE(refused.out.find("refused before running"), std::string::npos) << refused.out;
+    EXPECT_NE(refused.out.find("actual 20, limit 10"), std::string::npos) << refused.out;
+    auto answered = run_process({omnigraph(), "query", "-e", product, "--max-rows", "20",
+                                 "--format", "csv", "--store", uri});
+    EXPECT_EQ(answered.exit_code, 0) << answered.err;
+    EXPECT_EQ(std::count(answered.out.begin(), answered.out.end(), '\n'), 17); // header + 16
+    auto timed =
+        run_process({omnigraph(), "query", "-e", product, "--timeout-ms", "60000", "--store", uri});
+    EXPECT_EQ(timed.exit_code, 0) << timed.err;
 }
 
 // Time travel across a schema change: each read is checked against the schema of the snapshot
