@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/ulid.h"
 #include "engine/cell_visit.h"
+#include "engine/reclaimed.h"
 #include "format/segment.h"
 
 #include <charconv>
@@ -27,9 +28,11 @@ Result<T> missing_is_damage(Result<T> read, std::string_view code, store::Object
                             const std::string& key, const format::TableEntry& entry) {
     if (read || !read.error().is(codes::kNotFound))
         return read;
+    // The detail lets a reader of an old snapshot tell cleanup from damage (engine/reclaimed.h).
     return Error(code, store.uri_of(key) + " is referenced by table " + entry.table_key +
                            " version " + std::to_string(entry.table_version) + " of branch '" +
-                           entry.table_branch + "' but missing");
+                           entry.table_branch + "' but missing")
+        .with_detail(std::string(kMissingObjectDetail), key);
 }
 
 Result<base::StringList> read_strings(const format::SegmentReader& reader, std::string_view name) {
@@ -98,15 +101,18 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
     for (size_t s = 0; s < entry.segments.size(); ++s) {
         const format::SegmentRef& seg = entry.segments[s];
         auto deleted = OG_TRY(read_deletion_vector(store, entry, seg));
-        auto reader =
-            OG_TRY(missing_is_damage(format::SegmentReader::open(store, seg.segment, seg.bytes),
-                                     format::kSegmentCorrupt, store, seg.segment, entry));
+        // The segment may vanish between reads of its parts too (a cleanup of an old snapshot).
+        auto damage = [&](auto read) {
+            return missing_is_damage(std::move(read), format::kSegmentCorrupt, store, seg.segment,
+                                     entry);
+        };
+        auto reader = OG_TRY(damage(format::SegmentReader::open(store, seg.segment, seg.bytes)));
         TableData part;
         part.is_edge = is_edge;
-        part.ids = OG_TRY(read_strings(reader, "id"));
+        part.ids = OG_TRY(damage(read_strings(reader, "id")));
         if (is_edge) {
-            part.src = OG_TRY(read_strings(reader, "src"));
-            part.dst = OG_TRY(read_strings(reader, "dst"));
+            part.src = OG_TRY(damage(read_strings(reader, "src")));
+            part.dst = OG_TRY(damage(read_strings(reader, "dst")));
         }
         for (const auto& [id, column] : out.columns) {
             // A property added after this segment was written has no column here: all null.
@@ -117,7 +123,7 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
                 part.columns.emplace(id, std::move(nulls));
                 continue;
             }
-            auto column_read = OG_TRY(reader.read_column(property_column(id)));
+            auto column_read = OG_TRY(damage(reader.read_column(property_column(id))));
             if (!(column_read.type() == column.type()))
                 return Error(format::kSegmentCorrupt, store.uri_of(seg.segment) + ": column " +
                                                           property_column(id) + " has type " +

@@ -1,5 +1,7 @@
 #include "query/table_cache.h"
 
+#include "engine/reclaimed.h"
+
 #include <algorithm>
 #include <atomic>
 #include <future>
@@ -35,10 +37,12 @@ Result<std::shared_ptr<const LoadedTable>> read_loaded_table(store::ObjectStore&
         return Error(codes::kInvalidArgument,
                      "schema " + snap.schema->hash + " declares no " + std::string(table_key));
     auto loaded = std::make_shared<LoadedTable>();
-    if (const format::TableEntry* entry = snap.manifest.find(table_key))
-        loaded->data =
-            OG_TRY(engine::read_table(store, *entry, ts.is_edge, *ts.properties, *ts.property_ids));
-    else
+    if (const format::TableEntry* entry = snap.manifest.find(table_key)) {
+        auto read = engine::read_table(store, *entry, ts.is_edge, *ts.properties, *ts.property_ids);
+        if (!read) // a snapshot held across a cleanup: reclaimed, not damage (engine/reclaimed.h)
+            return engine::explain_read_failure(store, snap.manifest, std::move(read).error());
+        loaded->data = std::move(*read);
+    } else
         loaded->data = engine::TableData::empty(ts.is_edge, *ts.properties, *ts.property_ids);
     if (!ts.is_edge) {
         loaded->row_of_id.reserve(loaded->data.size());

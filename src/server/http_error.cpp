@@ -4,6 +4,7 @@
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "engine/pending.h"
+#include "engine/reclaimed.h"
 #include "format/deletion_vector.h"
 #include "format/manifest.h"
 #include "format/segment.h"
@@ -38,6 +39,7 @@ constexpr StatusRule kStatusTable[] = {
     {codes::kPreconditionFailed, 409, "conflict"}, // the branch changed under a write
     {query::kPreconditionFailure, 412, ""},
     {engine::kRecoveryRequired, 503, ""},
+    {engine::kVersionReclaimed, 410, ""}, // like the feed's reclaimed history (change_feed_gap)
     {codes::kInternal, 500, "internal"},
     {codes::kStorageUnavailable, 500, "internal"},
     {codes::kStorageConfiguration, 500, "internal"},
