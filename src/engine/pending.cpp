@@ -202,13 +202,19 @@ Status settle_pending(store::ObjectStore& store, base::Seal seal) {
         auto op = OG_TRY(parse_pending(*record, store.uri_of(meta.key), seal));
         if (pending_owner_alive(op))
             continue;
-        bool committed = OG_TRY(pending_committed(store, op, seal));
-        base::log(base::LogLevel::kInfo, committed ? "recovery.roll_forward" : "recovery.roll_back",
-                  {{"op_id", op.op_id}, {"kind", op.kind}, {"branch", op.branch}});
-        remove_all(store, committed ? op.remove_after : op.created);
-        OG_CHECK(store.remove(meta.key));
+        OG_CHECK(settle_record(store, meta.key, op, seal));
     }
     return ok();
+}
+
+Result<bool> settle_record(store::ObjectStore& store, const std::string& key, const PendingOp& op,
+                           base::Seal seal) {
+    bool committed = OG_TRY(pending_committed(store, op, seal));
+    base::log(base::LogLevel::kInfo, committed ? "recovery.roll_forward" : "recovery.roll_back",
+              {{"op_id", op.op_id}, {"kind", op.kind}, {"branch", op.branch}});
+    remove_all(store, committed ? op.remove_after : op.created);
+    OG_CHECK(store.remove(key));
+    return committed;
 }
 
 } // namespace omnigraph::engine
