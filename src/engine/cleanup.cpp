@@ -5,7 +5,6 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "base/ulid.h"
-#include "engine/optimize.h"
 #include "engine/pending.h"
 #include "engine/reclaimed.h"
 

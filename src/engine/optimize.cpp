@@ -4,7 +4,6 @@
 #include "base/failpoint.h"
 #include "base/text.h"
 #include "base/ulid.h"
-#include "engine/branch.h"
 #include "engine/pending.h"
 #include "engine/table_data.h"
 
@@ -150,22 +149,6 @@ Result<OptimizeResult> attempt(store::ObjectStore& store, const Graph& graph,
 }
 
 } // namespace
-
-Status refuse_pending_operations(store::ObjectStore& store, base::Seal seal,
-                                 std::string_view verb) {
-    for (const auto& meta : OG_TRY(store.list_all(kPendingPrefix))) {
-        auto text = OG_TRY(store.read_if_exists(meta.key));
-        if (!text)
-            continue; // finished meanwhile
-        auto op = OG_TRY(parse_pending(*text, store.uri_of(meta.key), seal));
-        return Error(kConflict,
-                     base::concat(std::string(verb), " refused: a ", op.kind, " on branch '",
-                                  op.branch, "' is in progress (pending operation ", op.op_id,
-                                  " by ", op.host, " pid ", std::to_string(op.pid),
-                                  "); run it again once that operation has finished"));
-    }
-    return ok();
-}
 
 Result<OptimizeResult> optimize_graph(store::ObjectStore& store, const Graph& graph,
                                       const OptimizeOptions& options) {

@@ -61,11 +61,6 @@ struct OptimizeResult {
 Result<OptimizeResult> optimize_graph(store::ObjectStore& store, const Graph& graph,
                                       const OptimizeOptions& options = {});
 
-// Refuses (conflict) while a pending-operation record remains under `_pending/`: a live write
-// of another process (abandoned ones are settled by Graph::heal() first). `verb` names the
-// refused command.
-Status refuse_pending_operations(store::ObjectStore& store, base::Seal seal, std::string_view verb);
-
 // The spec's JSON shape and human lines.
 base::Json optimize_json(const OptimizeResult& result);
 std::vector<std::string> optimize_lines(const OptimizeResult& result);

@@ -6,6 +6,8 @@
 #include "base/process.h"
 #include "base/record_seal.h"
 #include "base/strict_record.h"
+#include "base/text.h"
+#include "engine/branch.h"
 #include "format/manifest.h"
 
 #include <mutex>
@@ -215,6 +217,22 @@ Result<bool> settle_record(store::ObjectStore& store, const std::string& key, co
     remove_all(store, committed ? op.remove_after : op.created);
     OG_CHECK(store.remove(key));
     return committed;
+}
+
+Status refuse_pending_operations(store::ObjectStore& store, base::Seal seal,
+                                 std::string_view verb) {
+    for (const auto& meta : OG_TRY(store.list_all(kPendingPrefix))) {
+        auto text = OG_TRY(store.read_if_exists(meta.key));
+        if (!text)
+            continue; // finished meanwhile
+        auto op = OG_TRY(parse_pending(*text, store.uri_of(meta.key), seal));
+        return Error(kConflict,
+                     base::concat(std::string(verb), " refused: a ", op.kind, " on branch '",
+                                  op.branch, "' is in progress (pending operation ", op.op_id,
+                                  " by ", op.host, " pid ", std::to_string(op.pid),
+                                  "); run it again once that operation has finished"));
+    }
+    return ok();
 }
 
 } // namespace omnigraph::engine
