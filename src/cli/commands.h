@@ -25,6 +25,7 @@ void register_branch(CLI::App& app, Outcome& outcome);
 void register_query(CLI::App& app, Outcome& outcome);   // query (alias read), mutate (alias change)
 void register_policy(CLI::App& app, Outcome& outcome);  // policy validate|test|explain
 void register_cluster(CLI::App& app, Outcome& outcome); // cluster validate|plan|apply|…
+void register_maintenance(CLI::App& app, Outcome& outcome); // optimize, repair, cleanup
 
 // `lint --query F.gq` (query_commands.cpp): every query type-checked against the schema file or,
 // without one, the schema of the graph at `uri`.

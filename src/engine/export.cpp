@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/digest.h"
 #include "base/json.h"
+#include "engine/reclaimed.h"
 #include "engine/table_data.h"
 
 #include <algorithm>
@@ -105,7 +106,10 @@ Result<uint64_t> export_snapshot(store::ObjectStore& store, const Snapshot& snap
                          "the export output failed after " + std::to_string(rows) + " rows");
         const auto& properties = *ts.properties;
         const auto& ids = *ts.property_ids;
-        auto table = OG_TRY(read_table(store, entry, is_edge, properties, ids));
+        auto read = read_table(store, entry, is_edge, properties, ids);
+        if (!read) // an old snapshot may have been cleaned up under the export
+            return explain_read_failure(store, snap.manifest, std::move(read).error());
+        const TableData& table = *read;
         std::vector<size_t> order(table.size());
         std::iota(order.begin(), order.end(), 0);
         std::sort(order.begin(), order.end(),

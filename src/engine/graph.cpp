@@ -6,6 +6,7 @@
 #include "base/ulid.h"
 #include "engine/graph_lifecycle.h"
 #include "engine/pending.h"
+#include "engine/reclaimed.h"
 #include "schema/compiler.h"
 #include "schema/parser.h"
 #include "schema/shape.h"
@@ -383,7 +384,14 @@ Result<format::Manifest> Graph::at_version(std::string_view branch, uint64_t ver
             return inherited;
         }
     }
-    return format::read_manifest(*store_, branch, version, seal_);
+    auto read = format::read_manifest(*store_, branch, version, seal_);
+    if (!read && read.error().is(codes::kNotFound)) {
+        // Gone because cleanup removed it (its record says so), or never there / damaged.
+        auto reclaimed = read_reclaimed(*store_, branch, seal_);
+        if (reclaimed && reclaimed->contains(version))
+            return version_reclaimed(branch, version);
+    }
+    return read;
 }
 
 Result<Snapshot> Graph::snapshot(const SnapshotSpec& spec) const {
@@ -477,6 +485,7 @@ Result<BranchRecord> Graph::create_branch(std::string_view name, std::string_vie
     }
     // Manifests left by a deleted branch of the same name belong to no branch now.
     OG_CHECK(store_->remove_prefix(format::manifest_log_prefix(n)));
+    OG_CHECK(store_->remove(reclaimed_key(n)));
     BranchRecord record;
     record.name = n;
     record.from_branch = std::string(from);
@@ -506,6 +515,8 @@ Status Graph::delete_branch(std::string_view name) const {
     OG_CHECK(store_->remove(branch_record_key(n))); // the delete; the rest is reclamation
     ignore_error(store_->remove_prefix(format::manifest_log_prefix(n)),
                  "a deleted branch's manifests are removed when the name is created again");
+    ignore_error(store_->remove(reclaimed_key(n)),
+                 "a deleted branch's reclaimed record is removed when the name is created again");
     return ok();
 }
 

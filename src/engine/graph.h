@@ -130,6 +130,9 @@ class Graph {
     // schema files when an apply stopped after its commit, and settles pending-operation
     // records (engine/pending.h). Idempotent; a no-op on a clean graph.
     Status heal() const;
+    // Whether main's head names a schema the root's schema files do not hold yet (an apply
+    // stopped after its commit); heal() rewrites them.
+    bool root_schema_stale() const { return root_schema_stale_; }
 
     // Installs the check every write of this handle (and its copies) asks first; see
     // write_authorizer.h. Writers call authorize_write before they write anything.

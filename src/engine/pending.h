@@ -79,5 +79,14 @@ std::string this_host();
 // Settles every abandoned record (roll forward or back, see above). Records of live owners are
 // left alone. recovery_required when a record is unreadable.
 Status settle_pending(store::ObjectStore& store, base::Seal seal);
+// Refuses (conflict) while a pending-operation record remains under `_pending/`: a live write
+// of another process (abandoned ones are settled by Graph::heal() first). `verb` names the
+// refused command (optimize, cleanup).
+Status refuse_pending_operations(store::ObjectStore& store, base::Seal seal, std::string_view verb);
+
+// Settles one abandoned record stored at `key` (the caller checked its owner is gone): rolls
+// forward or back as above and deletes it. True when it rolled forward.
+Result<bool> settle_record(store::ObjectStore& store, const std::string& key, const PendingOp& op,
+                           base::Seal seal);
 
 } // namespace omnigraph::engine

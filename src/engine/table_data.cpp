@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/ulid.h"
 #include "engine/cell_visit.h"
+#include "engine/reclaimed.h"
 #include "format/segment.h"
 
 #include <charconv>
@@ -27,9 +28,7 @@ Result<T> missing_is_damage(Result<T> read, std::string_view code, store::Object
                             const std::string& key, const format::TableEntry& entry) {
     if (read || !read.error().is(codes::kNotFound))
         return read;
-    return Error(code, store.uri_of(key) + " is referenced by table " + entry.table_key +
-                           " version " + std::to_string(entry.table_version) + " of branch '" +
-                           entry.table_branch + "' but missing");
+    return missing_object_error(code, store, key, entry);
 }
 
 Result<base::StringList> read_strings(const format::SegmentReader& reader, std::string_view name) {
@@ -89,6 +88,15 @@ void TableData::append_row(const TableData& from, size_t row) {
         column.append_row(from.columns.at(id), row);
 }
 
+Error missing_object_error(std::string_view code, store::ObjectStore& store, const std::string& key,
+                           const format::TableEntry& entry) {
+    // The detail lets a reader of an old snapshot tell cleanup from damage (engine/reclaimed.h).
+    return Error(code, store.uri_of(key) + " is referenced by table " + entry.table_key +
+                           " version " + std::to_string(entry.table_version) + " of branch '" +
+                           entry.table_branch + "' but missing")
+        .with_detail(std::string(kMissingObjectDetail), key);
+}
+
 Result<format::SegmentReader> open_segment(store::ObjectStore& store,
                                            const format::TableEntry& entry,
                                            const format::SegmentRef& seg) {
@@ -105,13 +113,18 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
     for (size_t s = 0; s < entry.segments.size(); ++s) {
         const format::SegmentRef& seg = entry.segments[s];
         auto deleted = OG_TRY(read_deletion_vector(store, entry, seg));
+        // The segment may vanish between reads of its parts too (a cleanup of an old snapshot).
+        auto damage = [&](auto read) {
+            return missing_is_damage(std::move(read), format::kSegmentCorrupt, store, seg.segment,
+                                     entry);
+        };
         auto reader = OG_TRY(open_segment(store, entry, seg));
         TableData part;
         part.is_edge = is_edge;
-        part.ids = OG_TRY(read_strings(reader, "id"));
+        part.ids = OG_TRY(damage(read_strings(reader, "id")));
         if (is_edge) {
-            part.src = OG_TRY(read_strings(reader, "src"));
-            part.dst = OG_TRY(read_strings(reader, "dst"));
+            part.src = OG_TRY(damage(read_strings(reader, "src")));
+            part.dst = OG_TRY(damage(read_strings(reader, "dst")));
         }
         for (const auto& [id, column] : out.columns) {
             // A property added after this segment was written has no column here: all null.
@@ -122,7 +135,7 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
                 part.columns.emplace(id, std::move(nulls));
                 continue;
             }
-            auto column_read = OG_TRY(reader.read_column(property_column(id)));
+            auto column_read = OG_TRY(damage(reader.read_column(property_column(id))));
             if (!(column_read.type() == column.type()))
                 return Error(format::kSegmentCorrupt, store.uri_of(seg.segment) + ": column " +
                                                           property_column(id) + " has type " +

@@ -62,6 +62,12 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
                              const std::map<std::string, uint64_t>& property_ids,
                              std::vector<RowOrigin>* origins = nullptr);
 
+// The error for object `key` that `entry` names but the store no longer has: damage (`code`:
+// segment_corrupt / deletion_vector_corrupt) with the kMissingObjectDetail detail, which lets a
+// reader of an old snapshot tell a cleanup from damage (engine/reclaimed.h).
+Error missing_object_error(std::string_view code, store::ObjectStore& store, const std::string& key,
+                           const format::TableEntry& entry);
+
 // Opens segment `seg` of `entry` (its footer: one ranged read). A segment the entry names that
 // is gone is segment_corrupt, like in read_table.
 Result<format::SegmentReader> open_segment(store::ObjectStore& store,

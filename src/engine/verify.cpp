@@ -6,6 +6,7 @@
 #include "engine/graph.h"
 #include "engine/graph_lifecycle.h"
 #include "engine/pending.h"
+#include "engine/reclaimed.h"
 #include "engine/table_data.h"
 #include "format/manifest.h"
 #include "format/segment.h"
@@ -262,10 +263,29 @@ class GraphVerifier {
             return ok();
         }
         std::string head = format::manifest_key(branch, versions.back());
+        // Versions cleanup removed are no gap: its record says which (engine/reclaimed.h).
+        ReclaimedVersions reclaimed{branch, {}};
+        std::string record = reclaimed_key(branch);
+        if (objects_.contains(record)) {
+            referenced_.insert(record);
+            checked("reclaimed_records");
+            auto read = read_reclaimed(store_, branch, seal_);
+            if (read)
+                reclaimed = std::move(*read);
+            else
+                OG_CHECK(judge(record, std::move(read).error(), kGraphRoot));
+        }
         uint64_t expected = first, gaps = 0;
         for (uint64_t v : versions) {
-            for (; expected < v && gaps < kMaxGapReport; ++expected, ++gaps)
+            while (expected < v && gaps < kMaxGapReport) {
+                if (uint64_t next = reclaimed.next_unreclaimed(expected); next != expected) {
+                    expected = next;
+                    continue;
+                }
                 require(format::manifest_key(branch, expected), head);
+                ++expected;
+                ++gaps;
+            }
             expected = v + 1;
             std::string key = format::manifest_key(branch, v);
             referenced_.insert(key);

@@ -68,8 +68,9 @@ struct VerifyReport {
 
 // The per-kind counters of a graph walk, in report order.
 inline constexpr std::string_view kGraphCounters[] = {
-    "root_files", "branches",      "manifests",        "commits",         "schemas",
-    "segments",   "column_chunks", "deletion_vectors", "pending_records", "pending_objects"};
+    "root_files",      "branches",        "manifests",        "commits",
+    "schemas",         "segments",        "column_chunks",    "deletion_vectors",
+    "pending_records", "pending_objects", "reclaimed_records"};
 
 // A failure of the storage itself (unavailable, permission, I/O, configuration): a verify that
 // meets one stops, since it proves nothing about the object it could not read.

@@ -1,6 +1,7 @@
 #include "query/loaded_table.h"
 
 #include "engine/cell_visit.h"
+#include "engine/reclaimed.h"
 #include "query/runtime_failure.h"
 
 #include <algorithm>
@@ -16,10 +17,6 @@ constexpr uint64_t kCellsBeforeWhole = format::kDefaultPageRows;
 
 std::string property_column(uint64_t id) {
     return "p:" + std::to_string(id);
-}
-
-[[noreturn]] void storage_fail(const Error& e) {
-    throw RuntimeFailure(e);
 }
 
 } // namespace
@@ -62,6 +59,13 @@ struct LoadedTable::Segment {
 
 LoadedTable::~LoadedTable() = default;
 
+void LoadedTable::fail(const std::string& key, Error e) const {
+    // An object the manifest names is gone: damage, or the snapshot was cleaned up meanwhile.
+    if (e.is(codes::kNotFound))
+        e = engine::missing_object_error(format::kSegmentCorrupt, *store_, key, entry_);
+    throw RuntimeFailure(engine::explain_read_failure(*store_, manifest_, std::move(e)));
+}
+
 Result<std::shared_ptr<const LoadedTable>> LoadedTable::open(store::ObjectStore& store,
                                                              const engine::Snapshot& snap,
                                                              std::string_view table_key) {
@@ -85,6 +89,11 @@ Result<std::shared_ptr<const LoadedTable>> LoadedTable::open(store::ObjectStore&
     const format::TableEntry* entry = snap.manifest.find(table_key);
     if (!entry)
         return std::shared_ptr<const LoadedTable>(std::move(t));
+    t->manifest_ = snap.manifest;
+    t->entry_ = *entry;
+    auto reclaimed_or = [&](Error e) {
+        return engine::explain_read_failure(store, snap.manifest, e);
+    };
     std::vector<std::string> names = {"id"};
     if (ts.is_edge)
         names.insert(names.end(), {"src", "dst"});
@@ -92,7 +101,10 @@ Result<std::shared_ptr<const LoadedTable>> LoadedTable::open(store::ObjectStore&
         names.push_back(property_column(id));
     uint64_t rows = 0;
     for (const format::SegmentRef& ref : entry->segments) {
-        auto seg = std::make_unique<Segment>(OG_TRY(engine::open_segment(store, *entry, ref)));
+        auto reader = engine::open_segment(store, *entry, ref);
+        if (!reader)
+            return reclaimed_or(std::move(reader).error());
+        auto seg = std::make_unique<Segment>(std::move(*reader));
         const format::SegmentFooter& footer = seg->reader.footer();
         if (footer.row_count != ref.rows)
             return Error(format::kSegmentCorrupt,
@@ -100,9 +112,11 @@ Result<std::shared_ptr<const LoadedTable>> LoadedTable::open(store::ObjectStore&
                              " rows, the manifest says " + std::to_string(ref.rows));
         seg->file_rows = footer.row_count;
         if (ref.deletion_vector) {
-            auto dv = OG_TRY(engine::read_deletion_vector(store, *entry, ref));
+            auto dv = engine::read_deletion_vector(store, *entry, ref);
+            if (!dv)
+                return reclaimed_or(std::move(dv).error());
             for (uint64_t r = 0; r < seg->file_rows; ++r)
-                if (!dv.contains(r))
+                if (!dv->contains(r))
                     seg->live.push_back(static_cast<uint32_t>(r));
             seg->live_rows = static_cast<uint32_t>(seg->live.size());
         } else {
@@ -172,11 +186,12 @@ const Column& LoadedTable::page_of(const Segment& seg, const std::string& name,
         }
         auto read = seg.reader.read_page(*info, page);
         if (!read)
-            storage_fail(read.error());
+            fail(seg.reader.key(), read.error());
         if (!(read->type() == type))
-            storage_fail(Error(format::kSegmentCorrupt,
-                               store_->uri_of(seg.reader.key()) + ": column " + name +
-                                   " has type " + read->type().name() + ", not " + type.name()));
+            throw RuntimeFailure(
+                Error(format::kSegmentCorrupt, store_->uri_of(seg.reader.key()) + ": column " +
+                                                   name + " has type " + read->type().name() +
+                                                   ", not " + type.name()));
         return std::move(*read);
     });
 }
@@ -211,15 +226,16 @@ std::string_view LoadedTable::text_cell(std::string_view column, const std::uniq
     std::string name(column);
     const format::SegmentColumnInfo* info = seg.reader.footer().find(name);
     if (!info)
-        storage_fail(Error(format::kSegmentCorrupt,
-                           store_->uri_of(seg.reader.key()) + " has no column '" + name + "'"));
+        throw RuntimeFailure(Error(format::kSegmentCorrupt, store_->uri_of(seg.reader.key()) +
+                                                                " has no column '" + name + "'"));
     uint64_t page_rows = info->pages.empty() ? 0 : seg.reader.footer().page_rows;
     size_t page = page_rows ? size_t(file_row / page_rows) : 0;
     const Column& c = page_of(seg, name, ColumnType{format::PhysicalKind::kString}, page);
     size_t at = file_row - page * page_rows;
     if (c.is_null(at))
-        storage_fail(Error(format::kSegmentCorrupt, store_->uri_of(seg.reader.key()) +
-                                                        ": column '" + name + "' holds a null"));
+        throw RuntimeFailure(
+            Error(format::kSegmentCorrupt,
+                  store_->uri_of(seg.reader.key()) + ": column '" + name + "' holds a null"));
     return c.bytes_at(at);
 }
 
@@ -230,11 +246,11 @@ const base::StringList& LoadedTable::whole_text(std::string_view column,
         for (const auto& seg : segments_) {
             auto read = seg->reader.read_column(column);
             if (!read)
-                storage_fail(read.error());
+                fail(seg->reader.key(), read.error());
             if (read->type().kind != format::PhysicalKind::kString || read->null_count() != 0)
-                storage_fail(Error(format::kSegmentCorrupt, store_->uri_of(seg->reader.key()) +
-                                                                ": column '" + std::string(column) +
-                                                                "' is not a string column"));
+                throw RuntimeFailure(Error(format::kSegmentCorrupt,
+                                           store_->uri_of(seg->reader.key()) + ": column '" +
+                                               std::string(column) + "' is not a string column"));
             if (seg->live.empty())
                 for (size_t i = 0; i < read->size(); ++i)
                     out.push_back(read->bytes_at(i));
@@ -257,12 +273,12 @@ const Column& LoadedTable::column(uint64_t property_id) const {
             if (seg->reader.footer().find(name)) {
                 auto read = seg->reader.read_column(name);
                 if (!read)
-                    storage_fail(read.error());
+                    fail(seg->reader.key(), read.error());
                 if (!(read->type() == type))
-                    storage_fail(Error(format::kSegmentCorrupt,
-                                       store_->uri_of(seg->reader.key()) + ": column " + name +
-                                           " has type " + read->type().name() + ", not " +
-                                           type.name()));
+                    throw RuntimeFailure(Error(format::kSegmentCorrupt,
+                                               store_->uri_of(seg->reader.key()) + ": column " +
+                                                   name + " has type " + read->type().name() +
+                                                   ", not " + type.name()));
                 part = std::move(*read);
             } else {
                 for (uint64_t i = 0; i < seg->file_rows; ++i)
@@ -306,7 +322,7 @@ std::vector<uint32_t> LoadedTable::probe(std::string_view column, std::string_vi
             const auto& entries = seg.blocks.at(name)[b].load<format::IndexEntries>(load_mu_, [&] {
                 auto read = seg.reader.read_index_block(*index, b);
                 if (!read)
-                    storage_fail(read.error());
+                    fail(seg.reader.key(), read.error());
                 return std::move(*read);
             });
             format::rows_for_key(entries, key, file_rows);

@@ -105,9 +105,14 @@ class LoadedTable {
                                   const format::ColumnType& type, size_t page) const;
     std::vector<uint32_t> probe(std::string_view column, std::string_view key) const;
     const format::ColumnType& type_of(uint64_t property_id) const;
+    // Throws the failure of a read of object `key` (a vanished object is damage, or — when a
+    // cleanup removed this snapshot meanwhile — historical_version_reclaimed).
+    [[noreturn]] void fail(const std::string& key, Error e) const;
 
     store::ObjectStore* store_ = nullptr;
     std::string table_key_;
+    format::Manifest manifest_; // the snapshot's, to tell a cleaned snapshot from damage
+    format::TableEntry entry_;
     bool is_edge_ = false;
     bool indexed_ = true;
     size_t size_ = 0;

@@ -6,6 +6,7 @@
 #include "base/ulid.h"
 #include "engine/cell_visit.h"
 #include "engine/load.h"
+#include "engine/reclaimed.h"
 #include "engine/table_data.h"
 #include "query/stored_value.h"
 
@@ -122,7 +123,8 @@ class Mutator {
                 auto data = engine::read_table(store_, *entry, t.schema.is_edge,
                                                *t.schema.properties, *t.schema.property_ids);
                 if (!data)
-                    throw MutationFailure(std::move(data).error());
+                    throw MutationFailure(engine::explain_read_failure(store_, snap_.manifest,
+                                                                       std::move(data).error()));
                 t.committed = std::move(*data);
             } else {
                 t.committed = engine::TableData::empty(t.schema.is_edge, *t.schema.properties,

@@ -1,5 +1,6 @@
 #include "query/table_cache.h"
 
+#include "engine/reclaimed.h"
 #include "query/runtime_failure.h"
 
 #include <algorithm>

@@ -4,6 +4,7 @@
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "engine/pending.h"
+#include "engine/reclaimed.h"
 #include "format/deletion_vector.h"
 #include "format/manifest.h"
 #include "format/segment.h"
@@ -45,6 +46,7 @@ constexpr StatusRule kStatusTable[] = {
     // which limit). Not 503: the server is fine, this request asked for too much time.
     {query::kQueryTimeout, 408, ""},
     {query::kQueryCancelled, 408, ""},
+    {engine::kVersionReclaimed, 410, ""}, // like the feed's reclaimed history (change_feed_gap)
     {codes::kInternal, 500, "internal"},
     {codes::kStorageUnavailable, 500, "internal"},
     {codes::kStorageConfiguration, 500, "internal"},
