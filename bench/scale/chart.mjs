@@ -2,7 +2,7 @@
 // scale (1.0 = parity, lower is better) and lines of omnigraph-server's RSS per request.
 //   writeChart(report, file)           one run of scale_bench.mjs
 //   writeRssLines(series, title, file) several runs' server RSS, e.g. one per allocator:
-//                                      series = [{name, rss: [MB after each request]}]
+//                                      series = [{name, rss: [MB after each round]}]
 import fs from 'node:fs';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -49,7 +49,7 @@ function rssPanel(series, title, x0, y0, w, h) {
     out.push(`<line x1="${x0}" x2="${x0 + w}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#ddd"/>`);
     out.push(text(x0 - 6, y + 4, `${v} MB`, 'font-size="11" text-anchor="end"'));
   }
-  out.push(text(x0 + w / 2, y0 + h + 28, 'request (alternating limit-3 scan and top-3)', 'font-size="11" text-anchor="middle"'));
+  out.push(text(x0 + w / 2, y0 + h + 28, 'round (a limit-3 scan and a top-3 per client)', 'font-size="11" text-anchor="middle"'));
   series.forEach((s, i) => {
     const pts = s.rss.map((v, j) => `${(x0 + (j / (n - 1)) * w).toFixed(1)},${(y0 + h - (v / top) * h).toFixed(1)}`).join(' ');
     out.push(`<polyline points="${pts}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.8"/>`);
@@ -64,10 +64,10 @@ const svg = (width, height, parts) => `<svg xmlns="http://www.w3.org/2000/svg" w
 
 export function writeChart(report, file) {
   const title = `OmniGraph scale benchmark: ${report.users.toLocaleString('en')} users, ${report.edges.toLocaleString('en')} Follows (${report.label})`;
-  const rss = report.server?.after_request_rss_mb ?? [];
+  const rss = report.server?.after_round_rss_mb ?? [];
   const parts = [text(20, 24, title, 'font-size="15" font-weight="bold"'),
     ...ratioPanel(report, 70, 60, 480, 280),
-    ...rssPanel([{ name: 'omnigraph-server VmRSS after each request', rss }], 'server RSS over repeated scans', 680, 60, 420, 280)];
+    ...rssPanel([{ name: 'omnigraph-server VmRSS after each round', rss }], 'server RSS over repeated scans', 680, 60, 420, 280)];
   fs.writeFileSync(file, svg(1140, 460, parts));
 }
 

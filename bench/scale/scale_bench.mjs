@@ -4,13 +4,14 @@
 // DIR/scale.svg (a chart drawn here: ratio bars and the server's RSS line).
 //   flock /tmp/og-build.lock node bench/scale/scale_bench.mjs --users 1000000
 //        [--work DIR] [--out DIR] [--build build/release] [--cold-runs 5] [--warm-runs 10]
-//        [--scans 100] [--rss-cap-mb 6000] [--as-limit GiB (16)] [--timeout-s 1800]
+//        [--scans 100] [--clients 1] [--rss-cap-mb 6000] [--as-limit GiB (16)] [--timeout-s 1800]
 //        [--env K=V]... [--no-kuzu] [--server-only] [--label TEXT]
 // --env sets a variable for every omnigraph process (load, queries, server): the allocator study
 // runs it with LD_PRELOAD=... or MALLOC_ARENA_MAX=... . --server-only skips the cold and warm
 // reads (load and the server's scans still run); --no-kuzu skips Kùzu's side.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,7 @@ const queryBench = path.join(build, 'bench/query_bench');
 const coldRuns = Number(opt('--cold-runs', '5'));
 const warmRuns = Number(opt('--warm-runs', '10'));
 const scans = Number(opt('--scans', '100'));
+const clients = Number(opt('--clients', '1'));
 const rssCapMb = Number(opt('--rss-cap-mb', '6000'));
 // In bytes: util-linux 2.38's prlimit crashes on a suffix such as 16G.
 const asLimit = String(Number(opt('--as-limit', '16').replace(/G$/i, '')) * 2 ** 30);
@@ -154,11 +156,11 @@ if (!serverOnly) {
   }
 }
 
-// 4. The server: `scans` rounds of a limit-3 scan and a top-3, one request at a time; VmRSS after
-// each request, and the peak sampled every 20 ms. Stops early when RSS passes --rss-cap-mb.
+// 4. The server: `scans` rounds of a limit-3 scan and a top-3 (by each of --clients clients at
+// once); VmRSS after each round, and the peak sampled every 20 ms. Stops early when RSS passes --rss-cap-mb.
 async function serverScans() {
   const child = spawn('prlimit', [`--as=${asLimit}`, server, '--cluster', cluster, '--bind', '127.0.0.1:0', '--unauthenticated'],
-    { env: { ...ourEnv, OMNIGRAPH_LOG_LEVEL: ourEnv.OMNIGRAPH_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    { env: { ...ourEnv, OMNIGRAPH_LOG: ourEnv.OMNIGRAPH_LOG ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   const addr = await new Promise((resolve, reject) => {
@@ -170,42 +172,51 @@ async function serverScans() {
   const rssMb = () => { try { return Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024; } catch { return NaN; } };
   const scan = 'query scan() { match { $u: User } return { $u.handle } limit 3 }';
   const top3 = 'query top3() { match { $u: User } return { $u.handle } order { $u.age desc } limit 3 }';
-  const post = async (query) => {
+  // A new connection per request, as curl would: the server gives each connection a worker
+  // thread, so successive requests run on different threads (and glibc arenas).
+  const post = (query) => new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const r = await fetch(`http://${addr}/graphs/social/query`, { method: 'POST',
-      headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-    const body = await r.text();
-    if (r.status !== 200) throw new Error(`server answered ${r.status}: ${body.slice(0, 300)}`);
-    return Number(process.hrtime.bigint() - start) / 1e6;
+    const [host, port] = addr.split(':');
+    const req = http.request({ host, port, path: '/graphs/social/query', method: 'POST', agent: false,
+      headers: { 'content-type': 'application/json', connection: 'close' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - start) / 1e6)
+        : reject(new Error(`server answered ${res.statusCode}: ${body.slice(0, 300)}`))));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ query }));
+  });
+  // --clients concurrent clients per round, each a scan then a top-3.
+  const round = async () => {
+    const one = async () => [await post(scan), await post(top3)];
+    return Promise.all(Array.from({ length: clients }, one));
   };
-  const s = { idle_rss_mb: rssMb(), after_request_rss_mb: [], scan_ms: [], top3_ms: [], peak_rss_mb: 0, stopped_at: null };
+  const s = { clients, idle_rss_mb: rssMb(), after_round_rss_mb: [], scan_ms: [], top3_ms: [], peak_rss_mb: 0, stopped_at: null };
   const sampler = setInterval(() => { const v = rssMb(); if (v > s.peak_rss_mb) s.peak_rss_mb = v; if (v > rssCapMb) child.kill('SIGKILL'); }, 20);
   try {
     for (let i = 0; i < scans; i++) {
-      s.scan_ms.push(await post(scan));
-      s.after_request_rss_mb.push(rssMb());
-      s.top3_ms.push(await post(top3));
-      s.after_request_rss_mb.push(rssMb());
-      if (s.after_request_rss_mb.at(-1) > rssCapMb) throw new Error(`RSS over the ${rssCapMb} MB cap`);
+      for (const [a, b] of await round()) { s.scan_ms.push(a); s.top3_ms.push(b); }
+      s.after_round_rss_mb.push(rssMb());
+      if (s.after_round_rss_mb.at(-1) > rssCapMb) throw new Error(`RSS over the ${rssCapMb} MB cap`);
     }
   } catch (e) {
-    s.stopped_at = { round: s.top3_ms.length, reason: String(e.message ?? e).slice(0, 300) };
+    s.stopped_at = { round: s.after_round_rss_mb.length, reason: String(e.message ?? e).slice(0, 300) };
     log(`  server run stopped: ${s.stopped_at.reason}`);
   } finally {
     clearInterval(sampler);
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.on('exit', r)));
   }
-  const rss = s.after_request_rss_mb;
-  s.rounds = s.top3_ms.length;
+  const rss = s.after_round_rss_mb;
+  s.rounds = rss.length;
   s.scan_median_ms = median(s.scan_ms);
   s.top3_median_ms = median(s.top3_ms);
-  const at = (n) => rss[2 * n - 1]; // RSS after round n (1-based), i.e. after its top-3
-  s.rss_at_rounds_mb = Object.fromEntries([1, 10, 30, 60, 100].filter((n) => n <= s.rounds).map((n) => [n, at(n)]));
-  if (s.rounds >= 100) s.growth_60_100_vs_30 = (Math.max(...rss.slice(2 * 59, 200)) - at(30)) / at(30);
+  s.rss_at_rounds_mb = Object.fromEntries([1, 10, 30, 60, 100].filter((n) => n <= s.rounds).map((n) => [n, rss[n - 1]]));
+  if (s.rounds >= 100) s.growth_60_100_vs_30 = (Math.max(...rss.slice(59, 100)) - rss[29]) / rss[29];
   return s;
 }
-log(`server: ${scans} rounds of a limit-3 scan and a top-3`);
+log(`server: ${scans} rounds of a limit-3 scan and a top-3, ${clients} client(s)`);
 report.server = await serverScans();
 
 // 5. Report.
