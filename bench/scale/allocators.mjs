@@ -8,6 +8,7 @@
 //   glibc-arenas2-trim  the shim, 2 arenas, 64 MiB trim threshold and top pad, dynamic mmap threshold
 //   jemalloc        LD_PRELOAD of Debian's libjemalloc.so.2 (5.3), its defaults
 //   jemalloc-tuned  the same with 2 arenas, a background purge thread and 1 s dirty-page decay
+//   jemalloc-decay  jemalloc's arenas, the background purge thread and 1 s decay (no arena bound)
 //   mimalloc        LD_PRELOAD of Debian's libmimalloc.so.2 (2.0.9), its defaults
 //   mimalloc-tuned  the same with pages reset (returned to the OS) at once when freed
 // Writes DIR/allocators.json and DIR/allocators.svg (the RSS line of each).
@@ -44,6 +45,8 @@ const settings = {
   jemalloc: [`LD_PRELOAD=${lib}/libjemalloc.so.2`],
   'jemalloc-tuned': [`LD_PRELOAD=${lib}/libjemalloc.so.2`,
     'MALLOC_CONF=background_thread:true,narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0'],
+  'jemalloc-decay': [`LD_PRELOAD=${lib}/libjemalloc.so.2`,
+    'MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0'],
   mimalloc: [`LD_PRELOAD=${lib}/libmimalloc.so.2`],
   'mimalloc-tuned': [`LD_PRELOAD=${lib}/libmimalloc.so.2`, 'MIMALLOC_PAGE_RESET=1',
     'MIMALLOC_ABANDONED_PAGE_RESET=1', 'MIMALLOC_RESET_DECOMMITS=1', 'MIMALLOC_RESET_DELAY=0'],
@@ -66,11 +69,11 @@ fs.writeFileSync(path.join(out, 'allocators.json'), JSON.stringify(results, null
 writeRssLines(results.map((r) => ({ name: r.name, rss: r.after_round_rss_mb })),
   `omnigraph-server RSS per allocator, ${Number(users).toLocaleString('en')} users, ${clients} client(s)`, path.join(out, 'allocators.svg'));
 const f = (v, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '-');
-console.log('| allocator | load s | load peak MB | idle MB | after 1 | after 10 | after 30 | after 60 | after 100 | peak MB | growth 60–100 vs 30 | scan ms | top-3 ms |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| allocator | load s | load peak MB | idle MB | after 1 | after 10 | after 30 | after 60 | after 100 | peak MB | idle 3 s later | growth 60–100 vs 30 | scan ms | top-3 ms |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   const a = r.rss_at_rounds_mb;
-  console.log(`| ${r.name} | ${f(r.load_seconds, 1)} | ${f(r.load_peak_rss_mb)} | ${f(r.idle_rss_mb)} | ${f(a[1])} | ${f(a[10])} | ${f(a[30])} | ${f(a[60])} | ${f(a[100])} | ${f(r.peak_rss_mb)} | ` +
+  console.log(`| ${r.name} | ${f(r.load_seconds, 1)} | ${f(r.load_peak_rss_mb)} | ${f(r.idle_rss_mb)} | ${f(a[1])} | ${f(a[10])} | ${f(a[30])} | ${f(a[60])} | ${f(a[100])} | ${f(r.peak_rss_mb)} | ${f(r.idle_after_3s_rss_mb)} | ` +
     `${r.growth_60_100_vs_30 === undefined ? (r.stopped_at ? `stopped at ${r.stopped_at.round}` : '-') : f(100 * r.growth_60_100_vs_30, 1) + '%'} | ${f(r.scan_median_ms, 1)} | ${f(r.top3_median_ms, 1)} |`);
 }
 console.log(`wrote ${path.join(out, 'allocators.json')} and ${path.join(out, 'allocators.svg')}`);

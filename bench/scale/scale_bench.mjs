@@ -200,6 +200,9 @@ async function serverScans() {
       s.after_round_rss_mb.push(rssMb());
       if (s.after_round_rss_mb.at(-1) > rssCapMb) throw new Error(`RSS over the ${rssCapMb} MB cap`);
     }
+    // What the allocator gives back once the server is idle (jemalloc's decay is time-based).
+    await new Promise((r) => setTimeout(r, 3000));
+    s.idle_after_3s_rss_mb = rssMb();
   } catch (e) {
     s.stopped_at = { round: s.after_round_rss_mb.length, reason: String(e.message ?? e).slice(0, 300) };
     log(`  server run stopped: ${s.stopped_at.reason}`);
@@ -236,7 +239,7 @@ for (const kind of serverOnly ? [] : ['cold', 'warm'])
       (e.omnigraph_peak_rss_mb ? ` | our peak ${f(e.omnigraph_peak_rss_mb)} MB` : ''));
   }
 const S = report.server;
-console.log(`server idle ${f(S.idle_rss_mb)} MB; RSS after round ${Object.entries(S.rss_at_rounds_mb).map(([n, v]) => `${n}: ${f(v)}`).join(', ')} MB; peak ${f(S.peak_rss_mb)} MB` +
+console.log(`server idle ${f(S.idle_rss_mb)} MB; RSS after round ${Object.entries(S.rss_at_rounds_mb).map(([n, v]) => `${n}: ${f(v)}`).join(', ')} MB; peak ${f(S.peak_rss_mb)} MB; 3 s idle ${f(S.idle_after_3s_rss_mb)} MB` +
   `; scan ${f(S.scan_median_ms)} ms, top-3 ${f(S.top3_median_ms)} ms (medians)` +
   (S.growth_60_100_vs_30 !== undefined ? `; growth rounds 60-100 vs 30: ${f(100 * S.growth_60_100_vs_30)}%` : '') +
   (S.stopped_at ? `; STOPPED after ${S.stopped_at.round} rounds: ${S.stopped_at.reason}` : ''));
