@@ -1,7 +1,7 @@
 // The scale benchmark (issue 17): a generated social graph (bench/scale/generate.mjs) loaded into
 // omnigraph and into Kùzu in one run, then the same four reads on both, cold and warm, then
 // omnigraph-server's RSS over repeated scans. Writes DIR/scale.json (every figure) and
-// DIR/scale.svg (a chart drawn here: ratio bars and the server's RSS line).
+// DIR/scale.svg (chart.mjs: ratio bars and the server's RSS line).
 //   flock /tmp/og-build.lock node bench/scale/scale_bench.mjs --users 1000000
 //        [--work DIR] [--out DIR] [--build build/release] [--cold-runs 5] [--warm-runs 10]
 //        [--scans 100] [--clients 1] [--rss-cap-mb 6000] [--as-limit GiB (16)] [--timeout-s 1800]

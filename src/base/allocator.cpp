@@ -19,13 +19,9 @@ extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp
 
 namespace omnigraph::base {
 
-bool jemalloc_active() {
-    return mallctl != nullptr;
-}
-
 void tune_allocator() {
-    if (jemalloc_active())
-        return; // configured by malloc_conf above
+    if (mallctl != nullptr)
+        return; // jemalloc: configured by malloc_conf above
     // glibc (sanitizer builds, or a program built without jemalloc): few arenas, so that what
     // each keeps is not multiplied by the number of threads a server runs (glibc's default is
     // 8 per core), and a trim threshold that lets a large query's memory go back to the OS.

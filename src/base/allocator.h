@@ -3,9 +3,6 @@
 
 namespace omnigraph::base {
 
-// True when jemalloc serves malloc in this process (the release programs link it).
-bool jemalloc_active();
-
 // Bounds what the allocator keeps after a large query. With jemalloc (the release programs)
 // its settings are compiled in (allocator.cpp's malloc_conf) and this does nothing; on glibc it
 // bounds the arenas and the retained heap top. Call once, early in main(), before threads start.
