@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential g++ cmake ninja-build ccache pkg-config git
   clang-format clang-tidy-19
-  libssl-dev libcurl4-openssl-dev libzstd-dev libxxhash-dev
+  libssl-dev libcurl4-openssl-dev libzstd-dev libxxhash-dev libjemalloc-dev
   nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm time curl wrk

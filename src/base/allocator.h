@@ -3,10 +3,9 @@
 
 namespace omnigraph::base {
 
-// Keeps freed memory in the process instead of returning it to the OS at every free (glibc
-// trims the heap top and unmaps large blocks eagerly). Re-faulting that memory on the next
-// query or load costs more than the memory itself, markedly so in VMs. Call once, early in
-// main(), before threads start.
+// Bounds what the allocator keeps after a large query. With jemalloc (the release programs)
+// its settings are compiled in (allocator.cpp's malloc_conf) and this does nothing; on glibc it
+// bounds the arenas and the retained heap top. Call once, early in main(), before threads start.
 void tune_allocator();
 
 } // namespace omnigraph::base

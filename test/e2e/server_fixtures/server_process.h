@@ -92,6 +92,7 @@ class ServerProcess {
     }
     bool serving() const { return port_ != 0; }
     int port() const { return port_; }
+    int pid() const { return pid_; }
     int exit_code() const { return exit_code_; }
     std::string err() const { return read_file(err_); }
     httplib::Client client() const { return httplib::Client("127.0.0.1", port_); }
