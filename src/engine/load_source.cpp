@@ -23,11 +23,12 @@ void release_pages(const char* begin, const char* end) {
 }
 
 // Where a run of at most about `max_bytes` of `text` ends: after the last line break within
-// `max_bytes`, else after the first one (a long line), else at the end.
-size_t run_end(std::string_view text, size_t max_bytes) {
-    if (text.size() <= max_bytes)
+// `max_bytes`, else after the first one (a long line), else at the end. `whole`: `text` is all
+// that is left of the input (else its end may be in the middle of a line).
+size_t run_end(std::string_view text, size_t max_bytes, bool whole) {
+    if (whole && text.size() <= max_bytes)
         return text.size();
-    size_t cut = text.rfind('\n', max_bytes - 1);
+    size_t cut = text.rfind('\n', std::min(max_bytes, text.size()) - 1);
     if (cut != std::string_view::npos)
         return cut + 1;
     cut = text.find('\n', max_bytes);
@@ -41,7 +42,7 @@ class TextSource final : public LoadSource {
         release_pages(text_.data() + released_, text_.data() + at_);
         released_ = at_;
         std::string_view rest = std::string_view(text_).substr(at_);
-        size_t n = run_end(rest, std::max<size_t>(max_bytes, 1));
+        size_t n = run_end(rest, std::max<size_t>(max_bytes, 1), true);
         at_ += n;
         return rest.substr(0, n);
     }
@@ -82,7 +83,7 @@ class FileSource final : public LoadSource {
             buffer_.resize(have + size_t(n));
             eof_ = n == 0;
         }
-        handed_ = run_end(buffer_, max_bytes);
+        handed_ = buffer_.empty() ? 0 : run_end(buffer_, max_bytes, eof_);
         return std::string_view(buffer_).substr(0, handed_);
     }
     uint64_t total_bytes() const override { return size_; }

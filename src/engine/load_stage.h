@@ -16,6 +16,7 @@
 #include "engine/string_spill.h"
 #include "engine/table_data.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <regex>
@@ -24,12 +25,19 @@
 
 namespace omnigraph::engine {
 
-// How a load's memory budget is shared out (see docs/architecture.md "Loading").
+// How a load's memory budget is shared out (see docs/architecture.md "Loading"). The budget is
+// a ceiling, not a target: beyond a size where larger parts stop paying (parse runs of 16 MiB
+// keep both parser threads busy; 64 MiB of pending rows make segments of tens of MB) a larger
+// budget buys nothing, so the shares are capped there.
 struct LoadBudget {
+    static constexpr uint64_t kKiB = 1024, kMiB = kKiB << 10;
     uint64_t bytes = kDefaultLoadMemoryBytes;
-    uint64_t run_bytes() const { return bytes / 16; }    // input text parsed at a time
-    uint64_t pending_bytes() const { return bytes / 8; } // unwritten rows, all tables
-    uint64_t spill_memory() const { return bytes / 8; }  // remembered strings kept in memory
+    // Input text parsed at a time (the parsed rows take about as much again).
+    uint64_t run_bytes() const { return std::clamp(bytes / 16, 16 * kKiB, 16 * kMiB); }
+    // Rows not yet written, all tables together (encoding one takes about as much again).
+    uint64_t pending_bytes() const { return std::min(bytes / 8, 64 * kMiB); }
+    // Remembered strings (ids, tuples) kept in memory before they go to a scratch file.
+    uint64_t spill_memory() const { return std::min(bytes / 8, 64 * kMiB); }
 };
 
 // One table's rows this load staged.

@@ -134,14 +134,35 @@ void StringIndex::seal() {
     });
     entries_.shrink_to_fit();
     sealed_ = true;
+    // About two entries per bucket; a directory of uint32 offsets (an index larger than 4G
+    // entries falls back to the binary search).
+    if (entries_.size() >= UINT32_MAX)
+        return;
+    bucket_bits_ = 1;
+    while (bucket_bits_ < 62 && (size_t(1) << bucket_bits_) < entries_.size() / 2)
+        ++bucket_bits_;
+    buckets_.assign((size_t(1) << bucket_bits_) + 1, 0);
+    for (const Entry& e : entries_)
+        ++buckets_[(e.hash >> (64 - bucket_bits_)) + 1];
+    for (size_t b = 1; b < buckets_.size(); ++b)
+        buckets_[b] += buckets_[b - 1];
+}
+
+std::pair<size_t, size_t> StringIndex::bucket_of(uint64_t hash) const {
+    if (buckets_.empty()) {
+        auto it = std::lower_bound(entries_.begin(), entries_.end(), hash,
+                                   [](const Entry& e, uint64_t h) { return e.hash < h; });
+        return {size_t(it - entries_.begin()), entries_.size()};
+    }
+    size_t b = hash >> (64 - bucket_bits_);
+    return {buckets_[b], buckets_[b + 1]};
 }
 
 Result<bool> StringIndex::contains(std::string_view s) const {
     uint64_t hash = base::xxh3_64(s);
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), hash,
-                               [](const Entry& e, uint64_t h) { return e.hash < h; });
-    for (; it != entries_.end() && it->hash == hash; ++it)
-        if (OG_TRY(spill_->equals(it->handle, s)))
+    auto [begin, end] = bucket_of(hash);
+    for (size_t i = begin; i < end && entries_[i].hash <= hash; ++i)
+        if (entries_[i].hash == hash && OG_TRY(spill_->equals(entries_[i].handle, s)))
             return true;
     return false;
 }
