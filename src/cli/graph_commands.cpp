@@ -193,6 +193,7 @@ class ProgressLine {
 struct LoadArgs {
     std::string uri, data, mode, branch, from, actor, target, config;
     bool json = false, quiet = false;
+    uint64_t memory_budget_mb = 0; // 0: OMNIGRAPH_LOAD_MEMORY_MB, else 1 GiB
 };
 
 int run_load(LoadArgs a) {
@@ -217,14 +218,23 @@ int run_load(LoadArgs a) {
             return 2;
         }
     }
-    auto data = read_source_file(a.data);
+    if (a.memory_budget_mb != 0) {
+        if (a.memory_budget_mb < engine::kMinLoadMemoryMb || a.memory_budget_mb > (1ull << 30)) {
+            std::cerr << "error: --memory-budget-mb must be at least " << engine::kMinLoadMemoryMb
+                      << "\n";
+            return 2;
+        }
+        request.memory_budget_bytes = a.memory_budget_mb << 20;
+    }
+    // Read as the load goes: the input is never held whole.
+    auto data = engine::file_source(a.data);
     if (!data)
         return fail(data.error(), a.json);
     auto graph = service::GraphHandle::open(a.uri);
     if (!graph)
         return fail(graph.error(), a.json);
     echo_target("load", (*graph)->store(), a.quiet);
-    request.data = std::move(*data);
+    request.source = std::move(*data);
     request.branch = a.branch;
     if (!a.from.empty())
         request.from = a.from;
@@ -307,6 +317,9 @@ void register_graph(CLI::App& app, Outcome& outcome) {
     load_cmd->add_option("--from", load->from,
                          "Create --branch from this branch first when it does not exist");
     load_cmd->add_option("--as", load->actor, "Actor recorded in the commit");
+    load_cmd->add_option("--memory-budget-mb", load->memory_budget_mb,
+                         "Peak memory of the load in MiB (default $OMNIGRAPH_LOAD_MEMORY_MB, "
+                         "else 1024)");
     load_cmd->add_flag("--json", load->json, "Print JSON");
     load_cmd->add_flag("--quiet", load->quiet, "No target echo on stderr");
     load_cmd->callback([load, &outcome] { outcome.exit_code = run_load(*load); });

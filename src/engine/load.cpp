@@ -1,12 +1,13 @@
 #include "engine/load.h"
 
 #include "base/clock.h"
+#include "base/env.h"
 #include "base/failpoint.h"
-#include "base/json.h"
 #include "base/ulid.h"
 #include "engine/cell_visit.h"
 #include "engine/load_image.h"
 #include "engine/load_input.h"
+#include "engine/load_stage.h"
 #include "engine/pending.h"
 #include "engine/table_data.h"
 
@@ -45,19 +46,16 @@ namespace {
 
 // A merge replaced some committed rows: give each segment holding them a new deletion vector
 // (and drop segments with no live row left).
-Status delete_replaced(LoadImage& image, format::TableEntry& entry,
+Status delete_replaced(const LoadImage& image, format::TableEntry& entry,
                        std::vector<std::pair<std::string, std::string>>& objects) {
     auto it = image.replaced.find(entry.table_key);
     if (it == image.replaced.end())
         return ok();
-    const auto& where = image.origins.at(entry.table_key);
-    std::map<uint32_t, std::vector<uint64_t>> by_segment;
-    for (size_t row : it->second)
-        by_segment[where[row].segment].push_back(where[row].row);
-    for (auto& [index, rows] : by_segment) {
+    for (const auto& [index, rows] : it->second) {
+        if (rows.empty())
+            continue;
         format::SegmentRef& seg = entry.segments[index];
-        auto dv =
-            OG_TRY(read_deletion_vector(image.store, entry, seg)).merged_with(std::move(rows));
+        auto dv = OG_TRY(read_deletion_vector(image.store, entry, seg)).merged_with(rows);
         seg.deleted_rows = dv.rows.size();
         if (seg.deleted_rows == seg.rows)
             continue; // dropped below
@@ -69,53 +67,45 @@ Status delete_replaced(LoadImage& image, format::TableEntry& entry,
     return ok();
 }
 
-// Writes the validated image: one new segment per touched table (append adds the new rows as a
-// segment; the other modes rewrite the table), deletion vectors for the rows a merge replaced,
-// then the commit point, under a pending-operation record.
-Result<LoadSummary> write_image(LoadImage& built) {
-    store::ObjectStore& store = built.store;
-    const format::Manifest& head = built.head;
-    const LoadOptions& options = built.options;
-    LoadMode mode = built.mode;
+// Commits the validated image: the staged segments join (append, merge) or replace
+// (overwrite) each touched table's, the rows a merge replaced get deletion vectors, then the
+// commit point. The pending-operation record already lists the staged segments; this
+// attempt's deletion vectors and commit record are added before they are written.
+Result<LoadSummary> write_image(const LoadImage& image, StagedLoad& staged) {
+    store::ObjectStore& store = image.store;
+    const format::Manifest& head = image.head;
+    PendingOp& op = staged.op;
     format::Manifest next = head;
     next.version = head.version + 1;
     LoadSummary summary;
     summary.branch = head.branch;
-    summary.mode = mode;
-    std::vector<std::pair<std::string, std::string>> segments; // key, bytes
+    summary.mode = image.mode;
+    std::vector<std::pair<std::string, std::string>> objects; // deletion vectors: key, bytes
+    std::vector<std::string> dropped; // staged segments no row of which is left
     for (auto& entry : next.tables) {
-        auto it = built.images.find(entry.table_key);
-        if (it == built.images.end())
+        const std::string& key = entry.table_key;
+        if (!image.touched.count(key))
             continue;
-        const TableData& image = *it->second;
-        size_t count = built.loaded_count(entry.table_key);
-        std::optional<TableData> appended; // append and merge write only the new rows
-        bool incremental =
-            mode == LoadMode::kAppend || (mode == LoadMode::kMerge && !entry.segments.empty());
-        if (incremental) {
-            TableSchema ts = table_schema(built.catalog, entry.table_key);
-            appended = TableData::empty(image.is_edge, *ts.properties, *ts.property_ids);
-            for (size_t i = image.size() - count; i < image.size(); ++i)
-                appended->append_row(image, i);
-        } else {
+        uint64_t kept = image.kept_rows(key);
+        if (!image.keeps_committed(key))
             entry.segments.clear();
+        else if (image.mode == LoadMode::kMerge)
+            OG_CHECK(delete_replaced(image, entry, objects));
+        uint64_t count = 0;
+        if (auto t = staged.tables.find(key); t != staged.tables.end()) {
+            for (const auto& seg : t->second.segments) {
+                if (seg.deleted_rows == seg.rows)
+                    dropped.push_back(seg.segment);
+                else
+                    entry.segments.push_back(seg);
+            }
+            count = t->second.live_rows();
         }
-        if (mode == LoadMode::kMerge && !entry.segments.empty())
-            OG_CHECK(delete_replaced(built, entry, segments));
-        const TableData& written_rows = appended ? *appended : image;
-        if (written_rows.size() > 0) {
-            std::string bytes = OG_TRY(encode_table(written_rows));
-            std::string key = entry.path + "/" + base::new_ulid() + ".seg";
-            entry.segments.push_back({key, written_rows.size(), bytes.size(), std::nullopt, 0});
-            segments.emplace_back(std::move(key), std::move(bytes));
-        }
-        entry.row_count = image.size();
+        entry.row_count = kept + count;
         entry.table_version += 1;
         entry.table_branch = head.branch;
-        auto colon = entry.table_key.find(':');
-        (entry.table_key.starts_with("edge:") ? summary.edges
-                                              : summary.nodes)[entry.table_key.substr(colon + 1)] =
-            count;
+        auto colon = key.find(':');
+        (key.starts_with("edge:") ? summary.edges : summary.nodes)[key.substr(colon + 1)] = count;
         summary.total_entities += count;
     }
     format::CommitRecord commit;
@@ -123,50 +113,61 @@ Result<LoadSummary> write_image(LoadImage& built) {
     commit.graph_branch = head.branch;
     commit.graph_manifest_version = next.version;
     commit.parent_commit_id = head.commit_id;
-    commit.actor_id = options.actor;
+    commit.actor_id = image.options.actor;
     commit.created_at = base::unix_micros(base::now());
     next.commit_id = commit.graph_commit_id;
 
-    // Recorded before the first object is written, so a crash is undone by the next writer.
-    PendingOp op = new_pending_op("load", head.branch, head.version, commit.graph_commit_id);
-    for (const auto& [key, bytes] : segments)
-        op.created.push_back(key);
-    op.created.push_back(format::commit_key(commit.graph_commit_id));
-    OG_CHECK(begin_pending(store, op));
+    // Recorded before the objects are written, so a crash is undone by the next writer.
+    op.branch = head.branch;
+    op.base_version = head.version;
+    op.commit_id = commit.graph_commit_id;
+    std::vector<std::string> attempt; // this attempt's objects
+    for (const auto& [key, bytes] : objects)
+        attempt.push_back(key);
+    attempt.push_back(format::commit_key(commit.graph_commit_id));
+    op.created.insert(op.created.end(), attempt.begin(), attempt.end());
+    std::vector<std::string> remove_before = op.remove_after;
+    op.remove_after.insert(op.remove_after.end(), dropped.begin(), dropped.end());
+    if (staged.begun) {
+        OG_CHECK(rewrite_pending(store, op));
+    } else {
+        OG_CHECK(begin_pending(store, op));
+        staged.begun = true;
+    }
     Status written = [&]() -> Status {
-        for (const auto& [key, bytes] : segments)
+        for (const auto& [key, bytes] : objects)
             OG_CHECK(store.put_if_absent(key, bytes));
         OG_CHECK(base::failpoint("load.before_publish"));
         return format::publish(store, commit, next);
     }();
-    if (!written && !written.error().is(format::kManifestConflict)) {
+    if (!written && written.error().is(format::kManifestConflict)) {
+        // Lost the race: what this attempt wrote is garbage once a later attempt commits.
+        op.remove_after = std::move(remove_before);
+        op.remove_after.insert(op.remove_after.end(), attempt.begin(), attempt.end());
+        return std::move(written).error();
+    }
+    if (!written) {
         // The commit may have landed although its answer was lost: look before undoing.
-        auto landed = pending_committed(store, op, built.seal);
+        auto landed = pending_committed(store, op, staged.seal);
         if (landed && *landed)
             written = ok();
     }
     if (!written) {
-        finish_pending_failed(store, op, built.seal);
+        finish_pending_failed(store, op, staged.seal);
+        staged.settled = true;
         return std::move(written).error();
     }
     finish_pending_committed(store, op);
+    staged.settled = true;
     summary.commit = commit;
     return summary;
 }
 
-Result<LoadSummary> run_attempt(LoadImage& image) {
-    OG_CHECK(image.build());
-    OG_CHECK(image.validate());
-    if (image.options.progress)
-        image.options.progress({"writing", image.batch.rows, 0, 0});
-    return write_image(image);
-}
-
-// The attempts of one load of a parsed or typed batch made for `schema`: each reads the head,
-// builds, validates and writes the image; a lost race for the next version starts over.
-Result<LoadSummary> commit_batch(store::ObjectStore& store, const Graph& graph,
-                                 const SchemaVersion& schema, const LoadBatch& batch,
-                                 const LoadOptions& options) {
+// The attempts of committing a staged load: each reads the head, builds and validates the
+// image against it and commits; a lost race for the next version starts over.
+Result<LoadSummary> commit_staged(const Graph& graph, const SchemaVersion& schema,
+                                  StagedLoad& staged) {
+    const LoadOptions& options = staged.options;
     for (int attempt = 1; attempt <= kLoadAttempts; ++attempt) {
         auto head = OG_TRY(graph.head(options.branch));
         if (options.expected_head && head.commit_id != options.expected_head->commit_id)
@@ -178,21 +179,19 @@ Result<LoadSummary> commit_batch(store::ObjectStore& store, const Graph& graph,
             return Error(codes::kPreconditionFailed,
                          "the schema of branch '" + options.branch +
                              "' changed while loading; run the load again");
-        LoadMode mode = LoadMode::kOverwrite;
-        if (options.mode) {
-            mode = *options.mode;
-        } else {
+        if (!options.mode)
             for (const auto& t : head.tables)
                 if (t.row_count > 0)
                     return Error(codes::kInvalidArgument,
                                  "branch '" + options.branch +
                                      "' already holds data: pass --mode overwrite, "
                                      "--mode append or --mode merge");
-        }
-        LoadImage image{
-            store, schema.catalog, head, batch, mode, options, graph.seal(), {}, {}, {}, {}, {}, {},
-            {}};
-        auto result = run_attempt(image);
+        LoadImage image(staged.store, schema.catalog, head, staged, staged.mode, options);
+        OG_CHECK(image.build());
+        OG_CHECK(image.validate());
+        if (options.progress)
+            options.progress({"writing", staged.rows, 0, 0});
+        auto result = write_image(image, staged);
         if (!result && result.error().is(format::kManifestConflict))
             continue; // another writer committed first: redo against the new head
         return result;
@@ -201,22 +200,42 @@ Result<LoadSummary> commit_batch(store::ObjectStore& store, const Graph& graph,
                                                 " attempts: other writers kept committing first");
 }
 
-Result<LoadSummary> parse_and_commit(store::ObjectStore& store, const Graph& graph,
-                                     const format::Manifest& first_head, std::string& jsonl,
+// One load made for `schema`: the rows of `typed`, else those parsed from `source`, staged as
+// bounded segments, then committed. Whatever fails removes what the load wrote.
+Result<LoadSummary> stage_and_commit(store::ObjectStore& store, const Graph& graph,
+                                     const SchemaVersion& schema, const format::Manifest& head,
+                                     LoadSource* source, LoadBatch* typed,
                                      const LoadOptions& options) {
-    SchemaRef schema = OG_TRY(graph.schema_version(first_head.schema_ir_hash));
-    uint64_t total = jsonl.size();
-    ParseProgress parsing;
-    if (options.progress)
-        parsing = [&](uint64_t rows, uint64_t bytes) {
-            options.progress({"parsing", rows, bytes, total});
-        };
-    auto batch =
-        OG_TRY(parse_load_input_consuming(jsonl, schema->catalog, options.source_name, parsing));
-    std::string().swap(jsonl); // parsed: the text is no longer needed
-    if (options.progress)
-        options.progress({"checking", batch.rows, total, total});
-    return commit_batch(store, graph, *schema, batch, options);
+    LoadBudget budget{OG_TRY(load_memory_budget(options))};
+    LoadMode mode = options.mode.value_or(LoadMode::kOverwrite);
+    PendingOp op = new_pending_op("load", head.branch, head.version, base::new_ulid());
+    StagedLoad staged(store, schema.catalog, head, mode, options, budget, op, graph.seal());
+    auto result = [&]() -> Result<LoadSummary> {
+        if (typed) {
+            OG_CHECK(staged.add(std::move(*typed), 0));
+        } else {
+            uint64_t line = 1, consumed = 0, total = source->total_bytes();
+            while (true) {
+                std::string_view run = OG_TRY(source->next(budget.run_bytes()));
+                if (run.empty())
+                    break;
+                auto batch =
+                    OG_TRY(parse_load_lines(run, line, schema.catalog, options.source_name));
+                line += static_cast<uint64_t>(std::count(run.begin(), run.end(), '\n'));
+                consumed += run.size();
+                OG_CHECK(staged.add(std::move(batch), run.size()));
+                if (options.progress)
+                    options.progress({"parsing", staged.rows, consumed, std::max(total, consumed)});
+            }
+            if (options.progress)
+                options.progress({"checking", staged.rows, consumed, std::max(total, consumed)});
+        }
+        OG_CHECK(staged.finish());
+        return commit_staged(graph, schema, staged);
+    }();
+    if (!result && staged.begun && !staged.settled)
+        finish_pending_failed(store, op, graph.seal());
+    return result;
 }
 
 // The values of one property column that parsing would have refused: nulls of a non-nullable
@@ -338,19 +357,35 @@ Result<LoadSummary> on_branch(const Graph& graph, const LoadOptions& options, Lo
 
 } // namespace
 
+Result<uint64_t> load_memory_budget(const LoadOptions& options) {
+    if (options.memory_budget_bytes)
+        return *options.memory_budget_bytes;
+    uint64_t mb = OG_TRY(base::env_uint("OMNIGRAPH_LOAD_MEMORY_MB", kDefaultLoadMemoryBytes >> 20,
+                                        kMinLoadMemoryMb, uint64_t(1) << 30));
+    return mb << 20;
+}
+
 Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
                                const LoadOptions& options) {
-    return on_branch(graph, options, [&](const format::Manifest& first_head) {
-        return parse_and_commit(store, graph, first_head, jsonl, options);
-    });
+    auto source = text_source(std::move(jsonl));
+    return load_graph(store, graph, *source, options);
+}
+
+Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, LoadSource& source,
+                               const LoadOptions& options) {
+    return on_branch(
+        graph, options, [&](const format::Manifest& first_head) -> Result<LoadSummary> {
+            SchemaRef schema = OG_TRY(graph.schema_version(first_head.schema_ir_hash));
+            return stage_and_commit(store, graph, *schema, first_head, &source, nullptr, options);
+        });
 }
 
 Result<LoadSummary> load_rows(store::ObjectStore& store, const Graph& graph,
                               const SchemaRef& schema, LoadBatch batch,
                               const LoadOptions& options) {
     OG_CHECK(check_typed_batch(schema->catalog, batch));
-    return on_branch(graph, options, [&](const format::Manifest&) {
-        return commit_batch(store, graph, *schema, batch, options);
+    return on_branch(graph, options, [&](const format::Manifest& first_head) {
+        return stage_and_commit(store, graph, *schema, first_head, nullptr, &batch, options);
     });
 }
 

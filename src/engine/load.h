@@ -1,16 +1,19 @@
 // `load`: one strict JSONL graph batch (or a batch of typed rows) into one branch as one commit
-// (spec engine-cli §3, query-language §4). All-or-nothing: the input is parsed, the post-load image
-// of every touched table is built and validated (enums and value types while parsing; @key/@unique,
-// @range,
-// @check, edge endpoints against the post-load node tables, @card per source node), and only
-// then are segments written and the next manifest version created. A lost race for that
-// version (another writer committed first) re-reads the new head and redoes the work, up to
-// kLoadAttempts times; a failed load leaves no new version.
+// (spec engine-cli §3, query-language §4). All-or-nothing, in bounded memory whatever the input
+// size: the input is read and parsed a run of lines at a time (enums and value types checked
+// while parsing), its rows written as bounded segments under a pending-operation record
+// (engine/load_stage.h), then the post-load image of every touched table is validated segment
+// by segment (engine/load_image.h: @key/@unique, @range, @check, edge endpoints against the
+// post-load node tables, @card per source node), and only then is the next manifest version
+// created. A lost race for that version (another writer committed first) re-reads the new head
+// and redoes the validation against it (the staged segments stay), up to kLoadAttempts times;
+// a failed load leaves no new version and removes what it wrote.
 #pragma once
 
 #include "base/error.h"
 #include "engine/graph.h"
 #include "engine/load_input.h"
+#include "engine/load_source.h"
 #include "store/object_store.h"
 
 #include <cstdint>
@@ -25,6 +28,10 @@ namespace omnigraph::engine {
 inline constexpr std::string_view kKeyConflict = "key_conflict";
 inline constexpr std::string_view kConstraintViolation = "constraint_violation";
 inline constexpr int kLoadAttempts = 32;
+// The memory a load may use when neither LoadOptions::memory_budget_bytes nor the environment
+// (OMNIGRAPH_LOAD_MEMORY_MB) says otherwise; and the smallest budget accepted.
+inline constexpr uint64_t kDefaultLoadMemoryBytes = uint64_t(1) << 30;
+inline constexpr uint64_t kMinLoadMemoryMb = 8;
 
 enum class LoadMode { kOverwrite, kAppend, kMerge };
 const char* load_mode_name(LoadMode mode);
@@ -58,7 +65,9 @@ struct LoadOptions {
         std::string code;
     };
     std::optional<ExpectedHead> expected_head;
-    std::string source_name = "<input>";               // for error locations
+    std::string source_name = "<input>"; // for error locations
+    // The memory budget of this load; unset: OMNIGRAPH_LOAD_MEMORY_MB, else 1 GiB.
+    std::optional<uint64_t> memory_budget_bytes;
     std::function<void(const LoadProgress&)> progress; // optional
 };
 
@@ -72,9 +81,16 @@ struct LoadSummary {
     std::optional<std::string> created_from; // set when the load created the branch
 };
 
-// Takes the input by value and frees it once parsed (pass it with std::move to save the memory).
+// Takes the input by value and releases its pages as it is parsed (pass it with std::move).
 Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, std::string jsonl,
                                const LoadOptions& options);
+// The same reading its input from `source` as it goes (a file: the input is never held whole).
+Result<LoadSummary> load_graph(store::ObjectStore& store, const Graph& graph, LoadSource& source,
+                               const LoadOptions& options);
+
+// The budget of a load with `options`: memory_budget_bytes, else OMNIGRAPH_LOAD_MEMORY_MB
+// (whole MiB, at least kMinLoadMemoryMb; invalid_argument otherwise), else 1 GiB.
+Result<uint64_t> load_memory_budget(const LoadOptions& options);
 
 // The same load from rows already typed, for a caller that holds values rather than JSONL text
 // (a mutation): no text is written or parsed. `batch` has the shape parse_load_input gives for

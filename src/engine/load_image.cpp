@@ -1,12 +1,11 @@
-// Building and validating the post-load image of a load.
+// Building and validating the post-load image of a load, one segment at a time.
 #include "engine/load_image.h"
 
-#include "base/json.h"
 #include "base/text.h"
 #include "engine/cell_visit.h"
+#include "format/segment.h"
 
-#include <regex>
-#include <unordered_map>
+#include <algorithm>
 
 namespace omnigraph::engine {
 
@@ -44,358 +43,414 @@ CellRenderer renderer_of(const schema::PropType& type) {
                         [](auto tag) -> CellRenderer { return &render_cell<decltype(tag)>; });
 }
 
-std::string render(CellRenderer renderer, const Column& c, size_t row) {
-    return c.is_null(row) ? "null" : renderer(c, row);
+Result<base::StringList> strings_of(const format::SegmentReader& reader, std::string_view name,
+                                    const std::string& where) {
+    auto column = OG_TRY(reader.read_column(name));
+    if (column.type().kind != format::PhysicalKind::kString)
+        return Error(format::kSegmentCorrupt,
+                     where + ": column '" + std::string(name) + "' is not a string column");
+    base::StringList out;
+    out.reserve(column.size(), 0);
+    for (size_t i = 0; i < column.size(); ++i) {
+        if (column.is_null(i))
+            return Error(format::kSegmentCorrupt,
+                         where + ": column '" + std::string(name) + "' holds a null");
+        out.push_back(column.bytes_at(i));
+    }
+    return out;
 }
 
-// "on lines 3 and 5" (a parsed batch) or "at q.gq:1:9 and q.gq:2:9" (typed rows).
-std::string two_origins(const LoadBatch& batch, uint64_t first, uint64_t second) {
-    if (batch.positions.empty())
-        return "on lines " + std::to_string(first) + " and " + std::to_string(second);
-    return "at " + batch.origin_text(first) + " and " + batch.origin_text(second);
+// The ids (and src/dst, and the properties asked for) of one segment of table `entry_key`.
+// A property the segment predates reads as nulls.
+Result<TableData> read_segment(store::ObjectStore& store, const format::SegmentRef& seg,
+                               const TableSchema& s, bool ends,
+                               const std::vector<uint64_t>& properties,
+                               const std::string& entry_key) {
+    auto opened = format::SegmentReader::open(store, seg.segment, seg.bytes);
+    if (!opened && opened.error().is(codes::kNotFound))
+        return Error(format::kSegmentCorrupt, store.uri_of(seg.segment) +
+                                                  " is referenced by table " + entry_key +
+                                                  " but missing");
+    auto reader = OG_TRY(std::move(opened));
+    std::string where = store.uri_of(seg.segment);
+    TableData part;
+    part.is_edge = s.is_edge;
+    part.ids = OG_TRY(strings_of(reader, "id", where));
+    if (part.ids.size() != seg.rows)
+        return Error(format::kSegmentCorrupt, where + " holds " + std::to_string(part.ids.size()) +
+                                                  " rows, the manifest says " +
+                                                  std::to_string(seg.rows));
+    if (s.is_edge && ends) {
+        part.src = OG_TRY(strings_of(reader, "src", where));
+        part.dst = OG_TRY(strings_of(reader, "dst", where));
+    }
+    for (uint64_t id : properties) {
+        std::string name = "p:" + std::to_string(id);
+        format::ColumnType type = column_type_of(s.properties->at([&] {
+            for (const auto& [prop, pid] : *s.property_ids)
+                if (pid == id)
+                    return prop;
+            return std::string();
+        }()));
+        if (!reader.footer().find(name)) {
+            Column nulls(type);
+            for (size_t i = 0; i < seg.rows; ++i)
+                nulls.append_null();
+            part.columns.emplace(id, std::move(nulls));
+            continue;
+        }
+        auto column = OG_TRY(reader.read_column(name));
+        if (!(column.type() == type))
+            return Error(format::kSegmentCorrupt, where + ": column " + name + " has type " +
+                                                      column.type().name() + ", not " +
+                                                      type.name());
+        part.columns.emplace(id, std::move(column));
+    }
+    return part;
 }
 
 } // namespace
 
+bool LoadImage::keeps_committed(const std::string& key) const {
+    const format::TableEntry* entry = head.find(key);
+    if (!entry || entry->segments.empty())
+        return false;
+    return mode != LoadMode::kOverwrite || !staged.tables.count(key);
+}
+
+uint64_t LoadImage::kept_rows(const std::string& key) const {
+    if (!keeps_committed(key))
+        return 0;
+    uint64_t n = head.find(key)->row_count;
+    if (auto it = replaced.find(key); it != replaced.end())
+        for (const auto& [seg, rows] : it->second)
+            n -= rows.size();
+    return n;
+}
+
+Status LoadImage::for_each_committed_id(
+    const std::string& key,
+    const std::function<Result<bool>(std::string_view id, uint32_t seg, uint64_t row)>& f) {
+    const format::TableEntry& entry = *head.find(key);
+    TableSchema s = table_schema(catalog, key);
+    for (uint32_t si = 0; si < entry.segments.size(); ++si) {
+        const format::SegmentRef& seg = entry.segments[si];
+        auto dv = OG_TRY(read_deletion_vector(store, entry, seg));
+        auto part = OG_TRY(read_segment(store, seg, s, false, {}, key));
+        for (size_t i = 0; i < part.size(); ++i) {
+            if (!dv.rows.empty() && dv.contains(i))
+                continue;
+            if (!OG_TRY(f(part.ids[i], si, i)))
+                return ok();
+        }
+    }
+    return ok();
+}
+
 Status LoadImage::build() {
-    for (const auto& [key, tb] : batch.tables)
-        OG_CHECK(build_image(key, tb));
+    for (auto& [key, t] : staged.tables) {
+        touched.insert(key);
+        if (t.repeat_error)
+            return *t.repeat_error;
+        if (mode == LoadMode::kOverwrite || !head.find(key))
+            continue;
+        const std::set<std::string>* deleted = nullptr;
+        if (auto d = options.deletes.find(key); d != options.deletes.end())
+            deleted = &d->second;
+        std::optional<Error> conflict;
+        auto& out = replaced[key];
+        OG_CHECK(for_each_committed_id(
+            key, [&](std::string_view id, uint32_t seg, uint64_t row) -> Result<bool> {
+                if (OG_TRY(t.ids.contains(id))) {
+                    if (mode == LoadMode::kAppend) {
+                        const char* kind = t.schema.is_edge ? "edge" : "node";
+                        conflict =
+                            Error(kKeyConflict, std::string(kind) + " type '" + t.schema.name +
+                                                    "' already has id '" + std::string(id) + "'")
+                                .with_detail("entity_kind", kind)
+                                .with_detail("type_name", t.schema.name)
+                                .with_detail("entity_id", std::string(id));
+                        return false;
+                    }
+                    out[seg].push_back(row); // merge: replaced by the incoming row
+                } else if (deleted && deleted->count(std::string(id))) {
+                    out[seg].push_back(row);
+                }
+                return true;
+            }));
+        if (conflict)
+            return *conflict;
+    }
     if (mode == LoadMode::kMerge)
-        for (const auto& [key, ids] : options.deletes)
-            if (!batch.tables.count(key) && head.find(key))
-                OG_CHECK(build_deleted_image(key, ids));
+        for (const auto& [key, ids] : options.deletes) {
+            if (staged.tables.count(key) || !head.find(key))
+                continue;
+            touched.insert(key);
+            auto& out = replaced[key];
+            OG_CHECK(for_each_committed_id(
+                key, [&](std::string_view id, uint32_t seg, uint64_t row) -> Result<bool> {
+                    if (ids.count(std::string(id)))
+                        out[seg].push_back(row);
+                    return true;
+                }));
+        }
     return ok();
 }
 
 Status LoadImage::validate() {
-    for (const auto& [key, image] : images) {
+    for (const auto& key : touched) {
         OG_CHECK(check_values(key));
         OG_CHECK(check_unique(key));
     }
     // Endpoints of touched edge tables, and of every edge table whose endpoint node table an
-    // overwrite replaced (a removed node must not leave an orphan edge behind).
+    // overwrite or merge changed (a removed node must not leave an orphan edge behind).
     std::set<std::string> edge_tables;
-    for (const auto& [key, image] : images)
+    for (const auto& key : touched)
         if (key.starts_with("edge:"))
             edge_tables.insert(key);
     for (const auto& e : catalog.edges)
-        if (images.count("node:" + e.from_type) || images.count("node:" + e.to_type))
+        if (touched.count("node:" + e.from_type) || touched.count("node:" + e.to_type))
             if (mode != LoadMode::kAppend)
                 edge_tables.insert("edge:" + e.name);
     for (const auto& key : edge_tables)
         OG_CHECK(check_endpoints(key));
-    for (const auto& [key, image] : images)
+    for (const auto& key : touched)
         if (key.starts_with("edge:"))
             OG_CHECK(check_cardinality(key));
     return ok();
 }
 
-Result<const TableData*> LoadImage::committed_table(const std::string& key) {
-    if (auto it = committed.find(key); it != committed.end())
-        return &it->second;
-    const format::TableEntry* entry = head.find(key);
-    if (!entry)
-        return Error(codes::kInternal,
-                     "table " + key + " is missing from branch '" + head.branch + "'");
+Status LoadImage::for_each_row(const std::string& key, const Visit& what, const RowFn& f) {
     TableSchema s = table_schema(catalog, key);
-    auto data =
-        OG_TRY(read_table(store, *entry, s.is_edge, *s.properties, *s.property_ids, &origins[key]));
-    return &committed.emplace(key, std::move(data)).first->second;
-}
-
-// The post-load rows of a table: its image when touched, else what is committed.
-Result<const TableData*> LoadImage::post_table(const std::string& key) {
-    if (auto it = images.find(key); it != images.end())
-        return it->second;
-    return committed_table(key);
-}
-
-const TableData& LoadImage::image_of(const std::string& key) const {
-    return *images.at(key);
-}
-size_t LoadImage::loaded_count(const std::string& key) const {
-    auto it = loaded.find(key);
-    return it == loaded.end() ? 0 : it->second.rows.size();
-}
-
-Error LoadImage::violation(std::string message, uint64_t origin) const {
-    Error e(kConstraintViolation, std::move(message));
-    e.location = batch.locate(origin, options.source_name);
-    return e;
-}
-
-Status LoadImage::build_image(const std::string& key, const TableBatch& tb) {
-    TableSchema s = table_schema(catalog, key);
-    const char* kind = s.is_edge ? "edge" : "node";
-    bool keyed = !s.is_edge && s.node->key.has_value();
-    // Repeated ids inside the file.
-    std::unordered_map<std::string_view, size_t> last;
-    last.reserve(tb.ids.size());
-    bool repeats = false;
-    for (size_t i = 0; i < tb.ids.size(); ++i) {
-        if (tb.ids[i].empty())
-            continue; // an edge without an id: a new row, minted when written
-        auto [it, inserted] = last.try_emplace(tb.ids[i], i);
-        if (inserted)
+    if (keeps_committed(key)) {
+        const format::TableEntry& entry = *head.find(key);
+        const auto* gone = replaced.count(key) ? &replaced.at(key) : nullptr;
+        uint64_t tag = 0;
+        for (uint32_t si = 0; si < entry.segments.size(); ++si) {
+            const format::SegmentRef& seg = entry.segments[si];
+            auto dv = OG_TRY(read_deletion_vector(store, entry, seg));
+            auto part = OG_TRY(read_segment(store, seg, s, what.ends, what.properties, key));
+            const std::vector<uint64_t>* rows = nullptr;
+            if (gone)
+                if (auto it = gone->find(si); it != gone->end())
+                    rows = &it->second;
+            for (size_t i = 0; i < part.size(); ++i) {
+                if (!dv.rows.empty() && dv.contains(i))
+                    continue;
+                if (rows && std::binary_search(rows->begin(), rows->end(), i))
+                    continue;
+                if (!OG_TRY(f(part, i, tag++)))
+                    return ok();
+            }
+        }
+    }
+    auto it = staged.tables.find(key);
+    if (it == staged.tables.end())
+        return ok();
+    const StagedTable& t = it->second;
+    for (size_t si = 0; si < t.segments.size(); ++si) {
+        const format::SegmentRef& seg = t.segments[si];
+        if (seg.deleted_rows == seg.rows)
             continue;
-        repeats = true;
-        if (keyed) {
-            std::string cols;
-            for (const auto& k : *s.node->key)
-                cols += (cols.empty() ? "" : ",") + k;
-            return violation("@unique violation on " + s.name + "." + cols + ": value '" +
-                                 std::string(tb.ids[i]) + "' appears " +
-                                 two_origins(batch, tb.origins[it->second], tb.origins[i]),
-                             tb.origins[i]);
-        }
-        if (mode != LoadMode::kMerge)
-            return Error(kKeyConflict,
-                         std::string(kind) + " type '" + s.name + "' already has id '" +
-                             std::string(tb.ids[i]) + "' (repeated " +
-                             two_origins(batch, tb.origins[it->second], tb.origins[i]) + ")");
-        it->second = i; // merge: the later line wins
-    }
-    Loaded& taken = loaded[key];
-    taken.batch = &tb;
-    for (size_t i = 0; i < tb.ids.size(); ++i)
-        if (!repeats || tb.ids[i].empty() || last.at(tb.ids[i]) == i)
-            taken.rows.push_back(i);
-
-    const TableData* old = nullptr;
-    if (mode != LoadMode::kOverwrite)
-        old = OG_TRY(committed_table(key));
-    const std::set<std::string>* deleted = nullptr;
-    if (auto d = options.deletes.find(key); d != options.deletes.end())
-        deleted = &d->second;
-    if ((!old || old->size() == 0) && !repeats && !deleted) {
-        images.emplace(key, &tb); // the batch is the image: no copy
-        return ok();
-    }
-    TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
-    if (old) {
-        for (size_t i = 0; i < old->size(); ++i) {
-            if (deleted && !last.count(old->ids[i]) && deleted->count(std::string(old->ids[i]))) {
-                replaced[key].push_back(i);
+        auto part = OG_TRY(read_segment(store, seg, s, what.ends, what.properties, key));
+        for (size_t i = 0; i < part.size(); ++i) {
+            uint64_t row = t.first_rows[si] + i;
+            if (t.is_superseded(row))
                 continue;
-            }
-            if (last.count(old->ids[i])) {
-                if (mode == LoadMode::kAppend)
-                    return Error(kKeyConflict, std::string(kind) + " type '" + s.name +
-                                                   "' already has id '" + std::string(old->ids[i]) +
-                                                   "'")
-                        .with_detail("entity_kind", kind)
-                        .with_detail("type_name", s.name)
-                        .with_detail("entity_id", std::string(old->ids[i]));
-                replaced[key].push_back(i);
-                continue; // merge: replaced by the incoming row
-            }
-            image.append_row(*old, i);
+            if (!OG_TRY(f(part, i, kStaged | row)))
+                return ok();
         }
     }
-    for (size_t i : taken.rows)
-        image.append_row(tb, i);
-    images.emplace(key, &assembled.emplace(key, std::move(image)).first->second);
     return ok();
 }
 
-// The image of a table the batch does not touch but whose rows options.deletes removes.
-Status LoadImage::build_deleted_image(const std::string& key, const std::set<std::string>& ids) {
-    TableSchema s = table_schema(catalog, key);
-    const TableData* old = OG_TRY(committed_table(key));
-    TableData image = TableData::empty(s.is_edge, *s.properties, *s.property_ids);
-    for (size_t i = 0; i < old->size(); ++i) {
-        if (ids.count(std::string(old->ids[i])))
-            replaced[key].push_back(i);
-        else
-            image.append_row(*old, i);
-    }
-    loaded[key]; // touched, with no loaded rows
-    images.emplace(key, &assembled.emplace(key, std::move(image)).first->second);
-    return ok();
+uint64_t LoadImage::origin_of(const std::string& key, uint64_t tag) const {
+    if (!(tag & kStaged))
+        return 0; // a committed row
+    return staged.tables.at(key).origin_of(tag & ~kStaged);
 }
 
-// The input line of row `row` of a table's post-load rows (0 when the row was already
-// committed). Loaded rows are the last loaded_count() rows of an image.
-uint64_t LoadImage::origin_of_row(const std::string& key, size_t row) {
-    auto it = loaded.find(key);
-    auto image = images.find(key);
-    if (it == loaded.end() || image == images.end())
-        return 0;
-    size_t first_loaded = image->second->size() - it->second.rows.size();
-    if (row < first_loaded)
-        return 0;
-    return it->second.batch->origins[it->second.rows[row - first_loaded]];
+Result<std::string> LoadImage::id_at(const std::string& key, uint64_t tag) {
+    std::string id;
+    OG_CHECK(
+        for_each_row(key, {}, [&](const TableData& part, size_t i, uint64_t t) -> Result<bool> {
+            if (t != tag)
+                return true;
+            id = std::string(part.ids[i]);
+            return false;
+        }));
+    return id;
 }
 
+// @range/@check of the staged rows (committed rows were checked when they were loaded): the
+// first violation, in constraint order, of a row no later line replaced.
 Status LoadImage::check_values(const std::string& key) {
-    TableSchema s = table_schema(catalog, key);
-    if (s.is_edge)
+    auto it = staged.tables.find(key);
+    if (it == staged.tables.end())
         return ok();
-    const TableData& t = image_of(key);
-    for (const auto& r : s.node->range_constraints)
-        OG_CHECK(check_range(key, s, t, r));
-    for (const auto& chk : s.node->check_constraints) {
-        std::regex pattern;
-        try {
-            pattern = std::regex(chk.pattern, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            return Error(kConstraintViolation, "@check on " + s.name + "." + chk.property +
-                                                   " has an invalid pattern '" + chk.pattern +
-                                                   "': " + e.what());
-        }
-        const Column& c = t.columns.at(s.node->property_ids.at(chk.property));
-        for (size_t i = 0; i < t.size(); ++i) {
-            if (c.is_null(i))
-                continue;
-            std::string value(c.bytes_at(i));
-            if (!std::regex_search(value, pattern))
-                return violation("@check violation on " + s.name + "." + chk.property +
-                                     ": value '" + value + "' does not match pattern '" +
-                                     chk.pattern + "'",
-                                 origin_of_row(key, i));
-        }
-    }
+    for (const auto& [where, error] : it->second.violations)
+        if (!it->second.is_superseded(where.second))
+            return error;
     return ok();
-}
-
-// One @range over a node table's image: a visit per column, then a typed loop over its rows.
-Status LoadImage::check_range(const std::string& key, const TableSchema& s, const TableData& t,
-                              const schema::RangeConstraint& r) {
-    const schema::PropType& type = s.node->properties.at(r.property);
-    if (type.list)
-        return ok();
-    const Column& c = t.columns.at(s.node->property_ids.at(r.property));
-    auto bound = [](const schema::Bound& b) { return b.is_float ? b.real : double(b.integer); };
-    return visit_scalar(type.scalar, [&](auto tag) -> Status {
-        using Tag = decltype(tag);
-        if constexpr (!Tag::is_integer && !Tag::is_float) {
-            return ok(); // only numbers have a range
-        } else {
-            for (size_t i = 0; i < t.size(); ++i) {
-                if (c.is_null(i))
-                    continue;
-                double v = static_cast<double>(cell_at<Tag>(c, i));
-                bool nan = v != v;
-                bool below = r.min && v < bound(*r.min);
-                bool above = r.max && v > bound(*r.max);
-                if (!nan && !below && !above)
-                    continue;
-                std::string where = "@range violation on " + s.name + "." + r.property +
-                                    ": value " + render_cell<Tag>(c, i);
-                if (nan)
-                    return violation(where + " is NaN", origin_of_row(key, i));
-                if (below)
-                    return violation(where + " < min " + base::format_shortest_float(bound(*r.min)),
-                                     origin_of_row(key, i));
-                return violation(where + " > max " + base::format_shortest_float(bound(*r.max)),
-                                 origin_of_row(key, i));
-            }
-            return ok();
-        }
-    });
 }
 
 Status LoadImage::check_unique(const std::string& key) {
     TableSchema s = table_schema(catalog, key);
-    const TableData& t = image_of(key);
     const auto& uniques = s.is_edge ? s.edge->unique_constraints : s.node->unique_constraints;
     for (const auto& cols : uniques) {
+        Visit what;
         std::vector<CellRenderer> renderers; // per property column of the tuple
-        renderers.reserve(cols.size());
-        for (const auto& col : cols)
-            renderers.push_back(col == "src" || col == "dst" ? nullptr
-                                                             : renderer_of(s.properties->at(col)));
-        std::unordered_map<std::string, size_t> seen;
-        for (size_t i = 0; i < t.size(); ++i) {
-            std::string tuple;
-            bool has_null = false;
-            for (size_t k = 0; k < cols.size(); ++k) {
-                const std::string& col = cols[k];
-                std::string v;
-                if (col == "src")
-                    v = t.src[i];
-                else if (col == "dst")
-                    v = t.dst[i];
-                else {
-                    const Column& c = t.columns.at(s.property_ids->at(col));
-                    has_null |= c.is_null(i);
-                    v = render(renderers[k], c, i);
-                }
-                tuple += (tuple.empty() ? "" : ", ") + v;
-            }
-            if (has_null)
-                continue; // NULLs never collide
-            auto [it, inserted] = seen.try_emplace(tuple, i);
-            if (!inserted) {
-                std::string names;
-                for (const auto& c : cols)
-                    names += (names.empty() ? "" : ",") + c;
-                return violation(base::concat("@unique violation on ", s.name, ".", names,
-                                              ": value '", tuple, "' held by '", t.ids[it->second],
-                                              "' and '", t.ids[i], "'"),
-                                 origin_of_row(key, i));
+        for (const auto& col : cols) {
+            if (col == "src" || col == "dst") {
+                what.ends = true;
+                renderers.push_back(nullptr);
+            } else {
+                what.properties.push_back(s.property_ids->at(col));
+                renderers.push_back(renderer_of(s.properties->at(col)));
             }
         }
+        StringIndex tuples(staged.spill);
+        OG_CHECK(for_each_row(key, what,
+                              [&](const TableData& t, size_t i, uint64_t tag) -> Result<bool> {
+                                  std::string tuple;
+                                  for (size_t k = 0; k < cols.size(); ++k) {
+                                      const std::string& col = cols[k];
+                                      std::string v;
+                                      if (col == "src") {
+                                          v = t.src[i];
+                                      } else if (col == "dst") {
+                                          v = t.dst[i];
+                                      } else {
+                                          const Column& c = t.columns.at(s.property_ids->at(col));
+                                          if (c.is_null(i))
+                                              return true; // NULLs never collide
+                                          v = renderers[k](c, i);
+                                      }
+                                      tuple += (tuple.empty() ? "" : ", ") + v;
+                                  }
+                                  OG_CHECK(tuples.add(tuple, tag));
+                                  return true;
+                              }));
+        tuples.seal();
+        std::optional<StringIndex::Group> first; // the repeat on the earliest row
+        OG_CHECK(tuples.for_each_group([&](const StringIndex::Group& g) -> Result<bool> {
+            if (g.tags.size() > 1 && (!first || g.tags[1] < first->tags[1]))
+                first = g;
+            return true;
+        }));
+        if (!first)
+            continue;
+        std::string names;
+        for (const auto& c : cols)
+            names += (names.empty() ? "" : ",") + c;
+        std::string tuple = OG_TRY(staged.spill.get(first->handle));
+        std::string held_by = OG_TRY(id_at(key, first->tags[0]));
+        std::string and_by = OG_TRY(id_at(key, first->tags[1]));
+        return staged.violation(base::concat("@unique violation on ", s.name, ".", names,
+                                             ": value '", tuple, "' held by '", held_by, "' and '",
+                                             and_by, "'"),
+                                origin_of(key, first->tags[1]));
     }
     return ok();
 }
 
-// Every edge of `edge_key` must have both endpoints in the post-load node tables.
+Result<bool> LoadImage::has_node(const std::string& key, std::string_view id) {
+    if (auto it = staged.tables.find(key); it != staged.tables.end())
+        if (OG_TRY(it->second.ids.contains(id)))
+            return true;
+    auto [cached, fresh] = committed_ids_.try_emplace(key);
+    if (fresh) {
+        cached->second = std::make_unique<StringIndex>(staged.spill);
+        if (keeps_committed(key)) {
+            StringIndex& ids = *cached->second;
+            OG_CHECK(for_each_row(
+                key, {}, [&](const TableData& part, size_t i, uint64_t tag) -> Result<bool> {
+                    if (tag & kStaged)
+                        return false; // the staged rows are in the table's own index
+                    OG_CHECK(ids.add(part.ids[i], 0));
+                    return true;
+                }));
+        }
+        cached->second->seal();
+    }
+    return cached->second->contains(id);
+}
+
+// Every edge of `edge_key` must have both endpoints in the post-load node tables; the first
+// missing source is reported, else the first missing destination.
 Status LoadImage::check_endpoints(const std::string& edge_key) {
     TableSchema s = table_schema(catalog, edge_key);
-    const TableData* edges = OG_TRY(post_table(edge_key));
-    for (const auto& [role, type] :
-         {std::pair{"src", s.edge->from_type}, std::pair{"dst", s.edge->to_type}}) {
-        auto [cached, fresh] = id_sets.try_emplace("node:" + type);
-        if (fresh) {
-            const TableData* nodes = OG_TRY(post_table("node:" + type));
-            cached->second.reserve(nodes->size());
-            cached->second.insert(nodes->ids.begin(), nodes->ids.end());
-        }
-        const auto& ids = cached->second;
-        const auto& ends = std::string(role) == "src" ? edges->src : edges->dst;
-        for (size_t i = 0; i < edges->size(); ++i)
-            if (!ids.count(ends[i]))
-                return violation(
-                    std::string(role) + " '" + std::string(ends[i]) + "' not found in " + type +
-                        " (edge " + s.name +
-                        (edges->ids[i].empty() ? "" : " '" + std::string(edges->ids[i]) + "'") +
-                        ")",
-                    origin_of_row(edge_key, i));
-    }
+    struct Missing {
+        std::string end, id;
+        uint64_t tag;
+    };
+    std::optional<Missing> src, dst;
+    const StagedTable* mine = staged.tables.count(edge_key) ? &staged.tables.at(edge_key) : nullptr;
+    auto named = [&](std::string_view id, uint64_t tag) -> Result<std::string> {
+        // A loaded edge without an id of its own was given one when written: not shown.
+        if ((tag & kStaged) && !OG_TRY(mine->ids.contains(id)))
+            return std::string();
+        return std::string(id);
+    };
+    const std::string from_key = "node:" + s.edge->from_type, to_key = "node:" + s.edge->to_type;
+    Visit what;
+    what.ends = true;
+    OG_CHECK(for_each_row(
+        edge_key, what, [&](const TableData& part, size_t i, uint64_t tag) -> Result<bool> {
+            if (!OG_TRY(has_node(from_key, part.src[i]))) {
+                src = Missing{std::string(part.src[i]), OG_TRY(named(part.ids[i], tag)), tag};
+                return false; // a missing source is reported before any destination
+            }
+            if (!dst && !OG_TRY(has_node(to_key, part.dst[i])))
+                dst = Missing{std::string(part.dst[i]), OG_TRY(named(part.ids[i], tag)), tag};
+            return true;
+        }));
+    for (const auto& [role, type, missing] :
+         {std::tuple{"src", s.edge->from_type, &src}, std::tuple{"dst", s.edge->to_type, &dst}})
+        if (*missing)
+            return staged.violation(
+                std::string(role) + " '" + (*missing)->end + "' not found in " + type + " (edge " +
+                    s.name + ((*missing)->id.empty() ? "" : " '" + (*missing)->id + "'") + ")",
+                origin_of(edge_key, (*missing)->tag));
     return ok();
 }
 
+// @card per source node for the sources a change touches (spec schema-language §3.7: those of
+// its loaded edge rows; a node loaded without edges is not checked against a minimum).
 Status LoadImage::check_cardinality(const std::string& edge_key) {
     TableSchema s = table_schema(catalog, edge_key);
     if (s.edge->card_min == 0 && !s.edge->card_max)
         return ok();
-    const TableData& edges = image_of(edge_key);
-    std::unordered_map<std::string_view, uint64_t> out_degree;
-    out_degree.reserve(edges.size());
-    for (const auto& src : edges.src)
-        ++out_degree[src];
-    // The sources this load touches: those of its edge rows, and its new source nodes.
-    // The sources this load touches are those of its edge rows (spec schema-language §3.7:
-    // "counted per source node for the sources a change touches"); a node loaded without
-    // edges is not checked against a minimum. Loaded rows are the last loaded_count() rows
-    // of an image.
-    std::unordered_set<std::string_view> touched;
-    for (size_t i = edges.size() - loaded_count(edge_key); i < edges.size(); ++i)
-        touched.insert(edges.src[i]);
-    for (const auto& src : touched) {
-        uint64_t n = out_degree[src];
-        auto card_violation = [&](std::string_view bound, uint32_t limit) {
-            return violation(base::concat("@card violation on edge ", s.name, ": source '", src,
-                                          "' has ", std::to_string(n), " edges (", bound, " ",
-                                          std::to_string(limit), ")"),
-                             0);
+    StringIndex sources(staged.spill); // tag 1: a loaded edge
+    Visit what;
+    what.ends = true;
+    OG_CHECK(for_each_row(edge_key, what,
+                          [&](const TableData& part, size_t i, uint64_t tag) -> Result<bool> {
+                              OG_CHECK(sources.add(part.src[i], (tag & kStaged) ? 1 : 0));
+                              return true;
+                          }));
+    sources.seal();
+    std::optional<Error> error;
+    OG_CHECK(sources.for_each_group([&](const StringIndex::Group& g) -> Result<bool> {
+        if (g.tags.back() != 1)
+            return true; // no loaded edge leaves this source
+        uint64_t n = g.tags.size();
+        auto card_violation = [&](std::string_view bound, uint32_t limit) -> Result<bool> {
+            std::string src = OG_TRY(staged.spill.get(g.handle));
+            error = staged.violation(base::concat("@card violation on edge ", s.name, ": source '",
+                                                  src, "' has ", std::to_string(n), " edges (",
+                                                  bound, " ", std::to_string(limit), ")"),
+                                     0);
+            return false;
         };
         if (n < s.edge->card_min)
             return card_violation("min", s.edge->card_min);
         if (const std::optional<uint32_t>& max = s.edge->card_max; max && n > *max)
             return card_violation("max", *max);
-    }
+        return true;
+    }));
+    if (error)
+        return *error;
     return ok();
 }
 

@@ -1,72 +1,83 @@
-// The post-load image of a load (internal to engine/load*.cpp): for every table the batch
-// touches, or whose rows LoadOptions::deletes removes, the rows the table holds once the load
-// commits (committed rows kept, minus the replaced and deleted ones, plus the loaded rows), and
-// the validation of that image against the schema: @range, @check, @key/@unique, edge
-// endpoints against the post-load node tables, @card per touched source node. Nothing here
-// writes; the loader writes the image only when validate() passes.
+// The post-load image of a load (internal to engine/load*.cpp), described rather than held: per
+// touched table, the committed rows it keeps (its segments minus the rows a merge replaces or
+// deletes) plus the rows the load staged (engine/load_stage.h). Built and validated once per
+// attempt against that attempt's head: repeated ids, append conflicts, @range/@check,
+// @key/@unique, edge endpoints against the post-load node tables, @card per touched source.
+// Rows are visited one segment at a time and what must be remembered across segments (node
+// ids, @unique tuples, sources of @card) goes to a StringIndex, so memory stays bounded by the
+// largest segment plus 24 bytes per remembered string. Nothing here writes.
 #pragma once
 
 #include "engine/load.h"
-#include "engine/load_input.h"
+#include "engine/load_stage.h"
 #include "engine/table_data.h"
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace omnigraph::engine {
 
 struct LoadImage {
+    LoadImage(store::ObjectStore& store, const schema::Catalog& catalog,
+              const format::Manifest& head, StagedLoad& staged, LoadMode mode,
+              const LoadOptions& options)
+        : store(store), catalog(catalog), head(head), staged(staged), mode(mode), options(options) {
+    }
+
     store::ObjectStore& store;
     const schema::Catalog& catalog;
     const format::Manifest& head;
-    const LoadBatch& batch;
+    StagedLoad& staged;
     LoadMode mode;
     const LoadOptions& options;
-    base::Seal seal; // the graph's (Graph::seal()): its records are read with it
 
-    // The post-load image of every touched table: either the batch's own rows (an overwrite
-    // without repeats needs no copy) or a table assembled here.
-    std::map<std::string, const TableData*> images;
-    std::map<std::string, TableData> assembled;
-    std::map<std::string, TableData> committed;            // committed rows read for checks
-    std::map<std::string, std::vector<RowOrigin>> origins; // of committed rows
-    std::map<std::string, std::vector<size_t>> replaced;   // committed rows a merge replaces
-    // Per touched table: the batch rows it takes (the last `loaded` rows of its image) and
-    // their origins.
-    struct Loaded {
-        const TableBatch* batch = nullptr;
-        std::vector<size_t> rows; // batch row of each loaded row, in image order
-    };
-    std::map<std::string, Loaded> loaded;
-    // Node ids per node table, built once for the endpoint checks.
-    std::map<std::string, std::unordered_set<std::string_view>> id_sets;
+    // Every table the load changes: the staged ones, and those only LoadOptions::deletes
+    // touches.
+    std::set<std::string> touched;
+    // Committed rows a merge replaces (or deletes), per table and segment index (ascending).
+    std::map<std::string, std::map<uint32_t, std::vector<uint64_t>>> replaced;
 
-    // Builds the image of every touched table (key_conflict on repeated or, for append,
-    // existing ids; constraint_violation on a repeated @key).
+    // Finds the rows a merge replaces (key_conflict on repeated or, for append, existing ids;
+    // constraint_violation on a repeated @key).
     Status build();
-    // Checks the built images (constraint_violation, located at the offending row's origin).
+    // Checks the post-load image (constraint_violation, located at the offending row's origin).
     Status validate();
-
-    // How many rows of a table's image the batch loaded (its last ones).
-    size_t loaded_count(const std::string& key) const;
+    // Committed rows of `key` kept (the entry's live rows minus the replaced ones).
+    uint64_t kept_rows(const std::string& key) const;
+    // Whether the post-load rows of `key` include its committed rows.
+    bool keeps_committed(const std::string& key) const;
 
   private:
-    Result<const TableData*> committed_table(const std::string& key);
-    Result<const TableData*> post_table(const std::string& key);
-    const TableData& image_of(const std::string& key) const;
-    Error violation(std::string message, uint64_t origin) const; // constraint_violation
-    Status build_image(const std::string& key, const TableBatch& tb);
-    Status build_deleted_image(const std::string& key, const std::set<std::string>& ids);
-    uint64_t origin_of_row(const std::string& key, size_t row);
+    // A post-load row's tag: committed rows count from 0 in segment order; a staged row is
+    // kStaged | its staged row.
+    static constexpr uint64_t kStaged = uint64_t(1) << 63;
+    struct Visit {
+        bool ends = false;                // read src/dst
+        std::vector<uint64_t> properties; // property ids to read
+    };
+    using RowFn = std::function<Result<bool>(const TableData& part, size_t row, uint64_t tag)>;
+    // Calls `f` for every post-load row of `key`, one segment at a time; `f` returns false to
+    // stop.
+    Status for_each_row(const std::string& key, const Visit& what, const RowFn& f);
+    Status for_each_committed_id(
+        const std::string& key,
+        const std::function<Result<bool>(std::string_view id, uint32_t seg, uint64_t row)>& f);
+    // Whether `id` is a post-load id of node table `key`.
+    Result<bool> has_node(const std::string& key, std::string_view id);
+    uint64_t origin_of(const std::string& key, uint64_t tag) const;
+    Result<std::string> id_at(const std::string& key, uint64_t tag);
+
     Status check_values(const std::string& key);
-    Status check_range(const std::string& key, const TableSchema& s, const TableData& t,
-                       const schema::RangeConstraint& r);
     Status check_unique(const std::string& key);
     Status check_endpoints(const std::string& edge_key);
     Status check_cardinality(const std::string& edge_key);
+
+    // The committed ids a node table keeps, built on first use.
+    std::map<std::string, std::unique_ptr<StringIndex>> committed_ids_;
 };
 
 } // namespace omnigraph::engine

@@ -10,9 +10,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
-#include <sys/mman.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 namespace omnigraph::engine {
@@ -21,22 +19,10 @@ namespace {
 
 constexpr size_t kMaxLineBytes = 32u << 20;
 
-// Releases the whole pages of [begin, end) (memory this parse owns and will not read again).
-void release_pages(const char* begin, const char* end) {
-    static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    uintptr_t at = reinterpret_cast<uintptr_t>(begin);
-    uintptr_t from = (at + page - 1) & ~(page - 1);
-    uintptr_t to = reinterpret_cast<uintptr_t>(end) & ~(page - 1);
-    if (to > from) // the address `from` as a pointer into the range, not one made from an integer
-        madvise(const_cast<char*>(begin) + (from - at), to - from, MADV_DONTNEED);
-}
-
 // Parses the lines of `jsonl` (a run of whole lines starting at input line `first_line`).
 Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                               const schema::Catalog& catalog, std::string_view file,
-                              const ParseProgress& progress, bool release_consumed) {
-    constexpr size_t kReleaseEvery = size_t(8) << 20;
-    size_t released = 0;
+                              const ParseProgress& progress) {
     LoadBatch batch;
     RecordParser records(catalog, batch);
     uint64_t number = first_line - 1;
@@ -51,12 +37,6 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
             ++number;
             if (progress && number % kProgressLines == 0)
                 progress(batch.rows, std::min(pos, jsonl.size()));
-            // Lines before this one are parsed: their pages can go (never this line's).
-            size_t line_start = static_cast<size_t>(line.data() - jsonl.data());
-            if (release_consumed && line_start - released >= kReleaseEvery) {
-                release_pages(jsonl.data() + released, jsonl.data() + line_start);
-                released = line_start;
-            }
             if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
                 if (end == jsonl.size())
                     break;
@@ -103,17 +83,17 @@ void append_batch(LoadBatch& into, LoadBatch&& more) {
     }
 }
 
-Result<LoadBatch> parse_input(std::string_view jsonl, const schema::Catalog& catalog,
-                              std::string_view file, const ParseProgress& progress,
-                              bool release_consumed) {
+Result<LoadBatch> parse_input(std::string_view jsonl, uint64_t first_line,
+                              const schema::Catalog& catalog, std::string_view file,
+                              const ParseProgress& progress) {
     // Large inputs are cut at line boundaries and parsed on several threads; the parts are then
     // concatenated in input order, and the error reported is the one on the earliest line.
     constexpr size_t kMinBytesPerPart = size_t(4) << 20;
     size_t parts = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 8);
     parts = std::max<size_t>(1, std::min(parts, jsonl.size() / kMinBytesPerPart));
     if (parts == 1)
-        return parse_lines(jsonl, 1, catalog, file, progress, release_consumed);
-    std::vector<std::pair<size_t, uint64_t>> starts{{0, 1}}; // byte offset, first line
+        return parse_lines(jsonl, first_line, catalog, file, progress);
+    std::vector<std::pair<size_t, uint64_t>> starts{{0, first_line}}; // byte offset, first line
     for (size_t i = 1; i < parts; ++i) {
         size_t at = jsonl.find('\n', jsonl.size() * i / parts);
         if (at == std::string_view::npos || at + 1 <= starts.back().first)
@@ -138,7 +118,7 @@ Result<LoadBatch> parse_input(std::string_view jsonl, const schema::Catalog& cat
         std::string_view part = jsonl.substr(starts[i].first, end - starts[i].first);
         auto work = [&, i, part] {
             results[i] = parse_lines(part, starts[i].second, catalog, file,
-                                     i == 0 ? scaled : ParseProgress(), release_consumed);
+                                     i == 0 ? scaled : ParseProgress());
         };
         if (i + 1 == starts.size())
             work(); // this thread takes the last part
@@ -179,12 +159,12 @@ std::string LoadBatch::origin_text(uint64_t origin) const {
 
 Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
                                    std::string_view file, const ParseProgress& progress) {
-    return parse_input(jsonl, catalog, file, progress, false);
+    return parse_input(jsonl, 1, catalog, file, progress);
 }
 
-Result<LoadBatch> parse_load_input_consuming(std::string& jsonl, const schema::Catalog& catalog,
-                                             std::string_view file, const ParseProgress& progress) {
-    return parse_input(jsonl, catalog, file, progress, true);
+Result<LoadBatch> parse_load_lines(std::string_view lines, uint64_t first_line,
+                                   const schema::Catalog& catalog, std::string_view file) {
+    return parse_input(lines, first_line, catalog, file, nullptr);
 }
 
 } // namespace omnigraph::engine

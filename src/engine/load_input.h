@@ -55,11 +55,11 @@ Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog
                                    std::string_view file = "<input>",
                                    const ParseProgress& progress = nullptr);
 
-// The same for a caller that hands its buffer over: the pages of `jsonl` already parsed are
-// returned to the system as parsing advances (madvise MADV_DONTNEED), so the text and the rows
-// are not both resident; afterwards the buffer's contents are undefined and must only be freed.
-Result<LoadBatch> parse_load_input_consuming(std::string& jsonl, const schema::Catalog& catalog,
-                                             std::string_view file = "<input>",
-                                             const ParseProgress& progress = nullptr);
+// The same for one run of whole lines of a larger input, its first line being input line
+// `first_line` (origins and error locations count from there): how a load reads its input in
+// bounded parts (engine/load_source.h).
+Result<LoadBatch> parse_load_lines(std::string_view lines, uint64_t first_line,
+                                   const schema::Catalog& catalog,
+                                   std::string_view file = "<input>");
 
 } // namespace omnigraph::engine

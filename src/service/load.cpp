@@ -14,12 +14,15 @@ Result<LoadOutcome> run_load(const GraphHandle& graph, LoadRequest request) {
     options.actor = request.actor;
     options.source_name = request.source_name;
     options.progress = std::move(request.progress);
+    options.memory_budget_bytes = request.memory_budget_bytes;
     LoadOutcome out;
     out.uri = graph.uri();
     out.from = request.from;
     out.actor = request.actor;
-    out.summary =
-        OG_TRY(engine::load_graph(graph.store(), graph.graph(), std::move(request.data), options));
+    out.summary = OG_TRY(
+        request.source
+            ? engine::load_graph(graph.store(), graph.graph(), *request.source, options)
+            : engine::load_graph(graph.store(), graph.graph(), std::move(request.data), options));
     return out;
 }
 

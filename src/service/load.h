@@ -7,6 +7,8 @@
 #include "engine/load.h"
 #include "service/graph_handle.h"
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,6 +16,10 @@ namespace omnigraph::service {
 
 struct LoadRequest {
     std::string data; // the JSONL batch (moved in; freed as it is parsed)
+    // When set, the batch is read from here instead of `data`, as the load goes (a file).
+    std::unique_ptr<engine::LoadSource> source;
+    // The load's memory budget; unset: OMNIGRAPH_LOAD_MEMORY_MB, else 1 GiB.
+    std::optional<uint64_t> memory_budget_bytes;
     // Without a mode the load is accepted only while the branch holds no rows (the operator
     // guide's first load).
     std::optional<engine::LoadMode> mode;
