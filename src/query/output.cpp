@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 
 namespace omnigraph::query {
@@ -124,7 +125,20 @@ class OutputBuilder::Impl {
             for (const auto& v : tie_vars_)
                 tie_cols_.push_back(f.index_of(v));
         }
+        bool plain_keys = std::none_of(ctx_.q.order.begin(), ctx_.q.order.end(), [](const auto& o) {
+            return o.expr.kind == ExprKind::kAlias;
+        });
+        std::vector<Value> user_keys;
         for (size_t r = 0; r < f.rows; ++r) {
+            // Once k rows are kept, a row whose own order keys already rank below the k-th
+            // kept row's cannot enter the top k: skip it before projecting or reading its ids.
+            if (worst_kept_ && plain_keys) {
+                user_keys.clear();
+                for (const auto& o : ctx_.q.order)
+                    user_keys.push_back(ctx_.eval(o.expr, f, r));
+                if (ranks_below(user_keys, *worst_kept_))
+                    continue;
+            }
             Ranked e;
             e.row = projected(f, r);
             for (const auto& o : ctx_.q.order)
@@ -145,13 +159,26 @@ class OutputBuilder::Impl {
 
     static constexpr uint64_t kPruneAbove = UINT64_MAX / 4;
 
-    // Keeps the best k ranked rows (top-k).
+    // Keeps the best k ranked rows (top-k), and the order keys of the worst of them.
     void prune(uint64_t k) {
         auto keep_end = ranked_.begin() + static_cast<long>(k);
         std::nth_element(ranked_.begin(), keep_end, ranked_.end(), less());
         for (auto it = keep_end; it != ranked_.end(); ++it)
             release(it->bytes);
         ranked_.erase(keep_end, ranked_.end());
+        if (!ranked_.empty())
+            worst_kept_ = std::max_element(ranked_.begin(), ranked_.end(), less())->keys;
+    }
+
+    // Whether order keys `user` (the query's own, without the id tie-break) rank strictly
+    // after the first keys of `kept`.
+    bool ranks_below(const std::vector<Value>& user, const std::vector<Value>& kept) const {
+        for (size_t k = 0; k < user.size(); ++k) {
+            auto c = order_values(user[k], kept[k]);
+            if (c != 0)
+                return ctx_.q.order[k].descending ? c < 0 : c > 0;
+        }
+        return false; // equal keys: the ids decide
     }
 
     size_t column_index(const std::string& name) const {
@@ -363,6 +390,7 @@ class OutputBuilder::Impl {
     // Ordered projections.
     std::vector<Ranked> ranked_;
     std::vector<std::string> tie_vars_;
+    std::optional<std::vector<Value>> worst_kept_; // after a prune: the k-th row's order keys
     std::vector<int> tie_cols_;
     bool ties_known_ = false;
     uint64_t seq_ = 0;
