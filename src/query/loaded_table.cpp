@@ -49,6 +49,7 @@ struct LoadedTable::Slot {
 struct LoadedTable::Segment {
     explicit Segment(format::SegmentReader r) : reader(std::move(r)) {}
     format::SegmentReader reader;
+    bool deletions = false;     // whether it has a deletion vector (then `live` lists the rest)
     std::vector<uint32_t> live; // the live file rows, when the segment has deletions
     uint64_t file_rows = 0;
     uint32_t live_rows = 0;
@@ -115,6 +116,7 @@ Result<std::shared_ptr<const LoadedTable>> LoadedTable::open(store::ObjectStore&
             auto dv = engine::read_deletion_vector(store, *entry, ref);
             if (!dv)
                 return reclaimed_or(std::move(dv).error());
+            seg->deletions = true;
             for (uint64_t r = 0; r < seg->file_rows; ++r)
                 if (!dv->contains(r))
                     seg->live.push_back(static_cast<uint32_t>(r));
@@ -160,12 +162,18 @@ std::pair<size_t, uint64_t> LoadedTable::locate(uint32_t row) const {
     size_t s = size_t(std::upper_bound(bases_.begin(), bases_.end(), row) - bases_.begin()) - 1;
     const Segment& seg = *segments_[s];
     uint32_t local = row - bases_[s];
-    return {s, seg.live.empty() ? local : seg.live[local]};
+    return {s, !seg.deletions ? local : seg.live[local]};
+}
+
+std::optional<uint32_t> LoadedTable::contiguous_base(size_t segment) const {
+    if (segments_[segment]->deletions)
+        return std::nullopt;
+    return bases_[segment];
 }
 
 std::optional<uint32_t> LoadedTable::row_of(size_t segment, uint64_t file_row) const {
     const Segment& seg = *segments_[segment];
-    if (seg.live.empty())
+    if (!seg.deletions)
         return bases_[segment] + static_cast<uint32_t>(file_row);
     auto it = std::lower_bound(seg.live.begin(), seg.live.end(), file_row);
     if (it == seg.live.end() || *it != file_row)
@@ -251,7 +259,7 @@ const base::StringList& LoadedTable::whole_text(std::string_view column,
                 throw RuntimeFailure(Error(format::kSegmentCorrupt,
                                            store_->uri_of(seg->reader.key()) + ": column '" +
                                                std::string(column) + "' is not a string column"));
-            if (seg->live.empty())
+            if (!seg->deletions)
                 for (size_t i = 0; i < read->size(); ++i)
                     out.push_back(read->bytes_at(i));
             else
@@ -284,7 +292,7 @@ const Column& LoadedTable::column(uint64_t property_id) const {
                 for (uint64_t i = 0; i < seg->file_rows; ++i)
                     part.append_null();
             }
-            if (seg->live.empty())
+            if (!seg->deletions)
                 out.append_column(part);
             else
                 for (uint32_t r : seg->live)

@@ -88,6 +88,9 @@ class LoadedTable {
     std::vector<PageView> pages(size_t segment, uint64_t property_id) const;
     // Page `page` of the property in segment `segment` (rows are that page's file rows).
     const format::Column& page(size_t segment, uint64_t property_id, size_t page) const;
+    // The table row of file row 0 of segment `segment` when the segment has no deletions (its
+    // file rows are then one run of table rows), else nullopt.
+    std::optional<uint32_t> contiguous_base(size_t segment) const;
     // The table row of file row `file_row` of segment `segment`, nullopt when it is deleted.
     std::optional<uint32_t> row_of(size_t segment, uint64_t file_row) const;
 
