@@ -134,8 +134,8 @@ class OutputBuilder::Impl {
             // kept row's cannot enter the top k: skip it before projecting or reading its ids.
             if (worst_kept_ && plain_keys) {
                 user_keys.clear();
-                for (const auto& o : ctx_.q.order)
-                    user_keys.push_back(ctx_.eval(o.expr, f, r));
+                for (size_t k = 0; k < ctx_.q.order.size(); ++k)
+                    user_keys.push_back(order_key(k, f, r));
                 if (ranks_below(user_keys, *worst_kept_))
                     continue;
             }
@@ -168,6 +168,30 @@ class OutputBuilder::Impl {
         ranked_.erase(keep_end, ranked_.end());
         if (!ranked_.empty())
             worst_kept_ = std::max_element(ranked_.begin(), ranked_.end(), less())->keys;
+    }
+
+    // Order key `k` of row `r`: a property of a bound variable straight from its column (the
+    // per-row path of a top-k over a whole table), anything else through eval.
+    Value order_key(size_t k, const Frame& f, size_t r) {
+        if (key_readers_.empty())
+            for (const auto& o : ctx_.q.order) {
+                KeyReader reader;
+                const VarInfo* v =
+                    o.expr.kind == ExprKind::kProp ? ctx_.find_var(o.expr.var) : nullptr;
+                if (v && f.index_of(o.expr.var) >= 0) {
+                    auto id = v->property_ids->find(o.expr.name);
+                    auto type = v->properties->find(o.expr.name);
+                    if (id != v->property_ids->end() && type != v->properties->end())
+                        reader = {v->table.get(), id->second, &type->second,
+                                  f.index_of(o.expr.var)};
+                }
+                key_readers_.push_back(reader);
+            }
+        const KeyReader& reader = key_readers_[k];
+        if (!reader.table)
+            return ctx_.eval(ctx_.q.order[k].expr, f, r);
+        auto [col, at] = reader.table->cell(reader.property_id, f.cols[reader.frame_col][r]);
+        return value_at(*col, at, *reader.type);
     }
 
     // Whether order keys `user` (the query's own, without the id tie-break) rank strictly
@@ -391,6 +415,13 @@ class OutputBuilder::Impl {
     std::vector<Ranked> ranked_;
     std::vector<std::string> tie_vars_;
     std::optional<std::vector<Value>> worst_kept_; // after a prune: the k-th row's order keys
+    struct KeyReader { // where order_key reads a key from, when it is a column
+        const LoadedTable* table = nullptr;
+        uint64_t property_id = 0;
+        const schema::PropType* type = nullptr;
+        int frame_col = -1;
+    };
+    std::vector<KeyReader> key_readers_;
     std::vector<int> tie_cols_;
     bool ties_known_ = false;
     uint64_t seq_ = 0;
