@@ -28,6 +28,7 @@ std::optional<uint64_t> log_file_version(std::string_view file) {
     if (file.size() != 25 || !file.ends_with(".json"))
         return std::nullopt;
     uint64_t inv = 0;
+    // NOLINTNEXTLINE(bugprone-suspicious-stringview-data-usage): from_chars takes the range
     auto [end, ec] = std::from_chars(file.data(), file.data() + 20, inv);
     if (ec != std::errc() || end != file.data() + 20 || inv == std::numeric_limits<uint64_t>::max())
         return std::nullopt;
@@ -379,7 +380,7 @@ Result<std::chrono::seconds> parse_duration(std::string_view text) {
         unit = 86400;
         break;
     case 'w':
-        unit = 7 * 86400;
+        unit = uint64_t{7} * 86400;
         break;
     default:
         unit = 0;

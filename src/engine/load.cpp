@@ -122,6 +122,7 @@ Result<LoadSummary> write_image(const LoadImage& image, StagedLoad& staged) {
     op.base_version = head.version;
     op.commit_id = commit.graph_commit_id;
     std::vector<std::string> attempt; // this attempt's objects
+    attempt.reserve(objects.size() + 1);
     for (const auto& [key, bytes] : objects)
         attempt.push_back(key);
     attempt.push_back(format::commit_key(commit.graph_commit_id));

@@ -101,9 +101,9 @@ Result<TableData> read_segment(store::ObjectStore& store, const format::SegmentR
         }
         auto column = OG_TRY(reader.read_column(name));
         if (!(column.type() == type))
-            return Error(format::kSegmentCorrupt, where + ": column " + name + " has type " +
-                                                      column.type().name() + ", not " +
-                                                      type.name());
+            return Error(format::kSegmentCorrupt,
+                         base::concat(where, ": column ", name, " has type ", column.type().name(),
+                                      ", not ", type.name()));
         part.columns.emplace(id, std::move(column));
     }
     return part;

@@ -197,14 +197,15 @@ void StagedLoad::check_values(StagedTable& t, const TableBatch& tb) {
     }
     for (size_t k = 0; k < node->check_constraints.size(); ++k, ++index) {
         const auto& chk = node->check_constraints[k];
-        if (!t.checks[k] || !wanted(index))
+        const auto& pattern = t.checks[k];
+        if (!pattern || !wanted(index))
             continue;
         const Column& c = tb.columns.at(node->property_ids.at(chk.property));
         for (size_t i = 0; i < tb.size(); ++i) {
             if (c.is_null(i))
                 continue;
             std::string value(c.bytes_at(i));
-            if (std::regex_search(value, *t.checks[k]))
+            if (std::regex_search(value, *pattern))
                 continue;
             record(index, i,
                    "@check violation on " + t.schema.name + "." + chk.property + ": value '" +
@@ -327,7 +328,7 @@ Status StagedLoad::settle_repeats(StagedTable& t) {
             positions.empty()
                 ? "on lines " + std::to_string(earlier) + " and " + std::to_string(later)
                 : "at " + origin_text(earlier) + " and " + origin_text(later);
-        if (keyed) {
+        if (keyed && s.node->key) {
             std::string cols;
             for (const auto& k : *s.node->key)
                 cols += (cols.empty() ? "" : ",") + k;

@@ -32,9 +32,11 @@ class Repairer {
         OG_CHECK(root_schema_files());
         OG_CHECK(objects());
         auto head = format::read_latest_manifest(store_, "main", seal_);
-        if (head && *head) {
-            result_.graph_manifest_version = (*head)->version;
-            for (const auto& t : (*head)->tables)
+        if (head && head->has_value()) {
+            // NOLINTNEXTLINE(bugprone-unchecked-optional-access): checked just above
+            const format::Manifest& m = head->value();
+            result_.graph_manifest_version = m.version;
+            for (const auto& t : m.tables)
                 result_.tables.push_back({t.table_key, t.table_version});
         }
         return std::move(result_);
@@ -104,7 +106,9 @@ class Repairer {
                 std::to_string(*committed ? op->remove_after.size() : op->created.size()),
                 " objects, then the record")};
             act(f, false, [&, key = meta.key, o = *op]() -> Status {
-                OG_TRY(settle_record(store_, key, o, seal_));
+                auto settled = settle_record(store_, key, o, seal_);
+                if (!settled)
+                    return std::move(settled).error();
                 return ok();
             });
         }

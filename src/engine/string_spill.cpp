@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <system_error>
 #include <unistd.h>
 
 namespace omnigraph::engine {
@@ -16,8 +17,8 @@ namespace {
 constexpr size_t kBufferBytes = size_t(1) << 20;
 
 Error io_error(const std::string& what) {
-    return Error("io_error",
-                 "load scratch file: " + what + ": " + std::string(std::strerror(errno)));
+    return Error("io_error", "load scratch file: " + what + ": " +
+                                 std::error_code(errno, std::generic_category()).message());
 }
 
 void put_length(std::string& out, uint32_t n) {
@@ -43,6 +44,7 @@ Result<uint64_t> StringSpill::add(std::string_view s) {
         return handle;
     }
     if (fd_ < 0) { // the memory part is full: from here on, strings go to the file
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in the programs calls setenv
         const char* dir = std::getenv("TMPDIR");
         std::string path = std::string(dir && *dir ? dir : "/tmp") + "/omnigraph-load-XXXXXX";
         fd_ = ::mkstemp(path.data());

@@ -93,7 +93,7 @@ Result<std::shared_ptr<const LoadedTable>> LoadedTable::open(store::ObjectStore&
     t->manifest_ = snap.manifest;
     t->entry_ = *entry;
     auto reclaimed_or = [&](Error e) {
-        return engine::explain_read_failure(store, snap.manifest, e);
+        return engine::explain_read_failure(store, snap.manifest, std::move(e));
     };
     std::vector<std::string> names = {"id"};
     if (ts.is_edge)

@@ -18,7 +18,7 @@ uint64_t value_bytes(const Value& v) {
 }
 
 uint64_t row_bytes(const std::vector<Value>& row) {
-    uint64_t n = sizeof(row);
+    uint64_t n = sizeof(std::vector<Value>);
     for (const auto& v : row)
         n += value_bytes(v);
     return n;

@@ -20,8 +20,11 @@ struct PushedScope {
 
 double candidate_count(const ExecContext& ctx, const BlockPlan& plan, const std::string& v) {
     auto it = plan.candidates.find(v);
-    if (it != plan.candidates.end() && it->second)
-        return static_cast<double>(std::count(it->second->begin(), it->second->end(), 1));
+    if (it != plan.candidates.end() && it->second.has_value()) {
+        // NOLINTNEXTLINE(bugprone-unchecked-optional-access): checked just above
+        const std::vector<uint8_t>& bits = it->second.value();
+        return static_cast<double>(std::count(bits.begin(), bits.end(), 1));
+    }
     return static_cast<double>(ctx.var(v).table->size());
 }
 
@@ -79,7 +82,7 @@ std::string estimate_text(double rows) {
     if (rows < 1e15)
         return std::to_string(static_cast<uint64_t>(std::llround(rows)));
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2g", rows);
+    (void)std::snprintf(buf, sizeof buf, "%.2g", rows);
     return buf;
 }
 
