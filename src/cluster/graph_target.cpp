@@ -14,14 +14,9 @@ open_cluster_graph(const std::string& source, const std::string& graph_id, std::
     if (graph_id.empty())
         return Error(codes::kInvalidArgument,
                      base::concat(std::string(verb), " --cluster needs --graph ID"));
-    Diagnostics diags;
-    auto root = cluster_root_of(source, diags);
-    if (!root) {
-        for (const auto& d : diags.items())
-            if (d.error)
-                return Error(d.code, d.path + ": " + d.message);
-        return Error(codes::kInvalidArgument, "cannot resolve the cluster at " + source);
-    }
+    auto root = resolve_cluster_root(source);
+    if (!root)
+        return std::move(root).error();
     auto store = OG_TRY(ClusterStore::open(*root));
     auto state = OG_TRY(store.read_state());
     if (!state)

@@ -37,6 +37,17 @@ std::optional<base::StorageUri> cluster_root_of(const std::string& source, Diagn
     return config.storage_root;
 }
 
+Result<base::StorageUri> resolve_cluster_root(const std::string& source) {
+    Diagnostics diags;
+    auto root = cluster_root_of(source, diags);
+    if (root)
+        return *root;
+    for (const auto& d : diags.items())
+        if (d.error)
+            return Error(d.code, d.path + ": " + d.message);
+    return Error(codes::kInvalidArgument, "cannot resolve the cluster at " + source);
+}
+
 ServingSnapshot load_serving_snapshot(const std::string& source, Diagnostics& diags) {
     ServingSnapshot snap;
     auto root = cluster_root_of(source, diags);

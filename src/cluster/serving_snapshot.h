@@ -43,6 +43,9 @@ struct ServingSnapshot {
 // without cluster.yaml (itself), or a config directory (its cluster.yaml's `storage:` root). The
 // reason it names none is an error in `diags`.
 std::optional<base::StorageUri> cluster_root_of(const std::string& source, Diagnostics& diags);
+// The same for a command that stops at the first problem: the first error diagnostic as an
+// Error (`<path>: <message>`).
+Result<base::StorageUri> resolve_cluster_root(const std::string& source);
 
 // `source`: a storage-root URI (anything containing "://") or a config directory, whose
 // cluster.yaml is read only for its `storage:` root. Errors and quarantine warnings go to

@@ -269,14 +269,9 @@ class ClusterVerifier {
 
 Result<ClusterVerifyReport> verify_cluster(const std::string& source,
                                            const std::string& only_graph) {
-    Diagnostics diags;
-    auto root = cluster_root_of(source, diags);
-    if (!root) {
-        for (const auto& d : diags.items())
-            if (d.error)
-                return Error(d.code, d.path + ": " + d.message);
-        return Error(codes::kInvalidArgument, "cannot resolve the cluster at " + source);
-    }
+    auto root = resolve_cluster_root(source);
+    if (!root)
+        return std::move(root).error();
     auto store = OG_TRY(ClusterStore::open(*root));
     ClusterVerifyReport out;
     out.report.uri = root->to_string();

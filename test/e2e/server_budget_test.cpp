@@ -28,15 +28,6 @@ constexpr int kPeople = 3000;
 // The bound on the server's resident memory after each adversarial request (docs/server.md).
 constexpr long kRssBoundMiB = 600;
 
-long proc_status_kib(int pid, const std::string& field) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with(field + ":"))
-            return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
-    return -1;
-}
-
 // User + system CPU ticks the process has used (/proc/<pid>/stat fields 14 and 15).
 long cpu_ticks(int pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");

@@ -33,16 +33,6 @@ constexpr bool kMeasuresOurAllocator = true;
 constexpr int kUsers = 200'000;
 #endif
 
-// Reads a field (in KiB) of /proc/<pid>/status.
-long proc_status_kib(int pid, const std::string& field) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with(field + ":"))
-            return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
-    return -1;
-}
-
 // A one-graph cluster in `dir` with kUsers users (string key, four scalar properties), loaded.
 void deploy_users(const std::string& dir) {
     fs::create_directories(dir);

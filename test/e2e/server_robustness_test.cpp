@@ -474,16 +474,6 @@ std::vector<std::string> odd_segments() {
 
 // --- the fixture ------------------------------------------------------------------------------
 
-// Reads a field (in KiB) of /proc/<pid>/status, e.g. VmRSS or VmHWM.
-long proc_status_kib(int pid, const std::string& field) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with(field + ":"))
-            return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
-    return -1;
-}
-
 // The pid of this test's omnigraph-server child (ServerProcess keeps it to itself).
 int server_pid() {
     for (const auto& e : fs::directory_iterator("/proc")) {

@@ -281,4 +281,13 @@ std::string unique_s3_uri(const std::string& suite) {
     return std::string("s3://") + S3TestServer::kBucket + "/" + suite + "/" + base::new_ulid();
 }
 
+long proc_status_kib(int pid, const std::string& field) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.starts_with(field + ":"))
+            return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
+    return -1;
+}
+
 } // namespace omnigraph::testing

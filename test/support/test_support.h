@@ -92,4 +92,7 @@ std::string unique_s3_uri(const std::string& suite);
 std::string source_dir();
 std::string binary_dir();
 
+// A field (in KiB) of /proc/<pid>/status, e.g. VmRSS or VmHWM; -1 when it cannot be read.
+long proc_status_kib(int pid, const std::string& field);
+
 } // namespace omnigraph::testing
