@@ -43,23 +43,6 @@ CellRenderer renderer_of(const schema::PropType& type) {
                         [](auto tag) -> CellRenderer { return &render_cell<decltype(tag)>; });
 }
 
-Result<base::StringList> strings_of(const format::SegmentReader& reader, std::string_view name,
-                                    const std::string& where) {
-    auto column = OG_TRY(reader.read_column(name));
-    if (column.type().kind != format::PhysicalKind::kString)
-        return Error(format::kSegmentCorrupt,
-                     where + ": column '" + std::string(name) + "' is not a string column");
-    base::StringList out;
-    out.reserve(column.size(), 0);
-    for (size_t i = 0; i < column.size(); ++i) {
-        if (column.is_null(i))
-            return Error(format::kSegmentCorrupt,
-                         where + ": column '" + std::string(name) + "' holds a null");
-        out.push_back(column.bytes_at(i));
-    }
-    return out;
-}
-
 // The ids (and src/dst, and the properties asked for) of one segment of table `entry_key`.
 // A property the segment predates reads as nulls.
 Result<TableData> read_segment(store::ObjectStore& store, const format::SegmentRef& seg,
@@ -75,14 +58,14 @@ Result<TableData> read_segment(store::ObjectStore& store, const format::SegmentR
     std::string where = store.uri_of(seg.segment);
     TableData part;
     part.is_edge = s.is_edge;
-    part.ids = OG_TRY(strings_of(reader, "id", where));
+    part.ids = OG_TRY(read_string_column(reader, "id", where));
     if (part.ids.size() != seg.rows)
         return Error(format::kSegmentCorrupt, where + " holds " + std::to_string(part.ids.size()) +
                                                   " rows, the manifest says " +
                                                   std::to_string(seg.rows));
     if (s.is_edge && ends) {
-        part.src = OG_TRY(strings_of(reader, "src", where));
-        part.dst = OG_TRY(strings_of(reader, "dst", where));
+        part.src = OG_TRY(read_string_column(reader, "src", where));
+        part.dst = OG_TRY(read_string_column(reader, "dst", where));
     }
     for (uint64_t id : properties) {
         std::string name = "p:" + std::to_string(id);

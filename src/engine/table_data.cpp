@@ -31,22 +31,6 @@ Result<T> missing_is_damage(Result<T> read, std::string_view code, store::Object
     return missing_object_error(code, store, key, entry);
 }
 
-Result<base::StringList> read_strings(const format::SegmentReader& reader, std::string_view name) {
-    auto column = OG_TRY(reader.read_column(name));
-    if (column.type().kind != PhysicalKind::kString)
-        return Error(format::kSegmentCorrupt,
-                     "column '" + std::string(name) + "' is not a string column");
-    base::StringList out;
-    out.reserve(column.size(), 0);
-    for (size_t i = 0; i < column.size(); ++i) {
-        if (column.is_null(i))
-            return Error(format::kSegmentCorrupt,
-                         "column '" + std::string(name) + "' holds a null");
-        out.push_back(column.bytes_at(i));
-    }
-    return out;
-}
-
 } // namespace
 
 TableSchema table_schema(const schema::Catalog& catalog, std::string_view table_key) {
@@ -88,6 +72,24 @@ void TableData::append_row(const TableData& from, size_t row) {
         column.append_row(from.columns.at(id), row);
 }
 
+Result<base::StringList> read_string_column(const format::SegmentReader& reader,
+                                            std::string_view name, const std::string& where) {
+    std::string at = where.empty() ? "" : where + ": ";
+    auto column = OG_TRY(reader.read_column(name));
+    if (column.type().kind != PhysicalKind::kString)
+        return Error(format::kSegmentCorrupt,
+                     at + "column '" + std::string(name) + "' is not a string column");
+    base::StringList out;
+    out.reserve(column.size(), 0);
+    for (size_t i = 0; i < column.size(); ++i) {
+        if (column.is_null(i))
+            return Error(format::kSegmentCorrupt,
+                         at + "column '" + std::string(name) + "' holds a null");
+        out.push_back(column.bytes_at(i));
+    }
+    return out;
+}
+
 Error missing_object_error(std::string_view code, store::ObjectStore& store, const std::string& key,
                            const format::TableEntry& entry) {
     // The detail lets a reader of an old snapshot tell cleanup from damage (engine/reclaimed.h).
@@ -121,10 +123,10 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
         auto reader = OG_TRY(open_segment(store, entry, seg));
         TableData part;
         part.is_edge = is_edge;
-        part.ids = OG_TRY(damage(read_strings(reader, "id")));
+        part.ids = OG_TRY(damage(read_string_column(reader, "id")));
         if (is_edge) {
-            part.src = OG_TRY(damage(read_strings(reader, "src")));
-            part.dst = OG_TRY(damage(read_strings(reader, "dst")));
+            part.src = OG_TRY(damage(read_string_column(reader, "src")));
+            part.dst = OG_TRY(damage(read_string_column(reader, "dst")));
         }
         for (const auto& [id, column] : out.columns) {
             // A property added after this segment was written has no column here: all null.

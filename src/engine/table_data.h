@@ -68,6 +68,11 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
 Error missing_object_error(std::string_view code, store::ObjectStore& store, const std::string& key,
                            const format::TableEntry& entry);
 
+// System column `name` ("id", "src", "dst") of a segment as strings; segment_corrupt (its
+// message prefixed with `where`, when given) unless it is a String column without nulls.
+Result<base::StringList> read_string_column(const format::SegmentReader& reader,
+                                            std::string_view name, const std::string& where = "");
+
 // Opens segment `seg` of `entry` (its footer: one ranged read). A segment the entry names that
 // is gone is segment_corrupt, like in read_table.
 Result<format::SegmentReader> open_segment(store::ObjectStore& store,
