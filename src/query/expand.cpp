@@ -92,7 +92,7 @@ size_t distinct_sources(const Frame& f, int col, size_t cap) {
 
 Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std::string& from,
              const std::string& to, bool forward, bool reverse,
-             const std::optional<std::vector<uint8_t>>* to_pass, bool count_only) {
+             const std::optional<RowSet>* to_pass, bool count_only) {
     const auto* edge = ctx.catalog.find_edge(t.edge);
     if (!edge)
         runtime_fail("schema " + ctx.snap.schema->hash + " declares no edge type " + t.edge);
@@ -144,7 +144,7 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
             hits.erase(std::unique(hits.begin(), hits.end()), hits.end()); // self-loops
             size_t before = out.rows;
             for (auto [e, n] : hits) {
-                if (to_col >= 0 ? f.cols[to_col][r] != n : (*to_pass && !(**to_pass)[n]))
+                if (to_col >= 0 ? f.cols[to_col][r] != n : (*to_pass && !(*to_pass)->contains(n)))
                     continue;
                 emit(r, n, e);
             }
@@ -222,7 +222,7 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
             continue;
         }
         for (uint32_t n : reached)
-            if (!*to_pass || (**to_pass)[n]) {
+            if (!*to_pass || (*to_pass)->contains(n)) {
                 if (!count_only)
                     destinations.push_back(n);
                 ++kept[r];

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "query/exec_context.h"
+#include "query/row_set.h"
 
 #include <cstdint>
 #include <optional>
@@ -20,6 +21,6 @@ namespace omnigraph::query {
 // of rows is read from the result (its columns are left empty).
 Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std::string& from,
              const std::string& to, bool forward, bool reverse,
-             const std::optional<std::vector<uint8_t>>* to_pass, bool count_only);
+             const std::optional<RowSet>* to_pass, bool count_only);
 
 } // namespace omnigraph::query

@@ -39,12 +39,12 @@ std::string literal_text(const Literal& l) {
 }
 
 // The rows of `v` that pass the block's pushed tests; null when every row does.
-const std::vector<uint8_t>* candidate_mask(const BlockPlan& b, const std::string& v) {
+const RowSet* candidate_rows(const BlockPlan& b, const std::string& v) {
     auto it = b.candidates.find(v);
     if (it == b.candidates.end())
         return nullptr;
-    const std::optional<std::vector<uint8_t>>& mask = it->second;
-    return mask ? &*mask : nullptr;
+    const std::optional<RowSet>& rows = it->second;
+    return rows ? &*rows : nullptr;
 }
 
 std::string var_text(const std::string& v) {
@@ -73,11 +73,16 @@ class Explainer {
         out_ += std::string(2 * static_cast<size_t>(depth), ' ') + text + "\n";
     }
 
-    std::string predicate(const std::string& v, const Predicate& p) const {
+    // `scanned`: pushed into v's scan (a test on a variable bound outside runs row by row).
+    std::string predicate(const std::string& v, const Predicate& p, bool scanned = true) const {
         std::string text =
             p.match ? var_text(v) + "." + p.match->property + " = " + expr_text(p.match->value)
                     : expr_text(p.filter->left) + " " + compare_op_text(p.filter->op) + " " +
                           expr_text(p.filter->right);
+        if (!scanned)
+            return text + " [per row]";
+        if (key_of(ctx_, v, p))
+            return text + " [key lookup]";
         return text + (column_test(ctx_, v, p) ? " [column]" : " [per row]");
     }
 
@@ -85,10 +90,10 @@ class Explainer {
     std::string selection(const BlockPlan& b, const std::string& v) const {
         size_t rows = ctx_.var(v).table->size();
         auto pushed = b.pushed.find(v);
-        const std::vector<uint8_t>* pass = candidate_mask(b, v);
+        const RowSet* pass = candidate_rows(b, v);
         if (pushed == b.pushed.end() || !pass)
             return "all " + std::to_string(rows) + " rows";
-        size_t n = static_cast<size_t>(std::count(pass->begin(), pass->end(), 1));
+        size_t n = pass->count();
         std::string text = std::to_string(n) + " of " + std::to_string(rows) + " rows pass ";
         for (size_t i = 0; i < pushed->second.size(); ++i)
             text += (i ? ", " : "") + predicate(v, pushed->second[i]);
@@ -102,7 +107,7 @@ class Explainer {
         for (const auto& [v, list] : b.bound_tests) {
             std::string tests;
             for (size_t i = 0; i < list.size(); ++i)
-                tests += (i ? ", " : "") + predicate(v, list[i]);
+                tests += (i ? ", " : "") + predicate(v, list[i], false);
             line(depth, "test " + var_text(v) + " (bound outside): " + tests);
         }
         for (size_t i = 0; i < b.steps.size(); ++i) {

@@ -100,7 +100,7 @@ class Planner {
             if (bound.contains(v))
                 b.bound_tests.emplace_back(v, list);
 
-        auto candidates = [&](const std::string& v) -> const std::optional<std::vector<uint8_t>>& {
+        auto candidates = [&](const std::string& v) -> const std::optional<RowSet>& {
             auto it = b.candidates.find(v);
             if (it == b.candidates.end()) {
                 auto pushed = b.pushed.find(v);
@@ -114,8 +114,7 @@ class Planner {
         };
         auto candidate_count = [&](const std::string& v) {
             const auto& pass = candidates(v);
-            return pass ? static_cast<size_t>(std::count(pass->begin(), pass->end(), 1))
-                        : ctx_.var(v).table->size();
+            return pass ? pass->count() : ctx_.var(v).table->size();
         };
         // Moves the residual filters whose variables are all bound into `into`.
         auto take_ready = [&](std::vector<const Clause*>& into) {
@@ -253,9 +252,8 @@ template <class Op> void replace(ExecContext& ctx, Frame& frame, Op op) {
     frame = std::move(next);
 }
 
-const std::optional<std::vector<uint8_t>>& candidates_of(const BlockPlan& plan,
-                                                         const std::string& v) {
-    static const std::optional<std::vector<uint8_t>> kEveryRow;
+const std::optional<RowSet>& candidates_of(const BlockPlan& plan, const std::string& v) {
+    static const std::optional<RowSet> kEveryRow;
     auto it = plan.candidates.find(v);
     return it == plan.candidates.end() ? kEveryRow : it->second;
 }
@@ -336,8 +334,10 @@ void run_match(ExecContext& ctx, const BlockPlan& plan, const std::function<bool
     std::vector<uint32_t> rows;
     for (uint32_t r = 0; r < n;) {
         rows.clear();
-        for (; r < n && rows.size() < morsel; ++r)
-            if (!pass || (*pass)[r])
+        if (pass)
+            r = pass->take(r, morsel, rows);
+        else
+            for (; r < n && rows.size() < morsel; ++r)
                 rows.push_back(r);
         if (rows.empty())
             break;

@@ -40,7 +40,7 @@ struct BlockPlan {
     std::vector<std::string> variables; // in order of first mention (hidden `_` ones included)
     std::map<std::string, std::vector<Predicate>> pushed; // single-variable tests, per variable
     // The rows of each variable this block binds that pass its pushed tests (nullopt: all).
-    std::map<std::string, std::optional<std::vector<uint8_t>>> candidates;
+    std::map<std::string, std::optional<RowSet>> candidates;
     // Tests on variables the enclosing block already bound (applied first).
     std::vector<std::pair<std::string, std::vector<Predicate>>> bound_tests;
     std::vector<PlanStep> steps;

@@ -20,11 +20,9 @@ struct PushedScope {
 
 double candidate_count(const ExecContext& ctx, const BlockPlan& plan, const std::string& v) {
     auto it = plan.candidates.find(v);
-    if (it != plan.candidates.end() && it->second.has_value()) {
+    if (it != plan.candidates.end() && it->second.has_value())
         // NOLINTNEXTLINE(bugprone-unchecked-optional-access): checked just above
-        const std::vector<uint8_t>& bits = it->second.value();
-        return static_cast<double>(std::count(bits.begin(), bits.end(), 1));
-    }
+        return static_cast<double>(it->second.value().count());
     return static_cast<double>(ctx.var(v).table->size());
 }
 

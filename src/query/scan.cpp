@@ -210,10 +210,6 @@ bool passes(const ExecContext& ctx, const std::string& v, const std::vector<Pred
     return true;
 }
 
-namespace {
-
-// The id a predicate pins `v` to: a match or `==` of the whole (one-property) @key of a node
-// type with a constant whose spelling is the id (strings; integers of an integer key).
 std::optional<std::string> key_of(const ExecContext& ctx, const std::string& v,
                                   const Predicate& p) {
     const VarInfo& info = ctx.var(v);
@@ -236,6 +232,8 @@ std::optional<std::string> key_of(const ExecContext& ctx, const std::string& v,
         return std::to_string(c.uinteger);
     return std::nullopt;
 }
+
+namespace {
 
 // Whether a page with these statistics holds no row that passes `t`.
 bool page_fails(const ColumnTest& t, const LoadedTable::PageView& page) {
@@ -342,18 +340,18 @@ void apply_test(const LoadedTable& table, ColumnTest t, std::vector<uint8_t>& ke
 
 } // namespace
 
-std::optional<std::vector<uint8_t>> passing_rows(const ExecContext& ctx, const std::string& v,
-                                                 const std::vector<Predicate>& list) {
+std::optional<RowSet> passing_rows(const ExecContext& ctx, const std::string& v,
+                                   const std::vector<Predicate>& list) {
     if (list.empty())
         return std::nullopt;
     const LoadedTable& table = *ctx.var(v).table;
     size_t n = table.size();
     for (const auto& p : list)
         if (auto id = key_of(ctx, v, p)) { // one row at most: the others run on it alone
-            std::vector<uint8_t> out(n, 0);
+            std::vector<uint32_t> rows;
             if (auto row = table.find_id(*id); row && passes(ctx, v, list, *row))
-                out[*row] = 1;
-            return out;
+                rows.push_back(*row);
+            return RowSet::of_rows(std::move(rows));
         }
     std::vector<uint8_t> out(n, 1);
     std::vector<Predicate> slow;
@@ -369,7 +367,7 @@ std::optional<std::vector<uint8_t>> passing_rows(const ExecContext& ctx, const s
             if (out[r])
                 out[r] = passes(ctx, v, slow, r) ? 1 : 0;
         }
-    return out;
+    return RowSet::of_mask(std::move(out));
 }
 
 Frame filter_bound(const ExecContext& ctx, const Frame& f, const std::string& v,
@@ -386,11 +384,13 @@ Frame filter_bound(const ExecContext& ctx, const Frame& f, const std::string& v,
 }
 
 Frame cross(const ExecContext& ctx, const Frame& f, const std::string& v,
-            const std::optional<std::vector<uint8_t>>& pass) {
+            const std::optional<RowSet>& pass) {
     std::vector<uint32_t> rows;
     size_t n = ctx.var(v).table->size();
-    for (uint32_t r = 0; r < n; ++r)
-        if (!pass || (*pass)[r])
+    if (pass)
+        pass->take(0, n, rows);
+    else
+        for (uint32_t r = 0; r < n; ++r)
             rows.push_back(r);
     return cross_rows(ctx, f, v, rows);
 }

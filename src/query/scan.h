@@ -5,6 +5,7 @@
 #pragma once
 
 #include "query/exec_context.h"
+#include "query/row_set.h"
 
 #include <cstdint>
 #include <optional>
@@ -34,15 +35,19 @@ struct ColumnTest {
 std::optional<ColumnTest> column_test(const ExecContext& ctx, const std::string& v,
                                       const Predicate& p);
 
+// The id a predicate pins `v` to (a key lookup): a match or `==` of the whole one-property
+// @key of a node type with a constant whose spelling is the id; nullopt otherwise.
+std::optional<std::string> key_of(const ExecContext& ctx, const std::string& v, const Predicate& p);
+
 // Whether row `row` of `v`'s table passes every predicate of `list` (the row-by-row path).
 bool passes(const ExecContext& ctx, const std::string& v, const std::vector<Predicate>& list,
             uint32_t row);
 
-// The rows of `v`'s table that pass `list` (one byte per row), nullopt when `list` is empty.
-// A match or `==` on the whole @key of a node type is a lookup through the key index; a column
-// test reads only the pages whose footer min/max (and null count) admit a passing row.
-std::optional<std::vector<uint8_t>> passing_rows(const ExecContext& ctx, const std::string& v,
-                                                 const std::vector<Predicate>& list);
+// The rows of `v`'s table that pass `list`, nullopt when `list` is empty. A match or `==` on
+// the whole @key of a node type is a lookup through the key index (a list of at most one row);
+// a column test reads only the pages whose footer min/max (and null count) admit a passing row.
+std::optional<RowSet> passing_rows(const ExecContext& ctx, const std::string& v,
+                                   const std::vector<Predicate>& list);
 
 // The rows of `f` whose `v` (already bound) passes `list`.
 Frame filter_bound(const ExecContext& ctx, const Frame& f, const std::string& v,
@@ -51,7 +56,7 @@ Frame filter_bound(const ExecContext& ctx, const Frame& f, const std::string& v,
 // Every row of `f` paired with every candidate row of `v` (all rows when `pass` is nullopt).
 // Every operator here charges the rows it produces to ctx.budget (budget.h).
 Frame cross(const ExecContext& ctx, const Frame& f, const std::string& v,
-            const std::optional<std::vector<uint8_t>>& pass);
+            const std::optional<RowSet>& pass);
 
 // Every row of `f` paired with each of `rows` of `v`'s table (a morsel of a first scan).
 Frame cross_rows(const ExecContext& ctx, const Frame& f, const std::string& v,

@@ -208,7 +208,7 @@ TEST(CliQuery, ReadsAndMutationsAreCheckedAtTheirSnapshotsSchema) {
                      "--explain", "--snapshot", before, "--store", uri});
     EXPECT_EQ(plan.exit_code, 0) << plan.err;
     EXPECT_EQ(plan.out, "query q\nmatch\n  scan $p: Person — 1 of 1 rows pass $p.name = \"Ada\" "
-                        "[column]\nreturn: p.age\n");
+                        "[key lookup]\nreturn: p.age\n");
 }
 
 TEST(CliQuery, QueryAndMutateOnS3) {
