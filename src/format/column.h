@@ -89,6 +89,10 @@ class Column {
         return v;
     }
     const char* fixed_row(size_t row) const { return fixed_.data() + row * type_.width(); }
+    // The raw buffers, for loops over a whole column: a byte per row (nonzero: present), and
+    // width() bytes per row of fixed-width kinds.
+    const uint8_t* validity() const { return valid_.data(); }
+    const char* fixed_data() const { return fixed_.data(); }
     std::string_view bytes_at(size_t row) const {
         return std::string_view(bytes_).substr(offsets_[row], offsets_[row + 1] - offsets_[row]);
     }

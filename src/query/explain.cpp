@@ -119,7 +119,8 @@ class Explainer {
                 line(depth, "scan " + typed(step.var) + " — " + selection(b, step.var) +
                                 (product ? "; cross product: est. " +
                                                estimate_text(cost.after_step[i]) + " rows"
-                                         : ""));
+                                         : "") +
+                                (step.count_only ? "; counted, not materialized" : ""));
             else
                 line(depth, expand_text(b, step));
             for (const Clause* f : step.filters)

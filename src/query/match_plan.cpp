@@ -182,6 +182,11 @@ class Planner {
             step.var = root;
             bound.insert(root);
             take_ready(step.filters);
+            // A query that only counts the rows of one variable counts its scan's candidates.
+            step.count_only = count_only_ && depth == 1 && b.steps.empty() && pending.empty() &&
+                              residual.empty() && negations.empty() && step.filters.empty() &&
+                              std::all_of(b.variables.begin(), b.variables.end(),
+                                          [&](const std::string& v) { return bound.contains(v); });
             b.steps.push_back(std::move(step));
         }
         take_ready(b.final_filters);
@@ -323,6 +328,14 @@ void run_match(ExecContext& ctx, const BlockPlan& plan, const std::function<bool
     const PlanStep& first = plan.steps[0];
     const auto& pass = candidates_of(plan, first.var);
     size_t n = ctx.var(first.var).table->size();
+    if (first.count_only) { // the number of candidates is the answer: no frame is built
+        Frame counted;
+        counted.vars = {first.var};
+        counted.cols.emplace_back();
+        counted.rows = pass ? pass->count() : n;
+        sink(counted);
+        return;
+    }
     // Morsels start small (a limit may stop after the first) and double while a morsel's
     // frames stay small against the memory budget, up to an eighth of the table: a full scan
     // then runs in a few morsels, so per-morsel work (an expansion's per-node marks) stays

@@ -1,5 +1,7 @@
 #include "query/output.h"
 
+#include "engine/cell_visit.h"
+
 #include <algorithm>
 #include <numeric>
 #include <optional>
@@ -133,6 +135,11 @@ class OutputBuilder::Impl {
             // Once k rows are kept, a row whose own order keys already rank below the k-th
             // kept row's cannot enter the top k: skip it before projecting or reading its ids.
             if (worst_kept_ && plain_keys) {
+                if (auto below = below_kept_raw(f, r)) {
+                    if (*below)
+                        continue;
+                    // equal keys so far: fall through to the ids
+                }
                 user_keys.clear();
                 for (size_t k = 0; k < ctx_.q.order.size(); ++k)
                     user_keys.push_back(order_key(k, f, r));
@@ -173,6 +180,62 @@ class OutputBuilder::Impl {
     // Order key `k` of row `r`: a property of a bound variable straight from its column (the
     // per-row path of a top-k over a whole table), anything else through eval.
     Value order_key(size_t k, const Frame& f, size_t r) {
+        read_keys_from(f);
+        KeyReader& reader = key_readers_[k];
+        if (!reader.table)
+            return ctx_.eval(ctx_.q.order[k].expr, f, r);
+        auto [col, at] = reader.cell(f.cols[reader.frame_col][r]);
+        return value_at(*col, at, *reader.type);
+    }
+
+    // Whether row `r`'s order keys rank strictly below the k-th kept row's, decided on the raw
+    // stored cells (numbers and strings, no Value made): true or false once a key differs,
+    // nullopt when every key is equal or one cannot be compared raw (not a property, a NULL, a
+    // NaN, another kind). The top-k's skip test for most rows.
+    std::optional<bool> below_kept_raw(const Frame& f, size_t r) {
+        read_keys_from(f);
+        const std::vector<Value>& kept = *worst_kept_;
+        for (size_t k = 0; k < ctx_.q.order.size(); ++k) {
+            KeyReader& reader = key_readers_[k];
+            if (!reader.table || reader.type->list)
+                return std::nullopt;
+            auto [col, at] = reader.cell(f.cols[reader.frame_col][r]);
+            if (col->is_null(at))
+                return std::nullopt;
+            std::partial_ordering c = raw_compare(*col, at, reader.type->scalar, kept[k]);
+            if (c == std::partial_ordering::unordered)
+                return std::nullopt;
+            if (c != 0)
+                return ctx_.q.order[k].descending ? c < 0 : c > 0;
+        }
+        return std::nullopt;
+    }
+
+    // Stored cell `row` of `col` against `kept`; unordered when not comparable raw.
+    static std::partial_ordering raw_compare(const format::Column& col, uint32_t row,
+                                             schema::ScalarType scalar, const Value& kept) {
+        return engine::visit_scalar(scalar, [&](auto tag) -> std::partial_ordering {
+            using Tag = decltype(tag);
+            using Stored = typename Tag::Storage;
+            if constexpr (Tag::scalar == schema::ScalarType::kString) {
+                if (kept.kind != Value::Kind::kString)
+                    return std::partial_ordering::unordered;
+                return col.bytes_at(row) <=> std::string_view(kept.text);
+            } else if constexpr (Tag::is_integer || Tag::is_float) {
+                long double want = kept.kind == Value::Kind::kFloat ? (long double)kept.real
+                                   : kept.kind == Value::Kind::kInt ? (long double)kept.integer
+                                   : kept.kind == Value::Kind::kUInt
+                                       ? (long double)kept.uinteger
+                                       : std::numeric_limits<long double>::quiet_NaN();
+                return static_cast<long double>(col.fixed_at<Stored>(row)) <=> want;
+            } else {
+                return std::partial_ordering::unordered;
+            }
+        });
+    }
+
+    // Finds, once, where each order key is read from when it is a property of a bound variable.
+    void read_keys_from(const Frame& f) {
         if (key_readers_.empty())
             for (const auto& o : ctx_.q.order) {
                 KeyReader reader;
@@ -187,11 +250,6 @@ class OutputBuilder::Impl {
                 }
                 key_readers_.push_back(reader);
             }
-        const KeyReader& reader = key_readers_[k];
-        if (!reader.table)
-            return ctx_.eval(ctx_.q.order[k].expr, f, r);
-        auto [col, at] = reader.table->cell(reader.property_id, f.cols[reader.frame_col][r]);
-        return value_at(*col, at, *reader.type);
     }
 
     // Whether order keys `user` (the query's own, without the id tie-break) rank strictly
@@ -420,6 +478,13 @@ class OutputBuilder::Impl {
         uint64_t property_id = 0;
         const schema::PropType* type = nullptr;
         int frame_col = -1;
+        const format::Column* whole = nullptr; // the whole column, once the table has it
+        // Where table row `row`'s value is: the whole column without a lookup once loaded.
+        std::pair<const format::Column*, size_t> cell(uint32_t row) {
+            if (!whole)
+                whole = table->loaded_column(property_id);
+            return whole ? std::pair{whole, size_t(row)} : table->cell(property_id, row);
+        }
     };
     std::vector<KeyReader> key_readers_;
     std::vector<int> tie_cols_;

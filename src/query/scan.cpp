@@ -3,6 +3,9 @@
 #include "engine/cell_visit.h"
 
 #include <algorithm>
+#include <cstring>
+#include <limits>
+#include <type_traits>
 
 namespace omnigraph::query {
 
@@ -76,6 +79,73 @@ void keep_ordered(const ColumnTest& t, std::vector<uint8_t>& keep, Order order) 
     }
 }
 
+// Clears the rows of `keep` whose value fails `stored op want`, compared as Cmp, in one loop
+// the compiler vectorizes; NULL rows fail. NaN fails every operator, as in keep_ordered.
+template <class Stored, class Cmp>
+void keep_compared(const ColumnTest& t, Cmp want, std::vector<uint8_t>& keep) {
+    // Distinct buffers (restrict), so the byte stores cannot alias the loads.
+    const uint8_t* __restrict valid = t.column->validity();
+    const char* __restrict data = t.column->fixed_data();
+    uint8_t* __restrict out = keep.data();
+    size_t n = keep.size();
+    auto run = [&](auto test) {
+        for (size_t r = 0; r < n; ++r) {
+            Stored v;
+            std::memcpy(&v, data + r * sizeof(Stored), sizeof(Stored));
+            out[r] = out[r] & uint8_t(valid[r] != 0) & uint8_t(test(static_cast<Cmp>(v)));
+        }
+    };
+    switch (t.op) {
+    case CompareOp::kEq:
+        return run([&](Cmp v) { return v == want; });
+    case CompareOp::kNe:
+        return run([&](Cmp v) { return v < want || v > want; });
+    case CompareOp::kLt:
+        return run([&](Cmp v) { return v < want; });
+    case CompareOp::kLe:
+        return run([&](Cmp v) { return v <= want; });
+    case CompareOp::kGt:
+        return run([&](Cmp v) { return v > want; });
+    case CompareOp::kGe:
+        return run([&](Cmp v) { return v >= want; });
+    default:
+        std::fill(keep.begin(), keep.end(), 0);
+    }
+}
+
+// Runs a number test in one native type when that is exact for this column and constant:
+// signed columns as int64, unsigned as uint64, floats as double. False when it cannot (an
+// integer column against a fraction, a negative constant against an unsigned column, ...).
+template <class Tag> bool keep_compared_fast(const ColumnTest& t, std::vector<uint8_t>& keep) {
+    using Stored = typename Tag::Storage;
+    const Value& c = t.constant;
+    constexpr int64_t kExactInDouble = int64_t(1) << 53;
+    if constexpr (Tag::is_float) {
+        if (c.kind == Value::Kind::kFloat)
+            return keep_compared<Stored, double>(t, c.real, keep), true;
+        if (c.kind == Value::Kind::kInt && c.integer >= -kExactInDouble &&
+            c.integer <= kExactInDouble)
+            return keep_compared<Stored, double>(t, double(c.integer), keep), true;
+    } else if constexpr (Tag::is_integer && std::is_signed_v<Stored>) {
+        constexpr auto lo = std::numeric_limits<Stored>::min(),
+                       hi = std::numeric_limits<Stored>::max();
+        if (c.kind == Value::Kind::kInt && c.integer >= lo && c.integer <= hi)
+            return keep_compared<Stored, Stored>(t, Stored(c.integer), keep), true; // native width
+        if (c.kind == Value::Kind::kInt)
+            return keep_compared<Stored, int64_t>(t, c.integer, keep), true;
+        if (c.kind == Value::Kind::kUInt && c.uinteger <= uint64_t(INT64_MAX))
+            return keep_compared<Stored, int64_t>(t, int64_t(c.uinteger), keep), true;
+    } else if constexpr (Tag::is_integer) {
+        if (c.kind == Value::Kind::kUInt && c.uinteger <= std::numeric_limits<Stored>::max())
+            return keep_compared<Stored, Stored>(t, Stored(c.uinteger), keep), true;
+        if (c.kind == Value::Kind::kUInt)
+            return keep_compared<Stored, uint64_t>(t, c.uinteger, keep), true;
+        if (c.kind == Value::Kind::kInt && c.integer >= 0)
+            return keep_compared<Stored, uint64_t>(t, uint64_t(c.integer), keep), true;
+    }
+    return false;
+}
+
 // Runs a column test over `keep` (see column_comparable for the kinds it accepts).
 void apply_column_test(const ColumnTest& t, std::vector<uint8_t>& keep) {
     const format::Column& col = *t.column;
@@ -115,10 +185,12 @@ void apply_column_test(const ColumnTest& t, std::vector<uint8_t>& keep) {
             keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
                 return int64_t(col.fixed_at<Stored>(r)) <=> c.integer;
             });
-        else if constexpr (Tag::is_integer || Tag::is_float)
-            keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
-                return static_cast<long double>(col.fixed_at<Stored>(r)) <=> want;
-            });
+        else if constexpr (Tag::is_integer || Tag::is_float) {
+            if (!keep_compared_fast<Tag>(t, keep))
+                keep_ordered(t, keep, [&](size_t r) -> std::partial_ordering {
+                    return static_cast<long double>(col.fixed_at<Stored>(r)) <=> want;
+                });
+        }
     });
 }
 
