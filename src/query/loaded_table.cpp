@@ -28,6 +28,13 @@ struct LoadedTable::Slot {
     // For a whole column: cells of it read through pages. Queries that read more cells of a
     // column than a page holds are scanning it: the rest is read in one request, as a whole.
     std::atomic<uint64_t> cells_read{0};
+    // For a whole column: each segment's page slots and rows per page (0: one page), so that
+    // reading a cell of a page already read is a few loads, no lookup by name.
+    struct SegmentPages {
+        Slot* pages = nullptr;
+        uint64_t page_rows = 0;
+    };
+    std::vector<SegmentPages> segment_pages;
 
     template <class T> const T* get() const {
         return static_cast<const T*>(ready.load(std::memory_order_acquire));
@@ -147,6 +154,20 @@ Result<std::shared_ptr<const LoadedTable>> LoadedTable::open(store::ObjectStore&
     if (rows > std::numeric_limits<uint32_t>::max())
         return Error(codes::kInvalidArgument, std::string(table_key) + " has more than 2^32 rows");
     t->size_ = rows;
+    auto index_pages = [&](Slot& slot, const std::string& name) {
+        for (const auto& seg : t->segments_) {
+            const format::SegmentColumnInfo* info = seg->reader.footer().find(name);
+            uint64_t page_rows = info && !info->pages.empty() ? seg->reader.footer().page_rows : 0;
+            slot.segment_pages.push_back({seg->pages.at(name).get(), page_rows});
+        }
+    };
+    for (auto& [id, slot] : t->columns_)
+        index_pages(*slot, property_column(id));
+    index_pages(*t->ids_, "id");
+    if (ts.is_edge) {
+        index_pages(*t->src_, "src");
+        index_pages(*t->dst_, "dst");
+    }
     return std::shared_ptr<const LoadedTable>(std::move(t));
 }
 
@@ -214,12 +235,12 @@ std::pair<const Column*, size_t> LoadedTable::cell(uint64_t property_id, uint32_
     if (page_count_ > 1 &&
         slot->second->cells_read.fetch_add(1, std::memory_order_relaxed) >= kCellsBeforeWhole)
         return {&column(property_id), row};
-    const Segment& seg = *segments_[s];
-    std::string name = property_column(property_id);
-    const format::SegmentColumnInfo* info = seg.reader.footer().find(name);
-    uint64_t page_rows = info && !info->pages.empty() ? seg.reader.footer().page_rows : 0;
-    size_t page = page_rows ? size_t(file_row / page_rows) : 0;
-    return {&page_of(seg, name, type_of(property_id), page), file_row - page * page_rows};
+    const Slot::SegmentPages& pages = slot->second->segment_pages[s];
+    size_t page = pages.page_rows ? size_t(file_row / pages.page_rows) : 0;
+    size_t at = file_row - page * pages.page_rows;
+    if (const Column* read = pages.pages[page].get<Column>())
+        return {read, at};
+    return {&page_of(*segments_[s], property_column(property_id), type_of(property_id), page), at};
 }
 
 std::string_view LoadedTable::text_cell(std::string_view column, const std::unique_ptr<Slot>& whole,
@@ -231,19 +252,23 @@ std::string_view LoadedTable::text_cell(std::string_view column, const std::uniq
         return whole_text(column, whole)[row];
     auto [s, file_row] = locate(row);
     const Segment& seg = *segments_[s];
-    std::string name(column);
-    const format::SegmentColumnInfo* info = seg.reader.footer().find(name);
-    if (!info)
-        throw RuntimeFailure(Error(format::kSegmentCorrupt, store_->uri_of(seg.reader.key()) +
-                                                                " has no column '" + name + "'"));
-    uint64_t page_rows = info->pages.empty() ? 0 : seg.reader.footer().page_rows;
-    size_t page = page_rows ? size_t(file_row / page_rows) : 0;
-    const Column& c = page_of(seg, name, ColumnType{format::PhysicalKind::kString}, page);
-    size_t at = file_row - page * page_rows;
+    const Slot::SegmentPages& pages = whole->segment_pages[s];
+    size_t page = pages.page_rows ? size_t(file_row / pages.page_rows) : 0;
+    size_t at = file_row - page * pages.page_rows;
+    const Column* read = pages.pages[page].get<Column>();
+    if (!read) {
+        std::string name(column);
+        if (!seg.reader.footer().find(name))
+            throw RuntimeFailure(
+                Error(format::kSegmentCorrupt,
+                      store_->uri_of(seg.reader.key()) + " has no column '" + name + "'"));
+        read = &page_of(seg, name, ColumnType{format::PhysicalKind::kString}, page);
+    }
+    const Column& c = *read;
     if (c.is_null(at))
-        throw RuntimeFailure(
-            Error(format::kSegmentCorrupt,
-                  store_->uri_of(seg.reader.key()) + ": column '" + name + "' holds a null"));
+        throw RuntimeFailure(Error(format::kSegmentCorrupt, store_->uri_of(seg.reader.key()) +
+                                                                ": column '" + std::string(column) +
+                                                                "' holds a null"));
     return c.bytes_at(at);
 }
 

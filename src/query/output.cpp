@@ -53,6 +53,20 @@ class OutputBuilder::Impl {
     };
     Less less() const { return Less{&ctx_.q}; }
 
+    struct CellReader { // where a projection or order key is read from, when it is a column
+        const LoadedTable* table = nullptr;
+        uint64_t property_id = 0;
+        const schema::PropType* type = nullptr;
+        int frame_col = -1;
+        const format::Column* whole = nullptr; // the whole column, once the table has it
+        // Where table row `row`'s value is: the whole column without a lookup once loaded.
+        std::pair<const format::Column*, size_t> cell(uint32_t row) {
+            if (!whole)
+                whole = table->loaded_column(property_id);
+            return whole ? std::pair{whole, size_t(row)} : table->cell(property_id, row);
+        }
+    };
+
   public:
     Impl(const ExecContext& ctx, const OutputPlan& plan) : ctx_(ctx), plan_(plan) {
         out_.columns = ctx_.checked.columns;
@@ -66,6 +80,7 @@ class OutputBuilder::Impl {
             accumulate(f);
             return true;
         }
+        shape_readers(f);
         if (!ctx_.q.order.empty())
             return rank(f);
         return project(f);
@@ -96,11 +111,11 @@ class OutputBuilder::Impl {
         ctx_.budget.release_bytes(bytes);
     }
 
-    std::vector<Value> projected(const Frame& f, size_t r) const {
+    std::vector<Value> projected(const Frame& f, size_t r) {
         std::vector<Value> row;
         row.reserve(ctx_.q.projections.size());
-        for (const auto& p : ctx_.q.projections)
-            row.push_back(ctx_.eval(p.expr, f, r));
+        for (size_t i = 0; i < ctx_.q.projections.size(); ++i)
+            row.push_back(read(projection_readers_[i], ctx_.q.projections[i].expr, f, r));
         return row;
     }
 
@@ -124,8 +139,10 @@ class OutputBuilder::Impl {
                 if (!v.starts_with("#"))
                     tie_vars_.push_back(v);
             std::sort(tie_vars_.begin(), tie_vars_.end());
-            for (const auto& v : tie_vars_)
+            for (const auto& v : tie_vars_) {
                 tie_cols_.push_back(f.index_of(v));
+                tie_tables_.push_back(ctx_.var(v).table.get());
+            }
         }
         bool plain_keys = std::none_of(ctx_.q.order.begin(), ctx_.q.order.end(), [](const auto& o) {
             return o.expr.kind == ExprKind::kAlias;
@@ -148,12 +165,14 @@ class OutputBuilder::Impl {
             }
             Ranked e;
             e.row = projected(f, r);
-            for (const auto& o : ctx_.q.order)
-                e.keys.push_back(o.expr.kind == ExprKind::kAlias ? e.row[column_index(o.expr.name)]
-                                                                 : ctx_.eval(o.expr, f, r));
+            for (size_t k = 0; k < ctx_.q.order.size(); ++k) {
+                const Expr& key = ctx_.q.order[k].expr;
+                e.keys.push_back(key.kind == ExprKind::kAlias ? e.row[column_index(key.name)]
+                                                              : order_key(k, f, r));
+            }
             for (size_t i = 0; i < tie_vars_.size(); ++i)
-                e.keys.push_back(Value::of_string(
-                    std::string(ctx_.var(tie_vars_[i]).table->id(f.cols[tie_cols_[i]][r]))));
+                e.keys.push_back(
+                    Value::of_string(std::string(tie_tables_[i]->id(f.cols[tie_cols_[i]][r]))));
             e.seq = seq_++;
             e.bytes = row_bytes(e.row) + row_bytes(e.keys) + sizeof(Ranked);
             charge(e.bytes);
@@ -180,10 +199,13 @@ class OutputBuilder::Impl {
     // Order key `k` of row `r`: a property of a bound variable straight from its column (the
     // per-row path of a top-k over a whole table), anything else through eval.
     Value order_key(size_t k, const Frame& f, size_t r) {
-        read_keys_from(f);
-        KeyReader& reader = key_readers_[k];
+        return read(key_readers_[k], ctx_.q.order[k].expr, f, r);
+    }
+
+    // The value of `e` (read by `reader`) in row `r` of `f`.
+    Value read(CellReader& reader, const Expr& e, const Frame& f, size_t r) {
         if (!reader.table)
-            return ctx_.eval(ctx_.q.order[k].expr, f, r);
+            return ctx_.eval(e, f, r);
         auto [col, at] = reader.cell(f.cols[reader.frame_col][r]);
         return value_at(*col, at, *reader.type);
     }
@@ -193,10 +215,9 @@ class OutputBuilder::Impl {
     // nullopt when every key is equal or one cannot be compared raw (not a property, a NULL, a
     // NaN, another kind). The top-k's skip test for most rows.
     std::optional<bool> below_kept_raw(const Frame& f, size_t r) {
-        read_keys_from(f);
         const std::vector<Value>& kept = *worst_kept_;
         for (size_t k = 0; k < ctx_.q.order.size(); ++k) {
-            KeyReader& reader = key_readers_[k];
+            CellReader& reader = key_readers_[k];
             if (!reader.table || reader.type->list)
                 return std::nullopt;
             auto [col, at] = reader.cell(f.cols[reader.frame_col][r]);
@@ -234,22 +255,32 @@ class OutputBuilder::Impl {
         });
     }
 
-    // Finds, once, where each order key is read from when it is a property of a bound variable.
-    void read_keys_from(const Frame& f) {
-        if (key_readers_.empty())
-            for (const auto& o : ctx_.q.order) {
-                KeyReader reader;
-                const VarInfo* v =
-                    o.expr.kind == ExprKind::kProp ? ctx_.find_var(o.expr.var) : nullptr;
-                if (v && f.index_of(o.expr.var) >= 0) {
-                    auto id = v->property_ids->find(o.expr.name);
-                    auto type = v->properties->find(o.expr.name);
-                    if (id != v->property_ids->end() && type != v->properties->end())
-                        reader = {v->table.get(), id->second, &type->second,
-                                  f.index_of(o.expr.var)};
-                }
-                key_readers_.push_back(reader);
+    // Finds where each projection and order key is read from, once per shape of frame (the
+    // morsels of one match share theirs): a property of a bound variable straight from its
+    // column, so rows are not evaluated name by name.
+    void shape_readers(const Frame& f) {
+        if (shaped_ && f.vars == reader_vars_)
+            return;
+        shaped_ = true;
+        reader_vars_ = f.vars;
+        auto reader_for = [&](const Expr& e) {
+            CellReader reader;
+            const VarInfo* v = e.kind == ExprKind::kProp ? ctx_.find_var(e.var) : nullptr;
+            int col = v ? f.index_of(e.var) : -1;
+            if (col >= 0) {
+                auto id = v->property_ids->find(e.name);
+                auto type = v->properties->find(e.name);
+                if (id != v->property_ids->end() && type != v->properties->end())
+                    reader = {v->table.get(), id->second, &type->second, col};
             }
+            return reader;
+        };
+        key_readers_.clear();
+        for (const auto& o : ctx_.q.order)
+            key_readers_.push_back(reader_for(o.expr));
+        projection_readers_.clear();
+        for (const auto& p : ctx_.q.projections)
+            projection_readers_.push_back(reader_for(p.expr));
     }
 
     // Whether order keys `user` (the query's own, without the id tie-break) rank strictly
@@ -275,6 +306,14 @@ class OutputBuilder::Impl {
         double sum = 0;
         bool any = false;
         Value best;
+    };
+    enum class Fold { kKey, kCountRows, kCountCells, kEval };
+    enum class AggOp { kCount, kSum, kAvg, kMin, kMax, kOther };
+    struct Aggregate { // how one projection folds into its group (start_groups)
+        Fold fold = Fold::kKey;
+        AggOp op = AggOp::kOther;
+        const format::Column* cells = nullptr; // kCountCells: the property's whole column
+        int frame_col = -1;                    // kCountCells: the variable's frame column
     };
     // A group key column over a bound variable is evaluated once per distinct table row
     // (memo), and its values are numbered, so a group key is a few integers.
@@ -302,6 +341,35 @@ class OutputBuilder::Impl {
                 charge(keys_[k].memo.size() * sizeof(int32_t));
             }
         }
+        // How each projection folds, decided once: count($v) of a bound node variable counts
+        // rows; count($v.p) counts the property's non-null cells; the rest evaluate their
+        // argument per row.
+        for (const auto& p : projections) {
+            const Expr& e = p.expr;
+            Aggregate how;
+            if (e.kind != ExprKind::kAgg) {
+                aggregates_.push_back(how);
+                continue;
+            }
+            how.fold = Fold::kEval;
+            how.op = e.name == "count" ? AggOp::kCount
+                     : e.name == "sum" ? AggOp::kSum
+                     : e.name == "avg" ? AggOp::kAvg
+                     : e.name == "min" ? AggOp::kMin
+                     : e.name == "max" ? AggOp::kMax
+                                       : AggOp::kOther;
+            const Expr& arg = e.args[0];
+            bool bound = (arg.kind == ExprKind::kVar || arg.kind == ExprKind::kProp) &&
+                         !ctx_.q.find_param(arg.var);
+            if (how.op == AggOp::kCount && bound && arg.kind == ExprKind::kVar) {
+                how.fold = Fold::kCountRows;
+            } else if (how.op == AggOp::kCount && bound && f.index_of(arg.var) >= 0) {
+                how.fold = Fold::kCountCells;
+                how.cells = &ctx_.column(ctx_.var(arg.var), arg.name);
+                how.frame_col = f.index_of(arg.var);
+            }
+            aggregates_.push_back(how);
+        }
         groups_started_ = true;
     }
 
@@ -328,32 +396,40 @@ class OutputBuilder::Impl {
                 *memo = it->second;
             return it->second;
         };
-        // count($v) of a bound node variable counts rows; count($v.p) counts non-null cells.
-        auto count_only = [&](const Expr& e) {
-            return e.kind == ExprKind::kAgg && e.name == "count";
+        auto new_group = [&](const std::vector<int32_t>& ids, size_t key_bytes) {
+            std::vector<Value> values;
+            values.reserve(group_cols_.size());
+            for (size_t k = 0; k < group_cols_.size(); ++k)
+                values.push_back(keys_[k].values[ids[k]]);
+            charge(row_bytes(values) + key_bytes + projections.size() * sizeof(Accumulator));
+            group_values_.push_back(std::move(values));
+            accs_.emplace_back(projections.size());
+            return group_values_.size() - 1;
         };
         std::string key;
         std::vector<int32_t> ids(group_cols_.size());
         for (size_t r = 0; r < f.rows; ++r) {
             ctx_.budget.tick();
             size_t group = 0;
-            if (!group_cols_.empty()) {
+            if (group_cols_.size() == 1) { // one key: its value's number is the group's index
+                ids[0] = value_id(keys_[0], projections[group_cols_[0]].expr, r);
+                auto id = static_cast<size_t>(ids[0]);
+                if (id >= group_by_id_.size()) {
+                    charge((id + 1 - group_by_id_.size()) * sizeof(int64_t));
+                    group_by_id_.resize(id + 1, -1);
+                }
+                if (group_by_id_[id] < 0)
+                    group_by_id_[id] = static_cast<int64_t>(new_group(ids, 0));
+                group = static_cast<size_t>(group_by_id_[id]);
+            } else if (!group_cols_.empty()) {
                 key.clear();
                 for (size_t k = 0; k < group_cols_.size(); ++k) {
                     ids[k] = value_id(keys_[k], projections[group_cols_[k]].expr, r);
                     key.append(reinterpret_cast<const char*>(&ids[k]), sizeof(int32_t));
                 }
-                auto [it, fresh] = group_of_.try_emplace(key, group_values_.size());
-                if (fresh) {
-                    std::vector<Value> values;
-                    values.reserve(group_cols_.size());
-                    for (size_t k = 0; k < group_cols_.size(); ++k)
-                        values.push_back(keys_[k].values[ids[k]]);
-                    charge(row_bytes(values) + key.size() +
-                           projections.size() * sizeof(Accumulator));
-                    group_values_.push_back(std::move(values));
-                    accs_.emplace_back(projections.size());
-                }
+                auto it = group_of_.find(key);
+                if (it == group_of_.end())
+                    it = group_of_.emplace(key, new_group(ids, key.size())).first;
                 group = it->second;
             } else if (accs_.empty()) {
                 group_values_.emplace_back();
@@ -361,34 +437,32 @@ class OutputBuilder::Impl {
             }
             auto& acc = accs_[group];
             for (size_t i = 0; i < projections.size(); ++i) {
-                const Expr& e = projections[i].expr;
-                if (e.kind != ExprKind::kAgg)
-                    continue;
+                const Aggregate& how = aggregates_[i];
                 Accumulator& a = acc[i];
-                const Expr& arg = e.args[0];
-                if (count_only(e) && (arg.kind == ExprKind::kVar || arg.kind == ExprKind::kProp) &&
-                    !ctx_.q.find_param(arg.var)) {
-                    if (arg.kind == ExprKind::kVar) {
-                        ++a.count; // a bound variable is never NULL
-                    } else {
-                        const VarInfo& info = ctx_.var(arg.var);
-                        const auto& col = ctx_.column(info, arg.name);
-                        a.count += col.is_null(f.cols[f.index_of(arg.var)][r]) ? 0 : 1;
-                    }
+                switch (how.fold) {
+                case Fold::kKey:
                     continue;
+                case Fold::kCountRows: // a bound variable is never NULL
+                    ++a.count;
+                    continue;
+                case Fold::kCountCells:
+                    a.count += how.cells->is_null(f.cols[how.frame_col][r]) ? 0 : 1;
+                    continue;
+                case Fold::kEval:
+                    break;
                 }
-                Value v = ctx_.eval(arg, f, r);
+                Value v = ctx_.eval(projections[i].expr.args[0], f, r);
                 if (v.is_null())
                     continue;
                 ++a.count;
-                if (e.name == "sum" || e.name == "avg") {
+                if (how.op == AggOp::kSum || how.op == AggOp::kAvg) {
                     a.sum += v.kind == Value::Kind::kFloat ? v.real
                              : v.kind == Value::Kind::kInt ? static_cast<double>(v.integer)
                                                            : static_cast<double>(v.uinteger);
                     a.any = true;
-                } else if (e.name == "min" || e.name == "max") {
-                    if (!a.any || (e.name == "min" ? order_values(v, a.best) < 0
-                                                   : order_values(v, a.best) > 0))
+                } else if (how.op == AggOp::kMin || how.op == AggOp::kMax) {
+                    if (!a.any || (how.op == AggOp::kMin ? order_values(v, a.best) < 0
+                                                         : order_values(v, a.best) > 0))
                         a.best = v;
                     a.any = true;
                 }
@@ -473,21 +547,11 @@ class OutputBuilder::Impl {
     std::vector<Ranked> ranked_;
     std::vector<std::string> tie_vars_;
     std::optional<std::vector<Value>> worst_kept_; // after a prune: the k-th row's order keys
-    struct KeyReader { // where order_key reads a key from, when it is a column
-        const LoadedTable* table = nullptr;
-        uint64_t property_id = 0;
-        const schema::PropType* type = nullptr;
-        int frame_col = -1;
-        const format::Column* whole = nullptr; // the whole column, once the table has it
-        // Where table row `row`'s value is: the whole column without a lookup once loaded.
-        std::pair<const format::Column*, size_t> cell(uint32_t row) {
-            if (!whole)
-                whole = table->loaded_column(property_id);
-            return whole ? std::pair{whole, size_t(row)} : table->cell(property_id, row);
-        }
-    };
-    std::vector<KeyReader> key_readers_;
+    std::vector<CellReader> key_readers_, projection_readers_;
+    std::vector<std::string> reader_vars_; // the frame shape the readers were made for
+    bool shaped_ = false;
     std::vector<int> tie_cols_;
+    std::vector<const LoadedTable*> tie_tables_;
     bool ties_known_ = false;
     uint64_t seq_ = 0;
     // Aggregation.
@@ -495,7 +559,9 @@ class OutputBuilder::Impl {
     bool groups_started_ = false;
     std::vector<size_t> group_cols_;
     std::vector<KeyColumn> keys_;
-    std::unordered_map<std::string, size_t> group_of_;
+    std::unordered_map<std::string, size_t> group_of_; // by key (several key columns)
+    std::vector<int64_t> group_by_id_;  // by the key's value number (one key column), -1: none
+    std::vector<Aggregate> aggregates_; // per projection
     std::vector<std::vector<Value>> group_values_;
     std::vector<std::vector<Accumulator>> accs_;
 };
