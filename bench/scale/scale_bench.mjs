@@ -234,7 +234,7 @@ console.log(`load  omnigraph ${f(L.omnigraph.rows_per_second / 1e3)} k rows/s, p
 for (const kind of serverOnly ? [] : ['cold', 'warm'])
   for (const q of queries) {
     const e = report[kind][q.name];
-    console.log(`${kind.padEnd(5)} ${q.name.padEnd(15)} omnigraph ${f(e.omnigraph_ms, 2).padStart(9)} ms` +
+    console.log(`${kind.padEnd(5)} ${q.name.padEnd(15)} omnigraph ${f(e.omnigraph_ms, e.omnigraph_ms < 0.1 ? 4 : 2).padStart(9)} ms` +
       (withKuzu ? ` | Kùzu ${f(e.kuzu_ms, 2).padStart(8)} ms | ratio ${f(e.ratio, 2).padStart(6)}${e.same_rows ? '' : '  ROWS DIFFER'}` : '') +
       (e.omnigraph_peak_rss_mb ? ` | our peak ${f(e.omnigraph_peak_rss_mb)} MB` : ''));
   }

@@ -166,6 +166,28 @@ void Column::append_column(const Column& other) {
     }
 }
 
+Column Column::concat(ColumnType type, std::vector<Column> parts) {
+    if (parts.size() == 1 && parts[0].type() == type)
+        return std::move(parts[0]);
+    Column out(std::move(type));
+    size_t rows = 0, fixed = 0, bytes = 0;
+    for (const auto& p : parts) {
+        rows += p.valid_.size();
+        fixed += p.fixed_.size();
+        bytes += p.bytes_.size();
+    }
+    out.valid_.reserve(rows);
+    if (!out.offsets_.empty())
+        out.offsets_.reserve(rows + 1);
+    out.fixed_.reserve(fixed);
+    out.bytes_.reserve(bytes);
+    for (auto& p : parts) {
+        out.append_column(p);
+        p = Column(p.type()); // freed as it goes: the peak is the whole plus one part
+    }
+    return out;
+}
+
 Column Column::slice(size_t begin, size_t end) const {
     Column out(type_);
     out.valid_.assign(valid_.begin() + static_cast<long>(begin),

@@ -79,6 +79,10 @@ class Column {
     void append_row(const Column& other, size_t row);
     // Appends every row of `other` (same type), in bulk.
     void append_column(const Column& other);
+    // The rows of `parts` (all of type `type`) one after the other, each buffer sized once:
+    // whole columns are built from pages and segments without regrowing (and re-faulting)
+    // buffers of hundreds of megabytes.
+    static Column concat(ColumnType type, std::vector<Column> parts);
     // Rows [begin, end) as a column of their own, in bulk.
     Column slice(size_t begin, size_t end) const;
 

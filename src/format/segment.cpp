@@ -711,14 +711,14 @@ Result<Column> decode_chunk(const SegmentColumnInfo& info, std::string_view stor
     // The column's checksum covers all its pages; each page is then checked on its own too.
     std::string unused;
     OG_CHECK(inflate(what, info.offset, stored, info.checksum, false, 0, unused));
-    Column out(info.type);
+    std::vector<Column> pages;
+    pages.reserve(info.pages.size());
     for (size_t i = 0; i < info.pages.size(); ++i) {
         const PageInfo& p = info.pages[i];
-        auto page = OG_TRY(decode_one(info, p, stored.substr(p.offset - info.offset, p.length),
-                                      p.rows, page_name(info, i)));
-        out.append_column(page);
+        pages.push_back(OG_TRY(decode_one(info, p, stored.substr(p.offset - info.offset, p.length),
+                                          p.rows, page_name(info, i))));
     }
-    return out;
+    return Column::concat(info.type, std::move(pages));
 }
 
 Result<Column> decode_page(const SegmentColumnInfo& info, const PageInfo& page,

@@ -1,6 +1,7 @@
 #include "query/expand.h"
 
 #include <algorithm>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -79,6 +80,51 @@ class Neighbours {
     std::shared_ptr<const LoadedTable> edges_, from_, to_;
     std::unordered_map<uint64_t, std::vector<std::pair<uint32_t, uint32_t>>> memo_;
     size_t probed_ = 0;
+};
+
+// The nodes a search has marked in its current epoch (one epoch per source). A few searches
+// over a large table mark a handful of nodes: a hash set, so a one-hop from a point lookup on
+// a 10M-node table does not clear two 40 MB arrays. Once the marks made across epochs pass a
+// sixteenth of the table, arrays indexed by node row (stamped with the epoch) pay off.
+class EpochMarks {
+  public:
+    EpochMarks(size_t nodes, std::function<void(uint64_t)> charge)
+        : nodes_(nodes), charge_(std::move(charge)) {}
+
+    void next_epoch() {
+        ++epoch_;
+        sparse_.clear();
+    }
+    // Marks `n`; false when it was marked already in this epoch.
+    bool mark(uint32_t n) {
+        if (!dense_.empty()) {
+            if (dense_[n] == epoch_)
+                return false;
+            dense_[n] = epoch_;
+            return true;
+        }
+        if (!sparse_.insert(n).second)
+            return false;
+        if (++made_ > nodes_ / 16)
+            go_dense();
+        return true;
+    }
+
+  private:
+    void go_dense() {
+        charge_(nodes_ * sizeof(uint32_t));
+        dense_.assign(nodes_, 0);
+        for (uint32_t n : sparse_)
+            dense_[n] = epoch_;
+        sparse_ = {};
+    }
+
+    size_t nodes_;
+    std::function<void(uint64_t)> charge_;
+    uint32_t epoch_ = 1;
+    uint64_t made_ = 0;
+    std::unordered_set<uint32_t> sparse_;
+    std::vector<uint32_t> dense_;
 };
 
 size_t distinct_sources(const Frame& f, int col, size_t cap) {
@@ -165,44 +211,33 @@ Frame expand(const ExecContext& ctx, const Frame& f, const Clause& t, const std:
         }
         ~SearchBytes() { budget.release_bytes(held); }
     } search_bytes{ctx.budget};
-    std::vector<uint32_t> visited_mark; // per node row: the BFS epoch that visited it
-    std::vector<uint32_t> emitted_mark;
-    uint32_t epoch = 0;
     size_t node_count = ctx.var(to).table->size();
+    auto charge = [&](uint64_t bytes) { search_bytes.charge(bytes); };
+    EpochMarks visited(node_count, charge), emitted_marks(node_count, charge);
     auto search = [&](uint32_t source) -> const std::vector<uint32_t>& {
         auto [it, fresh] = reached_from.try_emplace(source);
         if (!fresh)
             return it->second;
         std::vector<uint32_t>& emitted = it->second;
-        if (visited_mark.size() < node_count) {
-            search_bytes.charge(2 * node_count * sizeof(uint32_t));
-            visited_mark.assign(node_count, 0);
-            emitted_mark.assign(node_count, 0);
-        }
-        ++epoch;
+        visited.next_epoch();
+        emitted_marks.next_epoch();
         std::vector<uint32_t> frontier{source};
         if (same_type)
-            visited_mark[source] = epoch;
+            visited.mark(source);
         for (uint64_t hop = 1; hop <= max_hops && !frontier.empty(); ++hop) {
             std::vector<uint32_t> next;
             for (uint32_t node : frontier) {
                 ctx.budget.tick();
                 neighbours.each(node, [&](uint32_t, uint32_t nb) {
                     if (same_type && nb == node) { // a self-loop
-                        if (hop >= min_hops && emitted_mark[nb] != epoch) {
-                            emitted_mark[nb] = epoch;
+                        if (hop >= min_hops && emitted_marks.mark(nb))
                             emitted.push_back(nb);
-                        }
                         return;
                     }
-                    if (!same_type || visited_mark[nb] != epoch) {
-                        if (same_type)
-                            visited_mark[nb] = epoch;
+                    if (!same_type || visited.mark(nb)) {
                         next.push_back(nb);
-                        if (hop >= min_hops && emitted_mark[nb] != epoch) {
-                            emitted_mark[nb] = epoch;
+                        if (hop >= min_hops && emitted_marks.mark(nb))
                             emitted.push_back(nb);
-                        }
                     }
                 });
             }

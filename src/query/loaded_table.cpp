@@ -1,5 +1,6 @@
 #include "query/loaded_table.h"
 
+#include "base/parallel.h"
 #include "engine/cell_visit.h"
 #include "engine/reclaimed.h"
 #include "query/runtime_failure.h"
@@ -276,10 +277,10 @@ const base::StringList& LoadedTable::whole_text(std::string_view column,
                                                 const std::unique_ptr<Slot>& slot) const {
     return slot->load<base::StringList>(load_mu_, [&] {
         base::StringList out;
-        for (const auto& seg : segments_) {
-            auto read = seg->reader.read_column(column);
-            if (!read)
-                fail(seg->reader.key(), read.error());
+        std::vector<Column> parts = read_segments(column);
+        for (size_t s = 0; s < segments_.size(); ++s) {
+            const auto& seg = segments_[s];
+            const Column* read = &parts[s];
             if (read->type().kind != format::PhysicalKind::kString || read->null_count() != 0)
                 throw RuntimeFailure(Error(format::kSegmentCorrupt,
                                            store_->uri_of(seg->reader.key()) + ": column '" +
@@ -299,32 +300,44 @@ const Column& LoadedTable::column(uint64_t property_id) const {
     auto slot = columns_.find(property_id);
     const ColumnType& type = type_of(property_id);
     return slot->second->load<Column>(load_mu_, [&] {
-        Column out(type);
         std::string name = property_column(property_id);
-        for (const auto& seg : segments_) {
-            Column part(type);
-            if (seg->reader.footer().find(name)) {
-                auto read = seg->reader.read_column(name);
-                if (!read)
-                    fail(seg->reader.key(), read.error());
-                if (!(read->type() == type))
-                    throw RuntimeFailure(Error(format::kSegmentCorrupt,
-                                               store_->uri_of(seg->reader.key()) + ": column " +
-                                                   name + " has type " + read->type().name() +
-                                                   ", not " + type.name()));
-                part = std::move(*read);
-            } else {
-                for (uint64_t i = 0; i < seg->file_rows; ++i)
-                    part.append_null();
-            }
-            if (!seg->deletions)
-                out.append_column(part);
-            else
-                for (uint32_t r : seg->live)
-                    out.append_row(part, r);
+        std::vector<Column> parts = read_segments(name, &type);
+        for (size_t s = 0; s < segments_.size(); ++s) {
+            const Segment& seg = *segments_[s];
+            if (!seg.deletions)
+                continue;
+            Column live(type);
+            for (uint32_t r : seg.live)
+                live.append_row(parts[s], r);
+            parts[s] = std::move(live);
         }
-        return out;
+        return Column::concat(type, std::move(parts));
     });
+}
+
+std::vector<Column> LoadedTable::read_segments(std::string_view column,
+                                               const ColumnType* type) const {
+    std::vector<Column> parts(segments_.size(), Column(type ? *type : ColumnType{}));
+    // Each segment's column is its own object (or range): read and decoded side by side.
+    base::parallel_for(segments_.size(), [&](size_t s) {
+        const Segment& seg = *segments_[s];
+        std::string name(column);
+        if (type && !seg.reader.footer().find(name)) { // added after the segment: all null
+            for (uint64_t i = 0; i < seg.file_rows; ++i)
+                parts[s].append_null();
+            return;
+        }
+        auto read = seg.reader.read_column(name);
+        if (!read)
+            fail(seg.reader.key(), read.error());
+        if (type && !(read->type() == *type))
+            throw RuntimeFailure(
+                Error(format::kSegmentCorrupt, store_->uri_of(seg.reader.key()) + ": column " +
+                                                   name + " has type " + read->type().name() +
+                                                   ", not " + type->name()));
+        parts[s] = std::move(*read);
+    });
+    return parts;
 }
 
 const Column* LoadedTable::loaded_column(uint64_t property_id) const {

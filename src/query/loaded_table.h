@@ -104,6 +104,10 @@ class LoadedTable {
     const base::StringList& whole_text(std::string_view column,
                                        const std::unique_ptr<Slot>& slot) const;
     std::pair<size_t, uint64_t> locate(uint32_t row) const; // (segment, file row)
+    // Column `column` of every segment, read in parallel. With `type` (a property): checked
+    // against it, and all null in a segment written before the property existed.
+    std::vector<format::Column> read_segments(std::string_view column,
+                                              const format::ColumnType* type = nullptr) const;
     const format::Column& page_of(const Segment& seg, const std::string& name,
                                   const format::ColumnType& type, size_t page) const;
     std::vector<uint32_t> probe(std::string_view column, std::string_view key) const;

@@ -305,6 +305,7 @@ ReadPlan plan_read(ExecContext& ctx) {
     plan.output.top_k = q.limit && !q.order.empty() && !ctx.checked.aggregate;
     Planner planner(ctx, plan.output.count_only);
     plan.match = std::move(*planner.block(q.match, {}, 1));
+    plan.match.top_k_cutoff = top_k_cutoff(plan.match, plan.output, q);
     return plan;
 }
 
@@ -326,7 +327,10 @@ void run_match(ExecContext& ctx, const BlockPlan& plan, const std::function<bool
     }
     ScopeGuard scope(ctx, plan.declared);
     const PlanStep& first = plan.steps[0];
-    const auto& pass = candidates_of(plan, first.var);
+    std::optional<RowSet> narrowed;
+    if (plan.top_k_cutoff)
+        narrowed = apply_cutoff(ctx, *plan.top_k_cutoff, candidates_of(plan, first.var));
+    const auto& pass = plan.top_k_cutoff ? narrowed : candidates_of(plan, first.var);
     size_t n = ctx.var(first.var).table->size();
     if (first.count_only) { // the number of candidates is the answer: no frame is built
         Frame counted;

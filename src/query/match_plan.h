@@ -13,6 +13,7 @@
 
 #include "query/exec_context.h"
 #include "query/scan.h"
+#include "query/top_k_cutoff.h"
 
 #include <functional>
 #include <map>
@@ -51,6 +52,8 @@ struct BlockPlan {
         std::unique_ptr<BlockPlan> body;
     };
     std::vector<AntiJoin> negations;
+    // The query's top-k bounds its first scan's rows (set on the query's own block only).
+    std::optional<TopKCutoff> top_k_cutoff;
 };
 
 struct OutputPlan {

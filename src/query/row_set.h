@@ -12,7 +12,7 @@ namespace omnigraph::query {
 
 class RowSet {
   public:
-    // A set of a few rows (sorted and distinct).
+    // A set given by its rows (sorted and distinct): a key lookup's, a top-k cutoff's.
     static RowSet of_rows(std::vector<uint32_t> sorted) {
         RowSet s;
         s.sparse_ = true;
