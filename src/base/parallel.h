@@ -15,11 +15,11 @@
 namespace omnigraph::base {
 
 // Calls work(i) for every i in [0, n), each once, on up to `threads` threads (the caller's
-// among them; 0: the hardware's concurrency), in no particular order. When calls throw, the
-// rest still stop cleanly and the first exception is rethrown in the caller.
+// among them; 0: the hardware's concurrency, at most 8), in no particular order. When calls throw,
+// the rest still stop cleanly and the first exception is rethrown in the caller.
 template <class Work> void parallel_for(size_t n, Work&& work, size_t threads = 0) {
     if (threads == 0)
-        threads = std::max(1u, std::thread::hardware_concurrency());
+        threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
     threads = std::min(threads, n);
     if (threads <= 1) {
         for (size_t i = 0; i < n; ++i)
