@@ -84,8 +84,8 @@ class Neighbours {
 
 // The nodes a search has marked in its current epoch (one epoch per source). A few searches
 // over a large table mark a handful of nodes: a hash set, so a one-hop from a point lookup on
-// a 10M-node table does not clear two 40 MB arrays. Once the marks made across epochs pass a
-// sixteenth of the table, arrays indexed by node row (stamped with the epoch) pay off.
+// a 10M-node table does not clear two 40 MB arrays. Once the marks made across epochs pass
+// 1/128 of the table, arrays indexed by node row (stamped with the epoch) pay off.
 class EpochMarks {
   public:
     EpochMarks(size_t nodes, std::function<void(uint64_t)> charge)
@@ -105,7 +105,7 @@ class EpochMarks {
         }
         if (!sparse_.insert(n).second)
             return false;
-        if (++made_ > nodes_ / 16)
+        if (++made_ > nodes_ / 128) // a hash insert costs what clearing ~128 entries does
             go_dense();
         return true;
     }
