@@ -34,6 +34,7 @@ struct LoadedTable::Slot {
     struct SegmentPages {
         Slot* pages = nullptr;
         uint64_t page_rows = 0;
+        const format::SegmentColumnInfo* info = nullptr; // null: the segment lacks the column
     };
     std::vector<SegmentPages> segment_pages;
 
@@ -159,7 +160,7 @@ Result<std::shared_ptr<const LoadedTable>> LoadedTable::open(store::ObjectStore&
         for (const auto& seg : t->segments_) {
             const format::SegmentColumnInfo* info = seg->reader.footer().find(name);
             uint64_t page_rows = info && !info->pages.empty() ? seg->reader.footer().page_rows : 0;
-            slot.segment_pages.push_back({seg->pages.at(name).get(), page_rows});
+            slot.segment_pages.push_back({seg->pages.at(name).get(), page_rows, info});
         }
     };
     for (auto& [id, slot] : t->columns_)
@@ -242,6 +243,24 @@ std::pair<const Column*, size_t> LoadedTable::cell(uint64_t property_id, uint32_
     if (const Column* read = pages.pages[page].get<Column>())
         return {read, at};
     return {&page_of(*segments_[s], property_column(property_id), type_of(property_id), page), at};
+}
+
+std::optional<LoadedTable::PageStats> LoadedTable::page_stats(uint64_t property_id,
+                                                              uint32_t row) const {
+    auto slot = columns_.find(property_id);
+    if (slot == columns_.end())
+        type_of(property_id); // throws
+    auto [s, file_row] = locate(row);
+    const Slot::SegmentPages& pages = slot->second->segment_pages[s];
+    if (!pages.info)
+        return std::nullopt;
+    auto stats = [](const auto& from) {
+        return PageStats{from.min ? &*from.min : nullptr, from.max ? &*from.max : nullptr,
+                         from.null_count};
+    };
+    if (pages.info->pages.empty())
+        return stats(*pages.info);
+    return stats(pages.info->pages.at(size_t(file_row / pages.page_rows)));
 }
 
 std::string_view LoadedTable::text_cell(std::string_view column, const std::unique_ptr<Slot>& whole,

@@ -53,6 +53,15 @@ class LoadedTable {
     // The cell of property `property_id` in row `row`: a column (a page, or the whole column
     // when it is loaded) and the row within it.
     std::pair<const format::Column*, size_t> cell(uint64_t property_id, uint32_t row) const;
+    // The statistics of the page holding row `row` of property `property_id`, from the footer
+    // (no data is read); nullopt when the segment lacks the column. min/max are null when the
+    // page has none (NaN, long strings, other kinds).
+    struct PageStats {
+        const format::StatValue* min = nullptr;
+        const format::StatValue* max = nullptr;
+        uint64_t null_count = 0;
+    };
+    std::optional<PageStats> page_stats(uint64_t property_id, uint32_t row) const;
     // The whole column of property `property_id` over the live rows, read once.
     const format::Column& column(uint64_t property_id) const;
     // That column when it is already read, else null.

@@ -59,6 +59,11 @@ class OutputBuilder::Impl {
         const schema::PropType* type = nullptr;
         int frame_col = -1;
         const format::Column* whole = nullptr; // the whole column, once the table has it
+        bool loaded() {
+            if (!whole)
+                whole = table->loaded_column(property_id);
+            return whole != nullptr;
+        }
         // Where table row `row`'s value is: the whole column without a lookup once loaded.
         std::pair<const format::Column*, size_t> cell(uint32_t row) {
             if (!whole)
@@ -220,16 +225,41 @@ class OutputBuilder::Impl {
             CellReader& reader = key_readers_[k];
             if (!reader.table || reader.type->list)
                 return std::nullopt;
-            auto [col, at] = reader.cell(f.cols[reader.frame_col][r]);
-            if (col->is_null(at))
-                return std::nullopt;
-            std::partial_ordering c = raw_compare(*col, at, reader.type->scalar, kept[k]);
+            uint32_t row = f.cols[reader.frame_col][r];
+            // The page's min/max may decide without reading the page (rows loaded in key order
+            // leave most pages wholly after the k-th kept value).
+            std::partial_ordering c = reader.loaded() ? std::partial_ordering::unordered
+                                                      : page_order(reader, row, kept[k]);
+            if (c == std::partial_ordering::unordered) {
+                auto [col, at] = reader.cell(row);
+                if (col->is_null(at))
+                    return std::nullopt;
+                c = raw_compare(*col, at, reader.type->scalar, kept[k]);
+            }
             if (c == std::partial_ordering::unordered)
                 return std::nullopt;
             if (c != 0)
                 return ctx_.q.order[k].descending ? c < 0 : c > 0;
         }
         return std::nullopt;
+    }
+
+    // Row `row`'s value against `kept` as far as its page's statistics tell: less or greater
+    // when the whole page lies on one side, equivalent when min = max = kept, else unordered.
+    static std::partial_ordering page_order(const CellReader& reader, uint32_t row,
+                                            const Value& kept) {
+        auto stats = reader.table->page_stats(reader.property_id, row);
+        if (!stats || stats->null_count != 0 || !stats->min || !stats->max)
+            return std::partial_ordering::unordered;
+        std::partial_ordering lo = compare_stat(*stats->min, kept),
+                              hi = compare_stat(*stats->max, kept);
+        if (lo > 0)
+            return std::partial_ordering::greater;
+        if (hi < 0)
+            return std::partial_ordering::less;
+        if (lo == 0 && hi == 0)
+            return std::partial_ordering::equivalent;
+        return std::partial_ordering::unordered;
     }
 
     // Stored cell `row` of `col` against `kept`; unordered when not comparable raw.

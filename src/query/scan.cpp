@@ -313,28 +313,9 @@ bool page_fails(const ColumnTest& t, const LoadedTable::PageView& page) {
         return true; // NULL never passes a comparison
     if (!page.info->min || !page.info->max)
         return false;
-    const Value& c = t.constant;
-    auto compare = [&](const format::StatValue& stat) -> std::partial_ordering {
-        if (const auto* s = std::get_if<std::string>(&stat))
-            return c.kind == Value::Kind::kString ? std::string_view(c.text) <=> *s
-                                                  : std::partial_ordering::unordered;
-        long double have = std::visit(
-            [](const auto& x) -> long double {
-                if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>)
-                    return 0;
-                else
-                    return static_cast<long double>(x);
-            },
-            stat);
-        long double want = c.kind == Value::Kind::kFloat  ? static_cast<long double>(c.real)
-                           : c.kind == Value::Kind::kUInt ? static_cast<long double>(c.uinteger)
-                           : c.kind == Value::Kind::kBool ? 0
-                                                          : static_cast<long double>(c.integer);
-        if (c.kind == Value::Kind::kBool || c.kind == Value::Kind::kString)
-            return std::partial_ordering::unordered;
-        return want <=> have;
-    };
-    std::partial_ordering lo = compare(*page.info->min), hi = compare(*page.info->max);
+    // The constant against the page's bounds (constant <=> min, constant <=> max).
+    std::partial_ordering lo = 0 <=> compare_stat(*page.info->min, t.constant),
+                          hi = 0 <=> compare_stat(*page.info->max, t.constant);
     if (lo == std::partial_ordering::unordered || hi == std::partial_ordering::unordered)
         return false;
     switch (t.op) {

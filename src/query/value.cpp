@@ -175,6 +175,37 @@ std::strong_ordering order_values(const Value& a, const Value& b) {
     return kind_rank(a.kind) <=> kind_rank(b.kind);
 }
 
+std::partial_ordering compare_stat(const format::StatValue& stat, const Value& v) {
+    if (const auto* s = std::get_if<std::string>(&stat))
+        return v.kind == Value::Kind::kString ? std::string_view(*s) <=> std::string_view(v.text)
+                                              : std::partial_ordering::unordered;
+    long double want = 0;
+    switch (v.kind) {
+    case Value::Kind::kInt:
+    case Value::Kind::kDate:
+    case Value::Kind::kDateTime:
+        want = static_cast<long double>(v.integer);
+        break;
+    case Value::Kind::kUInt:
+        want = static_cast<long double>(v.uinteger);
+        break;
+    case Value::Kind::kFloat:
+        want = static_cast<long double>(v.real);
+        break;
+    default:
+        return std::partial_ordering::unordered;
+    }
+    long double have = std::visit(
+        [](const auto& x) -> long double {
+            if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>)
+                return 0; // handled above
+            else
+                return static_cast<long double>(x);
+        },
+        stat);
+    return have <=> want;
+}
+
 std::string value_key(const Value& v) {
     std::string key(1, static_cast<char>('a' + kind_rank(v.kind)));
     switch (v.kind) {

@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "base/json_writer.h"
 #include "format/column.h"
+#include "format/segment.h"
 #include "query/ast.h"
 #include "schema/model.h"
 
@@ -62,6 +63,9 @@ Value value_at(const format::Column& col, size_t row, const schema::PropType& ty
 std::optional<std::strong_ordering> compare_values(const Value& a, const Value& b);
 // Total order for sorting: NULL first, then by compare_values (incomparable kinds by kind).
 std::strong_ordering order_values(const Value& a, const Value& b);
+// A page statistic (min or max) against a non-null value, as compare_values would order the
+// stored value: unordered when they are not comparable (a string against a number, a bool).
+std::partial_ordering compare_stat(const format::StatValue& stat, const Value& v);
 
 // A key that is equal for equal values (group-by, distinct sets).
 std::string value_key(const Value& v);
