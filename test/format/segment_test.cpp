@@ -188,7 +188,15 @@ TEST(Segment, Format1ReadsUnverifiedAndUpgrades) {
     auto upgraded = upgrade_segment(v1);
     ASSERT_TRUE(upgraded) << upgraded.error().to_string();
     ASSERT_TRUE(*upgraded);
-    EXPECT_EQ(**upgraded, *v2); // the same bytes a format-2 writer produces
+    // The same bytes a load writes: the columns, and the key index of a node segment.
+    SegmentOptions indexed;
+    indexed.indexed = key_index_columns(false);
+    EXPECT_EQ(**upgraded, *write_segment(cols, indexed));
+    auto current = parse_segment_footer(**upgraded, (*upgraded)->size());
+    ASSERT_TRUE(current);
+    EXPECT_TRUE(has_key_indexes(*current, false));
+    EXPECT_FALSE(has_key_indexes(*footer, false)) << "format 1";
+    EXPECT_FALSE(has_key_indexes(*parse_segment_footer(*v2, v2->size()), false)) << "no index";
     auto again = upgrade_segment(**upgraded);
     ASSERT_TRUE(again);
     EXPECT_FALSE(*again); // already current
