@@ -23,7 +23,8 @@ bool small_or_deleted(const format::SegmentRef& seg, const OptimizeOptions& o) {
 // each run read (live rows only) and encoded as one segment; the new segments take the place of
 // the first candidate. Re-indexing: every other segment that lacks its key indexes (format 1 or
 // 2, or a format-1 upgrade written before indexes) is rewritten on its own, in its place, rows
-// in order. Both encode through encode_table, so every new segment carries its indexes.
+// in order; only these count as re-indexed. Both encode through encode_table, so every new
+// segment carries its indexes.
 Status compact_table(store::ObjectStore& store, const schema::Catalog& catalog,
                      format::TableEntry& entry, const OptimizeOptions& o, OptimizedTable& out,
                      std::vector<std::pair<std::string, std::string>>& written) {
@@ -36,15 +37,20 @@ Status compact_table(store::ObjectStore& store, const schema::Catalog& catalog,
     size_t candidates = 0;
     bool has_deletions = false;
     for (size_t i = 0; i < n; ++i) {
-        const format::SegmentRef& seg = entry.segments[i];
-        compact[i] = small_or_deleted(seg, o);
+        compact[i] = small_or_deleted(entry.segments[i], o);
         candidates += compact[i];
-        has_deletions = has_deletions || seg.deletion_vector.has_value();
-        auto reader = OG_TRY(open_segment(store, entry, seg)); // its footer: one ranged read
-        unindexed[i] = !format::has_key_indexes(reader.footer(), ts.is_edge);
+        has_deletions = has_deletions || entry.segments[i].deletion_vector.has_value();
     }
     if (candidates < 2 && !has_deletions)
         compact.assign(n, false); // already compact
+    // The segments compaction keeps: do they have their indexes? (One footer read each; the
+    // compacted ones are rewritten with indexes anyway.)
+    for (size_t i = 0; i < n; ++i) {
+        if (compact[i])
+            continue;
+        auto reader = OG_TRY(open_segment(store, entry, entry.segments[i]));
+        unindexed[i] = !format::has_key_indexes(reader.footer(), ts.is_edge);
+    }
     std::vector<size_t> chosen;
     for (size_t i = 0; i < n; ++i)
         if (compact[i] || unindexed[i])
@@ -113,7 +119,7 @@ Status compact_table(store::ObjectStore& store, const schema::Catalog& catalog,
         next.insert(next.begin() + static_cast<std::ptrdiff_t>(*compacted_at), compacted.begin(),
                     compacted.end());
     for (size_t i : chosen)
-        out.segments_reindexed += unindexed[i];
+        out.segments_reindexed += unindexed[i]; // only ever set outside compaction
     out.fragments_removed = chosen.size();
     out.fragments_added = added;
     out.segments_after = next.size();

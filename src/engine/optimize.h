@@ -50,7 +50,9 @@ struct OptimizedTable {
     std::string table_key;
     uint64_t segments_before = 0, segments_after = 0;
     uint64_t fragments_removed = 0, fragments_added = 0;
-    uint64_t segments_reindexed = 0; // rewritten segments that lacked their key indexes
+    // Segments rewritten only because they lacked their key indexes (compacted ones get theirs
+    // anyway and are not counted).
+    uint64_t segments_reindexed = 0;
     bool committed = false;
     std::optional<std::string> skipped; // why it was left alone, when it was
     uint64_t table_version = 0;         // the table version published (or kept)
