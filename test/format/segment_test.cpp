@@ -209,6 +209,22 @@ TEST(Segment, Format1ReadsUnverifiedAndUpgrades) {
     EXPECT_EQ(refused.error().code, kSegmentCorrupt);
 }
 
+TEST(Segment, Format1UpgradeIndexesEdgeSegmentsAndRefusesNullKeys) {
+    std::vector<NamedColumn> edge{
+        {"id", strings({"e1", "e2"})}, {"src", strings({"b", "a"})}, {"dst", strings({"c", "c"})}};
+    auto upgraded = upgrade_segment(as_format_1(*write_segment(edge)));
+    ASSERT_TRUE(upgraded && *upgraded) << upgraded.error().to_string();
+    auto footer = parse_segment_footer(**upgraded, (*upgraded)->size());
+    ASSERT_TRUE(footer);
+    EXPECT_TRUE(has_key_indexes(*footer, true));
+    EXPECT_EQ(footer->find_index("id"), nullptr) << "an edge segment indexes src and dst";
+    // A node id that is null cannot be indexed: the old segment is damage, not upgraded.
+    std::vector<NamedColumn> node{{"id", strings({"a", std::nullopt})}, {"p:5", ints({1, 2})}};
+    auto refused = upgrade_segment(as_format_1(*write_segment(node)));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, kSegmentCorrupt) << refused.error().to_string();
+}
+
 TEST(Segment, ChecksumErrorsNameTheByteRange) {
     auto bytes = write_segment(sample());
     ASSERT_TRUE(bytes);
