@@ -13,54 +13,85 @@ namespace omnigraph::engine {
 
 namespace {
 
-bool needs_rewrite(const format::SegmentRef& seg, const OptimizeOptions& o) {
+// A compaction candidate: small (under half the target rows and bytes) or with deletions.
+bool small_or_deleted(const format::SegmentRef& seg, const OptimizeOptions& o) {
     return seg.deletion_vector || (seg.rows < o.target_rows / 2 && seg.bytes < o.target_bytes / 2);
 }
 
-// The new segment list of one table: the segments to rewrite, grouped in order into runs of
-// about the target size, each run read (live rows only) and encoded as one segment. Untouched
-// segments keep their place; the rewritten ones take the place of the first they replace.
+// The new segment list of one table. Compaction: when two or more segments are candidates (or
+// one has deletions), the candidates are grouped in order into runs of about the target size,
+// each run read (live rows only) and encoded as one segment; the new segments take the place of
+// the first candidate. Re-indexing: every other segment that lacks its key indexes (format 1 or
+// 2, or a format-1 upgrade written before indexes) is rewritten on its own, in its place, rows
+// in order; only these count as re-indexed. Both encode through encode_table, so every new
+// segment carries its indexes.
 Status compact_table(store::ObjectStore& store, const schema::Catalog& catalog,
                      format::TableEntry& entry, const OptimizeOptions& o, OptimizedTable& out,
                      std::vector<std::pair<std::string, std::string>>& written) {
     out.table_key = entry.table_key;
     out.segments_before = out.segments_after = entry.segments.size();
     out.table_version = entry.table_version;
-    std::vector<size_t> chosen;
-    for (size_t i = 0; i < entry.segments.size(); ++i)
-        if (needs_rewrite(entry.segments[i], o))
-            chosen.push_back(i);
-    bool has_deletions = false;
-    for (size_t i : chosen)
-        has_deletions = has_deletions || entry.segments[i].deletion_vector.has_value();
-    if (chosen.size() < 2 && !has_deletions)
-        return ok(); // already compact
     TableSchema ts = table_schema(catalog, entry.table_key);
+    const size_t n = entry.segments.size();
+    std::vector<bool> compact(n), unindexed(n);
+    size_t candidates = 0;
+    bool has_deletions = false;
+    for (size_t i = 0; i < n; ++i) {
+        compact[i] = small_or_deleted(entry.segments[i], o);
+        candidates += compact[i];
+        has_deletions = has_deletions || entry.segments[i].deletion_vector.has_value();
+    }
+    if (candidates < 2 && !has_deletions)
+        compact.assign(n, false); // already compact
+    // The segments compaction keeps: do they have their indexes? (One footer read each; the
+    // compacted ones are rewritten with indexes anyway.)
+    for (size_t i = 0; i < n; ++i) {
+        if (compact[i])
+            continue;
+        auto reader = OG_TRY(open_segment(store, entry, entry.segments[i]));
+        unindexed[i] = !format::has_key_indexes(reader.footer(), ts.is_edge);
+    }
+    std::vector<size_t> chosen;
+    for (size_t i = 0; i < n; ++i)
+        if (compact[i] || unindexed[i])
+            chosen.push_back(i);
+    if (chosen.empty())
+        return ok();
     if (!ts.properties || !ts.property_ids) {
         out.skipped = "not_in_schema";
         return ok();
     }
-    std::vector<format::SegmentRef> added;
-    format::TableEntry group = entry;
-    group.segments.clear();
-    uint64_t group_rows = 0, group_bytes = 0;
-    auto flush = [&]() -> Status {
-        if (group.segments.empty())
-            return ok();
-        auto rows = OG_TRY(read_table(store, group, ts.is_edge, *ts.properties, *ts.property_ids));
-        group.segments.clear();
-        group_rows = group_bytes = 0;
+    // The live rows of `segments` as one new segment; nullopt when every row was deleted.
+    auto rewrite = [&](const std::vector<format::SegmentRef>& segments)
+        -> Result<std::optional<format::SegmentRef>> {
+        format::TableEntry part = entry;
+        part.segments = segments;
+        auto rows = OG_TRY(read_table(store, part, ts.is_edge, *ts.properties, *ts.property_ids));
         if (rows.size() == 0)
-            return ok(); // every row was deleted: the segments just go
+            return std::optional<format::SegmentRef>();
         std::string bytes = OG_TRY(encode_table(rows));
         std::string key = entry.path + "/" + base::new_ulid() + ".seg";
-        added.push_back({key, rows.size(), bytes.size(), std::nullopt, 0});
+        format::SegmentRef ref{key, rows.size(), bytes.size(), std::nullopt, 0};
         written.emplace_back(std::move(key), std::move(bytes));
+        return std::optional<format::SegmentRef>(std::move(ref));
+    };
+    std::vector<format::SegmentRef> compacted; // replaces the candidates, at the first's place
+    std::vector<format::SegmentRef> group;
+    uint64_t group_rows = 0, group_bytes = 0;
+    auto flush = [&]() -> Status {
+        if (group.empty())
+            return ok();
+        if (auto made = OG_TRY(rewrite(group)))
+            compacted.push_back(std::move(*made));
+        group.clear();
+        group_rows = group_bytes = 0;
         return ok();
     };
-    for (size_t i : chosen) {
+    for (size_t i = 0; i < n; ++i) {
+        if (!compact[i])
+            continue;
         const format::SegmentRef& seg = entry.segments[i];
-        group.segments.push_back(seg);
+        group.push_back(seg);
         group_rows += seg.rows - seg.deleted_rows;
         group_bytes += seg.bytes;
         if (group_rows >= o.target_rows || group_bytes >= o.target_bytes)
@@ -68,14 +99,29 @@ Status compact_table(store::ObjectStore& store, const schema::Catalog& catalog,
     }
     OG_CHECK(flush());
     std::vector<format::SegmentRef> next;
-    for (size_t i = 0; i < entry.segments.size(); ++i) {
-        if (i == chosen.front())
-            next.insert(next.end(), added.begin(), added.end());
-        if (!needs_rewrite(entry.segments[i], o))
-            next.push_back(entry.segments[i]);
+    std::optional<size_t> compacted_at; // where in `next` the compacted segments go
+    uint64_t added = compacted.size();
+    for (size_t i = 0; i < n; ++i) {
+        const format::SegmentRef& seg = entry.segments[i];
+        if (compact[i]) {
+            if (!compacted_at)
+                compacted_at = next.size();
+        } else if (unindexed[i]) {
+            if (auto made = OG_TRY(rewrite({seg}))) {
+                next.push_back(std::move(*made));
+                ++added;
+            }
+        } else {
+            next.push_back(seg);
+        }
     }
+    if (compacted_at)
+        next.insert(next.begin() + static_cast<std::ptrdiff_t>(*compacted_at), compacted.begin(),
+                    compacted.end());
+    for (size_t i : chosen)
+        out.segments_reindexed += unindexed[i]; // only ever set outside compaction
     out.fragments_removed = chosen.size();
-    out.fragments_added = added.size();
+    out.fragments_added = added;
     out.segments_after = next.size();
     out.committed = true;
     entry.segments = std::move(next);
@@ -177,6 +223,7 @@ base::Json optimize_json(const OptimizeResult& result) {
         d["published_dataset_version"] = t.table_version;
         d["lance_head_version"] = t.table_version;
         d["pending_indexes"] = base::Json::array();
+        d["segments_reindexed"] = t.segments_reindexed;
         out["datasets"].push_back(std::move(d));
     }
     out["graph_manifest_version"] =
@@ -195,10 +242,14 @@ std::vector<std::string> optimize_lines(const OptimizeResult& result) {
                                          t.table_key.substr(t.table_key.find(':') + 1), "'");
         if (label.size() < 40)
             label.resize(40, ' ');
+        std::string reindexed =
+            t.segments_reindexed == 0
+                ? std::string()
+                : base::concat(" (", std::to_string(t.segments_reindexed), " re-indexed)");
         std::string what =
             t.skipped     ? "skipped (" + *t.skipped + ")"
             : t.committed ? base::concat("frags ", std::to_string(t.segments_before), " \u2192 ",
-                                         std::to_string(t.segments_after), " \u2713")
+                                         std::to_string(t.segments_after), " \u2713", reindexed)
                           : std::string("no-op");
         lines.push_back(label + what);
     }

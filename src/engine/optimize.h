@@ -6,7 +6,10 @@
 // segments that are small (fewer than half the target rows and bytes) or carry a deletion
 // vector: their live rows are read in groups of about the target size and each group is
 // encoded as one new segment through the same encoder loads use (so whatever a segment
-// carries besides its columns is rebuilt). Large segments without deletions stay as they are.
+// carries besides its columns is rebuilt). It also rewrites, each on its own and in its place,
+// the segments that lack the key indexes of their table kind (format 1 or 2, or upgraded from
+// format 1 before upgrades built indexes): after optimize every segment of the branch head is
+// current (format/segment.h has_key_indexes). Other large segments stay as they are.
 // All changed tables are published in ONE new manifest version with a commit record, under a
 // pending-operation record (kind "optimize") so a crash is rolled back by the next writer; a
 // lost race for the next version redoes the work against the new head. Nothing changes when
@@ -47,6 +50,9 @@ struct OptimizedTable {
     std::string table_key;
     uint64_t segments_before = 0, segments_after = 0;
     uint64_t fragments_removed = 0, fragments_added = 0;
+    // Segments rewritten only because they lacked their key indexes (compacted ones get theirs
+    // anyway and are not counted).
+    uint64_t segments_reindexed = 0;
     bool committed = false;
     std::optional<std::string> skipped; // why it was left alone, when it was
     uint64_t table_version = 0;         // the table version published (or kept)

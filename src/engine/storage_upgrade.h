@@ -1,5 +1,6 @@
 // Rewrites a graph root of storage format 1 (no checksums) to the current format: every
-// segment gets its chunk and footer checksums (format/segment.h upgrade_segment), every
+// segment is written again as a current one, with checksums and the key indexes loads write
+// (format/segment.h upgrade_segment), every
 // manifest, commit, branch and pending record its seal (base/record_seal.h), each only after it
 // reads back; then `_format.json` says the new version. Deletion vectors already carry a
 // SHA-256 and are only checked.

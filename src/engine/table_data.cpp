@@ -228,8 +228,7 @@ Result<std::string> encode_table(const TableData& data) {
         cols.push_back({property_column(id), column});
     // Point lookups by id and one-hop expansions probe these instead of reading whole columns.
     format::SegmentOptions options;
-    options.indexed =
-        data.is_edge ? std::vector<std::string>{"src", "dst"} : std::vector<std::string>{"id"};
+    options.indexed = format::key_index_columns(data.is_edge);
     return format::write_segment(cols, options);
 }
 

@@ -448,21 +448,35 @@ Result<std::string> write_segment(const std::vector<NamedColumn>& columns,
     return finish_segment(std::move(out), rows, page_rows, infos, indexes);
 }
 
+std::vector<std::string> key_index_columns(bool is_edge) {
+    return is_edge ? std::vector<std::string>{"src", "dst"} : std::vector<std::string>{"id"};
+}
+
+bool has_key_indexes(const SegmentFooter& footer, bool is_edge) {
+    if (footer.version < 3)
+        return false;
+    for (const auto& column : key_index_columns(is_edge))
+        if (!footer.find_index(column))
+            return false;
+    return true;
+}
+
 Result<std::optional<std::string>> upgrade_segment(std::string_view bytes) {
     auto footer = OG_TRY(parse_segment_footer(bytes, bytes.size()));
     if (footer.version >= 2)
         return std::optional<std::string>();
-    // Seal only what reads back: every chunk decodes before its checksum vouches for it.
-    uint64_t data_end = 0;
-    for (const auto& info : footer.columns) {
-        auto column = decode_chunk(info, bytes.substr(info.offset, info.length), footer.row_count);
-        if (!column)
-            return std::move(column).error();
-        data_end = std::max(data_end, info.offset + info.length);
-    }
-    return std::optional<std::string>(
-        OG_TRY(finish_segment(std::string(bytes.substr(0, data_end)), footer.row_count,
-                              kDefaultPageRows, footer.columns, {})));
+    // Seal only what reads back: every chunk decodes before the new checksums vouch for it.
+    std::vector<NamedColumn> columns;
+    for (const auto& info : footer.columns)
+        columns.push_back(
+            {info.name,
+             OG_TRY(decode_chunk(info, bytes.substr(info.offset, info.length), footer.row_count))});
+    SegmentOptions options;
+    options.indexed = key_index_columns(footer.find("src") != nullptr);
+    auto written = write_segment(columns, options);
+    if (!written) // a key column with nulls, say: damage, not a bad argument
+        return corrupt(written.error().message);
+    return std::optional<std::string>(std::move(*written));
 }
 
 namespace {

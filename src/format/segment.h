@@ -106,9 +106,17 @@ struct NamedColumn {
 Result<std::string> write_segment(const std::vector<NamedColumn>& columns,
                                   const SegmentOptions& options = {});
 
-// Rewrites a format-1 segment (no checksums) as format 2: the same chunks, each checksummed
-// after it decodes, under a checksummed footer. nullopt when `bytes` is already checksummed
-// (format 2 or 3); segment_corrupt when it does not read.
+// The key indexes a segment carries: `id` for a node table, `src` and `dst` for an edge table.
+std::vector<std::string> key_index_columns(bool is_edge);
+// Whether a segment is current: format 3 with every key index of its table kind. Segments of
+// format 1 and 2, and those format-1 upgrades wrote before indexes, are not (`optimize`
+// rewrites them).
+bool has_key_indexes(const SegmentFooter& footer, bool is_edge);
+
+// Rewrites a format-1 segment (no checksums) as a current one: every column decoded, then
+// written again by write_segment with the key indexes of its kind (an edge segment is one with
+// a `src` column), rows in the same order. nullopt when `bytes` is already checksummed (format
+// 2 or 3); segment_corrupt when it does not read.
 Result<std::optional<std::string>> upgrade_segment(std::string_view bytes);
 
 // Parses the footer from the last bytes of a segment (`tail` ends at the end of the file).

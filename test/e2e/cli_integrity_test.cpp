@@ -136,8 +136,13 @@ TEST(CliIntegrity, Format1GraphReadsAndUpgradesWithTheSameRows) {
                                 "current), 1 deletion vectors checked, 7 records sealed (0 "
                                 "already current)\n");
     EXPECT_NE(slurp(uri + "/_format.json").find("\"version\": 2"), std::string::npos);
-    for (const auto& seg : files_ending(uri, ".seg"))
-        EXPECT_TRUE(slurp(seg).ends_with("OGS3")) << seg;
+    for (const auto& seg : files_ending(uri, ".seg")) {
+        std::string bytes = slurp(seg);
+        EXPECT_TRUE(bytes.ends_with("OGS3")) << seg;
+        auto footer = format::parse_segment_footer(bytes, bytes.size());
+        ASSERT_TRUE(footer) << footer.error().to_string();
+        EXPECT_FALSE(footer->indexes.empty()) << seg << ": key indexes, as a load writes";
+    }
     for (const char* prefix : {"/_log", "/_commits", "/_branches"})
         for (const auto& record : files_ending(uri + prefix, ".json"))
             EXPECT_NE(slurp(record).find(",\"checksum\":\"xxh3-64:"), std::string::npos) << record;
@@ -155,6 +160,31 @@ TEST(CliIntegrity, Format1GraphReadsAndUpgradesWithTheSameRows) {
     EXPECT_NE(again.out.find("\"segments_rewritten\": 0"), std::string::npos) << again.out;
     EXPECT_NE(again.out.find("\"records_rewritten\": 0"), std::string::npos) << again.out;
     EXPECT_NE(again.out.find("\"from_version\": 2"), std::string::npos) << again.out;
+}
+
+TEST(CliIntegrity, Format1GraphOptimizedIsReindexedBranchByBranch) {
+    TempDir dir;
+    std::string uri = format1_copy(dir);
+    for (const std::string branch : {"main", "feature"}) {
+        auto optimized =
+            run_process({omnigraph(), "optimize", "--quiet", "--json", uri, "--branch", branch});
+        ASSERT_EQ(optimized.exit_code, 0) << optimized.err;
+        EXPECT_EQ(optimized.out.find("\"commit_id\": null"), std::string::npos) << optimized.out;
+        EXPECT_NE(optimized.out.find("\"segments_reindexed\": 1"), std::string::npos)
+            << optimized.out;
+        auto again = run_process({omnigraph(), "optimize", uri, "--branch", branch});
+        ASSERT_EQ(again.exit_code, 0) << again.err;
+        EXPECT_EQ(again.out.find("re-indexed"), std::string::npos) << again.out;
+        EXPECT_EQ(again.out.find("committed version"), std::string::npos) << again.out;
+    }
+    for (const std::string branch : {"main", "feature"}) {
+        auto after = run_process({omnigraph(), "export", uri, "--branch", branch});
+        ASSERT_EQ(after.exit_code, 0) << after.err;
+        EXPECT_EQ(after.out, fixture_rows(branch)) << branch;
+    }
+    auto verified = run_process({omnigraph(), "storage", "verify", "--json", uri});
+    EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+    EXPECT_NE(verified.out.find("\"ok\": true"), std::string::npos) << verified.out;
 }
 
 TEST(CliIntegrity, UpgradeRefusesADamagedFormat1ObjectAndKeepsTheStamp) {

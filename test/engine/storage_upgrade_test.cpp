@@ -1,6 +1,7 @@
 // upgrade_storage() on both backends: the format-1 fixture graph (test/e2e/format1_fixture,
 // written by the build before checksums) copied into a fresh root reads, upgrades to format 2
-// with the same rows on every branch, and a second run finds everything current.
+// with the same rows on every branch and every segment indexed as a load indexes it, and a
+// second run finds everything current.
 #include "../store/store_fixture.h"
 #include "engine/export.h"
 #include "engine/graph.h"
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <sstream>
 
 namespace omnigraph::testing {
@@ -62,9 +64,29 @@ TEST_P(StorageUpgrade, Format1ReadsThenUpgradesWithTheSameRows) {
     EXPECT_NE(store_->read(engine::kFormatKey)->find("\"version\": 2"), std::string::npos);
     auto tables = store_->list_all("tables/");
     ASSERT_TRUE(tables);
-    for (const auto& meta : *tables)
-        if (meta.key.ends_with(".seg"))
-            EXPECT_TRUE(store_->read(meta.key)->ends_with("OGS3")) << meta.key;
+    // Current segments: format 3 with the key indexes of their table's kind, as a load writes.
+    std::map<std::string, bool> edge_table; // table path -> whether it holds edges
+    auto graph = engine::Graph::open(*store_);
+    ASSERT_TRUE(graph) << graph.error().to_string();
+    for (const std::string branch : {"main", "feature"}) {
+        auto head = graph->head(branch);
+        ASSERT_TRUE(head) << head.error().to_string();
+        for (const auto& table : head->tables)
+            edge_table[table.path] = table.table_key.starts_with("edge:");
+    }
+    uint64_t edge_segments = 0;
+    for (const auto& meta : *tables) {
+        if (!meta.key.ends_with(".seg"))
+            continue;
+        EXPECT_TRUE(store_->read(meta.key)->ends_with("OGS3")) << meta.key;
+        auto reader = format::SegmentReader::open(*store_, meta.key);
+        ASSERT_TRUE(reader) << reader.error().to_string();
+        auto table = edge_table.find(meta.key.substr(0, meta.key.rfind('/')));
+        ASSERT_NE(table, edge_table.end()) << meta.key;
+        EXPECT_TRUE(format::has_key_indexes(reader->footer(), table->second)) << meta.key;
+        edge_segments += table->second;
+    }
+    EXPECT_GT(edge_segments, 0u);
     for (const std::string branch : {"main", "feature"})
         EXPECT_EQ(exported(branch), slurp(kFixture / (branch + ".jsonl"))) << branch;
     auto again = engine::upgrade_storage(*store_);

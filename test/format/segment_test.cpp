@@ -188,7 +188,15 @@ TEST(Segment, Format1ReadsUnverifiedAndUpgrades) {
     auto upgraded = upgrade_segment(v1);
     ASSERT_TRUE(upgraded) << upgraded.error().to_string();
     ASSERT_TRUE(*upgraded);
-    EXPECT_EQ(**upgraded, *v2); // the same bytes a format-2 writer produces
+    // The same bytes a load writes: the columns, and the key index of a node segment.
+    SegmentOptions indexed;
+    indexed.indexed = key_index_columns(false);
+    EXPECT_EQ(**upgraded, *write_segment(cols, indexed));
+    auto current = parse_segment_footer(**upgraded, (*upgraded)->size());
+    ASSERT_TRUE(current);
+    EXPECT_TRUE(has_key_indexes(*current, false));
+    EXPECT_FALSE(has_key_indexes(*footer, false)) << "format 1";
+    EXPECT_FALSE(has_key_indexes(*parse_segment_footer(*v2, v2->size()), false)) << "no index";
     auto again = upgrade_segment(**upgraded);
     ASSERT_TRUE(again);
     EXPECT_FALSE(*again); // already current
@@ -199,6 +207,22 @@ TEST(Segment, Format1ReadsUnverifiedAndUpgrades) {
     auto refused = upgrade_segment(damaged);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, kSegmentCorrupt);
+}
+
+TEST(Segment, Format1UpgradeIndexesEdgeSegmentsAndRefusesNullKeys) {
+    std::vector<NamedColumn> edge{
+        {"id", strings({"e1", "e2"})}, {"src", strings({"b", "a"})}, {"dst", strings({"c", "c"})}};
+    auto upgraded = upgrade_segment(as_format_1(*write_segment(edge)));
+    ASSERT_TRUE(upgraded && *upgraded) << upgraded.error().to_string();
+    auto footer = parse_segment_footer(**upgraded, (*upgraded)->size());
+    ASSERT_TRUE(footer);
+    EXPECT_TRUE(has_key_indexes(*footer, true));
+    EXPECT_EQ(footer->find_index("id"), nullptr) << "an edge segment indexes src and dst";
+    // A node id that is null cannot be indexed: the old segment is damage, not upgraded.
+    std::vector<NamedColumn> node{{"id", strings({"a", std::nullopt})}, {"p:5", ints({1, 2})}};
+    auto refused = upgrade_segment(as_format_1(*write_segment(node)));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, kSegmentCorrupt) << refused.error().to_string();
 }
 
 TEST(Segment, ChecksumErrorsNameTheByteRange) {
