@@ -64,7 +64,8 @@ std::vector<float> query_vector(const ExecContext& ctx, const Expr& e, const Var
 
 class NearestRanking final : public Ranking {
   public:
-    NearestRanking(const ExecContext& ctx, const Expr& e) : Ranking(e.args[0].var) {
+    NearestRanking(const ExecContext& ctx, const Expr& e)
+        : Ranking(e.args[0].var), budget_(ctx.budget) {
         const Expr& field = e.args[0];
         const VarInfo& v = ctx.var(field.var);
         auto type = v.properties->find(field.name);
@@ -76,8 +77,12 @@ class NearestRanking final : public Ranking {
         property_id_ = id->second;
         dim_ = type->second.vector_dim;
         query_ = query_vector(ctx, e, v, dim_);
+        budget_.charge_bytes(table_->size() * sizeof(float)); // the memo
         memo_.assign(table_->size(), kUnknown);
     }
+    ~NearestRanking() override { budget_.release_bytes(memo_.size() * sizeof(float)); }
+    NearestRanking(const NearestRanking&) = delete;
+    NearestRanking& operator=(const NearestRanking&) = delete;
 
     std::optional<double> score(uint32_t row) override {
         float d = memo_[row];
@@ -101,6 +106,7 @@ class NearestRanking final : public Ranking {
     static constexpr float kUnknown = -1; // distances are never negative
     static constexpr float kNone = -2;    // NULL or NaN: no distance
 
+    QueryBudget& budget_;
     const LoadedTable* table_ = nullptr;
     const format::Column* whole_ = nullptr;
     uint64_t property_id_ = 0;

@@ -1,6 +1,7 @@
 #include "query/search_functions.h"
 
 #include "query/exec_context.h"
+#include "query/explain.h"
 #include "query/nearest.h"
 
 #include <limits>
@@ -17,10 +18,14 @@ std::unique_ptr<Ranking> make_ranking(const ExecContext& ctx, const Expr& e) {
 }
 
 Ranking& SearchFunctions::ranking(const Expr& e) {
-    auto& slot = rankings_[&e];
-    if (!slot)
-        slot = make_ranking(ctx_, e);
-    return *slot;
+    Ranking*& known = by_expr_[&e];
+    if (!known) {
+        auto& slot = rankings_[expr_text(e)];
+        if (!slot)
+            slot = make_ranking(ctx_, e);
+        known = slot.get();
+    }
+    return *known;
 }
 
 uint32_t SearchFunctions::row_of(const Ranking& k, const Frame& f, size_t r) const {

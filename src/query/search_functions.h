@@ -62,7 +62,10 @@ class SearchFunctions {
     uint32_t row_of(const Ranking& k, const Frame& f, size_t r) const;
 
     const ExecContext& ctx_;
-    std::map<const Expr*, std::unique_ptr<Ranking>> rankings_;
+    // By the call's text, so that the same call in `order` and `return` is bound once (one
+    // memo, one embedding of a String query); `by_expr_` finds it without the text.
+    std::map<std::string, std::unique_ptr<Ranking>> rankings_;
+    std::map<const Expr*, Ranking*> by_expr_;
 };
 
 } // namespace omnigraph::query

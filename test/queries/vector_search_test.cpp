@@ -203,6 +203,7 @@ class FixedEmbedder : public query::QueryEmbedder {
   public:
     explicit FixedEmbedder(std::vector<float> v) : v_(std::move(v)) {}
     Result<std::vector<float>> embed_query(const query::EmbedQuery& q) const override {
+        ++calls;
         seen = std::string(q.type) + "." + std::string(q.property) + "/" + std::to_string(q.dim) +
                ":" + std::string(q.text);
         if (q.text == "fail")
@@ -210,6 +211,7 @@ class FixedEmbedder : public query::QueryEmbedder {
         return v_;
     }
     mutable std::string seen;
+    mutable int calls = 0;
 
   private:
     std::vector<float> v_;
@@ -227,6 +229,14 @@ TEST_F(NearestTableTest, StringQueriesGoThroughTheEmbedder) {
     ASSERT_TRUE(got) << got.error().to_string();
     EXPECT_EQ(*got, (std::vector<std::string>{"n00007", "n00006"}));
     EXPECT_EQ(seven.seen, "Doc.line/4:seven");
+
+    // The same call in `return` and `order` embeds its text once.
+    FixedEmbedder once({7, 0, 0, 0});
+    auto both = slugs("query q($t: String) { match { $d: Doc } return { $d.slug, "
+                      "nearest($d.line, $t) as d } order { nearest($d.line, $t) } limit 2 }",
+                      R"({"t":"seven"})", &once);
+    ASSERT_TRUE(both) << both.error().to_string();
+    EXPECT_EQ(once.calls, 1);
 
     auto failed = slugs(text, R"({"t":"fail"})", &seven);
     ASSERT_FALSE(failed);
