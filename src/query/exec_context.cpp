@@ -61,8 +61,13 @@ Value ExecContext::eval(const Expr& e, const Frame& f, size_t row) const {
         return property(e.var, e.name, f.cols[c][row]);
     }
     case ExprKind::kCall:
-        runtime_fail(e.name + "() is not yet supported: full-text and vector search arrive in a "
-                              "later release",
+        if (e.name == "nearest" || e.name == "bm25")
+            return search_.value(e, f, row);
+        if (e.name == "rrf") // fused over the whole match: the output computes it (query/rrf.h)
+            runtime_fail("rrf() can be returned only by a query whose first order key is rrf()",
+                         kNotSupported);
+        runtime_fail(e.name + "() is not yet supported: full-text search arrives in a later "
+                              "release",
                      kNotSupported);
     default:
         runtime_fail("this expression cannot be evaluated here");

@@ -9,7 +9,9 @@
 #include "query/budget.h"
 #include "query/executor.h"
 #include "query/frame.h"
+#include "query/query_embedder.h"
 #include "query/runtime_failure.h"
+#include "query/search_functions.h"
 #include "query/table_cache.h"
 #include "query/value.h"
 
@@ -50,6 +52,11 @@ class ExecContext {
     const Params& params;
     const Value now;
     QueryBudget& budget; // charged by the operators as their frames grow (budget.h)
+    // Embeds nearest()'s String queries (not owned); null: no provider is configured.
+    const QueryEmbedder* embedder = nullptr;
+
+    // The ranking search functions (nearest, bm25) of this run, bound at first use.
+    SearchFunctions& search() const { return search_; }
 
     // A variable of a block: its table from the cache, its declared properties.
     VarInfo make_var(bool is_edge, const std::string& type) const;
@@ -72,6 +79,7 @@ class ExecContext {
 
   private:
     std::vector<const Scope*> scopes_; // innermost last
+    mutable SearchFunctions search_{*this};
 };
 
 } // namespace omnigraph::query

@@ -21,13 +21,14 @@ Status require_schema(const CheckedQuery& checked, const engine::SchemaVersion& 
 
 Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,
                                  const CheckedQuery& checked, const Params& params, int64_t now_ms,
-                                 QueryBudget* budget) {
+                                 QueryBudget* budget, const QueryEmbedder* embedder) {
     if (checked.query->is_mutation())
         return Error(kQueryRuntimeError, "query '" + checked.query->name +
                                              "' is a mutation; run it with `omnigraph mutate`");
     OG_CHECK(require_schema(checked, *snapshot.schema));
     try {
         ExecContext ctx(cache, snapshot, checked, params, now_ms, budget);
+        ctx.embedder = embedder;
         ReadPlan plan = plan_read(ctx);
         // A plan whose estimate already exceeds the row budget is refused before it runs —
         // unless a limit without an order may stop it after a few morsels.

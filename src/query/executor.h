@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "engine/graph.h"
 #include "query/budget.h"
+#include "query/query_embedder.h"
 #include "query/table_cache.h"
 #include "query/typecheck.h"
 #include "query/value.h"
@@ -46,10 +47,12 @@ struct QueryResult {
 // Runs a checked read query on `snapshot`, which must have the schema the query was checked
 // against (else kSchemaMismatch). `now_ms` is now() for this query (one value per query).
 // `budget` (nullptr: unlimited) bounds its memory, rows and time: resource_limit,
-// query_timeout or query_cancelled when exceeded (query/budget.h).
+// query_timeout or query_cancelled when exceeded (query/budget.h). `embedder` (nullptr: none
+// configured) embeds nearest()'s String queries (query/query_embedder.h).
 Result<QueryResult> execute_read(TableCache& cache, const engine::Snapshot& snapshot,
                                  const CheckedQuery& checked, const Params& params, int64_t now_ms,
-                                 QueryBudget* budget = nullptr);
+                                 QueryBudget* budget = nullptr,
+                                 const QueryEmbedder* embedder = nullptr);
 
 // One result row as a JSON object keyed by column name, in column order (§3.10 encodings).
 void write_row(const QueryResult& result, size_t row, base::JsonWriter& out);

@@ -180,12 +180,25 @@ class Explainer {
             line(0, "return: " + cols);
         if (!q.order.empty()) {
             std::string keys;
-            for (size_t i = 0; i < q.order.size(); ++i)
-                keys += (i ? ", " : "") + expr_text(q.order[i].expr) +
-                        (q.order[i].descending ? " desc" : " asc");
+            for (size_t i = 0; i < q.order.size(); ++i) {
+                const Expr& key = q.order[i].expr;
+                std::string how = key.kind != ExprKind::kCall ? ""
+                                  : key.name == "nearest"     ? " (nearest first)"
+                                  : key.name == "rrf"         ? " (highest fused score first)"
+                                                              : " (best first)";
+                keys += (i ? ", " : "") + expr_text(key) +
+                        (!how.empty()            ? how
+                         : q.order[i].descending ? " desc"
+                                                 : " asc");
+            }
             line(0, "order: " + keys + (o.aggregate ? "" : ", then the bound ids"));
         }
-        if (o.limit)
+        bool fused = !q.order.empty() && q.order[0].expr.kind == ExprKind::kCall &&
+                     q.order[0].expr.name == "rrf";
+        if (fused && o.limit) // query/rrf.h: every row of the match is kept until it is fused
+            line(0, "limit " + std::to_string(*o.limit) + " (rrf: each arm ranks the best " +
+                        std::to_string(*o.limit) + " entities of the whole match)");
+        else if (o.limit)
             line(0, "limit " + std::to_string(*o.limit) +
                         (o.top_k ? " (top-k: a bounded heap keeps the best " +
                                        std::to_string(*o.limit) + ")"

@@ -1,6 +1,7 @@
 #include "query/output.h"
 
 #include "engine/cell_visit.h"
+#include "query/rrf.h"
 
 #include <algorithm>
 #include <numeric>
@@ -75,6 +76,9 @@ class OutputBuilder::Impl {
   public:
     Impl(const ExecContext& ctx, const OutputPlan& plan) : ctx_(ctx), plan_(plan) {
         out_.columns = ctx_.checked.columns;
+        if (!ctx_.checked.aggregate && !ctx_.q.order.empty() && is_rrf(ctx_.q.order[0].expr))
+            rrf_ = std::make_unique<RrfOutput>(ctx_, ctx_.q.order[0].expr,
+                                               ctx_.q.limit.value_or(UINT64_MAX));
     }
     ~Impl() { ctx_.budget.release_bytes(held_); }
     Impl(const Impl&) = delete;
@@ -86,6 +90,10 @@ class OutputBuilder::Impl {
             return true;
         }
         shape_readers(f);
+        if (rrf_) { // fused over every row of the match: ranked at finish
+            charge(rrf_->add(f, [&](size_t r) { return projected(f, r); }));
+            return true;
+        }
         if (!ctx_.q.order.empty())
             return rank(f);
         return project(f);
@@ -94,6 +102,10 @@ class OutputBuilder::Impl {
     QueryResult finish() {
         if (ctx_.checked.aggregate)
             return aggregate();
+        if (rrf_) {
+            out_.rows = rrf_->finish();
+            return std::move(out_);
+        }
         if (!ctx_.q.order.empty()) {
             std::sort(ranked_.begin(), ranked_.end(), less());
             size_t n = std::min<size_t>(ranked_.size(), ctx_.q.limit.value_or(SIZE_MAX));
@@ -119,8 +131,11 @@ class OutputBuilder::Impl {
     std::vector<Value> projected(const Frame& f, size_t r) {
         std::vector<Value> row;
         row.reserve(ctx_.q.projections.size());
-        for (size_t i = 0; i < ctx_.q.projections.size(); ++i)
-            row.push_back(read(projection_readers_[i], ctx_.q.projections[i].expr, f, r));
+        for (size_t i = 0; i < ctx_.q.projections.size(); ++i) {
+            const Expr& e = ctx_.q.projections[i].expr;
+            // An rrf() score is known once the whole match is ranked: RrfOutput fills it in.
+            row.push_back(is_rrf(e) ? Value::null() : read(projection_readers_[i], e, f, r));
+        }
         return row;
     }
 
@@ -204,7 +219,10 @@ class OutputBuilder::Impl {
     // Order key `k` of row `r`: a property of a bound variable straight from its column (the
     // per-row path of a top-k over a whole table), anything else through eval.
     Value order_key(size_t k, const Frame& f, size_t r) {
-        return read(key_readers_[k], ctx_.q.order[k].expr, f, r);
+        const Expr& e = ctx_.q.order[k].expr;
+        if (e.kind == ExprKind::kCall) // a ranking: its score, rows without one last
+            return ctx_.search().order_key(e, f, r);
+        return read(key_readers_[k], e, f, r);
     }
 
     // The value of `e` (read by `reader`) in row `r` of `f`.
@@ -576,6 +594,7 @@ class OutputBuilder::Impl {
     // Ordered projections.
     std::vector<Ranked> ranked_;
     std::vector<std::string> tie_vars_;
+    std::unique_ptr<RrfOutput> rrf_;               // when the first order key is rrf()
     std::optional<std::vector<Value>> worst_kept_; // after a prune: the k-th row's order keys
     std::vector<CellReader> key_readers_, projection_readers_;
     std::vector<std::string> reader_vars_; // the frame shape the readers were made for

@@ -50,8 +50,9 @@ Result<ReadOutcome> run_read(const GraphHandle& graph, const ReadRequest& reques
         out.plan = OG_TRY(query::explain_read(graph.cache(), snap, *checked, params));
     else {
         query::QueryBudget budget(request.limits, request.cancelled);
-        out.result = OG_TRY(query::execute_read(graph.cache(), snap, *checked, params,
-                                                clock_ms(request.now_ms), &budget));
+        out.result =
+            OG_TRY(query::execute_read(graph.cache(), snap, *checked, params,
+                                       clock_ms(request.now_ms), &budget, request.embedder));
     }
     return out;
 }

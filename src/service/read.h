@@ -29,6 +29,9 @@ struct ReadRequest {
     int64_t now_ms = 0;              // now() for the query; 0 = the clock
     query::QueryLimits limits;       // the run's budget (query/budget.h); zeros: unlimited
     std::function<bool()> cancelled; // polled while it runs: true stops it (query_cancelled)
+    // Embeds nearest()'s String queries (not owned); nullptr: no provider configured, and such
+    // a query fails with embedding_provider_missing.
+    const query::QueryEmbedder* embedder = nullptr;
 };
 
 struct ReadOutcome {

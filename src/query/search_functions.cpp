@@ -1,0 +1,52 @@
+#include "query/search_functions.h"
+
+#include "query/exec_context.h"
+#include "query/explain.h"
+#include "query/nearest.h"
+
+#include <limits>
+
+namespace omnigraph::query {
+
+std::unique_ptr<Ranking> make_ranking(const ExecContext& ctx, const Expr& e) {
+    if (e.kind == ExprKind::kCall && e.name == "nearest")
+        return make_nearest(ctx, e);
+    if (e.kind == ExprKind::kCall && e.name == "bm25")
+        runtime_fail("bm25() is not yet supported: full-text search arrives in a later release",
+                     kNotSupported);
+    runtime_fail("`" + e.name + "` is not a ranking function (nearest, bm25)");
+}
+
+Ranking& SearchFunctions::ranking(const Expr& e) {
+    Ranking*& known = by_expr_[&e];
+    if (!known) {
+        auto& slot = rankings_[expr_text(e)];
+        if (!slot)
+            slot = make_ranking(ctx_, e);
+        known = slot.get();
+    }
+    return *known;
+}
+
+uint32_t SearchFunctions::row_of(const Ranking& k, const Frame& f, size_t r) const {
+    int c = f.index_of(k.variable());
+    if (c < 0)
+        runtime_fail("variable `$" + k.variable() + "` is not bound");
+    return f.cols[c][r];
+}
+
+Value SearchFunctions::value(const Expr& e, const Frame& f, size_t r) {
+    Ranking& k = ranking(e);
+    auto s = k.score(row_of(k, f, r));
+    return s ? Value::of_float(*s) : Value::null();
+}
+
+Value SearchFunctions::order_key(const Expr& e, const Frame& f, size_t r) {
+    Ranking& k = ranking(e);
+    auto s = k.score(row_of(k, f, r));
+    if (!s)
+        return Value::of_float(std::numeric_limits<double>::infinity());
+    return Value::of_float(k.ascending() ? *s : -*s);
+}
+
+} // namespace omnigraph::query

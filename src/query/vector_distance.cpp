@@ -1,0 +1,44 @@
+#include "query/vector_distance.h"
+
+#include <cstring>
+
+namespace omnigraph::query {
+
+namespace {
+
+// Independent partial sums: a float reduction in one accumulator is a dependency chain the
+// compiler may not reorder (no -ffast-math); sixteen of them are a loop it vectorizes.
+constexpr uint32_t kLanes = 16;
+
+} // namespace
+
+float squared_l2(const char* stored, const float* query, uint32_t dim) {
+    float lane[kLanes] = {};
+    uint32_t i = 0;
+    for (; i + kLanes <= dim; i += kLanes) {
+        float chunk[kLanes];
+        std::memcpy(chunk, stored + size_t(i) * sizeof(float), sizeof(chunk));
+        for (uint32_t j = 0; j < kLanes; ++j) {
+            float d = chunk[j] - query[i + j];
+            lane[j] += d * d;
+        }
+    }
+    float sum = 0;
+    for (; i < dim; ++i) {
+        float x;
+        std::memcpy(&x, stored + size_t(i) * sizeof(float), sizeof(float));
+        float d = x - query[i];
+        sum += d * d;
+    }
+    for (float x : lane)
+        sum += x;
+    return sum;
+}
+
+void squared_l2_rows(const char* data, size_t rows, const float* query, uint32_t dim, float* out) {
+    size_t width = size_t(dim) * sizeof(float);
+    for (size_t r = 0; r < rows; ++r)
+        out[r] = squared_l2(data + r * width, query, dim);
+}
+
+} // namespace omnigraph::query
