@@ -52,7 +52,7 @@ Status compact_table(store::ObjectStore& store, const schema::Catalog& catalog,
         group_rows = group_bytes = 0;
         if (rows.size() == 0)
             return ok(); // every row was deleted: the segments just go
-        std::string bytes = OG_TRY(encode_table(rows));
+        std::string bytes = OG_TRY(encode_table(rows, ts));
         std::string key = entry.path + "/" + base::new_ulid() + ".seg";
         added.push_back({key, rows.size(), bytes.size(), std::nullopt, 0});
         written.emplace_back(std::move(key), std::move(bytes));

@@ -1,5 +1,7 @@
 #include "query/exec_context.h"
 
+#include "query/text_search.h"
+
 namespace omnigraph::query {
 
 void runtime_fail(const std::string& message, std::string_view code) {
@@ -61,6 +63,8 @@ Value ExecContext::eval(const Expr& e, const Frame& f, size_t row) const {
         return property(e.var, e.name, f.cols[c][row]);
     }
     case ExprKind::kCall:
+        if (is_text_call(e.name))
+            return eval_text_call(*this, e, f, row);
         runtime_fail(e.name + "() is not yet supported: full-text and vector search arrive in a "
                               "later release",
                      kNotSupported);
