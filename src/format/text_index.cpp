@@ -37,8 +37,12 @@ class VarintReader {
             if (shift == 63 && b > 1)
                 return corrupt(std::string(what) + " overflows at byte " + std::to_string(at_));
             v |= uint64_t(b & 0x7F) << shift;
-            if (!(b & 0x80))
+            if (!(b & 0x80)) {
+                if (b == 0 && shift > 0) // one encoding per value: the shortest
+                    return corrupt(std::string(what) + " is not minimally encoded at byte " +
+                                   std::to_string(at_));
                 return v;
+            }
         }
         return corrupt(std::string(what) + " is too long at byte " + std::to_string(at_));
     }

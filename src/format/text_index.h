@@ -4,7 +4,8 @@
 // (docs/format/segment.md, "Full-text indexes"); query execution merges the indexes of a table
 // version's segments and scores them with BM25.
 //
-// Raw encoding (before the chunk's optional zstd), every integer an unsigned LEB128 varint:
+// Raw encoding (before the chunk's optional zstd), every integer an unsigned LEB128 varint in
+// its shortest form:
 //   rows  length[rows]  term_count  { term_bytes  term  postings  { row_gap  frequency }* }*
 // Terms are strictly increasing (byte order); a posting's row is the previous row + 1 +
 // row_gap (the first: row_gap), so rows strictly increase; each frequency is >= 1 and the
