@@ -279,24 +279,36 @@ std::pair<const VarInfo*, uint64_t> field_of(const ExecContext& ctx, const Expr&
 
 } // namespace
 
-Value eval_text_call(const ExecContext& ctx, const Expr& call, const Frame& f, size_t row) {
-    auto query = query_of(ctx, call, f, row);
-    Value text = ctx.eval(call.args.at(0), f, row);
-    if (call.name != "bm25") {
-        bool hit = query && text.kind == Value::Kind::kString && text_matches(text.text, *query);
-        return Value::of_bool(hit);
-    }
-    if (!query || text.kind != Value::Kind::kString)
+namespace {
+
+// bm25 of the row `row` of `f`: from the table's postings, so the text itself is not read.
+Value bm25_value(const ExecContext& ctx, const Expr& call, const std::optional<TextQuery>& query,
+                 const Frame& f, size_t row) {
+    if (!query)
         return Value{};
     auto [var, property_id] = field_of(ctx, call);
+    int col = f.index_of(call.args[0].var);
+    if (col < 0)
+        runtime_fail("variable `$" + call.args[0].var + "` is not bound");
     const TextPostings& stats = text_postings(*var->table, property_id);
-    auto terms = format::text_terms(text.text);
+    uint32_t table_row = f.cols[col][row];
     std::vector<uint32_t> frequencies(query->terms.size(), 0);
-    for (const auto& t : terms)
-        for (size_t i = 0; i < query->terms.size(); ++i)
-            frequencies[i] += t == query->terms[i] ? 1 : 0;
-    auto score = bm25_score(stats, query->terms, frequencies, static_cast<uint32_t>(terms.size()));
+    for (size_t i = 0; i < query->terms.size(); ++i)
+        if (auto it = stats.postings.find(query->terms[i]); it != stats.postings.end())
+            frequencies[i] = frequency_in(it->second, table_row);
+    auto score = bm25_score(stats, query->terms, frequencies, stats.lengths.at(table_row));
     return score ? Value::of_float(*score) : Value{};
+}
+
+} // namespace
+
+Value eval_text_call(const ExecContext& ctx, const Expr& call, const Frame& f, size_t row) {
+    auto query = query_of(ctx, call, f, row);
+    if (call.name == "bm25")
+        return bm25_value(ctx, call, query, f, row);
+    Value text = ctx.eval(call.args.at(0), f, row);
+    bool hit = query && text.kind == Value::Kind::kString && text_matches(text.text, *query);
+    return Value::of_bool(hit);
 }
 
 bool apply_text_filter(const ExecContext& ctx, const std::string& v, const Clause& filter,

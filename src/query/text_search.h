@@ -5,8 +5,8 @@
 // A filter pushed to the scan of its variable runs on the table's postings: the segments'
 // full-text indexes (properties with @index), merged over the live rows, or — for segments
 // without one — the column tokenized once. Both are built once per table version and kept with
-// it (LoadedTable::derived). A filter or score on a row bound elsewhere (a traversal, a negation)
-// tokenizes that row's text, with the table's statistics for the score.
+// it (LoadedTable::derived). A filter on a row bound elsewhere (a traversal, a negation)
+// tokenizes that row's text; a bm25 score always reads the row's counts from the postings.
 //
 // BM25 as upstream's storage library computes it: k1 = 1.2, b = 0.75,
 // idf(t) = ln(1 + (N - n(t) + 0.5) / (n(t) + 0.5)), N the table's live rows, n(t) those holding

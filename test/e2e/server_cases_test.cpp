@@ -914,6 +914,9 @@ TEST(ServerCases, LimitsAdmission) {
 TEST(ServerCases, SchemaChanges) {
     run_case_file("schema_changes.cases");
 }
+TEST(ServerCases, Search) {
+    run_case_file("search.cases");
+}
 
 } // namespace
 } // namespace omnigraph::testing
