@@ -236,20 +236,13 @@ void full_text_search(const std::string& uri, const Env& env) {
     };
     auto bm25 =
         q({"bm25_search", "--query", fixtures() + "search.gq", "--params", R"({"q":"Learning"})"});
-    EXPECT_EQ(bm25.out, "d.slug,d.title
-dl-basics,Deep Learning Basics
-"
-                        "ml-intro,Introduction to Machine Learning
-"
-                        "rl-intro,Reinforcement Learning Introduction
-")
+    EXPECT_EQ(bm25.out, "d.slug,d.title\ndl-basics,Deep Learning Basics\n"
+                        "ml-intro,Introduction to Machine Learning\n"
+                        "rl-intro,Reinforcement Learning Introduction\n")
         << bm25.err;
     auto fuzzy = q({"-e", R"(query q() { match { $d: Doc  fuzzy($d.title, "Introductio", 2) }
                               return { $d.slug } order { $d.slug } })"});
-    EXPECT_EQ(fuzzy.out, "d.slug
-ml-intro
-rl-intro
-") << fuzzy.err;
+    EXPECT_EQ(fuzzy.out, "d.slug\nml-intro\nrl-intro\n") << fuzzy.err;
     TempDir dir;
     std::string more = dir.path() + "/more.jsonl";
     std::ofstream(more) << R"({"type":"Doc","data":{"slug":"gnn","title":"Graph Neural )"
