@@ -248,10 +248,10 @@ void full_text_search(const std::string& uri, const Env& env) {
     std::ofstream(more) << R"({"type":"Doc","data":{"slug":"gnn","title":"Graph Neural )"
                            R"(Networks","body":"Message passing","embedding":[0,0,0,1]}})"
                         << "\n";
-    ASSERT_EQ(run_process({omnigraph(), "load", "--quiet", "--mode", "append", "--data", more, uri},
-                          env)
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        run_process({omnigraph(), "load", "--quiet", "--mode", "append", "--data", more, uri}, env)
+            .exit_code,
+        0);
     auto neural = q({"-e", R"(query q() { match { $d: Doc  match_text($d.title, "neural deep") }
                                return { $d.slug } order { $d.slug } })"});
     EXPECT_EQ(neural.out, "d.slug\ndl-basics\ngnn\n") << neural.err;
