@@ -1,8 +1,8 @@
 // The full-text (inverted) index of one string column of one segment: per row its length in
 // terms, and per term (format/text_tokenizer.h) the rows holding it with the term's count in
 // each. A segment stores it as one checksummed chunk per indexed column
-// (docs/format/segment.md, "File layout", "Full-text indexes"); query execution merges the indexes of a table
-// version's segments and scores them with BM25.
+// (docs/format/segment.md, "File layout", "Full-text indexes"); query execution merges the indexes
+// of a table version's segments and scores them with BM25.
 //
 // Raw encoding (before the chunk's optional zstd), every integer an unsigned LEB128 varint in
 // its shortest form:
