@@ -271,7 +271,7 @@ Status StagedLoad::flush(StagedTable& t) {
     auto path = path_of(t.key);
     if (!path)
         return std::move(path).error();
-    std::string bytes = OG_TRY(encode_table(t.pending));
+    std::string bytes = OG_TRY(encode_table(t.pending, t.schema));
     t.pending = TableData::empty(t.schema.is_edge, *t.schema.properties, *t.schema.property_ids);
     std::string key = *path + "/" + base::new_ulid() + ".seg";
     OG_CHECK(record_created(store, op, begun, key));

@@ -69,7 +69,7 @@ Status compact_table(store::ObjectStore& store, const schema::Catalog& catalog,
         auto rows = OG_TRY(read_table(store, part, ts.is_edge, *ts.properties, *ts.property_ids));
         if (rows.size() == 0)
             return std::optional<format::SegmentRef>();
-        std::string bytes = OG_TRY(encode_table(rows));
+        std::string bytes = OG_TRY(encode_table(rows, ts));
         std::string key = entry.path + "/" + base::new_ulid() + ".seg";
         format::SegmentRef ref{key, rows.size(), bytes.size(), std::nullopt, 0};
         written.emplace_back(std::move(key), std::move(bytes));

@@ -78,7 +78,7 @@ Result<ApplyEffects> plan_effects(store::ObjectStore& store, const format::Manif
                 OG_TRY(read_table(store, *old, is_edge, *after.properties, *after.property_ids));
             e.segments.clear();
             if (rows.size() > 0) {
-                std::string bytes = OG_TRY(encode_table(rows));
+                std::string bytes = OG_TRY(encode_table(rows, after));
                 std::string seg = e.path + "/" + base::new_ulid() + ".seg";
                 e.segments.push_back({seg, rows.size(), bytes.size(), std::nullopt, 0});
                 fx.segments.emplace_back(std::move(seg), std::move(bytes));

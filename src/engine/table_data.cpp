@@ -6,6 +6,7 @@
 #include "engine/reclaimed.h"
 #include "format/segment.h"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -208,7 +209,22 @@ std::string key_id(const std::vector<std::string>& parts) {
     return base::to_compact_json(array);
 }
 
-Result<std::string> encode_table(const TableData& data) {
+std::vector<uint64_t> text_indexed_properties(const TableSchema& schema) {
+    std::vector<uint64_t> out;
+    if (!schema.node)
+        return out;
+    for (const auto& spec : schema.node->index_specs) {
+        if (spec.kind != schema::IndexKind::kFullText || spec.columns.size() != 1)
+            continue;
+        auto id = schema.node->property_ids.find(spec.columns[0]);
+        if (id != schema.node->property_ids.end() &&
+            std::find(out.begin(), out.end(), id->second) == out.end())
+            out.push_back(id->second);
+    }
+    return out;
+}
+
+Result<std::string> encode_table(const TableData& data, const TableSchema& schema) {
     std::vector<format::NamedColumn> cols;
     auto strings = [](const base::StringList& values) {
         Column c(ColumnType{PhysicalKind::kString});
@@ -229,6 +245,10 @@ Result<std::string> encode_table(const TableData& data) {
     // Point lookups by id and one-hop expansions probe these instead of reading whole columns.
     format::SegmentOptions options;
     options.indexed = format::key_index_columns(data.is_edge);
+    // Full-text search reads these instead of tokenizing the column at every query.
+    for (uint64_t id : text_indexed_properties(schema))
+        if (data.columns.count(id))
+            options.text_indexed.push_back(property_column(id));
     return format::write_segment(cols, options);
 }
 

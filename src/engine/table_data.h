@@ -94,8 +94,13 @@ std::string key_spelling(const format::Column& col, size_t row, const schema::Pr
 // spelling itself for a one-property key, else the compact JSON array of the spellings.
 std::string key_id(const std::vector<std::string>& parts);
 
-// Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>"). Edge rows with an
+// The properties of a table that get a full-text index in every segment: the String
+// properties of a node type with a single-property @index (catalog IndexKind::kFullText).
+std::vector<uint64_t> text_indexed_properties(const TableSchema& schema);
+
+// Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>"), with the key
+// indexes and the full-text indexes of `schema`'s text-indexed properties. Edge rows with an
 // empty id (loaded without one) get a fresh ULID here.
-Result<std::string> encode_table(const TableData& data);
+Result<std::string> encode_table(const TableData& data, const TableSchema& schema);
 
 } // namespace omnigraph::engine

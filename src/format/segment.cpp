@@ -2,6 +2,7 @@
 
 #include "base/checksum.h"
 #include "base/json.h"
+#include "format/text_tokenizer.h"
 
 #include <algorithm>
 #include <cstring>
@@ -275,7 +276,8 @@ std::string encode_chunk(const Column& c, PageInfo& page) {
 // data in `out`.
 Result<std::string> finish_segment(std::string out, uint64_t rows, uint64_t page_rows,
                                    const std::vector<SegmentColumnInfo>& infos,
-                                   const std::vector<SegmentIndex>& indexes) {
+                                   const std::vector<SegmentIndex>& indexes,
+                                   const std::vector<SegmentTextIndex>& text_indexes = {}) {
     auto sum_of = [&](uint64_t offset, uint64_t length) {
         return checksum_text(base::xxh3_64(std::string_view(out).substr(offset, length)));
     };
@@ -319,6 +321,19 @@ Result<std::string> finish_segment(std::string out, uint64_t rows, uint64_t page
         idx.push_back(Json{{"column", index.column}, {"blocks", std::move(blocks)}});
     }
     footer["indexes"] = std::move(idx);
+    if (!text_indexes.empty()) {
+        Json text = Json::array();
+        for (const auto& t : text_indexes)
+            text.push_back(Json{{"column", t.column},
+                                {"analyzer", t.analyzer},
+                                {"offset", t.offset},
+                                {"length", t.length},
+                                {"raw_length", t.raw_length},
+                                {"compression", t.compressed ? "zstd" : "none"},
+                                {"terms", t.terms},
+                                {"checksum", sum_of(t.offset, t.length)}});
+        footer["text_indexes"] = std::move(text);
+    }
     std::string text = base::to_canonical_json(footer);
     if (text.size() > std::numeric_limits<uint32_t>::max())
         return Error(codes::kInvalidArgument, "segment footer too large");
@@ -389,6 +404,25 @@ Result<SegmentIndex> write_index(const std::string& name, const Column& c, uint6
     return index;
 }
 
+// The full-text index of string column `c`, appended to `out` as one chunk.
+Result<SegmentTextIndex> write_text_index(const std::string& name, const Column& c,
+                                          std::string& out) {
+    SegmentTextIndex entry;
+    entry.column = name;
+    entry.analyzer = std::string(kTextAnalyzer);
+    auto index = build_text_index(c);
+    if (!index)
+        return std::move(index).error().prepend("full-text index on '" + name + "'");
+    entry.terms = index->terms.size();
+    std::string raw = encode_text_index(*index);
+    entry.raw_length = raw.size();
+    std::string stored = stored_form(std::move(raw), entry.compressed);
+    entry.offset = out.size();
+    entry.length = stored.size();
+    out += stored;
+    return entry;
+}
+
 } // namespace
 
 PageInfo SegmentColumnInfo::page(size_t i) const {
@@ -445,7 +479,15 @@ Result<std::string> write_segment(const std::vector<NamedColumn>& columns,
         indexes.push_back(OG_TRY(write_index(
             name, it->column, std::max<uint64_t>(options.index_block_entries, 1), out)));
     }
-    return finish_segment(std::move(out), rows, page_rows, infos, indexes);
+    std::vector<SegmentTextIndex> text_indexes;
+    for (const auto& name : options.text_indexed) {
+        auto it = std::find_if(columns.begin(), columns.end(),
+                               [&](const NamedColumn& c) { return c.name == name; });
+        if (it == columns.end())
+            return Error(codes::kInvalidArgument, "no column '" + name + "' to index");
+        text_indexes.push_back(OG_TRY(write_text_index(name, it->column, out)));
+    }
+    return finish_segment(std::move(out), rows, page_rows, infos, indexes, text_indexes);
 }
 
 std::vector<std::string> key_index_columns(bool is_edge) {
@@ -554,7 +596,41 @@ Result<SegmentIndex> parse_index(const Json& j, uint64_t row_count, uint64_t dat
     return index;
 }
 
+// A full-text index entry: one chunk inside the data area, over a string column, once.
+Result<SegmentTextIndex> parse_text_index(const Json& j, uint64_t data_end,
+                                          const SegmentFooter& footer) {
+    SegmentTextIndex t;
+    t.column = j.at("column").get<std::string>();
+    t.analyzer = j.at("analyzer").get<std::string>();
+    t.offset = base::json_int<uint64_t>(j.at("offset"));
+    t.length = base::json_int<uint64_t>(j.at("length"));
+    t.raw_length = base::json_int<uint64_t>(j.at("raw_length"));
+    std::string compression = j.at("compression").get<std::string>();
+    if (compression != "zstd" && compression != "none")
+        return corrupt("full-text index on '" + t.column + "' has compression '" + compression +
+                       "'");
+    t.compressed = compression == "zstd";
+    t.terms = base::json_int<uint64_t>(j.at("terms"));
+    auto sum = parse_checksum_text(j.at("checksum").get<std::string>());
+    if (!sum)
+        return corrupt("full-text index on '" + t.column + "' has no xxh3-64 checksum");
+    t.checksum = *sum;
+    const SegmentColumnInfo* col = footer.find(t.column);
+    if (!col || col->type.kind != PhysicalKind::kString || footer.find_text_index(t.column))
+        return corrupt("full-text index on '" + t.column + "' names no string column, or twice");
+    if (t.offset > data_end || t.length > data_end - t.offset)
+        return corrupt("full-text index on '" + t.column + "' lies outside the data area");
+    return t;
+}
+
 } // namespace
+
+const SegmentTextIndex* SegmentFooter::find_text_index(std::string_view column) const {
+    for (const auto& t : text_indexes)
+        if (t.column == column)
+            return &t;
+    return nullptr;
+}
 
 const SegmentIndex* SegmentFooter::find_index(std::string_view column) const {
     for (const auto& i : indexes)
@@ -642,6 +718,9 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
             for (const auto& j : json->at("indexes"))
                 footer.indexes.push_back(
                     OG_TRY(parse_index(j, footer.row_count, data_end, footer)));
+        if (version >= 3 && json->contains("text_indexes"))
+            for (const auto& j : json->at("text_indexes"))
+                footer.text_indexes.push_back(OG_TRY(parse_text_index(j, data_end, footer)));
     } catch (const std::exception& e) {
         return corrupt(std::string("bad footer: ") + e.what());
     }
@@ -826,6 +905,23 @@ Result<IndexEntries> SegmentReader::read_index_block(const SegmentIndex& index, 
                            std::to_string(entries->rows.fixed_at<uint32_t>(i)) + " of " +
                            std::to_string(footer_.row_count));
     return entries;
+}
+
+Result<TextIndex> SegmentReader::read_text_index(const SegmentTextIndex& index) const {
+    std::string what = store_->uri_of(key_) + ": full-text index on '" + index.column + "'";
+    auto chunk = OG_TRY(store_->get(key_, store::ByteRange{index.offset, index.length}));
+    if (chunk.data.size() != index.length)
+        return corrupt(what + " is truncated");
+    std::string buffer;
+    std::string_view raw = OG_TRY(inflate(what, index.offset, chunk.data, index.checksum,
+                                          index.compressed, index.raw_length, buffer));
+    auto decoded = decode_text_index(raw, footer_.row_count);
+    if (!decoded)
+        return std::move(decoded).error().prepend(what);
+    if (decoded->terms.size() != index.terms)
+        return corrupt(what + " holds " + std::to_string(decoded->terms.size()) +
+                       " terms, its footer says " + std::to_string(index.terms));
+    return decoded;
 }
 
 std::pair<size_t, size_t> index_blocks_for(const SegmentIndex& index, std::string_view key) {

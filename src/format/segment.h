@@ -20,6 +20,7 @@
 
 #include "base/error.h"
 #include "format/column.h"
+#include "format/text_index.h"
 #include "store/object_store.h"
 
 #include <cstdint>
@@ -80,20 +81,34 @@ struct SegmentIndex {
     std::vector<IndexBlock> blocks;
 };
 
+// The full-text index of a string column (format/text_index.h), stored as one chunk; written
+// by the analyzer the footer names (format/text_tokenizer.h, kTextAnalyzer).
+struct SegmentTextIndex {
+    std::string column; // "p:<stable property id>"
+    std::string analyzer;
+    uint64_t offset = 0, length = 0, raw_length = 0;
+    bool compressed = false;
+    uint64_t terms = 0;
+    uint64_t checksum = 0;
+};
+
 struct SegmentFooter {
     int version = kSegmentFormatVersion; // 1: written before checksums, read unverified
     uint64_t row_count = 0;
     uint64_t page_rows = 0; // rows per page of a paged column (format 3)
     std::vector<SegmentColumnInfo> columns;
     std::vector<SegmentIndex> indexes;
+    std::vector<SegmentTextIndex> text_indexes; // absent from the footer: none
     const SegmentColumnInfo* find(std::string_view name) const;
     const SegmentIndex* find_index(std::string_view column) const;
+    const SegmentTextIndex* find_text_index(std::string_view column) const;
 };
 
 struct SegmentOptions {
     uint64_t page_rows = kDefaultPageRows;
     uint64_t index_block_entries = kDefaultIndexBlockEntries;
-    std::vector<std::string> indexed; // string columns to index ("id", "src", "dst")
+    std::vector<std::string> indexed;      // string columns to index ("id", "src", "dst")
+    std::vector<std::string> text_indexed; // string columns to index for full-text search
 };
 
 struct NamedColumn {
@@ -166,6 +181,8 @@ class SegmentReader {
                                                         std::string_view key) const;
     // Block `b` of index `index`.
     Result<IndexEntries> read_index_block(const SegmentIndex& index, size_t b) const;
+    // The full-text index `index` (one ranged read), verified and decoded.
+    Result<TextIndex> read_text_index(const SegmentTextIndex& index) const;
 
   private:
     SegmentReader(store::ObjectStore& store, std::string key, SegmentFooter footer)

@@ -1,5 +1,7 @@
 #include "query/exec_context.h"
 
+#include "query/text_search.h"
+
 namespace omnigraph::query {
 
 void runtime_fail(const std::string& message, std::string_view code) {
@@ -66,9 +68,9 @@ Value ExecContext::eval(const Expr& e, const Frame& f, size_t row) const {
         if (e.name == "rrf") // fused over the whole match: the output computes it (query/rrf.h)
             runtime_fail("rrf() can be returned only by a query whose first order key is rrf()",
                          kNotSupported);
-        runtime_fail(e.name + "() is not yet supported: full-text search arrives in a later "
-                              "release",
-                     kNotSupported);
+        if (is_text_call(e.name))
+            return eval_text_call(*this, e, f, row);
+        runtime_fail(e.name + "() is not a function of the query language", kNotSupported);
     default:
         runtime_fail("this expression cannot be evaluated here");
     }

@@ -3,6 +3,7 @@
 #include "base/parallel.h"
 #include "engine/cell_visit.h"
 #include "engine/reclaimed.h"
+#include "format/text_tokenizer.h"
 #include "query/runtime_failure.h"
 
 #include <algorithm>
@@ -439,6 +440,32 @@ std::vector<LoadedTable::PageView> LoadedTable::pages(size_t segment, uint64_t p
 
 const Column& LoadedTable::page(size_t segment, uint64_t property_id, size_t page) const {
     return page_of(*segments_[segment], property_column(property_id), type_of(property_id), page);
+}
+
+std::optional<format::TextIndex> LoadedTable::segment_text_index(size_t segment,
+                                                                 uint64_t property_id) const {
+    const Segment& seg = *segments_.at(segment);
+    const format::SegmentTextIndex* index =
+        seg.reader.footer().find_text_index(property_column(property_id));
+    if (!index || index->analyzer != format::kTextAnalyzer)
+        return std::nullopt;
+    auto read = seg.reader.read_text_index(*index);
+    if (!read)
+        fail(seg.reader.key(), std::move(read).error());
+    return std::move(*read);
+}
+
+std::shared_ptr<const void>
+LoadedTable::derived(const std::string& name,
+                     const std::function<std::shared_ptr<const void>()>& build) const {
+    // One lock for the build too: two queries wanting the same postings build them once.
+    std::lock_guard lock(derived_mu_);
+    auto it = derived_.find(name);
+    if (it != derived_.end())
+        return it->second;
+    auto made = build();
+    derived_.emplace(name, made);
+    return made;
 }
 
 } // namespace omnigraph::query

@@ -22,6 +22,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -103,6 +105,17 @@ class LoadedTable {
     // The table row of file row `file_row` of segment `segment`, nullopt when it is deleted.
     std::optional<uint32_t> row_of(size_t segment, uint64_t file_row) const;
 
+    // The full-text index of property `property_id` in segment `segment` (one ranged read),
+    // nullopt when the segment has none written by this build's analyzer (then its rows are
+    // tokenized from the column). Not kept: callers keep what they derive from it.
+    std::optional<format::TextIndex> segment_text_index(size_t segment, uint64_t property_id) const;
+
+    // Something derived from this table version and kept with it, built once by `build` under
+    // `name` (e.g. the full-text postings of a property, query/text_search.h).
+    std::shared_ptr<const void>
+    derived(const std::string& name,
+            const std::function<std::shared_ptr<const void>()>& build) const;
+
   private:
     struct Segment;
     struct Slot;
@@ -140,6 +153,8 @@ class LoadedTable {
     std::unique_ptr<Slot> ids_, src_, dst_, id_index_;
     mutable std::atomic<uint32_t> probing_queries_{0};
     mutable std::mutex load_mu_; // serializes loads; published results are read without it
+    mutable std::mutex derived_mu_;
+    mutable std::map<std::string, std::shared_ptr<const void>, std::less<>> derived_;
 };
 
 } // namespace omnigraph::query

@@ -2,6 +2,7 @@
 
 #include "engine/cell_visit.h"
 #include "query/rrf.h"
+#include "query/text_search.h"
 
 #include <algorithm>
 #include <numeric>
@@ -44,7 +45,7 @@ class OutputBuilder::Impl {
         const Query* q;
         bool operator()(const Ranked& a, const Ranked& b) const {
             for (size_t k = 0; k < a.keys.size(); ++k) {
-                bool desc = k < q->order.size() && q->order[k].descending;
+                bool desc = k < q->order.size() && order_descending(q->order[k]);
                 auto c = order_values(a.keys[k], b.keys[k]);
                 if (c != 0)
                     return desc ? c > 0 : c < 0;
@@ -167,6 +168,7 @@ class OutputBuilder::Impl {
         bool plain_keys = std::none_of(ctx_.q.order.begin(), ctx_.q.order.end(), [](const auto& o) {
             return o.expr.kind == ExprKind::kAlias;
         });
+        bool scored_only = orders_by_score_only(ctx_.q);
         std::vector<Value> user_keys;
         for (size_t r = 0; r < f.rows; ++r) {
             // Once k rows are kept, a row whose own order keys already rank below the k-th
@@ -183,6 +185,8 @@ class OutputBuilder::Impl {
                 if (ranks_below(user_keys, *worst_kept_))
                     continue;
             }
+            if (scored_only && !ctx_.search().scored(ctx_.q.order[0].expr, f, r))
+                continue; // bm25 ranks only the rows that hold a query term
             Ranked e;
             e.row = projected(f, r);
             for (size_t k = 0; k < ctx_.q.order.size(); ++k) {
@@ -257,7 +261,7 @@ class OutputBuilder::Impl {
             if (c == std::partial_ordering::unordered)
                 return std::nullopt;
             if (c != 0)
-                return ctx_.q.order[k].descending ? c < 0 : c > 0;
+                return order_descending(ctx_.q.order[k]) ? c < 0 : c > 0;
         }
         return std::nullopt;
     }
@@ -337,7 +341,7 @@ class OutputBuilder::Impl {
         for (size_t k = 0; k < user.size(); ++k) {
             auto c = order_values(user[k], kept[k]);
             if (c != 0)
-                return ctx_.q.order[k].descending ? c < 0 : c > 0;
+                return order_descending(ctx_.q.order[k]) ? c < 0 : c > 0;
         }
         return false; // equal keys: the ids decide
     }
@@ -571,7 +575,7 @@ class OutputBuilder::Impl {
                 for (size_t k = 0; k < key_cols.size(); ++k) {
                     auto c = order_values(out.rows[a][key_cols[k]], out.rows[b][key_cols[k]]);
                     if (c != 0)
-                        return ctx_.q.order[k].descending ? c > 0 : c < 0;
+                        return order_descending(ctx_.q.order[k]) ? c > 0 : c < 0;
                 }
                 return false;
             };

@@ -1,6 +1,7 @@
 #include "query/scan.h"
 
 #include "engine/cell_visit.h"
+#include "query/text_search.h"
 
 #include <algorithm>
 #include <cstring>
@@ -409,6 +410,8 @@ std::optional<RowSet> passing_rows(const ExecContext& ctx, const std::string& v,
     std::vector<uint8_t> out(n, 1);
     std::vector<Predicate> slow;
     for (const auto& p : list) {
+        if (p.filter && apply_text_filter(ctx, v, *p.filter, out))
+            continue; // through the table's postings
         if (auto test = column_test(ctx, v, p))
             apply_test(table, *test, out);
         else

@@ -3,6 +3,7 @@
 #include "query/exec_context.h"
 #include "query/explain.h"
 #include "query/nearest.h"
+#include "query/text_search.h"
 
 #include <limits>
 
@@ -12,8 +13,7 @@ std::unique_ptr<Ranking> make_ranking(const ExecContext& ctx, const Expr& e) {
     if (e.kind == ExprKind::kCall && e.name == "nearest")
         return make_nearest(ctx, e);
     if (e.kind == ExprKind::kCall && e.name == "bm25")
-        runtime_fail("bm25() is not yet supported: full-text search arrives in a later release",
-                     kNotSupported);
+        return make_bm25(ctx, e);
     runtime_fail("`" + e.name + "` is not a ranking function (nearest, bm25)");
 }
 
@@ -39,6 +39,11 @@ Value SearchFunctions::value(const Expr& e, const Frame& f, size_t r) {
     Ranking& k = ranking(e);
     auto s = k.score(row_of(k, f, r));
     return s ? Value::of_float(*s) : Value::null();
+}
+
+bool SearchFunctions::scored(const Expr& e, const Frame& f, size_t r) {
+    Ranking& k = ranking(e);
+    return k.score(row_of(k, f, r)).has_value();
 }
 
 Value SearchFunctions::order_key(const Expr& e, const Frame& f, size_t r) {

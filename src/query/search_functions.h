@@ -1,5 +1,5 @@
 // The ranking search functions of a running read query (spec query-language §1.8, §3.8):
-// `nearest` — and `bm25` once full-text search lands — as scores, bound once per call
+// `nearest` and `bm25` as scores, bound once per call
 // expression. ExecContext::search() hands them out; the output orders and projects with them
 // and rrf (query/rrf.h) fuses two of them.
 //
@@ -42,7 +42,7 @@ class Ranking {
 };
 
 // Makes the ranking of call `e` (one of the ranking functions). Adding a ranking function
-// (bm25) is a case here and a Ranking subclass in its own file.
+// is a case here and a Ranking subclass beside its other code.
 std::unique_ptr<Ranking> make_ranking(const ExecContext& ctx, const Expr& e);
 
 // The rankings of one query run, each made at its first use and kept (their per-row memos
@@ -57,6 +57,8 @@ class SearchFunctions {
     // The order key of ranking call `e` in row `r` of `f`: its score, as a value that sorts
     // ascending, so that rows without a score come last (never NULLs-first).
     Value order_key(const Expr& e, const Frame& f, size_t r);
+    // Whether row `r` of `f` has a score under ranking call `e` (bm25: holds a query term).
+    bool scored(const Expr& e, const Frame& f, size_t r);
 
   private:
     uint32_t row_of(const Ranking& k, const Frame& f, size_t r) const;

@@ -218,6 +218,56 @@ TEST(CliQuery, QueryAndMutateOnS3) {
     query_and_mutate(unique_s3_uri("cli-query"), dir.path(), server.environment());
 }
 
+// Full-text search through the CLI (spec Appendix B): the fixture's text queries, and an
+// appended row found through its own segment's index.
+void full_text_search(const std::string& uri, const Env& env) {
+    ASSERT_EQ(run_process({omnigraph(), "init", "--schema", fixtures() + "search.pg", uri}, env)
+                  .exit_code,
+              0);
+    ASSERT_EQ(run_process(
+                  {omnigraph(), "load", "--quiet", "--data", fixtures() + "search.jsonl", uri}, env)
+                  .exit_code,
+              0);
+    auto q = [&](std::vector<std::string> extra) {
+        std::vector<std::string> argv = {omnigraph(), "query"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        argv.insert(argv.end(), {"--store", uri, "--format", "csv"});
+        return run_process(argv, env);
+    };
+    auto bm25 =
+        q({"bm25_search", "--query", fixtures() + "search.gq", "--params", R"({"q":"Learning"})"});
+    EXPECT_EQ(bm25.out, "d.slug,d.title\ndl-basics,Deep Learning Basics\n"
+                        "ml-intro,Introduction to Machine Learning\n"
+                        "rl-intro,Reinforcement Learning Introduction\n")
+        << bm25.err;
+    auto fuzzy = q({"-e", R"(query q() { match { $d: Doc  fuzzy($d.title, "Introductio", 2) }
+                              return { $d.slug } order { $d.slug } })"});
+    EXPECT_EQ(fuzzy.out, "d.slug\nml-intro\nrl-intro\n") << fuzzy.err;
+    TempDir dir;
+    std::string more = dir.path() + "/more.jsonl";
+    std::ofstream(more) << R"({"type":"Doc","data":{"slug":"gnn","title":"Graph Neural )"
+                           R"(Networks","body":"Message passing","embedding":[0,0,0,1]}})"
+                        << "\n";
+    ASSERT_EQ(
+        run_process({omnigraph(), "load", "--quiet", "--mode", "append", "--data", more, uri}, env)
+            .exit_code,
+        0);
+    auto neural = q({"-e", R"(query q() { match { $d: Doc  match_text($d.title, "neural deep") }
+                               return { $d.slug } order { $d.slug } })"});
+    EXPECT_EQ(neural.out, "d.slug\ndl-basics\ngnn\n") << neural.err;
+}
+
+TEST(CliQuery, FullTextSearchOnLocalDisk) {
+    TempDir dir;
+    full_text_search(dir.path() + "/s.omni", {});
+}
+
+TEST(CliQuery, FullTextSearchOnS3) {
+    auto& server = S3TestServer::instance();
+    ASSERT_TRUE(server.ok()) << server.error();
+    full_text_search(unique_s3_uri("cli-search"), server.environment());
+}
+
 } // namespace
 } // namespace omnigraph::testing
 
