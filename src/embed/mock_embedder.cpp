@@ -7,7 +7,8 @@
 namespace omnigraph::embed {
 
 std::vector<float> mock_embedding(std::string_view model, std::string_view text, uint32_t dim) {
-    std::vector<float> v(dim);
+    // In double, rounded to float once at the end, so other implementations can match exactly.
+    std::vector<double> x(dim);
     std::string seed = std::string(model) + '\0' + std::string(text) + '\0';
     std::string block;
     double norm = 0;
@@ -18,15 +19,13 @@ std::vector<float> mock_embedding(std::string_view model, std::string_view text,
         uint32_t w = 0;
         for (size_t b = 0; b < 4; ++b)
             w = (w << 8) | static_cast<uint8_t>(block[at + b]);
-        double x = static_cast<double>(w) / 2147483648.0 - 1.0;
-        v[i] = static_cast<float>(x);
-        norm += x * x;
+        x[i] = static_cast<double>(w) / 2147483648.0 - 1.0;
+        norm += x[i] * x[i];
     }
-    if (norm > 0) {
-        double scale = 1.0 / std::sqrt(norm);
-        for (auto& x : v)
-            x = static_cast<float>(x * scale);
-    }
+    double scale = norm > 0 ? 1.0 / std::sqrt(norm) : 1.0;
+    std::vector<float> v(dim);
+    for (uint32_t i = 0; i < dim; ++i)
+        v[i] = static_cast<float>(x[i] * scale);
     return v;
 }
 
