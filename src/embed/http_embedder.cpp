@@ -18,7 +18,7 @@ namespace {
 
 using base::Json;
 
-// The longest Retry-After we wait for; a longer one is treated as this.
+// The longest wait between attempts (backoff or Retry-After).
 constexpr uint32_t kMaxRetryAfterMs = 60000;
 // How much of a refusal's body a message quotes.
 constexpr size_t kQuotedBody = 300;
@@ -102,7 +102,8 @@ class HttpEmbedder final : public Embedder {
         store::HttpRequest request = request_for(texts, dim, purpose, key, body);
         std::string last;
         for (uint32_t attempt = 0;; ++attempt) {
-            uint32_t wait_ms = config_.backoff_ms << std::min<uint32_t>(attempt, 16);
+            uint32_t wait_ms =
+                std::min(config_.backoff_ms << std::min<uint32_t>(attempt, 16), kMaxRetryAfterMs);
             auto response = client_.send(request);
             if (response && response->status >= 200 && response->status < 300)
                 return parse(response->body, texts.size(), dim);

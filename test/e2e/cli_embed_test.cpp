@@ -115,5 +115,62 @@ TEST_F(EmbedCookbook, CliTakesTheProviderFromTheEnvironment) {
     EXPECT_TRUE(contains(exported.out, "\"embedding\":[")) << exported.out.substr(0, 300);
 }
 
+TEST_F(EmbedCookbook, OfflineEmbedCommand) {
+    const std::string spec = "embed-chunks/schema.pg";
+    write_file(work_ + "/in.jsonl",
+               R"({"type":"Chunk","data":{"slug":"a","text":"hello","chunk_index":0}})"
+               "\n\n"
+               R"({"type":"Chunk","data":{"slug":"b","text":"given","embedding":[1,2]}})"
+               "\n"
+               R"({"edge":"X","from":"a","to":"b"})"
+               "\n");
+    Env mock = {{"OMNIGRAPH_EMBED_PROVIDER", "mock"}};
+    // Without a provider nothing is written.
+    auto none = og({"embed", "--input", "in.jsonl", "--output", "out.jsonl", "--spec", spec});
+    EXPECT_EQ(none.exit_code, 1);
+    EXPECT_TRUE(contains(none.err, "needs an embedding provider")) << none.err;
+    EXPECT_FALSE(fs::exists(work_ + "/out.jsonl"));
+
+    auto r = og({"embed", "--input", "in.jsonl", "--output", "out.jsonl", "--spec", spec}, mock);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "embed: 1 vector(s) computed, 0 cleared, 3 row(s) written to out.jsonl\n");
+    std::vector<std::string> out;
+    std::istringstream lines(read_file(work_ + "/out.jsonl"));
+    for (std::string l; std::getline(lines, l);)
+        out.push_back(l);
+    ASSERT_EQ(out.size(), 4u);
+    Json a = Json::parse(out[0]);
+    EXPECT_EQ(a["data"]["embedding"].get<std::vector<float>>(),
+              embed::mock_embedding("mock", "hello", 3072));
+    EXPECT_EQ(out[1], "");
+    EXPECT_EQ(Json::parse(out[2])["data"]["embedding"], Json::parse("[1,2]")); // kept
+    EXPECT_EQ(out[3], R"({"edge":"X","from":"a","to":"b"})");
+
+    // --reembed-all recomputes the given one too; --seed rewrites in place.
+    fs::copy_file(work_ + "/in.jsonl", work_ + "/seed.jsonl");
+    auto all =
+        og({"embed", "--seed", "seed.jsonl", "--spec", spec, "--reembed-all", "--json"}, mock);
+    ASSERT_EQ(all.exit_code, 0) << all.err;
+    EXPECT_EQ(Json::parse(all.out)["embedded"], 2);
+    {
+        std::istringstream seeded(read_file(work_ + "/seed.jsonl"));
+        std::vector<std::string> seed_lines;
+        for (std::string l; std::getline(seeded, l);)
+            seed_lines.push_back(l);
+        ASSERT_EQ(seed_lines.size(), 4u);
+        EXPECT_EQ(Json::parse(seed_lines[2])["data"]["embedding"].get<std::vector<float>>(),
+                  embed::mock_embedding("mock", "given", 3072));
+    }
+
+    // --clean removes them; --select must name an @embed property.
+    auto clean = og({"embed", "--seed", "seed.jsonl", "--spec", spec, "--clean"});
+    ASSERT_EQ(clean.exit_code, 0) << clean.err;
+    EXPECT_TRUE(contains(clean.out, "2 cleared")) << clean.out;
+    EXPECT_FALSE(contains(read_file(work_ + "/seed.jsonl"), "embedding"));
+    auto bad = og({"embed", "--seed", "seed.jsonl", "--spec", spec, "--select", "Chunk.text"});
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_TRUE(contains(bad.err, "Chunk.text")) << bad.err;
+}
+
 } // namespace
 } // namespace omnigraph::testing::cluster_e2e
