@@ -80,6 +80,31 @@ TEST_F(EmbedCookbook, UnsetSecretIsABootErrorNamingTheVariable) {
     EXPECT_TRUE(contains(server.err(), "chunks")) << server.err();
 }
 
+TEST_F(EmbedCookbook, UnreachableProviderIs503AndTheKeyNeverShows) {
+    edit_file(work_ + "/embed-chunks/cluster.yaml", "      kind: mock\n      model: mock\n",
+              "      kind: openai-compatible\n      base_url: http://127.0.0.1:1/v1\n"
+              "      api_key: ${OG_E2E_EMBED_KEY}\n");
+    ASSERT_NO_FATAL_FAILURE(deploy());
+    Env env = server_env();
+    env.emplace_back("OG_E2E_EMBED_KEY", "sk-e2e-secret-value");
+    env.emplace_back("OMNIGRAPH_EMBED_RETRIES", "1");
+    env.emplace_back("OMNIGRAPH_EMBED_BACKOFF_MS", "10");
+    ServerProcess server({"--cluster", "embed-chunks", "--bind", "127.0.0.1:0"}, env, dir_.path(),
+                         work_);
+    ASSERT_TRUE(server.serving()) << server.err();
+    auto r = server.client().Post(
+        "/graphs/chunks/queries/add_chunk", {{"authorization", "Bearer s3cret"}},
+        R"({"params":{"slug":"c1","text":"hello","i":0,"t":"2024-01-01T00:00:00Z"}})",
+        "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503) << r->body;
+    EXPECT_TRUE(contains(r->body, "2 attempts")) << r->body;
+    EXPECT_FALSE(contains(r->body, "sk-e2e-secret-value"));
+    EXPECT_EQ(server.stop(), 0);
+    EXPECT_FALSE(contains(server.err(), "sk-e2e-secret-value"));
+    EXPECT_TRUE(contains(server.err(), "embed.retry")) << server.err();
+}
+
 TEST_F(EmbedCookbook, CliTakesTheProviderFromTheEnvironment) {
     std::string root = work_ + "/g";
     ASSERT_EQ(og({"init", root, "--schema", "embed-chunks/schema.pg"}).exit_code, 0);
