@@ -26,6 +26,7 @@ void register_query(CLI::App& app, Outcome& outcome);   // query (alias read), m
 void register_policy(CLI::App& app, Outcome& outcome);  // policy validate|test|explain
 void register_cluster(CLI::App& app, Outcome& outcome); // cluster validate|plan|apply|…
 void register_maintenance(CLI::App& app, Outcome& outcome); // optimize, repair, cleanup
+void register_embed(CLI::App& app, Outcome& outcome);       // embed (offline JSONL helper)
 
 // `lint --query F.gq` (query_commands.cpp): every query type-checked against the schema file or,
 // without one, the schema of the graph at `uri`.

@@ -32,6 +32,14 @@ int fail_with_source(const Error& e, std::string_view source, bool json) {
     return fail(e, json);
 }
 
+Result<std::unique_ptr<service::GraphHandle>> open_graph_with_embedder(const std::string& uri) {
+    auto config = OG_TRY(embed::config_from_env());
+    auto graph = OG_TRY(service::GraphHandle::open(uri));
+    if (config)
+        graph->set_embedder(OG_TRY(embed::make_embedder(std::move(*config))));
+    return graph;
+}
+
 Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri) {
     auto parsed = OG_TRY(base::parse_storage_uri(uri));
     return store::open_store(parsed);

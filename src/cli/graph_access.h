@@ -3,6 +3,7 @@
 
 #include "base/error.h"
 #include "base/json.h"
+#include "service/graph_handle.h"
 #include "store/object_store.h"
 
 #include <memory>
@@ -20,6 +21,10 @@ int fail(const Error& e, bool json);
 int fail_with_source(const Error& e, std::string_view source, bool json);
 
 Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri);
+
+// The graph at `uri` for a verb that writes or searches: with the embedding provider the
+// OMNIGRAPH_EMBED_* environment configures, if any (docs/cli.md "Embeddings").
+Result<std::unique_ptr<service::GraphHandle>> open_graph_with_embedder(const std::string& uri);
 
 // `omnigraph <label> → <uri> (direct, local|remote)` on stderr unless quiet.
 void echo_target(std::string_view label, const store::ObjectStore& store, bool quiet);

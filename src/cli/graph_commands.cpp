@@ -230,7 +230,7 @@ int run_load(LoadArgs a) {
     auto data = engine::file_source(a.data);
     if (!data)
         return fail(data.error(), a.json);
-    auto graph = service::GraphHandle::open(a.uri);
+    auto graph = open_graph_with_embedder(a.uri);
     if (!graph)
         return fail(graph.error(), a.json);
     echo_target("load", (*graph)->store(), a.quiet);

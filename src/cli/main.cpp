@@ -29,6 +29,7 @@ int run(int argc, char** argv) {
     register_branch(app, outcome);
     register_cluster(app, outcome);
     register_maintenance(app, outcome);
+    register_embed(app, outcome);
 
     // The original's old verb names still work, with a nudge (spec engine-cli §4.2).
     if (argc > 1 && (std::string_view(argv[1]) == "read" || std::string_view(argv[1]) == "change"))

@@ -212,7 +212,7 @@ Result<Inputs> read_inputs(const QueryArgs& a) {
     Inputs in;
     in.source = OG_TRY(query_source(a));
     in.params = OG_TRY(params_of(a));
-    in.graph = OG_TRY(service::GraphHandle::open(a.store));
+    in.graph = OG_TRY(open_graph_with_embedder(a.store));
     return in;
 }
 

@@ -5,6 +5,7 @@
 #include "base/failpoint.h"
 #include "base/ulid.h"
 #include "engine/cell_visit.h"
+#include "engine/embed_fill.h"
 #include "engine/load_image.h"
 #include "engine/load_input.h"
 #include "engine/load_stage.h"
@@ -222,6 +223,8 @@ Result<LoadSummary> stage_and_commit(store::ObjectStore& store, const Graph& gra
                     break;
                 auto batch =
                     OG_TRY(parse_load_lines(run, line, schema.catalog, options.source_name));
+                OG_CHECK(
+                    fill_embeddings(batch, schema.catalog, options.embedder, options.source_name));
                 line += static_cast<uint64_t>(std::count(run.begin(), run.end(), '\n'));
                 consumed += run.size();
                 OG_CHECK(staged.add(std::move(batch), run.size()));

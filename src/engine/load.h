@@ -11,6 +11,7 @@
 #pragma once
 
 #include "base/error.h"
+#include "embed/embedder.h"
 #include "engine/graph.h"
 #include "engine/load_input.h"
 #include "engine/load_source.h"
@@ -69,6 +70,8 @@ struct LoadOptions {
     // The memory budget of this load; unset: OMNIGRAPH_LOAD_MEMORY_MB, else 1 GiB.
     std::optional<uint64_t> memory_budget_bytes;
     std::function<void(const LoadProgress&)> progress; // optional
+    // Computes absent @embed targets (engine/embed_fill.h); null: no provider configured.
+    embed::Embedder* embedder = nullptr;
 };
 
 struct LoadSummary {

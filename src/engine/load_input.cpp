@@ -67,6 +67,11 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
 // Appends `more` (parsed from later lines) to `into`.
 void append_batch(LoadBatch& into, LoadBatch&& more) {
     into.rows += more.rows;
+    for (auto& e : more.embeds) { // rows of `more` follow those `into` already holds
+        auto t = into.tables.find(e.table_key);
+        e.row += t == into.tables.end() ? 0 : t->second.size();
+        into.embeds.push_back(std::move(e));
+    }
     for (auto& [key, part] : more.tables) {
         auto [it, inserted] = into.tables.try_emplace(key, std::move(part));
         if (inserted)

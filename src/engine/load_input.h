@@ -33,9 +33,18 @@ struct TableBatch : TableData {
     std::vector<bool> explicit_ids; // the row supplied data.id (or a @key derived it)
 };
 
+// A row whose @embed target is to be computed from `text` (engine/embed_fill.h); staged null.
+struct PendingEmbedding {
+    std::string table_key;
+    std::string property; // the target
+    size_t row = 0;       // in the table's batch
+    std::string text;     // the source's value
+};
+
 struct LoadBatch {
     std::map<std::string, TableBatch> tables; // by table key
     uint64_t rows = 0;
+    std::vector<PendingEmbedding> embeds;
     // A row's origin is its input line (1-based) in a parsed batch. A batch built from typed
     // rows (a mutation) names positions instead: origin n is positions[n - 1]. 0: no origin.
     std::vector<SourceLocation> positions;

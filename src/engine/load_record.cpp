@@ -47,7 +47,8 @@ struct TablePlan {
         const PropType* type;
         ValueConverter convert; // picked once for the property's type
         Column* column;
-        int key_part; // position in the node's @key, or -1
+        int key_part;          // position in the node's @key, or -1
+        int embed_source = -1; // an @embed target: the slot of its text source, else -1
     };
     TableBatch* batch = nullptr;
     const schema::NodeCatalog* node = nullptr; // one of node, edge
@@ -119,6 +120,9 @@ class RecordParser::Impl {
         for (size_t i = 0; i < plan.slots.size(); ++i) {
             const auto& slot = plan.slots[i];
             const element* v = plan.present[i] ? &plan.values[i] : nullptr;
+            if (slot.embed_source >= 0 && (!v || v->is_null()) &&
+                defer_embedding(plan, slot, size_t(slot.embed_source)))
+                continue;
             slot.convert.append(*slot.column, v);
             if (slot.key_part >= 0 && v && !v->is_null()) {
                 plan.key_parts[slot.key_part] =
@@ -171,6 +175,17 @@ class RecordParser::Impl {
         t.explicit_ids.push_back(explicit_id.has_value());
     }
 
+    // An absent @embed target whose source holds text: staged null, computed after parsing
+    // (engine/embed_fill.h). False when there is no text to embed.
+    bool defer_embedding(TablePlan& plan, const TablePlan::Slot& slot, size_t source) {
+        if (!plan.present[source] || !plan.values[source].is_string())
+            return false;
+        slot.column->append_null();
+        batch_.embeds.push_back({plan.batch->table_key, *slot.name, slot.column->size() - 1,
+                                 std::string(string_of(plan.values[source]))});
+        return true;
+    }
+
     // The table plan of a node or edge type named `name` in the input.
     TablePlan& plan_for(std::map<std::string, TablePlan, std::less<>>& plans, std::string_view name,
                         bool is_edge) {
@@ -213,6 +228,11 @@ class RecordParser::Impl {
             plan.slots.push_back({&prop, &type, ValueConverter(prop, type),
                                   &plan.batch->columns.at(property_ids->at(prop)), key_part});
         }
+        if (plan.node)
+            for (const auto& [target, source] : plan.node->embed_sources)
+                if (auto t = plan.slot_of.find(target), f = plan.slot_of.find(source.property);
+                    t != plan.slot_of.end() && f != plan.slot_of.end())
+                    plan.slots[t->second].embed_source = int(f->second);
         plan.values.resize(plan.slots.size());
         plan.present.resize(plan.slots.size());
         if (plan.node && plan.node->key)

@@ -5,6 +5,7 @@
 #include "base/json_writer.h"
 #include "base/ulid.h"
 #include "engine/cell_visit.h"
+#include "engine/embed_fill.h"
 #include "engine/load.h"
 #include "engine/reclaimed.h"
 #include "engine/table_data.h"
@@ -33,6 +34,8 @@ struct Row {
     std::string id, src, dst;
     std::map<std::string, Value> props;
     Pos pos;
+    // @embed targets to compute from their source on write (engine/embed_fill.h).
+    std::set<std::string> embed;
 };
 
 // A table as the mutation sees it: the committed rows, minus deletions, overlaid by the rows
@@ -92,6 +95,8 @@ class Mutator {
                 }
                 for (const auto& [name, type] : *t.schema.properties) {
                     auto value = row.props.find(name);
+                    if (row.embed.count(name) && defer_embedding(out, tb, t, row, name))
+                        continue;
                     check(append_stored(tb.columns.at(t.schema.property_ids->at(name)),
                                         value == row.props.end() ? Value::null() : value->second,
                                         type, name),
@@ -112,6 +117,39 @@ class Mutator {
     }
 
   private:
+    // Stages target `name` of `row` null, to be embedded from its source's text; false when the
+    // source holds no text (the target is then written as it is: null).
+    static bool defer_embedding(engine::LoadBatch& out, engine::TableBatch& tb, const TableState& t,
+                                const Row& row, const std::string& name) {
+        const auto& source = t.schema.node->embed_sources.at(name).property;
+        auto text = row.props.find(source);
+        if (text == row.props.end() || text->second.kind != Value::Kind::kString)
+            return false;
+        format::Column& col = tb.columns.at(t.schema.property_ids->at(name));
+        col.append_null();
+        out.embeds.push_back({t.key, name, col.size() - 1, text->second.text});
+        return true;
+    }
+
+    // The @embed targets a statement leaves to be computed: those whose source it assigns
+    // and which it does not assign itself.
+    static void mark_embeddings(const schema::NodeCatalog* node, const Mutation& m, Row& row) {
+        if (!node)
+            return;
+        auto assigns = [&](const std::string& p) {
+            return std::any_of(m.assignments.begin(), m.assignments.end(),
+                               [&](const Assignment& a) { return a.property == p; });
+        };
+        for (const auto& [target, source] : node->embed_sources) {
+            if (assigns(target)) {
+                row.embed.erase(target);
+            } else if (assigns(source.property)) {
+                row.props.erase(target);
+                row.embed.insert(target);
+            }
+        }
+    }
+
     TableState& table(const std::string& type, bool is_edge) {
         std::string key = (is_edge ? "edge:" : "node:") + type;
         auto [it, fresh] = tables_.try_emplace(key);
@@ -265,6 +303,7 @@ class Mutator {
             row.id = base::new_ulid();
         }
         row.pos = m.pos;
+        mark_embeddings(node, m, row);
         t.deleted.erase(row.id);
         t.staged[row.id] = std::move(row);
         (t.schema.is_edge ? affected_edges : affected_nodes) += 1;
@@ -282,6 +321,7 @@ class Mutator {
             for (const auto& a : m.assignments)
                 row.props[a.property] =
                     assigned(value_of(a.value), t.schema.properties->at(a.property));
+            mark_embeddings(node, m, row);
             row.pos = m.pos;
             t.staged[id] = std::move(row);
             ++affected_nodes;
@@ -380,6 +420,8 @@ Result<MutationResult> execute_mutation(store::ObjectStore& store, const engine:
     } catch (const MutationFailure& f) {
         return f.error;
     }
+    OG_CHECK(engine::fill_embeddings(batch, snap.schema->catalog, options.embedder,
+                                     options.source_file));
     result.affected_nodes = mutator.affected_nodes;
     result.affected_edges = mutator.affected_edges;
     if (batch.rows == 0 && deletes.empty())

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "base/error.h"
+#include "embed/embedder.h"
 #include "engine/graph.h"
 #include "query/executor.h"
 
@@ -31,6 +32,8 @@ struct MutationOptions {
     // The query file, for error locations: a mutation's errors point at the statement (or the
     // expression) that caused them, <source_file>:<line>:<column>.
     std::string source_file = "<query>";
+    // Computes the @embed targets of inserted rows and of updated sources; null: no provider.
+    embed::Embedder* embedder = nullptr;
 };
 
 struct MutationResult {

@@ -60,12 +60,15 @@ void Checker::mutation(const Mutation& m) {
             if (type.nullable || assigned.count(name))
                 continue;
             if (node) {
+                // A non-nullable @embed target may be left out when its source is supplied: the
+                // write computes it with the graph's embedding provider (spec §1.9).
                 auto embed = node->embed_sources.find(name);
                 if (embed != node->embed_sources.end()) {
-                    // Our loader does not embed yet: the target itself is required.
+                    if (assigned.count(embed->second.property))
+                        continue;
                     fail("T12",
                          "insert into `" + m.type + "` misses required property `" + name +
-                             "` (its @embed source is not embedded on insert)",
+                             "` (or its @embed source `" + embed->second.property + "`)",
                          m.pos);
                 }
             }

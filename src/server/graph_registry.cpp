@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "cluster/desired_state.h"
+#include "embed/embedder.h"
 #include "policy/bundle.h"
 #include "server/write_policy.h"
 
@@ -32,6 +33,20 @@ open_served_graph(const cluster::ServedGraph& sg, const std::vector<cluster::Ser
     if (!handle)
         return fail(handle.error().message);
     g->handle = std::move(*handle);
+    if (sg.embedding_profile) {
+        // Resolved now: a missing secret is a boot error naming the variable (never its value).
+        std::string name = "the embedding provider of graph '" + sg.graph_id + "'";
+        auto config = embed::config_from_profile(*sg.embedding_profile, name);
+        if (!config)
+            return fail(config.error().message);
+        if (config->kind != embed::ProviderKind::kMock)
+            if (auto key = embed::resolve_api_key(*config); !key)
+                return fail(key.error().message);
+        auto embedder = embed::make_embedder(std::move(*config));
+        if (!embedder)
+            return fail(embedder.error().message);
+        g->handle->set_embedder(std::move(*embedder));
+    }
     const engine::SchemaVersion& schema = *g->handle->graph().main_schema();
     for (const auto& q : queries) {
         if (q.graph_id != sg.graph_id)

@@ -1,5 +1,6 @@
 #include "server/http_error.h"
 
+#include "embed/errors.h"
 #include "engine/branch.h"
 #include "engine/graph.h"
 #include "engine/load.h"
@@ -46,6 +47,14 @@ constexpr StatusRule kStatusTable[] = {
     // which limit). Not 503: the server is fine, this request asked for too much time.
     {query::kQueryTimeout, 408, ""},
     {query::kQueryCancelled, 408, ""},
+    // The graph's embedding provider failed (docs/cluster.md "Embedding providers"): the
+    // upstream dependency's fault (502/503), or the server's configuration (500).
+    {embed::kProviderUnavailable, 503, ""},
+    {embed::kProviderRejected, 502, ""},
+    {embed::kResponseInvalid, 502, ""},
+    {embed::kDimensionMismatch, 502, ""},
+    {embed::kApiKeyMissing, 500, "internal"},
+    {embed::kInvalidProvider, 500, "internal"},
     {engine::kVersionReclaimed, 410, ""}, // like the feed's reclaimed history (change_feed_gap)
     {codes::kInternal, 500, "internal"},
     {codes::kStorageUnavailable, 500, "internal"},

@@ -25,4 +25,9 @@ void GraphHandle::set_write_authorizer(engine::WriteAuthorizer authorizer) {
     graph_.set_write_authorizer(std::move(authorizer));
 }
 
+void GraphHandle::set_embedder(std::shared_ptr<embed::Embedder> embedder) {
+    embedder_ = std::move(embedder);
+    query_embedder_ = std::make_unique<embed::QueryEmbedder>(embedder_);
+}
+
 } // namespace omnigraph::service

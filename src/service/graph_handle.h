@@ -8,6 +8,8 @@
 #pragma once
 
 #include "base/error.h"
+#include "embed/embedder.h"
+#include "embed/query_embedding.h"
 #include "engine/graph.h"
 #include "query/table_cache.h"
 #include "store/object_store.h"
@@ -34,6 +36,12 @@ class GraphHandle {
 
     // Setup only (before the handle is shared): the check every write asks first.
     void set_write_authorizer(engine::WriteAuthorizer authorizer);
+    // Setup only: the graph's embedding provider (null: none). Loads and mutations compute
+    // @embed targets with it; String queries of nearest() are embedded by query_embedder().
+    void set_embedder(std::shared_ptr<embed::Embedder> embedder);
+    embed::Embedder* embedder() const { return embedder_.get(); }
+    // The cached query-string embedder over the graph's provider (spec query-language §1.8).
+    embed::QueryEmbedder& query_embedder() const { return *query_embedder_; }
 
   private:
     GraphHandle(std::unique_ptr<store::ObjectStore> store, engine::Graph graph,
@@ -41,6 +49,9 @@ class GraphHandle {
     std::unique_ptr<store::ObjectStore> store_;
     engine::Graph graph_;
     std::shared_ptr<query::TableCache> cache_;
+    std::shared_ptr<embed::Embedder> embedder_;
+    std::unique_ptr<embed::QueryEmbedder> query_embedder_ =
+        std::make_unique<embed::QueryEmbedder>(nullptr);
 };
 
 } // namespace omnigraph::service

@@ -15,6 +15,7 @@ Result<LoadOutcome> run_load(const GraphHandle& graph, LoadRequest request) {
     options.source_name = request.source_name;
     options.progress = std::move(request.progress);
     options.memory_budget_bytes = request.memory_budget_bytes;
+    options.embedder = graph.embedder();
     LoadOutcome out;
     out.uri = graph.uri();
     out.from = request.from;

@@ -45,6 +45,7 @@ Result<MutationOutcome> run_mutation(const GraphHandle& graph, const MutationReq
     options.branch = request.branch;
     options.actor = request.actor;
     options.if_commit = request.if_commit;
+    options.embedder = graph.embedder();
     options.source_file = request.stored ? request.stored->file() : request.source.file;
     options.now_ms = request.now_ms ? *request.now_ms : base::unix_micros(base::now()) / 1000;
     auto result = query::execute_mutation(graph.store(), graph.graph(), *checked, params, options);

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/json_writer.h"
 #include "query/explain.h"
+#include "query/query_embedder.h"
 #include "service/errors.h"
 
 namespace omnigraph::service {
@@ -12,6 +13,20 @@ namespace {
 int64_t clock_ms(std::optional<int64_t> given) {
     return given ? *given : base::unix_micros(base::now()) / 1000;
 }
+
+// The query layer's view of the graph's embedding provider: String queries of nearest() go
+// through the graph's cached query embedder (no provider: embedding_provider_missing).
+class GraphQueryEmbedder final : public query::QueryEmbedder {
+  public:
+    explicit GraphQueryEmbedder(const GraphHandle& graph) : graph_(graph) {}
+    Result<std::vector<float>> embed_query(const query::EmbedQuery& q) const override {
+        return graph_.query_embedder().embed_query(
+            q.text, q.dim, q.model, std::string(q.type) + "." + std::string(q.property));
+    }
+
+  private:
+    const GraphHandle& graph_;
+};
 
 } // namespace
 
@@ -50,9 +65,11 @@ Result<ReadOutcome> run_read(const GraphHandle& graph, const ReadRequest& reques
         out.plan = OG_TRY(query::explain_read(graph.cache(), snap, *checked, params));
     else {
         query::QueryBudget budget(request.limits, request.cancelled);
-        out.result =
-            OG_TRY(query::execute_read(graph.cache(), snap, *checked, params,
-                                       clock_ms(request.now_ms), &budget, request.embedder));
+        GraphQueryEmbedder graph_embedder(graph);
+        const query::QueryEmbedder* embedder =
+            request.embedder ? request.embedder : &graph_embedder;
+        out.result = OG_TRY(query::execute_read(graph.cache(), snap, *checked, params,
+                                                clock_ms(request.now_ms), &budget, embedder));
     }
     return out;
 }

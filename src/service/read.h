@@ -31,7 +31,7 @@ struct ReadRequest {
     std::function<bool()> cancelled; // polled while it runs: true stops it (query_cancelled)
     // Embeds nearest()'s String queries (not owned); nullptr: no provider configured, and such
     // a query fails with embedding_provider_missing.
-    const query::QueryEmbedder* embedder = nullptr;
+    const query::QueryEmbedder* embedder = nullptr; // null: the graph's provider
 };
 
 struct ReadOutcome {

@@ -56,6 +56,7 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
     std::unique_ptr<service::GraphHandle> graph_;
     std::map<std::string, std::string> commits_; // `save NAME`: a branch head's commit id
     int queries_ = 0;
+    std::shared_ptr<embed::Embedder> embedder_; // `embedder mock [model=M]`; kept by reopen()
 
     std::string where() const { return file_ + ":" + std::to_string(at_); }
     // Lines up to (not including) the first line equal to `end` (or a blank line when `end`
@@ -95,6 +96,7 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         auto g = service::GraphHandle::open(root_);
         ASSERT_TRUE(g) << g.error().to_string();
         graph_ = std::move(*g);
+        graph_->set_embedder(embedder_);
     }
 
     // The words of a record's header as key=value options (a bare word maps to "").
@@ -178,6 +180,7 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         engine::LoadOptions o;
         o.mode = engine::parse_load_mode(mode_text);
         o.source_name = "case.jsonl";
+        o.embedder = graph_->embedder();
         auto r = engine::load_graph(graph_->store(), graph_->graph(), jsonl, o);
         if (expect_error) {
             ASSERT_FALSE(r) << where() << ": the load should fail";
@@ -319,6 +322,25 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
 
     // `mutate [branch=B] [stored]` [params] TEXT ---- then `nodes=N edges=M commit=yes|no` or
     // `error CODE text`.
+    // `embedder mock [model=M]` | `embedder none`: the provider of the graphs from here on.
+    void set_embedder(const std::string& header) {
+        auto o = options(header);
+        embedder_ = nullptr;
+        if (o.contains("mock")) {
+            embed::ProviderConfig c;
+            c.name = "case mock";
+            c.kind = embed::ProviderKind::kMock;
+            c.model = o.contains("model") ? o.at("model") : "mock";
+            auto e = embed::make_embedder(c);
+            ASSERT_TRUE(e);
+            embedder_ = *e;
+        } else {
+            ASSERT_TRUE(o.contains("none")) << where() << ": embedder mock|none";
+        }
+        if (graph_)
+            graph_->set_embedder(embedder_);
+    }
+
     void run_mutation(const std::string& header) {
         size_t start = at_;
         auto o = options(header);
@@ -404,6 +426,8 @@ TEST_P(QueryCases, Script) {
             apply_schema(line);
         } else if (line.starts_with("save ")) {
             save_commit(line);
+        } else if (line.starts_with("embedder ")) {
+            set_embedder(line);
         } else {
             FAIL() << where() << ": unknown record '" << line << "'";
         }
