@@ -45,8 +45,11 @@ bool selected(const std::vector<std::string>& select, const std::string& type,
               const std::string& prop) {
     if (select.empty())
         return true;
+    std::string qualified = type;
+    qualified += '.';
+    qualified += prop;
     for (const auto& s : select)
-        if (s == type || s == type + "." + prop)
+        if (s == type || s == qualified)
             return true;
     return false;
 }
@@ -126,7 +129,11 @@ Result<Counts> run(const EmbedArgs& a, std::vector<Line>& lines, const schema::C
             Json v = Json::array();
             for (float x : (*vectors)[k])
                 v.push_back(x);
-            (*lines[p.lines[k]].record)["data"][at.second] = std::move(v);
+            std::optional<Json>& record = lines[p.lines[k]].record;
+            if (!record) // only lines with a parsed record are pending
+                return Error(codes::kInternal, "embed: line " + std::to_string(p.lines[k] + 1) +
+                                                   " has no record to rewrite");
+            (*record)["data"][at.second] = std::move(v);
             ++counts.embedded;
         }
     }

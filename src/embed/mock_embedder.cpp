@@ -15,7 +15,7 @@ std::vector<float> mock_embedding(std::string_view model, std::string_view text,
     for (uint32_t i = 0; i < dim; ++i) {
         if (i % 8 == 0)
             block = base::sha256_bytes(seed + std::to_string(i / 8));
-        size_t at = 4 * (i % 8);
+        size_t at = 4 * size_t(i % 8);
         uint32_t w = 0;
         for (size_t b = 0; b < 4; ++b)
             w = (w << 8) | static_cast<uint8_t>(block[at + b]);

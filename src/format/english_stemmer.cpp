@@ -188,11 +188,10 @@ class Stemmer {
                 if (!has_vowel_before(w_.size() - s.size()))
                     return;
                 w_.resize(w_.size() - s.size());
-                if (ends_with(w_, "at") || ends_with(w_, "bl") || ends_with(w_, "iz"))
-                    w_ += 'e';
-                else if (is_double(w_))
+                bool restore_e = ends_with(w_, "at") || ends_with(w_, "bl") || ends_with(w_, "iz");
+                if (!restore_e && is_double(w_))
                     w_.pop_back();
-                else if (is_short_word())
+                else if (restore_e || is_short_word())
                     w_ += 'e';
                 return;
             }

@@ -509,6 +509,7 @@ Result<std::optional<std::string>> upgrade_segment(std::string_view bytes) {
         return std::optional<std::string>();
     // Seal only what reads back: every chunk decodes before the new checksums vouch for it.
     std::vector<NamedColumn> columns;
+    columns.reserve(footer.columns.size());
     for (const auto& info : footer.columns)
         columns.push_back(
             {info.name,

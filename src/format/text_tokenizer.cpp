@@ -94,7 +94,7 @@ std::vector<std::string> text_words(std::string_view text) {
 
 std::vector<std::string> text_terms(std::string_view text) {
     std::vector<std::string> out;
-    split_words(text, [&](std::string w) {
+    split_words(text, [&](const std::string& w) {
         if (!is_stop_word(w))
             out.push_back(english_stem(w));
     });

@@ -174,7 +174,7 @@ class OutputBuilder::Impl {
             // Once k rows are kept, a row whose own order keys already rank below the k-th
             // kept row's cannot enter the top k: skip it before projecting or reading its ids.
             if (worst_kept_ && plain_keys) {
-                if (auto below = below_kept_raw(f, r)) {
+                if (auto below = below_kept_raw(f, r, *worst_kept_)) {
                     if (*below)
                         continue;
                     // equal keys so far: fall through to the ids
@@ -241,8 +241,7 @@ class OutputBuilder::Impl {
     // stored cells (numbers and strings, no Value made): true or false once a key differs,
     // nullopt when every key is equal or one cannot be compared raw (not a property, a NULL, a
     // NaN, another kind). The top-k's skip test for most rows.
-    std::optional<bool> below_kept_raw(const Frame& f, size_t r) {
-        const std::vector<Value>& kept = *worst_kept_;
+    std::optional<bool> below_kept_raw(const Frame& f, size_t r, const std::vector<Value>& kept) {
         for (size_t k = 0; k < ctx_.q.order.size(); ++k) {
             CellReader& reader = key_readers_[k];
             if (!reader.table || reader.type->list)

@@ -190,12 +190,13 @@ struct RrfOutput::Impl {
             for (Row& row : rows) {
                 if (out.size() >= limit)
                     break;
-                for (size_t c = 0; c < columns.size(); ++c)
-                    if (columns[c]) {
-                        auto s = columns[c]->score.find(entity);
-                        row.values[c] =
-                            Value::of_float(s == columns[c]->score.end() ? 0.0 : s->second);
-                    }
+                for (size_t c = 0; c < columns.size(); ++c) {
+                    const std::optional<Fused>& column = columns[c];
+                    if (!column)
+                        continue;
+                    auto s = column->score.find(entity);
+                    row.values[c] = Value::of_float(s == column->score.end() ? 0.0 : s->second);
+                }
                 out.push_back(std::move(row.values));
             }
         }

@@ -15,17 +15,20 @@ void add_segment(const LoadedTable& table, size_t s, uint64_t property_id, TextP
     if (auto index = table.segment_text_index(s, property_id)) {
         ++out.indexed_segments;
         std::vector<std::optional<uint32_t>> rows(index->rows);
-        for (uint64_t fr = 0; fr < index->rows; ++fr)
-            if ((rows[fr] = table.row_of(s, fr)))
-                out.lengths[*rows[fr]] = index->lengths[fr];
+        for (uint64_t fr = 0; fr < index->rows; ++fr) {
+            rows[fr] = table.row_of(s, fr);
+            if (std::optional<uint32_t> row = rows[fr])
+                out.lengths[*row] = index->lengths[fr];
+        }
         for (size_t t = 0; t < index->terms.size(); ++t) {
             std::vector<format::TextPosting>* list = nullptr;
             for (const auto& p : index->postings[t]) {
-                if (!rows[p.row])
+                std::optional<uint32_t> row = rows[p.row];
+                if (!row)
                     continue; // deleted
                 if (!list)
                     list = &out.postings[index->terms[t]];
-                list->push_back({*rows[p.row], p.frequency});
+                list->push_back({*row, p.frequency});
             }
         }
         return;
