@@ -216,6 +216,10 @@ std::vector<uint64_t> text_indexed_properties(const TableSchema& schema) {
     for (const auto& spec : schema.node->index_specs) {
         if (spec.kind != schema::IndexKind::kFullText || spec.columns.size() != 1)
             continue;
+        // The index @key implies is the key index: an id is looked up, not searched for words
+        // (a search on it still works, tokenizing the column once per table version).
+        if (schema.node->key && *schema.node->key == spec.columns)
+            continue;
         auto id = schema.node->property_ids.find(spec.columns[0]);
         if (id != schema.node->property_ids.end() &&
             std::find(out.begin(), out.end(), id->second) == out.end())

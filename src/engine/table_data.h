@@ -95,7 +95,8 @@ std::string key_spelling(const format::Column& col, size_t row, const schema::Pr
 std::string key_id(const std::vector<std::string>& parts);
 
 // The properties of a table that get a full-text index in every segment: the String
-// properties of a node type with a single-property @index (catalog IndexKind::kFullText).
+// properties of a node type with a single-property @index (catalog IndexKind::kFullText),
+// except a one-property @key (whose implied index is the key index).
 std::vector<uint64_t> text_indexed_properties(const TableSchema& schema);
 
 // Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>"), with the key
