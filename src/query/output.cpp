@@ -13,14 +13,6 @@ namespace omnigraph::query {
 
 namespace {
 
-// What a value holds in memory, roughly (what the budget charges for an answer cell).
-uint64_t value_bytes(const Value& v) {
-    uint64_t n = sizeof(Value) + v.text.size() + v.vector.size() * sizeof(float);
-    for (const auto& item : v.items)
-        n += value_bytes(item);
-    return n;
-}
-
 uint64_t row_bytes(const std::vector<Value>& row) {
     uint64_t n = sizeof(std::vector<Value>);
     for (const auto& v : row)
@@ -318,12 +310,9 @@ class OutputBuilder::Impl {
             CellReader reader;
             const VarInfo* v = e.kind == ExprKind::kProp ? ctx_.find_var(e.var) : nullptr;
             int col = v ? f.index_of(e.var) : -1;
-            if (col >= 0) {
-                auto id = v->property_ids->find(e.name);
-                auto type = v->properties->find(e.name);
-                if (id != v->property_ids->end() && type != v->properties->end())
-                    reader = {v->table.get(), id->second, &type->second, col};
-            }
+            if (col >= 0)
+                if (auto p = v->property(e.name))
+                    reader = {v->table.get(), p->id, p->type, col};
             return reader;
         };
         key_readers_.clear();

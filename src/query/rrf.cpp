@@ -10,13 +10,6 @@ namespace {
 
 constexpr int64_t kDefaultK = 60; // spec query-language §1.8
 
-uint64_t value_bytes(const Value& v) {
-    uint64_t n = sizeof(Value) + v.text.size() + v.vector.size() * sizeof(float);
-    for (const auto& item : v.items)
-        n += value_bytes(item);
-    return n;
-}
-
 } // namespace
 
 struct RrfOutput::Impl {

@@ -206,6 +206,13 @@ std::partial_ordering compare_stat(const format::StatValue& stat, const Value& v
     return have <=> want;
 }
 
+uint64_t value_bytes(const Value& v) {
+    uint64_t n = sizeof(Value) + v.text.size() + v.vector.size() * sizeof(float);
+    for (const auto& item : v.items)
+        n += value_bytes(item);
+    return n;
+}
+
 std::string value_key(const Value& v) {
     std::string key(1, static_cast<char>('a' + kind_rank(v.kind)));
     switch (v.kind) {

@@ -69,6 +69,8 @@ std::partial_ordering compare_stat(const format::StatValue& stat, const Value& v
 
 // A key that is equal for equal values (group-by, distinct sets).
 std::string value_key(const Value& v);
+// What a value holds in memory, roughly (what a query's budget charges for an answer cell).
+uint64_t value_bytes(const Value& v);
 
 // JSON per query-language §3.10: floats as shortest round-trip digits with ".0", Date as
 // "YYYY-MM-DD", DateTime as "YYYY-MM-DDTHH:MM:SS.mmmZ", non-finite floats as strings.
