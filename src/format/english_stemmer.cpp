@@ -20,6 +20,19 @@ bool ends_with(const std::string& w, std::string_view s) {
     return w.size() >= s.size() && std::string_view(w).substr(w.size() - s.size()) == s;
 }
 
+using Rule = std::pair<std::string_view, std::string_view>; // suffix, replacement
+
+// The rule with the longest suffix `w` ends with (Porter2: it decides, whether or not its
+// condition then holds); null when none matches.
+template <size_t N>
+const Rule* longest_rule(const std::string& w, const std::array<Rule, N>& rules) {
+    const Rule* best = nullptr;
+    for (const auto& rule : rules)
+        if (ends_with(w, rule.first) && (!best || rule.first.size() > best->first.size()))
+            best = &rule;
+    return best;
+}
+
 bool is_double(const std::string& w) {
     if (w.size() < 2)
         return false;
@@ -204,7 +217,7 @@ class Stemmer {
     }
 
     void step2() {
-        static constexpr std::array<std::pair<std::string_view, std::string_view>, 24> kRules = {{
+        static constexpr std::array<Rule, 24> kRules = {{
             {"ization", "ize"}, {"ational", "ate"}, {"fulness", "ful"}, {"ousness", "ous"},
             {"iveness", "ive"}, {"tional", "tion"}, {"biliti", "ble"},  {"lessli", "less"},
             {"entli", "ent"},   {"ation", "ate"},   {"alism", "al"},    {"aliti", "al"},
@@ -212,11 +225,7 @@ class Stemmer {
             {"anci", "ance"},   {"abli", "able"},   {"izer", "ize"},    {"ator", "ate"},
             {"alli", "al"},     {"bli", "ble"},     {"ogi", "og"},      {"li", ""},
         }};
-        // The longest suffix that matches decides, whether or not its condition holds.
-        const std::pair<std::string_view, std::string_view>* best = nullptr;
-        for (const auto& rule : kRules)
-            if (ends_with(w_, rule.first) && (!best || rule.first.size() > best->first.size()))
-                best = &rule;
+        const Rule* best = longest_rule(w_, kRules);
         if (!best || !in_r1(best->first.size()))
             return;
         size_t n = best->first.size();
@@ -232,7 +241,7 @@ class Stemmer {
     }
 
     void step3() {
-        static constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kRules = {{
+        static constexpr std::array<Rule, 9> kRules = {{
             {"ational", "ate"},
             {"tional", "tion"},
             {"alize", "al"},
@@ -243,10 +252,7 @@ class Stemmer {
             {"ness", ""},
             {"ful", ""},
         }};
-        const std::pair<std::string_view, std::string_view>* best = nullptr;
-        for (const auto& rule : kRules)
-            if (ends_with(w_, rule.first) && (!best || rule.first.size() > best->first.size()))
-                best = &rule;
+        const Rule* best = longest_rule(w_, kRules);
         if (!best || !in_r1(best->first.size()))
             return;
         if (best->first == "ative" && !in_r2(best->first.size()))
