@@ -77,23 +77,20 @@ Value ExecContext::eval(const Expr& e, const Frame& f, size_t row) const {
 }
 
 const format::Column& ExecContext::column(const VarInfo& v, const std::string& prop) const {
-    auto id = v.property_ids->find(prop);
-    if (id == v.property_ids->end())
+    auto p = v.property(prop);
+    if (!p)
         runtime_fail(v.type + " has no property '" + prop + "' in schema " + snap.schema->hash);
-    return v.table->column(id->second);
+    return v.table->column(p->id);
 }
 
 Value ExecContext::property(std::string_view var_name, const std::string& prop,
                             uint32_t row) const {
     const VarInfo& v = var(var_name);
-    auto type = v.properties->find(prop);
-    if (type == v.properties->end())
+    auto p = v.property(prop);
+    if (!p)
         runtime_fail(v.type + " has no property '" + prop + "' in schema " + snap.schema->hash);
-    auto id = v.property_ids->find(prop);
-    if (id == v.property_ids->end())
-        runtime_fail(v.type + " has no property '" + prop + "' in schema " + snap.schema->hash);
-    auto [col, at] = v.table->cell(id->second, row);
-    return value_at(*col, at, type->second);
+    auto [col, at] = v.table->cell(p->id, row);
+    return value_at(*col, at, *p->type);
 }
 
 void ExecContext::vars_of(const Expr& e, std::set<std::string>& out) const {

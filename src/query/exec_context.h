@@ -17,6 +17,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,6 +34,20 @@ struct VarInfo {
     std::shared_ptr<const LoadedTable> table;
     const std::map<std::string, schema::PropType>* properties = nullptr;
     const std::map<std::string, uint64_t>* property_ids = nullptr;
+
+    // Property `name` of the variable's type: its column id and type; nullopt when the type
+    // does not declare it.
+    struct Property {
+        uint64_t id = 0;
+        const schema::PropType* type = nullptr;
+    };
+    std::optional<Property> property(const std::string& name) const {
+        auto type = properties->find(name);
+        auto id = property_ids->find(name);
+        if (type == properties->end() || id == property_ids->end())
+            return std::nullopt;
+        return Property{id->second, &type->second};
+    }
 };
 using Scope = std::map<std::string, VarInfo, std::less<>>;
 

@@ -68,14 +68,12 @@ class NearestRanking final : public Ranking {
         : Ranking(e.args[0].var), budget_(ctx.budget) {
         const Expr& field = e.args[0];
         const VarInfo& v = ctx.var(field.var);
-        auto type = v.properties->find(field.name);
-        auto id = v.property_ids->find(field.name);
-        if (type == v.properties->end() || id == v.property_ids->end() ||
-            type->second.scalar != schema::ScalarType::kVector || type->second.list)
+        auto p = v.property(field.name);
+        if (!p || p->type->scalar != schema::ScalarType::kVector || p->type->list)
             runtime_fail("nearest() needs a Vector property, " + field_text(field) + " is not");
         table_ = v.table.get();
-        property_id_ = id->second;
-        dim_ = type->second.vector_dim;
+        property_id_ = p->id;
+        dim_ = p->type->vector_dim;
         query_ = query_vector(ctx, e, v, dim_);
         budget_.charge_bytes(table_->size() * sizeof(float)); // the memo
         memo_.assign(table_->size(), kUnknown);

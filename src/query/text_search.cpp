@@ -274,10 +274,10 @@ std::pair<const VarInfo*, uint64_t> field_of(const ExecContext& ctx, const Expr&
     if (field.kind != ExprKind::kProp)
         runtime_fail(call.name + "() needs a property of a node variable as its field");
     const VarInfo& v = ctx.var(field.var);
-    auto id = v.property_ids->find(field.name);
-    if (id == v.property_ids->end())
+    auto p = v.property(field.name);
+    if (!p)
         runtime_fail(v.type + " has no property '" + field.name + "'");
-    return {&v, id->second};
+    return {&v, p->id};
 }
 
 } // namespace

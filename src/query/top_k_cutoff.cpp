@@ -55,13 +55,10 @@ std::optional<TopKCutoff> top_k_cutoff(const BlockPlan& plan, const OutputPlan& 
     auto declared = plan.declared.find(var);
     if (key.kind != ExprKind::kProp || key.var != var || declared == plan.declared.end())
         return std::nullopt;
-    const VarInfo& info = declared->second;
-    auto type = info.properties->find(key.name);
-    auto id = info.property_ids->find(key.name);
-    if (type == info.properties->end() || id == info.property_ids->end() ||
-        !fixed_width_number(type->second))
+    auto p = declared->second.property(key.name);
+    if (!p || !fixed_width_number(*p->type))
         return std::nullopt;
-    return TopKCutoff{var, id->second, &type->second, q.order[0].descending, *output.limit};
+    return TopKCutoff{var, p->id, p->type, q.order[0].descending, *output.limit};
 }
 
 std::optional<RowSet> apply_cutoff(const ExecContext& ctx, const TopKCutoff& cutoff,

@@ -28,6 +28,26 @@ constexpr const char* kSchema = R"(node Person {
 
 constexpr int kPeople = 6000;
 
+// The rows of read query `text` on `graph`, as compact JSON (one array per row).
+std::vector<std::string> rows_of(const service::GraphHandle& graph, const std::string& text) {
+    service::ReadRequest r;
+    r.source = {text, "<test>"};
+    auto got = service::run_read(graph, r);
+    EXPECT_TRUE(got) << (got ? "" : got.error().to_string()) << "\n" << text;
+    std::vector<std::string> out;
+    if (!got)
+        return out;
+    for (const auto& row : got->result.rows) {
+        base::JsonWriter line;
+        line.begin_array();
+        for (const auto& v : row)
+            query::write_value(v, line);
+        line.end_array();
+        out.push_back(line.take());
+    }
+    return out;
+}
+
 class WholeTableReadTest : public ::testing::Test {
   protected:
     // Ages repeat (many ties, every 7th NULL), scores mix negatives and fractions (every 11th
@@ -67,26 +87,10 @@ class WholeTableReadTest : public ::testing::Test {
         delete temp_;
     }
 
-    // The rows of `text`, as compact JSON (one string per row).
     static std::vector<std::string> rows(const std::string& text) {
         auto g = service::GraphHandle::open(*root_);
         EXPECT_TRUE(g);
-        service::ReadRequest r;
-        r.source = {text, "<test>"};
-        auto got = service::run_read(**g, r);
-        EXPECT_TRUE(got) << (got ? "" : got.error().to_string()) << "\n" << text;
-        std::vector<std::string> out;
-        if (!got)
-            return out;
-        for (const auto& row : got->result.rows) {
-            base::JsonWriter line;
-            line.begin_array();
-            for (const auto& v : row)
-                query::write_value(v, line);
-            line.end_array();
-            out.push_back(line.take());
-        }
-        return out;
+        return g ? rows_of(**g, text) : std::vector<std::string>();
     }
 
     static TempDir* temp_;
@@ -150,23 +154,7 @@ TEST(WholeTableReadInKeyOrder, PageStatisticsRankAsAFullSortDoes) {
         auto loaded = engine::load_graph((*g)->store(), (*g)->graph(), jsonl, o);
         ASSERT_TRUE(loaded) << loaded.error().to_string();
     }
-    auto rows = [&](const std::string& text) {
-        service::ReadRequest r;
-        r.source = {text, "<test>"};
-        auto got = service::run_read(**g, r);
-        EXPECT_TRUE(got) << (got ? "" : got.error().to_string());
-        std::vector<std::string> out;
-        if (got)
-            for (const auto& row : got->result.rows) {
-                base::JsonWriter line;
-                line.begin_array();
-                for (const auto& v : row)
-                    query::write_value(v, line);
-                line.end_array();
-                out.push_back(line.take());
-            }
-        return out;
-    };
+    auto rows = [&](const std::string& text) { return rows_of(**g, text); };
     for (const char* order : {"$p.age desc, $p.name", "$p.age, $p.name desc",
                               "$p.age desc, $p.name desc", "$p.name desc", "$p.name"})
         for (int k : {1, 3, 40}) {
