@@ -160,7 +160,9 @@ class OutputBuilder::Impl {
         bool plain_keys = std::none_of(ctx_.q.order.begin(), ctx_.q.order.end(), [](const auto& o) {
             return o.expr.kind == ExprKind::kAlias;
         });
-        bool scored_only = orders_by_score_only(ctx_.q);
+        const Expr* ranking = !ctx_.q.order.empty() && ctx_.q.order[0].expr.kind == ExprKind::kCall
+                                  ? &ctx_.q.order[0].expr
+                                  : nullptr;
         std::vector<Value> user_keys;
         for (size_t r = 0; r < f.rows; ++r) {
             // Once k rows are kept, a row whose own order keys already rank below the k-th
@@ -177,7 +179,7 @@ class OutputBuilder::Impl {
                 if (ranks_below(user_keys, *worst_kept_))
                     continue;
             }
-            if (scored_only && !ctx_.search().scored(ctx_.q.order[0].expr, f, r))
+            if (ranking && !ctx_.search().ranks(*ranking, f, r))
                 continue; // bm25 ranks only the rows that hold a query term
             Ranked e;
             e.row = projected(f, r);

@@ -9,6 +9,10 @@
 
 namespace omnigraph::query {
 
+bool order_descending(const Ordering& o) {
+    return o.expr.kind != ExprKind::kCall && o.descending;
+}
+
 std::unique_ptr<Ranking> make_ranking(const ExecContext& ctx, const Expr& e) {
     if (e.kind == ExprKind::kCall && e.name == "nearest")
         return make_nearest(ctx, e);
@@ -41,9 +45,9 @@ Value SearchFunctions::value(const Expr& e, const Frame& f, size_t r) {
     return s ? Value::of_float(*s) : Value::null();
 }
 
-bool SearchFunctions::scored(const Expr& e, const Frame& f, size_t r) {
+bool SearchFunctions::ranks(const Expr& e, const Frame& f, size_t r) {
     Ranking& k = ranking(e);
-    return k.score(row_of(k, f, r)).has_value();
+    return !k.drops_unscored() || k.score(row_of(k, f, r)).has_value();
 }
 
 Value SearchFunctions::order_key(const Expr& e, const Frame& f, size_t r) {

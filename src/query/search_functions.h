@@ -33,6 +33,9 @@ class Ranking {
     virtual std::optional<double> score(uint32_t row) = 0;
     // True when smaller scores rank first (distances), false when larger do (relevance).
     virtual bool ascending() const = 0;
+    // As the first order key: whether rows without a score are dropped (bm25 returns only
+    // matching rows) rather than ranked last (nearest's NULL vectors).
+    virtual bool drops_unscored() const { return false; }
 
   protected:
     explicit Ranking(std::string var) : var_(std::move(var)) {}
@@ -40,6 +43,11 @@ class Ranking {
   private:
     std::string var_;
 };
+
+// Whether order key `o` sorts descending. A ranking's key already sorts best first
+// (SearchFunctions::order_key): its asc/desc, which the grammar accepts for bm25 and rrf, is
+// ignored, as upstream does.
+bool order_descending(const Ordering& o);
 
 // Makes the ranking of call `e` (one of the ranking functions). Adding a ranking function
 // is a case here and a Ranking subclass beside its other code.
@@ -57,8 +65,9 @@ class SearchFunctions {
     // The order key of ranking call `e` in row `r` of `f`: its score, as a value that sorts
     // ascending, so that rows without a score come last (never NULLs-first).
     Value order_key(const Expr& e, const Frame& f, size_t r);
-    // Whether row `r` of `f` has a score under ranking call `e` (bm25: holds a query term).
-    bool scored(const Expr& e, const Frame& f, size_t r);
+    // Whether row `r` of `f` is ranked under ranking call `e` as a first order key: false for
+    // a row without a score when the ranking drops those (bm25: holds no query term).
+    bool ranks(const Expr& e, const Frame& f, size_t r);
 
   private:
     uint32_t row_of(const Ranking& k, const Frame& f, size_t r) const;

@@ -304,7 +304,8 @@ class Bm25Ranking final : public Ranking {
                 frequencies_[i] = frequency_in(it->second, row);
         return bm25_score(*stats_, query_->terms, frequencies_, stats_->lengths[row]);
     }
-    bool ascending() const override { return false; } // relevance: the highest first
+    bool ascending() const override { return false; }     // relevance: the highest first
+    bool drops_unscored() const override { return true; } // spec §3.8: only matching rows
 
   private:
     std::optional<TextQuery> query_;
@@ -349,17 +350,6 @@ bool apply_text_filter(const ExecContext& ctx, const std::string& v, const Claus
     for (size_t r = 0; r < keep.size(); ++r)
         keep[r] &= hit[r];
     return true;
-}
-
-bool order_descending(const Ordering& o) {
-    // A ranking's order key already sorts best first (search_functions.h): its asc/desc,
-    // which the grammar accepts for bm25 and rrf, is ignored, as upstream does.
-    return o.expr.kind != ExprKind::kCall && o.descending;
-}
-
-bool orders_by_score_only(const Query& q) {
-    return !q.order.empty() && q.order[0].expr.kind == ExprKind::kCall &&
-           q.order[0].expr.name == "bm25";
 }
 
 } // namespace omnigraph::query

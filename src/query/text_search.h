@@ -82,9 +82,4 @@ Value eval_text_call(const ExecContext& ctx, const Expr& call, const Frame& f, s
 bool apply_text_filter(const ExecContext& ctx, const std::string& v, const Clause& filter,
                        std::vector<uint8_t>& keep);
 
-// bm25 orders best first whatever direction is written.
-bool order_descending(const Ordering& o);
-// Whether the first order key is bm25, which keeps only the rows with a score.
-bool orders_by_score_only(const Query& q);
-
 } // namespace omnigraph::query
