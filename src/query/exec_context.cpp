@@ -68,7 +68,7 @@ Value ExecContext::eval(const Expr& e, const Frame& f, size_t row) const {
         if (e.name == "rrf") // fused over the whole match: the output computes it (query/rrf.h)
             runtime_fail("rrf() can be returned only by a query whose first order key is rrf()",
                          kNotSupported);
-        if (is_text_call(e.name))
+        if (is_text_filter(e.name))
             return eval_text_call(*this, e, f, row);
         runtime_fail(e.name + "() is not a function of the query language", kNotSupported);
     default:

@@ -232,8 +232,8 @@ int64_t bounded_edit_distance(std::string_view a, std::string_view b, int64_t li
     return std::min(prev[size_t(lb)], limit + 1);
 }
 
-bool is_text_call(std::string_view name) {
-    return name == "search" || name == "match_text" || name == "fuzzy" || name == "bm25";
+bool is_text_filter(std::string_view name) {
+    return name == "search" || name == "match_text" || name == "fuzzy";
 }
 
 namespace {
@@ -329,8 +329,8 @@ Value eval_text_call(const ExecContext& ctx, const Expr& call, const Frame& f, s
 bool apply_text_filter(const ExecContext& ctx, const std::string& v, const Clause& filter,
                        std::vector<uint8_t>& keep) {
     const Expr& call = filter.left;
-    if (call.kind != ExprKind::kCall || call.name == "bm25" || !is_text_call(call.name) ||
-        filter.op != CompareOp::kEq || filter.right.kind != ExprKind::kLiteral ||
+    if (call.kind != ExprKind::kCall || !is_text_filter(call.name) || filter.op != CompareOp::kEq ||
+        filter.right.kind != ExprKind::kLiteral ||
         filter.right.literal.kind != LiteralKind::kBool || !filter.right.literal.boolean ||
         call.args.size() < 2 || call.args[0].kind != ExprKind::kProp || call.args[0].var != v)
         return false;

@@ -69,8 +69,8 @@ std::optional<double> bm25_score(const TextPostings& stats, const std::vector<st
 // Levenshtein distance of `a` and `b` when at most `limit`, else limit + 1.
 int64_t bounded_edit_distance(std::string_view a, std::string_view b, int64_t limit);
 
-// Whether `name` is a text filter or score function (search, match_text, fuzzy, bm25).
-bool is_text_call(std::string_view name);
+// Whether `name` is a text filter (search, match_text, fuzzy); bm25 is a ranking.
+bool is_text_filter(std::string_view name);
 // The ranking of `bm25(field, q)` (q a constant), for ordering, returning and rrf.
 std::unique_ptr<Ranking> make_bm25(const ExecContext& ctx, const Expr& call);
 // The value of a text filter call in row `row` of `f` (Bool); bm25 is a ranking.
