@@ -1,5 +1,6 @@
 #include "engine/table_data.h"
 
+#include "base/env.h"
 #include "base/json.h"
 #include "base/ulid.h"
 #include "engine/cell_visit.h"
@@ -228,6 +229,21 @@ std::vector<uint64_t> text_indexed_properties(const TableSchema& schema) {
     return out;
 }
 
+std::vector<uint64_t> vector_indexed_properties(const TableSchema& schema) {
+    std::vector<uint64_t> out;
+    if (!schema.node)
+        return out;
+    for (const auto& spec : schema.node->index_specs) {
+        if (spec.kind != schema::IndexKind::kVector || spec.columns.size() != 1)
+            continue;
+        auto id = schema.node->property_ids.find(spec.columns[0]);
+        if (id != schema.node->property_ids.end() &&
+            std::find(out.begin(), out.end(), id->second) == out.end())
+            out.push_back(id->second);
+    }
+    return out;
+}
+
 Result<std::string> encode_table(const TableData& data, const TableSchema& schema) {
     std::vector<format::NamedColumn> cols;
     auto strings = [](const base::StringList& values) {
@@ -253,6 +269,12 @@ Result<std::string> encode_table(const TableData& data, const TableSchema& schem
     for (uint64_t id : text_indexed_properties(schema))
         if (data.columns.count(id))
             options.text_indexed.push_back(property_column(id));
+    // nearest() probes these instead of measuring every row (once a segment holds enough).
+    for (uint64_t id : vector_indexed_properties(schema))
+        if (data.columns.count(id))
+            options.vector_indexed.push_back(property_column(id));
+    options.vector_index_min_rows = base::env_uint_or(
+        "OMNIGRAPH_VECTOR_INDEX_MIN_ROWS", format::kDefaultVectorIndexMinRows, 1, UINT32_MAX);
     return format::write_segment(cols, options);
 }
 

@@ -98,6 +98,8 @@ std::string key_id(const std::vector<std::string>& parts);
 // properties of a node type with a single-property @index (catalog IndexKind::kFullText),
 // except a one-property @key (whose implied index is the key index).
 std::vector<uint64_t> text_indexed_properties(const TableSchema& schema);
+// The Vector properties of a node table with an ANN index (`@index` on a Vector), by id.
+std::vector<uint64_t> vector_indexed_properties(const TableSchema& schema);
 
 // Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>"), with the key
 // indexes and the full-text indexes of `schema`'s text-indexed properties. Edge rows with an

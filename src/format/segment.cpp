@@ -277,7 +277,8 @@ std::string encode_chunk(const Column& c, PageInfo& page) {
 Result<std::string> finish_segment(std::string out, uint64_t rows, uint64_t page_rows,
                                    const std::vector<SegmentColumnInfo>& infos,
                                    const std::vector<SegmentIndex>& indexes,
-                                   const std::vector<SegmentTextIndex>& text_indexes = {}) {
+                                   const std::vector<SegmentTextIndex>& text_indexes = {},
+                                   const std::vector<SegmentVectorIndex>& vector_indexes = {}) {
     auto sum_of = [&](uint64_t offset, uint64_t length) {
         return checksum_text(base::xxh3_64(std::string_view(out).substr(offset, length)));
     };
@@ -333,6 +334,20 @@ Result<std::string> finish_segment(std::string out, uint64_t rows, uint64_t page
                                 {"terms", t.terms},
                                 {"checksum", sum_of(t.offset, t.length)}});
         footer["text_indexes"] = std::move(text);
+    }
+    if (!vector_indexes.empty()) {
+        Json vectors = Json::array();
+        for (const auto& v : vector_indexes)
+            vectors.push_back(Json{{"column", v.column},
+                                   {"kind", v.kind},
+                                   {"metric", v.metric},
+                                   {"dim", v.dim},
+                                   {"lists", v.lists},
+                                   {"rows", v.rows},
+                                   {"offset", v.offset},
+                                   {"length", v.length},
+                                   {"checksum", sum_of(v.offset, v.length)}});
+        footer["vector_indexes"] = std::move(vectors);
     }
     std::string text = base::to_canonical_json(footer);
     if (text.size() > std::numeric_limits<uint32_t>::max())
@@ -423,6 +438,36 @@ Result<SegmentTextIndex> write_text_index(const std::string& name, const Column&
     return entry;
 }
 
+// The vector index of vector column `c`, appended to `out` (its lists, then its header);
+// nullopt when the column has too few vectors to be worth one.
+Result<std::optional<SegmentVectorIndex>>
+write_vector_index(const std::string& name, const Column& c, uint64_t min_rows, std::string& out) {
+    auto built = build_vector_index(c, min_rows);
+    if (!built)
+        return std::move(built).error().prepend("vector index on '" + name + "'");
+    if (!*built)
+        return std::optional<SegmentVectorIndex>();
+    const VectorIndex& index = **built;
+    SegmentVectorIndex entry{name, "ivf_flat", "l2", index.dim,
+                             static_cast<uint32_t>(index.lists.size())};
+    VectorIndexHeader header;
+    header.dim = index.dim;
+    header.centroids = index.centroids;
+    for (const auto& list : index.lists) {
+        std::string raw = encode_vector_list(list);
+        VectorListRef ref{out.size(), raw.size(), static_cast<uint32_t>(list.rows.size()),
+                          base::xxh3_64(raw)};
+        out += raw;
+        header.lists.push_back(ref);
+        entry.rows += list.rows.size();
+    }
+    std::string raw = encode_vector_header(header);
+    entry.offset = out.size();
+    entry.length = raw.size();
+    out += raw;
+    return std::optional<SegmentVectorIndex>(std::move(entry));
+}
+
 } // namespace
 
 PageInfo SegmentColumnInfo::page(size_t i) const {
@@ -487,7 +532,18 @@ Result<std::string> write_segment(const std::vector<NamedColumn>& columns,
             return Error(codes::kInvalidArgument, "no column '" + name + "' to index");
         text_indexes.push_back(OG_TRY(write_text_index(name, it->column, out)));
     }
-    return finish_segment(std::move(out), rows, page_rows, infos, indexes, text_indexes);
+    std::vector<SegmentVectorIndex> vector_indexes;
+    for (const auto& name : options.vector_indexed) {
+        auto it = std::find_if(columns.begin(), columns.end(),
+                               [&](const NamedColumn& c) { return c.name == name; });
+        if (it == columns.end())
+            return Error(codes::kInvalidArgument, "no column '" + name + "' to index");
+        if (auto entry =
+                OG_TRY(write_vector_index(name, it->column, options.vector_index_min_rows, out)))
+            vector_indexes.push_back(std::move(*entry));
+    }
+    return finish_segment(std::move(out), rows, page_rows, infos, indexes, text_indexes,
+                          vector_indexes);
 }
 
 std::vector<std::string> key_index_columns(bool is_edge) {
@@ -624,7 +680,48 @@ Result<SegmentTextIndex> parse_text_index(const Json& j, uint64_t data_end,
     return t;
 }
 
+// A vector index entry: a header chunk inside the data area, over a vector column, once.
+Result<SegmentVectorIndex> parse_vector_index(const Json& j, uint64_t data_end,
+                                              const SegmentFooter& footer) {
+    SegmentVectorIndex v;
+    v.column = j.at("column").get<std::string>();
+    v.kind = j.at("kind").get<std::string>();
+    v.metric = j.at("metric").get<std::string>();
+    v.dim = base::json_int<uint32_t>(j.at("dim"));
+    v.lists = base::json_int<uint32_t>(j.at("lists"));
+    v.rows = base::json_int<uint64_t>(j.at("rows"));
+    v.offset = base::json_int<uint64_t>(j.at("offset"));
+    v.length = base::json_int<uint64_t>(j.at("length"));
+    std::string what = "vector index on '" + v.column + "'";
+    auto sum = parse_checksum_text(j.at("checksum").get<std::string>());
+    if (!sum)
+        return corrupt(what + " has no xxh3-64 checksum");
+    v.checksum = *sum;
+    if (v.kind != "ivf_flat" || v.metric != "l2")
+        return corrupt(what + " is of kind '" + v.kind + "' with metric '" + v.metric +
+                       "' (this build reads ivf_flat with l2)");
+    const SegmentColumnInfo* col = footer.find(v.column);
+    if (!col || col->type.kind != PhysicalKind::kVector || col->type.dim != v.dim ||
+        footer.find_vector_index(v.column))
+        return corrupt(what + " names no vector column of " + std::to_string(v.dim) +
+                       " values, or twice");
+    if (v.lists == 0 || v.rows > footer.row_count || v.lists > v.rows)
+        return corrupt(what + " has " + std::to_string(v.lists) + " lists of " +
+                       std::to_string(v.rows) + " rows in a segment of " +
+                       std::to_string(footer.row_count));
+    if (v.offset > data_end || v.length > data_end - v.offset)
+        return corrupt(what + " lies outside the data area");
+    return v;
+}
+
 } // namespace
+
+const SegmentVectorIndex* SegmentFooter::find_vector_index(std::string_view column) const {
+    for (const auto& v : vector_indexes)
+        if (v.column == column)
+            return &v;
+    return nullptr;
+}
 
 const SegmentTextIndex* SegmentFooter::find_text_index(std::string_view column) const {
     for (const auto& t : text_indexes)
@@ -722,6 +819,9 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
         if (version >= 3 && json->contains("text_indexes"))
             for (const auto& j : json->at("text_indexes"))
                 footer.text_indexes.push_back(OG_TRY(parse_text_index(j, data_end, footer)));
+        if (version >= 3 && json->contains("vector_indexes"))
+            for (const auto& j : json->at("vector_indexes"))
+                footer.vector_indexes.push_back(OG_TRY(parse_vector_index(j, data_end, footer)));
     } catch (const std::exception& e) {
         return corrupt(std::string("bad footer: ") + e.what());
     }
@@ -922,6 +1022,42 @@ Result<TextIndex> SegmentReader::read_text_index(const SegmentTextIndex& index) 
     if (decoded->terms.size() != index.terms)
         return corrupt(what + " holds " + std::to_string(decoded->terms.size()) +
                        " terms, its footer says " + std::to_string(index.terms));
+    return decoded;
+}
+
+Result<VectorIndexHeader> SegmentReader::read_vector_header(const SegmentVectorIndex& index) const {
+    std::string what = store_->uri_of(key_) + ": vector index on '" + index.column + "'";
+    auto chunk = OG_TRY(store_->get(key_, store::ByteRange{index.offset, index.length}));
+    if (chunk.data.size() != index.length)
+        return corrupt(what + " is truncated");
+    std::string unused;
+    OG_CHECK(inflate(what, index.offset, chunk.data, index.checksum, false, 0, unused));
+    auto header = decode_vector_header(chunk.data, index.dim, index.lists, index.offset);
+    if (!header)
+        return std::move(header).error().prepend(what);
+    uint64_t rows = 0;
+    for (const auto& ref : header->lists)
+        rows += ref.rows;
+    if (rows != index.rows)
+        return corrupt(what + " lists " + std::to_string(rows) + " rows, its footer says " +
+                       std::to_string(index.rows));
+    return header;
+}
+
+Result<VectorList> SegmentReader::read_vector_list(const SegmentVectorIndex& index,
+                                                   const VectorIndexHeader& header,
+                                                   uint32_t list) const {
+    const VectorListRef& ref = header.lists.at(list);
+    std::string what = store_->uri_of(key_) + ": vector index on '" + index.column + "', list " +
+                       std::to_string(list);
+    auto chunk = OG_TRY(store_->get(key_, store::ByteRange{ref.offset, ref.length}));
+    if (chunk.data.size() != ref.length)
+        return corrupt(what + " is truncated");
+    std::string unused;
+    OG_CHECK(inflate(what, ref.offset, chunk.data, ref.checksum, false, 0, unused));
+    auto decoded = decode_vector_list(chunk.data, index.dim, ref.rows, footer_.row_count);
+    if (!decoded)
+        return std::move(decoded).error().prepend(what);
     return decoded;
 }
 

@@ -21,6 +21,7 @@
 #include "base/error.h"
 #include "format/column.h"
 #include "format/text_index.h"
+#include "format/vector_index.h"
 #include "store/object_store.h"
 
 #include <cstdint>
@@ -92,23 +93,38 @@ struct SegmentTextIndex {
     uint64_t checksum = 0;
 };
 
+// The vector index of a Vector column (format/vector_index.h): its header chunk, which lists
+// where each list's chunk lies.
+struct SegmentVectorIndex {
+    std::string column; // "p:<stable property id>"
+    std::string kind;   // "ivf_flat"
+    std::string metric; // "l2": squared Euclidean, nearest's distance
+    uint32_t dim = 0, lists = 0;
+    uint64_t rows = 0;                             // rows in some list (those with a finite vector)
+    uint64_t offset = 0, length = 0, checksum = 0; // the header chunk (never compressed)
+};
+
 struct SegmentFooter {
     int version = kSegmentFormatVersion; // 1: written before checksums, read unverified
     uint64_t row_count = 0;
     uint64_t page_rows = 0; // rows per page of a paged column (format 3)
     std::vector<SegmentColumnInfo> columns;
     std::vector<SegmentIndex> indexes;
-    std::vector<SegmentTextIndex> text_indexes; // absent from the footer: none
+    std::vector<SegmentTextIndex> text_indexes;     // absent from the footer: none
+    std::vector<SegmentVectorIndex> vector_indexes; // absent from the footer: none
     const SegmentColumnInfo* find(std::string_view name) const;
     const SegmentIndex* find_index(std::string_view column) const;
     const SegmentTextIndex* find_text_index(std::string_view column) const;
+    const SegmentVectorIndex* find_vector_index(std::string_view column) const;
 };
 
 struct SegmentOptions {
     uint64_t page_rows = kDefaultPageRows;
     uint64_t index_block_entries = kDefaultIndexBlockEntries;
-    std::vector<std::string> indexed;      // string columns to index ("id", "src", "dst")
-    std::vector<std::string> text_indexed; // string columns to index for full-text search
+    std::vector<std::string> indexed;        // string columns to index ("id", "src", "dst")
+    std::vector<std::string> text_indexed;   // string columns to index for full-text search
+    std::vector<std::string> vector_indexed; // vector columns to index for nearest()
+    uint64_t vector_index_min_rows = kDefaultVectorIndexMinRows; // fewer vectors: no index
 };
 
 struct NamedColumn {
@@ -183,6 +199,11 @@ class SegmentReader {
     Result<IndexEntries> read_index_block(const SegmentIndex& index, size_t b) const;
     // The full-text index `index` (one ranged read), verified and decoded.
     Result<TextIndex> read_text_index(const SegmentTextIndex& index) const;
+    // The header of vector index `index` (one ranged read), verified and decoded.
+    Result<VectorIndexHeader> read_vector_header(const SegmentVectorIndex& index) const;
+    // List `list` of that index (one ranged read), verified and decoded.
+    Result<VectorList> read_vector_list(const SegmentVectorIndex& index,
+                                        const VectorIndexHeader& header, uint32_t list) const;
 
   private:
     SegmentReader(store::ObjectStore& store, std::string key, SegmentFooter footer)

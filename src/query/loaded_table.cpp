@@ -455,6 +455,35 @@ std::optional<format::TextIndex> LoadedTable::segment_text_index(size_t segment,
     return std::move(*read);
 }
 
+const format::SegmentVectorIndex* LoadedTable::segment_vector_index(size_t segment,
+                                                                    uint64_t property_id) const {
+    return segments_.at(segment)->reader.footer().find_vector_index(property_column(property_id));
+}
+
+format::VectorIndexHeader
+LoadedTable::read_vector_header(size_t segment, const format::SegmentVectorIndex& index) const {
+    const Segment& seg = *segments_.at(segment);
+    auto read = seg.reader.read_vector_header(index);
+    if (!read)
+        fail(seg.reader.key(), std::move(read).error());
+    return std::move(*read);
+}
+
+format::VectorList LoadedTable::read_vector_list(size_t segment,
+                                                 const format::SegmentVectorIndex& index,
+                                                 const format::VectorIndexHeader& header,
+                                                 uint32_t list) const {
+    const Segment& seg = *segments_.at(segment);
+    auto read = seg.reader.read_vector_list(index, header, list);
+    if (!read)
+        fail(seg.reader.key(), std::move(read).error());
+    return std::move(*read);
+}
+
+uint64_t LoadedTable::segment_file_rows(size_t segment) const {
+    return segments_.at(segment)->file_rows;
+}
+
 std::shared_ptr<const void>
 LoadedTable::derived(const std::string& name,
                      const std::function<std::shared_ptr<const void>()>& build) const {

@@ -110,6 +110,20 @@ class LoadedTable {
     // tokenized from the column). Not kept: callers keep what they derive from it.
     std::optional<format::TextIndex> segment_text_index(size_t segment, uint64_t property_id) const;
 
+    // The vector index of property `property_id` in segment `segment` (its footer entry), null
+    // when the segment has none.
+    const format::SegmentVectorIndex* segment_vector_index(size_t segment,
+                                                           uint64_t property_id) const;
+    // That index's header, and its list `list`: one ranged read each, verified. Not kept:
+    // query/vector_search.h keeps what it reads.
+    format::VectorIndexHeader read_vector_header(size_t segment,
+                                                 const format::SegmentVectorIndex& index) const;
+    format::VectorList read_vector_list(size_t segment, const format::SegmentVectorIndex& index,
+                                        const format::VectorIndexHeader& header,
+                                        uint32_t list) const;
+    // The rows of segment `segment`'s file, deleted ones among them.
+    uint64_t segment_file_rows(size_t segment) const;
+
     // Something derived from this table version and kept with it, built once by `build` under
     // `name` (e.g. the full-text postings of a property, query/text_search.h).
     std::shared_ptr<const void>

@@ -1,9 +1,11 @@
 #include "query/nearest.h"
 
+#include "format/vector_distance.h"
 #include "query/exec_context.h"
 #include "query/query_embedder.h"
-#include "query/vector_distance.h"
+#include "query/vector_search.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace omnigraph::query {
@@ -89,7 +91,8 @@ class NearestRanking final : public Ranking {
                 whole_ = table_->loaded_column(property_id_);
             auto [col, at] =
                 whole_ ? std::pair{whole_, size_t(row)} : table_->cell(property_id_, row);
-            d = col->is_null(at) ? kNone : squared_l2(col->fixed_row(at), query_.data(), dim_);
+            d = col->is_null(at) ? kNone
+                                 : format::squared_l2(col->fixed_row(at), query_.data(), dim_);
             if (std::isnan(d))
                 d = kNone;
             memo_[row] = d;
@@ -99,6 +102,21 @@ class NearestRanking final : public Ranking {
         return d;
     }
     bool ascending() const override { return true; }
+
+    // Through the segments' vector indexes, when they pay (query/vector_search.h).
+    std::optional<RowSet> narrow(const std::optional<RowSet>& pass, uint64_t k) override {
+        auto hits = nearest_by_index(*table_, property_id_, query_, k, pass);
+        if (!hits)
+            return std::nullopt;
+        std::vector<uint32_t> rows;
+        rows.reserve(hits->size());
+        for (const auto& h : *hits) {
+            memo_[h.row] = h.distance;
+            rows.push_back(h.row);
+        }
+        std::sort(rows.begin(), rows.end());
+        return RowSet::of_rows(std::move(rows));
+    }
 
   private:
     static constexpr float kUnknown = -1; // distances are never negative

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "query/frame.h"
+#include "query/row_set.h"
 #include "query/value.h"
 
 #include <cstdint>
@@ -36,6 +37,12 @@ class Ranking {
     // As the first order key: whether rows without a score are dropped (bm25 returns only
     // matching rows) rather than ranked last (nearest's NULL vectors).
     virtual bool drops_unscored() const { return false; }
+    // As the first order key of `… limit k` over a scan: the rows of `pass` (every row when
+    // nullopt) that can be among the best k, when an index tells without scoring every row
+    // (their scores are then known); nullopt when it cannot, or it would not pay.
+    virtual std::optional<RowSet> narrow(const std::optional<RowSet>& /*pass*/, uint64_t /*k*/) {
+        return std::nullopt;
+    }
 
   protected:
     explicit Ranking(std::string var) : var_(std::move(var)) {}

@@ -2,6 +2,7 @@
 
 #include "engine/cell_visit.h"
 #include "query/match_plan.h"
+#include "query/search_functions.h"
 
 #include <algorithm>
 #include <cmath>
@@ -53,16 +54,23 @@ std::optional<TopKCutoff> top_k_cutoff(const BlockPlan& plan, const OutputPlan& 
     const Expr& key = q.order[0].expr;
     const std::string& var = plan.steps[0].var;
     auto declared = plan.declared.find(var);
+    if (key.kind == ExprKind::kCall && key.name == "nearest" && !key.args.empty() &&
+        key.args[0].var == var)
+        return TopKCutoff{var, &key, 0, nullptr, false, *output.limit};
     if (key.kind != ExprKind::kProp || key.var != var || declared == plan.declared.end())
         return std::nullopt;
     auto p = declared->second.property(key.name);
     if (!p || !fixed_width_number(*p->type))
         return std::nullopt;
-    return TopKCutoff{var, p->id, p->type, q.order[0].descending, *output.limit};
+    return TopKCutoff{var, nullptr, p->id, p->type, q.order[0].descending, *output.limit};
 }
 
 std::optional<RowSet> apply_cutoff(const ExecContext& ctx, const TopKCutoff& cutoff,
                                    const std::optional<RowSet>& pass) {
+    if (cutoff.ranking) {
+        auto narrowed = ctx.search().ranking(*cutoff.ranking).narrow(pass, cutoff.k);
+        return narrowed ? std::move(narrowed) : pass;
+    }
     const LoadedTable& table = *ctx.var(cutoff.var).table;
     const format::Column& col = table.column(cutoff.property_id);
     size_t n = table.size();

@@ -5,7 +5,7 @@
 #include "base/json_writer.h"
 #include "engine/graph.h"
 #include "engine/load.h"
-#include "query/vector_distance.h"
+#include "format/vector_distance.h"
 #include "service/graph_handle.h"
 #include "service/read.h"
 #include "store/object_store.h"
@@ -25,7 +25,7 @@ namespace {
 float kernel(const std::vector<float>& stored, const std::vector<float>& query) {
     std::vector<char> raw(stored.size() * sizeof(float) + 1);
     std::memcpy(raw.data() + 1, stored.data(), stored.size() * sizeof(float)); // misaligned
-    return query::squared_l2(raw.data() + 1, query.data(), uint32_t(query.size()));
+    return format::squared_l2(raw.data() + 1, query.data(), uint32_t(query.size()));
 }
 
 TEST(SquaredL2, MatchesAPlainLoopAtEveryTailLength) {
@@ -56,7 +56,7 @@ TEST(SquaredL2, RowsKernelMatchesOneAtATime) {
     std::vector<float> data = {0, 0, 1, 0, 3, 4};
     std::vector<float> q = {0, 0};
     float out[3];
-    query::squared_l2_rows(reinterpret_cast<const char*>(data.data()), 3, q.data(), 2, out);
+    format::squared_l2_rows(reinterpret_cast<const char*>(data.data()), 3, q.data(), 2, out);
     EXPECT_EQ(out[0], 0.0f);
     EXPECT_EQ(out[1], 1.0f);
     EXPECT_EQ(out[2], 25.0f);

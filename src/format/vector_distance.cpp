@@ -1,8 +1,8 @@
-#include "query/vector_distance.h"
+#include "format/vector_distance.h"
 
 #include <cstring>
 
-namespace omnigraph::query {
+namespace omnigraph::format {
 
 namespace {
 
@@ -12,6 +12,16 @@ constexpr uint32_t kLanes = 16;
 
 } // namespace
 
+// Built twice on x86-64: for the baseline and for AVX2 with FMA (twice the lanes, fused
+// multiply-add); the loader picks the one the CPU runs. Both sum the same lanes in the same
+// order, so a distance does not depend on the machine beyond FMA's single rounding.
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define OMNIGRAPH_SIMD_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define OMNIGRAPH_SIMD_CLONES
+#endif
+
+OMNIGRAPH_SIMD_CLONES
 float squared_l2(const char* stored, const float* query, uint32_t dim) {
     float lane[kLanes] = {};
     uint32_t i = 0;
@@ -41,4 +51,4 @@ void squared_l2_rows(const char* data, size_t rows, const float* query, uint32_t
         out[r] = squared_l2(data + r * width, query, dim);
 }
 
-} // namespace omnigraph::query
+} // namespace omnigraph::format

@@ -1,0 +1,255 @@
+#include "format/vector_index.h"
+
+#include "base/parallel.h"
+#include "format/vector_distance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+namespace omnigraph::format {
+
+namespace {
+
+// k-means trains on a sample of this many vectors per list (FAISS warns below 39), for this
+// many rounds: the lists need only be good enough for a probe of a few percent of them to
+// find the nearest rows, not optimal.
+constexpr uint64_t kSamplePerList = 40;
+constexpr int kRounds = 10;
+constexpr size_t kPiece = 2048; // vectors per parallel piece of an assignment
+
+Error corrupt(const std::string& why) {
+    return Error("segment_corrupt", "corrupt segment: vector index " + why);
+}
+
+uint64_t next_random(uint64_t& state) { // splitmix64: deterministic, good enough to sample
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+bool finite_vector(const char* at, uint32_t dim) {
+    for (uint32_t i = 0; i < dim; ++i) {
+        float x;
+        std::memcpy(&x, at + size_t(i) * sizeof(float), sizeof(float));
+        if (!std::isfinite(x))
+            return false;
+    }
+    return true;
+}
+
+// The vectors k-means works on: rows of the column, by pointer into its bytes.
+struct Points {
+    std::vector<const char*> at;
+    uint32_t dim = 0;
+};
+
+// The centroid nearest to each point, into `out`, on the machine's cores.
+void assign(const Points& points, const std::vector<float>& centroids, uint32_t lists,
+            std::vector<uint32_t>& out) {
+    out.resize(points.at.size());
+    size_t pieces = (points.at.size() + kPiece - 1) / kPiece;
+    base::parallel_for(pieces, [&](size_t piece) {
+        size_t end = std::min(points.at.size(), (piece + 1) * kPiece);
+        for (size_t i = piece * kPiece; i < end; ++i) {
+            uint32_t best = 0;
+            float best_d = INFINITY;
+            for (uint32_t c = 0; c < lists; ++c) {
+                float d =
+                    squared_l2(points.at[i], centroids.data() + size_t(c) * points.dim, points.dim);
+                if (d < best_d) {
+                    best_d = d;
+                    best = c;
+                }
+            }
+            out[i] = best;
+        }
+    });
+}
+
+// Lloyd's k-means over `sample`, from its first `lists` points; a list left empty restarts at
+// a point of the largest list, so every list ends with a centroid among the data.
+std::vector<float> train(const Points& sample, uint32_t lists) {
+    uint32_t dim = sample.dim;
+    std::vector<float> centroids(size_t(lists) * dim);
+    for (uint32_t c = 0; c < lists; ++c)
+        std::memcpy(&centroids[size_t(c) * dim], sample.at[c], size_t(dim) * sizeof(float));
+    std::vector<uint32_t> owner, previous;
+    std::vector<double> sums(size_t(lists) * dim);
+    std::vector<uint64_t> counts(lists);
+    for (int round = 0; round < kRounds; ++round) {
+        assign(sample, centroids, lists, owner);
+        if (owner == previous)
+            break;
+        std::fill(sums.begin(), sums.end(), 0.0);
+        std::fill(counts.begin(), counts.end(), 0);
+        for (size_t i = 0; i < sample.at.size(); ++i) {
+            double* sum = &sums[size_t(owner[i]) * dim];
+            for (uint32_t d = 0; d < dim; ++d) {
+                float x;
+                std::memcpy(&x, sample.at[i] + size_t(d) * sizeof(float), sizeof(float));
+                sum[d] += x;
+            }
+            ++counts[owner[i]];
+        }
+        auto largest =
+            static_cast<uint32_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+        size_t restart = 0; // which point of the largest list an empty list takes
+        for (uint32_t c = 0; c < lists; ++c) {
+            float* centroid = &centroids[size_t(c) * dim];
+            if (counts[c] != 0) {
+                for (uint32_t d = 0; d < dim; ++d)
+                    centroid[d] = static_cast<float>(sums[size_t(c) * dim + d] / double(counts[c]));
+                continue;
+            }
+            for (size_t seen = 0, i = 0; i < sample.at.size(); ++i)
+                if (owner[i] == largest && seen++ == restart) {
+                    std::memcpy(centroid, sample.at[i], size_t(dim) * sizeof(float));
+                    ++restart;
+                    break;
+                }
+        }
+        previous.swap(owner);
+    }
+    return centroids;
+}
+
+void put_u32(std::string& out, uint32_t v) {
+    char b[4];
+    std::memcpy(b, &v, 4); // little-endian hosts only (segment.cpp writes the same way)
+    out.append(b, 4);
+}
+void put_u64(std::string& out, uint64_t v) {
+    char b[8];
+    std::memcpy(b, &v, 8);
+    out.append(b, 8);
+}
+template <class T> T get(const char* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+}
+
+} // namespace
+
+Result<std::optional<VectorIndex>> build_vector_index(const Column& column, uint64_t min_rows) {
+    if (column.type().kind != PhysicalKind::kVector || column.type().dim == 0)
+        return Error(codes::kInvalidArgument, "a vector index needs a Vector column");
+    if (column.size() > UINT32_MAX)
+        return Error(codes::kInvalidArgument, "segment too large for a vector index");
+    Points all;
+    all.dim = column.type().dim;
+    std::vector<uint32_t> rows;
+    for (size_t r = 0; r < column.size(); ++r)
+        if (!column.is_null(r) && finite_vector(column.fixed_row(r), all.dim)) {
+            rows.push_back(static_cast<uint32_t>(r));
+            all.at.push_back(column.fixed_row(r));
+        }
+    if (rows.empty() || rows.size() < min_rows)
+        return std::optional<VectorIndex>();
+    auto lists = static_cast<uint32_t>(
+        std::clamp<double>(std::round(std::sqrt(double(rows.size()))), 1, double(rows.size())));
+    // The sample: a seeded partial shuffle, so that data loaded in any order trains alike.
+    uint64_t want = std::min<uint64_t>(rows.size(), uint64_t(lists) * kSamplePerList);
+    std::vector<uint32_t> order(rows.size());
+    std::iota(order.begin(), order.end(), 0u);
+    uint64_t state = 0x6F6D6E6967726170ULL; // "omnigrap"
+    for (uint64_t i = 0; i < want; ++i)
+        std::swap(order[i], order[i + next_random(state) % (order.size() - i)]);
+    Points sample;
+    sample.dim = all.dim;
+    for (uint64_t i = 0; i < want; ++i)
+        sample.at.push_back(all.at[order[i]]);
+
+    VectorIndex index;
+    index.dim = all.dim;
+    index.centroids = train(sample, lists);
+    std::vector<uint32_t> owner;
+    assign(all, index.centroids, lists, owner);
+    index.lists.resize(lists);
+    for (size_t i = 0; i < rows.size(); ++i) {
+        VectorList& list = index.lists[owner[i]];
+        list.rows.push_back(rows[i]);
+        const char* at = all.at[i];
+        size_t from = list.vectors.size();
+        list.vectors.resize(from + all.dim);
+        std::memcpy(&list.vectors[from], at, size_t(all.dim) * sizeof(float));
+    }
+    return std::optional<VectorIndex>(std::move(index));
+}
+
+std::string encode_vector_list(const VectorList& list) {
+    std::string out;
+    out.reserve(list.rows.size() * sizeof(uint32_t) + list.vectors.size() * sizeof(float));
+    for (uint32_t r : list.rows)
+        put_u32(out, r);
+    out.append(reinterpret_cast<const char*>(list.vectors.data()),
+               list.vectors.size() * sizeof(float));
+    return out;
+}
+
+Result<VectorList> decode_vector_list(std::string_view raw, uint32_t dim, uint32_t rows,
+                                      uint64_t segment_rows) {
+    size_t want = size_t(rows) * sizeof(uint32_t) + size_t(rows) * dim * sizeof(float);
+    if (raw.size() != want)
+        return corrupt("list of " + std::to_string(rows) + " rows holds " +
+                       std::to_string(raw.size()) + " bytes, not " + std::to_string(want));
+    VectorList list;
+    list.rows.resize(rows);
+    for (uint32_t i = 0; i < rows; ++i) {
+        list.rows[i] = get<uint32_t>(raw.data() + size_t(i) * sizeof(uint32_t));
+        if (list.rows[i] >= segment_rows || (i != 0 && list.rows[i] <= list.rows[i - 1]))
+            return corrupt("list names row " + std::to_string(list.rows[i]) +
+                           " out of order or beyond the segment's " + std::to_string(segment_rows));
+    }
+    list.vectors.resize(size_t(rows) * dim);
+    std::memcpy(list.vectors.data(), raw.data() + size_t(rows) * sizeof(uint32_t),
+                list.vectors.size() * sizeof(float));
+    return list;
+}
+
+std::string encode_vector_header(const VectorIndexHeader& header) {
+    std::string out;
+    for (const auto& ref : header.lists) {
+        put_u64(out, ref.offset);
+        put_u64(out, ref.length);
+        put_u32(out, ref.rows);
+        put_u64(out, ref.checksum);
+    }
+    out.append(reinterpret_cast<const char*>(header.centroids.data()),
+               header.centroids.size() * sizeof(float));
+    return out;
+}
+
+Result<VectorIndexHeader> decode_vector_header(std::string_view raw, uint32_t dim, uint32_t lists,
+                                               uint64_t data_end) {
+    constexpr size_t kRef = 8 + 8 + 4 + 8;
+    size_t want = size_t(lists) * kRef + size_t(lists) * dim * sizeof(float);
+    if (raw.size() != want)
+        return corrupt("header of " + std::to_string(lists) + " lists holds " +
+                       std::to_string(raw.size()) + " bytes, not " + std::to_string(want));
+    VectorIndexHeader header;
+    header.dim = dim;
+    header.lists.resize(lists);
+    for (uint32_t i = 0; i < lists; ++i) {
+        const char* p = raw.data() + size_t(i) * kRef;
+        VectorListRef& ref = header.lists[i];
+        ref.offset = get<uint64_t>(p);
+        ref.length = get<uint64_t>(p + 8);
+        ref.rows = get<uint32_t>(p + 16);
+        ref.checksum = get<uint64_t>(p + 20);
+        if (ref.offset > data_end || ref.length > data_end - ref.offset)
+            return corrupt("list " + std::to_string(i) + " lies outside the data area");
+    }
+    header.centroids.resize(size_t(lists) * dim);
+    std::memcpy(header.centroids.data(), raw.data() + size_t(lists) * kRef,
+                header.centroids.size() * sizeof(float));
+    for (float x : header.centroids)
+        if (!std::isfinite(x))
+            return corrupt("centroid holds a non-finite value");
+    return header;
+}
+
+} // namespace omnigraph::format

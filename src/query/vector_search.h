@@ -1,0 +1,42 @@
+// nearest() through the segments' vector indexes (format/vector_index.h): the top k of a
+// `order nearest(…) limit k` found by probing a few lists per segment instead of measuring
+// every row. Rows of segments without an index (too few vectors to have one) are measured
+// one by one, so the answer covers the whole table version.
+//
+// Prefilter semantics hold: only rows that pass the scan's filters are candidates, and a
+// segment keeps probing past its usual lists until k passing rows are found (or its lists
+// run out). Distances are exact; what is approximate is only whether a near row sits in a
+// list that was not probed.
+//
+// What a search reads (headers, lists) is kept with the table version (LoadedTable::derived)
+// and shared by every query of it; safe to call from any number of threads.
+#pragma once
+
+#include "query/loaded_table.h"
+#include "query/row_set.h"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace omnigraph::query {
+
+struct VectorHit {
+    float distance = 0; // squared L2, as format::squared_l2 measures it
+    uint32_t row = 0;   // table row
+};
+
+// The rows of `pass` (every row when nullopt) nearest to `query` under property
+// `property_id` (Vector(query.size())) of `table`: the k nearest found, and any found that tie
+// with the k-th, with their distances. nullopt when the index does not pay — no segment has
+// one, or so few rows pass that measuring them costs less than probing — or when fewer than k
+// rows with a vector were found (the exact scan then ranks them, NULLs last).
+std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
+                                                       uint64_t property_id,
+                                                       const std::vector<float>& query, uint64_t k,
+                                                       const std::optional<RowSet>& pass);
+
+// Lists probed in a segment's index of `lists` lists before it stops at k passing rows.
+uint32_t vector_probes(uint32_t lists);
+
+} // namespace omnigraph::query

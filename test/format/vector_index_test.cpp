@@ -1,0 +1,178 @@
+// The IVF-Flat vector index of a segment (format/vector_index.h): what the build puts in which
+// list, its encoding round trip and checks, its place in a segment's footer, and damage
+// detection.
+#include "format/segment.h"
+#include "format/vector_distance.h"
+#include "format/vector_index.h"
+#include "store/local_store.h"
+#include "test_support.h"
+
+#include <cmath>
+#include <gtest/gtest.h>
+#include <random>
+#include <set>
+
+namespace omnigraph::format {
+namespace {
+
+constexpr uint32_t kDim = 8;
+
+// `rows` vectors around 20 centres; rows 3 and 10 are NULL, row 5 holds a NaN.
+Column clustered(size_t rows) {
+    Column c(ColumnType{PhysicalKind::kVector, kDim});
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> centre(-10, 10);
+    std::normal_distribution<float> noise(0, 0.5f);
+    std::vector<std::vector<float>> centres(20, std::vector<float>(kDim));
+    for (auto& v : centres)
+        for (auto& x : v)
+            x = centre(rng);
+    for (size_t r = 0; r < rows; ++r) {
+        if (r == 3 || r == 10) {
+            c.append_null();
+            continue;
+        }
+        std::vector<float> v = centres[r % centres.size()];
+        for (auto& x : v)
+            x += noise(rng);
+        if (r == 5)
+            v[2] = std::numeric_limits<float>::quiet_NaN();
+        c.append_fixed(v.data());
+    }
+    return c;
+}
+
+TEST(VectorIndex, EveryFiniteVectorIsInTheListOfItsNearestCentroid) {
+    Column c = clustered(2000);
+    auto built = build_vector_index(c, 100);
+    ASSERT_TRUE(built) << built.error().to_string();
+    ASSERT_TRUE(*built);
+    const VectorIndex& index = **built;
+    EXPECT_EQ(index.dim, kDim);
+    ASSERT_EQ(index.lists.size(), 45u); // round(sqrt(1997))
+    std::set<uint32_t> seen;
+    for (size_t l = 0; l < index.lists.size(); ++l) {
+        const VectorList& list = index.lists[l];
+        ASSERT_EQ(list.vectors.size(), list.rows.size() * kDim);
+        EXPECT_TRUE(std::is_sorted(list.rows.begin(), list.rows.end()));
+        for (size_t j = 0; j < list.rows.size(); ++j) {
+            uint32_t row = list.rows[j];
+            EXPECT_TRUE(seen.insert(row).second) << "row " << row << " in two lists";
+            // The copy is the column's vector, bit for bit.
+            EXPECT_EQ(std::memcmp(&list.vectors[j * kDim], c.fixed_row(row), kDim * 4), 0);
+            // ... in the list of its nearest centroid.
+            float own = squared_l2(c.fixed_row(row), &index.centroids[l * kDim], kDim);
+            for (size_t o = 0; o < index.lists.size(); ++o)
+                EXPECT_LE(own, squared_l2(c.fixed_row(row), &index.centroids[o * kDim], kDim));
+        }
+    }
+    EXPECT_EQ(seen.size(), 1997u); // NULL and NaN rows have no distance: in no list
+    EXPECT_FALSE(seen.count(3) || seen.count(5) || seen.count(10));
+
+    // The same column builds the same index; too few vectors build none.
+    auto again = build_vector_index(c, 100);
+    ASSERT_TRUE(again && *again);
+    EXPECT_EQ((*again)->centroids, index.centroids);
+    auto none = build_vector_index(c, 1998);
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+    EXPECT_FALSE(build_vector_index(Column(ColumnType{PhysicalKind::kI64}), 1));
+}
+
+TEST(VectorIndex, ListsAndHeadersRoundTripAndRefuseDamage) {
+    VectorList list{{2, 7, 9}, std::vector<float>(3 * kDim, 1.5f)};
+    std::string raw = encode_vector_list(list);
+    auto back = decode_vector_list(raw, kDim, 3, 10);
+    ASSERT_TRUE(back) << back.error().to_string();
+    EXPECT_EQ(back->rows, list.rows);
+    EXPECT_EQ(back->vectors, list.vectors);
+    EXPECT_TRUE(decode_vector_list(raw, kDim, 3, 9).error().is(kSegmentCorrupt));  // row 9 of 9
+    EXPECT_TRUE(decode_vector_list(raw, kDim, 2, 10).error().is(kSegmentCorrupt)); // size
+    VectorList unordered{{7, 2}, std::vector<float>(2 * kDim)};
+    EXPECT_TRUE(
+        decode_vector_list(encode_vector_list(unordered), kDim, 2, 10).error().is(kSegmentCorrupt));
+
+    VectorIndexHeader header{
+        kDim, std::vector<float>(2 * kDim, 0.25f), {{0, 100, 3, 42}, {100, 50, 1, 7}}};
+    std::string h = encode_vector_header(header);
+    auto read = decode_vector_header(h, kDim, 2, 150);
+    ASSERT_TRUE(read) << read.error().to_string();
+    EXPECT_EQ(read->centroids, header.centroids);
+    EXPECT_EQ(read->lists[1].offset, 100u);
+    EXPECT_EQ(read->lists[1].checksum, 7u);
+    EXPECT_TRUE(decode_vector_header(h, kDim, 2, 149).error().is(kSegmentCorrupt)); // outside
+    EXPECT_TRUE(decode_vector_header(h, kDim, 3, 150).error().is(kSegmentCorrupt)); // size
+    header.centroids[5] = INFINITY;
+    EXPECT_TRUE(decode_vector_header(encode_vector_header(header), kDim, 2, 150)
+                    .error()
+                    .is(kSegmentCorrupt));
+}
+
+TEST(VectorIndex, SegmentsCarryItAndEveryReadIsVerified) {
+    std::vector<NamedColumn> cols;
+    Column ids(ColumnType{PhysicalKind::kString});
+    for (int i = 0; i < 1000; ++i)
+        ids.append_bytes("n" + std::to_string(i));
+    cols.push_back({"id", std::move(ids)});
+    cols.push_back({"p:1", clustered(1000)});
+    SegmentOptions options;
+    options.indexed = {"id"};
+    options.vector_indexed = {"p:1"};
+    options.vector_index_min_rows = 500;
+    auto bytes = write_segment(cols, options);
+    ASSERT_TRUE(bytes) << bytes.error().to_string();
+
+    testing::TempDir dir;
+    auto store = *store::LocalStore::open(*base::parse_storage_uri(dir.path()));
+    ASSERT_TRUE(store->put("t/s.seg", *bytes));
+    auto reader = SegmentReader::open(*store, "t/s.seg", bytes->size());
+    ASSERT_TRUE(reader) << reader.error().to_string();
+    const SegmentVectorIndex* entry = reader->footer().find_vector_index("p:1");
+    ASSERT_NE(entry, nullptr);
+    EXPECT_EQ(entry->kind, "ivf_flat");
+    EXPECT_EQ(entry->metric, "l2");
+    EXPECT_EQ(entry->dim, kDim);
+    EXPECT_EQ(entry->lists, 32u);
+    EXPECT_EQ(entry->rows, 997u);
+    auto header = reader->read_vector_header(*entry);
+    ASSERT_TRUE(header) << header.error().to_string();
+    uint64_t rows = 0;
+    for (uint32_t l = 0; l < entry->lists; ++l) {
+        auto list = reader->read_vector_list(*entry, *header, l);
+        ASSERT_TRUE(list) << list.error().to_string();
+        rows += list->rows.size();
+    }
+    EXPECT_EQ(rows, 997u);
+
+    // A damaged list fails its checksum, naming the index and the list; so does the header.
+    const VectorListRef& ref = header->lists[3];
+    std::string damaged = *bytes;
+    damaged[ref.offset + ref.length - 1] ^= 0x21;
+    damaged[entry->offset + 5] ^= 0x21;
+    ASSERT_TRUE(store->put("t/bad.seg", damaged));
+    auto bad = SegmentReader::open(*store, "t/bad.seg", damaged.size());
+    ASSERT_TRUE(bad);
+    auto list = bad->read_vector_list(*entry, *header, 3);
+    ASSERT_FALSE(list);
+    EXPECT_TRUE(list.error().is(kSegmentCorrupt));
+    EXPECT_NE(list.error().message.find("vector index on 'p:1', list 3"), std::string::npos);
+    EXPECT_TRUE(bad->read_vector_list(*entry, *header, 4)); // the others still read
+    auto head = bad->read_vector_header(*bad->footer().find_vector_index("p:1"));
+    ASSERT_FALSE(head);
+    EXPECT_TRUE(head.error().is(kSegmentCorrupt));
+
+    // Fewer vectors than the threshold: no index; only vector columns that exist.
+    options.vector_index_min_rows = 998;
+    auto small = write_segment(cols, options);
+    ASSERT_TRUE(small);
+    ASSERT_TRUE(store->put("t/small.seg", *small));
+    EXPECT_EQ(SegmentReader::open(*store, "t/small.seg")->footer().find_vector_index("p:1"),
+              nullptr);
+    options.vector_indexed = {"p:9"};
+    EXPECT_FALSE(write_segment(cols, options));
+    options.vector_indexed = {"id"};
+    EXPECT_FALSE(write_segment(cols, options));
+}
+
+} // namespace
+} // namespace omnigraph::format
