@@ -22,8 +22,9 @@ bool small_or_deleted(const format::SegmentRef& seg, const OptimizeOptions& o) {
 // one has deletions), the candidates are grouped in order into runs of about the target size,
 // each run read (live rows only) and encoded as one segment; the new segments take the place of
 // the first candidate. Re-indexing: every other segment that lacks its key indexes (format 1 or
-// 2, or a format-1 upgrade written before indexes) is rewritten on its own, in its place, rows
-// in order; only these count as re-indexed. Both encode through encode_table, so every new
+// 2, or a format-1 upgrade written before indexes), or the vector index of an @index Vector
+// property it holds enough vectors of, is rewritten on its own, in its place, rows in order;
+// only these count as re-indexed. Both encode through encode_table, so every new
 // segment carries its indexes.
 Status compact_table(store::ObjectStore& store, const schema::Catalog& catalog,
                      format::TableEntry& entry, const OptimizeOptions& o, OptimizedTable& out,
@@ -49,7 +50,8 @@ Status compact_table(store::ObjectStore& store, const schema::Catalog& catalog,
         if (compact[i])
             continue;
         auto reader = OG_TRY(open_segment(store, entry, entry.segments[i]));
-        unindexed[i] = !format::has_key_indexes(reader.footer(), ts.is_edge);
+        unindexed[i] = !format::has_key_indexes(reader.footer(), ts.is_edge) ||
+                       lacks_vector_index(reader.footer(), ts);
     }
     std::vector<size_t> chosen;
     for (size_t i = 0; i < n; ++i)

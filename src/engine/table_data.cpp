@@ -244,6 +244,23 @@ std::vector<uint64_t> vector_indexed_properties(const TableSchema& schema) {
     return out;
 }
 
+uint64_t vector_index_min_rows() {
+    return base::env_uint_or("OMNIGRAPH_VECTOR_INDEX_MIN_ROWS", format::kDefaultVectorIndexMinRows,
+                             1, UINT32_MAX);
+}
+
+bool lacks_vector_index(const format::SegmentFooter& footer, const TableSchema& schema) {
+    for (uint64_t id : vector_indexed_properties(schema)) {
+        std::string name = property_column(id);
+        const format::SegmentColumnInfo* col = footer.find(name);
+        if (col && col->type.kind == format::PhysicalKind::kVector &&
+            footer.row_count - col->null_count >= vector_index_min_rows() &&
+            !footer.find_vector_index(name))
+            return true;
+    }
+    return false;
+}
+
 Result<std::string> encode_table(const TableData& data, const TableSchema& schema) {
     std::vector<format::NamedColumn> cols;
     auto strings = [](const base::StringList& values) {
@@ -273,8 +290,7 @@ Result<std::string> encode_table(const TableData& data, const TableSchema& schem
     for (uint64_t id : vector_indexed_properties(schema))
         if (data.columns.count(id))
             options.vector_indexed.push_back(property_column(id));
-    options.vector_index_min_rows = base::env_uint_or(
-        "OMNIGRAPH_VECTOR_INDEX_MIN_ROWS", format::kDefaultVectorIndexMinRows, 1, UINT32_MAX);
+    options.vector_index_min_rows = vector_index_min_rows();
     return format::write_segment(cols, options);
 }
 

@@ -100,6 +100,12 @@ std::string key_id(const std::vector<std::string>& parts);
 std::vector<uint64_t> text_indexed_properties(const TableSchema& schema);
 // The Vector properties of a node table with an ANN index (`@index` on a Vector), by id.
 std::vector<uint64_t> vector_indexed_properties(const TableSchema& schema);
+// The fewest non-NULL vectors a segment indexes (OMNIGRAPH_VECTOR_INDEX_MIN_ROWS, default
+// format::kDefaultVectorIndexMinRows): below it a scan of them is as fast as a probe.
+uint64_t vector_index_min_rows();
+// Whether a segment (its footer) holds enough vectors of a vector-indexed property of `schema`
+// to have an index, and has none (written before the index existed, or before the @index).
+bool lacks_vector_index(const format::SegmentFooter& footer, const TableSchema& schema);
 
 // Encodes `data` as one segment file (columns "id", ["src", "dst"], "p:<id>"), with the key
 // indexes and the full-text indexes of `schema`'s text-indexed properties. Edge rows with an

@@ -141,13 +141,17 @@ Result<std::optional<VectorIndex>> build_vector_index(const Column& column, uint
         return Error(codes::kInvalidArgument, "segment too large for a vector index");
     Points all;
     all.dim = column.type().dim;
+    // The threshold counts non-NULL vectors, as a footer's null count tells (optimize decides
+    // from it whether a segment lacks its index).
+    if (column.size() - column.null_count() < min_rows)
+        return std::optional<VectorIndex>();
     std::vector<uint32_t> rows;
     for (size_t r = 0; r < column.size(); ++r)
         if (!column.is_null(r) && finite_vector(column.fixed_row(r), all.dim)) {
             rows.push_back(static_cast<uint32_t>(r));
             all.at.push_back(column.fixed_row(r));
         }
-    if (rows.empty() || rows.size() < min_rows)
+    if (rows.empty())
         return std::optional<VectorIndex>();
     auto lists = static_cast<uint32_t>(
         std::clamp<double>(std::round(std::sqrt(double(rows.size()))), 1, double(rows.size())));

@@ -45,8 +45,8 @@ struct VectorIndex {
 };
 
 // Clusters the vectors of `column` (kVector) into lists. nullopt when fewer than `min_rows`
-// rows have a vector. Deterministic: the same column gives the same index. Uses up to the
-// machine's cores.
+// rows have a vector (are not NULL), or none is finite. Deterministic: the same column gives the
+// same index. Uses up to the machine's cores.
 Result<std::optional<VectorIndex>> build_vector_index(const Column& column, uint64_t min_rows);
 
 // Where a stored list lies in the segment file.

@@ -73,7 +73,7 @@ TEST(VectorIndex, EveryFiniteVectorIsInTheListOfItsNearestCentroid) {
     auto again = build_vector_index(c, 100);
     ASSERT_TRUE(again && *again);
     EXPECT_EQ((*again)->centroids, index.centroids);
-    auto none = build_vector_index(c, 1998);
+    auto none = build_vector_index(c, 1999); // 1998 are not NULL (one holds a NaN)
     ASSERT_TRUE(none);
     EXPECT_FALSE(*none);
     EXPECT_FALSE(build_vector_index(Column(ColumnType{PhysicalKind::kI64}), 1));
@@ -162,7 +162,7 @@ TEST(VectorIndex, SegmentsCarryItAndEveryReadIsVerified) {
     EXPECT_TRUE(head.error().is(kSegmentCorrupt));
 
     // Fewer vectors than the threshold: no index; only vector columns that exist.
-    options.vector_index_min_rows = 998;
+    options.vector_index_min_rows = 999;
     auto small = write_segment(cols, options);
     ASSERT_TRUE(small);
     ASSERT_TRUE(store->put("t/small.seg", *small));

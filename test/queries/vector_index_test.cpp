@@ -4,6 +4,7 @@
 // the query, naming it).
 #include "engine/graph.h"
 #include "engine/load.h"
+#include "engine/optimize.h"
 #include "format/segment.h"
 #include "format/vector_distance.h"
 #include "service/graph_handle.h"
@@ -296,6 +297,48 @@ TEST_F(VectorIndexTest, ADamagedIndexFailsTheQueryNamingIt) {
     const query::Value& v = n->result.rows[0][0];
     EXPECT_EQ(v.kind == query::Value::Kind::kUInt ? int64_t(v.uinteger) : v.integer,
               kIndexed + kPlain - 3);
+}
+
+// Segments written without the index (before it existed, or with fewer vectors than the
+// threshold then) get it from optimize, once.
+TEST(VectorIndexOptimize, OptimizeIndexesSegmentsThatLackTheIndex) {
+    TempDir temp;
+    auto store = store::open_store(*base::parse_storage_uri(temp.path()));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(
+        engine::init_graph(**store, "node Doc { slug: String @key  vec: Vector(4) @index }\n"));
+    std::string rows;
+    for (int i = 0; i < 600; ++i)
+        rows += R"({"type":"Doc","data":{"slug":"d)" + std::to_string(i) + R"(","vec":[)" +
+                std::to_string(i % 10) + "," + std::to_string(i % 7) + ",1," +
+                std::to_string(i % 3) + "]}}\n";
+    auto graph = engine::Graph::open(**store);
+    ASSERT_TRUE(graph);
+    engine::LoadOptions o;
+    o.source_name = "docs.jsonl";
+    ASSERT_TRUE(engine::load_graph(**store, *graph, rows, o)); // 600 < the default threshold
+    auto indexes = [&] {
+        size_t n = 0;
+        auto head = engine::Graph::open(**store)->head("main");
+        EXPECT_TRUE(head);
+        for (const auto& seg : head->find("node:Doc")->segments) {
+            auto reader = format::SegmentReader::open(**store, seg.segment);
+            EXPECT_TRUE(reader);
+            n += reader->footer().vector_indexes.size();
+        }
+        return n;
+    };
+    EXPECT_EQ(indexes(), 0u);
+    setenv("OMNIGRAPH_VECTOR_INDEX_MIN_ROWS", "500", 1);
+    auto r = engine::optimize_graph(**store, *graph, {});
+    ASSERT_TRUE(r) << r.error().to_string();
+    ASSERT_TRUE(r->commit);
+    EXPECT_EQ(r->tables[0].segments_reindexed, 1u);
+    EXPECT_EQ(indexes(), 1u);
+    auto again = engine::optimize_graph(**store, *engine::Graph::open(**store), {});
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_FALSE(again->commit);
+    unsetenv("OMNIGRAPH_VECTOR_INDEX_MIN_ROWS");
 }
 
 } // namespace
