@@ -4,6 +4,7 @@
 #include "query/match_plan.h"
 #include "query/plan_cost.h"
 #include "query/typecheck.h"
+#include "query/vector_search.h"
 
 #include <algorithm>
 
@@ -65,6 +66,13 @@ class Explainer {
             line(0, "cost: est. " + estimate_text(cost.produced) +
                         " intermediate rows (the row budget refuses more before running)");
         output(plan.output);
+        if (const auto& cutoff = plan.match.top_k_cutoff; cutoff && cutoff->ranking) {
+            const Expr& field = cutoff->ranking->args[0];
+            auto v = plan.match.declared.find(field.var);
+            if (v != plan.match.declared.end())
+                if (auto p = v->second.property(field.name))
+                    line(0, "nearest: " + vector_index_summary(*v->second.table, p->id));
+        }
         return out_;
     }
 

@@ -125,6 +125,27 @@ uint32_t vector_probes(uint32_t lists) {
     return std::min(lists, probes);
 }
 
+std::string vector_index_summary(const LoadedTable& table, uint64_t property_id) {
+    size_t indexed = 0;
+    uint32_t fewest = UINT32_MAX, most = 0;
+    for (size_t s = 0; s < table.segment_count(); ++s)
+        if (const auto* index = table.segment_vector_index(s, property_id)) {
+            ++indexed;
+            fewest = std::min(fewest, index->lists);
+            most = std::max(most, index->lists);
+        }
+    std::string segments = std::to_string(table.segment_count()) + " segment" +
+                           (table.segment_count() == 1 ? "" : "s");
+    if (indexed == 0)
+        return "exact: no vector index in the " + segments + " (each measures every row)";
+    auto lists = [](uint32_t n) {
+        return std::to_string(vector_probes(n)) + " of " + std::to_string(n);
+    };
+    return "vector index (ivf_flat) in " + std::to_string(indexed) + " of " + segments + ": " +
+           (fewest == most ? lists(most) : lists(fewest) + " to " + lists(most)) +
+           " lists probed in each, when that measures fewer rows than the scan";
+}
+
 std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
                                                        uint64_t property_id,
                                                        const std::vector<float>& query, uint64_t k,

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace omnigraph::query {
@@ -38,5 +39,9 @@ std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
 
 // Lists probed in a segment's index of `lists` lists before it stops at k passing rows.
 uint32_t vector_probes(uint32_t lists);
+
+// For --explain: how nearest() over the property would search the table version, e.g.
+// "vector index (ivf_flat) in 2 of 3 segments: 14 of 447 lists probed in each".
+std::string vector_index_summary(const LoadedTable& table, uint64_t property_id);
 
 } // namespace omnigraph::query

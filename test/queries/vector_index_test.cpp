@@ -253,6 +253,25 @@ TEST_F(VectorIndexTest, PrefilterReturnsKRowsThatPass) {
     }
 }
 
+TEST_F(VectorIndexTest, ExplainTellsHowNearestSearches) {
+    auto g = service::GraphHandle::open(*root_);
+    ASSERT_TRUE(g);
+    auto params = base::parse_json(R"({"q":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]})");
+    service::ReadRequest r;
+    r.source = {"query q($q: Vector(16)) { match { $d: Doc } return { $d.slug } "
+                "order { nearest($d.vec, $q) } limit 5 }",
+                "<test>"};
+    r.params = &*params;
+    r.explain = true;
+    auto got = service::run_read(**g, r);
+    ASSERT_TRUE(got) << got.error().to_string();
+    ASSERT_TRUE(got->plan);
+    EXPECT_NE(got->plan->find("nearest: vector index (ivf_flat) in 1 of 2 segments: 8 of 71 "
+                              "lists probed in each"),
+              std::string::npos)
+        << *got->plan;
+}
+
 TEST_F(VectorIndexTest, ADamagedIndexFailsTheQueryNamingIt) {
     // A copy of the graph whose index header is damaged.
     std::string copy = temp_->path() + "/damaged";
