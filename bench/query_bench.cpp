@@ -1,10 +1,11 @@
 // Our side of the peer query benchmark (bench/peer/query_bench.mjs): opens a graph root once,
 // then runs each query of a JSON file warm — parse, type-check, bind, execute, through the
-// engine API as a server would per request — and prints, per query, the median time and the
-// rows (for the script to compare with Kùzu's).
+// engine API as a server would per request — and prints, per query, the median time, every
+// counted run's time (for percentiles over many queries, bench/peer/search_bench.mjs) and the
+// rows (for the scripts to compare with the peer's).
 //   query_bench ROOT QUERIES.json RUNS
 //   QUERIES.json: [{"name": "...", "gq": "query q(...) {...}", "params": {...}}, ...]
-//   stdout: one JSON object {"name": {"median_ms": M, "rows": [[...], ...]}, ...}
+//   stdout: one JSON object {"name": {"median_ms": M, "times_ms": [...], "rows": [[...], ...]}, ...}
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/json_writer.h"
@@ -72,8 +73,12 @@ int main(int argc, char** argv) {
             if (i > 0)
                 times.push_back(ms);
         }
-        std::sort(times.begin(), times.end());
         out.key(name).begin_object();
+        out.key("times_ms").begin_array();
+        for (double t : times)
+            out.real(t);
+        out.end_array();
+        std::sort(times.begin(), times.end());
         out.key("median_ms").real(times[times.size() / 2]);
         out.key("rows").begin_array();
         for (const auto& row : result.rows) {
