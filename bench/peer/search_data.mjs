@@ -37,18 +37,30 @@ export const vectorSchema = (dim, indexed) =>
   `node Item {\n    key: I64 @key\n    embedding: Vector(${dim})${indexed ? ' @index' : ''}\n}\n`;
 
 // Writes DIR/{vectors.f32, queries.f32, items.jsonl, truth.json, meta.json}: `rows` vectors of
-// `dim` F32 around `clusters` Gaussian centres (centre ~ N(0, 1) per dimension, each cluster its
-// own spread in [0.3, 0.7]), row i's cluster drawn at random; `queries` query vectors drawn the
-// same way (near a random cluster, none of them a row); truth = the exact top 10 of each query
-// by squared L2 (row ids = keys 0..rows-1).
-export function writeVectors(dir, { rows, dim, clusters, queries, seed }) {
+// `dim` F32 in `clusters` clusters shaped like real embeddings, whose neighbourhoods have a low
+// intrinsic dimension: a centre ~ N(0, 1) per dimension, plus a point of a random
+// `manifold`-dimensional subspace of the cluster (Gaussian coordinates of decreasing scale),
+// plus a little isotropic noise. Isotropic Gaussian clusters in 768 dimensions would make every
+// member of a cluster about equally far from a query, so "the exact top 10" would be noise.
+// Row i's cluster is drawn at random; the `queries` query vectors are drawn the same way (near a
+// random cluster, none of them a row); truth = the exact top 10 of each query by squared L2
+// (row ids = keys 0..rows-1).
+export function writeVectors(dir, { rows, dim, clusters, queries, seed, manifold = 16, noise = 0.03 }) {
   fs.mkdirSync(dir, { recursive: true });
   const rand = prng(seed), normal = gaussian(rand);
-  const centres = new Float64Array(clusters * dim).map(() => normal());
-  const spread = Float64Array.from({ length: clusters }, () => 0.3 + 0.4 * rand());
+  const centres = Float64Array.from({ length: clusters * dim }, () => normal());
+  // Per cluster `manifold` directions of norm ~1, the k-th scaled by 1.5 / sqrt(1 + k / 4).
+  const basis = Float64Array.from({ length: clusters * manifold * dim }, () => normal() / Math.sqrt(dim));
+  const scale = Float64Array.from({ length: manifold }, (_, k) => 1.5 / Math.sqrt(1 + k / 4));
+  const z = new Float64Array(manifold);
   const draw = (out, at) => {
     const c = Math.floor(rand() * clusters);
-    for (let j = 0; j < dim; j++) out[at + j] = Math.fround(round3(centres[c * dim + j] + spread[c] * normal()));
+    for (let k = 0; k < manifold; k++) z[k] = scale[k] * normal();
+    for (let j = 0; j < dim; j++) {
+      let x = centres[c * dim + j] + noise * normal();
+      for (let k = 0; k < manifold; k++) x += z[k] * basis[(c * manifold + k) * dim + j];
+      out[at + j] = Math.fround(round3(x));
+    }
   };
   const data = new Float32Array(rows * dim);
   const jsonl = fs.openSync(path.join(dir, 'items.jsonl.tmp'), 'w');
