@@ -5,7 +5,8 @@
 // rows (for the scripts to compare with the peer's).
 //   query_bench ROOT QUERIES.json RUNS
 //   QUERIES.json: [{"name": "...", "gq": "query q(...) {...}", "params": {...}}, ...]
-//   stdout: one JSON object {"name": {"median_ms": M, "times_ms": [...], "rows": [[...], ...]}, ...}
+//   stdout: one JSON object
+//     {"name": {"median_ms": M, "times_ms": [...], "rows": [[...], ...]}, ...}
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/json_writer.h"
