@@ -97,7 +97,8 @@ if (part !== 'text') {
   if (meta.queries !== nQueries) throw new Error(`${dir} holds ${meta.queries} queries; remove it or pass --queries ${meta.queries}`);
   const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8'));
   const recall = (results) => mean(results.map((r, q) => r.rows.filter((id) => truth[q].includes(id)).length / 10));
-  const v = report.vectors = { rows, dim, clusters: meta.clusters, queries: nQueries, k: 10 };
+  const v = report.vectors = { rows, dim, clusters: meta.clusters, queries: nQueries, k: 10,
+    data: { manifold: meta.manifold, noise: meta.noise, centre_scale: meta.centre_scale, relative_contrast: meta.relative_contrast } };
 
   log('ours: load without and with @index');
   const plain = ourLoad(path.join(dir, 'og-plain'), path.join(dir, 'item-plain.pg'), path.join(dir, 'items.jsonl'));
@@ -176,7 +177,7 @@ function printTable(report) {
   const head = (title) => { console.log(title); console.log(`${''.padEnd(30)} ${'omnigraph'.padStart(12)} ${'LanceDB'.padStart(12)} ${'ratio'.padStart(8)}`); };
   const V = report.vectors, T = report.text;
   if (V) {
-    head(`Vectors: ${V.rows} x ${V.dim} F32 in ${V.clusters} clusters, ${V.queries} queries, k=10 (ratio = ours / theirs)`);
+    head(`Vectors: ${V.rows} x ${V.dim} F32 in ${V.clusters} clusters (relative contrast ${f(V.data.relative_contrast)}), ${V.queries} queries, k=10 (ratio = ours / theirs)`);
     row('load / create, no index (s)', V.omnigraph.load_plain_s, V.lancedb.create_s, V.omnigraph.load_plain_s / V.lancedb.create_s);
     row('index build (s)', V.omnigraph.index_build_s, V.lancedb.index_build_s, V.ratios.index_build);
     row('query p50 (ms)', V.omnigraph.p50_ms, V.lancedb.p50_ms, V.ratios.p50, 3);
