@@ -123,7 +123,7 @@ if (part !== 'text') {
   const lq = lance('vectors-query', db, dir, String(runs));
   const lf = lance('vectors-query', db, dir, String(runs), 'flat');
   v.lancedb = { create_s: b.create_ms / 1e3, index_build_s: b.index_ms / 1e3, build_peak_rss_mb: lb.rssMb,
-    index: b.indices.map((i) => i.indexType).join(','), ...latency(lq.last().results),
+    index: b.indices.map((i) => i.indexType).join(','), index_details: b.indices[0]?.indexDetails, ...latency(lq.last().results),
     recall_at_10: recall(lq.last().results), query_peak_rss_mb: lq.rssMb,
     flat: { ...latency(lf.last().results), recall_at_10: recall(lf.last().results), query_peak_rss_mb: lf.rssMb } };
   v.ratios = { index_build: v.omnigraph.index_build_s / v.lancedb.index_build_s,
@@ -161,7 +161,7 @@ if (part !== 'vectors') {
   const lq = lance('text-query', db, dir, String(runs));
   const theirs = lq.last().results;
   t.lancedb = { create_s: b.create_ms / 1e3, index_build_s: b.index_ms / 1e3, build_peak_rss_mb: lb.rssMb,
-    ...latency(theirs), query_peak_rss_mb: lq.rssMb };
+    index_details: b.indices[0]?.indexDetails, ...latency(theirs), query_peak_rss_mb: lq.rssMb };
   const overlaps = oq.results.map((r, i) => overlap(r.rows, theirs[i].rows));
   t.top10_overlap = mean(overlaps);
   t.per_query = queries.map((q, i) => ({ q, ours: oq.results[i].rows.length, theirs: theirs[i].rows.length, overlap: overlaps[i] }));
