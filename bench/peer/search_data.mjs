@@ -123,7 +123,8 @@ function exactTop10(data, qs, dim) {
 
 export const readF32 = (file) => {
   const buf = fs.readFileSync(file);
-  return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  if (buf.byteOffset % 4 === 0) return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)); // a small file from Node's pool
 };
 
 export const mailSchema = (indexed) =>
