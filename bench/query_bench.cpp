@@ -1,10 +1,14 @@
 // Our side of the peer query benchmark (bench/peer/query_bench.mjs): opens a graph root once,
 // then runs each query of a JSON file warm — parse, type-check, bind, execute, through the
-// engine API as a server would per request — and prints, per query, the median time and the
-// rows (for the script to compare with Kùzu's).
+// engine API as a server would per request — and prints, per query, the median time, every
+// counted run's time (for percentiles over many queries, bench/peer/search_bench.mjs) and the
+// rows (for the scripts to compare with the peer's).
 //   query_bench ROOT QUERIES.json RUNS
 //   QUERIES.json: [{"name": "...", "gq": "query q(...) {...}", "params": {...}}, ...]
-//   stdout: one JSON object {"name": {"median_ms": M, "rows": [[...], ...]}, ...}
+//   stdout: one JSON object
+//     {"name": {"median_ms": M, "times_ms": [...], "warmup_ms": W, "rows": [[...], ...]}, ...}
+//   warmup_ms is run 0's time: for the first query it includes loading the tables (and building
+//   whatever the engine builds on first use).
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/json_writer.h"
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
         base::Json params = q.contains("params") ? q.at("params") : base::Json();
         query::QueryResult result;
         std::vector<double> times;
+        double warmup_ms = 0;
         for (int i = 0; i <= runs; ++i) { // run 0 warms the table cache and is not counted
             auto start = std::chrono::steady_clock::now();
             auto file = must(query::parse_query_file(source, name), name);
@@ -71,10 +76,17 @@ int main(int argc, char** argv) {
                     .count();
             if (i > 0)
                 times.push_back(ms);
+            else
+                warmup_ms = ms;
         }
-        std::sort(times.begin(), times.end());
         out.key(name).begin_object();
+        out.key("times_ms").begin_array();
+        for (double t : times)
+            out.real(t);
+        out.end_array();
+        std::sort(times.begin(), times.end());
         out.key("median_ms").real(times[times.size() / 2]);
+        out.key("warmup_ms").real(warmup_ms);
         out.key("rows").begin_array();
         for (const auto& row : result.rows) {
             out.begin_array();
