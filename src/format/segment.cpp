@@ -448,16 +448,16 @@ write_vector_index(const std::string& name, const Column& c, uint64_t min_rows, 
     if (!*built)
         return std::optional<SegmentVectorIndex>();
     const VectorIndex& index = **built;
-    SegmentVectorIndex entry{name, "ivf_flat", "l2", index.dim,
+    SegmentVectorIndex entry{name, "ivf_sq8", "l2", index.dim,
                              static_cast<uint32_t>(index.lists.size())};
-    VectorIndexHeader header;
-    header.dim = index.dim;
-    header.centroids = index.centroids;
+    VectorIndexHeader header{index.dim, index.low, index.step, index.centroids, {}};
     for (const auto& list : index.lists) {
-        std::string raw = encode_vector_list(list);
-        VectorListRef ref{out.size(), raw.size(), static_cast<uint32_t>(list.rows.size()),
-                          base::xxh3_64(raw)};
-        out += raw;
+        std::string codes = encode_vector_codes(list);
+        VectorListRef ref{out.size(), codes.size(), static_cast<uint32_t>(list.rows.size()),
+                          base::xxh3_64(codes), 0};
+        out += codes;
+        ref.vectors_offset = out.size();
+        out += encode_vector_values(list);
         header.lists.push_back(ref);
         entry.rows += list.rows.size();
     }
@@ -697,9 +697,9 @@ Result<SegmentVectorIndex> parse_vector_index(const Json& j, uint64_t data_end,
     if (!sum)
         return corrupt(what + " has no xxh3-64 checksum");
     v.checksum = *sum;
-    if (v.kind != "ivf_flat" || v.metric != "l2")
+    if (v.kind != "ivf_sq8" || v.metric != "l2")
         return corrupt(what + " is of kind '" + v.kind + "' with metric '" + v.metric +
-                       "' (this build reads ivf_flat with l2)");
+                       "' (this build reads ivf_sq8 with l2)");
     const SegmentColumnInfo* col = footer.find(v.column);
     if (!col || col->type.kind != PhysicalKind::kVector || col->type.dim != v.dim ||
         footer.find_vector_index(v.column))
@@ -1044,21 +1044,42 @@ Result<VectorIndexHeader> SegmentReader::read_vector_header(const SegmentVectorI
     return header;
 }
 
-Result<VectorList> SegmentReader::read_vector_list(const SegmentVectorIndex& index,
-                                                   const VectorIndexHeader& header,
-                                                   uint32_t list) const {
+Result<VectorCodes> SegmentReader::read_vector_codes(const SegmentVectorIndex& index,
+                                                     const VectorIndexHeader& header,
+                                                     uint32_t list) const {
     const VectorListRef& ref = header.lists.at(list);
     std::string what = store_->uri_of(key_) + ": vector index on '" + index.column + "', list " +
                        std::to_string(list);
-    auto chunk = OG_TRY(store_->get(key_, store::ByteRange{ref.offset, ref.length}));
-    if (chunk.data.size() != ref.length)
+    auto chunk = OG_TRY(store_->get(key_, store::ByteRange{ref.codes_offset, ref.codes_length}));
+    if (chunk.data.size() != ref.codes_length)
         return corrupt(what + " is truncated");
     std::string unused;
-    OG_CHECK(inflate(what, ref.offset, chunk.data, ref.checksum, false, 0, unused));
-    auto decoded = decode_vector_list(chunk.data, index.dim, ref.rows, footer_.row_count);
+    OG_CHECK(inflate(what, ref.codes_offset, chunk.data, ref.codes_checksum, false, 0, unused));
+    auto decoded = decode_vector_codes(chunk.data, index.dim, ref.rows, footer_.row_count);
     if (!decoded)
         return std::move(decoded).error().prepend(what);
     return decoded;
+}
+
+Result<std::vector<float>> SegmentReader::read_vector_value(const SegmentVectorIndex& index,
+                                                            const VectorIndexHeader& header,
+                                                            uint32_t list, uint32_t j,
+                                                            uint64_t sum) const {
+    const VectorListRef& ref = header.lists.at(list);
+    uint64_t width = uint64_t(index.dim) * sizeof(float);
+    std::string what = store_->uri_of(key_) + ": vector index on '" + index.column + "', list " +
+                       std::to_string(list) + ", vector " + std::to_string(j);
+    if (j >= ref.rows)
+        return corrupt(what + " is beyond the list's " + std::to_string(ref.rows) + " rows");
+    uint64_t at = ref.vectors_offset + j * width;
+    auto chunk = OG_TRY(store_->get(key_, store::ByteRange{at, width}));
+    if (chunk.data.size() != width)
+        return corrupt(what + " is truncated");
+    std::string unused;
+    OG_CHECK(inflate(what, at, chunk.data, sum, false, 0, unused));
+    std::vector<float> out(index.dim);
+    std::memcpy(out.data(), chunk.data.data(), width);
+    return out;
 }
 
 std::pair<size_t, size_t> index_blocks_for(const SegmentIndex& index, std::string_view key) {

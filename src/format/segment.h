@@ -97,7 +97,7 @@ struct SegmentTextIndex {
 // where each list's chunk lies.
 struct SegmentVectorIndex {
     std::string column; // "p:<stable property id>"
-    std::string kind;   // "ivf_flat"
+    std::string kind;   // "ivf_sq8"
     std::string metric; // "l2": squared Euclidean, nearest's distance
     uint32_t dim = 0, lists = 0;
     uint64_t rows = 0;                             // rows in some list (those with a finite vector)
@@ -201,9 +201,14 @@ class SegmentReader {
     Result<TextIndex> read_text_index(const SegmentTextIndex& index) const;
     // The header of vector index `index` (one ranged read), verified and decoded.
     Result<VectorIndexHeader> read_vector_header(const SegmentVectorIndex& index) const;
-    // List `list` of that index (one ranged read), verified and decoded.
-    Result<VectorList> read_vector_list(const SegmentVectorIndex& index,
-                                        const VectorIndexHeader& header, uint32_t list) const;
+    // The codes of list `list` of that index (one ranged read), verified and decoded.
+    Result<VectorCodes> read_vector_codes(const SegmentVectorIndex& index,
+                                          const VectorIndexHeader& header, uint32_t list) const;
+    // The exact vector of the `j`th row of list `list` (one ranged read), verified against
+    // `sum` (from its codes).
+    Result<std::vector<float>> read_vector_value(const SegmentVectorIndex& index,
+                                                 const VectorIndexHeader& header, uint32_t list,
+                                                 uint32_t j, uint64_t sum) const;
 
   private:
     SegmentReader(store::ObjectStore& store, std::string key, SegmentFooter footer)

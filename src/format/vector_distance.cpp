@@ -45,6 +45,25 @@ float squared_l2(const char* stored, const float* query, uint32_t dim) {
     return sum;
 }
 
+OMNIGRAPH_SIMD_CLONES
+float coded_l2(const uint8_t* code, const float* target, const float* weight, uint32_t dim) {
+    float lane[kLanes] = {};
+    uint32_t i = 0;
+    for (; i + kLanes <= dim; i += kLanes)
+        for (uint32_t j = 0; j < kLanes; ++j) {
+            float d = float(code[i + j]) - target[i + j];
+            lane[j] += weight[i + j] * d * d;
+        }
+    float sum = 0;
+    for (; i < dim; ++i) {
+        float d = float(code[i]) - target[i];
+        sum += weight[i] * d * d;
+    }
+    for (float x : lane)
+        sum += x;
+    return sum;
+}
+
 void squared_l2_rows(const char* data, size_t rows, const float* query, uint32_t dim, float* out) {
     size_t width = size_t(dim) * sizeof(float);
     for (size_t r = 0; r < rows; ++r)

@@ -1,5 +1,6 @@
 #include "format/vector_index.h"
 
+#include "base/checksum.h"
 #include "base/parallel.h"
 #include "format/vector_distance.h"
 
@@ -169,6 +170,21 @@ Result<std::optional<VectorIndex>> build_vector_index(const Column& column, uint
 
     VectorIndex index;
     index.dim = all.dim;
+    // The quantizer: each dimension's range over the indexed vectors in 255 steps.
+    index.low.assign(all.dim, INFINITY);
+    std::vector<float> high(all.dim, -INFINITY);
+    for (const char* at : all.at)
+        for (uint32_t d = 0; d < all.dim; ++d) {
+            float x;
+            std::memcpy(&x, at + size_t(d) * sizeof(float), sizeof(float));
+            index.low[d] = std::min(index.low[d], x);
+            high[d] = std::max(high[d], x);
+        }
+    index.step.resize(all.dim);
+    for (uint32_t d = 0; d < all.dim; ++d) {
+        float step = (high[d] - index.low[d]) / 255.0f;
+        index.step[d] = std::isfinite(step) && step > 0 ? step : 1.0f;
+    }
     index.centroids = train(sample, lists);
     std::vector<uint32_t> owner;
     assign(all, index.centroids, lists, owner);
@@ -176,31 +192,45 @@ Result<std::optional<VectorIndex>> build_vector_index(const Column& column, uint
     for (size_t i = 0; i < rows.size(); ++i) {
         VectorList& list = index.lists[owner[i]];
         list.rows.push_back(rows[i]);
-        const char* at = all.at[i];
         size_t from = list.vectors.size();
         list.vectors.resize(from + all.dim);
-        std::memcpy(&list.vectors[from], at, size_t(all.dim) * sizeof(float));
+        std::memcpy(&list.vectors[from], all.at[i], size_t(all.dim) * sizeof(float));
+        list.codes.resize(from + all.dim);
+        quantize(&list.vectors[from], index.low.data(), index.step.data(), all.dim,
+                 &list.codes[from]);
     }
     return std::optional<VectorIndex>(std::move(index));
 }
 
-std::string encode_vector_list(const VectorList& list) {
+void quantize(const float* vector, const float* low, const float* step, uint32_t dim,
+              uint8_t* out) {
+    for (uint32_t d = 0; d < dim; ++d) {
+        float c = std::round((vector[d] - low[d]) / step[d]);
+        out[d] = static_cast<uint8_t>(std::clamp(c, 0.0f, 255.0f));
+    }
+}
+
+std::string encode_vector_codes(const VectorList& list) {
+    size_t dim = list.rows.empty() ? 0 : list.vectors.size() / list.rows.size();
     std::string out;
-    out.reserve(list.rows.size() * sizeof(uint32_t) + list.vectors.size() * sizeof(float));
+    out.reserve(list.rows.size() * (sizeof(uint32_t) + dim + sizeof(uint64_t)));
     for (uint32_t r : list.rows)
         put_u32(out, r);
-    out.append(reinterpret_cast<const char*>(list.vectors.data()),
-               list.vectors.size() * sizeof(float));
+    out.append(reinterpret_cast<const char*>(list.codes.data()), list.codes.size());
+    for (size_t j = 0; j < list.rows.size(); ++j)
+        put_u64(out, base::xxh3_64(std::string_view(
+                         reinterpret_cast<const char*>(list.vectors.data() + j * dim),
+                         dim * sizeof(float))));
     return out;
 }
 
-Result<VectorList> decode_vector_list(std::string_view raw, uint32_t dim, uint32_t rows,
-                                      uint64_t segment_rows) {
-    size_t want = size_t(rows) * sizeof(uint32_t) + size_t(rows) * dim * sizeof(float);
+Result<VectorCodes> decode_vector_codes(std::string_view raw, uint32_t dim, uint32_t rows,
+                                        uint64_t segment_rows) {
+    size_t want = size_t(rows) * (sizeof(uint32_t) + dim + sizeof(uint64_t));
     if (raw.size() != want)
         return corrupt("list of " + std::to_string(rows) + " rows holds " +
-                       std::to_string(raw.size()) + " bytes, not " + std::to_string(want));
-    VectorList list;
+                       std::to_string(raw.size()) + " bytes of codes, not " + std::to_string(want));
+    VectorCodes list;
     list.rows.resize(rows);
     for (uint32_t i = 0; i < rows; ++i) {
         list.rows[i] = get<uint32_t>(raw.data() + size_t(i) * sizeof(uint32_t));
@@ -208,29 +238,39 @@ Result<VectorList> decode_vector_list(std::string_view raw, uint32_t dim, uint32
             return corrupt("list names row " + std::to_string(list.rows[i]) +
                            " out of order or beyond the segment's " + std::to_string(segment_rows));
     }
-    list.vectors.resize(size_t(rows) * dim);
-    std::memcpy(list.vectors.data(), raw.data() + size_t(rows) * sizeof(uint32_t),
-                list.vectors.size() * sizeof(float));
+    const char* codes = raw.data() + size_t(rows) * sizeof(uint32_t);
+    list.codes.assign(reinterpret_cast<const uint8_t*>(codes),
+                      reinterpret_cast<const uint8_t*>(codes) + size_t(rows) * dim);
+    const char* sums = codes + size_t(rows) * dim;
+    list.vector_sums.resize(rows);
+    for (uint32_t i = 0; i < rows; ++i)
+        list.vector_sums[i] = get<uint64_t>(sums + size_t(i) * sizeof(uint64_t));
     return list;
+}
+
+std::string encode_vector_values(const VectorList& list) {
+    return std::string(reinterpret_cast<const char*>(list.vectors.data()),
+                       list.vectors.size() * sizeof(float));
 }
 
 std::string encode_vector_header(const VectorIndexHeader& header) {
     std::string out;
     for (const auto& ref : header.lists) {
-        put_u64(out, ref.offset);
-        put_u64(out, ref.length);
+        put_u64(out, ref.codes_offset);
+        put_u64(out, ref.codes_length);
         put_u32(out, ref.rows);
-        put_u64(out, ref.checksum);
+        put_u64(out, ref.codes_checksum);
+        put_u64(out, ref.vectors_offset);
     }
-    out.append(reinterpret_cast<const char*>(header.centroids.data()),
-               header.centroids.size() * sizeof(float));
+    for (const auto* floats : {&header.low, &header.step, &header.centroids})
+        out.append(reinterpret_cast<const char*>(floats->data()), floats->size() * sizeof(float));
     return out;
 }
 
 Result<VectorIndexHeader> decode_vector_header(std::string_view raw, uint32_t dim, uint32_t lists,
                                                uint64_t data_end) {
-    constexpr size_t kRef = 8 + 8 + 4 + 8;
-    size_t want = size_t(lists) * kRef + size_t(lists) * dim * sizeof(float);
+    constexpr size_t kRef = 8 + 8 + 4 + 8 + 8;
+    size_t want = size_t(lists) * kRef + (size_t(2) + lists) * dim * sizeof(float);
     if (raw.size() != want)
         return corrupt("header of " + std::to_string(lists) + " lists holds " +
                        std::to_string(raw.size()) + " bytes, not " + std::to_string(want));
@@ -240,19 +280,32 @@ Result<VectorIndexHeader> decode_vector_header(std::string_view raw, uint32_t di
     for (uint32_t i = 0; i < lists; ++i) {
         const char* p = raw.data() + size_t(i) * kRef;
         VectorListRef& ref = header.lists[i];
-        ref.offset = get<uint64_t>(p);
-        ref.length = get<uint64_t>(p + 8);
+        ref.codes_offset = get<uint64_t>(p);
+        ref.codes_length = get<uint64_t>(p + 8);
         ref.rows = get<uint32_t>(p + 16);
-        ref.checksum = get<uint64_t>(p + 20);
-        if (ref.offset > data_end || ref.length > data_end - ref.offset)
+        ref.codes_checksum = get<uint64_t>(p + 20);
+        ref.vectors_offset = get<uint64_t>(p + 28);
+        uint64_t vectors_length = uint64_t(ref.rows) * dim * sizeof(float);
+        if (ref.codes_offset > data_end || ref.codes_length > data_end - ref.codes_offset ||
+            ref.vectors_offset > data_end || vectors_length > data_end - ref.vectors_offset)
             return corrupt("list " + std::to_string(i) + " lies outside the data area");
     }
-    header.centroids.resize(size_t(lists) * dim);
-    std::memcpy(header.centroids.data(), raw.data() + size_t(lists) * kRef,
-                header.centroids.size() * sizeof(float));
-    for (float x : header.centroids)
-        if (!std::isfinite(x))
-            return corrupt("centroid holds a non-finite value");
+    const char* floats = raw.data() + size_t(lists) * kRef;
+    auto take = [&](std::vector<float>& into, size_t n) {
+        into.resize(n);
+        std::memcpy(into.data(), floats, n * sizeof(float));
+        floats += n * sizeof(float);
+    };
+    take(header.low, dim);
+    take(header.step, dim);
+    take(header.centroids, size_t(lists) * dim);
+    for (const auto* values : {&header.low, &header.centroids})
+        for (float x : *values)
+            if (!std::isfinite(x))
+                return corrupt("quantizer or centroid holds a non-finite value");
+    for (float x : header.step)
+        if (!std::isfinite(x) || x <= 0)
+            return corrupt("quantizer step is not a positive number");
     return header;
 }
 

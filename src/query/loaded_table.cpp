@@ -469,12 +469,23 @@ LoadedTable::read_vector_header(size_t segment, const format::SegmentVectorIndex
     return std::move(*read);
 }
 
-format::VectorList LoadedTable::read_vector_list(size_t segment,
-                                                 const format::SegmentVectorIndex& index,
-                                                 const format::VectorIndexHeader& header,
-                                                 uint32_t list) const {
+format::VectorCodes LoadedTable::read_vector_codes(size_t segment,
+                                                   const format::SegmentVectorIndex& index,
+                                                   const format::VectorIndexHeader& header,
+                                                   uint32_t list) const {
     const Segment& seg = *segments_.at(segment);
-    auto read = seg.reader.read_vector_list(index, header, list);
+    auto read = seg.reader.read_vector_codes(index, header, list);
+    if (!read)
+        fail(seg.reader.key(), std::move(read).error());
+    return std::move(*read);
+}
+
+std::vector<float> LoadedTable::read_vector_value(size_t segment,
+                                                  const format::SegmentVectorIndex& index,
+                                                  const format::VectorIndexHeader& header,
+                                                  uint32_t list, uint32_t j, uint64_t sum) const {
+    const Segment& seg = *segments_.at(segment);
+    auto read = seg.reader.read_vector_value(index, header, list, j, sum);
     if (!read)
         fail(seg.reader.key(), std::move(read).error());
     return std::move(*read);

@@ -114,13 +114,17 @@ class LoadedTable {
     // when the segment has none.
     const format::SegmentVectorIndex* segment_vector_index(size_t segment,
                                                            uint64_t property_id) const;
-    // That index's header, and its list `list`: one ranged read each, verified. Not kept:
-    // query/vector_search.h keeps what it reads.
+    // That index's header, the codes of its list `list`, and the exact vector of row `j` of
+    // that list (verified against `sum`, from the codes): one ranged read each, verified. Not
+    // kept: query/vector_search.h keeps what it reads.
     format::VectorIndexHeader read_vector_header(size_t segment,
                                                  const format::SegmentVectorIndex& index) const;
-    format::VectorList read_vector_list(size_t segment, const format::SegmentVectorIndex& index,
-                                        const format::VectorIndexHeader& header,
-                                        uint32_t list) const;
+    format::VectorCodes read_vector_codes(size_t segment, const format::SegmentVectorIndex& index,
+                                          const format::VectorIndexHeader& header,
+                                          uint32_t list) const;
+    std::vector<float> read_vector_value(size_t segment, const format::SegmentVectorIndex& index,
+                                         const format::VectorIndexHeader& header, uint32_t list,
+                                         uint32_t j, uint64_t sum) const;
     // The rows of segment `segment`'s file, deleted ones among them.
     uint64_t segment_file_rows(size_t segment) const;
 

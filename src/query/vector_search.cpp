@@ -19,12 +19,17 @@ namespace {
 constexpr uint32_t kLeastProbes = 8;
 constexpr uint32_t kProbeShare = 32;
 
-// What searches keep of one segment's index: its header, then each list once read.
+// Candidates by their coded distance re-ranked by their exact one, per k wanted: the codes'
+// error rarely moves a true neighbour beyond three times k.
+constexpr uint64_t kRerankPerK = 3;
+constexpr uint64_t kRerankExtra = 16;
+
+// What searches keep of one segment's index: its header, then each list's codes once read.
 struct SegmentIndexCache {
     const format::SegmentVectorIndex* index = nullptr; // null: the segment has none
     std::mutex mu;
     std::shared_ptr<const format::VectorIndexHeader> header;
-    std::vector<std::shared_ptr<const format::VectorList>> lists;
+    std::vector<std::shared_ptr<const format::VectorCodes>> lists;
 };
 
 struct TableIndexCache {
@@ -54,23 +59,31 @@ std::shared_ptr<const format::VectorIndexHeader> header_of(const LoadedTable& ta
     return seg.header;
 }
 
-std::shared_ptr<const format::VectorList> list_of(const LoadedTable& table, size_t segment,
-                                                  SegmentIndexCache& seg,
-                                                  const format::VectorIndexHeader& header,
-                                                  uint32_t list) {
+std::shared_ptr<const format::VectorCodes> codes_of(const LoadedTable& table, size_t segment,
+                                                    SegmentIndexCache& seg,
+                                                    const format::VectorIndexHeader& header,
+                                                    uint32_t list) {
     std::lock_guard lock(seg.mu);
     auto& slot = seg.lists.at(list);
     if (!slot)
-        slot = std::make_shared<const format::VectorList>(
-            table.read_vector_list(segment, *seg.index, header, list));
+        slot = std::make_shared<const format::VectorCodes>(
+            table.read_vector_codes(segment, *seg.index, header, list));
     return slot;
 }
 
+// A row found through the codes, to be re-ranked by its exact vector.
+struct Candidate {
+    float coded = 0; // the distance its codes tell
+    uint32_t row = 0;
+    uint32_t segment = 0, list = 0, at = 0; // the `at`th row of that list
+    uint64_t sum = 0;                       // the checksum of its exact vector
+};
+
 // Probes segment `segment`'s index: its lists nearest the query first, `probes` of them and
-// then more until k rows that pass were measured.
+// then more until k rows that pass were measured by their codes.
 void probe_segment(const LoadedTable& table, size_t segment, SegmentIndexCache& seg,
                    const std::vector<float>& query, uint64_t k, const std::optional<RowSet>& pass,
-                   std::vector<VectorHit>& hits) {
+                   std::vector<Candidate>& found) {
     auto header = header_of(table, segment, seg);
     auto dim = static_cast<uint32_t>(query.size());
     auto lists = static_cast<uint32_t>(header->lists.size());
@@ -82,18 +95,24 @@ void probe_segment(const LoadedTable& table, size_t segment, SegmentIndexCache& 
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
         return to_centroid[a] != to_centroid[b] ? to_centroid[a] < to_centroid[b] : a < b;
     });
+    // The query in code space: Σ step² (code - (q - low) / step)² is its distance to a code.
+    std::vector<float> target(dim), weight(dim);
+    for (uint32_t d = 0; d < dim; ++d) {
+        target[d] = (query[d] - header->low[d]) / header->step[d];
+        weight[d] = header->step[d] * header->step[d];
+    }
     uint32_t probes = vector_probes(lists);
-    uint64_t found = 0;
-    for (uint32_t i = 0; i < lists && (i < probes || found < k); ++i) {
-        auto list = list_of(table, segment, seg, *header, order[i]);
-        for (size_t j = 0; j < list->rows.size(); ++j) {
-            auto row = table.row_of(segment, list->rows[j]);
+    uint64_t passing = 0;
+    for (uint32_t i = 0; i < lists && (i < probes || passing < k); ++i) {
+        auto codes = codes_of(table, segment, seg, *header, order[i]);
+        for (size_t j = 0; j < codes->rows.size(); ++j) {
+            auto row = table.row_of(segment, codes->rows[j]);
             if (!row || (pass && !pass->contains(*row)))
                 continue;
-            float d = format::squared_l2(
-                reinterpret_cast<const char*>(list->vectors.data() + j * dim), query.data(), dim);
-            hits.push_back({d, *row});
-            ++found;
+            float d = format::coded_l2(&codes->codes[j * dim], target.data(), weight.data(), dim);
+            found.push_back({d, *row, static_cast<uint32_t>(segment), order[i],
+                             static_cast<uint32_t>(j), codes->vector_sums[j]});
+            ++passing;
         }
     }
 }
@@ -141,7 +160,7 @@ std::string vector_index_summary(const LoadedTable& table, uint64_t property_id)
     auto lists = [](uint32_t n) {
         return std::to_string(vector_probes(n)) + " of " + std::to_string(n);
     };
-    return "vector index (ivf_flat) in " + std::to_string(indexed) + " of " + segments + ": " +
+    return "vector index (ivf_sq8) in " + std::to_string(indexed) + " of " + segments + ": " +
            (fewest == most ? lists(most) : lists(fewest) + " to " + lists(most)) +
            " lists probed in each, when that measures fewer rows than the scan";
 }
@@ -169,12 +188,29 @@ std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
     if (indexed_rows == 0 || scanned <= 2 * probed)
         return std::nullopt;
     std::vector<VectorHit> hits;
+    std::vector<Candidate> found;
     for (size_t s = 0; s < cache.segments.size(); ++s) {
         SegmentIndexCache& seg = *cache.segments[s];
         if (seg.index)
-            probe_segment(table, s, seg, query, k, pass, hits);
+            probe_segment(table, s, seg, query, k, pass, found);
         else
             measure_segment(table, s, property_id, query, pass, hits);
+    }
+    // The best by their codes, re-ranked by their exact vectors.
+    uint64_t rerank = std::min<uint64_t>(found.size(), kRerankPerK * k + kRerankExtra);
+    auto by_code = [](const Candidate& a, const Candidate& b) { return a.coded < b.coded; };
+    std::nth_element(found.begin(), found.begin() + static_cast<long>(rerank), found.end(),
+                     by_code);
+    auto dim = static_cast<uint32_t>(query.size());
+    for (uint64_t i = 0; i < rerank; ++i) {
+        const Candidate& c = found[i];
+        SegmentIndexCache& seg = *cache.segments[c.segment];
+        auto header = header_of(table, c.segment, seg);
+        std::vector<float> exact =
+            table.read_vector_value(c.segment, *seg.index, *header, c.list, c.at, c.sum);
+        hits.push_back(
+            {format::squared_l2(reinterpret_cast<const char*>(exact.data()), query.data(), dim),
+             c.row});
     }
     if (hits.size() < k)
         return std::nullopt;

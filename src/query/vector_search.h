@@ -41,7 +41,7 @@ std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
 uint32_t vector_probes(uint32_t lists);
 
 // For --explain: how nearest() over the property would search the table version, e.g.
-// "vector index (ivf_flat) in 2 of 3 segments: 14 of 447 lists probed in each".
+// "vector index (ivf_sq8) in 2 of 3 segments: 14 of 447 lists probed in each".
 std::string vector_index_summary(const LoadedTable& table, uint64_t property_id);
 
 } // namespace omnigraph::query

@@ -58,8 +58,11 @@ TEST(VectorIndex, EveryFiniteVectorIsInTheListOfItsNearestCentroid) {
         for (size_t j = 0; j < list.rows.size(); ++j) {
             uint32_t row = list.rows[j];
             EXPECT_TRUE(seen.insert(row).second) << "row " << row << " in two lists";
-            // The copy is the column's vector, bit for bit.
+            // The copy is the column's vector, bit for bit; each code within half a step.
             EXPECT_EQ(std::memcmp(&list.vectors[j * kDim], c.fixed_row(row), kDim * 4), 0);
+            for (uint32_t d = 0; d < kDim; ++d)
+                EXPECT_NEAR(index.low[d] + float(list.codes[j * kDim + d]) * index.step[d],
+                            list.vectors[j * kDim + d], index.step[d] * 0.5001f);
             // ... in the list of its nearest centroid.
             float own = squared_l2(c.fixed_row(row), &index.centroids[l * kDim], kDim);
             for (size_t o = 0; o < index.lists.size(); ++o)
@@ -79,31 +82,50 @@ TEST(VectorIndex, EveryFiniteVectorIsInTheListOfItsNearestCentroid) {
     EXPECT_FALSE(build_vector_index(Column(ColumnType{PhysicalKind::kI64}), 1));
 }
 
-TEST(VectorIndex, ListsAndHeadersRoundTripAndRefuseDamage) {
-    VectorList list{{2, 7, 9}, std::vector<float>(3 * kDim, 1.5f)};
-    std::string raw = encode_vector_list(list);
-    auto back = decode_vector_list(raw, kDim, 3, 10);
+TEST(VectorIndex, CodesAndHeadersRoundTripAndRefuseDamage) {
+    VectorList list{{2, 7, 9}, std::vector<uint8_t>(3 * kDim, 200), std::vector<float>(3 * kDim)};
+    list.vectors[kDim] = 1.5f;
+    std::string raw = encode_vector_codes(list);
+    auto back = decode_vector_codes(raw, kDim, 3, 10);
     ASSERT_TRUE(back) << back.error().to_string();
     EXPECT_EQ(back->rows, list.rows);
-    EXPECT_EQ(back->vectors, list.vectors);
-    EXPECT_TRUE(decode_vector_list(raw, kDim, 3, 9).error().is(kSegmentCorrupt));  // row 9 of 9
-    EXPECT_TRUE(decode_vector_list(raw, kDim, 2, 10).error().is(kSegmentCorrupt)); // size
-    VectorList unordered{{7, 2}, std::vector<float>(2 * kDim)};
-    EXPECT_TRUE(
-        decode_vector_list(encode_vector_list(unordered), kDim, 2, 10).error().is(kSegmentCorrupt));
+    EXPECT_EQ(back->codes, list.codes);
+    ASSERT_EQ(back->vector_sums.size(), 3u);
+    EXPECT_EQ(back->vector_sums[0], back->vector_sums[2]); // equal vectors, equal sums
+    EXPECT_NE(back->vector_sums[0], back->vector_sums[1]);
+    EXPECT_EQ(encode_vector_values(list).size(), 3 * kDim * sizeof(float));
+    EXPECT_TRUE(decode_vector_codes(raw, kDim, 3, 9).error().is(kSegmentCorrupt));  // row 9 of 9
+    EXPECT_TRUE(decode_vector_codes(raw, kDim, 2, 10).error().is(kSegmentCorrupt)); // size
+    VectorList unordered{{7, 2}, std::vector<uint8_t>(2 * kDim), std::vector<float>(2 * kDim)};
+    EXPECT_TRUE(decode_vector_codes(encode_vector_codes(unordered), kDim, 2, 10)
+                    .error()
+                    .is(kSegmentCorrupt));
 
-    VectorIndexHeader header{
-        kDim, std::vector<float>(2 * kDim, 0.25f), {{0, 100, 3, 42}, {100, 50, 1, 7}}};
+    VectorIndexHeader header{kDim,
+                             std::vector<float>(kDim, -1.0f),
+                             std::vector<float>(kDim, 0.01f),
+                             std::vector<float>(2 * kDim, 0.25f),
+                             {{0, 40, 3, 42, 40}, {200, 50, 1, 7, 250}}};
     std::string h = encode_vector_header(header);
-    auto read = decode_vector_header(h, kDim, 2, 150);
+    auto read = decode_vector_header(h, kDim, 2, 300);
     ASSERT_TRUE(read) << read.error().to_string();
     EXPECT_EQ(read->centroids, header.centroids);
-    EXPECT_EQ(read->lists[1].offset, 100u);
-    EXPECT_EQ(read->lists[1].checksum, 7u);
-    EXPECT_TRUE(decode_vector_header(h, kDim, 2, 149).error().is(kSegmentCorrupt)); // outside
-    EXPECT_TRUE(decode_vector_header(h, kDim, 3, 150).error().is(kSegmentCorrupt)); // size
-    header.centroids[5] = INFINITY;
-    EXPECT_TRUE(decode_vector_header(encode_vector_header(header), kDim, 2, 150)
+    EXPECT_EQ(read->low, header.low);
+    EXPECT_EQ(read->step, header.step);
+    EXPECT_EQ(read->lists[1].codes_offset, 200u);
+    EXPECT_EQ(read->lists[1].codes_checksum, 7u);
+    EXPECT_EQ(read->lists[1].vectors_offset, 250u);
+    // List 1's vectors end at 250 + 1 * 8 * 4 = 282.
+    EXPECT_TRUE(decode_vector_header(h, kDim, 2, 281).error().is(kSegmentCorrupt)); // outside
+    EXPECT_TRUE(decode_vector_header(h, kDim, 3, 300).error().is(kSegmentCorrupt)); // size
+    auto damaged = header;
+    damaged.centroids[5] = INFINITY;
+    EXPECT_TRUE(decode_vector_header(encode_vector_header(damaged), kDim, 2, 300)
+                    .error()
+                    .is(kSegmentCorrupt));
+    damaged = header;
+    damaged.step[3] = 0;
+    EXPECT_TRUE(decode_vector_header(encode_vector_header(damaged), kDim, 2, 300)
                     .error()
                     .is(kSegmentCorrupt));
 }
@@ -129,7 +151,7 @@ TEST(VectorIndex, SegmentsCarryItAndEveryReadIsVerified) {
     ASSERT_TRUE(reader) << reader.error().to_string();
     const SegmentVectorIndex* entry = reader->footer().find_vector_index("p:1");
     ASSERT_NE(entry, nullptr);
-    EXPECT_EQ(entry->kind, "ivf_flat");
+    EXPECT_EQ(entry->kind, "ivf_sq8");
     EXPECT_EQ(entry->metric, "l2");
     EXPECT_EQ(entry->dim, kDim);
     EXPECT_EQ(entry->lists, 32u);
@@ -137,26 +159,43 @@ TEST(VectorIndex, SegmentsCarryItAndEveryReadIsVerified) {
     auto header = reader->read_vector_header(*entry);
     ASSERT_TRUE(header) << header.error().to_string();
     uint64_t rows = 0;
+    Column source = clustered(1000);
     for (uint32_t l = 0; l < entry->lists; ++l) {
-        auto list = reader->read_vector_list(*entry, *header, l);
-        ASSERT_TRUE(list) << list.error().to_string();
-        rows += list->rows.size();
+        auto codes = reader->read_vector_codes(*entry, *header, l);
+        ASSERT_TRUE(codes) << codes.error().to_string();
+        rows += codes->rows.size();
+        for (uint32_t j = 0; j < codes->rows.size(); ++j) { // every exact vector reads back
+            auto exact = reader->read_vector_value(*entry, *header, l, j, codes->vector_sums[j]);
+            ASSERT_TRUE(exact) << exact.error().to_string();
+            EXPECT_EQ(std::memcmp(exact->data(), source.fixed_row(codes->rows[j]), kDim * 4), 0);
+        }
     }
     EXPECT_EQ(rows, 997u);
 
-    // A damaged list fails its checksum, naming the index and the list; so does the header.
+    // Damaged codes fail their checksum, naming the index and the list; a damaged exact
+    // vector fails its own, naming it; so does the header.
     const VectorListRef& ref = header->lists[3];
+    auto codes3 = reader->read_vector_codes(*entry, *header, 3);
+    ASSERT_TRUE(codes3);
+    ASSERT_GE(ref.rows, 2u);
     std::string damaged = *bytes;
-    damaged[ref.offset + ref.length - 1] ^= 0x21;
+    damaged[ref.codes_offset + ref.codes_length - 1] ^= 0x21;
+    damaged[ref.vectors_offset + kDim * 4 + 3] ^= 0x21; // vector 1 of list 3
     damaged[entry->offset + 5] ^= 0x21;
     ASSERT_TRUE(store->put("t/bad.seg", damaged));
     auto bad = SegmentReader::open(*store, "t/bad.seg", damaged.size());
     ASSERT_TRUE(bad);
-    auto list = bad->read_vector_list(*entry, *header, 3);
+    auto list = bad->read_vector_codes(*entry, *header, 3);
     ASSERT_FALSE(list);
     EXPECT_TRUE(list.error().is(kSegmentCorrupt));
     EXPECT_NE(list.error().message.find("vector index on 'p:1', list 3"), std::string::npos);
-    EXPECT_TRUE(bad->read_vector_list(*entry, *header, 4)); // the others still read
+    EXPECT_TRUE(bad->read_vector_codes(*entry, *header, 4)); // the others still read
+    EXPECT_TRUE(bad->read_vector_value(*entry, *header, 3, 0, codes3->vector_sums[0]));
+    auto vector = bad->read_vector_value(*entry, *header, 3, 1, codes3->vector_sums[1]);
+    ASSERT_FALSE(vector);
+    EXPECT_TRUE(vector.error().is(kSegmentCorrupt));
+    EXPECT_NE(vector.error().message.find("list 3, vector 1"), std::string::npos);
+    EXPECT_FALSE(bad->read_vector_value(*entry, *header, 3, ref.rows, 0)); // beyond the list
     auto head = bad->read_vector_header(*bad->footer().find_vector_index("p:1"));
     ASSERT_FALSE(head);
     EXPECT_TRUE(head.error().is(kSegmentCorrupt));

@@ -1,7 +1,9 @@
-// Fuzz target: the vector index decoders (a segment's IVF header and lists) on arbitrary bytes.
+// Fuzz target: the vector index decoders (a segment's IVF header and list codes) on arbitrary
+// bytes.
 // Byte 0 is the dimension (1 + b % 16), byte 1 the list count or list rows (1 + b), bytes 2-3
 // (u16 LE) the segment's rows (for a list) or the data area's end (for a header); byte 4 picks
-// the decoder. Whatever decodes must re-encode to the same bytes (the encoding is canonical).
+// the decoder. A header that decodes must re-encode to the same bytes (its encoding is
+// canonical); codes must hold a code per value of each row.
 #include "format/vector_index.h"
 
 #include <cstddef>
@@ -17,8 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint64_t bound = uint64_t(data[2]) | (uint64_t(data[3]) << 8);
     std::string_view raw(reinterpret_cast<const char*>(data) + 5, size - 5);
     if (data[4] % 2 == 0) {
-        auto list = omnigraph::format::decode_vector_list(raw, dim, count, bound);
-        if (list && omnigraph::format::encode_vector_list(*list) != raw)
+        auto codes = omnigraph::format::decode_vector_codes(raw, dim, count, bound);
+        if (codes && codes->rows.size() * dim != codes->codes.size())
             std::abort();
     } else {
         auto header = omnigraph::format::decode_vector_header(raw, dim, count, bound);
