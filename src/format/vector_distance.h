@@ -12,7 +12,8 @@ namespace omnigraph::format {
 
 // Σ (stored[i] - query[i])² over `dim` values; `stored` is a column's raw bytes (dim F32s, any
 // alignment, read with memcpy). Accumulated in float lanes the compiler vectorizes
-// (vector_distance.cpp is built at -O3, and for AVX2 too, chosen at run time on x86-64).
+// (vector_distance.cpp is built at -O3, and for AVX2 too, chosen at run time on x86-64; the
+// result is the same float either way).
 // NaN in either input gives NaN.
 float squared_l2(const char* stored, const float* query, uint32_t dim);
 

@@ -70,16 +70,49 @@ void assign(const Points& points, const std::vector<float>& centroids, uint32_t 
     });
 }
 
-// Lloyd's k-means over `sample`, from its first `lists` points; a list left empty restarts at
-// a point of the largest list, so every list ends with a centroid among the data.
-std::vector<float> train(const Points& sample, uint32_t lists) {
+// Initial centroids by k-means++: each next one a sample point drawn with probability
+// proportional to its squared distance from the nearest chosen so far, so that they spread
+// over the data instead of crowding where it is dense.
+std::vector<float> spread_seeds(const Points& sample, uint32_t lists, uint64_t& state) {
     uint32_t dim = sample.dim;
+    size_t n = sample.at.size();
     std::vector<float> centroids(size_t(lists) * dim);
-    for (uint32_t c = 0; c < lists; ++c)
-        std::memcpy(&centroids[size_t(c) * dim], sample.at[c], size_t(dim) * sizeof(float));
+    std::vector<float> nearest(n, INFINITY);
+    size_t pick = 0;
+    for (uint32_t c = 0; c < lists; ++c) {
+        std::memcpy(&centroids[size_t(c) * dim], sample.at[pick], size_t(dim) * sizeof(float));
+        const float* chosen = &centroids[size_t(c) * dim];
+        size_t pieces = (n + kPiece - 1) / kPiece;
+        base::parallel_for(pieces, [&](size_t piece) {
+            for (size_t i = piece * kPiece; i < std::min(n, (piece + 1) * kPiece); ++i)
+                nearest[i] = std::min(nearest[i], squared_l2(sample.at[i], chosen, dim));
+        });
+        double total = 0;
+        for (float d : nearest)
+            total += d;
+        if (!(total > 0)) { // every point is a centroid already: take the next ones in order
+            pick = (pick + 1) % n;
+            continue;
+        }
+        double at = double(next_random(state) >> 11) / double(uint64_t(1) << 53) * total;
+        for (pick = 0; pick + 1 < n && (at -= nearest[pick]) > 0; ++pick) {
+        }
+    }
+    return centroids;
+}
+
+// Lloyd's k-means over `sample` from spread seeds. After each round a list holding under an
+// eighth of the average share takes half of the largest list (its centroid split in two, as
+// FAISS does for empty lists): on data where a few lists would swallow most points, a probe
+// of a few lists would otherwise scan most rows.
+std::vector<float> train(const Points& sample, uint32_t lists, uint64_t& state) {
+    uint32_t dim = sample.dim;
+    std::vector<float> centroids = spread_seeds(sample, lists, state);
     std::vector<uint32_t> owner, previous;
     std::vector<double> sums(size_t(lists) * dim);
     std::vector<uint64_t> counts(lists);
+    double least = double(sample.at.size()) / double(lists) / 8;
+    constexpr float kSplit = 1.0f / 1024;
     for (int round = 0; round < kRounds; ++round) {
         assign(sample, centroids, lists, owner);
         if (owner == previous)
@@ -95,22 +128,26 @@ std::vector<float> train(const Points& sample, uint32_t lists) {
             }
             ++counts[owner[i]];
         }
-        auto largest =
-            static_cast<uint32_t>(std::max_element(counts.begin(), counts.end()) - counts.begin());
-        size_t restart = 0; // which point of the largest list an empty list takes
-        for (uint32_t c = 0; c < lists; ++c) {
-            float* centroid = &centroids[size_t(c) * dim];
-            if (counts[c] != 0) {
+        for (uint32_t c = 0; c < lists; ++c)
+            if (counts[c] != 0)
                 for (uint32_t d = 0; d < dim; ++d)
-                    centroid[d] = static_cast<float>(sums[size_t(c) * dim + d] / double(counts[c]));
+                    centroids[size_t(c) * dim + d] =
+                        static_cast<float>(sums[size_t(c) * dim + d] / double(counts[c]));
+        for (uint32_t c = 0; c < lists; ++c) {
+            if (double(counts[c]) >= least)
                 continue;
+            auto largest = static_cast<uint32_t>(std::max_element(counts.begin(), counts.end()) -
+                                                 counts.begin());
+            if (counts[largest] < 2 * least + 2)
+                break;
+            float* big = &centroids[size_t(largest) * dim];
+            float* small = &centroids[size_t(c) * dim];
+            for (uint32_t d = 0; d < dim; ++d) {
+                small[d] = big[d] * (1 + (d % 2 ? kSplit : -kSplit));
+                big[d] = big[d] * (1 + (d % 2 ? -kSplit : kSplit));
             }
-            for (size_t seen = 0, i = 0; i < sample.at.size(); ++i)
-                if (owner[i] == largest && seen++ == restart) {
-                    std::memcpy(centroid, sample.at[i], size_t(dim) * sizeof(float));
-                    ++restart;
-                    break;
-                }
+            counts[c] = counts[largest] / 2;
+            counts[largest] -= counts[c];
         }
         previous.swap(owner);
     }
@@ -185,7 +222,7 @@ Result<std::optional<VectorIndex>> build_vector_index(const Column& column, uint
         float step = (high[d] - index.low[d]) / 255.0f;
         index.step[d] = std::isfinite(step) && step > 0 ? step : 1.0f;
     }
-    index.centroids = train(sample, lists);
+    index.centroids = train(sample, lists, state);
     std::vector<uint32_t> owner;
     assign(all, index.centroids, lists, owner);
     index.lists.resize(lists);
