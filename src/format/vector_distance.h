@@ -21,9 +21,10 @@ float squared_l2(const char* stored, const float* query, uint32_t dim);
 // out[0..rows).
 void squared_l2_rows(const char* data, size_t rows, const float* query, uint32_t dim, float* out);
 
-// Σ weight[i] * (code[i] - target[i])²: the squared L2 distance between a vector of 8-bit codes
-// (format/vector_index.h) and a query mapped into code space (target = (q - low) / step,
-// weight = step²). Same lanes and clones as squared_l2.
-float coded_l2(const uint8_t* code, const float* target, const float* weight, uint32_t dim);
+// Σ (code[i] * step[i] + offset[i])²: the squared L2 distance between a vector of 8-bit codes
+// (format/vector_index.h, value = low + code * step) and a query q, with offset = low - q. With
+// AVX2 and FMA when the CPU has them (fused: the last bits may differ from the portable loop;
+// this distance only chooses which rows get an exact one).
+float coded_l2(const uint8_t* code, const float* step, const float* offset, uint32_t dim);
 
 } // namespace omnigraph::format

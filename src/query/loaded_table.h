@@ -125,6 +125,9 @@ class LoadedTable {
     std::vector<float> read_vector_value(size_t segment, const format::SegmentVectorIndex& index,
                                          const format::VectorIndexHeader& header, uint32_t list,
                                          uint32_t j, uint64_t sum) const;
+    // Whether reads go to an object store over the network (S3), where many small reads are
+    // worth issuing at once.
+    bool remote() const { return store_->root().is_s3(); }
     // The rows of segment `segment`'s file, deleted ones among them.
     uint64_t segment_file_rows(size_t segment) const;
 

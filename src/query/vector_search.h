@@ -8,8 +8,9 @@
 // run out). Distances are exact; what is approximate is only whether a near row sits in a
 // list that was not probed.
 //
-// What a search reads (headers, lists) is kept with the table version (LoadedTable::derived)
-// and shared by every query of it; safe to call from any number of threads.
+// What a search reads is kept with the table version (LoadedTable::derived) and shared by every
+// query of it: the headers, and the codes of the lists used lately up to a bound
+// (OMNIGRAPH_VECTOR_CACHE_MB). Safe to call from any number of threads.
 #pragma once
 
 #include "query/loaded_table.h"

@@ -82,6 +82,26 @@ TEST(VectorIndex, EveryFiniteVectorIsInTheListOfItsNearestCentroid) {
     EXPECT_FALSE(build_vector_index(Column(ColumnType{PhysicalKind::kI64}), 1));
 }
 
+TEST(VectorIndex, CodedDistanceMatchesAPlainLoopAtEveryTailLength) {
+    std::mt19937 rng(9);
+    std::uniform_int_distribution<int> byte(0, 255);
+    std::uniform_real_distribution<float> u(-1, 1);
+    for (uint32_t dim : {1u, 7u, 15u, 16u, 17u, 33u, 100u, 768u}) {
+        std::vector<uint8_t> code(dim);
+        std::vector<float> step(dim), offset(dim);
+        double want = 0;
+        for (uint32_t i = 0; i < dim; ++i) {
+            code[i] = static_cast<uint8_t>(byte(rng));
+            step[i] = 0.01f + std::abs(u(rng)) / 100;
+            offset[i] = u(rng);
+            double d = double(code[i]) * step[i] + offset[i];
+            want += d * d;
+        }
+        EXPECT_NEAR(coded_l2(code.data(), step.data(), offset.data(), dim), want, 1e-4 * (1 + want))
+            << "dim " << dim;
+    }
+}
+
 TEST(VectorIndex, CodesAndHeadersRoundTripAndRefuseDamage) {
     VectorList list{{2, 7, 9}, std::vector<uint8_t>(3 * kDim, 200), std::vector<float>(3 * kDim)};
     list.vectors[kDim] = 1.5f;

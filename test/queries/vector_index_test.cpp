@@ -2,6 +2,7 @@
 // exact top-k on clustered data, exact distances, prefilters, deleted rows, a segment without
 // an index beside indexed ones, and proof that the index is what is read (its damage fails
 // the query, naming it).
+#include "../store/store_fixture.h"
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "engine/optimize.h"
@@ -10,6 +11,7 @@
 #include "service/graph_handle.h"
 #include "service/mutate.h"
 #include "service/read.h"
+#include "store/counting_store.h"
 #include "store/local_store.h"
 #include "test_support.h"
 
@@ -359,6 +361,73 @@ TEST(VectorIndexOptimize, OptimizeIndexesSegmentsThatLackTheIndex) {
     EXPECT_FALSE(again->commit);
     unsetenv("OMNIGRAPH_VECTOR_INDEX_MIN_ROWS");
 }
+
+// A cold nearest() from a fresh process reads the header and a few lists' codes of each
+// indexed segment and a few exact vectors, not the vector column; on local disk and on S3.
+class VectorIndexCold : public StoreTest {};
+
+TEST_P(VectorIndexCold, ReadsAFewListsNotTheColumn) {
+    setenv("OMNIGRAPH_VECTOR_INDEX_MIN_ROWS", "1000", 1);
+    ASSERT_TRUE(
+        engine::init_graph(*store_, "node Doc { slug: String @key  vec: Vector(32) @index }\n"));
+    std::mt19937 rng(23);
+    std::normal_distribution<float> noise(0, 1);
+    std::vector<std::vector<float>> vecs;
+    std::string jsonl;
+    for (int i = 0; i < 8000; ++i) {
+        std::vector<float> v(32);
+        std::string text;
+        for (int d = 0; d < 32; ++d) {
+            v[d] =
+                std::round((float(i % 40) * (d % 5 == i % 5 ? 1.0f : 0.0f) + noise(rng)) * 64) / 64;
+            text += (d ? "," : "") + std::to_string(v[d]);
+        }
+        vecs.push_back(v);
+        jsonl += R"({"type":"Doc","data":{"slug":"d)" + std::to_string(i) + R"(","vec":[)" + text +
+                 "]}}\n";
+    }
+    auto graph = engine::Graph::open(*store_);
+    ASSERT_TRUE(graph);
+    ASSERT_TRUE(engine::load_graph(*store_, *graph, jsonl, {}));
+    unsetenv("OMNIGRAPH_VECTOR_INDEX_MIN_ROWS");
+    uint64_t table_bytes = 0;
+    auto tables = store_->list_all("tables/");
+    ASSERT_TRUE(tables);
+    for (const auto& meta : *tables)
+        table_bytes += meta.size;
+
+    auto counting = std::make_unique<store::CountingStore>(*store_);
+    store::CountingStore* counter = counting.get();
+    auto handle = service::GraphHandle::open(std::move(counting));
+    ASSERT_TRUE(handle) << handle.error().to_string();
+    const std::vector<float>& q = vecs[123];
+    std::string qtext;
+    for (int d = 0; d < 32; ++d)
+        qtext += (d ? "," : "") + std::to_string(q[d]);
+    auto params = base::parse_json(R"({"q":[)" + qtext + "]}");
+    service::ReadRequest r;
+    r.source = {"query q($q: Vector(32)) { match { $d: Doc } return { $d.slug, nearest($d.vec, $q) "
+                "as d } order { nearest($d.vec, $q) } limit 10 }",
+                "<test>"};
+    r.params = &*params;
+    uint64_t requests = counter->requests(), bytes = counter->bytes_read();
+    auto got = service::run_read(**handle, r);
+    ASSERT_TRUE(got) << got.error().to_string();
+    requests = counter->requests() - requests;
+    bytes = counter->bytes_read() - bytes;
+    ASSERT_EQ(got->result.rows.size(), 10u);
+    EXPECT_EQ(got->result.rows[0][0].text, "d123"); // the query is its own nearest
+    EXPECT_EQ(got->result.rows[0][1].real, 0.0);
+    // The snapshot, the segment's footer, the header, 4 lists' codes, 46 exact vectors, and a
+    // page of slugs: well under the vector column alone (8000 × 128 bytes).
+    EXPECT_LE(requests, 70u);
+    EXPECT_LT(bytes, table_bytes / 4) << "tables " << table_bytes;
+    std::cout << "cold nearest: " << requests << " requests, " << bytes << " bytes of "
+              << table_bytes << "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, VectorIndexCold,
+                         ::testing::Values(Backend::kLocal, Backend::kS3), backend_name);
 
 } // namespace
 } // namespace omnigraph::testing
