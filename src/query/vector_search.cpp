@@ -25,6 +25,7 @@ constexpr uint32_t kProbeShare = 32;
 constexpr uint64_t kRerankPerK = 3;
 constexpr uint64_t kRerankExtra = 16;
 constexpr size_t kRemoteReads = 8; // exact vectors read at once from a remote store
+constexpr uint64_t kReadCost = 8;  // rows a scan measures in the time of one exact read
 // Codes kept per table version and property: 64 MiB, the codes of 83,000 vectors of 768
 // values. On the benchmark's 200,000 (docs/benchmarks.md, "Vectors") a query's first run takes
 // 4.1 ms with it, 2.9 ms with every list kept, 6.0 ms with none kept.
@@ -228,12 +229,15 @@ std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
     if (k == 0 || query.empty())
         return std::nullopt;
     TableIndexCache& cache = cache_of(table, property_id);
-    // What probing measures (a share of each indexed segment, every row of the others)
-    // against what a scan measures (every passing row).
-    uint64_t probed = 0, indexed_rows = 0;
+    // What probing measures (a share of each indexed segment, every row of the others, and
+    // the re-ranked rows, each a ranged read worth some rows) against what a scan measures
+    // (every passing row). An index of another width (the property retyped) is not used.
+    uint64_t probed = (kRerankPerK * k + kRerankExtra) * kReadCost, indexed_rows = 0;
+    std::vector<bool> usable(cache.segments.size());
     for (size_t s = 0; s < cache.segments.size(); ++s) {
         const format::SegmentVectorIndex* index = cache.segments[s].index;
-        if (!index) {
+        usable[s] = index && index->dim == query.size();
+        if (!usable[s]) {
             probed += table.segment_file_rows(s);
             continue;
         }
@@ -246,7 +250,7 @@ std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
     std::vector<VectorHit> hits;
     std::vector<Candidate> found;
     for (size_t s = 0; s < cache.segments.size(); ++s) {
-        if (cache.segments[s].index)
+        if (usable[s])
             probe_segment(table, s, cache, query, k, pass, found);
         else
             measure_segment(table, s, property_id, query, pass, hits);
