@@ -445,9 +445,10 @@ write_vector_index(const std::string& name, const Column& c, uint64_t min_rows, 
     auto built = build_vector_index(c, min_rows);
     if (!built)
         return std::move(built).error().prepend("vector index on '" + name + "'");
-    if (!*built)
+    const std::optional<VectorIndex>& made = *built;
+    if (!made)
         return std::optional<SegmentVectorIndex>();
-    const VectorIndex& index = **built;
+    const VectorIndex& index = *made;
     SegmentVectorIndex entry{name, "ivf_sq8", "l2", index.dim,
                              static_cast<uint32_t>(index.lists.size())};
     VectorIndexHeader header{index.dim, index.low, index.step, index.centroids, {}};

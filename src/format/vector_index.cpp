@@ -138,7 +138,7 @@ std::vector<float> train(const Points& sample, uint32_t lists, uint64_t& state) 
                 continue;
             auto largest = static_cast<uint32_t>(std::max_element(counts.begin(), counts.end()) -
                                                  counts.begin());
-            if (counts[largest] < 2 * least + 2)
+            if (double(counts[largest]) < 2 * least + 2)
                 break;
             float* big = &centroids[size_t(largest) * dim];
             float* small = &centroids[size_t(c) * dim];

@@ -69,7 +69,9 @@ std::optional<RowSet> apply_cutoff(const ExecContext& ctx, const TopKCutoff& cut
                                    const std::optional<RowSet>& pass) {
     if (cutoff.ranking) {
         auto narrowed = ctx.search().ranking(*cutoff.ranking).narrow(pass, cutoff.k);
-        return narrowed ? std::move(narrowed) : pass;
+        if (narrowed)
+            return narrowed;
+        return pass;
     }
     const LoadedTable& table = *ctx.var(cutoff.var).table;
     const format::Column& col = table.column(cutoff.property_id);
