@@ -210,16 +210,20 @@ std::string key_id(const std::vector<std::string>& parts) {
     return base::to_compact_json(array);
 }
 
-std::vector<uint64_t> text_indexed_properties(const TableSchema& schema) {
+namespace {
+
+// The properties of `schema` with a single-property index of `kind`, by id, once each.
+std::vector<uint64_t> single_property_indexes(const TableSchema& schema, schema::IndexKind kind) {
     std::vector<uint64_t> out;
     if (!schema.node)
         return out;
     for (const auto& spec : schema.node->index_specs) {
-        if (spec.kind != schema::IndexKind::kFullText || spec.columns.size() != 1)
+        if (spec.kind != kind || spec.columns.size() != 1)
             continue;
         // The index @key implies is the key index: an id is looked up, not searched for words
         // (a search on it still works, tokenizing the column once per table version).
-        if (schema.node->key && *schema.node->key == spec.columns)
+        if (kind == schema::IndexKind::kFullText && schema.node->key &&
+            *schema.node->key == spec.columns)
             continue;
         auto id = schema.node->property_ids.find(spec.columns[0]);
         if (id != schema.node->property_ids.end() &&
@@ -229,19 +233,14 @@ std::vector<uint64_t> text_indexed_properties(const TableSchema& schema) {
     return out;
 }
 
+} // namespace
+
+std::vector<uint64_t> text_indexed_properties(const TableSchema& schema) {
+    return single_property_indexes(schema, schema::IndexKind::kFullText);
+}
+
 std::vector<uint64_t> vector_indexed_properties(const TableSchema& schema) {
-    std::vector<uint64_t> out;
-    if (!schema.node)
-        return out;
-    for (const auto& spec : schema.node->index_specs) {
-        if (spec.kind != schema::IndexKind::kVector || spec.columns.size() != 1)
-            continue;
-        auto id = schema.node->property_ids.find(spec.columns[0]);
-        if (id != schema.node->property_ids.end() &&
-            std::find(out.begin(), out.end(), id->second) == out.end())
-            out.push_back(id->second);
-    }
-    return out;
+    return single_property_indexes(schema, schema::IndexKind::kVector);
 }
 
 uint64_t vector_index_min_rows() {
