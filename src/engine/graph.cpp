@@ -474,6 +474,7 @@ Result<BranchRecord> Graph::create_branch(std::string_view name, std::string_vie
     if (n == "main")
         return Error(kConflict, "cannot create branch 'main': it always exists");
     OG_CHECK(authorize_write({WriteAction::kBranchCreate, std::string(from), n, actor}));
+    OG_CHECK(authorize_write({WriteAction::kReadSource, std::string(from), std::nullopt, actor}));
     auto source = OG_TRY(head(from));
     for (const auto& existing : OG_TRY(branches())) {
         if (existing == n)

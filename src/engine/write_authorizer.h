@@ -17,11 +17,13 @@ namespace omnigraph::engine {
 // A write refused by the authorizer (HTTP 403 `forbidden`).
 inline constexpr std::string_view kForbidden = "forbidden";
 
-enum class WriteAction { kChange, kBranchCreate, kSchemaApply };
+// kReadSource: a new branch holds its source's rows, so forking also asks to read the source
+// (beyond upstream, which asks branch_create only; docs/policy.md).
+enum class WriteAction { kChange, kBranchCreate, kSchemaApply, kReadSource };
 
 struct WriteRequest {
     WriteAction action = WriteAction::kChange;
-    std::optional<std::string> branch;        // change: the branch; branch_create: the base
+    std::optional<std::string> branch; // change: the branch; branch_create, read_source: the base
     std::optional<std::string> target_branch; // branch_create: the new branch; schema_apply
     std::optional<std::string> actor;
 };

@@ -36,8 +36,12 @@ void serve_load(const ServerState& s, httplib::Response& res, const ServedGraph&
     bool create = !unwrap(service::branch_exists(*g.handle, args.branch));
     if (create && !args.from)
         throw not_found("branch '" + args.branch + "' not found; pass `from` to create it");
-    if (create)
+    if (create) {
         s.authorize(&g, policy::Action::kBranchCreate, actor, args.from, args.branch);
+        // Beyond upstream: a fork holds its source's rows, so forking asks `read` on the source
+        // (else branch_create and change on unprotected branches would read a protected main).
+        s.authorize(&g, policy::Action::kRead, actor, args.from);
+    }
     auto ticket = s.admit(actor, args.request_bytes);
     service::LoadRequest load;
     load.mode = engine::parse_load_mode(args.mode);

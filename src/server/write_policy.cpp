@@ -11,6 +11,8 @@ policy::Action policy_action(engine::WriteAction action) {
         return policy::Action::kBranchCreate;
     case engine::WriteAction::kSchemaApply:
         return policy::Action::kSchemaApply;
+    case engine::WriteAction::kReadSource:
+        return policy::Action::kRead;
     }
     return policy::Action::kChange;
 }

@@ -123,6 +123,43 @@ TEST_F(WritePolicyTest, BranchCreationAndSchemaApplyAskTheirOwnActions) {
     EXPECT_EQ(apply.error().code, engine::kForbidden);
 }
 
+// Beyond upstream: forking a branch also asks `read` on its source, in the engine's repeat too.
+TEST_F(WritePolicyTest, ForkingAsksReadOnTheSource) {
+    auto bundle = policy::parse_bundle(R"(version: 1
+groups:
+  team: [act-bruno]
+protected_branches: [main]
+rules:
+  - id: team-create
+    allow:
+      actors: { group: team }
+      actions: [branch_create]
+      target_branch_scope: unprotected
+  - id: team-work
+    allow:
+      actors: { group: team }
+      actions: [read, change]
+      branch_scope: unprotected
+)",
+                                       "fork.policy.yaml", policy::BindingKind::kGraph);
+    ASSERT_TRUE(bundle) << bundle.error().to_string();
+    auto engine = policy::PolicyEngine::compile(*bundle, "knowledge");
+    graph_->set_write_authorizer(server::write_authorizer(&engine));
+    auto leak = load_as("act-bruno", "leak", "main");
+    ASSERT_FALSE(leak);
+    EXPECT_EQ(leak.error().code, engine::kForbidden);
+    EXPECT_NE(leak.error().message.find("policy denied action 'read'"), std::string::npos)
+        << leak.error().message;
+    auto branches = graph_->branches();
+    ASSERT_TRUE(branches);
+    EXPECT_EQ(*branches, std::vector<std::string>{"main"});
+    // A source he may read forks.
+    graph_->set_write_authorizer(nullptr);
+    ASSERT_TRUE(graph_->create_branch("feature", "main", std::nullopt));
+    graph_->set_write_authorizer(server::write_authorizer(&engine));
+    EXPECT_TRUE(load_as("act-bruno", "scratch", "feature"));
+}
+
 TEST_F(WritePolicyTest, WithoutABundleActorsOnlyReadAndOpenServersWrite) {
     // Tokens without a bundle (default-deny): an actor's write is refused.
     graph_->set_write_authorizer(server::write_authorizer(nullptr));
