@@ -187,11 +187,13 @@ void install_routes(ServerState& s, size_t workers) {
     add_graph_routes(s);
     add_query_routes(s);
     add_write_routes(s);
+    add_branch_routes(s);
     auto route_all = [&s](const httplib::Request& req, httplib::Response& res) {
         dispatch(s, req, res);
     };
     s.http.Get(".*", route_all);
     s.http.Post(".*", route_all);
+    s.http.Delete(".*", route_all);
 
     // A request that announces a body runs its route on the head first (request.h): whatever
     // the route refuses before it reads the body — no token, an unknown route or graph, a

@@ -87,5 +87,6 @@ void add_server_routes(ServerState& s); // /healthz, /graphs, /openapi.json, /re
 void add_graph_routes(ServerState& s);  // snapshot, schema, commits, export
 void add_query_routes(ServerState& s);  // query, read, stored queries
 void add_write_routes(ServerState& s);  // mutate, change, load, ingest, schema apply
+void add_branch_routes(ServerState& s); // branch list, create, delete
 
 } // namespace omnigraph::server

@@ -67,7 +67,8 @@ class ContractTest : public ::testing::Test {
         // administrator who may export and ask for a schema apply (refused in cluster mode).
         std::ofstream(cluster_ + "/base.policy.yaml", std::ios::app)
             << "  - id: admins-all\n    allow:\n      actors: { group: admins }\n"
-               "      actions: [read, export, change, schema_apply]\n";
+               "      actions: [read, export, change, schema_apply, branch_create, "
+               "branch_delete]\n";
         std::string policy = read_file(cluster_ + "/base.policy.yaml");
         policy.replace(policy.find("groups:\n"), 8, "groups:\n  admins: [act-admin]\n");
         std::ofstream(cluster_ + "/base.policy.yaml") << policy;
@@ -192,6 +193,15 @@ TEST_F(ContractTest, EveryServedRouteAnswersWithTheDocumentsSchemas) {
          R"({"nope":1})");
     post("export: editor denied", "/graphs/{graph_id}/export", G + "/export", editor, "{}");
 
+    const std::string B = "/graphs/{graph_id}/branches";
+    const std::string BD = "/graphs/{graph_id}/branches/{branch}";
+    post("branch create", B, G + "/branches", admin, R"({"name":"contract","from":"main"})");
+    post("branch create: exists", B, G + "/branches", admin, R"({"name":"contract"})");
+    post("branch create: reader denied", B, G + "/branches", reader, R"({"name":"other"})");
+    get("branches", B, G + "/branches", reader);
+    rec.http("branch delete", "DELETE", BD, c.Delete(G + "/branches/contract", admin));
+    rec.http("branch delete: unknown", "DELETE", BD, c.Delete(G + "/branches/contract", admin));
+
     // Every route of the document this server serves, and the error statuses seen.
     for (const char* route : {"GET /healthz 200",
                               "GET /graphs/{graph_id}/snapshot 200",
@@ -218,7 +228,13 @@ TEST_F(ContractTest, EveryServedRouteAnswersWithTheDocumentsSchemas) {
                               "POST /graphs/{graph_id}/query 400",
                               "POST /graphs/{graph_id}/mutate 403",
                               "POST /graphs/{graph_id}/queries/{name} 404",
-                              "GET /graphs/{graph_id}/commits/{commit_id} 404"})
+                              "GET /graphs/{graph_id}/commits/{commit_id} 404",
+                              "GET /graphs/{graph_id}/branches 200",
+                              "POST /graphs/{graph_id}/branches 200",
+                              "POST /graphs/{graph_id}/branches 409",
+                              "POST /graphs/{graph_id}/branches 403",
+                              "DELETE /graphs/{graph_id}/branches/{branch} 200",
+                              "DELETE /graphs/{graph_id}/branches/{branch} 404"})
         EXPECT_TRUE(rec.statuses().contains(route)) << "not exercised: " << route;
     EXPECT_EQ(rec.validate(dir_.path()), "");
 }

@@ -1,0 +1,81 @@
+// A graph's branches over HTTP: GET /branches, POST /branches, DELETE /branches/{branch} (spec
+// server-policy §1.3 rows 20-22, §1.5 "Branches"). Names are trimmed before any decision; the
+// decision comes before the engine looks anything up, so a caller refused learns nothing about
+// which branches exist. Creating a branch also asks `read` on its source (docs/policy.md,
+// "Forking reads its source"), as a load that forks does.
+#include "base/json.h"
+#include "server/request.h"
+#include "server/server_state.h"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace omnigraph::server {
+
+namespace {
+
+using base::Json;
+
+// What a branch operation counts against the per-actor caps (spec §1.5: a constant).
+constexpr uint64_t kBranchOpBytes = 256;
+
+Json actor_json(const std::optional<std::string>& actor) {
+    return actor ? Json(*actor) : Json(nullptr);
+}
+
+} // namespace
+
+void add_branch_routes(ServerState& s) {
+    s.routes.add(
+        {"GET", "/graphs/{graph_id}/branches", "cluster_listBranches", false, true,
+         [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
+             auto actor = s.authenticate(req);
+             const ServedGraph& g = s.graph(path[0]);
+             s.authorize(&g, policy::Action::kRead, actor);
+             std::vector<std::string> names = unwrap(g.handle->graph().branches());
+             std::sort(names.begin(), names.end());
+             send_json(res, 200, base::to_compact_json(Json::object({{"branches", Json(names)}})));
+         }});
+
+    s.routes.add(
+        {"POST", "/graphs/{graph_id}/branches", "cluster_createBranch", false, true,
+         [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
+             auto actor = s.authenticate(req);
+             const ServedGraph& g = s.graph(path[0]);
+             Json body = body_json(req);
+             for (auto it = body.begin(); it != body.end(); ++it)
+                 if (it.key() != "name" && it.key() != "from")
+                     throw bad_request("invalid branch request: unknown field `" + it.key() + "`");
+             auto named = trimmed_branch(opt_string(body, "name"), "name");
+             if (!named)
+                 throw bad_request("invalid branch request: missing field `name`");
+             std::string name = *named;
+             std::string from = trimmed_branch(opt_string(body, "from"), "from").value_or("main");
+             s.authorize(&g, policy::Action::kBranchCreate, actor, from, name);
+             s.authorize(&g, policy::Action::kRead, actor, from);
+             auto ticket = s.admit(actor, kBranchOpBytes);
+             unwrap(g.handle->graph().create_branch(name, from, actor));
+             send_json(res, 200,
+                       base::to_compact_json(Json::object({{"uri", g.handle->uri()},
+                                                           {"from", from},
+                                                           {"name", name},
+                                                           {"actor_id", actor_json(actor)}})));
+         }});
+
+    s.routes.add(
+        {"DELETE", "/graphs/{graph_id}/branches/{branch}", "cluster_deleteBranch", false, true,
+         [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
+             auto actor = s.authenticate(req);
+             const ServedGraph& g = s.graph(path[0]);
+             std::string name = *trimmed_branch(path[1]);
+             s.authorize(&g, policy::Action::kBranchDelete, actor, std::nullopt, name);
+             auto ticket = s.admit(actor, kBranchOpBytes);
+             unwrap(g.handle->graph().delete_branch(name));
+             send_json(
+                 res, 200,
+                 base::to_compact_json(Json::object(
+                     {{"uri", g.handle->uri()}, {"name", name}, {"actor_id", actor_json(actor)}})));
+         }});
+}
+
+} // namespace omnigraph::server
