@@ -17,17 +17,20 @@ Result<std::optional<ObjectMeta>> CountingStore::do_head(std::string_view key) {
 
 Result<ObjectMeta> CountingStore::do_put(std::string_view key, std::string_view data) {
     ++requests_;
+    ++writes_;
     return inner_->put(key, data);
 }
 
 Result<ObjectMeta> CountingStore::do_put_if_absent(std::string_view key, std::string_view data) {
     ++requests_;
+    ++writes_;
     return inner_->put_if_absent(key, data);
 }
 
 Result<ObjectMeta> CountingStore::do_put_if_match(std::string_view key, std::string_view data,
                                                   std::string_view expected_version) {
     ++requests_;
+    ++writes_;
     return inner_->put_if_match(key, data, expected_version);
 }
 
@@ -38,16 +41,19 @@ Result<ListPage> CountingStore::do_list(const ListOptions& options) {
 
 Status CountingStore::do_remove(std::string_view key) {
     ++requests_;
+    ++writes_;
     return inner_->remove(key);
 }
 
 Status CountingStore::do_remove_if_match(std::string_view key, std::string_view expected_version) {
     ++requests_;
+    ++writes_;
     return inner_->remove_if_match(key, expected_version);
 }
 
 Result<uint64_t> CountingStore::do_remove_prefix(std::string_view prefix) {
     ++requests_;
+    ++writes_;
     return prefix.empty() ? inner_->remove_root() : inner_->remove_prefix(prefix);
 }
 

@@ -18,6 +18,7 @@ class CountingStore final : public ObjectStore {
     const base::StorageUri& root() const override { return inner_->root(); }
     uint64_t bytes_read() const { return bytes_read_.load(); } // data returned by get
     uint64_t requests() const { return requests_.load(); }     // every call, of any kind
+    uint64_t writes() const { return writes_.load(); }         // puts and removes
 
   protected:
     Result<GetResult> do_get(std::string_view key, std::optional<ByteRange> range) override;
@@ -35,6 +36,7 @@ class CountingStore final : public ObjectStore {
     ObjectStore* inner_;
     std::atomic<uint64_t> bytes_read_{0};
     std::atomic<uint64_t> requests_{0};
+    std::atomic<uint64_t> writes_{0};
 };
 
 } // namespace omnigraph::store

@@ -1,6 +1,7 @@
 // Branches, snapshots and time travel on both backends (spec engine-cli §2.1, §2.4, §7 rows 4-11,
 // 21, 22, 24, 25).
 #include "engine_fixture.h"
+#include "store/counting_store.h"
 #include "store/fault_injecting_store.h"
 
 namespace omnigraph::testing {
@@ -42,6 +43,40 @@ TEST_P(Branches, CreateIsLazyAndTheFirstWriteForksOnlyItsTable) { // rows 5, 6
     ASSERT_EQ(commits->size(), 3u);
     EXPECT_EQ((*commits)[0].graph_branch, "feature");
     EXPECT_EQ((*commits)[1].graph_branch, "main");
+}
+
+// Creating and deleting a branch write a constant number of small objects, whatever the graph
+// holds (issue 19): three each, with 4 rows or with 3,000.
+TEST_P(Branches, CreateAndDeleteWriteTheSameFewObjectsAtAnySize) {
+    auto writes_of = [&](auto op) {
+        store::CountingStore counting(*store_);
+        auto graph = engine::Graph::open(counting);
+        EXPECT_TRUE(graph) << graph.error().to_string();
+        uint64_t before = counting.writes();
+        op(*graph);
+        return counting.writes() - before;
+    };
+    auto create = [](const engine::Graph& g) {
+        auto made = g.create_branch("feature", "main", "andrew");
+        EXPECT_TRUE(made) << made.error().to_string();
+    };
+    auto remove = [](const engine::Graph& g) {
+        auto gone = g.delete_branch("feature");
+        EXPECT_TRUE(gone) << gone.error().to_string();
+    };
+    uint64_t small_create = writes_of(create), small_delete = writes_of(remove);
+    std::string many;
+    for (int i = 0; i < 3000; ++i)
+        many += person("P" + std::to_string(i), i % 90);
+    ASSERT_TRUE(load(many, engine::LoadMode::kAppend));
+    ASSERT_TRUE(load(person("Late", 40), engine::LoadMode::kAppend));
+    uint64_t large_create = writes_of(create), large_delete = writes_of(remove);
+    EXPECT_EQ(large_create, small_create);
+    EXPECT_EQ(large_delete, small_delete);
+    EXPECT_LE(small_create, 3u);
+    EXPECT_LE(small_delete, 3u);
+    std::cout << "branch create: " << small_create << " writes; delete: " << small_delete
+              << " writes\n";
 }
 
 TEST_P(Branches, PinnedCommitExcludesLaterWrites) { // row 7
