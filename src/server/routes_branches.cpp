@@ -46,7 +46,7 @@ void add_branch_routes(ServerState& s) {
              for (auto it = body.begin(); it != body.end(); ++it)
                  if (it.key() != "name" && it.key() != "from")
                      throw bad_request("invalid branch request: unknown field `" + it.key() + "`");
-             auto named = trimmed_branch(opt_string(body, "name"), "name");
+             auto named = trimmed_branch(opt_string(body, "name"));
              if (!named)
                  throw bad_request("invalid branch request: missing field `name`");
              std::string name = *named;
