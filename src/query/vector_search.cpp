@@ -15,8 +15,8 @@ namespace omnigraph::query {
 namespace {
 
 // A thirty-second of the lists, at least 4: on 200,000 vectors of 768 values in load-sized
-// segments (130 lists each), recall@10 0.97 in about 4 ms; 2 probes 0.92 in 2.5 ms, 8 probes
-// 0.99 in 7 ms (docs/benchmarks.md, "Vectors"). OMNIGRAPH_VECTOR_PROBES sets it.
+// segments (130 lists each), recall@10 0.97 in about 2.5 ms; 2 probes 0.92 in 1.7 ms, 8 probes
+// 0.99 in 3.6 ms (docs/benchmarks.md, "Vectors"). OMNIGRAPH_VECTOR_PROBES sets it.
 constexpr uint32_t kLeastProbes = 4;
 constexpr uint32_t kProbeShare = 32;
 
