@@ -438,6 +438,15 @@ Result<SegmentTextIndex> write_text_index(const std::string& name, const Column&
     return entry;
 }
 
+// Column `name` of `columns`, which an index option names.
+Result<const Column*> column_to_index(const std::vector<NamedColumn>& columns,
+                                      const std::string& name) {
+    for (const auto& c : columns)
+        if (c.name == name)
+            return &c.column;
+    return Error(codes::kInvalidArgument, "no column '" + name + "' to index");
+}
+
 // The vector index of vector column `c`, appended to `out` (its lists, then its header);
 // nullopt when the column has too few vectors to be worth one.
 Result<std::optional<SegmentVectorIndex>>
@@ -518,29 +527,20 @@ Result<std::string> write_segment(const std::vector<NamedColumn>& columns,
     }
     std::vector<SegmentIndex> indexes;
     for (const auto& name : options.indexed) {
-        auto it = std::find_if(columns.begin(), columns.end(),
-                               [&](const NamedColumn& c) { return c.name == name; });
-        if (it == columns.end())
-            return Error(codes::kInvalidArgument, "no column '" + name + "' to index");
-        indexes.push_back(OG_TRY(write_index(
-            name, it->column, std::max<uint64_t>(options.index_block_entries, 1), out)));
+        const Column* column = OG_TRY(column_to_index(columns, name));
+        indexes.push_back(OG_TRY(
+            write_index(name, *column, std::max<uint64_t>(options.index_block_entries, 1), out)));
     }
     std::vector<SegmentTextIndex> text_indexes;
     for (const auto& name : options.text_indexed) {
-        auto it = std::find_if(columns.begin(), columns.end(),
-                               [&](const NamedColumn& c) { return c.name == name; });
-        if (it == columns.end())
-            return Error(codes::kInvalidArgument, "no column '" + name + "' to index");
-        text_indexes.push_back(OG_TRY(write_text_index(name, it->column, out)));
+        const Column* column = OG_TRY(column_to_index(columns, name));
+        text_indexes.push_back(OG_TRY(write_text_index(name, *column, out)));
     }
     std::vector<SegmentVectorIndex> vector_indexes;
     for (const auto& name : options.vector_indexed) {
-        auto it = std::find_if(columns.begin(), columns.end(),
-                               [&](const NamedColumn& c) { return c.name == name; });
-        if (it == columns.end())
-            return Error(codes::kInvalidArgument, "no column '" + name + "' to index");
+        const Column* column = OG_TRY(column_to_index(columns, name));
         if (auto entry =
-                OG_TRY(write_vector_index(name, it->column, options.vector_index_min_rows, out)))
+                OG_TRY(write_vector_index(name, *column, options.vector_index_min_rows, out)))
             vector_indexes.push_back(std::move(*entry));
     }
     return finish_segment(std::move(out), rows, page_rows, infos, indexes, text_indexes,

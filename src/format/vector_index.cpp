@@ -2,6 +2,7 @@
 
 #include "base/checksum.h"
 #include "base/parallel.h"
+#include "format/segment.h"
 #include "format/vector_distance.h"
 
 #include <algorithm>
@@ -21,7 +22,7 @@ constexpr int kRounds = 10;
 constexpr size_t kPiece = 2048; // vectors per parallel piece of an assignment
 
 Error corrupt(const std::string& why) {
-    return Error("segment_corrupt", "corrupt segment: vector index " + why);
+    return Error(kSegmentCorrupt, "corrupt segment: vector index " + why);
 }
 
 uint64_t next_random(uint64_t& state) { // splitmix64: deterministic, good enough to sample

@@ -449,10 +449,7 @@ std::optional<format::TextIndex> LoadedTable::segment_text_index(size_t segment,
         seg.reader.footer().find_text_index(property_column(property_id));
     if (!index || index->analyzer != format::kTextAnalyzer)
         return std::nullopt;
-    auto read = seg.reader.read_text_index(*index);
-    if (!read)
-        fail(seg.reader.key(), std::move(read).error());
-    return std::move(*read);
+    return value_or_fail(seg.reader.key(), seg.reader.read_text_index(*index));
 }
 
 const format::SegmentVectorIndex* LoadedTable::segment_vector_index(size_t segment,
@@ -463,10 +460,7 @@ const format::SegmentVectorIndex* LoadedTable::segment_vector_index(size_t segme
 format::VectorIndexHeader
 LoadedTable::read_vector_header(size_t segment, const format::SegmentVectorIndex& index) const {
     const Segment& seg = *segments_.at(segment);
-    auto read = seg.reader.read_vector_header(index);
-    if (!read)
-        fail(seg.reader.key(), std::move(read).error());
-    return std::move(*read);
+    return value_or_fail(seg.reader.key(), seg.reader.read_vector_header(index));
 }
 
 format::VectorCodes LoadedTable::read_vector_codes(size_t segment,
@@ -474,10 +468,7 @@ format::VectorCodes LoadedTable::read_vector_codes(size_t segment,
                                                    const format::VectorIndexHeader& header,
                                                    uint32_t list) const {
     const Segment& seg = *segments_.at(segment);
-    auto read = seg.reader.read_vector_codes(index, header, list);
-    if (!read)
-        fail(seg.reader.key(), std::move(read).error());
-    return std::move(*read);
+    return value_or_fail(seg.reader.key(), seg.reader.read_vector_codes(index, header, list));
 }
 
 std::vector<float> LoadedTable::read_vector_value(size_t segment,
@@ -485,10 +476,8 @@ std::vector<float> LoadedTable::read_vector_value(size_t segment,
                                                   const format::VectorIndexHeader& header,
                                                   uint32_t list, uint32_t j, uint64_t sum) const {
     const Segment& seg = *segments_.at(segment);
-    auto read = seg.reader.read_vector_value(index, header, list, j, sum);
-    if (!read)
-        fail(seg.reader.key(), std::move(read).error());
-    return std::move(*read);
+    return value_or_fail(seg.reader.key(),
+                         seg.reader.read_vector_value(index, header, list, j, sum));
 }
 
 uint64_t LoadedTable::segment_file_rows(size_t segment) const {

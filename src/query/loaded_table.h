@@ -158,6 +158,12 @@ class LoadedTable {
     // Throws the failure of a read of object `key` (a vanished object is damage, or — when a
     // cleanup removed this snapshot meanwhile — historical_version_reclaimed).
     [[noreturn]] void fail(const std::string& key, Error e) const;
+    // The value of a read of object `key`, or its failure thrown as fail() throws it.
+    template <class T> T value_or_fail(const std::string& key, Result<T> read) const {
+        if (!read)
+            fail(key, std::move(read).error());
+        return std::move(*read);
+    }
 
     store::ObjectStore* store_ = nullptr;
     std::string table_key_;

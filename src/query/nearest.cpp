@@ -105,7 +105,8 @@ class NearestRanking final : public Ranking {
 
     // Through the segments' vector indexes, when they pay (query/vector_search.h).
     std::optional<RowSet> narrow(const std::optional<RowSet>& pass, uint64_t k) override {
-        auto hits = nearest_by_index(*table_, property_id_, query_, k, pass);
+        auto hits = nearest_by_index(*table_, property_id_, query_, k, pass,
+                                     [this](uint32_t row) { return score(row); });
         if (!hits)
             return std::nullopt;
         std::vector<uint32_t> rows;

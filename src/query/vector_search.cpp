@@ -5,7 +5,6 @@
 #include "format/vector_distance.h"
 
 #include <algorithm>
-#include <cmath>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -174,21 +173,15 @@ void probe_segment(const LoadedTable& table, size_t segment, TableIndexCache& ca
     }
 }
 
-// Measures every passing row of a segment without an index, through its column's cells.
-void measure_segment(const LoadedTable& table, size_t segment, uint64_t property_id,
-                     const std::vector<float>& query, const std::optional<RowSet>& pass,
-                     std::vector<VectorHit>& hits) {
-    auto dim = static_cast<uint32_t>(query.size());
+// Measures every passing row of a segment without an index with `exact`.
+void measure_segment(const LoadedTable& table, size_t segment, const ExactDistance& exact,
+                     const std::optional<RowSet>& pass, std::vector<VectorHit>& hits) {
     for (uint64_t f = 0; f < table.segment_file_rows(segment); ++f) {
         auto row = table.row_of(segment, f);
         if (!row || (pass && !pass->contains(*row)))
             continue;
-        auto [col, at] = table.cell(property_id, *row);
-        if (col->is_null(at))
-            continue;
-        float d = format::squared_l2(col->fixed_row(at), query.data(), dim);
-        if (!std::isnan(d))
-            hits.push_back({d, *row});
+        if (auto d = exact(*row))
+            hits.push_back({static_cast<float>(*d), *row});
     }
 }
 
@@ -222,10 +215,9 @@ std::string vector_index_summary(const LoadedTable& table, uint64_t property_id)
            " lists probed in each, when that measures fewer rows than the scan";
 }
 
-std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
-                                                       uint64_t property_id,
-                                                       const std::vector<float>& query, uint64_t k,
-                                                       const std::optional<RowSet>& pass) {
+std::optional<std::vector<VectorHit>>
+nearest_by_index(const LoadedTable& table, uint64_t property_id, const std::vector<float>& query,
+                 uint64_t k, const std::optional<RowSet>& pass, const ExactDistance& exact) {
     if (k == 0 || query.empty())
         return std::nullopt;
     TableIndexCache& cache = cache_of(table, property_id);
@@ -253,7 +245,7 @@ std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
         if (usable[s])
             probe_segment(table, s, cache, query, k, pass, found);
         else
-            measure_segment(table, s, property_id, query, pass, hits);
+            measure_segment(table, s, exact, pass, hits);
     }
     // The best by their codes, re-ranked by their exact vectors.
     uint64_t rerank = std::min<uint64_t>(found.size(), kRerankPerK * k + kRerankExtra);

@@ -17,6 +17,7 @@
 #include "query/row_set.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,15 +29,19 @@ struct VectorHit {
     uint32_t row = 0;   // table row
 };
 
+// The exact distance of a table row's vector to the query, nullopt when it has none (NULL,
+// NaN): the ranking's own score (query/nearest.cpp), which measures rows of segments without
+// an index.
+using ExactDistance = std::function<std::optional<double>(uint32_t)>;
+
 // The rows of `pass` (every row when nullopt) nearest to `query` under property
 // `property_id` (Vector(query.size())) of `table`: the k nearest found, and any found that tie
 // with the k-th, with their distances. nullopt when the index does not pay — no segment has
 // one, or so few rows pass that measuring them costs less than probing — or when fewer than k
 // rows with a vector were found (the exact scan then ranks them, NULLs last).
-std::optional<std::vector<VectorHit>> nearest_by_index(const LoadedTable& table,
-                                                       uint64_t property_id,
-                                                       const std::vector<float>& query, uint64_t k,
-                                                       const std::optional<RowSet>& pass);
+std::optional<std::vector<VectorHit>>
+nearest_by_index(const LoadedTable& table, uint64_t property_id, const std::vector<float>& query,
+                 uint64_t k, const std::optional<RowSet>& pass, const ExactDistance& exact);
 
 // Lists probed in a segment's index of `lists` lists before it stops at k passing rows.
 uint32_t vector_probes(uint32_t lists);
