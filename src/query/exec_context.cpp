@@ -2,6 +2,8 @@
 
 #include "query/text_search.h"
 
+#include <algorithm>
+
 namespace omnigraph::query {
 
 void runtime_fail(const std::string& message, std::string_view code) {
@@ -104,6 +106,20 @@ bool ExecContext::is_constant(const Expr& e) const {
     return e.kind == ExprKind::kNow ||
            (e.kind == ExprKind::kLiteral && e.literal.kind != LiteralKind::kList) ||
            (e.kind == ExprKind::kVar && q.find_param(e.var));
+}
+
+BoundIds bound_ids(const ExecContext& ctx, const Frame& f) {
+    std::vector<std::string> names;
+    for (const auto& v : f.vars)
+        if (!v.starts_with("#"))
+            names.push_back(v);
+    std::sort(names.begin(), names.end());
+    BoundIds ids;
+    for (const auto& v : names) {
+        ids.cols.push_back(f.index_of(v));
+        ids.tables.push_back(ctx.var(v).table.get());
+    }
+    return ids;
 }
 
 } // namespace omnigraph::query

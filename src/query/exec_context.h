@@ -97,4 +97,18 @@ class ExecContext {
     mutable SearchFunctions search_{*this};
 };
 
+// The bound ids of a frame's rows, the key every order ends with (equal rows by their ids):
+// per variable of the frame (not the `#` internal ones), in name order, its column and table.
+struct BoundIds {
+    std::vector<int> cols;
+    std::vector<const LoadedTable*> tables;
+
+    size_t size() const { return cols.size(); }
+    // Row `r`'s id under the `i`th variable.
+    std::string_view id(const Frame& f, size_t i, size_t r) const {
+        return tables[i]->id(f.cols[cols[i]][r]);
+    }
+};
+BoundIds bound_ids(const ExecContext& ctx, const Frame& f);
+
 } // namespace omnigraph::query

@@ -146,17 +146,8 @@ class OutputBuilder::Impl {
         uint64_t k = ctx_.q.limit.value_or(UINT64_MAX);
         if (k == 0)
             return false;
-        if (!ties_known_) {
-            ties_known_ = true;
-            for (const auto& v : f.vars)
-                if (!v.starts_with("#"))
-                    tie_vars_.push_back(v);
-            std::sort(tie_vars_.begin(), tie_vars_.end());
-            for (const auto& v : tie_vars_) {
-                tie_cols_.push_back(f.index_of(v));
-                tie_tables_.push_back(ctx_.var(v).table.get());
-            }
-        }
+        if (!ties_) // every frame of a match has the same variables
+            ties_ = bound_ids(ctx_, f);
         bool plain_keys = std::none_of(ctx_.q.order.begin(), ctx_.q.order.end(), [](const auto& o) {
             return o.expr.kind == ExprKind::kAlias;
         });
@@ -188,9 +179,8 @@ class OutputBuilder::Impl {
                 e.keys.push_back(key.kind == ExprKind::kAlias ? e.row[column_index(key.name)]
                                                               : order_key(k, f, r));
             }
-            for (size_t i = 0; i < tie_vars_.size(); ++i)
-                e.keys.push_back(
-                    Value::of_string(std::string(tie_tables_[i]->id(f.cols[tie_cols_[i]][r]))));
+            for (size_t i = 0; i < ties_->size(); ++i)
+                e.keys.push_back(Value::of_string(std::string(ties_->id(f, i, r))));
             e.seq = seq_++;
             e.bytes = row_bytes(e.row) + row_bytes(e.keys) + sizeof(Ranked);
             charge(e.bytes);
@@ -587,15 +577,12 @@ class OutputBuilder::Impl {
     uint64_t held_ = 0; // bytes charged to the budget, released when done
     // Ordered projections.
     std::vector<Ranked> ranked_;
-    std::vector<std::string> tie_vars_;
     std::unique_ptr<RrfOutput> rrf_;               // when the first order key is rrf()
     std::optional<std::vector<Value>> worst_kept_; // after a prune: the k-th row's order keys
     std::vector<CellReader> key_readers_, projection_readers_;
     std::vector<std::string> reader_vars_; // the frame shape the readers were made for
     bool shaped_ = false;
-    std::vector<int> tie_cols_;
-    std::vector<const LoadedTable*> tie_tables_;
-    bool ties_known_ = false;
+    std::optional<BoundIds> ties_; // the bound ids that break ties, found at the first frame
     uint64_t seq_ = 0;
     // Aggregation.
     uint64_t counted_ = 0;

@@ -36,10 +36,9 @@ struct RrfOutput::Impl {
     std::vector<uint32_t> entities;                         // distinct, first appearance
     uint64_t seq = 0;
 
-    std::vector<std::string> frame_vars; // the shape the id columns below were found for
+    std::vector<std::string> frame_vars; // the shape the columns below were found for
     int entity_col = -1;
-    std::vector<int> id_cols;
-    std::vector<const LoadedTable*> id_tables;
+    BoundIds ids;
 
     Impl(const ExecContext& c, const Expr& e, uint64_t l) : ctx(c), call(e), limit(l) {
         var = ranked_variable(e);
@@ -64,17 +63,7 @@ struct RrfOutput::Impl {
         entity_col = f.index_of(var);
         if (entity_col < 0)
             runtime_fail("variable `$" + var + "` is not bound");
-        std::vector<std::string> names;
-        for (const auto& v : f.vars)
-            if (!v.starts_with("#"))
-                names.push_back(v);
-        std::sort(names.begin(), names.end());
-        id_cols.clear();
-        id_tables.clear();
-        for (const auto& v : names) {
-            id_cols.push_back(f.index_of(v));
-            id_tables.push_back(ctx.var(v).table.get());
-        }
+        ids = bound_ids(ctx, f);
     }
 
     uint64_t add(const Frame& f, const std::function<std::vector<Value>(size_t)>& project) {
@@ -86,8 +75,8 @@ struct RrfOutput::Impl {
             if (fresh)
                 entities.push_back(entity);
             Row row;
-            for (size_t i = 0; i < id_cols.size(); ++i)
-                row.ids.emplace_back(id_tables[i]->id(f.cols[id_cols[i]][r]));
+            for (size_t i = 0; i < ids.size(); ++i)
+                row.ids.emplace_back(ids.id(f, i, r));
             row.seq = seq++;
             row.values = project(r);
             bytes += sizeof(Row);
