@@ -1,6 +1,7 @@
 #include "format/deletion_vector.h"
 
 #include "base/digest.h"
+#include "format/little_endian.h"
 
 #include <algorithm>
 #include <cstring>
@@ -13,18 +14,6 @@ constexpr std::string_view kMagic = "OGDV";
 constexpr uint8_t kVersion = 1;
 constexpr size_t kHeaderBytes = 4 + 4 + 8 + 8;
 constexpr size_t kChecksumBytes = 32;
-
-void put_u64(std::string& out, uint64_t v) {
-    for (int i = 0; i < 8; ++i)
-        out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t get_u64(std::string_view b, size_t at) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i)
-        v |= uint64_t(static_cast<uint8_t>(b[at + i])) << (8 * i);
-    return v;
-}
 
 void put_varint(std::string& out, uint64_t v) {
     while (v >= 0x80) {
@@ -52,8 +41,8 @@ std::string write_deletion_vector(const DeletionVector& dv) {
     std::string out(kMagic);
     out.push_back(static_cast<char>(kVersion));
     out.append(3, '\0');
-    put_u64(out, dv.segment_rows);
-    put_u64(out, dv.rows.size());
+    put_le<uint64_t>(out, dv.segment_rows);
+    put_le<uint64_t>(out, dv.rows.size());
     uint64_t next = 0; // the smallest row the next entry may be
     for (uint64_t row : dv.rows) {
         put_varint(out, row - next);
@@ -81,8 +70,8 @@ Result<DeletionVector> parse_deletion_vector(std::string_view bytes, std::string
     if (static_cast<uint8_t>(bytes[4]) != kVersion)
         return corrupt("unsupported version " + std::to_string(uint8_t(bytes[4])));
     DeletionVector dv;
-    dv.segment_rows = get_u64(bytes, 8);
-    uint64_t count = get_u64(bytes, 16);
+    dv.segment_rows = get_le<uint64_t>(bytes.data() + 8);
+    uint64_t count = get_le<uint64_t>(bytes.data() + 16);
     if (count > dv.segment_rows)
         return corrupt("deletes more rows than the segment holds");
     dv.rows.reserve(count);

@@ -2,6 +2,7 @@
 
 #include "base/checksum.h"
 #include "base/json.h"
+#include "format/little_endian.h"
 #include "format/text_tokenizer.h"
 
 #include <algorithm>
@@ -30,18 +31,6 @@ constexpr size_t kMaxStatString = 64;
 
 Error corrupt(const std::string& why) {
     return Error(kSegmentCorrupt, "corrupt segment: " + why);
-}
-
-void put_u64(std::string& out, uint64_t v) {
-    for (int i = 0; i < 8; ++i)
-        out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-uint64_t get_u64(const char* p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i)
-        v = (v << 8) | static_cast<unsigned char>(p[i]);
-    return v;
 }
 
 std::string byte_range(uint64_t from, uint64_t length) {
@@ -78,11 +67,11 @@ class ColumnCodec {
         const ColumnType& t = c.type();
         if (t.kind == PhysicalKind::kList) {
             for (uint64_t o : c.offsets_)
-                put_u64(out, o);
+                put_le<uint64_t>(out, o);
             encode(*c.child_, out);
         } else if (t.is_variable()) {
             for (uint64_t o : c.offsets_)
-                put_u64(out, o);
+                put_le<uint64_t>(out, o);
             out += c.bytes_;
         } else {
             out += c.fixed_;
@@ -120,7 +109,7 @@ class ColumnCodec {
                 return corrupt("offsets of " + type.name() + " truncated");
             c.offsets_.resize(rows + 1);
             for (uint64_t i = 0; i <= rows; ++i)
-                c.offsets_[i] = get_u64(in.data() + 8 * i);
+                c.offsets_[i] = get_le<uint64_t>(in.data() + 8 * i);
             in.remove_prefix(8 * (rows + 1));
             if (c.offsets_[0] != 0)
                 return corrupt("offsets of " + type.name() + " do not start at 0");
@@ -357,7 +346,7 @@ Result<std::string> finish_segment(std::string out, uint64_t rows, uint64_t page
     uint32_t len = static_cast<uint32_t>(text.size());
     for (int i = 0; i < 4; ++i)
         out.push_back(static_cast<char>((len >> (8 * i)) & 0xFF));
-    put_u64(out, base::xxh3_64(std::string_view(out).substr(footer_at)));
+    put_le<uint64_t>(out, base::xxh3_64(std::string_view(out).substr(footer_at)));
     out += kMagic;
     return out;
 }
@@ -764,7 +753,7 @@ Result<SegmentFooter> parse_segment_footer(std::string_view tail, uint64_t file_
     std::string_view text = tail.substr(tail.size() - trailer - len, len);
     if (version != 1) {
         // The checksum covers the footer and its length: a damaged length fails it too.
-        uint64_t stored = get_u64(tail.data() + tail.size() - 12);
+        uint64_t stored = get_le<uint64_t>(tail.data() + tail.size() - 12);
         uint64_t computed = base::xxh3_64(tail.substr(tail.size() - trailer - len, len + 4));
         if (stored != computed)
             return corrupt("footer " + byte_range(data_end, uint64_t(len) + 4) +

@@ -2,6 +2,7 @@
 
 #include "base/checksum.h"
 #include "base/parallel.h"
+#include "format/little_endian.h"
 #include "format/segment.h"
 #include "format/vector_distance.h"
 
@@ -155,22 +156,6 @@ std::vector<float> train(const Points& sample, uint32_t lists, uint64_t& state) 
     return centroids;
 }
 
-void put_u32(std::string& out, uint32_t v) {
-    char b[4];
-    std::memcpy(b, &v, 4); // little-endian hosts only (segment.cpp writes the same way)
-    out.append(b, 4);
-}
-void put_u64(std::string& out, uint64_t v) {
-    char b[8];
-    std::memcpy(b, &v, 8);
-    out.append(b, 8);
-}
-template <class T> T get(const char* p) {
-    T v;
-    std::memcpy(&v, p, sizeof(T));
-    return v;
-}
-
 } // namespace
 
 Result<std::optional<VectorIndex>> build_vector_index(const Column& column, uint64_t min_rows) {
@@ -253,12 +238,12 @@ std::string encode_vector_codes(const VectorList& list) {
     std::string out;
     out.reserve(list.rows.size() * (sizeof(uint32_t) + dim + sizeof(uint64_t)));
     for (uint32_t r : list.rows)
-        put_u32(out, r);
+        put_le<uint32_t>(out, r);
     out.append(reinterpret_cast<const char*>(list.codes.data()), list.codes.size());
     for (size_t j = 0; j < list.rows.size(); ++j)
-        put_u64(out, base::xxh3_64(std::string_view(
-                         reinterpret_cast<const char*>(list.vectors.data() + j * dim),
-                         dim * sizeof(float))));
+        put_le<uint64_t>(out, base::xxh3_64(std::string_view(
+                                  reinterpret_cast<const char*>(list.vectors.data() + j * dim),
+                                  dim * sizeof(float))));
     return out;
 }
 
@@ -271,7 +256,7 @@ Result<VectorCodes> decode_vector_codes(std::string_view raw, uint32_t dim, uint
     VectorCodes list;
     list.rows.resize(rows);
     for (uint32_t i = 0; i < rows; ++i) {
-        list.rows[i] = get<uint32_t>(raw.data() + size_t(i) * sizeof(uint32_t));
+        list.rows[i] = get_le<uint32_t>(raw.data() + size_t(i) * sizeof(uint32_t));
         if (list.rows[i] >= segment_rows || (i != 0 && list.rows[i] <= list.rows[i - 1]))
             return corrupt("list names row " + std::to_string(list.rows[i]) +
                            " out of order or beyond the segment's " + std::to_string(segment_rows));
@@ -282,7 +267,7 @@ Result<VectorCodes> decode_vector_codes(std::string_view raw, uint32_t dim, uint
     const char* sums = codes + size_t(rows) * dim;
     list.vector_sums.resize(rows);
     for (uint32_t i = 0; i < rows; ++i)
-        list.vector_sums[i] = get<uint64_t>(sums + size_t(i) * sizeof(uint64_t));
+        list.vector_sums[i] = get_le<uint64_t>(sums + size_t(i) * sizeof(uint64_t));
     return list;
 }
 
@@ -294,11 +279,11 @@ std::string encode_vector_values(const VectorList& list) {
 std::string encode_vector_header(const VectorIndexHeader& header) {
     std::string out;
     for (const auto& ref : header.lists) {
-        put_u64(out, ref.codes_offset);
-        put_u64(out, ref.codes_length);
-        put_u32(out, ref.rows);
-        put_u64(out, ref.codes_checksum);
-        put_u64(out, ref.vectors_offset);
+        put_le<uint64_t>(out, ref.codes_offset);
+        put_le<uint64_t>(out, ref.codes_length);
+        put_le<uint32_t>(out, ref.rows);
+        put_le<uint64_t>(out, ref.codes_checksum);
+        put_le<uint64_t>(out, ref.vectors_offset);
     }
     for (const auto* floats : {&header.low, &header.step, &header.centroids})
         out.append(reinterpret_cast<const char*>(floats->data()), floats->size() * sizeof(float));
@@ -318,11 +303,11 @@ Result<VectorIndexHeader> decode_vector_header(std::string_view raw, uint32_t di
     for (uint32_t i = 0; i < lists; ++i) {
         const char* p = raw.data() + size_t(i) * kRef;
         VectorListRef& ref = header.lists[i];
-        ref.codes_offset = get<uint64_t>(p);
-        ref.codes_length = get<uint64_t>(p + 8);
-        ref.rows = get<uint32_t>(p + 16);
-        ref.codes_checksum = get<uint64_t>(p + 20);
-        ref.vectors_offset = get<uint64_t>(p + 28);
+        ref.codes_offset = get_le<uint64_t>(p);
+        ref.codes_length = get_le<uint64_t>(p + 8);
+        ref.rows = get_le<uint32_t>(p + 16);
+        ref.codes_checksum = get_le<uint64_t>(p + 20);
+        ref.vectors_offset = get_le<uint64_t>(p + 28);
         uint64_t vectors_length = uint64_t(ref.rows) * dim * sizeof(float);
         if (ref.codes_offset > data_end || ref.codes_length > data_end - ref.codes_offset ||
             ref.vectors_offset > data_end || vectors_length > data_end - ref.vectors_offset)
