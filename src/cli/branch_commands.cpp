@@ -1,6 +1,7 @@
-// `omnigraph branch create|list|delete` (spec engine-cli §2.1, §4.4).
+// `omnigraph branch create|list|delete|merge` (spec engine-cli §2.1, §2.3, §4.4).
 #include "cli/commands.h"
 #include "cli/graph_access.h"
+#include "engine/merge.h"
 #include "service/graph_handle.h"
 
 #include <CLI/CLI.hpp>
@@ -14,7 +15,8 @@ using base::Json;
 
 struct BranchArgs {
     std::string uri, name, from = "main", actor;
-    bool json = false, quiet = false;
+    std::string into = "main"; // merge
+    bool json = false, quiet = false, delete_branch = false;
 };
 
 int run_create(const BranchArgs& a) {
@@ -85,10 +87,53 @@ int run_delete(const BranchArgs& a) {
     return 0;
 }
 
+// `branch merge SOURCE [--into T] [--delete-branch]` (spec engine-cli §2.3, §4.4).
+int run_merge(const BranchArgs& a) {
+    auto opened = service::GraphHandle::open(a.uri);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    const engine::Graph& graph = (*opened)->graph();
+    echo_target("branch merge", graph.store(), a.quiet || a.json);
+    engine::MergeOptions o;
+    o.source = a.name;
+    o.target = a.into;
+    if (!a.actor.empty())
+        o.actor = a.actor;
+    auto merged = engine::merge_branch(graph.store(), graph, o);
+    if (!merged)
+        return fail(merged.error(), a.json);
+    std::optional<std::string> delete_error;
+    if (a.delete_branch)
+        if (auto deleted = graph.delete_branch(merged->source); !deleted)
+            delete_error = deleted.error().message;
+    if (a.json) {
+        Json out;
+        out["source"] = merged->source;
+        out["target"] = merged->target;
+        out["outcome"] = engine::merge_outcome_name(merged->outcome);
+        out["actor_id"] = o.actor ? Json(*o.actor) : Json(nullptr);
+        if (a.delete_branch) {
+            out["branch_deleted"] = !delete_error;
+            if (delete_error)
+                out["branch_delete_error"] = *delete_error;
+        }
+        std::cout << base::to_pretty_json(out);
+    } else {
+        std::cout << "merged " << merged->source << " into " << merged->target << ": "
+                  << engine::merge_outcome_name(merged->outcome) << "\n";
+        if (a.delete_branch && !delete_error)
+            std::cout << "deleted branch " << merged->source << "\n";
+    }
+    if (delete_error)
+        std::cerr << "warning: merged, but could not delete branch '" << merged->source
+                  << "': " << *delete_error << "\n";
+    return 0;
+}
+
 } // namespace
 
 void register_branch(CLI::App& app, Outcome& outcome) {
-    auto* branch = app.add_subcommand("branch", "Create, list and delete branches");
+    auto* branch = app.add_subcommand("branch", "Create, list, delete and merge branches");
     branch->require_subcommand(1);
 
     auto create = std::make_shared<BranchArgs>();
@@ -114,6 +159,18 @@ void register_branch(CLI::App& app, Outcome& outcome) {
     d->add_flag("--json", del->json, "Print JSON");
     d->add_flag("--quiet", del->quiet, "No target echo on stderr");
     d->callback([del, &outcome] { outcome.exit_code = run_delete(*del); });
+
+    auto merge = std::make_shared<BranchArgs>();
+    auto* m = branch->add_subcommand("merge", "Three-way merge of a branch into another");
+    m->add_option("--uri", merge->uri, "Graph root")->required();
+    m->add_option("source", merge->name, "Branch to merge")->required();
+    m->add_option("--into", merge->into, "Target branch (default main)");
+    m->add_option("--as", merge->actor, "Actor recorded with the merge commit");
+    m->add_flag("--delete-branch", merge->delete_branch,
+                "Delete the source branch after a successful merge");
+    m->add_flag("--json", merge->json, "Print JSON");
+    m->add_flag("--quiet", merge->quiet, "No target echo on stderr");
+    m->callback([merge, &outcome] { outcome.exit_code = run_merge(*merge); });
 }
 
 } // namespace omnigraph::cli

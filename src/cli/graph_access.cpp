@@ -1,6 +1,7 @@
 #include "cli/graph_access.h"
 
 #include "base/uri.h"
+#include "engine/merge.h"
 #include "schema/diagnostic.h"
 
 #include <iostream>
@@ -17,6 +18,9 @@ int fail(const Error& e, bool json) {
         out["code"] = e.code;
         if (e.location && e.location->line > 0)
             out["location"] = e.location->to_string(); // file:line:col
+        for (const auto& [key, value] : e.details)
+            if (key == engine::kMergeConflictsDetail)
+                out["merge_conflicts"] = base::Json::parse(value);
         std::cout << base::to_pretty_json(out);
     } else {
         std::cerr << "error: " << e.message << "\n";

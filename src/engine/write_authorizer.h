@@ -19,12 +19,14 @@ inline constexpr std::string_view kForbidden = "forbidden";
 
 // kReadSource: a new branch holds its source's rows, so forking also asks to read the source
 // (beyond upstream, which asks branch_create only; docs/policy.md).
-enum class WriteAction { kChange, kBranchCreate, kSchemaApply, kReadSource };
+enum class WriteAction { kChange, kBranchCreate, kSchemaApply, kReadSource, kBranchMerge };
 
 struct WriteRequest {
     WriteAction action = WriteAction::kChange;
-    std::optional<std::string> branch; // change: the branch; branch_create, read_source: the base
-    std::optional<std::string> target_branch; // branch_create: the new branch; schema_apply
+    // change: the branch; branch_create, read_source: the base; branch_merge: the source
+    std::optional<std::string> branch;
+    // branch_create: the new branch; schema_apply; branch_merge: the target
+    std::optional<std::string> target_branch;
     std::optional<std::string> actor;
 };
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <zstd.h>
@@ -1107,6 +1108,30 @@ Result<std::optional<std::vector<uint32_t>>> SegmentReader::lookup(std::string_v
         rows_for_key(OG_TRY(read_index_block(*index, b)), key, rows);
     std::sort(rows.begin(), rows.end());
     return std::optional<std::vector<uint32_t>>(std::move(rows));
+}
+
+Result<std::optional<std::vector<std::vector<uint32_t>>>>
+SegmentReader::lookup_many(std::string_view column,
+                           const std::vector<std::string_view>& keys) const {
+    using Out = std::optional<std::vector<std::vector<uint32_t>>>;
+    const SegmentIndex* index = footer_.find_index(column);
+    if (!index)
+        return Out();
+    std::map<size_t, std::vector<size_t>> by_block; // block -> the keys it may hold
+    for (size_t k = 0; k < keys.size(); ++k) {
+        auto [first, last] = index_blocks_for(*index, keys[k]);
+        for (size_t b = first; b < last; ++b)
+            by_block[b].push_back(k);
+    }
+    std::vector<std::vector<uint32_t>> rows(keys.size());
+    for (const auto& [b, wanted] : by_block) {
+        IndexEntries entries = OG_TRY(read_index_block(*index, b));
+        for (size_t k : wanted)
+            rows_for_key(entries, keys[k], rows[k]);
+    }
+    for (auto& r : rows)
+        std::sort(r.begin(), r.end());
+    return Out(std::move(rows));
 }
 
 } // namespace omnigraph::format

@@ -13,6 +13,8 @@ policy::Action policy_action(engine::WriteAction action) {
         return policy::Action::kSchemaApply;
     case engine::WriteAction::kReadSource:
         return policy::Action::kRead;
+    case engine::WriteAction::kBranchMerge:
+        return policy::Action::kBranchMerge;
     }
     return policy::Action::kChange;
 }

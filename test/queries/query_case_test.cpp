@@ -3,6 +3,7 @@
 // test/queries/README.md.
 #include "engine/graph.h"
 #include "engine/load.h"
+#include "engine/merge.h"
 #include "engine/schema_apply.h"
 #include "query/parser.h"
 #include "service/graph_handle.h"
@@ -137,6 +138,49 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
                                                std::nullopt);
         ASSERT_TRUE(r) << where() << ": " << r.error().to_string();
         reopen();
+    }
+
+    // `merge SOURCE [into=T]`, `----`, then `outcome=already_up_to_date|fast_forward|merged` or
+    // `error CODE TEXT`: a three-way merge (spec engine-cli §2.3).
+    void run_merge(const std::string& header) {
+        std::istringstream words(header);
+        std::string verb, source;
+        words >> verb >> source;
+        auto o = options("x " + header.substr(header.find(source) + source.size()));
+        std::string label = where();
+        ASSERT_LT(at_, lines_.size()) << label << ": no ----";
+        ASSERT_EQ(lines_[at_++], "----") << label;
+        std::vector<std::string> expected = block("");
+        ASSERT_FALSE(expected.empty()) << label << ": no expectation";
+        ++queries_;
+        engine::MergeOptions m;
+        m.source = source;
+        if (o.contains("into"))
+            m.target = o.at("into");
+        auto got = engine::merge_branch(graph_->store(), graph_->graph(), m);
+        reopen();
+        if (expected[0].starts_with("error ")) {
+            expect_error(label, expected[0], got);
+            return;
+        }
+        ASSERT_TRUE(got) << label << ": " << got.error().to_string();
+        EXPECT_EQ("outcome=" + std::string(engine::merge_outcome_name(got->outcome)), expected[0])
+            << label;
+    }
+
+    // `rows TABLE N [branch=B]`: the branch head's table (`edge:Knows`) holds N live rows — what a
+    // query cannot show when two edges join the same nodes.
+    void check_rows(const std::string& header) {
+        std::istringstream words(header);
+        std::string verb, table;
+        uint64_t n = 0;
+        words >> verb >> table >> n;
+        auto o = options("x " + header.substr(header.find(table) + table.size()));
+        auto head = graph_->graph().head(o.contains("branch") ? o.at("branch") : "main");
+        ASSERT_TRUE(head) << where() << ": " << head.error().to_string();
+        const format::TableEntry* entry = head->find(table);
+        EXPECT_EQ(entry ? entry->row_count : 0, n) << where() << ": rows of " << table;
+        ++queries_;
     }
 
     // `apply schema [branch=B]` + the new .pg text: a live schema migration of one branch.
@@ -422,6 +466,10 @@ TEST_P(QueryCases, Script) {
             run_mutation(line);
         } else if (line.starts_with("branch create ")) {
             create_branch(line);
+        } else if (line.starts_with("rows ")) {
+            check_rows(line);
+        } else if (line.starts_with("merge ")) {
+            run_merge(line);
         } else if (line.starts_with("apply schema")) {
             apply_schema(line);
         } else if (line.starts_with("save ")) {
