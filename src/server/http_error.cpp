@@ -4,6 +4,7 @@
 #include "engine/branch.h"
 #include "engine/graph.h"
 #include "engine/load.h"
+#include "engine/merge.h"
 #include "engine/pending.h"
 #include "engine/reclaimed.h"
 #include "format/deletion_vector.h"
@@ -35,6 +36,7 @@ constexpr StatusRule kStatusTable[] = {
     {policy::kUnauthorized, 401, "unauthorized"},
     {engine::kForbidden, 403, "forbidden"},
     {engine::kConflict, 409, "conflict"},
+    {engine::kMergeConflict, 409, "conflict"},
     {format::kManifestConflict, 409, "conflict"},
     {query::kReadSetConflict, 409, "conflict"},
     {query::kSchemaMismatch, 409, "conflict"},
@@ -169,6 +171,10 @@ HttpError http_error(const Error& e) {
                                                         {"limit", number("limit")},
                                                         {"actual", number("actual")}})}});
         }
+        if (std::string conflicts = detail_value(e, engine::kMergeConflictsDetail);
+            !conflicts.empty())
+            out.detail = base::Json::object(
+                {{"merge_conflicts", base::Json::parse(conflicts, nullptr, false)}});
         if (rule.status == 503)
             out.detail = base::Json::object(
                 {{"recovery_required",

@@ -1,9 +1,11 @@
-// A graph's branches over HTTP: GET /branches, POST /branches, DELETE /branches/{branch} (spec
-// server-policy §1.3 rows 20-22, §1.5 "Branches"). Names are trimmed before any decision; the
-// decision comes before the engine looks anything up, so a caller refused learns nothing about
-// which branches exist. Creating a branch also asks `read` on its source (docs/policy.md,
-// "Forking reads its source"), as a load that forks does.
+// A graph's branches over HTTP: GET /branches, POST /branches, DELETE /branches/{branch}, POST
+// /branches/merge (spec server-policy §1.3 rows 20-23, §1.5 "Branches"). Names are trimmed before
+// any decision; the decision comes before the engine looks anything up, so a caller refused learns
+// nothing about which branches exist. Creating a branch also asks `read` on its source
+// (docs/policy.md, "Forking reads its source"), as a load that forks does; so does merging, whose
+// target then holds the source's rows.
 #include "base/json.h"
+#include "engine/merge.h"
 #include "server/request.h"
 #include "server/server_state.h"
 
@@ -75,6 +77,58 @@ void add_branch_routes(ServerState& s) {
                  res, 200,
                  base::to_compact_json(Json::object(
                      {{"uri", g.handle->uri()}, {"name", name}, {"actor_id", actor_json(actor)}})));
+         }});
+
+    s.routes.add(
+        {"POST", "/graphs/{graph_id}/branches/merge", "cluster_mergeBranch", false, true,
+         [&s](const httplib::Request& req, httplib::Response& res, const PathParams& path) {
+             auto actor = s.authenticate(req);
+             const ServedGraph& g = s.graph(path[0]);
+             Json body = body_json(req);
+             for (auto it = body.begin(); it != body.end(); ++it)
+                 if (it.key() != "source" && it.key() != "target" && it.key() != "delete_branch")
+                     throw bad_request("invalid merge request: unknown field `" + it.key() + "`");
+             auto source = trimmed_branch(opt_string(body, "source"), "source");
+             if (!source)
+                 throw bad_request("invalid merge request: missing field `source`");
+             std::string target =
+                 trimmed_branch(opt_string(body, "target"), "target").value_or("main");
+             bool delete_branch = false;
+             if (body.contains("delete_branch")) {
+                 if (!body["delete_branch"].is_boolean())
+                     throw bad_request("invalid merge request: `delete_branch` must be a boolean");
+                 delete_branch = body["delete_branch"].get<bool>();
+             }
+             s.authorize(&g, policy::Action::kBranchMerge, actor, *source, target);
+             s.authorize(&g, policy::Action::kRead, actor, *source);
+             auto ticket = s.admit(actor, kBranchOpBytes);
+             engine::MergeOptions o;
+             o.source = *source;
+             o.target = target;
+             o.actor = actor;
+             const engine::Graph& graph = g.handle->graph();
+             engine::MergeResult merged = unwrap(engine::merge_branch(graph.store(), graph, o));
+             Json out = Json::object({{"source", merged.source},
+                                      {"target", merged.target},
+                                      {"outcome", engine::merge_outcome_name(merged.outcome)},
+                                      {"actor_id", actor_json(actor)}});
+             if (delete_branch) {
+                 // Its own decision, after the merge is durable: a refusal is reported, and the
+                 // merge still answers 200 (spec §1.5).
+                 std::optional<std::string> why;
+                 try {
+                     s.authorize(&g, policy::Action::kBranchDelete, actor, std::nullopt,
+                                 merged.source);
+                     if (auto deleted = graph.delete_branch(merged.source); !deleted)
+                         why = http_error(deleted.error()).message;
+                 } catch (const HttpError& e) {
+                     why = e.message;
+                 }
+                 out["branch_deleted"] = !why;
+                 if (why)
+                     out["branch_delete_error"] = *why;
+             }
+             send_json(res, 200, base::to_compact_json(out));
          }});
 }
 

@@ -68,7 +68,7 @@ class ContractTest : public ::testing::Test {
         std::ofstream(cluster_ + "/base.policy.yaml", std::ios::app)
             << "  - id: admins-all\n    allow:\n      actors: { group: admins }\n"
                "      actions: [read, export, change, schema_apply, branch_create, "
-               "branch_delete]\n";
+               "branch_delete, branch_merge]\n";
         std::string policy = read_file(cluster_ + "/base.policy.yaml");
         policy.replace(policy.find("groups:\n"), 8, "groups:\n  admins: [act-admin]\n");
         std::ofstream(cluster_ + "/base.policy.yaml") << policy;
@@ -199,6 +199,16 @@ TEST_F(ContractTest, EveryServedRouteAnswersWithTheDocumentsSchemas) {
     post("branch create: exists", B, G + "/branches", admin, R"({"name":"contract"})");
     post("branch create: reader denied", B, G + "/branches", reader, R"({"name":"other"})");
     get("branches", B, G + "/branches", reader);
+    const std::string BM = "/graphs/{graph_id}/branches/merge";
+    post("branch merge: up to date", BM, G + "/branches/merge", admin, R"({"source":"contract"})");
+    post(
+        "mutate on a branch", M, G + "/mutate", admin,
+        R"({"query":"query m() { insert Person { name: \"Zed\", role: \"a\" } }","branch":"contract"})");
+    post("mutate on main", M, G + "/mutate", admin,
+         R"({"query":"query m() { insert Person { name: \"Zed\", role: \"b\" } }"})");
+    post("branch merge: conflict", BM, G + "/branches/merge", admin, R"({"source":"contract"})");
+    post("branch merge: reader denied", BM, G + "/branches/merge", reader,
+         R"({"source":"contract"})");
     rec.http("branch delete", "DELETE", BD, c.Delete(G + "/branches/contract", admin));
     rec.http("branch delete: unknown", "DELETE", BD, c.Delete(G + "/branches/contract", admin));
 
@@ -234,7 +244,10 @@ TEST_F(ContractTest, EveryServedRouteAnswersWithTheDocumentsSchemas) {
                               "POST /graphs/{graph_id}/branches 409",
                               "POST /graphs/{graph_id}/branches 403",
                               "DELETE /graphs/{graph_id}/branches/{branch} 200",
-                              "DELETE /graphs/{graph_id}/branches/{branch} 404"})
+                              "DELETE /graphs/{graph_id}/branches/{branch} 404",
+                              "POST /graphs/{graph_id}/branches/merge 200",
+                              "POST /graphs/{graph_id}/branches/merge 409",
+                              "POST /graphs/{graph_id}/branches/merge 403"})
         EXPECT_TRUE(rec.statuses().contains(route)) << "not exercised: " << route;
     EXPECT_EQ(rec.validate(dir_.path()), "");
 }
@@ -264,9 +277,11 @@ TEST_F(ContractTest, TheCliJsonOutputsAreTheDocumentsShapes) {
             og({"load", "--json", "--mode", "merge", "--data", data, root()}));
     rec.cli("branch create --json", "BranchCreateOutput",
             og({"branch", "create", "--json", "--uri", root(), "feature"}));
+    rec.cli("branch merge --json", "BranchMergeOutput",
+            og({"branch", "merge", "--json", "--uri", root(), "feature", "--delete-branch"}));
     // (A failing command's --json is the CLI's own envelope {error, code, location?}: its `code`
     // is the precise one (`T1`, `invalid_params`), not HTTP's closed ErrorCode enum.)
-    EXPECT_EQ(rec.size(), 7u);
+    EXPECT_EQ(rec.size(), 8u);
     EXPECT_EQ(rec.validate(dir_.path()), "");
 }
 

@@ -371,6 +371,7 @@ const std::vector<Route> kRoutes = {
     {"GET", "/graphs/{g}/branches"},
     {"POST", "/graphs/{g}/branches", Route::kJsonBody},
     {"DELETE", "/graphs/{g}/branches/{b}"},
+    {"POST", "/graphs/{g}/branches/merge", Route::kJsonBody},
 };
 
 std::string fill(std::string pattern, const std::string& graph = "knowledge",
