@@ -18,12 +18,14 @@ Result<std::optional<ObjectMeta>> CountingStore::do_head(std::string_view key) {
 Result<ObjectMeta> CountingStore::do_put(std::string_view key, std::string_view data) {
     ++requests_;
     ++writes_;
+    bytes_written_ += data.size();
     return inner_->put(key, data);
 }
 
 Result<ObjectMeta> CountingStore::do_put_if_absent(std::string_view key, std::string_view data) {
     ++requests_;
     ++writes_;
+    bytes_written_ += data.size();
     return inner_->put_if_absent(key, data);
 }
 
@@ -31,6 +33,7 @@ Result<ObjectMeta> CountingStore::do_put_if_match(std::string_view key, std::str
                                                   std::string_view expected_version) {
     ++requests_;
     ++writes_;
+    bytes_written_ += data.size();
     return inner_->put_if_match(key, data, expected_version);
 }
 

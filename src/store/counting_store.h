@@ -1,7 +1,8 @@
 // CountingStore: a view of another ObjectStore that counts the requests made through it and the
-// bytes its reads returned. `omnigraph storage verify` reads a graph through one, so its report
-// says how much it read whatever reader (segment, manifest, deletion vector) did the reading.
-// The inner store is borrowed and must outlive the view. Thread-safe (atomic counters).
+// bytes its reads returned and its writes stored. `omnigraph storage verify` reads a graph through
+// one, so its report says how much it read whatever reader (segment, manifest, deletion vector) did
+// the reading. The inner store is borrowed and must outlive the view. Thread-safe (atomic
+// counters).
 #pragma once
 
 #include "store/object_store.h"
@@ -16,9 +17,10 @@ class CountingStore final : public ObjectStore {
     explicit CountingStore(ObjectStore& inner) : inner_(&inner) {}
 
     const base::StorageUri& root() const override { return inner_->root(); }
-    uint64_t bytes_read() const { return bytes_read_.load(); } // data returned by get
-    uint64_t requests() const { return requests_.load(); }     // every call, of any kind
-    uint64_t writes() const { return writes_.load(); }         // puts and removes
+    uint64_t bytes_read() const { return bytes_read_.load(); }       // data returned by get
+    uint64_t requests() const { return requests_.load(); }           // every call, of any kind
+    uint64_t writes() const { return writes_.load(); }               // puts and removes
+    uint64_t bytes_written() const { return bytes_written_.load(); } // data given to puts
 
   protected:
     Result<GetResult> do_get(std::string_view key, std::optional<ByteRange> range) override;
@@ -37,6 +39,7 @@ class CountingStore final : public ObjectStore {
     std::atomic<uint64_t> bytes_read_{0};
     std::atomic<uint64_t> requests_{0};
     std::atomic<uint64_t> writes_{0};
+    std::atomic<uint64_t> bytes_written_{0};
 };
 
 } // namespace omnigraph::store
