@@ -1,5 +1,6 @@
 // Branches, snapshots and time travel on both backends (spec engine-cli §2.1, §2.4, §7 rows 4-11,
 // 21, 22, 24, 25).
+#include "engine/merge.h"
 #include "engine_fixture.h"
 #include "store/counting_store.h"
 #include "store/fault_injecting_store.h"
@@ -43,6 +44,43 @@ TEST_P(Branches, CreateIsLazyAndTheFirstWriteForksOnlyItsTable) { // rows 5, 6
     ASSERT_EQ(commits->size(), 3u);
     EXPECT_EQ((*commits)[0].graph_branch, "feature");
     EXPECT_EQ((*commits)[1].graph_branch, "main");
+}
+
+// Spec §7 rows 12 and 20: a fast-forward is still one new commit on the target, whose parent is
+// the old target head and whose merged parent is the source head, with the merging actor; the
+// merge writes no segment (the target names the source's).
+TEST_P(Branches, FastForwardMergeIsOneCommitNamingBothHeads) {
+    ASSERT_TRUE(graph_->create_branch("feature", "main", std::nullopt));
+    ASSERT_TRUE(load(person("Eve", 22), engine::LoadMode::kAppend, "feature"));
+    auto main_before = *graph_->head("main");
+    auto feature = *graph_->head("feature");
+    store::CountingStore counting(*store_);
+    auto counted = engine::Graph::open(counting);
+    ASSERT_TRUE(counted) << counted.error().to_string();
+    engine::MergeOptions o;
+    o.source = "feature";
+    o.actor = "andrew";
+    auto merged = engine::merge_branch(counting, *counted, o);
+    ASSERT_TRUE(merged) << merged.error().to_string();
+    EXPECT_EQ(merged->outcome, engine::MergeOutcome::kFastForward);
+    EXPECT_EQ(merged->base_commit_id, main_before.commit_id);
+    auto main_after = *graph_->head("main");
+    EXPECT_EQ(main_after.version, main_before.version + 1);
+    auto commit = *graph_->commit(main_after.commit_id);
+    EXPECT_EQ(commit.parent_commit_id, main_before.commit_id);
+    EXPECT_EQ(commit.merged_parent_commit_id, feature.commit_id);
+    EXPECT_EQ(commit.actor_id, "andrew");
+    EXPECT_EQ(main_after.find("node:Person")->segments, feature.find("node:Person")->segments);
+    EXPECT_EQ(people(on("main")).at("Eve"), "22");
+    EXPECT_EQ(graph_->commits("main")->size(), 4u); // genesis, load, feature's load, the merge
+    EXPECT_LE(counting.writes(), 5u); // pending record (put, remove), commit, manifest
+    // Nothing new on feature: merging again is up to date and writes nothing.
+    uint64_t writes = counting.writes();
+    auto again = engine::merge_branch(counting, *counted, o);
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_EQ(again->outcome, engine::MergeOutcome::kAlreadyUpToDate);
+    EXPECT_FALSE(again->commit);
+    EXPECT_EQ(counting.writes(), writes);
 }
 
 // Creating and deleting a branch write a constant number of small objects, whatever the graph
