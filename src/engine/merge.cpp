@@ -128,17 +128,26 @@ struct Image {
     size_t row = 0;
 };
 
+// The segment `key` of `entry`; internal when it has none (a delta names only its segments).
+Result<const format::SegmentRef*> find_segment(const format::TableEntry& entry,
+                                               const std::string& key) {
+    for (const auto& seg : entry.segments)
+        if (seg.segment == key)
+            return &seg;
+    return Error(codes::kInternal, "merge: segment " + key + " is not in " + entry.table_key);
+}
+
+// Rows read with every property, by (segment key, row): the data and the row in it.
+using Images =
+    std::map<std::pair<std::string, uint64_t>, std::pair<std::shared_ptr<TableData>, size_t>>;
+
 // Reads the rows of `wanted` (segment key -> rows) of `entry`, every property.
-Result<std::map<std::pair<std::string, uint64_t>, std::pair<std::shared_ptr<TableData>, size_t>>>
-read_images(store::ObjectStore& store, const format::TableEntry& entry, const TableSchema& schema,
-            const std::map<std::string, std::vector<uint64_t>>& wanted) {
-    std::map<std::pair<std::string, uint64_t>, std::pair<std::shared_ptr<TableData>, size_t>> out;
+Result<Images> read_images(store::ObjectStore& store, const format::TableEntry& entry,
+                           const TableSchema& schema,
+                           const std::map<std::string, std::vector<uint64_t>>& wanted) {
+    Images out;
     for (const auto& [key, rows] : wanted) {
-        auto seg = std::find_if(entry.segments.begin(), entry.segments.end(),
-                                [&](const auto& s) { return s.segment == key; });
-        if (seg == entry.segments.end())
-            return Error(codes::kInternal,
-                         "merge: segment " + key + " is not in " + entry.table_key);
+        const format::SegmentRef* seg = OG_TRY(find_segment(entry, key));
         std::vector<uint64_t> sorted = rows;
         std::sort(sorted.begin(), sorted.end());
         sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
@@ -161,7 +170,7 @@ class Merger {
     run(std::vector<std::pair<std::string, std::string>>& objects);
 
   private:
-    Status merge_rows(TableMerge& m);
+    Status merge_rows(TableMerge& m, TableDelta& s, TableDelta& t);
     Status build_merged(TableMerge& m);
     Status check_endpoints(TableMerge& edges);
     Status check_unique(TableMerge& m);
@@ -190,9 +199,7 @@ Merger::kept_added(const std::optional<TableDelta>& d, const std::set<std::strin
 
 // Both sides changed the table: which rows each keeps, and the conflicts where they changed the
 // same id differently (spec §2.3's per-row rules).
-Status Merger::merge_rows(TableMerge& m) {
-    TableDelta& s = *m.s;
-    TableDelta& t = *m.t;
+Status Merger::merge_rows(TableMerge& m, TableDelta& s, TableDelta& t) {
     std::set<std::string> target_segments;
     for (const auto& seg : m.target->segments)
         target_segments.insert(seg.segment);
@@ -222,8 +229,7 @@ Status Merger::merge_rows(TableMerge& m) {
     // The ids both sides changed: base rows both removed, and ids both added.
     std::map<std::string, std::pair<std::string, uint64_t>> base_of; // id -> base row
     for (const auto& [seg, rows] : both) {
-        auto ref = std::find_if(m.base->segments.begin(), m.base->segments.end(),
-                                [&](const auto& x) { return x.segment == seg; });
+        const format::SegmentRef* ref = OG_TRY(find_segment(*m.base, seg));
         auto ids = OG_TRY(read_rows(store_, *m.base, *ref, m.schema, rows, false));
         for (size_t i = 0; i < rows.size(); ++i)
             base_of[std::string(ids.ids[i])] = {seg, rows[i]};
@@ -249,7 +255,7 @@ Status Merger::merge_rows(TableMerge& m) {
     auto base_rows = OG_TRY(read_images(store_, *m.base, m.schema, want_base));
     auto s_rows = OG_TRY(read_images(store_, *m.source, m.schema, want_s));
     auto t_rows = OG_TRY(read_images(store_, *m.target, m.schema, want_t));
-    auto image = [](const auto& rows, std::pair<std::string, uint64_t> at) -> Image {
+    auto image = [](const auto& rows, const std::pair<std::string, uint64_t>& at) -> Image {
         auto it = rows.find(at);
         return it == rows.end() ? Image{} : Image{it->second.first.get(), it->second.second};
     };
@@ -467,8 +473,7 @@ Status Merger::check_cardinality(TableMerge& e) {
         sources.insert(std::string(part->keys.src[row]));
     if (edge.card_min > 0 && e.s && e.base) // removed edges may leave a source below its minimum
         for (const auto& [key, rows] : e.s->removed) {
-            auto seg = std::find_if(e.base->segments.begin(), e.base->segments.end(),
-                                    [&](const auto& x) { return x.segment == key; });
+            const format::SegmentRef* seg = OG_TRY(find_segment(*e.base, key));
             auto ends = OG_TRY(read_rows(store_, *e.base, *seg, e.schema, rows, false));
             for (size_t i = 0; i < ends.size(); ++i)
                 sources.insert(std::string(ends.src[i]));
@@ -518,7 +523,7 @@ Merger::run(std::vector<std::pair<std::string, std::string>>& objects) {
         if (changed(m.target))
             m.t = OG_TRY(table_delta(store_, m.base, *m.target, m.schema.is_edge));
         if (m.s && m.t)
-            OG_CHECK(merge_rows(m));
+            OG_CHECK(merge_rows(m, *m.s, *m.t));
         tables_.emplace(key, std::move(m));
     }
     if (!conflicts_.empty())
@@ -545,11 +550,11 @@ Merger::run(std::vector<std::pair<std::string, std::string>>& objects) {
             entry.table_version = (m.target ? m.target->table_version : 0) + 1;
             entry.table_branch = target_.branch;
         }
-        for (auto& [seg, dv] : m.merged.written) {
-            auto ref = std::find_if(entry.segments.begin(), entry.segments.end(),
-                                    [&](const auto& x) { return x.segment == seg; });
-            if (ref != entry.segments.end())
-                objects.emplace_back(*ref->deletion_vector, format::write_deletion_vector(dv));
+        for (const auto& seg : entry.segments) {
+            auto dv = m.merged.written.find(seg.segment);
+            if (dv != m.merged.written.end() && seg.deletion_vector)
+                objects.emplace_back(seg.deletion_vector.value(),
+                                     format::write_deletion_vector(dv->second));
         }
         out.push_back(std::move(entry));
     }

@@ -99,8 +99,8 @@ void add_branch_routes(ServerState& s) {
                      throw bad_request("invalid merge request: `delete_branch` must be a boolean");
                  delete_branch = body["delete_branch"].get<bool>();
              }
-             s.authorize(&g, policy::Action::kBranchMerge, actor, *source, target);
-             s.authorize(&g, policy::Action::kRead, actor, *source);
+             s.authorize(&g, policy::Action::kBranchMerge, actor, source, target);
+             s.authorize(&g, policy::Action::kRead, actor, source);
              auto ticket = s.admit(actor, kBranchOpBytes);
              engine::MergeOptions o;
              o.source = *source;
