@@ -109,14 +109,7 @@ Result<LoadSummary> write_image(const LoadImage& image, StagedLoad& staged) {
         (key.starts_with("edge:") ? summary.edges : summary.nodes)[key.substr(colon + 1)] = count;
         summary.total_entities += count;
     }
-    format::CommitRecord commit;
-    commit.graph_commit_id = base::new_ulid();
-    commit.graph_branch = head.branch;
-    commit.graph_manifest_version = next.version;
-    commit.parent_commit_id = head.commit_id;
-    commit.actor_id = image.options.actor;
-    commit.created_at = base::unix_micros(base::now());
-    next.commit_id = commit.graph_commit_id;
+    format::CommitRecord commit = new_commit(head, next, image.options.actor);
 
     // Recorded before the objects are written, so a crash is undone by the next writer.
     op.branch = head.branch;

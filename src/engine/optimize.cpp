@@ -157,15 +157,7 @@ Result<OptimizeResult> attempt(store::ObjectStore& store, const Graph& graph,
     if (!changed)
         return result;
 
-    format::CommitRecord commit;
-    commit.graph_commit_id = base::new_ulid();
-    commit.graph_branch = head.branch;
-    commit.graph_manifest_version = next.version;
-    commit.parent_commit_id = head.commit_id;
-    commit.actor_id = o.actor;
-    commit.message = "optimize";
-    commit.created_at = base::unix_micros(base::now());
-    next.commit_id = commit.graph_commit_id;
+    format::CommitRecord commit = new_commit(head, next, o.actor, "optimize");
 
     // As a load does (engine/load.cpp): recorded before the first object, so a crash anywhere
     // is rolled back or forward by the next writer.
@@ -182,15 +174,7 @@ Result<OptimizeResult> attempt(store::ObjectStore& store, const Graph& graph,
         OG_CHECK(base::failpoint("optimize.before_publish"));
         return format::publish(store, commit, next);
     }();
-    if (!published && !published.error().is(format::kManifestConflict)) {
-        auto landed = pending_committed(store, op, graph.seal());
-        if (landed && *landed)
-            published = ok();
-    }
-    if (!published) {
-        finish_pending_failed(store, op, graph.seal());
-        return std::move(published).error();
-    }
+    OG_CHECK(settle_publish(store, op, graph.seal(), std::move(published)));
     finish_pending_committed(store, op);
     result.commit = commit;
     return result;

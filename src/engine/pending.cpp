@@ -7,6 +7,7 @@
 #include "base/record_seal.h"
 #include "base/strict_record.h"
 #include "base/text.h"
+#include "base/ulid.h"
 #include "engine/branch.h"
 #include "format/manifest.h"
 
@@ -153,6 +154,33 @@ Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op, b
         return std::move(published).error();
     }
     return published->commit_id == op.commit_id;
+}
+
+Status settle_publish(store::ObjectStore& store, const PendingOp& op, base::Seal seal,
+                      Status published) {
+    if (!published && !published.error().is(format::kManifestConflict)) {
+        auto landed = pending_committed(store, op, seal);
+        if (landed && *landed)
+            published = ok();
+    }
+    if (!published)
+        finish_pending_failed(store, op, seal);
+    return published;
+}
+
+format::CommitRecord new_commit(const format::Manifest& head, format::Manifest& next,
+                                std::optional<std::string> actor,
+                                std::optional<std::string> message) {
+    format::CommitRecord commit;
+    commit.graph_commit_id = base::new_ulid();
+    commit.graph_branch = head.branch;
+    commit.graph_manifest_version = next.version;
+    commit.parent_commit_id = head.commit_id;
+    commit.actor_id = std::move(actor);
+    commit.message = std::move(message);
+    commit.created_at = base::unix_micros(base::now());
+    next.commit_id = commit.graph_commit_id;
+    return commit;
 }
 
 void finish_pending_failed(store::ObjectStore& store, const PendingOp& op, base::Seal seal) {

@@ -18,10 +18,12 @@
 
 #include "base/error.h"
 #include "base/record_seal.h"
+#include "format/manifest.h"
 #include "store/object_store.h"
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,19 @@ Result<bool> pending_committed(store::ObjectStore& store, const PendingOp& op, b
 // record (best effort: whatever is left, settle_pending() removes later). When the publish
 // outcome is unknown it removes nothing and leaves the record to settle_pending().
 void finish_pending_failed(store::ObjectStore& store, const PendingOp& op, base::Seal seal);
+
+// The end of a publish attempt of `op` that returned `published`: when the answer was lost (an
+// error other than a lost race) it looks whether the commit landed anyway; when it did not, it
+// rolls back what `op` created (finish_pending_failed) and returns the error. ok(): the commit
+// stands, and the caller settles with finish_pending_committed after its post-commit work.
+Status settle_publish(store::ObjectStore& store, const PendingOp& op, base::Seal seal,
+                      Status published);
+
+// The commit record of a write publishing `next` on `head`'s branch, parented on `head`'s commit
+// (a fresh ULID, created now); names it in `next.commit_id`.
+format::CommitRecord new_commit(const format::Manifest& head, format::Manifest& next,
+                                std::optional<std::string> actor,
+                                std::optional<std::string> message = std::nullopt);
 
 // Parses a record's text (recovery_required when it is not one); `where` names it in errors.
 Result<PendingOp> parse_pending(std::string_view text, const std::string& where, base::Seal seal);

@@ -205,15 +205,7 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
     auto fx =
         OG_TRY(plan_effects(store, head, *planned.accepted, *r.desired, options.allow_data_loss));
 
-    format::CommitRecord commit;
-    commit.graph_commit_id = base::new_ulid();
-    commit.graph_branch = head.branch;
-    commit.graph_manifest_version = fx.next.version;
-    commit.parent_commit_id = head.commit_id;
-    commit.actor_id = options.actor;
-    commit.message = "schema apply";
-    commit.created_at = base::unix_micros(base::now());
-    fx.next.commit_id = commit.graph_commit_id;
+    format::CommitRecord commit = new_commit(head, fx.next, options.actor, "schema apply");
 
     PendingOp op =
         new_pending_op("schema_apply", head.branch, head.version, commit.graph_commit_id);
@@ -240,15 +232,7 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
             OG_CHECK(store.put_if_absent(key, bytes));
         return format::publish(store, commit, fx.next);
     }();
-    if (!done && !done.error().is(format::kManifestConflict)) {
-        auto landed = pending_committed(store, op, graph.seal()); // the answer may have been lost
-        if (landed && *landed)
-            done = ok();
-    }
-    if (!done) {
-        finish_pending_failed(store, op, graph.seal());
-        return std::move(done).error();
-    }
+    OG_CHECK(settle_publish(store, op, graph.seal(), std::move(done)));
     // Committed; a failure here leaves what a crash would (heal() settles it).
     OG_CHECK(base::failpoint("schema_apply.after_manifest_commit"));
     if (head.branch == "main") {
