@@ -58,7 +58,6 @@ Error conflicts_error(const std::vector<Conflict>& conflicts) {
 struct MergedTable {
     format::TableEntry entry;
     std::map<std::string, format::DeletionVector> written; // segment key -> its new vector
-    bool changed = false;                                  // differs from the target's entry
 
     Result<format::DeletionVector> deleted(store::ObjectStore& store,
                                            const format::SegmentRef& seg) const {
@@ -75,21 +74,8 @@ struct MergedTable {
             return counts;
         for (const auto& seg : entry.segments) {
             auto reader = OG_TRY(open_segment(store, entry, seg));
-            auto found = OG_TRY(reader.lookup_many(column, keys));
+            auto rows = OG_TRY(reader.lookup_many(column, keys));
             std::optional<format::DeletionVector> dv;
-            std::vector<std::vector<uint32_t>> rows;
-            if (found) {
-                rows = std::move(*found);
-            } else { // an old segment without key indexes: scan the column
-                auto values = OG_TRY(read_string_column(reader, column, store.uri_of(seg.segment)));
-                std::map<std::string_view, size_t> wanted;
-                for (size_t k = 0; k < keys.size(); ++k)
-                    wanted.emplace(keys[k], k);
-                rows.resize(keys.size());
-                for (size_t r = 0; r < values.size(); ++r)
-                    if (auto w = wanted.find(values[r]); w != wanted.end())
-                        rows[w->second].push_back(static_cast<uint32_t>(r));
-            }
             for (size_t k = 0; k < keys.size(); ++k) {
                 if (rows[k].empty())
                     continue;
@@ -157,6 +143,18 @@ Result<Images> read_images(store::ObjectStore& store, const format::TableEntry& 
             out[{key, sorted[i]}] = {data, i};
     }
     return out;
+}
+
+// A merged table entry as the target publishes it: the target's own entry when the segments are
+// the same, else the next table version, written by the target's branch.
+void stamp_for_target(format::TableEntry& entry, const format::TableEntry* mine,
+                      const std::string& branch) {
+    if (mine && mine->segments == entry.segments) {
+        entry = *mine;
+        return;
+    }
+    entry.table_version = (mine ? mine->table_version : 0) + 1;
+    entry.table_branch = branch;
 }
 
 class Merger {
@@ -314,11 +312,9 @@ Status Merger::build_merged(TableMerge& m) {
     }
     if (!m.t) { // only the source changed it
         out.entry = *m.source;
-        out.changed = true;
         return ok();
     }
     out.entry = *m.target;
-    out.changed = true;
     // The target's added rows the merge drops are deleted from the target's segments.
     for (const auto& id : m.dropped_target) {
         const AddedRow& at = m.t->added_ids.at(id);
@@ -546,10 +542,7 @@ Merger::run(std::vector<std::pair<std::string, std::string>>& objects) {
         if (!m.source && !m.target)
             continue;
         format::TableEntry entry = std::move(m.merged.entry);
-        if (m.merged.changed) {
-            entry.table_version = (m.target ? m.target->table_version : 0) + 1;
-            entry.table_branch = target_.branch;
-        }
+        stamp_for_target(entry, m.target, target_.branch);
         for (const auto& seg : entry.segments) {
             auto dv = m.merged.written.find(seg.segment);
             if (dv != m.merged.written.end() && seg.deletion_vector)
@@ -584,17 +577,8 @@ Result<MergeResult> attempt(store::ObjectStore& store, const Graph& graph, const
         result.outcome = MergeOutcome::kFastForward;
         next.schema_ir_hash = h.source.schema_ir_hash;
         next.tables = h.source.tables;
-        for (auto& entry : next.tables) {
-            const format::TableEntry* mine = h.target.find(entry.table_key);
-            if (mine && *mine == entry)
-                continue;
-            if (mine && mine->segments == entry.segments) {
-                entry = *mine;
-                continue;
-            }
-            entry.table_version = (mine ? mine->table_version : 0) + 1;
-            entry.table_branch = h.target.branch;
-        }
+        for (auto& entry : next.tables)
+            stamp_for_target(entry, h.target.find(entry.table_key), h.target.branch);
     } else {
         result.outcome = MergeOutcome::kMerged;
         if (h.source.schema_ir_hash != h.target.schema_ir_hash)
@@ -610,15 +594,8 @@ Result<MergeResult> attempt(store::ObjectStore& store, const Graph& graph, const
         next.tables = OG_TRY(merger.run(objects));
     }
 
-    format::CommitRecord commit;
-    commit.graph_commit_id = base::new_ulid();
-    commit.graph_branch = h.target.branch;
-    commit.graph_manifest_version = next.version;
-    commit.parent_commit_id = h.target.commit_id;
+    format::CommitRecord commit = new_commit(h.target, next, o.actor);
     commit.merged_parent_commit_id = h.source.commit_id;
-    commit.actor_id = o.actor;
-    commit.created_at = base::unix_micros(base::now());
-    next.commit_id = commit.graph_commit_id;
 
     // As a load does (engine/load.cpp): recorded before the first object, so a crash anywhere
     // is rolled back or forward by the next writer.
@@ -634,15 +611,7 @@ Result<MergeResult> attempt(store::ObjectStore& store, const Graph& graph, const
         OG_CHECK(base::failpoint("merge.before_publish"));
         return format::publish(store, commit, next);
     }();
-    if (!published && !published.error().is(format::kManifestConflict)) {
-        auto landed = pending_committed(store, op, graph.seal());
-        if (landed && *landed)
-            published = ok();
-    }
-    if (!published) {
-        finish_pending_failed(store, op, graph.seal());
-        return std::move(published).error();
-    }
+    OG_CHECK(settle_publish(store, op, graph.seal(), std::move(published)));
     if (h.target.branch == "main" && next.schema_ir_hash != h.target.schema_ir_hash) {
         // A fast-forward brought a new schema to main: the root's files follow (a failure here
         // is repaired by the next writer's heal()).

@@ -1110,20 +1110,30 @@ Result<std::optional<std::vector<uint32_t>>> SegmentReader::lookup(std::string_v
     return std::optional<std::vector<uint32_t>>(std::move(rows));
 }
 
-Result<std::optional<std::vector<std::vector<uint32_t>>>>
+Result<std::vector<std::vector<uint32_t>>>
 SegmentReader::lookup_many(std::string_view column,
                            const std::vector<std::string_view>& keys) const {
-    using Out = std::optional<std::vector<std::vector<uint32_t>>>;
+    std::vector<std::vector<uint32_t>> rows(keys.size());
     const SegmentIndex* index = footer_.find_index(column);
-    if (!index)
-        return Out();
+    if (!index) {
+        Column values = OG_TRY(read_column(column));
+        if (values.type().kind != PhysicalKind::kString)
+            return Error(kSegmentCorrupt,
+                         key_ + ": column '" + std::string(column) + "' is not a String column");
+        std::map<std::string_view, size_t> wanted;
+        for (size_t k = 0; k < keys.size(); ++k)
+            wanted.emplace(keys[k], k);
+        for (size_t r = 0; r < values.size(); ++r)
+            if (auto w = wanted.find(values.bytes_at(r)); w != wanted.end() && !values.is_null(r))
+                rows[w->second].push_back(static_cast<uint32_t>(r));
+        return rows;
+    }
     std::map<size_t, std::vector<size_t>> by_block; // block -> the keys it may hold
     for (size_t k = 0; k < keys.size(); ++k) {
         auto [first, last] = index_blocks_for(*index, keys[k]);
         for (size_t b = first; b < last; ++b)
             by_block[b].push_back(k);
     }
-    std::vector<std::vector<uint32_t>> rows(keys.size());
     for (const auto& [b, wanted] : by_block) {
         IndexEntries entries = OG_TRY(read_index_block(*index, b));
         for (size_t k : wanted)
@@ -1131,7 +1141,7 @@ SegmentReader::lookup_many(std::string_view column,
     }
     for (auto& r : rows)
         std::sort(r.begin(), r.end());
-    return Out(std::move(rows));
+    return rows;
 }
 
 } // namespace omnigraph::format

@@ -195,9 +195,10 @@ class SegmentReader {
     // segment has no index on `column`.
     Result<std::optional<std::vector<uint32_t>>> lookup(std::string_view column,
                                                         std::string_view key) const;
-    // lookup() of several keys, reading each index block they need once: per key (in the
-    // order given), its rows ascending. nullopt when the segment has no index on `column`.
-    Result<std::optional<std::vector<std::vector<uint32_t>>>>
+    // The rows holding each of several keys in String column `column`: per key (in the order
+    // given), its rows ascending. Through the column's key index, reading each block the keys
+    // need once; a segment without one (older formats) has the whole column read instead.
+    Result<std::vector<std::vector<uint32_t>>>
     lookup_many(std::string_view column, const std::vector<std::string_view>& keys) const;
     // Block `b` of index `index`.
     Result<IndexEntries> read_index_block(const SegmentIndex& index, size_t b) const;
