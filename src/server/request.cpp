@@ -2,6 +2,7 @@
 
 #include "base/text.h"
 
+#include <algorithm>
 #include <httplib.h>
 
 namespace omnigraph::server {
@@ -66,6 +67,14 @@ void check_json_type(const httplib::Request& req) {
     if (type != "application/json")
         throw HttpError{415, "bad_request",
                         "request body must be application/json, not '" + type + "'"};
+}
+
+void reject_unknown_fields(const base::Json& body, std::initializer_list<std::string_view> known,
+                           std::string_view what) {
+    for (auto it = body.begin(); it != body.end(); ++it)
+        if (std::find(known.begin(), known.end(), it.key()) == known.end())
+            throw bad_request(
+                base::concat("invalid ", what, " request: unknown field `", it.key(), "`"));
 }
 
 std::optional<std::string> opt_string(const base::Json& j, const char* key) {

@@ -7,6 +7,7 @@
 #include "server/http_error.h"
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,10 @@ base::Json body_json(const httplib::Request& req, bool optional = false);
 std::string media_type(const httplib::Request& req);
 // 415 unless the body is application/json (a missing type is accepted).
 void check_json_type(const httplib::Request& req);
+
+// 400 `invalid <what> request: unknown field `<f>`` for a member of `body` not in `known`.
+void reject_unknown_fields(const base::Json& body, std::initializer_list<std::string_view> known,
+                           std::string_view what);
 
 // `j[key]` when it is a string; nullopt when absent or null; 400 for another type.
 std::optional<std::string> opt_string(const base::Json& j, const char* key);

@@ -45,9 +45,7 @@ void add_branch_routes(ServerState& s) {
              auto actor = s.authenticate(req);
              const ServedGraph& g = s.graph(path[0]);
              Json body = body_json(req);
-             for (auto it = body.begin(); it != body.end(); ++it)
-                 if (it.key() != "name" && it.key() != "from")
-                     throw bad_request("invalid branch request: unknown field `" + it.key() + "`");
+             reject_unknown_fields(body, {"name", "from"}, "branch");
              auto named = trimmed_branch(opt_string(body, "name"));
              if (!named)
                  throw bad_request("invalid branch request: missing field `name`");
@@ -85,9 +83,7 @@ void add_branch_routes(ServerState& s) {
              auto actor = s.authenticate(req);
              const ServedGraph& g = s.graph(path[0]);
              Json body = body_json(req);
-             for (auto it = body.begin(); it != body.end(); ++it)
-                 if (it.key() != "source" && it.key() != "target" && it.key() != "delete_branch")
-                     throw bad_request("invalid merge request: unknown field `" + it.key() + "`");
+             reject_unknown_fields(body, {"source", "target", "delete_branch"}, "merge");
              auto source = trimmed_branch(opt_string(body, "source"), "source");
              if (!source)
                  throw bad_request("invalid merge request: missing field `source`");

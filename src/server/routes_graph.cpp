@@ -115,9 +115,7 @@ void add_graph_routes(ServerState& s) {
              auto actor = s.authenticate(req);
              const ServedGraph& g = s.graph(path[0]);
              Json body = body_json(req, true);
-             for (auto it = body.begin(); it != body.end(); ++it)
-                 if (it.key() != "branch" && it.key() != "type_names")
-                     throw bad_request("invalid export request: unknown field `" + it.key() + "`");
+             reject_unknown_fields(body, {"branch", "type_names"}, "export");
              service::Target target;
              target.branch = trimmed_branch(opt_string(body, "branch")).value_or("main");
              s.authorize(&g, policy::Action::kExport, actor, target.branch);
