@@ -4,18 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-
-// mulberry32: a small seeded PRNG, uniform in [0, 1).
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../scale/generate.mjs'; // seeded, uniform in [0, 1)
 
 // Standard normal samples by Box-Muller, both values of each pair used.
 function gaussian(rand) {
@@ -55,7 +44,7 @@ export const vectorSchema = (dim, indexed) =>
 // measure of how hard a data set is for ANN, lower is harder).
 export function writeVectors(dir, { rows, dim, clusters, queries, seed, manifold = 16, noise = 0.03, centreScale = 0.15 }) {
   fs.mkdirSync(dir, { recursive: true });
-  const rand = prng(seed), normal = gaussian(rand);
+  const rand = rng(seed), normal = gaussian(rand);
   const centres = Float64Array.from({ length: clusters * dim }, () => centreScale * normal());
   // Per cluster `manifold` directions of norm ~1, the k-th scaled by 1.5 / sqrt(1 + k / 4).
   const basis = Float64Array.from({ length: clusters * manifold * dim }, () => normal() / Math.sqrt(dim));
@@ -164,7 +153,7 @@ export function writeMails(dir, { count, seed }) {
   const df = new Map();
   for (const m of mails) for (const w of new Set(wordsOf(m.body))) df.set(w, (df.get(w) ?? 0) + 1);
   const moderate = (w) => { const n = df.get(w) ?? 0; return n >= 10 && n <= 300; };
-  const rand = prng(seed);
+  const rand = rng(seed);
   const singles = [...df.keys()].filter(moderate).sort();
   const queries = new Set();
   while (queries.size < Math.ceil(count / 2)) queries.add(singles[Math.floor(rand() * singles.length)]);

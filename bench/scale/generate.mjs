@@ -31,8 +31,8 @@ const CITIES = ['Berlin', 'Paris', 'Lisbon', 'Madrid', 'Rome', 'Vienna', 'Prague
   'Dublin', 'Zurich', 'Athens', 'Helsinki', 'Tallinn', 'Riga', 'Sofia', 'Porto', 'Lyon', 'Milan',
   'Munich', 'Hamburg', 'Krakow', 'Ghent', 'Utrecht', 'Bergen', 'Aarhus', 'Turin', 'Seville'];
 
-// mulberry32: small, fast and the same on every machine.
-function rng(seed) {
+// mulberry32: small, fast and the same on every machine (bench/peer/search_data.mjs uses it too).
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

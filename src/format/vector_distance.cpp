@@ -51,6 +51,17 @@ float squared_l2(const char* stored, const float* query, uint32_t dim) {
 
 namespace {
 
+// The squared decoded distance of dimensions [i, dim): the tail a vectorized loop leaves.
+float coded_l2_tail(const uint8_t* code, const float* step, const float* offset, size_t i,
+                    uint32_t dim) {
+    float sum = 0;
+    for (; i < dim; ++i) {
+        float d = float(code[i]) * step[i] + offset[i];
+        sum += d * d;
+    }
+    return sum;
+}
+
 float coded_l2_portable(const uint8_t* code, const float* step, const float* offset, uint32_t dim) {
     float lane[kLanes] = {};
     size_t i = 0;
@@ -64,11 +75,7 @@ float coded_l2_portable(const uint8_t* code, const float* step, const float* off
             lane[j] += d * d;
         }
     }
-    float sum = 0;
-    for (; i < dim; ++i) {
-        float d = float(code[i]) * step[i] + offset[i];
-        sum += d * d;
-    }
+    float sum = coded_l2_tail(code, step, offset, i, dim);
     for (float x : lane)
         sum += x;
     return sum;
@@ -93,11 +100,7 @@ __attribute__((target("avx2,fma"))) float coded_l2_avx2(const uint8_t* code, con
     }
     alignas(32) float lanes[8];
     _mm256_store_ps(lanes, _mm256_add_ps(acc0, acc1));
-    float sum = 0;
-    for (; i < dim; ++i) {
-        float d = float(code[i]) * step[i] + offset[i];
-        sum += d * d;
-    }
+    float sum = coded_l2_tail(code, step, offset, i, dim);
     for (float x : lanes)
         sum += x;
     return sum;

@@ -129,6 +129,19 @@ class VectorIndexTest : public ::testing::Test {
         return out;
     }
 
+    // The five docs nearest the origin, read through the service from the graph at `root`.
+    static Result<service::ReadOutcome> nearest_origin(const std::string& root, bool explain) {
+        auto g = OG_TRY(service::GraphHandle::open(root));
+        auto params = base::parse_json(R"({"q":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]})");
+        service::ReadRequest r;
+        r.source = {"query q($q: Vector(16)) { match { $d: Doc } return { $d.slug } "
+                    "order { nearest($d.vec, $q) } limit 5 }",
+                    "<test>"};
+        r.params = &*params;
+        r.explain = explain;
+        return service::run_read(*g, r);
+    }
+
     // The exact top k by (distance, slug) among the live docs that `keep`.
     static std::vector<Hit> exact(const std::vector<float>& q, int k,
                                   const std::function<bool(const Doc&)>& keep = nullptr) {
@@ -254,16 +267,7 @@ TEST_F(VectorIndexTest, PrefilterReturnsKRowsThatPass) {
 }
 
 TEST_F(VectorIndexTest, ExplainTellsHowNearestSearches) {
-    auto g = service::GraphHandle::open(*root_);
-    ASSERT_TRUE(g);
-    auto params = base::parse_json(R"({"q":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]})");
-    service::ReadRequest r;
-    r.source = {"query q($q: Vector(16)) { match { $d: Doc } return { $d.slug } "
-                "order { nearest($d.vec, $q) } limit 5 }",
-                "<test>"};
-    r.params = &*params;
-    r.explain = true;
-    auto got = service::run_read(**g, r);
+    auto got = nearest_origin(*root_, true);
     ASSERT_TRUE(got) << got.error().to_string();
     ASSERT_TRUE(got->plan);
     EXPECT_NE(got->plan->find("nearest: vector index (ivf_sq8) in 1 of 2 segments: 4 of 71 "
@@ -295,20 +299,14 @@ TEST_F(VectorIndexTest, ADamagedIndexFailsTheQueryNamingIt) {
         }
     }
     ASSERT_EQ(damaged, 1);
-    auto g = service::GraphHandle::open(copy);
-    ASSERT_TRUE(g);
-    auto params = base::parse_json(R"({"q":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]})");
-    service::ReadRequest r;
-    r.source = {"query q($q: Vector(16)) { match { $d: Doc } return { $d.slug } "
-                "order { nearest($d.vec, $q) } limit 5 }",
-                "<test>"};
-    r.params = &*params;
-    auto got = service::run_read(**g, r);
+    auto got = nearest_origin(copy, false);
     ASSERT_FALSE(got);
     EXPECT_EQ(got.error().code, "segment_corrupt");
     EXPECT_NE(got.error().message.find("vector index on 'p:"), std::string::npos)
         << got.error().message;
     // What does not search still reads.
+    auto g = service::GraphHandle::open(copy);
+    ASSERT_TRUE(g) << g.error().to_string();
     service::ReadRequest count;
     count.source = {"query n() { match { $d: Doc } return { count($d) as n } }", "<test>"};
     auto n = service::run_read(**g, count);
