@@ -13,36 +13,6 @@ using format::Column;
 
 namespace {
 
-// How a cell is shown in messages and compared by @unique. Picked once per column.
-using CellRenderer = std::string (*)(const Column& c, size_t row);
-
-template <class Tag> std::string render_cell(const Column& c, size_t row) {
-    if constexpr (Tag::is_vector) {
-        return "<value>";
-    } else {
-        auto v = cell_at<Tag>(c, row);
-        if constexpr (Tag::is_bytes)
-            return std::string(v);
-        else if constexpr (Tag::scalar == schema::ScalarType::kBool)
-            return v ? "true" : "false";
-        else if constexpr (Tag::is_float)
-            return base::format_shortest_float(v);
-        else
-            return std::to_string(v); // integers, Date, DateTime
-    }
-}
-
-std::string render_list(const Column&, size_t) {
-    return "<value>";
-}
-
-CellRenderer renderer_of(const schema::PropType& type) {
-    if (type.list)
-        return &render_list;
-    return visit_scalar(type.scalar,
-                        [](auto tag) -> CellRenderer { return &render_cell<decltype(tag)>; });
-}
-
 // The ids (and src/dst, and the properties asked for) of one segment of table `entry_key`.
 // A property the segment predates reads as nulls.
 Result<TableData> read_segment(store::ObjectStore& store, const format::SegmentRef& seg,

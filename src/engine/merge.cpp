@@ -425,10 +425,8 @@ Status Merger::check_unique(TableMerge& m) {
                 } else {
                     const format::Column& c = d.columns.at(m.schema.property_ids->at(col));
                     if (c.is_null(i))
-                        return std::nullopt; // NULLs never collide
-                    // The spelling @key values use; a list reads as "<value>", as in a load.
-                    const schema::PropType& type = m.schema.properties->at(col);
-                    v = type.list ? std::string("<value>") : key_spelling(c, i, type);
+                        return std::nullopt;                             // NULLs never collide
+                    v = renderer_of(m.schema.properties->at(col))(c, i); // as a load does
                 }
                 out += v + '\x1e';
             }

@@ -2,6 +2,7 @@
 
 #include "base/env.h"
 #include "base/json.h"
+#include "base/text.h"
 #include "base/ulid.h"
 #include "engine/cell_visit.h"
 #include "engine/reclaimed.h"
@@ -176,6 +177,37 @@ Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
                      store.uri_of(*seg.deletion_vector) + " does not belong to " +
                          store.uri_of(seg.segment) + " (row counts disagree)");
     return dv;
+}
+
+namespace {
+
+template <class Tag> std::string render_cell(const Column& c, size_t row) {
+    if constexpr (Tag::is_vector) {
+        return "<value>";
+    } else {
+        auto v = cell_at<Tag>(c, row);
+        if constexpr (Tag::is_bytes)
+            return std::string(v);
+        else if constexpr (Tag::scalar == schema::ScalarType::kBool)
+            return v ? "true" : "false";
+        else if constexpr (Tag::is_float)
+            return base::format_shortest_float(v);
+        else
+            return std::to_string(v); // integers, Date, DateTime
+    }
+}
+
+std::string render_list(const Column&, size_t) {
+    return "<value>";
+}
+
+} // namespace
+
+CellRenderer renderer_of(const schema::PropType& type) {
+    if (type.list)
+        return &render_list;
+    return visit_scalar(type.scalar,
+                        [](auto tag) -> CellRenderer { return &render_cell<decltype(tag)>; });
 }
 
 std::string key_spelling(const Column& col, size_t row, const schema::PropType& type) {

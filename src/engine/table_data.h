@@ -85,6 +85,12 @@ Result<format::DeletionVector> read_deletion_vector(store::ObjectStore& store,
                                                     const format::TableEntry& entry,
                                                     const format::SegmentRef& seg);
 
+// How a cell is shown in messages and compared by @unique (a load's and a merge's): strings as
+// they are, booleans true/false, integers, Date and DateTime in decimal, floats in their shortest
+// round trip; vectors and lists as "<value>". Picked once per column.
+using CellRenderer = std::string (*)(const format::Column& c, size_t row);
+CellRenderer renderer_of(const schema::PropType& type);
+
 // The canonical spelling of a @key value (spec query-language §0), from its stored cell `row` of
 // `col` (so 1.50 and 1.5 spell alike): strings as they are, booleans true/false, integers, Date
 // (days) and DateTime (ms) in decimal, floats as their shortest round trip ("0" for either
