@@ -75,10 +75,9 @@ void TableData::append_row(const TableData& from, size_t row) {
         column.append_row(from.columns.at(id), row);
 }
 
-Result<base::StringList> read_string_column(const format::SegmentReader& reader,
-                                            std::string_view name, const std::string& where) {
+Result<base::StringList> string_list_of(const format::Column& column, std::string_view name,
+                                        const std::string& where) {
     std::string at = where.empty() ? "" : where + ": ";
-    auto column = OG_TRY(reader.read_column(name));
     if (column.type().kind != PhysicalKind::kString)
         return Error(format::kSegmentCorrupt,
                      at + "column '" + std::string(name) + "' is not a string column");
@@ -91,6 +90,11 @@ Result<base::StringList> read_string_column(const format::SegmentReader& reader,
         out.push_back(column.bytes_at(i));
     }
     return out;
+}
+
+Result<base::StringList> read_string_column(const format::SegmentReader& reader,
+                                            std::string_view name, const std::string& where) {
+    return string_list_of(OG_TRY(reader.read_column(name)), name, where);
 }
 
 Error missing_object_error(std::string_view code, store::ObjectStore& store, const std::string& key,

@@ -68,8 +68,12 @@ Result<TableData> read_table(store::ObjectStore& store, const format::TableEntry
 Error missing_object_error(std::string_view code, store::ObjectStore& store, const std::string& key,
                            const format::TableEntry& entry);
 
-// System column `name` ("id", "src", "dst") of a segment as strings; segment_corrupt (its
-// message prefixed with `where`, when given) unless it is a String column without nulls.
+// System column `name` ("id", "src", "dst") as strings, from `column` (all of it or some of its
+// rows); segment_corrupt (its message prefixed with `where`, when given) unless it is a String
+// column without nulls.
+Result<base::StringList> string_list_of(const format::Column& column, std::string_view name,
+                                        const std::string& where = "");
+// The same, reading the whole column of a segment.
 Result<base::StringList> read_string_column(const format::SegmentReader& reader,
                                             std::string_view name, const std::string& where = "");
 

@@ -51,15 +51,7 @@ Result<base::StringList> pick_strings(const format::SegmentReader& reader, std::
     if (!info || info->type.kind != format::PhysicalKind::kString)
         return Error(format::kSegmentCorrupt,
                      reader.key() + ": no String column '" + std::string(name) + "'");
-    format::Column c = OG_TRY(pick_rows(reader, *info, rows));
-    base::StringList out;
-    for (size_t i = 0; i < c.size(); ++i) {
-        if (c.is_null(i))
-            return Error(format::kSegmentCorrupt,
-                         reader.key() + ": column '" + std::string(name) + "' holds a null");
-        out.push_back(c.bytes_at(i));
-    }
-    return out;
+    return string_list_of(OG_TRY(pick_rows(reader, *info, rows)), name, reader.key());
 }
 
 } // namespace
