@@ -1,7 +1,7 @@
 // `omnigraph branch create|list|delete|merge` (spec engine-cli §2.1, §2.3, §4.4).
 #include "cli/commands.h"
 #include "cli/graph_access.h"
-#include "engine/merge.h"
+#include "service/branch_merge.h"
 #include "service/graph_handle.h"
 
 #include <CLI/CLI.hpp>
@@ -92,41 +92,28 @@ int run_merge(const BranchArgs& a) {
     auto opened = service::GraphHandle::open(a.uri);
     if (!opened)
         return fail(opened.error(), a.json);
-    const engine::Graph& graph = (*opened)->graph();
-    echo_target("branch merge", graph.store(), a.quiet || a.json);
-    engine::MergeOptions o;
-    o.source = a.name;
-    o.target = a.into;
+    echo_target("branch merge", (*opened)->graph().store(), a.quiet || a.json);
+    service::MergeRequest request;
+    request.source = a.name;
+    request.target = a.into;
     if (!a.actor.empty())
-        o.actor = a.actor;
-    auto merged = engine::merge_branch(graph.store(), graph, o);
-    if (!merged)
-        return fail(merged.error(), a.json);
-    std::optional<std::string> delete_error;
-    if (a.delete_branch)
-        if (auto deleted = graph.delete_branch(merged->source); !deleted)
-            delete_error = deleted.error().message;
+        request.actor = a.actor;
+    request.delete_branch = a.delete_branch;
+    auto report = service::merge_branches(**opened, request);
+    if (!report)
+        return fail(report.error(), a.json);
+    const std::string& source = report->merge.source;
     if (a.json) {
-        Json out;
-        out["source"] = merged->source;
-        out["target"] = merged->target;
-        out["outcome"] = engine::merge_outcome_name(merged->outcome);
-        out["actor_id"] = o.actor ? Json(*o.actor) : Json(nullptr);
-        if (a.delete_branch) {
-            out["branch_deleted"] = !delete_error;
-            if (delete_error)
-                out["branch_delete_error"] = *delete_error;
-        }
-        std::cout << base::to_pretty_json(out);
+        std::cout << base::to_pretty_json(service::merge_report_json(*report));
     } else {
-        std::cout << "merged " << merged->source << " into " << merged->target << ": "
-                  << engine::merge_outcome_name(merged->outcome) << "\n";
-        if (a.delete_branch && !delete_error)
-            std::cout << "deleted branch " << merged->source << "\n";
+        std::cout << "merged " << source << " into " << report->merge.target << ": "
+                  << engine::merge_outcome_name(report->merge.outcome) << "\n";
+        if (a.delete_branch && !report->delete_error)
+            std::cout << "deleted branch " << source << "\n";
     }
-    if (delete_error)
-        std::cerr << "warning: merged, but could not delete branch '" << merged->source
-                  << "': " << *delete_error << "\n";
+    if (const std::optional<Error>& why = report->delete_error; why)
+        std::cerr << "warning: merged, but could not delete branch '" << source
+                  << "': " << why->message << "\n";
     return 0;
 }
 

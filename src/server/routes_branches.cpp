@@ -5,9 +5,9 @@
 // (docs/policy.md, "Forking reads its source"), as a load that forks does; so does merging, whose
 // target then holds the source's rows.
 #include "base/json.h"
-#include "engine/merge.h"
 #include "server/request.h"
 #include "server/server_state.h"
+#include "service/branch_merge.h"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -98,33 +98,25 @@ void add_branch_routes(ServerState& s) {
              s.authorize(&g, policy::Action::kBranchMerge, actor, source, target);
              s.authorize(&g, policy::Action::kRead, actor, source);
              auto ticket = s.admit(actor, kBranchOpBytes);
-             engine::MergeOptions o;
-             o.source = *source;
-             o.target = target;
-             o.actor = actor;
-             const engine::Graph& graph = g.handle->graph();
-             engine::MergeResult merged = unwrap(engine::merge_branch(graph.store(), graph, o));
-             Json out = Json::object({{"source", merged.source},
-                                      {"target", merged.target},
-                                      {"outcome", engine::merge_outcome_name(merged.outcome)},
-                                      {"actor_id", actor_json(actor)}});
-             if (delete_branch) {
-                 // Its own decision, after the merge is durable: a refusal is reported, and the
-                 // merge still answers 200 (spec §1.5).
-                 std::optional<std::string> why;
+             service::MergeRequest request;
+             request.source = *source;
+             request.target = target;
+             request.actor = actor;
+             request.delete_branch = delete_branch;
+             // Its own decision, after the merge is durable: a refusal is reported, and the
+             // merge still answers 200 (spec §1.5).
+             request.authorize_delete = [&](const std::string& name) -> Status {
                  try {
-                     s.authorize(&g, policy::Action::kBranchDelete, actor, std::nullopt,
-                                 merged.source);
-                     if (auto deleted = graph.delete_branch(merged.source); !deleted)
-                         why = http_error(deleted.error()).message;
+                     s.authorize(&g, policy::Action::kBranchDelete, actor, std::nullopt, name);
+                     return ok();
                  } catch (const HttpError& e) {
-                     why = e.message;
+                     return Error(engine::kForbidden, e.message);
                  }
-                 out["branch_deleted"] = !why;
-                 if (why)
-                     out["branch_delete_error"] = *why;
-             }
-             send_json(res, 200, base::to_compact_json(out));
+             };
+             auto report = unwrap(service::merge_branches(*g.handle, request));
+             if (report.delete_error) // as an error answer would show it
+                 report.delete_error->message = http_error(*report.delete_error).message;
+             send_json(res, 200, base::to_compact_json(service::merge_report_json(report)));
          }});
 }
 
