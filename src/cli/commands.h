@@ -22,6 +22,8 @@ void register_lint(CLI::App& app, Outcome& outcome);
 void register_schema(CLI::App& app, Outcome& outcome);
 void register_graph(CLI::App& app, Outcome& outcome); // init, load, snapshot, export, commit
 void register_branch(CLI::App& app, Outcome& outcome);
+// commit changes (needs register_graph first), changes poll|baseline
+void register_changes(CLI::App& app, Outcome& outcome);
 void register_query(CLI::App& app, Outcome& outcome);   // query (alias read), mutate (alias change)
 void register_policy(CLI::App& app, Outcome& outcome);  // policy validate|test|explain
 void register_cluster(CLI::App& app, Outcome& outcome); // cluster validate|plan|apply|…

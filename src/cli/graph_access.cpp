@@ -3,6 +3,7 @@
 #include "base/uri.h"
 #include "engine/merge.h"
 #include "schema/diagnostic.h"
+#include "service/changes.h"
 
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,8 @@ int fail(const Error& e, bool json) {
         for (const auto& [key, value] : e.details)
             if (key == engine::kMergeConflictsDetail)
                 out["merge_conflicts"] = base::Json::parse(value);
+        if (Json detail = service::change_error_detail(e); detail.is_object())
+            out.update(detail);
         std::cout << base::to_pretty_json(out);
     } else {
         std::cerr << "error: " << e.message << "\n";

@@ -2,6 +2,7 @@
 
 #include "embed/errors.h"
 #include "engine/branch.h"
+#include "engine/change_feed.h"
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "engine/merge.h"
@@ -14,6 +15,7 @@
 #include "query/budget.h"
 #include "query/executor.h"
 #include "query/mutation.h"
+#include "service/changes.h"
 #include "service/errors.h"
 
 #include <cstdlib>
@@ -58,6 +60,9 @@ constexpr StatusRule kStatusTable[] = {
     {embed::kApiKeyMissing, 500, "internal"},
     {embed::kInvalidProvider, 500, "internal"},
     {engine::kVersionReclaimed, 410, ""}, // like the feed's reclaimed history (change_feed_gap)
+    {engine::kChangeFeedGap, 410, ""},
+    {engine::kChangeDiffRefusal, 409, "conflict"},
+    {engine::kChangeCursorRejected, 400, "bad_request"},
     {codes::kInternal, 500, "internal"},
     {codes::kStorageUnavailable, 500, "internal"},
     {codes::kStorageConfiguration, 500, "internal"},
@@ -175,6 +180,8 @@ HttpError http_error(const Error& e) {
             !conflicts.empty())
             out.detail = base::Json::object(
                 {{"merge_conflicts", base::Json::parse(conflicts, nullptr, false)}});
+        if (base::Json change = service::change_error_detail(e); change.is_object())
+            out.detail = std::move(change);
         if (rule.status == 503)
             out.detail = base::Json::object(
                 {{"recovery_required",

@@ -3,49 +3,18 @@
 #include "base/json.h"
 #include "server/request.h"
 #include "server/server_state.h"
+#include "server/sink_stream.h"
 #include "service/export.h"
 #include "service/graph_info.h"
 
-#include <array>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <streambuf>
 
 namespace omnigraph::server {
 
 namespace {
 
 using base::Json;
-
-// An ostream buffer that hands 64 KiB chunks to a chunked HTTP response; a write the client
-// no longer reads fails the stream.
-class SinkStreamBuf : public std::streambuf {
-  public:
-    explicit SinkStreamBuf(httplib::DataSink& sink) : sink_(sink) {
-        setp(buffer_.data(), buffer_.data() + buffer_.size());
-    }
-
-  protected:
-    int overflow(int ch) override {
-        if (!drain())
-            return traits_type::eof();
-        if (ch != traits_type::eof()) {
-            *pptr() = static_cast<char>(ch);
-            pbump(1);
-        }
-        return ch == traits_type::eof() ? 0 : ch;
-    }
-    int sync() override { return drain() ? 0 : -1; }
-
-  private:
-    bool drain() {
-        size_t n = static_cast<size_t>(pptr() - pbase());
-        setp(buffer_.data(), buffer_.data() + buffer_.size());
-        return n == 0 || sink_.write(buffer_.data(), n);
-    }
-    httplib::DataSink& sink_;
-    std::array<char, size_t{64} * 1024> buffer_;
-};
 
 // The type_names of an export request: absent, null or a list of strings.
 std::vector<std::string> export_types(const Json& body) {
@@ -124,15 +93,7 @@ void add_graph_routes(ServerState& s) {
              // the chunked stream short (no terminal chunk), which clients see as truncation.
              auto plan = std::make_shared<service::PreparedExport>(
                  unwrap(service::prepare_export(*g.handle, target, export_types(body))));
-             std::shared_ptr<ExportSlots::Slot> slot = s.export_slots->try_take();
-             if (!slot) {
-                 uint64_t limit = s.export_slots->capacity();
-                 throw HttpError{413, "bad_request", "every export slot is busy; retry later",
-                                 Json::object({{"resource_limit",
-                                                Json::object({{"resource", "stream_export_slots"},
-                                                              {"limit", limit},
-                                                              {"actual", limit + 1}})}})};
-             }
+             std::shared_ptr<ExportSlots::Slot> slot = s.take_export_slot();
              res.status = 200;
              res.set_chunked_content_provider("application/x-ndjson; charset=utf-8",
                                               [&g, slot, plan](size_t, httplib::DataSink& sink) {

@@ -106,6 +106,20 @@ void ServerState::authorize(const ServedGraph* g, policy::Action action,
         throw HttpError{403, "forbidden", decision->message};
 }
 
+std::shared_ptr<ExportSlots::Slot> ServerState::take_export_slot() const {
+    std::shared_ptr<ExportSlots::Slot> slot = export_slots->try_take();
+    if (!slot) {
+        uint64_t limit = export_slots->capacity();
+        throw HttpError{
+            413, "bad_request", "every export slot is busy; retry later",
+            base::Json::object(
+                {{"resource_limit", base::Json::object({{"resource", "stream_export_slots"},
+                                                        {"limit", limit},
+                                                        {"actual", limit + 1}})}})};
+    }
+    return slot;
+}
+
 Admission::Ticket ServerState::admit(const std::optional<std::string>& actor,
                                      uint64_t bytes) const {
     auto ticket = admission->admit(actor, bytes);
@@ -188,6 +202,7 @@ void install_routes(ServerState& s, size_t workers) {
     add_query_routes(s);
     add_write_routes(s);
     add_branch_routes(s);
+    add_change_routes(s);
     auto route_all = [&s](const httplib::Request& req, httplib::Response& res) {
         dispatch(s, req, res);
     };

@@ -64,6 +64,9 @@ struct ServerState {
                    const std::optional<std::string>& actor,
                    const std::optional<std::string>& branch = std::nullopt,
                    const std::optional<std::string>& target = std::nullopt) const;
+    // One of the streaming export slots, held until the stream ends (413
+    // `stream_export_slots` when every slot is busy).
+    std::shared_ptr<ExportSlots::Slot> take_export_slot() const;
     // A write's slot under the per-actor caps (429 when full).
     Admission::Ticket admit(const std::optional<std::string>& actor, uint64_t bytes) const;
     // Runs `handler` as a request: an HttpError (or any other exception, a bug: 500) becomes
@@ -88,5 +91,6 @@ void add_graph_routes(ServerState& s);  // snapshot, schema, commits, export
 void add_query_routes(ServerState& s);  // query, read, stored queries
 void add_write_routes(ServerState& s);  // mutate, change, load, ingest, schema apply
 void add_branch_routes(ServerState& s); // branch list, create, delete
+void add_change_routes(ServerState& s); // commit changes, change feed, baseline
 
 } // namespace omnigraph::server

@@ -209,6 +209,29 @@ TEST_F(ContractTest, EveryServedRouteAnswersWithTheDocumentsSchemas) {
     post("branch merge: conflict", BM, G + "/branches/merge", admin, R"({"source":"contract"})");
     post("branch merge: reader denied", BM, G + "/branches/merge", reader,
          R"({"source":"contract"})");
+    const std::string CC = "/graphs/{graph_id}/commits/{commit_id}/changes";
+    get("commit changes", CC, G + "/commits/" + commit + "/changes", reader);
+    get("commit changes: one per page", CC, G + "/commits/" + commit + "/changes?limit=1&op=insert",
+        reader);
+    get("commit changes: unknown", CC, G + "/commits/01M8WB70TR8Z71D0CYBNPR5XT3/changes", reader);
+    get("commit changes: bad kind", CC, G + "/commits/" + commit + "/changes?kind=vertex", reader);
+    get("commit changes: over the ceiling", CC, G + "/commits/" + commit + "/changes?limit=8193",
+        reader);
+    auto all = c.Get(G + "/commits", reader);
+    ASSERT_TRUE(all && all->status == 200);
+    std::string genesis = Json::parse(all->body)["commits"].back()["graph_commit_id"];
+    get("commit changes: genesis", CC, G + "/commits/" + genesis + "/changes", reader);
+    const std::string CH = "/graphs/{graph_id}/changes";
+    get("changes: from the beginning", CH, G + "/changes?start=beginning&limit=3", reader);
+    get("changes: now", CH, G + "/changes", reader);
+    get("changes: bad start", CH, G + "/changes?start=yesterday", reader);
+    get("changes: bad cursor", CH, G + "/changes?cursor=nope", reader);
+    get("changes: unknown branch", CH, G + "/changes?branch=nope", reader);
+    get("changes: no token", CH, G + "/changes", nobody);
+    const std::string CB = "/graphs/{graph_id}/changes/baseline";
+    post("changes baseline", CB, G + "/changes/baseline", admin, R"({"kind":["node"]})");
+    post("changes baseline: editor denied", CB, G + "/changes/baseline", editor, "{}");
+    post("changes baseline: unknown field", CB, G + "/changes/baseline", admin, R"({"nope":1})");
     rec.http("branch delete", "DELETE", BD, c.Delete(G + "/branches/contract", admin));
     rec.http("branch delete: unknown", "DELETE", BD, c.Delete(G + "/branches/contract", admin));
 
@@ -247,7 +270,19 @@ TEST_F(ContractTest, EveryServedRouteAnswersWithTheDocumentsSchemas) {
                               "DELETE /graphs/{graph_id}/branches/{branch} 404",
                               "POST /graphs/{graph_id}/branches/merge 200",
                               "POST /graphs/{graph_id}/branches/merge 409",
-                              "POST /graphs/{graph_id}/branches/merge 403"})
+                              "POST /graphs/{graph_id}/branches/merge 403",
+                              "GET /graphs/{graph_id}/commits/{commit_id}/changes 200",
+                              "GET /graphs/{graph_id}/commits/{commit_id}/changes 400",
+                              "GET /graphs/{graph_id}/commits/{commit_id}/changes 404",
+                              "GET /graphs/{graph_id}/commits/{commit_id}/changes 409",
+                              "GET /graphs/{graph_id}/commits/{commit_id}/changes 413",
+                              "GET /graphs/{graph_id}/changes 200",
+                              "GET /graphs/{graph_id}/changes 400",
+                              "GET /graphs/{graph_id}/changes 401",
+                              "GET /graphs/{graph_id}/changes 404",
+                              "POST /graphs/{graph_id}/changes/baseline 200",
+                              "POST /graphs/{graph_id}/changes/baseline 403",
+                              "POST /graphs/{graph_id}/changes/baseline 400"})
         EXPECT_TRUE(rec.statuses().contains(route)) << "not exercised: " << route;
     EXPECT_EQ(rec.validate(dir_.path()), "");
 }
@@ -279,9 +314,16 @@ TEST_F(ContractTest, TheCliJsonOutputsAreTheDocumentsShapes) {
             og({"branch", "create", "--json", "--uri", root(), "feature"}));
     rec.cli("branch merge --json", "BranchMergeOutput",
             og({"branch", "merge", "--json", "--uri", root(), "feature", "--delete-branch"}));
+    rec.cli("commit changes --json", "CommitChangesOutput",
+            og({"commit", "changes", "--json", "--uri", root(), id}));
+    rec.cli("changes poll --json", "ChangeFeedOutput",
+            og({"changes", "poll", "--json", "--uri", root(), "--start", "beginning"}));
+    rec.cli("changes baseline --json", "ChangeBaselineOutput",
+            og({"changes", "baseline", "--json", "--uri", root(), "--out",
+                dir_.path() + "/baseline.ndjson"}));
     // (A failing command's --json is the CLI's own envelope {error, code, location?}: its `code`
     // is the precise one (`T1`, `invalid_params`), not HTTP's closed ErrorCode enum.)
-    EXPECT_EQ(rec.size(), 8u);
+    EXPECT_EQ(rec.size(), 11u);
     EXPECT_EQ(rec.validate(dir_.path()), "");
 }
 
