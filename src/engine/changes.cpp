@@ -231,8 +231,9 @@ Result<CommitDiff> diff_commit(const Graph& graph, const format::CommitRecord& c
     if (diff.manifest.schema_ir_hash != diff.parent_manifest.schema_ir_hash)
         return refusal("schema_boundary", commit,
                        "commit " + commit.graph_commit_id +
-                           " changed the schema; its entity changes cannot be stated in one "
-                           "schema (read the snapshots on either side instead)");
+                           " is a schema boundary: it changed the schema, so its entity changes "
+                           "cannot be stated in one schema (compare the snapshots on either "
+                           "side, or take a baseline after it)");
     diff.schema = OG_TRY(graph.schema_version(diff.manifest.schema_ir_hash));
     for (const auto& after : diff.manifest.tables) {
         const format::TableEntry* before = diff.parent_manifest.find(after.table_key);
@@ -249,8 +250,8 @@ Result<CommitDiff> diff_commit(const Graph& graph, const format::CommitRecord& c
         if (before &&
             (before->type_id != after.type_id || before->incarnation != after.incarnation))
             return refusal("schema_boundary", commit,
-                           "commit " + commit.graph_commit_id + " re-created table " +
-                               after.table_key)
+                           "commit " + commit.graph_commit_id +
+                               " is a schema boundary: it re-created table " + after.table_key)
                 .with_detail("type_name", schema.name);
         OG_CHECK(diff_table(graph, diff, before, after, schema, diff.changes));
     }

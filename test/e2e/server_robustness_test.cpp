@@ -372,6 +372,9 @@ const std::vector<Route> kRoutes = {
     {"POST", "/graphs/{g}/branches", Route::kJsonBody},
     {"DELETE", "/graphs/{g}/branches/{b}"},
     {"POST", "/graphs/{g}/branches/merge", Route::kJsonBody},
+    {"GET", "/graphs/{g}/commits/{c}/changes"},
+    {"GET", "/graphs/{g}/changes"},
+    {"POST", "/graphs/{g}/changes/baseline", Route::kJsonBody},
 };
 
 std::string fill(std::string pattern, const std::string& graph = "knowledge",
@@ -1560,7 +1563,7 @@ TEST_F(ServerRobustnessTest, HeadAnswersEveryGetRouteLikeItsGet) {
             ++routes;
         }
     }
-    EXPECT_EQ(routes, 17); // 11 GET routes, 6 of them also on an unknown graph
+    EXPECT_EQ(routes, 21); // 13 GET routes, 8 of them also on an unknown graph
     auto on_post =
         roundtrip(port, http("HEAD", "/graphs/knowledge/query", {kReader}), {true, false, 3});
     EXPECT_EQ(on_post.status, 404);

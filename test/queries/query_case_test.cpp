@@ -6,6 +6,7 @@
 #include "engine/merge.h"
 #include "engine/schema_apply.h"
 #include "query/parser.h"
+#include "service/changes.h"
 #include "service/graph_handle.h"
 #include "service/mutate.h"
 #include "service/read.h"
@@ -56,6 +57,7 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
     std::string root_;
     std::unique_ptr<service::GraphHandle> graph_;
     std::map<std::string, std::string> commits_; // `save NAME`: a branch head's commit id
+    std::map<std::string, std::string> cursors_; // `feed save=NAME`: a terminal cursor
     int queries_ = 0;
     std::shared_ptr<embed::Embedder> embedder_; // `embedder mock [model=M]`; kept by reopen()
 
@@ -181,6 +183,137 @@ class QueryCases : public ::testing::TestWithParam<std::string> {
         const format::TableEntry* entry = head->find(table);
         EXPECT_EQ(entry ? entry->row_count : 0, n) << where() << ": rows of " << table;
         ++queries_;
+    }
+
+    // A change filter from `kind=`, `type=`, `op=` options (comma-separated lists).
+    static engine::ChangeFilter change_filter(const std::map<std::string, std::string>& o) {
+        engine::ChangeFilter f;
+        auto list = [&](const char* key) {
+            std::vector<std::string> out;
+            if (!o.contains(key))
+                return out;
+            std::istringstream in(o.at(key));
+            for (std::string item; std::getline(in, item, ',');)
+                out.push_back(item);
+            return out;
+        };
+        f.kinds = list("kind");
+        f.types = list("type");
+        for (const auto& op : list("op"))
+            f.ops.push_back(*engine::parse_op(op));
+        return f;
+    }
+
+    // One EntityChangeOutput as a line: `op kind Type id` (an edge's endpoints `from->to` in
+    // place of its generated id), then the image properties (before -> after for an update).
+    static std::string change_line(const base::Json& c) {
+        std::string line = c["op"].get<std::string>() + " " + c["kind"].get<std::string>() + " " +
+                           c["type"]["name"].get<std::string>() + " ";
+        const base::Json& image = c.contains("after") ? c["after"] : c["before"];
+        if (c["kind"] == "edge")
+            line += image["endpoints"]["from"].get<std::string>() + "->" +
+                    image["endpoints"]["to"].get<std::string>();
+        else
+            line += c["id"].get<std::string>();
+        if (c.contains("before") && c.contains("after"))
+            return line + " " + base::to_compact_json(c["before"]["properties"]) + " -> " +
+                   base::to_compact_json(c["after"]["properties"]);
+        return line + " " + base::to_compact_json(image["properties"]);
+    }
+
+    // `changes [branch=B | snapshot=SAVED] [kind=..] [type=..] [op=..] [limit=N]`, `----`, then one
+    // line per change (change_line) or `error CODE TEXT`: the entity diff of the branch head's
+    // commit (or a saved one), every page followed (spec engine-cli §2.5).
+    void run_changes(const std::string& header) {
+        auto o = options(header);
+        std::string label = where();
+        ASSERT_LT(at_, lines_.size()) << label << ": no ----";
+        ASSERT_EQ(lines_[at_++], "----") << label;
+        std::vector<std::string> expected = block("");
+        ++queries_;
+        service::CommitChangesRequest request;
+        if (o.contains("snapshot")) {
+            request.commit_id = commits_[o.at("snapshot")];
+        } else {
+            auto head = graph_->graph().head(o.contains("branch") ? o.at("branch") : "main");
+            ASSERT_TRUE(head) << label << ": " << head.error().to_string();
+            request.commit_id = head->commit_id;
+        }
+        request.filter = change_filter(o);
+        if (o.contains("limit"))
+            request.limit = std::stoull(o.at("limit"));
+        std::vector<std::string> got;
+        while (true) {
+            auto page = service::commit_changes(*graph_, request);
+            if (!expected.empty() && expected[0].starts_with("error ")) {
+                expect_error(label, expected[0], page);
+                return;
+            }
+            ASSERT_TRUE(page) << label << ": " << page.error().to_string();
+            if (request.limit)
+                EXPECT_LE((*page)["changes"].size(), *request.limit) << label;
+            for (const auto& c : (*page)["changes"])
+                got.push_back(change_line(c));
+            if (!page->contains("next_page_token"))
+                break;
+            request.page_token = (*page)["next_page_token"].get<std::string>();
+        }
+        EXPECT_EQ(got, expected) << label;
+    }
+
+    // `feed [branch=B] [start=now|beginning | cursor=NAME] [save=NAME] [kind=..] [type=..] [op=..]
+    // [limit=N]`, `----`, then per commit block `block <authored_branch>` and its change
+    // lines, and last `caught_up=true|false` (or `error CODE TEXT`): one poll of a branch's change
+    // feed, every page followed; `save=NAME` keeps the terminal cursor for `cursor=NAME`.
+    void run_feed(const std::string& header) {
+        auto o = options(header);
+        std::string label = where();
+        ASSERT_LT(at_, lines_.size()) << label << ": no ----";
+        ASSERT_EQ(lines_[at_++], "----") << label;
+        std::vector<std::string> expected = block("");
+        ++queries_;
+        service::PollRequest request;
+        if (o.contains("branch"))
+            request.branch = o.at("branch");
+        if (o.contains("start"))
+            request.start = o.at("start");
+        if (o.contains("cursor")) {
+            ASSERT_TRUE(cursors_.contains(o.at("cursor"))) << label << ": no saved cursor";
+            request.cursor = cursors_[o.at("cursor")];
+        }
+        request.filter = change_filter(o);
+        if (o.contains("limit"))
+            request.limit = std::stoull(o.at("limit"));
+        std::vector<std::string> got;
+        std::string last_cause;
+        while (true) {
+            auto page = service::poll_changes(*graph_, request);
+            if (!expected.empty() && expected[0].starts_with("error ")) {
+                expect_error(label, expected[0], page);
+                return;
+            }
+            ASSERT_TRUE(page) << label << ": " << page.error().to_string();
+            for (const auto& b : (*page)["blocks"]) {
+                std::string cause = b["cause"]["graph_commit_id"].get<std::string>();
+                if (cause != last_cause) // a block a page split goes on under its cause
+                    got.push_back("block " + b["cause"]["authored_branch"].get<std::string>());
+                last_cause = cause;
+                for (const auto& c : b["changes"])
+                    got.push_back(change_line(c));
+            }
+            if (!page->contains("next_page_token")) {
+                got.push_back(std::string("caught_up=") +
+                              ((*page)["caught_up"].get<bool>() ? "true" : "false"));
+                if (o.contains("save"))
+                    cursors_[o.at("save")] = (*page)["cursor"].get<std::string>();
+                break;
+            }
+            request =
+                service::PollRequest{request.branch, std::nullopt,
+                                     std::nullopt,   (*page)["next_page_token"].get<std::string>(),
+                                     request.limit,  request.filter};
+        }
+        EXPECT_EQ(got, expected) << label;
     }
 
     // `apply schema [branch=B]` + the new .pg text: a live schema migration of one branch.
@@ -470,6 +603,10 @@ TEST_P(QueryCases, Script) {
             check_rows(line);
         } else if (line.starts_with("merge ")) {
             run_merge(line);
+        } else if (line.starts_with("changes")) {
+            run_changes(line);
+        } else if (line.starts_with("feed")) {
+            run_feed(line);
         } else if (line.starts_with("apply schema")) {
             apply_schema(line);
         } else if (line.starts_with("save ")) {
