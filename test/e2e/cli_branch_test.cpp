@@ -2,7 +2,9 @@
 // root, and every corpus graph's seed loading into its schema.
 #include "test_support.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
 
 namespace omnigraph::testing {
@@ -92,6 +94,65 @@ TEST(CliBranch, BranchesTimeTravelAndSchemaApplyOnS3) {
     auto& server = S3TestServer::instance();
     ASSERT_TRUE(server.ok()) << server.error();
     branch_flow(unique_s3_uri("cli-branch"), server.environment());
+}
+
+// The change feed as an operator drives it (spec engine-cli §2.5, §4.2): a commit's changes, a
+// poll from the beginning, a baseline written to a file (rows only; the handshake on stdout),
+// and a poll from the baseline's cursor that sees only what came after it.
+void change_feed_flow(const std::string& uri, const Env& env) {
+    TempDir dir;
+    run_ok({omnigraph(), "init", "--schema", fixture("test.pg"), uri}, env);
+    run_ok({omnigraph(), "load", "--quiet", "--data", fixture("test.jsonl"), uri}, env);
+    auto commits = run_ok({omnigraph(), "commit", "list", uri}, env);
+    std::string loaded = commits.out.substr(0, 26);
+    auto diff = run_ok({omnigraph(), "commit", "changes", "--uri", uri, loaded, "--kind", "node",
+                        "--type", "Company", "--limit", "1"},
+                       env);
+    EXPECT_EQ(diff.out, "commit " + loaded +
+                            " on main: 2 changes\n"
+                            "insert node Company Acme\ninsert node Company Globex\n");
+    auto bad = run_process(
+        {omnigraph(), "commit", "changes", "--uri", uri, loaded, "--op", "upsert"}, env);
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.err.find("invalid --op 'upsert'"), std::string::npos) << bad.err;
+
+    std::string out = dir.path() + "/baseline.ndjson";
+    auto baseline = run_ok(
+        {omnigraph(), "changes", "baseline", "--uri", uri, "--out", out, "--type", "Person"}, env);
+    EXPECT_TRUE(baseline.out.starts_with("snapshot: " + out + "\nsnapshot_commit_id: " + loaded +
+                                         "\nresume_cursor: "))
+        << baseline.out;
+    std::ifstream file(out);
+    std::string rows((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 4) << rows;
+    EXPECT_EQ(rows.find("baseline"), std::string::npos) << rows;
+    std::string cursor = baseline.out.substr(baseline.out.find("resume_cursor: ") + 15);
+    cursor.pop_back();
+
+    run_ok({omnigraph(), "mutate", "--store", uri, "-e",
+            "query q() { update Person set { age: 31 } where name = \"Alice\" }"},
+           env);
+    auto poll = run_ok(
+        {omnigraph(), "changes", "poll", "--uri", uri, "--cursor", cursor, "--type", "Person"},
+        env);
+    EXPECT_NE(poll.out.find("update node Person Alice\n"), std::string::npos) << poll.out;
+    EXPECT_EQ(poll.out.find("insert"), std::string::npos) << poll.out;
+    EXPECT_NE(poll.out.find("caught_up: true\n"), std::string::npos) << poll.out;
+    auto other =
+        run_process({omnigraph(), "changes", "poll", "--uri", uri, "--cursor", cursor}, env);
+    EXPECT_EQ(other.exit_code, 1);
+    EXPECT_NE(other.err.find("change cursor rejected: "), std::string::npos) << other.err;
+}
+
+TEST(CliChanges, ChangeFeedOnLocalDisk) {
+    TempDir dir;
+    change_feed_flow(dir.path() + "/g.omni", {});
+}
+
+TEST(CliChanges, ChangeFeedOnS3) {
+    auto& server = S3TestServer::instance();
+    ASSERT_TRUE(server.ok()) << server.error();
+    change_feed_flow(unique_s3_uri("cli-changes"), server.environment());
 }
 
 // Issue 4 acceptance: every seed.jsonl in the corpus loads into its schema.
