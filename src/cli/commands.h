@@ -24,6 +24,7 @@ void register_graph(CLI::App& app, Outcome& outcome); // init, load, snapshot, e
 void register_branch(CLI::App& app, Outcome& outcome);
 // commit changes (needs register_graph first), changes poll|baseline
 void register_changes(CLI::App& app, Outcome& outcome);
+void register_blob(CLI::App& app, Outcome& outcome);    // blob get|stat
 void register_query(CLI::App& app, Outcome& outcome);   // query (alias read), mutate (alias change)
 void register_policy(CLI::App& app, Outcome& outcome);  // policy validate|test|explain
 void register_cluster(CLI::App& app, Outcome& outcome); // cluster validate|plan|apply|…

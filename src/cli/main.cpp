@@ -27,6 +27,7 @@ int run(int argc, char** argv) {
     register_schema(app, outcome);
     register_graph(app, outcome);
     register_changes(app, outcome);
+    register_blob(app, outcome);
     register_branch(app, outcome);
     register_cluster(app, outcome);
     register_maintenance(app, outcome);

@@ -281,15 +281,15 @@ class Connection final : public httplib::Stream {
         // The head goes out a byte at a time (cpp-httplib reads it so anyway), kept raw.
         if (part_ == Part::kHeaders && head_.ends_with('\n') && (buf_[off_] | 0x20) == 'r') {
             // cpp-httplib parses any Range header with a std::regex that recurses per byte
-            // (6 MB of stack for an 8 KiB header) and slices JSON answers with it. No route
-            // serves ranges: the header is renamed before the library sees it.
+            // (6 MB of stack for an 8 KiB header) and slices JSON answers with it: the header
+            // is renamed (kRangeHeader) before the library sees it.
             while (len_ - off_ < 6 && !std::memchr(buf_ + off_, '\n', len_ - off_))
                 if (fill(len_ - off_ + 1) <= 0)
                     break;
             if (poisoned_)
                 return -1;
             if (len_ - off_ >= 6 && lower_trimmed(std::string(buf_ + off_, 6)) == "range:")
-                buf_[off_] = 'X';
+                buf_[off_] = kRangeHeader[0];
         }
         char c = buf_[off_++];
         *ptr = c;

@@ -28,8 +28,9 @@
 // conflicting Content-Length (400) and one over the payload limit (413), answered at once, then the
 // connection closes (after draining briefly, so the answer is not lost to a reset). A
 // POST/PUT/PATCH/DELETE without a length has an empty body (RFC 9112 §6.3) instead of one read
-// until the close. Range headers are renamed before the library parses them: no route serves
-// ranges. Header values get their raw text back. Refusals are the server's ErrorOutput JSON
+// until the close. Range headers are renamed before the library parses them (to
+// kRangeHeader): the blob route, the one that serves ranges, parses that itself. Header values
+// get their raw text back. Refusals are the server's ErrorOutput JSON
 // ({"error", "code": "bad_request"}).
 //
 // The pre-routing handler is the guard's: do not replace it.
@@ -42,6 +43,9 @@
 #include <memory>
 
 namespace omnigraph::server {
+
+// The name a request's `Range` header reaches the routes under.
+inline constexpr const char* kRangeHeader = "Xange";
 
 struct ConnectionLimits {
     size_t max_head_bytes = 64 << 10;

@@ -203,6 +203,7 @@ void install_routes(ServerState& s, size_t workers) {
     add_write_routes(s);
     add_branch_routes(s);
     add_change_routes(s);
+    add_blob_routes(s);
     auto route_all = [&s](const httplib::Request& req, httplib::Response& res) {
         dispatch(s, req, res);
     };
@@ -230,9 +231,10 @@ void install_routes(ServerState& s, size_t workers) {
         }
         return httplib::Server::HandlerResponse::Handled;
     });
-    // cpp-httplib adds `Accept-Ranges: bytes` to a HEAD answer only; no route serves ranges.
+    // cpp-httplib adds `Accept-Ranges: bytes` to a HEAD answer only; the blob route alone
+    // serves ranges, and says so itself, on GET and HEAD alike (its answers carry an ETag).
     s.http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-        if (req.method == "HEAD")
+        if (req.method == "HEAD" && !res.has_header("ETag"))
             res.headers.erase("Accept-Ranges");
     });
 

@@ -92,5 +92,6 @@ void add_query_routes(ServerState& s);  // query, read, stored queries
 void add_write_routes(ServerState& s);  // mutate, change, load, ingest, schema apply
 void add_branch_routes(ServerState& s); // branch list, create, delete
 void add_change_routes(ServerState& s); // commit changes, change feed, baseline
+void add_blob_routes(ServerState& s);   // blob (GET, HEAD)
 
 } // namespace omnigraph::server

@@ -232,6 +232,10 @@ TEST_F(ContractTest, EveryServedRouteAnswersWithTheDocumentsSchemas) {
     post("changes baseline", CB, G + "/changes/baseline", admin, R"({"kind":["node"]})");
     post("changes baseline: editor denied", CB, G + "/changes/baseline", editor, "{}");
     post("changes baseline: unknown field", CB, G + "/changes/baseline", admin, R"({"nope":1})");
+    const std::string BL = "/graphs/{graph_id}/blob";
+    get("blob: not a Blob property", BL, G + "/blob?entity=node&type=Person&id=Ada&property=name",
+        reader);
+    get("blob: bad selector", BL, G + "/blob?entity=vertex", reader);
     rec.http("branch delete", "DELETE", BD, c.Delete(G + "/branches/contract", admin));
     rec.http("branch delete: unknown", "DELETE", BD, c.Delete(G + "/branches/contract", admin));
 
@@ -282,7 +286,8 @@ TEST_F(ContractTest, EveryServedRouteAnswersWithTheDocumentsSchemas) {
                               "GET /graphs/{graph_id}/changes 404",
                               "POST /graphs/{graph_id}/changes/baseline 200",
                               "POST /graphs/{graph_id}/changes/baseline 403",
-                              "POST /graphs/{graph_id}/changes/baseline 400"})
+                              "POST /graphs/{graph_id}/changes/baseline 400",
+                              "GET /graphs/{graph_id}/blob 400"})
         EXPECT_TRUE(rec.statuses().contains(route)) << "not exercised: " << route;
     EXPECT_EQ(rec.validate(dir_.path()), "");
 }

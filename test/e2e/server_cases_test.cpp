@@ -79,6 +79,7 @@ struct Step {
     std::vector<Expect> expects;
     std::vector<std::pair<std::string, std::string>> saves; // var, pointer
     std::vector<std::string> save_bodies;
+    std::vector<std::pair<std::string, std::string>> save_headers; // var, header name
 };
 
 struct Case {
@@ -366,6 +367,11 @@ class CaseFile {
             s.saves.emplace_back(w[0], w[1]);
         } else if (word == "save-body") {
             s.save_bodies.push_back(rest);
+        } else if (word == "save-header") {
+            auto w = words(rest);
+            if (w.size() != 2)
+                return false;
+            s.save_headers.emplace_back(w[0], w[1]);
         } else {
             return false;
         }
@@ -744,6 +750,8 @@ class CaseFile {
         const Response& r = responses[0];
         for (const auto& var : step.save_bodies)
             vars_[var] = r.body;
+        for (const auto& [var, name] : step.save_headers)
+            vars_[var] = r.headers.count(name) ? r.headers.find(name)->second : "";
         if (!step.saves.empty()) {
             J doc = J::parse(r.body, nullptr, false);
             for (const auto& [var, pointer] : step.saves) {
@@ -916,6 +924,9 @@ TEST(ServerCases, SchemaChanges) {
 }
 TEST(ServerCases, Search) {
     run_case_file("search.cases");
+}
+TEST(ServerCases, Blobs) {
+    run_case_file("blobs.cases");
 }
 
 } // namespace

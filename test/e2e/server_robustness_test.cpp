@@ -375,6 +375,7 @@ const std::vector<Route> kRoutes = {
     {"GET", "/graphs/{g}/commits/{c}/changes"},
     {"GET", "/graphs/{g}/changes"},
     {"POST", "/graphs/{g}/changes/baseline", Route::kJsonBody},
+    {"GET", "/graphs/{g}/blob"},
 };
 
 std::string fill(std::string pattern, const std::string& graph = "knowledge",
@@ -1563,7 +1564,7 @@ TEST_F(ServerRobustnessTest, HeadAnswersEveryGetRouteLikeItsGet) {
             ++routes;
         }
     }
-    EXPECT_EQ(routes, 21); // 13 GET routes, 8 of them also on an unknown graph
+    EXPECT_EQ(routes, 23); // 14 GET routes, 9 of them also on an unknown graph
     auto on_post =
         roundtrip(port, http("HEAD", "/graphs/knowledge/query", {kReader}), {true, false, 3});
     EXPECT_EQ(on_post.status, 404);
