@@ -155,6 +155,41 @@ TEST(CliChanges, ChangeFeedOnS3) {
     change_feed_flow(unique_s3_uri("cli-changes"), server.environment());
 }
 
+// `blob get|stat` (spec engine-cli §4.2): the bytes, a slice, a file; the facts; the errors.
+TEST(CliBlob, GetAndStatOneCell) {
+    TempDir dir;
+    std::string uri = dir.path() + "/g.omni";
+    std::string cases = source_dir() + "/test/e2e/server_cases/";
+    run_ok({omnigraph(), "init", "--schema", cases + "schemas/docs.pg", uri});
+    run_ok({omnigraph(), "load", "--data", cases + "data/docs.jsonl", uri});
+    auto whole = run_ok({omnigraph(), "blob", "get", "--store", uri, "node", "Doc", "a", "body"});
+    EXPECT_EQ(whole.out, "hello world");
+    auto slice = run_ok({omnigraph(), "blob", "get", "--store", uri, "node", "Doc", "a", "body",
+                         "--offset", "6", "--length", "3"});
+    EXPECT_EQ(slice.out, "wor");
+    std::string out = dir.path() + "/note.bin";
+    run_ok({omnigraph(), "blob", "get", "--store", uri, "edge", "Cites", "c1", "note", "--out", out});
+    std::ifstream file(out);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(file), {}), "hi");
+    auto stat = run_ok({omnigraph(), "blob", "stat", "--store", uri, "node", "Doc", "a", "body"});
+    EXPECT_NE(stat.out.find("kind: managed\nsize: 11\netag: \"sha256:"), std::string::npos)
+        << stat.out;
+    EXPECT_NE(stat.out.find("branch: main\nresolved_snapshot: "), std::string::npos) << stat.out;
+    auto null_cell =
+        run_process({omnigraph(), "blob", "get", "--store", uri, "node", "Doc", "b", "body"});
+    EXPECT_EQ(null_cell.exit_code, 1);
+    EXPECT_NE(null_cell.err.find("node Doc 'b' has no body (null)"), std::string::npos)
+        << null_cell.err;
+    auto not_blob =
+        run_process({omnigraph(), "blob", "stat", "--store", uri, "node", "Doc", "a", "title"});
+    EXPECT_EQ(not_blob.exit_code, 1);
+    EXPECT_NE(not_blob.err.find("property 'Doc.title' is not a Blob"), std::string::npos);
+    auto past = run_process({omnigraph(), "blob", "get", "--store", uri, "node", "Doc", "a",
+                             "body", "--offset", "12"});
+    EXPECT_EQ(past.exit_code, 1);
+    EXPECT_NE(past.err.find("past the end of the 11-byte blob"), std::string::npos) << past.err;
+}
+
 // Issue 4 acceptance: every seed.jsonl in the corpus loads into its schema.
 TEST(CliCorpus, EverySeedLoadsIntoItsSchema) {
     namespace fs = std::filesystem;
