@@ -96,12 +96,17 @@ Status check_scope(const Json& payload, const FeedScope& scope) {
     if (it == payload.end() || !it->is_object())
         return rejected("it names no feed scope");
     const Json& s = *it;
-    if (s.value("branch", Json()) != Json(scope.branch))
+    // Compared as it was sealed: a name that is not valid UTF-8 is written with U+FFFD.
+    auto sealed = base::parse_json(base::to_compact_json(scope_json(scope)));
+    if (!sealed)
+        return std::move(sealed).error();
+    const Json& want = *sealed;
+    if (s.value("branch", Json()) != want["branch"])
         return rejected("it was issued for another branch");
-    if (s.value("incarnation", Json()) != Json(scope.incarnation))
+    if (s.value("incarnation", Json()) != want["incarnation"])
         return rejected("branch '" + scope.branch +
                         "' was deleted and re-created since it was issued");
-    if (s.value("filter", Json()) != filter_json(scope.filter))
+    if (s.value("filter", Json()) != want["filter"])
         return rejected("it was issued for another kind/type/op filter");
     return ok();
 }

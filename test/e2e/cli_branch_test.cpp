@@ -168,7 +168,8 @@ TEST(CliBlob, GetAndStatOneCell) {
                          "--offset", "6", "--length", "3"});
     EXPECT_EQ(slice.out, "wor");
     std::string out = dir.path() + "/note.bin";
-    run_ok({omnigraph(), "blob", "get", "--store", uri, "edge", "Cites", "c1", "note", "--out", out});
+    run_ok(
+        {omnigraph(), "blob", "get", "--store", uri, "edge", "Cites", "c1", "note", "--out", out});
     std::ifstream file(out);
     EXPECT_EQ(std::string(std::istreambuf_iterator<char>(file), {}), "hi");
     auto stat = run_ok({omnigraph(), "blob", "stat", "--store", uri, "node", "Doc", "a", "body"});
@@ -184,8 +185,8 @@ TEST(CliBlob, GetAndStatOneCell) {
         run_process({omnigraph(), "blob", "stat", "--store", uri, "node", "Doc", "a", "title"});
     EXPECT_EQ(not_blob.exit_code, 1);
     EXPECT_NE(not_blob.err.find("property 'Doc.title' is not a Blob"), std::string::npos);
-    auto past = run_process({omnigraph(), "blob", "get", "--store", uri, "node", "Doc", "a",
-                             "body", "--offset", "12"});
+    auto past = run_process(
+        {omnigraph(), "blob", "get", "--store", uri, "node", "Doc", "a", "body", "--offset", "12"});
     EXPECT_EQ(past.exit_code, 1);
     EXPECT_NE(past.err.find("past the end of the 11-byte blob"), std::string::npos) << past.err;
 }
