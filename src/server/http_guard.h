@@ -63,6 +63,8 @@ class GuardedServer : public httplib::Server {
     void set_workers(size_t n);
     // Under pressure: a connection waits for a worker and every worker is busy.
     bool pressed() const;
+    // Connections a worker is serving now.
+    size_t busy() const { return static_cast<size_t>(active_.load(std::memory_order_relaxed)); }
     // Runs after the guard's own checks of a request head, before any body is read. Handled
     // answers with `res` and closes the connection (the body stays unread).
     void set_before_body_handler(HandlerWithResponse handler) { before_body_ = std::move(handler); }

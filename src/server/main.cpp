@@ -1,17 +1,78 @@
-// omnigraph-server: parses the command line, boots from a cluster, serves until SIGINT/SIGTERM.
+// omnigraph-server: parses the command line, boots from a cluster, serves until SIGINT/SIGTERM,
+// then shuts down gracefully: /readyz turns 503, the listener closes after the drain delay,
+// in-flight requests finish within the shutdown timeout, the log is flushed.
 #include "base/allocator.h"
 #include "base/env.h"
 #include "base/log.h"
 #include "server/server.h"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <pthread.h>
 #include <thread>
 
 namespace {
+
+using omnigraph::base::LogLevel;
+
+// The shutdown knobs (docs/environment.md); false (with the message printed) when one is invalid.
+bool read_shutdown_knobs(omnigraph::server::ServerOptions& options) {
+    auto delay = omnigraph::base::env_uint("OMNIGRAPH_SERVER_DRAIN_DELAY_MS", 0, 0, 600'000);
+    auto timeout =
+        omnigraph::base::env_uint("OMNIGRAPH_SERVER_SHUTDOWN_TIMEOUT_MS", 30'000, 0, 3'600'000);
+    for (const auto* r : {&delay, &timeout})
+        if (!*r) {
+            std::cerr << "error[" << r->error().code << "]: " << r->error().message << "\n";
+            return false;
+        }
+    options.drain_delay = std::chrono::milliseconds(*delay);
+    options.shutdown_timeout = std::chrono::milliseconds(*timeout);
+    return true;
+}
+
+// Whether run() has returned: the signal thread waits on it, up to the shutdown timeout.
+struct Finished {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    void set() {
+        std::lock_guard lock(mu);
+        done = true;
+        cv.notify_all();
+    }
+};
+
+// A graceful stop on the first signal: ready no more, then (after the drain delay) no new
+// connections, then in-flight requests get the shutdown timeout to finish. Past it the process
+// leaves with status 1 (requests were cut); the log says how many.
+void shut_down(omnigraph::server::Server& server, Finished& finished, int sig) {
+    const auto& o = server.options();
+    omnigraph::base::log(LogLevel::kInfo, "shutdown.begin",
+                         {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"},
+                          {"in_flight", std::to_string(server.in_flight())},
+                          {"drain_delay_ms", std::to_string(o.drain_delay.count())}});
+    server.begin_shutdown();
+    {
+        std::unique_lock lock(finished.mu);
+        finished.cv.wait_for(lock, o.drain_delay, [&] { return finished.done; });
+    }
+    server.stop();
+    omnigraph::base::log(LogLevel::kInfo, "shutdown.listener_closed",
+                         {{"in_flight", std::to_string(server.in_flight())}});
+    std::unique_lock lock(finished.mu);
+    if (finished.cv.wait_for(lock, o.shutdown_timeout, [&] { return finished.done; }))
+        return;
+    omnigraph::base::log(LogLevel::kError, "shutdown.timeout",
+                         {{"in_flight", std::to_string(server.in_flight())},
+                          {"timeout_ms", std::to_string(o.shutdown_timeout.count())}});
+    omnigraph::base::flush_log();
+    std::_Exit(1);
+}
 
 int run(int argc, char** argv) {
     if (!omnigraph::base::env_string("OMNIGRAPH_LOG")) // a server logs every request by default
@@ -44,7 +105,9 @@ int run(int argc, char** argv) {
         return 1;
     }
 
-    // Signals go to one thread that stops the server; in-flight requests finish.
+    if (!read_shutdown_knobs(options))
+        return 1;
+    // Signals go to one thread that shuts the server down; in-flight requests finish.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
@@ -57,10 +120,17 @@ int run(int argc, char** argv) {
         return 1;
     }
     omnigraph::base::start_buffered_logging(); // a line per request: batch the writes
+    Finished finished;
     std::thread waiter([&] {
         int sig = 0;
         sigwait(&signals, &sig);
-        (*server)->stop();
+        bool done = false;
+        {
+            std::lock_guard lock(finished.mu);
+            done = finished.done;
+        }
+        if (!done) // (run() failed, and this wake-up is end_waiter's)
+            shut_down(**server, finished, sig);
     });
     // SIGTERM is blocked in every thread: sent to the waiter, it ends its sigwait.
     auto end_waiter = [&] {
@@ -69,6 +139,7 @@ int run(int argc, char** argv) {
         waiter.join();
     };
     auto served = (*server)->run();
+    finished.set();
     if (!served) {
         omnigraph::base::flush_log();
         std::cerr << "error[" << served.error().code << "]: " << served.error().message << "\n";
@@ -76,6 +147,7 @@ int run(int argc, char** argv) {
         return 1;
     }
     end_waiter();
+    omnigraph::base::log(LogLevel::kInfo, "shutdown.done");
     omnigraph::base::flush_log();
     return 0;
 }

@@ -76,20 +76,24 @@ void add_server_routes(ServerState& s) {
                                 base::to_compact_json(s.routes.openapi(s.auth_required, kVersion)));
                   }});
 
-    // Ready when every applied graph is served; an authenticated admin (graph_list) or an open
-    // server also sees which graphs are quarantined.
+    // Ready when every applied graph is served and no shutdown has begun (then `draining`); an
+    // authenticated admin (graph_list) or an open server also sees which graphs are quarantined.
     s.routes.add({"GET", "/readyz", "", false, false,
                   [&s](const httplib::Request& req, httplib::Response& res, const PathParams&) {
                       const auto& quarantined = s.registry.quarantined();
-                      Json j = Json::object({{"ready", quarantined.empty()},
+                      bool draining = s.draining.load();
+                      bool ready = quarantined.empty() && !draining;
+                      Json j = Json::object({{"ready", ready},
                                              {"graphs_served", s.registry.graphs().size()},
                                              {"graphs_quarantined", quarantined.size()}});
+                      if (draining)
+                          j["draining"] = true;
                       bool admin =
                           !s.auth_required || (req.has_header("Authorization") && is_admin(s, req));
                       if (admin)
                           j["quarantined"] = Json(
                               std::vector<std::string>(quarantined.begin(), quarantined.end()));
-                      send_json(res, quarantined.empty() ? 200 : 503, base::to_compact_json(j));
+                      send_json(res, ready ? 200 : 503, base::to_compact_json(j));
                   }});
 
     s.routes.add({"GET", "/metrics", "", false, false,

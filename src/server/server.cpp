@@ -233,9 +233,12 @@ void install_routes(ServerState& s, size_t workers) {
     });
     // cpp-httplib adds `Accept-Ranges: bytes` to a HEAD answer only; the blob route alone
     // serves ranges, and says so itself, on GET and HEAD alike (its answers carry an ETag).
-    s.http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    // While draining, every answer asks its client to close: the next request goes elsewhere.
+    s.http.set_post_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
         if (req.method == "HEAD" && !res.has_header("ETag"))
             res.headers.erase("Accept-Ranges");
+        if (s.draining.load())
+            res.set_header("Connection", "close");
     });
 
     s.http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -391,6 +394,18 @@ Status Server::run() {
     if (!state_->http.listen_after_bind())
         return Error("serve_failed", "the HTTP listener stopped unexpectedly");
     return ok();
+}
+
+void Server::begin_shutdown() {
+    state_->draining.store(true);
+}
+
+size_t Server::in_flight() const {
+    return state_->http.busy();
+}
+
+const ServerOptions& Server::options() const {
+    return state_->options;
 }
 
 void Server::stop() {

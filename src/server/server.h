@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -17,6 +18,10 @@ struct ServerOptions {
     std::string bind = "127.0.0.1:8080";
     bool unauthenticated = false;
     bool require_all_graphs = false;
+    // Graceful shutdown (begin_shutdown): how long the listener stays open once /readyz says
+    // 503, and how long in-flight requests then get to finish.
+    std::chrono::milliseconds drain_delay{0};
+    std::chrono::milliseconds shutdown_timeout{30'000};
 };
 
 class Server {
@@ -29,6 +34,12 @@ class Server {
     Status run();
     // Stops accepting; in-flight requests finish. Safe from a signal-handling thread.
     void stop();
+    // The first step of a graceful shutdown: /readyz answers 503 `draining` from now on, and
+    // responses ask their clients to close the connection. Then stop().
+    void begin_shutdown();
+    // Requests being served right now.
+    size_t in_flight() const;
+    const ServerOptions& options() const;
 
   private:
     struct State;

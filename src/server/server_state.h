@@ -16,6 +16,7 @@
 #include "server/server.h"
 #include "server/tokens.h"
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -53,6 +54,7 @@ struct ServerState {
     RouteTable routes;
     GuardedServer http; // cpp-httplib with slow-client, size and framing limits (http_guard.h)
     int listen_fd = -1; // captured when cpp-httplib creates the listening socket
+    std::atomic<bool> draining{false}; // a graceful shutdown has begun (Server::begin_shutdown)
 
     // The actor of an authenticated request (nullopt in an open server); 401 otherwise.
     std::optional<std::string> authenticate(const httplib::Request& req) const;

@@ -337,6 +337,69 @@ TEST_F(ServerTest, ReadsDoNotWaitForWritesAndSeeThemOnceCommitted) {
     EXPECT_EQ(server->stop(), 0);
 }
 
+// Graceful shutdown (issue 20 item 4): on SIGTERM /readyz turns 503 `draining` at once; after
+// the drain delay new connections are refused; the write in flight finishes and is durable;
+// the log says so and the process exits 0. Past the shutdown timeout it leaves with 1.
+TEST_F(ServerTest, SigtermDrainsInFlightRequestsThenExits) {
+    Env env = kTokens;
+    env.emplace_back("OMNIGRAPH_FAILPOINTS", "load.before_publish=delay:2500");
+    env.emplace_back("OMNIGRAPH_SERVER_DRAIN_DELAY_MS", "800");
+    auto server = start({}, env);
+    ASSERT_TRUE(server->serving()) << server->err();
+    int port = server->port();
+    std::thread writer([&] {
+        auto r = server->client().Post(
+            "/graphs/knowledge/load", {{"authorization", "Bearer ed1tor"}},
+            R"({"data":"{\"type\":\"Team\",\"data\":{\"name\":\"Late\"}}\n"})", "application/json");
+        ASSERT_TRUE(r) << "the in-flight write was cut";
+        EXPECT_EQ(r->status, 200) << r->body;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500)); // the load is in its delay
+    server->signal(SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto ready = httplib::Client("127.0.0.1", port).Get("/readyz");
+    ASSERT_TRUE(ready) << "the listener stays open for the drain delay";
+    EXPECT_EQ(ready->status, 503);
+    EXPECT_EQ(body(ready)["draining"], true);
+    EXPECT_EQ(ready->get_header_value("Connection"), "close");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000)); // past the drain delay
+    httplib::Client late("127.0.0.1", port);
+    late.set_connection_timeout(1);
+    EXPECT_FALSE(late.Get("/healthz")) << "a new connection after the drain delay is refused";
+    writer.join();
+    EXPECT_EQ(server->wait_exit(std::chrono::seconds(20)), 0);
+    std::string log = server->err();
+    for (const char* event : {"shutdown.begin", "shutdown.listener_closed", "shutdown.done"})
+        EXPECT_NE(log.find(event), std::string::npos) << event << " missing from\n" << log;
+    // The acknowledged write is there for the next reader.
+    auto exported = run_process({omnigraph(), "export", cluster_ + "/graphs/knowledge.omni"});
+    EXPECT_NE(exported.out.find("\"Late\""), std::string::npos);
+
+    env = kTokens;
+    env.emplace_back("OMNIGRAPH_FAILPOINTS", "load.before_publish=delay:20000");
+    env.emplace_back("OMNIGRAPH_SERVER_SHUTDOWN_TIMEOUT_MS", "300");
+    auto stuck = start({}, env);
+    ASSERT_TRUE(stuck->serving()) << stuck->err();
+    std::thread cut([&] {
+        auto r = stuck->client().Post(
+            "/graphs/knowledge/load", {{"authorization", "Bearer ed1tor"}},
+            R"({"data":"{\"type\":\"Team\",\"data\":{\"name\":\"Never\"}}\n"})",
+            "application/json");
+        EXPECT_FALSE(r && r->status == 200) << "a request past the deadline is not acknowledged";
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto started = std::chrono::steady_clock::now();
+    stuck->signal(SIGTERM);
+    EXPECT_EQ(stuck->wait_exit(std::chrono::seconds(10)), 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    cut.join();
+    EXPECT_NE(stuck->err().find("\"event\":\"shutdown.timeout\",\"in_flight\":\"1\""),
+              std::string::npos)
+        << stuck->err();
+    exported = run_process({omnigraph(), "export", cluster_ + "/graphs/knowledge.omni"});
+    EXPECT_EQ(exported.out.find("\"Never\""), std::string::npos);
+}
+
 // Export streams: every check (auth, policy, body, the branch) answers before the 200, then
 // the rows go out chunked, one table in memory at a time; the slot cap answers 413.
 TEST_F(ServerTest, ExportStreamsAfterEveryCheck) {

@@ -90,6 +90,26 @@ class ServerProcess {
         }
         return exit_code_;
     }
+    // Sends `sig` and returns at once (stop() waits).
+    void signal(int sig) const {
+        if (pid_ > 0)
+            kill(pid_, sig);
+    }
+    // The exit status once the process has ended by itself, waiting up to `limit`; -2 while it
+    // still runs then.
+    int wait_exit(std::chrono::milliseconds limit) {
+        for (auto waited = std::chrono::milliseconds(0); pid_ > 0 && waited < limit;
+             waited += std::chrono::milliseconds(20)) {
+            int status = 0;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+                pid_ = -1;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return pid_ > 0 ? -2 : exit_code_;
+    }
     bool serving() const { return port_ != 0; }
     int port() const { return port_; }
     int pid() const { return pid_; }
