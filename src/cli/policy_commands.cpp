@@ -18,7 +18,7 @@ namespace omnigraph::cli {
 namespace {
 
 struct PolicyArgs {
-    std::string file, tests, actor, action, branch, target_branch, graph = "default";
+    std::string file, tests, actor, action, branch, target_branch, query, graph = "default";
     bool cluster = false, json = false;
 };
 
@@ -58,7 +58,8 @@ int run_validate(const PolicyArgs& a) {
 }
 
 policy::Request request_of(const std::string& actor, policy::Action action,
-                           const std::string& branch, const std::string& target) {
+                           const std::string& branch, const std::string& target,
+                           const std::string& query) {
     policy::Request r;
     r.actor = actor;
     r.action = action;
@@ -66,6 +67,8 @@ policy::Request request_of(const std::string& actor, policy::Action action,
         r.branch = branch;
     if (!target.empty())
         r.target_branch = target;
+    if (!query.empty())
+        r.query = query;
     return r;
 }
 
@@ -88,6 +91,7 @@ int run_test(const PolicyArgs& a) {
         r.action = c.action;
         r.branch = c.branch;
         r.target_branch = c.target_branch;
+        r.query = c.query;
         auto d = engine.authorize(r);
         if (d.allowed == c.expect_allow)
             continue;
@@ -130,7 +134,7 @@ int run_explain(const PolicyArgs& a) {
         return 2;
     }
     auto engine = policy::PolicyEngine::compile(*bundle, a.cluster ? "root" : a.graph);
-    policy::Request r = request_of(a.actor, *action, a.branch, a.target_branch);
+    policy::Request r = request_of(a.actor, *action, a.branch, a.target_branch, a.query);
     auto d = engine.authorize(r);
     if (a.json) {
         base::Json out;
@@ -139,6 +143,7 @@ int run_explain(const PolicyArgs& a) {
         out["action"] = a.action;
         out["branch"] = r.branch ? base::Json(*r.branch) : base::Json(nullptr);
         out["target_branch"] = r.target_branch ? base::Json(*r.target_branch) : base::Json(nullptr);
+        out["query"] = r.query ? base::Json(*r.query) : base::Json(nullptr);
         out["matched_rule"] = d.matched_rule ? base::Json(*d.matched_rule) : base::Json(nullptr);
         out["message"] = d.message;
         out["satisfied_policies"] = d.satisfied;
@@ -152,6 +157,7 @@ int run_explain(const PolicyArgs& a) {
               << "action: " << a.action << "\n"
               << "branch: " << r.branch.value_or("-") << "\n"
               << "target_branch: " << r.target_branch.value_or("-") << "\n"
+              << (r.query ? "query: " + *r.query + "\n" : std::string())
               << "matched_rule: " << d.matched_rule.value_or("-") << "\n"
               << "message: " << d.message << "\n\n"
               << "# Cedar evaluated (context " << engine.cedar_context_json(r) << ")\n"
@@ -189,6 +195,7 @@ void register_policy(CLI::App& app, Outcome& outcome) {
     e->add_option("--action", explain->action, "Action")->required();
     e->add_option("--branch", explain->branch, "Branch of the request");
     e->add_option("--target-branch", explain->target_branch, "Target branch of the request");
+    e->add_option("--query", explain->query, "Stored query invoked (invoke_query)");
     e->add_option("--graph", explain->graph, "Graph id the bundle is compiled for");
     e->callback([explain, &outcome] { outcome.exit_code = run_explain(*explain); });
 }

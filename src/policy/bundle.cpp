@@ -3,6 +3,7 @@
 #include "base/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <stdexcept>
 #include <yaml-cpp/yaml.h>
@@ -163,8 +164,9 @@ Bundle parse(const YAML::Node& root, std::string_view file, BindingKind kind) {
             std::string at = "rule '" + rule.id + "'";
             if (!fields.count("allow"))
                 fail(node, at + " needs 'allow'");
-            auto allow = mapping(fields["allow"], at + " allow",
-                                 {"actors", "actions", "branch_scope", "target_branch_scope"});
+            auto allow =
+                mapping(fields["allow"], at + " allow",
+                        {"actors", "actions", "branch_scope", "target_branch_scope", "queries"});
             if (!allow.count("actors"))
                 fail(fields["allow"], at + " needs 'actors: { group: <group> }'");
             auto actors = mapping(allow["actors"], at + " actors", {"group"});
@@ -193,6 +195,30 @@ Bundle parse(const YAML::Node& root, std::string_view file, BindingKind kind) {
                     parse_scope(allow["target_branch_scope"], at + " target_branch_scope");
             if (rule.branch_scope && rule.target_branch_scope)
                 fail(fields["allow"], at + " sets both branch_scope and target_branch_scope");
+            if (allow.count("queries")) {
+                if (rule.actions != std::vector<Action>{Action::kInvokeQuery})
+                    fail(allow["queries"], at + ": queries applies to invoke_query only; give "
+                                                "the other actions their own rule");
+                auto queries = sequence(allow["queries"], at + " queries");
+                if (queries.empty())
+                    fail(allow["queries"], at + " lists no queries (leave 'queries' out to "
+                                                "grant every stored query)");
+                for (const auto& q : queries) {
+                    std::string pattern = scalar(q, at + " query");
+                    bool valid =
+                        !pattern.empty() && std::all_of(pattern.begin(), pattern.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                                   c == '*';
+                        });
+                    if (!valid)
+                        fail(q, at + ": '" + pattern +
+                                    "' is not a stored-query name or glob (letters, digits, _ "
+                                    "and * only)");
+                    if (std::find(rule.queries.begin(), rule.queries.end(), pattern) ==
+                        rule.queries.end())
+                        rule.queries.push_back(pattern);
+                }
+            }
             bool server = false, graph = false;
             for (Action a : rule.actions) {
                 (is_server_scoped(a) ? server : graph) = true;
@@ -234,6 +260,28 @@ Bundle parse(const YAML::Node& root, std::string_view file, BindingKind kind) {
 }
 
 } // namespace
+
+bool query_matches(std::string_view pattern, std::string_view name) {
+    // Greedy glob with backtracking to the last `*`: linear in practice, never recursive.
+    size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
+    while (n < name.size()) {
+        if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            mark = n;
+        } else if (p < pattern.size() && pattern[p] == name[n]) {
+            ++p;
+            ++n;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            n = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
+    return p == pattern.size();
+}
 
 const char* action_name(Action a) {
     return kActionNames[static_cast<int>(a)];
@@ -311,8 +359,9 @@ Result<std::vector<TestCase>> parse_test_cases(std::string_view yaml, std::strin
         if (!top.count("cases"))
             fail(root, "the policy tests need 'cases'");
         for (const auto& node : sequence(top["cases"], "cases")) {
-            auto f = mapping(node, "a test case",
-                             {"id", "actor", "action", "branch", "target_branch", "expect"});
+            auto f =
+                mapping(node, "a test case",
+                        {"id", "actor", "action", "branch", "target_branch", "query", "expect"});
             for (const char* required : {"id", "actor", "action", "expect"})
                 if (!f.count(required))
                     fail(node, std::string("a test case needs '") + required + "'");
@@ -328,6 +377,8 @@ Result<std::vector<TestCase>> parse_test_cases(std::string_view yaml, std::strin
                 c.branch = scalar(f["branch"], "a branch");
             if (f.count("target_branch"))
                 c.target_branch = scalar(f["target_branch"], "a target branch");
+            if (f.count("query"))
+                c.query = scalar(f["query"], "a stored query");
             std::string expect = scalar(f["expect"], "expect");
             if (expect != "allow" && expect != "deny")
                 fail(f["expect"], "expect must be allow or deny");

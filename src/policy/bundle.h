@@ -43,6 +43,9 @@ struct Rule {
     std::string group;
     std::vector<Action> actions;
     std::optional<Scope> branch_scope, target_branch_scope;
+    // invoke_query only: the stored queries the rule grants, by name or glob (`*` matches any
+    // run of characters); empty = every stored query (the original's coarse grant).
+    std::vector<std::string> queries;
     int line = 0, column = 0;
 };
 
@@ -69,8 +72,13 @@ struct TestCase {
     std::string id, actor;
     Action action = Action::kRead;
     std::optional<std::string> branch, target_branch;
+    std::optional<std::string> query; // invoke_query: the stored query invoked
     bool expect_allow = false;
 };
 Result<std::vector<TestCase>> parse_test_cases(std::string_view yaml, std::string_view file);
+
+// Whether stored-query name `name` matches a rule's `queries` entry (`*` = any run of
+// characters, as Cedar's `like`).
+bool query_matches(std::string_view pattern, std::string_view name);
 
 } // namespace omnigraph::policy

@@ -80,6 +80,8 @@ PolicyEngine PolicyEngine::compile(const Bundle& bundle, std::string resource_id
                               : *rule.target_branch_scope == Scope::kProtected
                                   ? Condition::kTargetProtected
                                   : Condition::kTargetUnprotected;
+            if (a == Action::kInvokeQuery)
+                p.queries = rule.queries;
             e.server_ |= is_server_scoped(a);
             e.permits_.push_back(std::move(p));
         }
@@ -135,6 +137,11 @@ Decision PolicyEngine::authorize(const Request& r) const {
             when = has_target && target_protected == false;
             break;
         }
+        if (when && !p.queries.empty())
+            when = r.query &&
+                   std::any_of(p.queries.begin(), p.queries.end(), [&](const std::string& glob) {
+                       return query_matches(glob, *r.query);
+                   });
         if (!when)
             continue;
         if (!d.matched_rule)
@@ -152,9 +159,16 @@ Decision PolicyEngine::authorize(const Request& r) const {
             d.message += " on branch '" + *r.branch + "'";
         if (r.target_branch)
             d.message += " targeting branch '" + *r.target_branch + "'";
+        if (r.query)
+            d.message += " on stored query '" + *r.query + "'";
         d.message += " for actor '" + r.actor + "'";
     }
     return d;
+}
+
+bool PolicyEngine::has_query_grants() const {
+    return std::any_of(permits_.begin(), permits_.end(),
+                       [](const Permit& p) { return !p.queries.empty(); });
 }
 
 const std::string& PolicyEngine::cedar_schema() {
@@ -166,6 +180,8 @@ const std::string& PolicyEngine::cedar_schema() {
     target_branch: String,
     branch_is_protected: Bool,
     target_branch_is_protected: Bool,
+    has_query: Bool,
+    query: String,
   };
   entity Group;
   entity Actor in [Group];
@@ -210,6 +226,14 @@ std::vector<std::pair<std::string, std::string>> PolicyEngine::cedar_policies() 
             text += "\nwhen { context.has_target_branch && "
                     "context.target_branch_is_protected == false }";
             break;
+        }
+        if (!p.queries.empty()) {
+            std::string any;
+            for (const auto& glob : p.queries)
+                // A glob is letters, digits, _ and *: as a Cedar pattern, * is the wildcard.
+                any += (any.empty() ? "" : " || ") + std::string("context.query like ") +
+                       cedar_string(glob);
+            text += "\nwhen { context.has_query && (" + any + ") }";
         }
         out.emplace_back(p.id, text + ";");
     }
@@ -275,6 +299,8 @@ std::string PolicyEngine::cedar_context_json(const Request& r) const {
     w.key("target_branch").string(r.target_branch.value_or(""));
     w.key("branch_is_protected").boolean(is_protected(r.branch));
     w.key("target_branch_is_protected").boolean(is_protected(r.target_branch));
+    w.key("has_query").boolean(r.query.has_value());
+    w.key("query").string(r.query.value_or(""));
     w.end_object();
     return w.take();
 }
@@ -282,13 +308,14 @@ std::string PolicyEngine::cedar_context_json(const Request& r) const {
 Result<Decision> authorize_scope(const PolicyEngine* bundle, Action action,
                                  const std::optional<std::string>& actor,
                                  const std::optional<std::string>& branch,
-                                 const std::optional<std::string>& target_branch) {
+                                 const std::optional<std::string>& target_branch,
+                                 const std::optional<std::string>& query) {
     if (bundle) {
         if (!actor)
             return Error(kUnauthorized,
                          "a policy bundle is bound but the request has no actor (missing bearer "
                          "token?)");
-        return bundle->authorize(Request{*actor, action, branch, target_branch});
+        return bundle->authorize(Request{*actor, action, branch, target_branch, query});
     }
     Decision d;
     const char* name = action_name(action);

@@ -1,10 +1,11 @@
 // A policy bundle compiled for one scope (spec server-policy §4.3-4.4): the Cedar it stands for
 // (schema, entities, one `permit` per rule and action, emitted as text for `policy explain` and
 // the reference cross-check) and an evaluator of exactly that Cedar subset — `principal in`
-// group, action and resource equality, `when` with `true`, `&&`, context attributes and
-// `== false` — with the spec's steps around it: the unknown-actor short-circuit, the request
-// context, the matched rule (smallest satisfied rule id) and the allow/deny messages.
-// Immutable after compile; authorize() is thread-safe and allocation-light.
+// group, action and resource equality, `when` with `true`, `&&`, `||`, context attributes,
+// `== false` and `like` (a rule's stored-query globs) — with the spec's steps around it: the
+// unknown-actor short-circuit, the request context, the matched rule (smallest satisfied rule id)
+// and the allow/deny messages. Immutable after compile; authorize() is thread-safe and
+// allocation-light.
 #pragma once
 
 #include "policy/bundle.h"
@@ -21,6 +22,7 @@ struct Request {
     std::string actor;
     Action action = Action::kRead;
     std::optional<std::string> branch, target_branch;
+    std::optional<std::string> query; // invoke_query: the stored query's name
 };
 
 struct Decision {
@@ -36,6 +38,8 @@ class PolicyEngine {
     static PolicyEngine compile(const Bundle& bundle, std::string resource_id);
 
     Decision authorize(const Request& request) const;
+    // Whether some invoke_query rule names its queries (a per-query grant).
+    bool has_query_grants() const;
 
     // The Cedar artefacts (§4.3).
     static const std::string& cedar_schema();
@@ -60,6 +64,7 @@ class PolicyEngine {
         uint32_t group = 0; // index into groups_
         Action action = Action::kRead;
         Condition condition = Condition::kNone;
+        std::vector<std::string> queries; // invoke_query rules with `queries`: the globs
     };
     std::string resource_id_;
     std::vector<std::string> groups_;                            // sorted names
@@ -80,6 +85,7 @@ inline constexpr std::string_view kUnauthorized = "unauthorized";
 Result<Decision> authorize_scope(const PolicyEngine* bundle, Action action,
                                  const std::optional<std::string>& actor,
                                  const std::optional<std::string>& branch = std::nullopt,
-                                 const std::optional<std::string>& target_branch = std::nullopt);
+                                 const std::optional<std::string>& target_branch = std::nullopt,
+                                 const std::optional<std::string>& query = std::nullopt);
 
 } // namespace omnigraph::policy

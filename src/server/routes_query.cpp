@@ -123,9 +123,13 @@ void add_query_routes(ServerState& s) {
              auto actor = s.authenticate(req);
              const ServedGraph& g = s.graph(path[0]);
              s.authorize(&g, policy::Action::kRead, actor, std::string("main"));
+             // With per-query grants, only what the caller may invoke; without, every stored
+             // query, as the original lists them (docs/policy.md "Per-query grants").
+             bool filtered = g.bundle() && g.bundle()->has_query_grants();
              Json list = Json::array();
              for (const auto& [name, sq] : g.queries)
-                 list.push_back(catalog_entry(*sq));
+                 if (!filtered || s.may_invoke(g, actor, name))
+                     list.push_back(catalog_entry(*sq));
              send_json(res, 200, base::to_compact_json(Json::object({{"queries", list}})));
          }});
 
@@ -154,7 +158,8 @@ void add_query_routes(ServerState& s) {
             // A denial of invoke_query and an unknown name look the same (§1.3 row 13).
             auto hidden = [] { return not_found("stored query not found"); };
             try {
-                s.authorize(&g, policy::Action::kInvokeQuery, actor);
+                s.authorize(&g, policy::Action::kInvokeQuery, actor, std::nullopt, std::nullopt,
+                            name);
             } catch (const HttpError& e) {
                 if (e.status == 403)
                     throw hidden();

@@ -86,10 +86,11 @@ const ServedGraph& ServerState::graph(const std::string& id) const {
 void ServerState::authorize(const ServedGraph* g, policy::Action action,
                             const std::optional<std::string>& actor,
                             const std::optional<std::string>& branch,
-                            const std::optional<std::string>& target) const {
+                            const std::optional<std::string>& target,
+                            const std::optional<std::string>& query) const {
     const policy::PolicyEngine* engine =
         g ? g->bundle() : (server_policy ? &*server_policy : nullptr);
-    auto decision = policy::authorize_scope(engine, action, actor, branch, target);
+    auto decision = policy::authorize_scope(engine, action, actor, branch, target, query);
     if (!decision)
         throw HttpError{401, "unauthorized", "missing bearer token"};
     // A run on the request head logs only a refusal: an allowed request is logged when it runs.
@@ -99,11 +100,19 @@ void ServerState::authorize(const ServedGraph* g, policy::Action action,
                    {"action", policy::action_name(action)},
                    {"branch", branch.value_or("")},
                    {"target_branch", target.value_or("")},
+                   {"query", query.value_or("")},
                    {"allowed", decision->allowed ? "true" : "false"},
                    {"matched_rule_id", decision->matched_rule.value_or("")}});
     request_info().matched_rule = decision->matched_rule.value_or("");
     if (!decision->allowed)
         throw HttpError{403, "forbidden", decision->message};
+}
+
+bool ServerState::may_invoke(const ServedGraph& g, const std::optional<std::string>& actor,
+                             const std::string& name) const {
+    auto decision = policy::authorize_scope(g.bundle(), policy::Action::kInvokeQuery, actor,
+                                            std::nullopt, std::nullopt, name);
+    return decision && decision->allowed;
 }
 
 std::shared_ptr<ExportSlots::Slot> ServerState::take_export_slot() const {

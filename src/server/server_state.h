@@ -65,7 +65,12 @@ struct ServerState {
     void authorize(const ServedGraph* g, policy::Action action,
                    const std::optional<std::string>& actor,
                    const std::optional<std::string>& branch = std::nullopt,
-                   const std::optional<std::string>& target = std::nullopt) const;
+                   const std::optional<std::string>& target = std::nullopt,
+                   const std::optional<std::string>& query = std::nullopt) const;
+    // Whether `actor` may invoke stored query `name` of `g` (invoke_query; not logged: the
+    // catalog asks it for every query it lists).
+    bool may_invoke(const ServedGraph& g, const std::optional<std::string>& actor,
+                    const std::string& name) const;
     // One of the streaming export slots, held until the stream ends (413
     // `stream_export_slots` when every slot is busy).
     std::shared_ptr<ExportSlots::Slot> take_export_slot() const;

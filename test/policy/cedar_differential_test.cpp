@@ -1,10 +1,10 @@
 // Differential test of our Cedar evaluator against the Cedar project's own (test/peers:
 // @cedar-policy/cedar-wasm, run by cedar_reference.mjs in one Node process): seeded random
-// bundles (overlapping groups, every action, scopes, protected lists, names that need
-// escaping) and requests (known and unknown actors, branch and target present or absent,
-// protected or not). Every decision and satisfied-policy set must be equal, and every emitted
-// policy set must pass the reference's strict schema validation. Also reports our cost per
-// decision.
+// bundles (overlapping groups, every action, scopes, per-query grants with globs, protected
+// lists, names that need escaping) and requests (known and unknown actors, branch and target
+// present or absent, protected or not, a stored query named or not). Every decision and
+// satisfied-policy set must be equal, and every emitted policy set must pass the reference's strict
+// schema validation. Also reports our cost per decision.
 #include "policy/bundle.h"
 #include "policy/engine.h"
 #include "test_support.h"
@@ -31,6 +31,11 @@ constexpr uint32_t kSeed = 20261202;
 const std::vector<std::string> kActors = {"act-andrew", "act-bruno", "act \"quoted\"", "act\\slash",
                                           "act-ünï",    "tab\there", "bell\x07",       "c"};
 const std::vector<std::string> kBranches = {"main", "feature", "release/1", "dev", "ma in"};
+// Stored-query globs of per-query grants, and the names requests invoke.
+const std::vector<std::string> kQueryGlobs = {"find_*", "add_person", "*",
+                                              "x*y",    "*_person",   "f*d*n"};
+const std::vector<std::string> kQueryNames = {"find_person", "add_person", "find", "xy",
+                                              "xay",         "other",      "fdn",  "x"};
 const std::vector<Action> kGraphActions = {
     Action::kRead,        Action::kExport,       Action::kChange,
     Action::kSchemaApply, Action::kBranchCreate, Action::kBranchDelete,
@@ -74,6 +79,13 @@ Generated random_bundle(std::mt19937& rng) {
         std::vector<Action> actions;
         if (g.cluster) {
             actions = {Action::kGraphList};
+        } else if (pick(4) == 0) { // a per-query grant
+            y += "invoke_query]\n      queries: [";
+            int globs = 1 + static_cast<int>(pick(3));
+            for (int q = 0; q < globs; ++q)
+                y += (q ? ", " : "") + yaml_string(kQueryGlobs[pick(kQueryGlobs.size())]);
+            y += "]\n";
+            continue;
         } else {
             int kind = static_cast<int>(pick(3)); // branch-scoped, target-scoped, any mix
             for (Action a : kGraphActions) {
@@ -141,6 +153,8 @@ TEST(CedarDifferential, AgreesWithTheReferenceEvaluator) {
                 req.branch = kBranches[pick(kBranches.size())];
             if (pick(2))
                 req.target_branch = kBranches[pick(kBranches.size())];
+            if (req.action == Action::kInvokeQuery ? pick(6) != 0 : pick(8) == 0)
+                req.query = kQueryNames[pick(kQueryNames.size())];
             Decision d = engine.authorize(req);
             allowed += d.allowed;
             ++requests;

@@ -244,7 +244,7 @@ TEST(PolicyEngine, EmitsTheCedarItEvaluates) {
         << a.cedar_entities_json();
     EXPECT_EQ(
         a.cedar_context_json(req("x", Action::kChange, "main")),
-        R"({"has_branch":true,"branch":"main","has_target_branch":false,"target_branch":"","branch_is_protected":true,"target_branch_is_protected":false})");
+        R"({"has_branch":true,"branch":"main","has_target_branch":false,"target_branch":"","branch_is_protected":true,"target_branch_is_protected":false,"has_query":false,"query":""})");
     EXPECT_NE(PolicyEngine::cedar_schema().find("entity Actor in [Group];"), std::string::npos);
 }
 
@@ -265,6 +265,81 @@ TEST(PolicyTests, CasesFileParses) {
                                 "cases.yaml");
     ASSERT_FALSE(dup);
     EXPECT_NE(dup.error().message.find("duplicate test case id"), std::string::npos);
+}
+
+// Per-query grants (issue 20 item 3, spec §7 item 2): an invoke_query rule may name the stored
+// queries it grants, by name or `*` glob; the Cedar it compiles to says the same with `like`.
+TEST(PolicyEngine, PerQueryGrantsNameQueriesOrGlobs) {
+    const std::string yaml = "version: 1\n"
+                             "groups:\n  finders: [act-f]\n  all: [act-a]\n  both: [act-f, act-b]\n"
+                             "rules:\n"
+                             "  - id: finders-find\n    allow:\n      actors: { group: finders }\n"
+                             "      actions: [invoke_query]\n      queries: [find_*, count]\n"
+                             "  - id: all-invoke\n    allow:\n      actors: { group: all }\n"
+                             "      actions: [invoke_query]\n"
+                             "  - id: both-add\n    allow:\n      actors: { group: both }\n"
+                             "      actions: [invoke_query]\n      queries: [add_person]\n";
+    auto engine = PolicyEngine::compile(must_parse(yaml, BindingKind::kGraph), "g");
+    auto invoke = [&](const std::string& actor, std::optional<std::string> query) {
+        Request r;
+        r.actor = actor;
+        r.action = Action::kInvokeQuery;
+        r.query = std::move(query);
+        return engine.authorize(r);
+    };
+    EXPECT_TRUE(invoke("act-f", "find_person").allowed);
+    EXPECT_TRUE(invoke("act-f", "count").allowed);
+    EXPECT_FALSE(invoke("act-f", "counts").allowed);
+    EXPECT_TRUE(invoke("act-f", "add_person").allowed); // both-add
+    EXPECT_EQ(invoke("act-f", "add_person").matched_rule, "both-add");
+    EXPECT_FALSE(invoke("act-b", "find_person").allowed);
+    auto denied = invoke("act-b", "find_person");
+    EXPECT_EQ(denied.message,
+              "policy denied action 'invoke_query' on stored query 'find_person' for actor "
+              "'act-b'");
+    EXPECT_TRUE(invoke("act-a", "anything").allowed); // no queries: every stored query
+    EXPECT_TRUE(invoke("act-a", std::nullopt).allowed);
+    EXPECT_FALSE(invoke("act-f", std::nullopt).allowed); // a per-query grant needs the name
+    bool found = false;
+    for (const auto& [id, text] : engine.cedar_policies())
+        if (id == "finders-find:invoke_query") {
+            found = true;
+            EXPECT_NE(text.find("when { context.has_query && (context.query like \"find_*\" || "
+                                "context.query like \"count\") }"),
+                      std::string::npos)
+                << text;
+        }
+    EXPECT_TRUE(found);
+
+    EXPECT_TRUE(query_matches("*", ""));
+    EXPECT_TRUE(query_matches("a*b*c", "aXbYc"));
+    EXPECT_TRUE(query_matches("a*c", "abcbc"));
+    EXPECT_FALSE(query_matches("a*c", "abcb"));
+    EXPECT_FALSE(query_matches("find_*", "finder"));
+}
+
+TEST(PolicyBundle, QueriesApplyOnlyToInvokeQueryAndAreNamesOrGlobs) {
+    auto parse = [](const std::string& allow) {
+        return parse_bundle("version: 1\ngroups:\n  g: [a]\nrules:\n  - id: r\n    allow:\n"
+                            "      actors: { group: g }\n" +
+                                allow,
+                            "q.policy.yaml", BindingKind::kGraph);
+    };
+    auto mixed = parse("      actions: [read, invoke_query]\n      queries: [x]\n");
+    ASSERT_FALSE(mixed);
+    EXPECT_NE(mixed.error().message.find("queries applies to invoke_query only"),
+              std::string::npos);
+    EXPECT_EQ(mixed.error().location->line, 9); // the queries line
+    auto bad = parse("      actions: [invoke_query]\n      queries: [\"find-*\"]\n");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("'find-*' is not a stored-query name or glob"),
+              std::string::npos);
+    auto empty = parse("      actions: [invoke_query]\n      queries: []\n");
+    ASSERT_FALSE(empty);
+    EXPECT_NE(empty.error().message.find("lists no queries"), std::string::npos);
+    auto ok = parse("      actions: [invoke_query]\n      queries: [find_*, add_person]\n");
+    ASSERT_TRUE(ok) << ok.error().to_string();
+    EXPECT_EQ(ok->rules[0].queries, (std::vector<std::string>{"find_*", "add_person"}));
 }
 
 } // namespace
