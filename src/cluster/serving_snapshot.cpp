@@ -99,6 +99,7 @@ ServingSnapshot load_serving_snapshot(const std::string& source, Diagnostics& di
         return snap;
     }
     const Ledger& ledger = *parsed;
+    snap.state_revision = ledger.state_revision;
 
     // 3. Provider profiles of the graphs that will be served.
     std::set<std::string> verified_providers;
@@ -213,6 +214,15 @@ ServingSnapshot load_serving_snapshot(const std::string& source, Diagnostics& di
                         "graph");
     }
     return snap;
+}
+
+Result<uint64_t> applied_state_revision(const std::string& source) {
+    auto root = OG_TRY(resolve_cluster_root(source));
+    auto store = OG_TRY(ClusterStore::open(root));
+    auto raw = OG_TRY(store.read_state());
+    if (!raw)
+        return Error("cluster_state_missing", "no applied cluster state at " + root.to_string());
+    return OG_TRY(parse_ledger(raw->text)).state_revision;
 }
 
 } // namespace omnigraph::cluster

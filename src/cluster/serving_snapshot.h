@@ -33,6 +33,7 @@ struct ServedPolicy {
 
 struct ServingSnapshot {
     base::StorageUri root;
+    uint64_t state_revision = 0;      // the ledger's revision (what a server's watch compares)
     std::vector<ServedGraph> graphs;  // graph id order
     std::vector<ServedQuery> queries; // address order
     std::vector<ServedPolicy> policies;
@@ -51,5 +52,9 @@ Result<base::StorageUri> resolve_cluster_root(const std::string& source);
 // cluster.yaml is read only for its `storage:` root. Errors and quarantine warnings go to
 // `diags`; the snapshot is usable only when `diags` has no error.
 ServingSnapshot load_serving_snapshot(const std::string& source, Diagnostics& diags);
+
+// The applied ledger's revision at `source` (one read of state.json): what a server watching
+// for a new apply compares.
+Result<uint64_t> applied_state_revision(const std::string& source);
 
 } // namespace omnigraph::cluster

@@ -173,7 +173,8 @@ Result<LoadSummary> commit_staged(const Graph& graph, const SchemaVersion& schem
         if (head.schema_ir_hash != schema.hash)
             return Error(codes::kPreconditionFailed,
                          "the schema of branch '" + options.branch +
-                             "' changed while loading; run the load again");
+                             "' changed while loading; run the load again")
+                .with_detail(std::string(kSchemaChangedDetail), head.schema_ir_hash);
         if (!options.mode)
             for (const auto& t : head.tables)
                 if (t.row_count > 0)

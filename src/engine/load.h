@@ -26,6 +26,11 @@
 
 namespace omnigraph::engine {
 
+// The detail of the precondition_failed a write answers when the branch's schema changed
+// between the write's start and its commit (a live schema apply): the new schema's hash. A
+// mutation is checked again against the new schema and retried (service/mutate.h).
+inline constexpr std::string_view kSchemaChangedDetail = "schema_changed";
+
 inline constexpr std::string_view kKeyConflict = "key_conflict";
 inline constexpr std::string_view kConstraintViolation = "constraint_violation";
 inline constexpr int kLoadAttempts = 32;

@@ -13,8 +13,8 @@ namespace omnigraph::policy {
 namespace {
 
 constexpr const char* kActionNames[kActionCount] = {
-    "read",          "export",       "change", "schema_apply", "branch_create",
-    "branch_delete", "branch_merge", "admin",  "invoke_query", "graph_list"};
+    "read",         "export", "change",       "schema_apply", "branch_create", "branch_delete",
+    "branch_merge", "admin",  "invoke_query", "graph_list",   "reload"};
 
 struct BundleFailure : std::runtime_error {
     BundleFailure(const std::string& message, const YAML::Mark& m)
@@ -302,7 +302,7 @@ bool uses_target_branch_scope(Action a) {
            a == Action::kBranchMerge;
 }
 bool is_server_scoped(Action a) {
-    return a == Action::kGraphList;
+    return a == Action::kGraphList || a == Action::kReload;
 }
 
 const char* scope_name(Scope s) {

@@ -27,13 +27,14 @@ enum class Action {
     kAdmin,
     kInvokeQuery,
     kGraphList,
+    kReload, // server-scoped: POST /admin/reload (beyond the original)
 };
-inline constexpr int kActionCount = 10;
+inline constexpr int kActionCount = 11;
 const char* action_name(Action a); // "read", "schema_apply", ...
 std::optional<Action> parse_action(std::string_view name);
 bool uses_branch_scope(Action a);        // read, export, change
 bool uses_target_branch_scope(Action a); // schema_apply, branch_create/delete/merge
-bool is_server_scoped(Action a);         // graph_list
+bool is_server_scoped(Action a);         // graph_list, reload
 
 enum class Scope { kAny, kProtected, kUnprotected };
 const char* scope_name(Scope s);

@@ -190,7 +190,7 @@ const std::string& PolicyEngine::cedar_schema() {
   action "read", "export", "change", "schema_apply", "branch_create", "branch_delete",
          "branch_merge", "admin", "invoke_query"
     appliesTo { principal: Actor, resource: Graph, context: RequestContext };
-  action "graph_list"
+  action "graph_list", "reload"
     appliesTo { principal: Actor, resource: Server, context: RequestContext };
 }
 )";

@@ -1,9 +1,11 @@
 // omnigraph-server: parses the command line, boots from a cluster, serves until SIGINT/SIGTERM,
 // then shuts down gracefully: /readyz turns 503, the listener closes after the drain delay,
-// in-flight requests finish within the shutdown timeout, the log is flushed.
+// in-flight requests finish within the shutdown timeout, the log is flushed. SIGHUP (and, with
+// --watch-interval, a new applied revision) reloads the applied revision and the tokens.
 #include "base/allocator.h"
 #include "base/env.h"
 #include "base/log.h"
+#include "cluster/serving_snapshot.h"
 #include "server/server.h"
 
 #include <CLI/CLI.hpp>
@@ -89,6 +91,10 @@ int run(int argc, char** argv) {
                  "Serve without bearer tokens (every per-graph action allowed)");
     app.add_flag("--require-all-graphs", options.require_all_graphs,
                  "Refuse to start unless every applied graph opens");
+    unsigned watch_seconds = 0;
+    app.add_option("--watch-interval", watch_seconds,
+                   "Reload when a new cluster apply lands, checking every N seconds (0: off)")
+        ->check(CLI::Range(0u, 86400u));
     app.add_option("uri", legacy)->group("");
     app.add_option("--target", target)->group("");
     app.add_option("--config", config)->group("");
@@ -112,6 +118,7 @@ int run(int argc, char** argv) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     auto server = omnigraph::server::Server::boot(options);
@@ -123,15 +130,42 @@ int run(int argc, char** argv) {
     Finished finished;
     std::thread waiter([&] {
         int sig = 0;
-        sigwait(&signals, &sig);
-        bool done = false;
-        {
-            std::lock_guard lock(finished.mu);
-            done = finished.done;
+        while (true) {
+            sigwait(&signals, &sig);
+            bool done = false;
+            {
+                std::lock_guard lock(finished.mu);
+                done = finished.done;
+            }
+            if (done) // (run() ended, and this wake-up is end_waiter's)
+                return;
+            if (sig != SIGHUP)
+                break;
+            omnigraph::ignore_error((*server)->reload("sighup"),
+                                    "a failed reload keeps the old generation serving; /readyz "
+                                    "shows why");
         }
-        if (!done) // (run() failed, and this wake-up is end_waiter's)
-            shut_down(**server, finished, sig);
+        shut_down(**server, finished, sig);
     });
+    // --watch-interval: a new applied revision (one read of the ledger per interval) reloads.
+    std::thread watcher;
+    if (watch_seconds > 0)
+        watcher = std::thread([&] {
+            uint64_t failed_at = 0; // a revision whose reload failed is not retried
+            std::unique_lock lock(finished.mu);
+            while (!finished.cv.wait_for(lock, std::chrono::seconds(watch_seconds),
+                                         [&] { return finished.done; })) {
+                lock.unlock();
+                auto revision = omnigraph::cluster::applied_state_revision(options.cluster);
+                if (!revision)
+                    omnigraph::base::log(LogLevel::kWarn, "reload.watch_failed",
+                                         {{"message", revision.error().message}});
+                else if (*revision != (*server)->state_revision() && *revision != failed_at &&
+                         !(*server)->reload("watch"))
+                    failed_at = *revision;
+                lock.lock();
+            }
+        });
     // SIGTERM is blocked in every thread: sent to the waiter, it ends its sigwait.
     auto end_waiter = [&] {
         // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread,cert-pos44-c): wakes, does not kill
@@ -140,6 +174,8 @@ int run(int argc, char** argv) {
     };
     auto served = (*server)->run();
     finished.set();
+    if (watcher.joinable())
+        watcher.join();
     if (!served) {
         omnigraph::base::flush_log();
         std::cerr << "error[" << served.error().code << "]: " << served.error().message << "\n";

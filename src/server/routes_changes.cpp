@@ -206,7 +206,9 @@ void add_change_routes(ServerState& s) {
              res.status = 200;
              res.set_chunked_content_provider(
                  "application/x-ndjson; charset=utf-8",
-                 [&g, slot, baseline](size_t, httplib::DataSink& sink) {
+                 // `pin` keeps the generation `g` belongs to alive while the rows stream.
+                 [&g, slot, baseline, pin = request_info().generation](size_t,
+                                                                       httplib::DataSink& sink) {
                      SinkStreamBuf buffer(sink);
                      std::ostream out(&buffer);
                      auto rows = service::write_baseline_rows(*g.handle, *baseline, out);

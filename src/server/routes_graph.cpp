@@ -96,7 +96,8 @@ void add_graph_routes(ServerState& s) {
              std::shared_ptr<ExportSlots::Slot> slot = s.take_export_slot();
              res.status = 200;
              res.set_chunked_content_provider("application/x-ndjson; charset=utf-8",
-                                              [&g, slot, plan](size_t, httplib::DataSink& sink) {
+                                              [&g, slot, plan, pin = request_info().generation](
+                                                  size_t, httplib::DataSink& sink) {
                                                   SinkStreamBuf buffer(sink);
                                                   std::ostream out(&buffer);
                                                   auto rows =

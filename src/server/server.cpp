@@ -47,7 +47,8 @@ RequestInfo& request_info() {
 // --- the checks every route makes --------------------------------------------------------------
 
 std::optional<std::string> ServerState::authenticate(const httplib::Request& req) const {
-    if (!auth_required)
+    const Generation& g = gen();
+    if (!g.auth_required)
         return std::nullopt;
     // The whole value: get_header_value stops at a NUL ("Bearer a\0b" would be "Bearer a").
     // The guard refuses such heads, a second Authorization too; this check does not rely on it.
@@ -60,7 +61,7 @@ std::optional<std::string> ServerState::authenticate(const httplib::Request& req
     for (char c : header)
         if (c < 0x20 || c > 0x7e)
             throw HttpError{401, "unauthorized", "missing bearer token"};
-    auto actor = tokens.actor_for(std::string_view(header).substr(7));
+    auto actor = g.tokens.actor_for(std::string_view(header).substr(7));
     if (!actor)
         throw HttpError{401, "unauthorized", "invalid bearer token"};
     request_info().actor = *actor;
@@ -77,7 +78,7 @@ const ServedGraph& ServerState::graph(const std::string& id) const {
                           "': use 1-64 characters of letters, digits and '-'");
     }
     request_info().graph = id;
-    const ServedGraph* g = registry.find(id);
+    const ServedGraph* g = gen().registry.find(id);
     if (!g)
         throw not_found("graph '" + id + "' not found");
     return *g;
@@ -88,6 +89,7 @@ void ServerState::authorize(const ServedGraph* g, policy::Action action,
                             const std::optional<std::string>& branch,
                             const std::optional<std::string>& target,
                             const std::optional<std::string>& query) const {
+    const auto& server_policy = gen().server_policy;
     const policy::PolicyEngine* engine =
         g ? g->bundle() : (server_policy ? &*server_policy : nullptr);
     auto decision = policy::authorize_scope(engine, action, actor, branch, target, query);
@@ -106,6 +108,38 @@ void ServerState::authorize(const ServedGraph* g, policy::Action action,
     request_info().matched_rule = decision->matched_rule.value_or("");
     if (!decision->allowed)
         throw HttpError{403, "forbidden", decision->message};
+}
+
+GenerationRef ServerState::current() const {
+    std::lock_guard lock(generation_mutex_);
+    return generation_;
+}
+
+void ServerState::install(GenerationRef next) {
+    std::lock_guard lock(generation_mutex_);
+    generation_ = std::move(next);
+}
+
+ReloadRecord ServerState::last_reload() const {
+    std::lock_guard lock(generation_mutex_);
+    return last_reload_;
+}
+
+void ServerState::record_reload(ReloadRecord record) {
+    std::lock_guard lock(generation_mutex_);
+    record.successes = last_reload_.successes + (record.ok ? 1 : 0);
+    record.failures = last_reload_.failures + (record.ok ? 0 : 1);
+    last_reload_ = std::move(record);
+}
+
+const Generation& ServerState::gen() const {
+    const GenerationRef& pinned = request_info().generation;
+    if (pinned)
+        return *pinned;
+    // Outside a request (boot, the reload itself): the installed one, which only a reload
+    // replaces, and reloads are serialized with these callers.
+    std::lock_guard lock(generation_mutex_);
+    return *generation_;
 }
 
 bool ServerState::may_invoke(const ServedGraph& g, const std::optional<std::string>& actor,
@@ -141,6 +175,13 @@ void ServerState::guarded(const std::string& route, const httplib::Request& req,
                           httplib::Response& res, const std::function<void()>& handler) const {
     RequestInfo& info = request_info();
     info = RequestInfo{};
+    info.generation = current(); // the whole request runs on the generation it started on
+    // Unpinned at the end, so that a replaced generation goes once its requests are done (a
+    // streamed answer keeps its own pin).
+    struct Unpin {
+        RequestInfo& info;
+        ~Unpin() { info.generation.reset(); }
+    } unpin{info};
     auto start = std::chrono::steady_clock::now();
     try {
         handler();
@@ -276,7 +317,7 @@ void install_routes(ServerState& s, size_t workers) {
 }
 
 // The policies of the applied revision by scope: the server's own bundle, and one per graph.
-Status bind_policies(const cluster::ServingSnapshot& snap, ServerState& state,
+Status bind_policies(const cluster::ServingSnapshot& snap, Generation& state,
                      std::map<std::string, const cluster::ServedPolicy*>& graph_policy) {
     for (const auto& p : snap.policies)
         for (const auto& scope : p.applies_to) {
@@ -301,22 +342,12 @@ Status bind_policies(const cluster::ServingSnapshot& snap, ServerState& state,
     return ok();
 }
 
-} // namespace
-
-struct Server::State : ServerState {};
-
-Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
-    auto state = std::make_unique<State>();
-    state->options = options;
-    if (options.cluster.empty())
-        return Error("cluster_required",
-                     "omnigraph-server boots from a cluster: pass --cluster <config dir | "
-                     "s3://storage-root> (graph URIs, --target and --config are not boot sources)");
-    bool strict =
-        options.require_all_graphs || OG_TRY(base::env_flag("OMNIGRAPH_REQUIRE_ALL_GRAPHS"));
-    bool open = options.unauthenticated || OG_TRY(base::env_flag("OMNIGRAPH_UNAUTHENTICATED"));
-    auto workers = OG_TRY(base::env_uint("OMNIGRAPH_SERVER_WORKERS", 128, 1, 4096));
-
+// Everything a generation holds, read from the applied revision and the token sources: what
+// boot serves first and every reload builds aside. `strict` and `open` are boot's settings.
+Result<std::shared_ptr<Generation>> build_generation(const ServerOptions& options, bool strict,
+                                                     bool open, uint64_t number) {
+    auto g = std::make_shared<Generation>();
+    g->number = number;
     cluster::Diagnostics diags;
     cluster::ServingSnapshot snap = cluster::load_serving_snapshot(options.cluster, diags);
     std::string problems;
@@ -330,20 +361,58 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
     if (!problems.empty())
         return Error(first_error_code(diags),
                      "cannot serve cluster " + options.cluster + ":" + problems);
+    g->state_revision = snap.state_revision;
 
     std::map<std::string, const cluster::ServedPolicy*> graph_policy;
-    OG_CHECK(bind_policies(snap, *state, graph_policy));
+    OG_CHECK(bind_policies(snap, *g, graph_policy));
 
-    state->tokens = OG_TRY(TokenTable::from_environment());
-    bool any_policy = state->server_policy.has_value() || !graph_policy.empty();
-    if (state->tokens.empty() && any_policy)
+    g->tokens = OG_TRY(TokenTable::from_environment());
+    bool any_policy = g->server_policy.has_value() || !graph_policy.empty();
+    if (g->tokens.empty() && any_policy)
         return Error("no_tokens", "a policy file is configured but no bearer tokens are: every "
                                   "request would 401; set OMNIGRAPH_SERVER_BEARER_TOKEN(S_*)");
-    if (state->tokens.empty() && !open)
+    if (g->tokens.empty() && !open)
         return Error("no_tokens", "no bearer tokens and no policy: pass --unauthenticated (or "
                                   "OMNIGRAPH_UNAUTHENTICATED=1) to serve without auth, or set "
                                   "OMNIGRAPH_SERVER_BEARER_TOKEN(S_*)");
-    state->auth_required = !state->tokens.empty() || any_policy;
+    g->auth_required = !g->tokens.empty() || any_policy;
+    if (!g->tokens.empty() && !any_policy)
+        base::log(base::LogLevel::kWarn, "default deny",
+                  {{"message", "bearer tokens without policy: only `read` is allowed"}});
+
+    std::string failures;
+    g->registry = GraphRegistry::open(snap, graph_policy, failures);
+    if (!failures.empty() && strict)
+        return Error("strict_boot",
+                     "strict multi-graph startup requires every graph to open:" + failures);
+    if (g->registry.graphs().empty())
+        return Error("cluster_no_healthy_graphs", "no graph could be served:" + failures);
+    return g;
+}
+
+Result<bool> strict_mode(const ServerOptions& options) {
+    return options.require_all_graphs || OG_TRY(base::env_flag("OMNIGRAPH_REQUIRE_ALL_GRAPHS"));
+}
+
+Result<bool> open_mode(const ServerOptions& options) {
+    return options.unauthenticated || OG_TRY(base::env_flag("OMNIGRAPH_UNAUTHENTICATED"));
+}
+
+} // namespace
+
+struct Server::State : ServerState {};
+
+Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
+    auto state = std::make_unique<State>();
+    state->options = options;
+    if (options.cluster.empty())
+        return Error("cluster_required",
+                     "omnigraph-server boots from a cluster: pass --cluster <config dir | "
+                     "s3://storage-root> (graph URIs, --target and --config are not boot sources)");
+    bool strict = OG_TRY(strict_mode(options));
+    bool open = OG_TRY(open_mode(options));
+    auto workers = OG_TRY(base::env_uint("OMNIGRAPH_SERVER_WORKERS", 128, 1, 4096));
+    state->install(OG_TRY(build_generation(options, strict, open, 1)));
     state->admission = Admission::from_environment();
     state->read_admission = std::make_unique<Admission>(
         OG_TRY(base::env_uint("OMNIGRAPH_SERVER_READS_PER_ACTOR", 8, 1, 1u << 20)), UINT64_MAX);
@@ -355,19 +424,53 @@ Result<std::unique_ptr<Server>> Server::boot(const ServerOptions& options) {
         "OMNIGRAPH_SERVER_QUERY_TIMEOUT_MS", query::QueryLimits::kDefaultTimeoutMs, 0, UINT64_MAX));
     state->query_limits.max_rows = OG_TRY(base::env_uint(
         "OMNIGRAPH_SERVER_QUERY_MAX_ROWS", query::QueryLimits::kDefaultMaxRows, 0, UINT64_MAX));
-    if (!state->tokens.empty() && !any_policy)
-        base::log(base::LogLevel::kWarn, "default deny",
-                  {{"message", "bearer tokens without policy: only `read` is allowed"}});
-
-    std::string failures;
-    state->registry = GraphRegistry::open(snap, graph_policy, failures);
-    if (!failures.empty() && strict)
-        return Error("strict_boot",
-                     "strict multi-graph startup requires every graph to open:" + failures);
-    if (state->registry.graphs().empty())
-        return Error("cluster_no_healthy_graphs", "no graph could be served:" + failures);
     install_routes(*state, workers);
     return std::unique_ptr<Server>(new Server(std::move(state)));
+}
+
+Result<uint64_t> Server::reload(std::string_view trigger) {
+    return state_->reload(trigger);
+}
+
+Result<uint64_t> ServerState::reload(std::string_view trigger) {
+    ServerState& s = *this;
+    std::lock_guard one_at_a_time(s.reload_mutex);
+    uint64_t number = s.current()->number + 1;
+    auto next = [&]() -> Result<std::shared_ptr<Generation>> {
+        bool strict = OG_TRY(strict_mode(s.options));
+        bool open = OG_TRY(open_mode(s.options));
+        return build_generation(s.options, strict, open, number);
+    }();
+    ReloadRecord record;
+    record.attempted = true;
+    record.trigger = std::string(trigger);
+    if (!next) {
+        // The old generation keeps serving: a reload that cannot build the next one changes
+        // nothing but this record.
+        record.error = next.error().code + ": " + next.error().message;
+        s.record_reload(record);
+        base::log(base::LogLevel::kError, "reload.failed",
+                  {{"trigger", record.trigger},
+                   {"generation", std::to_string(number - 1)},
+                   {"code", next.error().code},
+                   {"message", next.error().message}});
+        return next.error();
+    }
+    auto& g = **next;
+    base::log(base::LogLevel::kInfo, "reload.done",
+              {{"trigger", record.trigger},
+               {"generation", std::to_string(number)},
+               {"state_revision", std::to_string(g.state_revision)},
+               {"graphs_served", std::to_string(g.registry.graphs().size())},
+               {"graphs_quarantined", std::to_string(g.registry.quarantined().size())}});
+    s.install(std::move(*next));
+    record.ok = true;
+    s.record_reload(record);
+    return number;
+}
+
+uint64_t Server::state_revision() const {
+    return state_->current()->state_revision;
 }
 
 Server::Server(std::unique_ptr<State> state) : state_(std::move(state)) {}

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace omnigraph::server {
 
@@ -37,6 +38,13 @@ class Server {
     // The first step of a graceful shutdown: /readyz answers 503 `draining` from now on, and
     // responses ask their clients to close the connection. Then stop().
     void begin_shutdown();
+    // Builds the next generation from the applied revision and the token sources (as boot
+    // does) and swaps it in; requests in flight finish on the old one. A reload that fails
+    // leaves the old generation serving and says why (log `reload.failed`, /readyz, metrics).
+    // `trigger`: "sighup", "admin" or "watch". Returns the new generation's number.
+    Result<uint64_t> reload(std::string_view trigger);
+    // The ledger revision the current generation serves (what --watch-interval compares).
+    uint64_t state_revision() const;
     // Requests being served right now.
     size_t in_flight() const;
     const ServerOptions& options() const;

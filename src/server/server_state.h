@@ -3,7 +3,8 @@
 // checks every route makes in the same order — authenticate, find the graph, authorize — and
 // the per-request facts the log line reports.
 // Thread-safety: built at boot; afterwards read-only apart from the thread-safe members
-// (Admission, ExportSlots, Metrics) and the thread-local RequestInfo.
+// (Admission, ExportSlots, Metrics), the thread-local RequestInfo and the current Generation,
+// which a reload replaces under a mutex while requests keep the one they started on.
 #pragma once
 
 #include "policy/engine.h"
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -31,19 +33,36 @@ namespace omnigraph::server {
 
 inline constexpr std::string_view kVersion = "0.1.0";
 
-// What a request's log line and metrics learn while it runs (one per worker thread).
-struct RequestInfo {
-    std::string actor, graph, matched_rule;
-    std::string error_code, error; // the answer's error, when it is one
-};
-RequestInfo& request_info();
-
-struct ServerState {
-    ServerOptions options;
+// What a reload replaces (docs/server.md "Reload"): the applied revision's graphs with their
+// bundles and stored queries, the server bundle, and the bearer tokens. Immutable once built.
+struct Generation {
+    uint64_t number = 1;         // 1 at boot, then one more per successful reload
+    uint64_t state_revision = 0; // the cluster ledger's revision it serves
     TokenTable tokens;
     bool auth_required = false;
     std::optional<policy::PolicyEngine> server_policy;
     GraphRegistry registry;
+};
+using GenerationRef = std::shared_ptr<const Generation>;
+
+// What a request's log line and metrics learn while it runs (one per worker thread), and the
+// generation it runs on.
+struct RequestInfo {
+    std::string actor, graph, matched_rule;
+    std::string error_code, error; // the answer's error, when it is one
+    GenerationRef generation;
+};
+RequestInfo& request_info();
+
+// The outcome of the last reload attempt, for /readyz and the metrics.
+struct ReloadRecord {
+    bool attempted = false, ok = false;
+    std::string trigger, error;
+    uint64_t successes = 0, failures = 0;
+};
+
+struct ServerState {
+    ServerOptions options;
     std::unique_ptr<Admission> admission;
     // Reads: a per-actor cap on concurrent reads (OMNIGRAPH_SERVER_READS_PER_ACTOR) and each
     // read's budget (OMNIGRAPH_SERVER_QUERY_*; query/budget.h, docs/server.md).
@@ -55,6 +74,17 @@ struct ServerState {
     GuardedServer http; // cpp-httplib with slow-client, size and framing limits (http_guard.h)
     int listen_fd = -1; // captured when cpp-httplib creates the listening socket
     std::atomic<bool> draining{false}; // a graceful shutdown has begun (Server::begin_shutdown)
+
+    // The generation new requests start on, and one reload at a time.
+    GenerationRef current() const;
+    void install(GenerationRef next);
+    ReloadRecord last_reload() const;
+    void record_reload(ReloadRecord record);
+    std::mutex reload_mutex;
+    // Server::reload (server.h): the next generation built aside and swapped in.
+    Result<uint64_t> reload(std::string_view trigger);
+    // The generation of the request this thread serves (pinned by guarded()).
+    const Generation& gen() const;
 
     // The actor of an authenticated request (nullopt in an open server); 401 otherwise.
     std::optional<std::string> authenticate(const httplib::Request& req) const;
@@ -90,6 +120,11 @@ struct ServerState {
                    const std::optional<std::string>& actor) const;
     void send_mutation(httplib::Response& res, const service::GraphHandle& graph,
                        const service::MutationRequest& request) const;
+
+  private:
+    mutable std::mutex generation_mutex_;
+    GenerationRef generation_;
+    ReloadRecord last_reload_;
 };
 
 // The route groups (routes_*.cpp).

@@ -1,10 +1,20 @@
 #include "service/mutate.h"
 
 #include "base/clock.h"
+#include "engine/load.h"
 
 namespace omnigraph::service {
 
 namespace {
+
+constexpr int kSchemaChangeAttempts = 3;
+
+bool schema_changed(const Error& e) {
+    for (const auto& [key, value] : e.details)
+        if (key == engine::kSchemaChangedDetail)
+            return true;
+    return false;
+}
 
 // The graph-commit condition failed: the spec's message, with what was expected and found.
 Error precondition_failed(const engine::Graph& graph, const std::string& branch,
@@ -30,32 +40,40 @@ Result<MutationOutcome> run_mutation(const GraphHandle& graph, const MutationReq
         picked = OG_TRY(parse_and_pick(request.source, request.name));
     const query::Query& q = *picked.query;
     OG_CHECK(require_kind(q, true));
-    engine::SnapshotSpec spec;
-    spec.branch = request.branch;
-    engine::Snapshot head = OG_TRY(graph.graph().snapshot(spec));
-    std::shared_ptr<const query::CheckedQuery> checked;
-    if (request.stored)
-        checked = OG_TRY(request.stored->checked_at(*head.schema));
-    else
-        checked = std::make_shared<const query::CheckedQuery>(
-            OG_TRY(check_at(q, head, request.source.file)));
-    query::Params params = OG_TRY(bind(q, request.params));
+    // A live schema apply that lands while the mutation runs makes it start over, checked
+    // against the new schema (an additive change keeps it valid; otherwise that check says
+    // why not). Nothing was committed by the attempt that lost.
+    for (int attempt = 1;; ++attempt) {
+        engine::SnapshotSpec spec;
+        spec.branch = request.branch;
+        engine::Snapshot head = OG_TRY(graph.graph().snapshot(spec));
+        std::shared_ptr<const query::CheckedQuery> checked;
+        if (request.stored)
+            checked = OG_TRY(request.stored->checked_at(*head.schema));
+        else
+            checked = std::make_shared<const query::CheckedQuery>(
+                OG_TRY(check_at(q, head, request.source.file)));
+        query::Params params = OG_TRY(bind(q, request.params));
 
-    query::MutationOptions options;
-    options.branch = request.branch;
-    options.actor = request.actor;
-    options.if_commit = request.if_commit;
-    options.embedder = graph.embedder();
-    options.source_file = request.stored ? request.stored->file() : request.source.file;
-    options.now_ms = request.now_ms ? *request.now_ms : base::unix_micros(base::now()) / 1000;
-    auto result = query::execute_mutation(graph.store(), graph.graph(), *checked, params, options);
-    if (!result && result.error().is(query::kPreconditionFailure) && request.if_commit)
-        return precondition_failed(graph.graph(), request.branch, *request.if_commit);
-    MutationOutcome out;
-    out.query_name = q.name;
-    out.actor = request.actor;
-    out.result = OG_TRY(std::move(result));
-    return out;
+        query::MutationOptions options;
+        options.branch = request.branch;
+        options.actor = request.actor;
+        options.if_commit = request.if_commit;
+        options.embedder = graph.embedder();
+        options.source_file = request.stored ? request.stored->file() : request.source.file;
+        options.now_ms = request.now_ms ? *request.now_ms : base::unix_micros(base::now()) / 1000;
+        auto result =
+            query::execute_mutation(graph.store(), graph.graph(), *checked, params, options);
+        if (!result && result.error().is(query::kPreconditionFailure) && request.if_commit)
+            return precondition_failed(graph.graph(), request.branch, *request.if_commit);
+        if (!result && attempt < kSchemaChangeAttempts && schema_changed(result.error()))
+            continue;
+        MutationOutcome out;
+        out.query_name = q.name;
+        out.actor = request.actor;
+        out.result = OG_TRY(std::move(result));
+        return out;
+    }
 }
 
 std::string mutation_json(const MutationOutcome& outcome) {

@@ -5,12 +5,14 @@
 #include "test_support.h"
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <mutex>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -398,6 +400,172 @@ TEST_F(ServerTest, SigtermDrainsInFlightRequestsThenExits) {
         << stuck->err();
     exported = run_process({omnigraph(), "export", cluster_ + "/graphs/knowledge.omni"});
     EXPECT_EQ(exported.out.find("\"Never\""), std::string::npos);
+}
+
+// Hot reload (issue 20 item 1): under a steady load of reads, stored-query calls and writes, a
+// cluster apply (a new stored query, a schema change, a policy change), rotated tokens and the
+// admin route each become a new generation without one failed request; a reload that cannot
+// build its generation (a tampered catalog blob, a broken tokens file) keeps the old one and
+// says why in /readyz and the metrics.
+TEST_F(ServerTest, ReloadSwapsGenerationsUnderLoadWithoutFailedRequests) {
+    std::string tokens = dir_.path() + "/tokens.json";
+    std::ofstream(tokens) << R"({"act-reader":"s3cret","act-editor":"ed1tor","act-admin":"adm1n"})";
+    std::ofstream(cluster_ + "/admin.policy.yaml")
+        << "version: 1\ngroups:\n  admins: [act-admin]\nrules:\n  - id: admins-reload\n"
+           "    allow:\n      actors: { group: admins }\n      actions: [graph_list, reload]\n";
+    std::ofstream(cluster_ + "/cluster.yaml", std::ios::app)
+        << "  admin:\n    file: admin.policy.yaml\n    applies_to: [cluster]\n";
+    auto apply = [&] {
+        auto r = run_process({omnigraph(), "cluster", "apply", "--config", cluster_});
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    };
+    ASSERT_NO_FATAL_FAILURE(apply());
+    auto server = start({}, {{"OMNIGRAPH_SERVER_BEARER_TOKENS_FILE", tokens}});
+    ASSERT_TRUE(server->serving()) << server->err();
+    const httplib::Headers reader = {{"Authorization", "Bearer s3cret"}};
+    const httplib::Headers editor = {{"Authorization", "Bearer ed1tor"}};
+    const httplib::Headers admin = {{"Authorization", "Bearer adm1n"}};
+
+    std::atomic<bool> stop{false};
+    std::atomic<int> sent{0}, failed{0};
+    std::mutex failures_mutex;
+    std::string failures;
+    auto load = [&](int id) {
+        auto c = server->client();
+        for (int i = 0; !stop.load(); ++i) {
+            httplib::Result r =
+                i % 3 == 0 ? c.Get("/graphs/knowledge/queries", reader)
+                : i % 3 == 1
+                    ? c.Post("/graphs/knowledge/queries/find_person", reader,
+                             R"({"params":{"name":"Ada"}})", "application/json")
+                    : c.Post("/graphs/knowledge/mutate", editor,
+                             R"({"query":"query m($n: String) { insert Person { name: $n } }",)"
+                             R"("params":{"n":"L)" +
+                                 std::to_string(id) + "-" + std::to_string(i) + R"("}})",
+                             "application/json");
+            ++sent;
+            if (!r || r->status != 200) {
+                ++failed;
+                std::lock_guard lock(failures_mutex);
+                if (failures.size() < 2000)
+                    failures +=
+                        (r ? std::to_string(r->status) + " " + r->body : "no answer") + "\n";
+            }
+        }
+    };
+    std::vector<std::thread> clients;
+    struct Join { // the load stops and joins however the test ends
+        std::atomic<bool>& stop;
+        std::vector<std::thread>& threads;
+        ~Join() {
+            stop = true;
+            for (auto& t : threads)
+                if (t.joinable())
+                    t.join();
+        }
+    } join{stop, clients};
+    for (int t = 0; t < 3; ++t)
+        clients.emplace_back(load, t);
+    auto readyz = [&] { return body(server->client().Get("/readyz")); };
+    auto wait_generation = [&](int n) {
+        for (int i = 0; i < 100 && readyz()["generation"] != n; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return readyz()["generation"] == n;
+    };
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+    // 1. A cluster apply: a new stored query, a schema change, a policy change; then SIGHUP.
+    std::ofstream(cluster_ + "/queries/count.gq")
+        << "query count_people() {\n    match { $p: Person }\n    return { count($p) }\n}\n";
+    std::string schema = read_file(cluster_ + "/people.pg");
+    schema.replace(schema.find("    name: String @key"), 0, "    nickname: String?\n");
+    std::ofstream(cluster_ + "/people.pg") << schema;
+    std::ofstream(cluster_ + "/base.policy.yaml", std::ios::app)
+        << "  - id: auditors-read\n    allow:\n      actors: { group: editors }\n"
+           "      actions: [export]\n";
+    ASSERT_NO_FATAL_FAILURE(apply());
+    server->signal(SIGHUP);
+    ASSERT_TRUE(wait_generation(2)) << readyz().dump();
+    auto queries = body(server->client().Get("/graphs/knowledge/queries", reader));
+    EXPECT_NE(queries.dump().find("count_people"), std::string::npos) << queries.dump();
+    auto exported =
+        server->client().Post("/graphs/knowledge/export", editor, "{}", "application/json");
+    ASSERT_TRUE(exported);
+    EXPECT_EQ(exported->status, 200) << "the new policy grants export";
+    auto nick = server->client().Post(
+        "/graphs/knowledge/query", reader,
+        R"({"query":"query q() { match { $p: Person { name: \"Ada\" } } return { $p.nickname } }"})",
+        "application/json");
+    ASSERT_TRUE(nick);
+    EXPECT_EQ(nick->status, 200) << nick->body;
+
+    // 2. Rotated tokens: a new actor's token works after the reload, through the admin route.
+    std::ofstream(tokens)
+        << R"({"act-reader":"s3cret","act-editor":"ed1tor","act-admin":"adm1n","act-late":"l4te"})";
+    EXPECT_EQ(server->client()
+                  .Get("/graphs/knowledge/queries", {{"Authorization", "Bearer l4te"}})
+                  ->status,
+              401);
+    auto denied = server->client().Post("/admin/reload", reader, "", "application/json");
+    ASSERT_TRUE(denied);
+    EXPECT_EQ(denied->status, 403) << denied->body;
+    auto reloaded = server->client().Post("/admin/reload", admin, "", "application/json");
+    ASSERT_TRUE(reloaded);
+    EXPECT_EQ(reloaded->status, 200) << reloaded->body;
+    EXPECT_EQ(body(reloaded)["generation"], 3);
+    EXPECT_NE(server->client()
+                  .Get("/graphs/knowledge/queries", {{"Authorization", "Bearer l4te"}})
+                  ->status,
+              401);
+
+    // 3. A reload that fails keeps generation 3 serving, and says why.
+    std::ofstream(tokens) << "not json";
+    server->signal(SIGHUP);
+    for (int i = 0; i < 100 && !readyz().contains("last_reload"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 100 && readyz()["last_reload"]["ok"] != false; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto after = readyz();
+    EXPECT_EQ(after["generation"], 3) << after.dump();
+    EXPECT_EQ(after["last_reload"]["ok"], false) << after.dump();
+    EXPECT_NE(after["last_reload"]["error"].get<std::string>().find("invalid_tokens"),
+              std::string::npos);
+    auto refused = server->client().Post("/admin/reload", admin, "", "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 409) << refused->body;
+    std::string metrics = server->client().Get("/metrics")->body;
+    EXPECT_NE(metrics.find("omnigraph_reloads_total{result=\"failure\"} 2"), std::string::npos)
+        << metrics;
+    EXPECT_NE(metrics.find("omnigraph_generation 3"), std::string::npos);
+
+    stop = true;
+    for (auto& t : clients)
+        t.join();
+    EXPECT_GT(sent.load(), 30);
+    EXPECT_EQ(failed.load(), 0) << failures;
+    std::cout << "[ reload ] " << sent.load() << " requests across 2 reloads and 2 refused "
+              << "reloads, " << failed.load() << " failed\n";
+    EXPECT_EQ(server->stop(), 0);
+}
+
+// --watch-interval: a new applied revision is picked up without a signal.
+TEST_F(ServerTest, WatchIntervalPicksUpANewApply) {
+    auto server = start({"--watch-interval", "1"}, kTokens);
+    ASSERT_TRUE(server->serving()) << server->err();
+    std::ofstream(cluster_ + "/queries/count.gq")
+        << "query count_people() {\n    match { $p: Person }\n    return { count($p) }\n}\n";
+    ASSERT_EQ(run_process({omnigraph(), "cluster", "apply", "--config", cluster_}).exit_code, 0);
+    const httplib::Headers reader = {{"Authorization", "Bearer s3cret"}};
+    bool seen = false;
+    for (int i = 0; i < 100 && !seen; ++i) {
+        auto r = server->client().Get("/graphs/knowledge/queries", reader);
+        seen = r && r->body.find("count_people") != std::string::npos;
+        if (!seen)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(seen) << server->err();
+    EXPECT_NE(server->err().find("\"trigger\":\"watch\""), std::string::npos);
+    EXPECT_EQ(server->stop(), 0);
 }
 
 // Export streams: every check (auth, policy, body, the branch) answers before the 200, then

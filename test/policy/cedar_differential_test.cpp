@@ -78,7 +78,9 @@ Generated random_bundle(std::mt19937& rng) {
              " }\n      actions: [";
         std::vector<Action> actions;
         if (g.cluster) {
-            actions = {Action::kGraphList};
+            actions = pick(3) == 0   ? std::vector<Action>{Action::kReload}
+                      : pick(2) == 0 ? std::vector<Action>{Action::kGraphList, Action::kReload}
+                                     : std::vector<Action>{Action::kGraphList};
         } else if (pick(4) == 0) { // a per-query grant
             y += "invoke_query]\n      queries: [";
             int globs = 1 + static_cast<int>(pick(3));
@@ -147,7 +149,7 @@ TEST(CedarDifferential, AgreesWithTheReferenceEvaluator) {
         for (int r = 0; r < kRequestsPerBundle; ++r) {
             Request req;
             req.actor = pick(8) == 0 ? "act-unknown" : kActors[pick(kActors.size())];
-            req.action = gen.cluster && pick(4) ? Action::kGraphList
+            req.action = gen.cluster && pick(4) ? (pick(2) ? Action::kGraphList : Action::kReload)
                                                 : static_cast<Action>(pick(kActionCount));
             if (pick(2))
                 req.branch = kBranches[pick(kBranches.size())];
