@@ -403,8 +403,9 @@ TEST_F(ServerTest, SigtermDrainsInFlightRequestsThenExits) {
 }
 
 // Hot reload (issue 20 item 1): under a steady load of reads, stored-query calls and writes, a
-// cluster apply (a new stored query, a schema change, a policy change), rotated tokens and the
-// admin route each become a new generation without one failed request; a reload that cannot
+// cluster apply (a new stored query, a schema change, a policy change, a graph added, then
+// removed), rotated tokens and the admin route each become a new generation without one
+// failed request; a reload that cannot
 // build its generation (a tampered catalog blob, a broken tokens file) keeps the old one and
 // says why in /readyz and the metrics.
 TEST_F(ServerTest, ReloadSwapsGenerationsUnderLoadWithoutFailedRequests) {
@@ -483,9 +484,16 @@ TEST_F(ServerTest, ReloadSwapsGenerationsUnderLoadWithoutFailedRequests) {
     std::ofstream(cluster_ + "/base.policy.yaml", std::ios::app)
         << "  - id: auditors-read\n    allow:\n      actors: { group: editors }\n"
            "      actions: [export]\n";
+    // ... and a new graph.
+    std::ofstream(cluster_ + "/scratch.pg") << "node Note {\n    title: String @key\n}\n";
+    std::string yaml = read_file(cluster_ + "/cluster.yaml");
+    yaml.replace(yaml.find("policies:"), 0, "  scratch:\n    schema: scratch.pg\n");
+    std::ofstream(cluster_ + "/cluster.yaml") << yaml;
+    EXPECT_EQ(server->client().Get("/graphs/scratch/snapshot", reader)->status, 404);
     ASSERT_NO_FATAL_FAILURE(apply());
     server->signal(SIGHUP);
     ASSERT_TRUE(wait_generation(2)) << readyz().dump();
+    EXPECT_EQ(server->client().Get("/graphs/scratch/snapshot", reader)->status, 200);
     auto queries = body(server->client().Get("/graphs/knowledge/queries", reader));
     EXPECT_NE(queries.dump().find("count_people"), std::string::npos) << queries.dump();
     auto exported =
@@ -518,7 +526,20 @@ TEST_F(ServerTest, ReloadSwapsGenerationsUnderLoadWithoutFailedRequests) {
                   ->status,
               401);
 
-    // 3. A reload that fails keeps generation 3 serving, and says why.
+    // A removed graph (the deletion approved, then applied) is no longer served after a reload.
+    yaml = read_file(cluster_ + "/cluster.yaml");
+    const std::string entry = "  scratch:\n    schema: scratch.pg\n";
+    yaml.erase(yaml.find(entry), entry.size());
+    std::ofstream(cluster_ + "/cluster.yaml") << yaml;
+    auto approved = run_process({omnigraph(), "cluster", "approve", "graph.scratch", "--config",
+                                 cluster_, "--as", "andrew"});
+    ASSERT_EQ(approved.exit_code, 0) << approved.out << approved.err;
+    ASSERT_NO_FATAL_FAILURE(apply());
+    server->signal(SIGHUP);
+    ASSERT_TRUE(wait_generation(4)) << readyz().dump();
+    EXPECT_EQ(server->client().Get("/graphs/scratch/snapshot", reader)->status, 404);
+
+    // 3. A reload that fails keeps generation 4 serving, and says why.
     std::ofstream(tokens) << "not json";
     server->signal(SIGHUP);
     for (int i = 0; i < 100 && !readyz().contains("last_reload"); ++i)
@@ -526,7 +547,7 @@ TEST_F(ServerTest, ReloadSwapsGenerationsUnderLoadWithoutFailedRequests) {
     for (int i = 0; i < 100 && readyz()["last_reload"]["ok"] != false; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     auto after = readyz();
-    EXPECT_EQ(after["generation"], 3) << after.dump();
+    EXPECT_EQ(after["generation"], 4) << after.dump();
     EXPECT_EQ(after["last_reload"]["ok"], false) << after.dump();
     EXPECT_NE(after["last_reload"]["error"].get<std::string>().find("invalid_tokens"),
               std::string::npos);
@@ -536,14 +557,14 @@ TEST_F(ServerTest, ReloadSwapsGenerationsUnderLoadWithoutFailedRequests) {
     std::string metrics = server->client().Get("/metrics")->body;
     EXPECT_NE(metrics.find("omnigraph_reloads_total{result=\"failure\"} 2"), std::string::npos)
         << metrics;
-    EXPECT_NE(metrics.find("omnigraph_generation 3"), std::string::npos);
+    EXPECT_NE(metrics.find("omnigraph_generation 4"), std::string::npos);
 
     stop = true;
     for (auto& t : clients)
         t.join();
     EXPECT_GT(sent.load(), 30);
     EXPECT_EQ(failed.load(), 0) << failures;
-    std::cout << "[ reload ] " << sent.load() << " requests across 2 reloads and 2 refused "
+    std::cout << "[ reload ] " << sent.load() << " requests across 3 reloads and 2 refused "
               << "reloads, " << failed.load() << " failed\n";
     EXPECT_EQ(server->stop(), 0);
 }
