@@ -179,6 +179,11 @@ std::string source_dir() {
 std::string binary_dir() {
     return OMNIGRAPH_BINARY_DIR;
 }
+std::string shared_corpus_dir() {
+    std::filesystem::path corpus =
+        std::filesystem::path(source_dir()).parent_path() / "shared" / "corpus";
+    return std::filesystem::is_directory(corpus) ? corpus.string() : std::string();
+}
 
 S3TestServer& S3TestServer::instance() {
     static S3TestServer server;

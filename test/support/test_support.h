@@ -92,6 +92,15 @@ std::string unique_s3_uri(const std::string& suite);
 std::string source_dir();
 std::string binary_dir();
 
+// ../shared/corpus beside the checkout (graphs written by other people; CI has it there), or ""
+// when the clone stands alone. Tests that read it skip then, naming what is missing:
+//   std::string corpus = shared_corpus_dir();
+//   if (corpus.empty()) GTEST_SKIP() << kNoSharedCorpus;
+std::string shared_corpus_dir();
+inline constexpr const char* kNoSharedCorpus =
+    "../shared/corpus is not beside this checkout (a clone on its own); the corpus tests run "
+    "where it is (CI)";
+
 // A field (in KiB) of /proc/<pid>/status, e.g. VmRSS or VmHWM; -1 when it cannot be read.
 long proc_status_kib(int pid, const std::string& field);
 
