@@ -7,13 +7,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace omnigraph::cli {
@@ -172,7 +172,9 @@ Status sync_path(const std::string& path, int flags) {
         int err = errno;
         if (fd >= 0)
             ::close(fd);
-        return Error(codes::kStorageIo, "fsync " + path + ": " + std::strerror(err));
+        return Error(codes::kStorageIo,
+                     "fsync " + path + ": " +
+                         std::error_code(err, std::generic_category()).message());
     }
     ::close(fd);
     return ok();
@@ -187,7 +189,9 @@ Status install_baseline(const service::GraphHandle& graph,
     std::string lock_path = out + ".lock";
     int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
     if (lock < 0)
-        return Error(codes::kStorageIo, "cannot open " + lock_path + ": " + std::strerror(errno));
+        return Error(codes::kStorageIo,
+                     "cannot open " + lock_path + ": " +
+                         std::error_code(errno, std::generic_category()).message());
     if (::flock(lock, LOCK_EX | LOCK_NB) != 0) {
         ::close(lock);
         return Error(codes::kPreconditionFailed,
@@ -197,7 +201,9 @@ Status install_baseline(const service::GraphHandle& graph,
     auto written = [&]() -> Status {
         std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
         if (!file)
-            return Error(codes::kStorageIo, "cannot write " + tmp + ": " + std::strerror(errno));
+            return Error(codes::kStorageIo,
+                         "cannot write " + tmp + ": " +
+                             std::error_code(errno, std::generic_category()).message());
         OG_CHECK(service::write_baseline_rows(graph, baseline, file));
         file.close();
         if (!file)

@@ -2,6 +2,7 @@
 // library layers.
 #include "base/allocator.h"
 #include "cli/commands.h"
+#include "cli/usage_hint.h"
 #include "cli/version.h"
 
 #include <CLI/CLI.hpp>
@@ -42,10 +43,18 @@ int run(int argc, char** argv) {
     for (auto& arg : args)
         if (arg == "-out" || arg.starts_with("-out="))
             arg.insert(0, 1, '-');
+    std::vector<std::string> in_order = args;
     std::reverse(args.begin(), args.end()); // CLI11 takes the vector form reversed
     try {
         app.parse(args);
     } catch (const CLI::ParseError& e) {
+        // A typo is named, with the closest known word, before CLI11's own account of the
+        // failure (which would only say what is now missing).
+        if (e.get_exit_code() != 0)
+            if (auto hint = usage_hint(app, in_order)) {
+                std::cerr << "error: " << *hint << "\nRun with --help for more information.\n";
+                return 2;
+            }
         int rc = app.exit(e);
         // CLI11 answers --help/--version with code 0; every real usage error is exit 2.
         return rc == 0 ? 0 : 2;

@@ -63,9 +63,10 @@ Result<BlobCell> read_blob(store::ObjectStore& store, const Snapshot& snapshot, 
     }();
     if (!found)
         return explain_read_failure(store, snapshot.manifest, std::move(found).error());
-    if (!*found)
+    std::optional<TableData> data = std::move(*found);
+    if (!data)
         return Error(codes::kNotFound, where + " not found");
-    const format::Column& column = (*found)->columns.at(one_id.begin()->second);
+    const format::Column& column = data->columns.at(one_id.begin()->second);
     if (column.is_null(0))
         return Error(codes::kNotFound, where + " has no " + prop->first + " (null)");
     BlobCell cell;

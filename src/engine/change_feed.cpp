@@ -41,8 +41,8 @@ bool from_base64url(std::string_view text, std::string& out) {
 
 std::string crc_hex(std::string_view text) {
     char buf[9];
-    std::snprintf(buf, sizeof buf, "%08x", base::crc32c(text));
-    return buf;
+    int n = std::snprintf(buf, sizeof buf, "%08x", base::crc32c(text));
+    return std::string(buf, static_cast<size_t>(std::max(n, 0)));
 }
 
 Json filter_json(const ChangeFilter& f) {

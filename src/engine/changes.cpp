@@ -53,9 +53,10 @@ Result<format::Manifest> manifest_of(const Graph& graph, const format::CommitRec
 
 std::string type_identity(const format::TableEntry& e) {
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%016llx-%016llx", static_cast<unsigned long long>(e.type_id),
-                  static_cast<unsigned long long>(e.incarnation));
-    return buf;
+    int n = std::snprintf(buf, sizeof buf, "%016llx-%016llx",
+                          static_cast<unsigned long long>(e.type_id),
+                          static_cast<unsigned long long>(e.incarnation));
+    return std::string(buf, static_cast<size_t>(std::max(n, 0)));
 }
 
 const format::SegmentRef* segment_named(const format::TableEntry& entry, const std::string& key) {
@@ -271,14 +272,14 @@ Status read_images(const Graph& graph, const CommitDiff& diff, size_t begin, siz
     for (size_t i = begin; i < end; ++i)
         out.push_back(Json::object({{"before", nullptr}, {"after", nullptr}}));
     // One read per (table, side, segment) for the rows this page shows.
-    using Group = std::tuple<std::string, bool, std::string>; // table, after?, segment
-    std::map<Group, std::vector<size_t>> groups;
+    using Group = std::tuple<std::string, bool, std::string>;         // table, after?, segment
+    std::map<Group, std::vector<std::pair<size_t, uint64_t>>> groups; // (change, row)
     for (size_t i = begin; i < end; ++i) {
         const EntityChange& c = diff.changes[i];
         if (c.before)
-            groups[{c.table_key, false, c.before->segment}].push_back(i);
+            groups[{c.table_key, false, c.before->segment}].emplace_back(i, c.before->row);
         if (c.after)
-            groups[{c.table_key, true, c.after->segment}].push_back(i);
+            groups[{c.table_key, true, c.after->segment}].emplace_back(i, c.after->row);
     }
     for (const auto& [group, members] : groups) {
         const auto& [table_key, after, segment] = group;
@@ -289,16 +290,14 @@ Status read_images(const Graph& graph, const CommitDiff& diff, size_t begin, siz
                                                std::to_string(m.version));
         TableSchema schema = table_schema(diff.schema->catalog, table_key);
         std::vector<uint64_t> rows;
-        for (size_t i : members)
-            rows.push_back(after ? diff.changes[i].after->row : diff.changes[i].before->row);
+        for (const auto& [i, row] : members)
+            rows.push_back(row);
         auto read = read_places(graph.store(), *entry, segment, schema, rows, true);
         if (!read)
             return explain(graph, diff.commit, m, std::move(read).error());
-        for (size_t i : members) {
-            const EntityChange& c = diff.changes[i];
-            size_t row = read->at.at(after ? c.after->row : c.before->row);
-            out[i - begin][after ? "after" : "before"] = image_of(read->data, row, schema);
-        }
+        for (const auto& [i, row] : members)
+            out[i - begin][after ? "after" : "before"] =
+                image_of(read->data, read->at.at(row), schema);
     }
     return ok();
 }

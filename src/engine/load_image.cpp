@@ -101,7 +101,11 @@ Status LoadImage::for_each_committed_id(
 }
 
 Status LoadImage::build() {
-    for (auto& [key, t] : staged.tables) {
+    // Named references, not structured bindings: the lambdas below capture them (clang's
+    // analyzer takes a captured binding for uninitialized).
+    for (auto& table : staged.tables) {
+        const std::string& key = table.first;
+        auto& t = table.second;
         touched.insert(key);
         if (t.repeat_error)
             return *t.repeat_error;
@@ -135,7 +139,9 @@ Status LoadImage::build() {
             return *conflict;
     }
     if (mode == LoadMode::kMerge)
-        for (const auto& [key, ids] : options.deletes) {
+        for (const auto& deletion : options.deletes) {
+            const std::string& key = deletion.first;
+            const std::set<std::string>& ids = deletion.second;
             if (staged.tables.count(key) || !head.find(key))
                 continue;
             touched.insert(key);

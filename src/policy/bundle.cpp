@@ -211,9 +211,9 @@ Bundle parse(const YAML::Node& root, std::string_view file, BindingKind kind) {
                                    c == '*';
                         });
                     if (!valid)
-                        fail(q, at + ": '" + pattern +
-                                    "' is not a stored-query name or glob (letters, digits, _ "
-                                    "and * only)");
+                        fail(q, base::concat(at, ": '", pattern,
+                                             "' is not a stored-query name or glob (letters, "
+                                             "digits, _ and * only)"));
                     if (std::find(rule.queries.begin(), rule.queries.end(), pattern) ==
                         rule.queries.end())
                         rule.queries.push_back(pattern);

@@ -99,6 +99,16 @@ bool weak_match(const std::vector<std::string>& tags, const std::string& etag) {
     return false;
 }
 
+// The answer to a failure while the cell is found and read: a 500 says only that (spec §1.5).
+HttpError blob_read_error(const Error& error) {
+    HttpError e = http_error(error);
+    if (e.status >= 500) {
+        e.log_message = error.message;
+        e.message = "Blob delivery failed before response headers";
+    }
+    return e;
+}
+
 struct ByteRange {
     uint64_t start = 0, end = 0; // half-open
     bool satisfiable = true;
@@ -164,14 +174,8 @@ void add_blob_routes(ServerState& s) {
              s.authorize(&g, policy::Action::kRead, actor,
                          service::read_branch(g.handle->graph(), request.target));
              auto read = service::read_blob(*g.handle, request);
-             if (!read) {
-                 HttpError e = http_error(read.error());
-                 if (e.status >= 500) {
-                     e.log_message = read.error().message;
-                     e.message = "Blob delivery failed before response headers";
-                 }
-                 throw e;
-             }
+             if (!read)
+                 throw blob_read_error(read.error());
              const std::string& bytes = read->cell.bytes;
              const std::string& etag = read->cell.etag;
              const uint64_t size = bytes.size();
