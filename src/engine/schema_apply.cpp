@@ -185,6 +185,17 @@ Result<SchemaApplyResult> plan_schema_change(const Graph& graph, std::string_vie
     return OG_TRY(plan_at_head(graph, source, options)).result;
 }
 
+namespace {
+
+constexpr int kSchemaApplyAttempts = 8;
+
+// One attempt: plan at the current head, write, publish (kManifestConflict when another
+// writer committed first).
+Result<SchemaApplyResult> apply_at_head(const Graph& graph, std::string_view source,
+                                        const SchemaApplyOptions& options);
+
+} // namespace
+
 Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_view source,
                                               const SchemaApplyOptions& options) {
     store::ObjectStore& store = graph.store();
@@ -195,6 +206,21 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
     OG_CHECK(graph.authorize_write(
         {WriteAction::kSchemaApply, std::nullopt, options.branch, options.actor}));
     OG_CHECK(graph.heal());
+    // Writers keep committing while a schema is applied to a live graph: a lost race for the
+    // next version plans again at the new head (what the lost attempt wrote is removed).
+    for (int attempt = 1;; ++attempt) {
+        auto applied = apply_at_head(graph, source, options);
+        if (applied || !applied.error().is(format::kManifestConflict) ||
+            attempt == kSchemaApplyAttempts)
+            return applied;
+    }
+}
+
+namespace {
+
+Result<SchemaApplyResult> apply_at_head(const Graph& graph, std::string_view source,
+                                        const SchemaApplyOptions& options) {
+    store::ObjectStore& store = graph.store();
     auto planned = OG_TRY(plan_at_head(graph, source, options));
     SchemaApplyResult& r = planned.result;
     const format::Manifest& head = planned.head;
@@ -248,6 +274,8 @@ Result<SchemaApplyResult> apply_schema_change(const Graph& graph, std::string_vi
     r.commit = commit;
     return r;
 }
+
+} // namespace
 
 Json apply_result_json(const SchemaApplyResult& r) {
     Json j;
