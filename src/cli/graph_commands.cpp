@@ -226,8 +226,9 @@ int run_load(LoadArgs a) {
         }
         request.memory_budget_bytes = a.memory_budget_mb << 20;
     }
-    // Read as the load goes: the input is never held whole.
-    auto data = engine::file_source(a.data);
+    // Read as the load goes: the input is never held whole. `-` is standard input.
+    const bool from_stdin = a.data == "-";
+    auto data = engine::file_source(from_stdin ? "/dev/stdin" : a.data);
     if (!data)
         return fail(data.error(), a.json);
     auto graph = open_graph_with_embedder(a.uri);
@@ -238,7 +239,7 @@ int run_load(LoadArgs a) {
     request.branch = a.branch;
     if (!a.from.empty())
         request.from = a.from;
-    request.source_name = a.data;
+    request.source_name = from_stdin ? "<stdin>" : a.data;
     if (!a.actor.empty())
         request.actor = a.actor;
     ProgressLine progress(!a.quiet && !a.json && isatty(STDERR_FILENO));
@@ -309,7 +310,8 @@ void register_graph(CLI::App& app, Outcome& outcome) {
                          "Per-operator config (default ./omnigraph.yaml)");
     load_cmd
         ->add_option("--data", load->data,
-                     "JSONL file: {\"type\":T,\"data\":{...}} / {\"edge\":E,\"from\":..,\"to\":..}")
+                     "JSONL file (- for standard input): {\"type\":T,\"data\":{...}} / "
+                     "{\"edge\":E,\"from\":..,\"to\":..}")
         ->required();
     load_cmd->add_option("--mode", load->mode,
                          "overwrite | append | merge (optional only for a graph without data)");

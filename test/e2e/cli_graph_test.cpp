@@ -174,5 +174,29 @@ TEST(CliGraph, TyposAreNamedWithASuggestion) {
     EXPECT_NE(missing.err.find("--data is required"), std::string::npos) << missing.err;
 }
 
+// `--data -` reads the batch from standard input (issue 21 item 2): export piped into a load
+// rebuilds the rows; a bad line names <stdin>.
+TEST(CliGraph, LoadReadsStandardInput) {
+    TempDir dir;
+    std::string a = dir.path() + "/a.omni", b = dir.path() + "/b.omni";
+    std::string schema = source_dir() + "/test/schema/fixtures/test.pg";
+    for (const auto& g : {a, b})
+        ASSERT_EQ(run_process({omnigraph(), "init", "--schema", schema, g}).exit_code, 0);
+    ASSERT_EQ(run_process({omnigraph(), "load", "--data",
+                           source_dir() + "/test/schema/fixtures/test.jsonl", a})
+                  .exit_code,
+              0);
+    auto exported = run_process({omnigraph(), "export", a});
+    ASSERT_EQ(exported.exit_code, 0);
+    auto piped = run_process({omnigraph(), "load", "--data", "-", "--mode", "overwrite", b}, {},
+                             exported.out);
+    EXPECT_EQ(piped.exit_code, 0) << piped.err;
+    EXPECT_EQ(run_process({omnigraph(), "export", b}).out, exported.out);
+    auto bad = run_process({omnigraph(), "load", "--data", "-", "--mode", "merge", b}, {},
+                           "{\"type\":\"Nope\",\"data\":{}}\n");
+    EXPECT_EQ(bad.exit_code, 1);
+    EXPECT_NE(bad.err.find("<stdin>:1"), std::string::npos) << bad.err;
+}
+
 } // namespace
 } // namespace omnigraph::testing
