@@ -58,6 +58,13 @@ struct Error {
         details.emplace_back(std::move(key), std::move(value));
         return *this;
     }
+    // The value of detail `key`, or nullptr when the error has none.
+    const std::string* detail(std::string_view key) const {
+        for (const auto& [k, v] : details)
+            if (k == key)
+                return &v;
+        return nullptr;
+    }
     // Prefixes the message with context ("opening ledger: ..."), keeping code and location.
     Error& prepend(std::string_view context);
 

@@ -19,9 +19,8 @@ int fail(const Error& e, bool json) {
         out["code"] = e.code;
         if (e.location && e.location->line > 0)
             out["location"] = e.location->to_string(); // file:line:col
-        for (const auto& [key, value] : e.details)
-            if (key == engine::kMergeConflictsDetail)
-                out["merge_conflicts"] = base::Json::parse(value);
+        if (const std::string* conflicts = e.detail(engine::kMergeConflictsDetail))
+            out["merge_conflicts"] = base::Json::parse(*conflicts);
         if (Json detail = service::change_error_detail(e); detail.is_object())
             out.update(detail);
         std::cout << base::to_pretty_json(out);

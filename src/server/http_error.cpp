@@ -111,10 +111,8 @@ std::string_view hidden_word(std::string_view word) {
 }
 
 std::string detail_value(const Error& e, std::string_view key) {
-    for (const auto& [k, v] : e.details)
-        if (k == key)
-            return v;
-    return {};
+    const std::string* value = e.detail(key);
+    return value ? *value : std::string();
 }
 
 } // namespace

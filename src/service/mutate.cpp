@@ -9,13 +9,6 @@ namespace {
 
 constexpr int kSchemaChangeAttempts = 3;
 
-bool schema_changed(const Error& e) {
-    for (const auto& [key, value] : e.details)
-        if (key == engine::kSchemaChangedDetail)
-            return true;
-    return false;
-}
-
 // The graph-commit condition failed: the spec's message, with what was expected and found.
 Error precondition_failed(const engine::Graph& graph, const std::string& branch,
                           const std::string& expected) {
@@ -66,7 +59,8 @@ Result<MutationOutcome> run_mutation(const GraphHandle& graph, const MutationReq
             query::execute_mutation(graph.store(), graph.graph(), *checked, params, options);
         if (!result && result.error().is(query::kPreconditionFailure) && request.if_commit)
             return precondition_failed(graph.graph(), request.branch, *request.if_commit);
-        if (!result && attempt < kSchemaChangeAttempts && schema_changed(result.error()))
+        if (!result && attempt < kSchemaChangeAttempts &&
+            result.error().detail(engine::kSchemaChangedDetail))
             continue;
         MutationOutcome out;
         out.query_name = q.name;
