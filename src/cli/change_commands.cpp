@@ -28,27 +28,19 @@ struct ChangeArgs {
     bool json = false;
 
     Result<engine::ChangeFilter> filter() const {
-        engine::ChangeFilter f;
-        for (const auto& k : kinds) {
-            if (k != "node" && k != "edge")
-                return Error(codes::kInvalidArgument,
-                             "invalid --kind '" + k + "': expected node or edge");
-            f.kinds.push_back(k);
-        }
-        f.types = types;
-        for (const auto& o : ops) {
-            auto op = engine::parse_op(o);
-            if (!op)
-                return Error(codes::kInvalidArgument,
-                             "invalid --op '" + o + "': expected insert, update or delete");
-            f.ops.push_back(*op);
-        }
-        return f;
+        return engine::make_change_filter(kinds, types, ops, "--");
     }
     std::optional<size_t> page() const {
         return limit == 0 ? std::nullopt : std::optional<size_t>(limit);
     }
 };
+
+// The graph a change verb reads, and its filter.
+Result<std::pair<std::unique_ptr<service::GraphHandle>, engine::ChangeFilter>>
+open_with_filter(const ChangeArgs& a) {
+    auto graph = OG_TRY(service::GraphHandle::open(a.uri));
+    return std::pair{std::move(graph), OG_TRY(a.filter())};
+}
 
 void add_filter_flags(CLI::App* cmd, ChangeArgs& a) {
     cmd->add_option("--kind", a.kinds, "Only node or edge changes (repeatable)");
@@ -76,19 +68,17 @@ void print_cause(const Json& cause, size_t changes) {
 }
 
 int run_commit_changes(const ChangeArgs& a) {
-    auto graph = service::GraphHandle::open(a.uri);
-    if (!graph)
-        return fail(graph.error(), a.json);
-    auto filter = a.filter();
-    if (!filter)
-        return fail(filter.error(), a.json);
-    service::CommitChangesRequest request{a.commit_id, a.page(), std::nullopt, *filter};
+    auto opened = open_with_filter(a);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    auto& [graph, filter] = *opened;
+    service::CommitChangesRequest request{a.commit_id, a.page(), std::nullopt, filter};
     if (!a.page_token.empty())
         request.page_token = a.page_token;
     // Without --page-token every page is fetched and shown as one response.
     Json whole;
     while (true) {
-        auto page = service::commit_changes(**graph, request);
+        auto page = service::commit_changes(*graph, request);
         if (!page)
             return fail(page.error(), a.json);
         if (whole.is_null())
@@ -115,12 +105,10 @@ int run_commit_changes(const ChangeArgs& a) {
 }
 
 int run_poll(const ChangeArgs& a) {
-    auto graph = service::GraphHandle::open(a.uri);
-    if (!graph)
-        return fail(graph.error(), a.json);
-    auto filter = a.filter();
-    if (!filter)
-        return fail(filter.error(), a.json);
+    auto opened = open_with_filter(a);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    auto& [graph, filter] = *opened;
     service::PollRequest request;
     request.branch = a.branch;
     if (!a.cursor.empty())
@@ -128,12 +116,12 @@ int run_poll(const ChangeArgs& a) {
     if (!a.start.empty())
         request.start = a.start;
     request.limit = a.page();
-    request.filter = *filter;
+    request.filter = filter;
     // Page tokens are followed until the terminal page, which carries the cursor.
     Json blocks = Json::array();
     Json last;
     while (true) {
-        auto page = service::poll_changes(**graph, request);
+        auto page = service::poll_changes(*graph, request);
         if (!page)
             return fail(page.error(), a.json);
         for (auto& block : (*page)["blocks"]) {
@@ -149,7 +137,7 @@ int run_poll(const ChangeArgs& a) {
         if (next == last.end())
             break;
         request = service::PollRequest{
-            a.branch, std::nullopt, std::nullopt, next->get<std::string>(), a.page(), *filter};
+            a.branch, std::nullopt, std::nullopt, next->get<std::string>(), a.page(), filter};
     }
     if (a.json) {
         std::cout << base::to_pretty_json(Json::object(
@@ -225,16 +213,14 @@ Status install_baseline(const service::GraphHandle& graph,
 }
 
 int run_baseline(const ChangeArgs& a) {
-    auto graph = service::GraphHandle::open(a.uri);
-    if (!graph)
-        return fail(graph.error(), a.json);
-    auto filter = a.filter();
-    if (!filter)
-        return fail(filter.error(), a.json);
-    auto baseline = service::prepare_baseline(**graph, a.branch, *filter);
+    auto opened = open_with_filter(a);
+    if (!opened)
+        return fail(opened.error(), a.json);
+    auto& [graph, filter] = *opened;
+    auto baseline = service::prepare_baseline(*graph, a.branch, filter);
     if (!baseline)
         return fail(baseline.error(), a.json);
-    if (auto installed = install_baseline(**graph, *baseline, a.out); !installed)
+    if (auto installed = install_baseline(*graph, *baseline, a.out); !installed)
         return fail(installed.error(), a.json);
     if (a.json) {
         std::cout << base::to_pretty_json(service::baseline_record(*baseline)["baseline"]);

@@ -59,35 +59,6 @@ std::string type_identity(const format::TableEntry& e) {
     return std::string(buf, static_cast<size_t>(std::max(n, 0)));
 }
 
-const format::SegmentRef* segment_named(const format::TableEntry& entry, const std::string& key) {
-    for (const auto& seg : entry.segments)
-        if (seg.segment == key)
-            return &seg;
-    return nullptr;
-}
-
-// Rows of one segment, read with every property, and the row each place maps to.
-struct ReadRows {
-    TableData data;
-    std::map<uint64_t, size_t> at; // segment row -> row of data
-};
-
-Result<ReadRows> read_places(store::ObjectStore& store, const format::TableEntry& entry,
-                             const std::string& segment, const TableSchema& schema,
-                             std::vector<uint64_t> rows, bool properties) {
-    const format::SegmentRef* seg = segment_named(entry, segment);
-    if (!seg)
-        return Error(codes::kInternal,
-                     "change diff: segment " + segment + " is not in " + entry.table_key);
-    std::sort(rows.begin(), rows.end());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-    ReadRows out;
-    out.data = OG_TRY(read_rows(store, entry, *seg, schema, rows, properties));
-    for (size_t i = 0; i < rows.size(); ++i)
-        out.at.emplace(rows[i], i);
-    return out;
-}
-
 // The changes of one table whose segments differ between `before` (null: the commit added the
 // table) and `after`.
 Status diff_table(const Graph& graph, const CommitDiff& diff, const format::TableEntry* before,
@@ -101,7 +72,7 @@ Status diff_table(const Graph& graph, const CommitDiff& diff, const format::Tabl
     // The removed rows' ids.
     std::map<std::string, EntityChange::Place> removed; // id -> place in the parent
     for (const auto& [segment, rows] : delta->removed) {
-        auto read = read_places(store, *before, segment, schema, rows, false);
+        auto read = read_segment_rows(store, *before, segment, schema, rows, false);
         if (!read)
             return explain(graph, diff.commit, diff.parent_manifest, std::move(read).error());
         for (const auto& [row, i] : read->at)
@@ -115,16 +86,16 @@ Status diff_table(const Graph& graph, const CommitDiff& diff, const format::Tabl
             old_rows[it->second.segment].push_back(it->second.row);
             new_rows[delta->added[at.part].segment.segment].push_back(at.row);
         }
-    std::map<std::pair<std::string, uint64_t>, std::pair<std::shared_ptr<ReadRows>, size_t>> old_of,
-        new_of;
+    std::map<std::pair<std::string, uint64_t>, std::pair<std::shared_ptr<SegmentRows>, size_t>>
+        old_of, new_of;
     auto read_all = [&](const format::TableEntry& entry, const format::Manifest& m,
                         const std::map<std::string, std::vector<uint64_t>>& wanted,
                         auto& into) -> Status {
         for (const auto& [segment, rows] : wanted) {
-            auto read = read_places(store, entry, segment, schema, rows, true);
+            auto read = read_segment_rows(store, entry, segment, schema, rows, true);
             if (!read)
                 return explain(graph, diff.commit, m, std::move(read).error());
-            auto shared = std::make_shared<ReadRows>(std::move(*read));
+            auto shared = std::make_shared<SegmentRows>(std::move(*read));
             for (const auto& [row, i] : shared->at)
                 into[{segment, row}] = {shared, i};
         }
@@ -194,6 +165,27 @@ std::optional<ChangeOp> parse_op(std::string_view text) {
         if (op_name(op) == text)
             return op;
     return std::nullopt;
+}
+
+Result<ChangeFilter> make_change_filter(std::vector<std::string> kinds,
+                                        std::vector<std::string> types,
+                                        const std::vector<std::string>& ops,
+                                        std::string_view prefix) {
+    ChangeFilter f;
+    for (const auto& k : kinds)
+        if (k != "node" && k != "edge")
+            return Error(codes::kInvalidArgument, "invalid " + std::string(prefix) + "kind '" + k +
+                                                      "': expected node or edge");
+    for (const auto& o : ops) {
+        auto op = parse_op(o);
+        if (!op)
+            return Error(codes::kInvalidArgument, "invalid " + std::string(prefix) + "op '" + o +
+                                                      "': expected insert, update or delete");
+        f.ops.push_back(*op);
+    }
+    f.kinds = std::move(kinds);
+    f.types = std::move(types);
+    return f;
 }
 
 bool ChangeFilter::admits_table(bool is_edge, std::string_view type_name) const {
@@ -292,7 +284,7 @@ Status read_images(const Graph& graph, const CommitDiff& diff, size_t begin, siz
         std::vector<uint64_t> rows;
         for (const auto& [i, row] : members)
             rows.push_back(row);
-        auto read = read_places(graph.store(), *entry, segment, schema, rows, true);
+        auto read = read_segment_rows(graph.store(), *entry, segment, schema, rows, true);
         if (!read)
             return explain(graph, diff.commit, m, std::move(read).error());
         for (const auto& [i, row] : members)

@@ -46,6 +46,14 @@ struct ChangeFilter {
     friend bool operator==(const ChangeFilter&, const ChangeFilter&) = default;
 };
 
+// A filter from the words a caller gave: invalid_argument `invalid <prefix>kind '<k>': expected
+// node or edge` (likewise op) for any other word. `prefix` is how the caller spells the
+// dimension's name ("--" for CLI flags).
+Result<ChangeFilter> make_change_filter(std::vector<std::string> kinds,
+                                        std::vector<std::string> types,
+                                        const std::vector<std::string>& ops,
+                                        std::string_view prefix = "");
+
 // One entity change, without its images: where the before and after rows live.
 struct EntityChange {
     bool is_edge = false;

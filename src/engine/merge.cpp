@@ -114,15 +114,6 @@ struct Image {
     size_t row = 0;
 };
 
-// The segment `key` of `entry`; internal when it has none (a delta names only its segments).
-Result<const format::SegmentRef*> find_segment(const format::TableEntry& entry,
-                                               const std::string& key) {
-    for (const auto& seg : entry.segments)
-        if (seg.segment == key)
-            return &seg;
-    return Error(codes::kInternal, "merge: segment " + key + " is not in " + entry.table_key);
-}
-
 // Rows read with every property, by (segment key, row): the data and the row in it.
 using Images =
     std::map<std::pair<std::string, uint64_t>, std::pair<std::shared_ptr<TableData>, size_t>>;
@@ -133,14 +124,11 @@ Result<Images> read_images(store::ObjectStore& store, const format::TableEntry& 
                            const std::map<std::string, std::vector<uint64_t>>& wanted) {
     Images out;
     for (const auto& [key, rows] : wanted) {
-        const format::SegmentRef* seg = OG_TRY(find_segment(entry, key));
-        std::vector<uint64_t> sorted = rows;
-        std::sort(sorted.begin(), sorted.end());
-        sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-        auto data = std::make_shared<TableData>(
-            OG_TRY(read_rows(store, entry, *seg, schema, sorted, true)));
-        for (size_t i = 0; i < sorted.size(); ++i)
-            out[{key, sorted[i]}] = {data, i};
+        auto read = std::make_shared<SegmentRows>(
+            OG_TRY(read_segment_rows(store, entry, key, schema, rows, true)));
+        std::shared_ptr<TableData> data(read, &read->data);
+        for (const auto& [row, i] : read->at)
+            out[{key, row}] = {data, i};
     }
     return out;
 }

@@ -140,6 +140,27 @@ Result<TableDelta> table_delta(store::ObjectStore& store, const format::TableEnt
     return delta;
 }
 
+Result<const format::SegmentRef*> find_segment(const format::TableEntry& entry,
+                                               const std::string& key) {
+    for (const auto& seg : entry.segments)
+        if (seg.segment == key)
+            return &seg;
+    return Error(codes::kInternal, "segment " + key + " is not in " + entry.table_key);
+}
+
+Result<SegmentRows> read_segment_rows(store::ObjectStore& store, const format::TableEntry& entry,
+                                      const std::string& key, const TableSchema& schema,
+                                      std::vector<uint64_t> rows, bool properties) {
+    const format::SegmentRef* seg = OG_TRY(find_segment(entry, key));
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    SegmentRows out;
+    out.data = OG_TRY(read_rows(store, entry, *seg, schema, rows, properties));
+    for (size_t i = 0; i < rows.size(); ++i)
+        out.at.emplace(rows[i], i);
+    return out;
+}
+
 bool same_row(const TableData& a, size_t i, const TableData& b, size_t j) {
     if (a.is_edge && (a.src[i] != b.src[j] || a.dst[i] != b.dst[j]))
         return false;

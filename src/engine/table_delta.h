@@ -49,6 +49,20 @@ Result<TableData> read_rows(store::ObjectStore& store, const format::TableEntry&
                             const format::SegmentRef& seg, const TableSchema& schema,
                             const std::vector<uint64_t>& rows, bool properties);
 
+// The segment `key` of `entry`; internal when it has none (a delta names only its segments).
+Result<const format::SegmentRef*> find_segment(const format::TableEntry& entry,
+                                               const std::string& key);
+
+// Rows of one segment read with read_rows, and the row of `data` each segment row landed in.
+struct SegmentRows {
+    TableData data;
+    std::map<uint64_t, size_t> at; // segment row -> row of data
+};
+// Rows `rows` (any order; repeats read once) of segment `key` of `entry`.
+Result<SegmentRows> read_segment_rows(store::ObjectStore& store, const format::TableEntry& entry,
+                                      const std::string& key, const TableSchema& schema,
+                                      std::vector<uint64_t> rows, bool properties);
+
 // Whether row `i` of `a` and row `j` of `b` (same schema) hold the same values in every
 // declared property and, for edges, the same endpoints (spec §2.3: null, "" and [] differ).
 bool same_row(const TableData& a, size_t i, const TableData& b, size_t j);

@@ -15,6 +15,7 @@
 #include "server/server_state.h"
 #include "server/sink_stream.h"
 #include "service/changes.h"
+#include "service/graph_info.h"
 
 #include <algorithm>
 #include <charconv>
@@ -73,21 +74,16 @@ class ChangeQuery {
                 throw bad_request("invalid limit '" + *text + "': expected a positive integer");
             limit = n;
         }
-        for (size_t i = 0; i < req.get_param_value_count("kind"); ++i) {
-            std::string k = req.get_param_value("kind", i);
-            if (k != "node" && k != "edge")
-                throw bad_request("invalid kind '" + k + "': expected node or edge");
-            filter.kinds.push_back(k);
-        }
-        for (size_t i = 0; i < req.get_param_value_count("type"); ++i)
-            filter.types.push_back(req.get_param_value("type", i));
-        for (size_t i = 0; i < req.get_param_value_count("op"); ++i) {
-            std::string o = req.get_param_value("op", i);
-            auto op = engine::parse_op(o);
-            if (!op)
-                throw bad_request("invalid op '" + o + "': expected insert, update or delete");
-            filter.ops.push_back(*op);
-        }
+        auto all = [&](const char* key) {
+            std::vector<std::string> values;
+            for (size_t i = 0; i < req.get_param_value_count(key); ++i)
+                values.push_back(req.get_param_value(key, i));
+            return values;
+        };
+        auto made = engine::make_change_filter(all("kind"), all("type"), all("op"));
+        if (!made)
+            throw bad_request(made.error().message);
+        filter = std::move(*made);
     }
 
     std::optional<std::string> get(const char* key) const {
@@ -150,15 +146,9 @@ void add_change_routes(ServerState& s) {
              // The commit first, then `read` on its branch; a commit the caller may not read
              // is exactly an unknown one (spec §1.3 row 26: never 403).
              std::string unknown = "commit '" + path[1] + "' not found";
-             auto commit = g.handle->graph().commit(path[1]);
-             if (!commit) {
-                 if (commit.error().is(codes::kNotFound) ||
-                     commit.error().is(codes::kInvalidArgument))
-                     throw not_found(unknown);
-                 throw change_error(commit.error());
-             }
+             auto commit = unwrap_change(service::find_commit(*g.handle, path[1]));
              try {
-                 s.authorize(&g, policy::Action::kRead, actor, commit->graph_branch);
+                 s.authorize(&g, policy::Action::kRead, actor, commit.graph_branch);
              } catch (const HttpError& denied) {
                  if (denied.status == 403)
                      throw not_found(unknown);
@@ -183,7 +173,6 @@ void add_change_routes(ServerState& s) {
              request.page_token = q.get("page_token");
              request.limit = q.limit;
              request.filter = q.filter;
-             unwrap_change(service::check_poll_request(request));
              Json page = unwrap_change(service::poll_changes(*g.handle, request));
              send_json(res, 200, base::to_compact_json(page));
          }});

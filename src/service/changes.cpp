@@ -3,6 +3,7 @@
 #include "base/ulid.h"
 #include "engine/change_feed.h"
 #include "query/budget.h"
+#include "service/graph_info.h"
 
 #include <nlohmann/json.hpp>
 
@@ -69,14 +70,6 @@ Result<size_t> fill_page(const GraphHandle& graph, const CommitDiff& diff, size_
     return at;
 }
 
-Result<format::CommitRecord> find_commit(const GraphHandle& graph, const std::string& id) {
-    auto commit = graph.graph().commit(id);
-    if (!commit &&
-        (commit.error().is(codes::kNotFound) || commit.error().is(codes::kInvalidArgument)))
-        return Error(codes::kNotFound, "commit '" + id + "' not found");
-    return commit;
-}
-
 Error bad_token(std::string why) {
     return Error(engine::kChangeCursorRejected, "change cursor rejected: " + std::move(why));
 }
@@ -84,6 +77,23 @@ Error bad_token(std::string why) {
 size_t token_number(const Json& payload, const char* key) {
     auto it = payload.find(key);
     return it != payload.end() && it->is_number_unsigned() ? it->get<size_t>() : SIZE_MAX;
+}
+
+Status check_poll_request(const PollRequest& request) {
+    int given = int(request.cursor.has_value()) + int(request.start.has_value()) +
+                int(request.page_token.has_value());
+    if (given > 1)
+        return Error(codes::kInvalidArgument,
+                     "cursor, start and page_token are mutually exclusive; pass at most one");
+    if (request.start) {
+        const std::string& s = *request.start;
+        bool ok_start = s == "now" || s == "beginning" ||
+                        (s.starts_with("after:") && base::is_ulid(s.substr(6)));
+        if (!ok_start)
+            return Error(codes::kInvalidArgument,
+                         "invalid start '" + s + "': expected now, beginning or after:<commit id>");
+    }
+    return ok();
 }
 
 } // namespace
@@ -117,23 +127,6 @@ Result<Json> commit_changes(const GraphHandle& graph, const CommitChangesRequest
             Json::object({{"t", "commit"}, {"scope", engine::scope_json(scope)}, {"offset", end}}));
     }
     return out;
-}
-
-Status check_poll_request(const PollRequest& request) {
-    int given = int(request.cursor.has_value()) + int(request.start.has_value()) +
-                int(request.page_token.has_value());
-    if (given > 1)
-        return Error(codes::kInvalidArgument,
-                     "cursor, start and page_token are mutually exclusive; pass at most one");
-    if (request.start) {
-        const std::string& s = *request.start;
-        bool ok_start = s == "now" || s == "beginning" ||
-                        (s.starts_with("after:") && base::is_ulid(s.substr(6)));
-        if (!ok_start)
-            return Error(codes::kInvalidArgument,
-                         "invalid start '" + s + "': expected now, beginning or after:<commit id>");
-    }
-    return ok();
 }
 
 Result<Json> poll_changes(const GraphHandle& graph, const PollRequest& request) {
@@ -264,10 +257,8 @@ Json baseline_record(const PreparedBaseline& baseline) {
 
 Json change_error_detail(const Error& error) {
     auto detail = [&](std::string_view key) -> Json {
-        for (const auto& [k, v] : error.details)
-            if (k == key)
-                return v;
-        return nullptr;
+        const std::string* value = error.detail(key);
+        return value ? Json(*value) : Json(nullptr);
     };
     if (error.is(engine::kChangeFeedGap)) {
         Json gap =

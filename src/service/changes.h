@@ -43,12 +43,10 @@ struct PollRequest {
     engine::ChangeFilter filter;
 };
 
-// invalid_argument for a start that is not now | beginning | after:<commit id>, or for more
-// than one of cursor / start / page_token.
-Status check_poll_request(const PollRequest& request);
-
 // One page of ChangeFeedOutput: blocks in first-parent order; on the terminal page of the
-// poll's cut, `cursor` and `caught_up`; otherwise `next_page_token`.
+// poll's cut, `cursor` and `caught_up`; otherwise `next_page_token`. invalid_argument for more
+// than one of cursor / start / page_token, or a start that is not now | beginning |
+// after:<commit id> (checked before the page limit and anything the engine reads).
 Result<base::Json> poll_changes(const GraphHandle& graph, const PollRequest& request);
 
 // A baseline: the export of `branch`'s head (the filter's kinds and types), and the cursor that

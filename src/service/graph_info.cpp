@@ -54,6 +54,14 @@ Result<Json> commit_list(const GraphHandle& graph, const std::string& branch, bo
     return list;
 }
 
+Result<format::CommitRecord> find_commit(const GraphHandle& graph, const std::string& id) {
+    auto commit = graph.graph().commit(id);
+    if (!commit &&
+        (commit.error().is(codes::kNotFound) || commit.error().is(codes::kInvalidArgument)))
+        return Error(codes::kNotFound, "commit '" + id + "' not found");
+    return commit;
+}
+
 Result<Json> commit_info(const GraphHandle& graph, const std::string& commit_id,
                          bool with_message) {
     auto commit = graph.graph().commit(commit_id);

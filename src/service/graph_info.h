@@ -24,6 +24,10 @@ base::Json commit_json(const format::CommitRecord& commit, bool with_message = f
 Result<base::Json> commit_list(const GraphHandle& graph, const std::string& branch,
                                bool with_message = false);
 
+// The commit record `id` names; not_found `commit '<id>' not found` for an unknown id or one
+// that is not a commit id.
+Result<format::CommitRecord> find_commit(const GraphHandle& graph, const std::string& id);
+
 // One commit (not_found when there is none with that id).
 Result<base::Json> commit_info(const GraphHandle& graph, const std::string& commit_id,
                                bool with_message = false);
