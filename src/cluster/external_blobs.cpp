@@ -1,5 +1,7 @@
 #include "cluster/external_blobs.h"
 
+#include "engine/external_blob.h"
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -20,47 +22,6 @@ int hex_value(char c) {
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
-}
-
-bool unreserved(unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-// Percent-decodes one path segment; refuses encodings of '/', '%', '\' and NUL.
-Result<std::string> decode_segment(const std::string& seg, const std::string& base) {
-    std::string out;
-    for (size_t i = 0; i < seg.size(); ++i) {
-        if (seg[i] != '%') {
-            out += seg[i];
-            continue;
-        }
-        if (i + 2 >= seg.size())
-            return bad(base, "has a truncated percent-encoding");
-        int hi = hex_value(seg[i + 1]), lo = hex_value(seg[i + 2]);
-        if (hi < 0 || lo < 0)
-            return bad(base, "has an invalid percent-encoding");
-        char c = static_cast<char>(hi * 16 + lo);
-        if (c == '/' || c == '%' || c == '\\' || c == '\0')
-            return bad(base, "percent-encodes '/', '%', '\\' or NUL");
-        out += c;
-        i += 2;
-    }
-    return out;
-}
-
-std::string encode_segment(const std::string& seg) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : seg) {
-        if (unreserved(c)) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
 }
 
 // The normalized base split into components (scheme+authority first) for the overlap check.
@@ -102,73 +63,20 @@ bool is_prefix(const std::vector<std::string>& a, const std::vector<std::string>
 } // namespace
 
 Result<std::string> normalize_blob_base(const std::string& base, const std::string& scope) {
-    if (base.empty() || std::isspace(static_cast<unsigned char>(base.front())) ||
-        std::isspace(static_cast<unsigned char>(base.back())))
-        return bad(base, "must not be empty or have surrounding whitespace");
-    if (base.find('\\') != std::string::npos)
-        return bad(base, "must not contain a backslash");
-    if (base.find_first_of("?#") != std::string::npos)
-        return bad(base, "must not have a query or fragment");
-    size_t sep = base.find("://");
-    if (sep == std::string::npos)
-        return bad(base, "must be an absolute s3:// or file:// URI");
-    std::string scheme = base.substr(0, sep);
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    std::string rest = base.substr(sep + 3);
-    size_t slash = rest.find('/');
-    std::string authority = rest.substr(0, slash);
-    std::string path = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    if (authority.find('@') != std::string::npos)
-        return bad(base, "must not carry user information");
-    if (authority.find(':') != std::string::npos)
-        return bad(base, "must not name a port");
-    if (scheme == "s3") {
-        if (authority.empty())
-            return bad(base, "needs a bucket (s3://bucket/prefix)");
-        std::transform(authority.begin(), authority.end(), authority.begin(),
-                       [](unsigned char c) { return std::tolower(c); });
-    } else if (scheme == "file") {
-        if (!authority.empty())
-            return bad(base, "must not name a host (use file:///absolute/path)");
-        if (scope == "server_safe")
-            return bad(base, "cannot be server_safe: only s3:// bases are safe for a server");
-    } else {
-        return bad(base, "has scheme '" + scheme + "'; only s3:// and file:// are supported");
-    }
-    std::vector<std::string> segments;
-    if (!path.empty()) {
-        std::vector<std::string> parts;
-        size_t pos = 0;
-        for (size_t next; (next = path.find('/', pos)) != std::string::npos; pos = next + 1)
-            parts.push_back(path.substr(pos, next - pos));
-        parts.push_back(path.substr(pos)); // "" after a trailing '/'
-        for (size_t i = 0; i < parts.size(); ++i) {
-            if (parts[i].empty()) {
-                if (i + 1 == parts.size())
-                    break;
-                return bad(base, "has an empty path component");
-            }
-            auto seg = decode_segment(parts[i], base);
-            if (!seg)
-                return seg.error();
-            if (*seg == "." || *seg == "..")
-                return bad(base, "must not contain '.' or '..' path components");
-            segments.push_back(*seg);
-        }
-    }
-    std::string out = scheme + "://" + authority + "/";
-    for (const auto& s : segments)
-        out += encode_segment(s) + "/";
-    if (scheme == "file" && scope == "embedded_only") {
+    auto uri = engine::parse_blob_uri(base);
+    if (!uri)
+        return bad(base, uri.error().message);
+    if (uri->scheme == "file" && scope == "server_safe")
+        return bad(base, "cannot be server_safe: only s3:// bases are safe for a server");
+    if (uri->scheme == "file" && scope == "embedded_only") {
         std::string local = "/";
-        for (const auto& s : segments)
+        for (const auto& s : uri->segments)
             local += s + "/";
         std::error_code ec;
         if (!std::filesystem::is_directory(local, ec))
             return bad(base, "names no existing local directory");
     }
-    return out;
+    return uri->normal_form(true);
 }
 
 std::optional<base::Json> blob_policy_json(std::vector<BlobBase> bases) {

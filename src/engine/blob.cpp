@@ -70,6 +70,10 @@ Result<BlobCell> read_blob(store::ObjectStore& store, const Snapshot& snapshot, 
     if (column.is_null(0))
         return Error(codes::kNotFound, where + " has no " + prop->first + " (null)");
     BlobCell cell;
+    if (column.is_external(0)) {
+        cell.external = OG_TRY(ExternalBlob::from_descriptor(column.bytes_at(0)));
+        return cell;
+    }
     cell.bytes = std::string(column.bytes_at(0));
     cell.etag = "\"sha256:" + base::sha256_hex(cell.bytes).substr(0, 32) + "\"";
     return cell;

@@ -4,18 +4,22 @@
 #pragma once
 
 #include "base/error.h"
+#include "engine/external_blob.h"
 #include "engine/graph.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace omnigraph::engine {
 
 struct BlobCell {
-    std::string bytes;
+    std::string bytes; // managed cells
     // A strong validator of the bytes: "\"sha256:<32 hex>\"", the same for equal contents
-    // wherever and whenever they are stored.
+    // wherever and whenever they are stored. Empty for an external reference.
     std::string etag;
+    // Set for an external reference (engine/external_blob.h): the bytes are not ours to read.
+    std::optional<ExternalBlob> external;
 };
 
 // The Blob property `property` of the node (or edge, `is_edge`) `id` of type `type` in

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/digest.h"
+#include "engine/external_blob.h"
 
 #include <chrono>
 #include <cstdio>
@@ -34,6 +35,10 @@ Json cell_json(const Column& c, size_t row) {
     case PhysicalKind::kString:
         return std::string(c.bytes_at(row));
     case PhysicalKind::kBlob:
+        if (c.is_external(row)) { // its URI, as a load takes it
+            auto external = ExternalBlob::from_descriptor(c.bytes_at(row));
+            return external ? Json(external->uri) : Json(nullptr);
+        }
         return "base64:" + base::base64_encode(c.bytes_at(row));
     case PhysicalKind::kBool:
         return c.fixed_at<uint8_t>(row) != 0;

@@ -9,7 +9,8 @@
 
 namespace omnigraph::engine {
 
-// Null for a null cell; strings as they are, Blob as "base64:…", Date as YYYY-MM-DD, DateTime
+// Null for a null cell; strings as they are, Blob as "base64:…" (an external reference as its
+// URI; null if its checksummed descriptor does not read), Date as YYYY-MM-DD, DateTime
 // as RFC 3339 with milliseconds, vectors and lists as arrays.
 base::Json cell_json(const format::Column& column, size_t row);
 

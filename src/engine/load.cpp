@@ -215,8 +215,8 @@ Result<LoadSummary> stage_and_commit(store::ObjectStore& store, const Graph& gra
                 std::string_view run = OG_TRY(source->next(budget.run_bytes()));
                 if (run.empty())
                     break;
-                auto batch =
-                    OG_TRY(parse_load_lines(run, line, schema.catalog, options.source_name));
+                auto batch = OG_TRY(parse_load_lines(run, line, schema.catalog, options.source_name,
+                                                     options.external_blobs));
                 OG_CHECK(
                     fill_embeddings(batch, schema.catalog, options.embedder, options.source_name));
                 line += static_cast<uint64_t>(std::count(run.begin(), run.end(), '\n'));

@@ -26,6 +26,8 @@
 
 namespace omnigraph::engine {
 
+class ExternalBlobPolicy;
+
 // The detail of the precondition_failed a write answers when the branch's schema changed
 // between the write's start and its commit (a live schema apply): the new schema's hash. A
 // mutation is checked again against the new schema and retried (service/mutate.h).
@@ -77,6 +79,8 @@ struct LoadOptions {
     std::function<void(const LoadProgress&)> progress; // optional
     // Computes absent @embed targets (engine/embed_fill.h); null: no provider configured.
     embed::Embedder* embedder = nullptr;
+    // Admits external Blob references (engine/external_blob.h); null: refused, as on the CLI.
+    const ExternalBlobPolicy* external_blobs = nullptr;
 };
 
 struct LoadSummary {

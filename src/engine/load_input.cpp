@@ -22,9 +22,9 @@ constexpr size_t kMaxLineBytes = 32u << 20;
 // Parses the lines of `jsonl` (a run of whole lines starting at input line `first_line`).
 Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                               const schema::Catalog& catalog, std::string_view file,
-                              const ParseProgress& progress) {
+                              const ParseProgress& progress, const ExternalBlobPolicy* blobs) {
     LoadBatch batch;
-    RecordParser records(catalog, batch);
+    RecordParser records(catalog, batch, blobs);
     uint64_t number = first_line - 1;
     size_t pos = 0;
     try {
@@ -51,8 +51,13 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                                     std::to_string(kMaxLineBytes));
                 records.parse(line, number);
             } catch (const LoadError& e) {
-                return Error(kInvalidLoadInput, e.what(),
-                             SourceLocation{std::string(file), int(number), e.column});
+                SourceLocation at{std::string(file), int(number), e.column};
+                if (e.cause) {
+                    Error out = *e.cause;
+                    out.location = std::move(at);
+                    return out;
+                }
+                return Error(kInvalidLoadInput, e.what(), std::move(at));
             }
             if (end == jsonl.size())
                 break;
@@ -90,14 +95,14 @@ void append_batch(LoadBatch& into, LoadBatch&& more) {
 
 Result<LoadBatch> parse_input(std::string_view jsonl, uint64_t first_line,
                               const schema::Catalog& catalog, std::string_view file,
-                              const ParseProgress& progress) {
+                              const ParseProgress& progress, const ExternalBlobPolicy* blobs) {
     // Large inputs are cut at line boundaries and parsed on several threads; the parts are then
     // concatenated in input order, and the error reported is the one on the earliest line.
     constexpr size_t kMinBytesPerPart = size_t(4) << 20;
     size_t parts = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), 8);
     parts = std::max<size_t>(1, std::min(parts, jsonl.size() / kMinBytesPerPart));
     if (parts == 1)
-        return parse_lines(jsonl, first_line, catalog, file, progress);
+        return parse_lines(jsonl, first_line, catalog, file, progress, blobs);
     std::vector<std::pair<size_t, uint64_t>> starts{{0, first_line}}; // byte offset, first line
     for (size_t i = 1; i < parts; ++i) {
         size_t at = jsonl.find('\n', jsonl.size() * i / parts);
@@ -123,7 +128,7 @@ Result<LoadBatch> parse_input(std::string_view jsonl, uint64_t first_line,
         std::string_view part = jsonl.substr(starts[i].first, end - starts[i].first);
         auto work = [&, i, part] {
             results[i] = parse_lines(part, starts[i].second, catalog, file,
-                                     i == 0 ? scaled : ParseProgress());
+                                     i == 0 ? scaled : ParseProgress(), blobs);
         };
         if (i + 1 == starts.size())
             work(); // this thread takes the last part
@@ -164,12 +169,13 @@ std::string LoadBatch::origin_text(uint64_t origin) const {
 
 Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog& catalog,
                                    std::string_view file, const ParseProgress& progress) {
-    return parse_input(jsonl, 1, catalog, file, progress);
+    return parse_input(jsonl, 1, catalog, file, progress, nullptr);
 }
 
 Result<LoadBatch> parse_load_lines(std::string_view lines, uint64_t first_line,
-                                   const schema::Catalog& catalog, std::string_view file) {
-    return parse_input(lines, first_line, catalog, file, nullptr);
+                                   const schema::Catalog& catalog, std::string_view file,
+                                   const ExternalBlobPolicy* external_blobs) {
+    return parse_input(lines, first_line, catalog, file, nullptr, external_blobs);
 }
 
 } // namespace omnigraph::engine

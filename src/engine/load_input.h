@@ -23,6 +23,8 @@
 
 namespace omnigraph::engine {
 
+class ExternalBlobPolicy;
+
 inline constexpr std::string_view kInvalidLoadInput = "invalid_load_input";
 
 // The rows of one table from one batch, in input order: the table's columns (TableData) plus
@@ -67,8 +69,10 @@ Result<LoadBatch> parse_load_input(std::string_view jsonl, const schema::Catalog
 // The same for one run of whole lines of a larger input, its first line being input line
 // `first_line` (origins and error locations count from there): how a load reads its input in
 // bounded parts (engine/load_source.h).
+// `external_blobs` admits external Blob references (null: refused).
 Result<LoadBatch> parse_load_lines(std::string_view lines, uint64_t first_line,
                                    const schema::Catalog& catalog,
-                                   std::string_view file = "<input>");
+                                   std::string_view file = "<input>",
+                                   const ExternalBlobPolicy* external_blobs = nullptr);
 
 } // namespace omnigraph::engine

@@ -4,6 +4,9 @@
 // leaves the parser.
 #pragma once
 
+#include "base/error.h"
+
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -12,7 +15,11 @@ namespace omnigraph::engine {
 struct LoadError : std::runtime_error {
     explicit LoadError(const std::string& message, int column = 1)
         : std::runtime_error(message), column(column) {}
-    int column; // the byte column on its line the error is at, when known (else 1)
+    // An error of another code raised while parsing (an external Blob reference refused or not
+    // probed), kept whole; it gains the line's location.
+    explicit LoadError(Error cause) : std::runtime_error(cause.message), cause(std::move(cause)) {}
+    int column = 1; // the byte column on its line the error is at, when known (else 1)
+    std::optional<Error> cause;
 };
 
 } // namespace omnigraph::engine

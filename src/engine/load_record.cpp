@@ -65,7 +65,8 @@ struct TablePlan {
 
 class RecordParser::Impl {
   public:
-    Impl(const schema::Catalog& catalog, LoadBatch& batch) : catalog_(catalog), batch_(batch) {}
+    Impl(const schema::Catalog& catalog, LoadBatch& batch, const ExternalBlobPolicy* blobs)
+        : catalog_(catalog), batch_(batch), blobs_(blobs) {}
 
     void parse(std::string_view line, uint64_t number) {
         number_ = number;
@@ -225,7 +226,7 @@ class RecordParser::Impl {
                     key_part = int(at - k.begin());
             }
             plan.slot_of.emplace(prop, plan.slots.size());
-            plan.slots.push_back({&prop, &type, ValueConverter(prop, type),
+            plan.slots.push_back({&prop, &type, ValueConverter(prop, type, blobs_),
                                   &plan.batch->columns.at(property_ids->at(prop)), key_part});
         }
         if (plan.node)
@@ -289,13 +290,15 @@ class RecordParser::Impl {
 
     const schema::Catalog& catalog_;
     LoadBatch& batch_;
+    const ExternalBlobPolicy* blobs_;
     JsonLineParser lines_;
     uint64_t number_ = 0;
     std::map<std::string, TablePlan, std::less<>> node_plans_, edge_plans_; // by input type name
 };
 
-RecordParser::RecordParser(const schema::Catalog& catalog, LoadBatch& batch)
-    : impl_(std::make_unique<Impl>(catalog, batch)) {}
+RecordParser::RecordParser(const schema::Catalog& catalog, LoadBatch& batch,
+                           const ExternalBlobPolicy* blobs)
+    : impl_(std::make_unique<Impl>(catalog, batch, blobs)) {}
 RecordParser::~RecordParser() = default;
 
 void RecordParser::parse(std::string_view line, uint64_t number) {

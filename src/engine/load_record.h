@@ -16,10 +16,14 @@
 
 namespace omnigraph::engine {
 
+class ExternalBlobPolicy;
+
 class RecordParser {
   public:
     // Rows go to `batch`, which must outlive the parser.
-    RecordParser(const schema::Catalog& catalog, LoadBatch& batch);
+    // `blobs` admits external Blob references (null: refused).
+    RecordParser(const schema::Catalog& catalog, LoadBatch& batch,
+                 const ExternalBlobPolicy* blobs = nullptr);
     ~RecordParser();
     RecordParser(const RecordParser&) = delete;
     RecordParser& operator=(const RecordParser&) = delete;

@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/digest.h"
 #include "engine/cell_visit.h"
+#include "engine/external_blob.h"
 #include "engine/load_input_error.h"
 
 #include <algorithm>
@@ -168,8 +169,9 @@ void append_scalar(Column& col, const std::string& prop, const PropType& t, cons
 
 } // namespace
 
-ValueConverter::ValueConverter(const std::string& property, const PropType& type)
-    : property_(&property), type_(&type), item_(type) {
+ValueConverter::ValueConverter(const std::string& property, const PropType& type,
+                               const ExternalBlobPolicy* blobs)
+    : property_(&property), type_(&type), item_(type), blobs_(blobs) {
     item_.list = false;
     item_.nullable = false;
     scalar_ = visit_scalar(
@@ -186,6 +188,14 @@ void ValueConverter::append(Column& col, const element* v) const {
         return;
     }
     if (!t.list) {
+        if (t.scalar == ScalarType::kBlob && blobs_ && v->is_string() &&
+            !string_of(*v).starts_with("base64:")) {
+            auto blob = blobs_->admit(string_of(*v), *property_);
+            if (!blob)
+                throw LoadError(std::move(blob.error()));
+            col.append_external(blob->descriptor());
+            return;
+        }
         scalar_(col, *property_, t, *v);
         return;
     }

@@ -20,9 +20,13 @@ class element;
 
 namespace omnigraph::engine {
 
+class ExternalBlobPolicy;
+
 class ValueConverter {
   public:
-    ValueConverter(const std::string& property, const schema::PropType& type);
+    // `blobs` admits the external references of a Blob property (null: refused).
+    ValueConverter(const std::string& property, const schema::PropType& type,
+                   const ExternalBlobPolicy* blobs = nullptr);
 
     // Appends `v` (absent when nullptr; a JSON null is null) as the next row of `col`.
     void append(format::Column& col, const simdjson::dom::element* v) const;
@@ -35,6 +39,7 @@ class ValueConverter {
     const schema::PropType* type_;
     schema::PropType item_; // the item type of a list (not nullable)
     ScalarAppender scalar_; // for the scalar, or each item of a list
+    const ExternalBlobPolicy* blobs_;
 };
 
 } // namespace omnigraph::engine

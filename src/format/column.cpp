@@ -125,6 +125,11 @@ void Column::append_bytes(std::string_view v) {
     offsets_.push_back(bytes_.size());
 }
 
+void Column::append_external(std::string_view descriptor) {
+    append_bytes(descriptor);
+    valid_.back() = kExternal;
+}
+
 Column& Column::begin_list() {
     return *child_;
 }
@@ -146,6 +151,7 @@ void Column::append_row(const Column& other, size_t row) {
         end_list(other.list_end(row) - other.list_begin(row));
     } else if (type_.is_variable()) {
         append_bytes(other.bytes_at(row));
+        valid_.back() = other.valid_[row];
     } else {
         append_fixed(other.fixed_row(row));
     }

@@ -4,7 +4,9 @@
 // Layout: fixed-width values in `fixed` (little-endian, `width()` bytes per value, including
 // null rows, whose bytes are zero); strings and blobs as `offsets` (rows + 1 entries) into
 // `bytes`; vectors as fixed-width runs of `dim` f32 in `fixed`; lists as `offsets` (rows + 1,
-// counting child items) over a child column. Plain value; thread-compatible.
+// counting child items) over a child column. A Blob row may be an external reference: its bytes
+// are then the reference's descriptor, not the blob (engine/external_blob.h), and its validity
+// byte is 2. Plain value; thread-compatible.
 #pragma once
 
 #include "base/error.h"
@@ -68,13 +70,16 @@ class Column {
     size_t size() const { return valid_.size(); }
     size_t null_count() const;
     bool is_null(size_t row) const { return !valid_[row]; }
+    bool is_external(size_t row) const { return valid_[row] == kExternal; }
 
     // Appending. Each call adds one row; the typed ones must match the column's kind.
     void append_null();
     void append_fixed(const void* value);  // width() bytes (fixed kinds, vectors)
     void append_bytes(std::string_view v); // strings, blobs
-    Column& begin_list();                  // lists: then append items to the returned child...
-    void end_list(size_t items);           // ...and close the row with how many were added
+    // Blobs: a row that refers to bytes stored elsewhere, held as its descriptor.
+    void append_external(std::string_view descriptor);
+    Column& begin_list();        // lists: then append items to the returned child...
+    void end_list(size_t items); // ...and close the row with how many were added
     // Appends row `row` of `other` (same type) as this column's next row.
     void append_row(const Column& other, size_t row);
     // Appends every row of `other` (same type), in bulk.
@@ -108,8 +113,9 @@ class Column {
 
   private:
     friend class ColumnCodec;
+    static constexpr uint8_t kExternal = 2;
     ColumnType type_;
-    std::vector<uint8_t> valid_; // 1 = value present
+    std::vector<uint8_t> valid_; // 0 = null, 1 = value present, kExternal = external reference
     std::string fixed_;
     std::vector<uint64_t> offsets_;
     std::string bytes_;

@@ -51,20 +51,30 @@ std::optional<uint64_t> parse_checksum_text(std::string_view text) {
 } // namespace
 
 // Raw chunk encoding (before compression), see docs/format/segment.md:
-//   u8 flags (bit 0: validity bitmap follows) [bitmap] values
+//   u8 flags (bit 0: validity bitmap follows; bit 1: external bitmap follows) [bitmaps] values
 // where values are fixed-width bytes, or u64 offsets + bytes, or u64 list offsets + child chunk.
 class ColumnCodec {
   public:
+    static constexpr uint8_t kHasValidity = 1; // a validity bitmap follows
+    static constexpr uint8_t kHasExternal = 2; // Blob: a bitmap of external references follows
+
     static void encode(const Column& c, std::string& out) {
         bool has_nulls = c.null_count() > 0;
-        out.push_back(static_cast<char>(has_nulls ? 1 : 0));
-        if (has_nulls) {
-            std::string bitmap((c.size() + 7) / 8, '\0');
+        bool has_external =
+            std::find(c.valid_.begin(), c.valid_.end(), Column::kExternal) != c.valid_.end();
+        out.push_back(
+            static_cast<char>((has_nulls ? kHasValidity : 0) | (has_external ? kHasExternal : 0)));
+        auto bitmap = [&](auto selected) {
+            std::string bits((c.size() + 7) / 8, '\0');
             for (size_t i = 0; i < c.size(); ++i)
-                if (c.valid_[i])
-                    bitmap[i / 8] = static_cast<char>(bitmap[i / 8] | (1 << (i % 8)));
-            out += bitmap;
-        }
+                if (selected(c.valid_[i]))
+                    bits[i / 8] = static_cast<char>(bits[i / 8] | (1 << (i % 8)));
+            out += bits;
+        };
+        if (has_nulls)
+            bitmap([](uint8_t v) { return v != 0; });
+        if (has_external)
+            bitmap([](uint8_t v) { return v == Column::kExternal; });
         const ColumnType& t = c.type();
         if (t.kind == PhysicalKind::kList) {
             for (uint64_t o : c.offsets_)
@@ -86,8 +96,10 @@ class ColumnCodec {
             return corrupt("chunk of " + type.name() + " is empty");
         uint8_t flags = static_cast<uint8_t>(in[0]);
         in.remove_prefix(1);
-        if (flags > 1)
+        if ((flags & ~(kHasValidity | kHasExternal)) != 0)
             return corrupt("unknown chunk flags " + std::to_string(flags));
+        if ((flags & kHasExternal) && type.kind != PhysicalKind::kBlob)
+            return corrupt("chunk of " + type.name() + " marks external references");
         // Every row costs at least a byte of values or offsets: refuse row counts the remaining
         // input cannot hold before allocating anything for them.
         uint64_t per_row = (type.kind == PhysicalKind::kList || type.is_variable())
@@ -97,13 +109,28 @@ class ColumnCodec {
             return corrupt("row count " + std::to_string(rows) + " exceeds what the " +
                            type.name() + " chunk holds");
         c.valid_.assign(rows, 1);
-        if (flags & 1) {
-            uint64_t n = (rows + 7) / 8;
-            if (in.size() < n)
+        uint64_t bitmap_bytes = (rows + 7) / 8;
+        auto bit = [&](uint64_t i) {
+            return (static_cast<unsigned char>(in[i / 8]) >> (i % 8)) & 1;
+        };
+        if (flags & kHasValidity) {
+            if (in.size() < bitmap_bytes)
                 return corrupt("validity bitmap truncated");
             for (uint64_t i = 0; i < rows; ++i)
-                c.valid_[i] = (static_cast<unsigned char>(in[i / 8]) >> (i % 8)) & 1;
-            in.remove_prefix(n);
+                c.valid_[i] = static_cast<uint8_t>(bit(i));
+            in.remove_prefix(bitmap_bytes);
+        }
+        if (flags & kHasExternal) {
+            if (in.size() < bitmap_bytes)
+                return corrupt("external bitmap truncated");
+            for (uint64_t i = 0; i < rows; ++i) {
+                if (!bit(i))
+                    continue;
+                if (!c.valid_[i])
+                    return corrupt("null row " + std::to_string(i) + " marked external");
+                c.valid_[i] = Column::kExternal;
+            }
+            in.remove_prefix(bitmap_bytes);
         }
         if (type.kind == PhysicalKind::kList || type.is_variable()) {
             if (in.size() / 8 < rows + 1)

@@ -99,7 +99,7 @@ class Mutator {
                         continue;
                     check(append_stored(tb.columns.at(t.schema.property_ids->at(name)),
                                         value == row.props.end() ? Value::null() : value->second,
-                                        type, name),
+                                        type, name, options_.external_blobs),
                           row.pos);
                 }
                 ++out.rows;
@@ -206,7 +206,8 @@ class Mutator {
         return v;
     }
 
-    // A committed row as a Row (blobs re-encoded as "base64:" text for the loader).
+    // A committed row as a Row (blobs re-encoded as "base64:" text for the loader; external
+    // references keep their descriptor).
     Row materialize(const TableState& t, size_t r) const {
         Row row;
         const auto& data = t.committed;
@@ -218,8 +219,12 @@ class Mutator {
         for (const auto& [name, type] : *t.schema.properties) {
             const auto& col = data.columns.at(t.schema.property_ids->at(name));
             Value v = value_at(col, r, type);
-            if (type.scalar == ScalarType::kBlob && !v.is_null())
-                v = Value::of_string("base64:" + base::base64_encode(v.text));
+            if (type.scalar == ScalarType::kBlob && !v.is_null()) {
+                bool external = col.is_external(r);
+                v = Value::of_string(external ? std::move(v.text)
+                                              : "base64:" + base::base64_encode(v.text));
+                v.external = external;
+            }
             row.props[name] = std::move(v);
         }
         return row;

@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "embed/embedder.h"
+#include "engine/external_blob.h"
 #include "engine/graph.h"
 #include "query/executor.h"
 
@@ -34,6 +35,8 @@ struct MutationOptions {
     std::string source_file = "<query>";
     // Computes the @embed targets of inserted rows and of updated sources; null: no provider.
     embed::Embedder* embedder = nullptr;
+    // Admits the external Blob references the mutation assigns; null: refused.
+    const engine::ExternalBlobPolicy* external_blobs = nullptr;
 };
 
 struct MutationResult {

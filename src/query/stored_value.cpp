@@ -5,6 +5,7 @@
 #include "base/digest.h"
 #include "base/json_writer.h"
 #include "engine/cell_visit.h"
+#include "engine/external_blob.h"
 #include "engine/load_input.h"
 #include "query/executor.h"
 
@@ -231,7 +232,7 @@ Status append_scalar(format::Column& col, const Value& v, const PropType& t,
 } // namespace
 
 Status append_stored(format::Column& col, const Value& v, const PropType& type,
-                     const std::string& property) {
+                     const std::string& property, const engine::ExternalBlobPolicy* blobs) {
     if (has_non_finite_float(v))
         return Error(kQueryRuntimeError, "a non-finite float cannot be stored");
     if (v.is_null()) {
@@ -239,6 +240,17 @@ Status append_stored(format::Column& col, const Value& v, const PropType& type,
             return invalid("non-nullable property '" + property + "' has null or invalid values");
         col.append_null();
         return ok();
+    }
+    if (!type.list && type.scalar == ScalarType::kBlob && v.kind == Value::Kind::kString) {
+        if (v.external) {
+            col.append_external(v.text);
+            return ok();
+        }
+        if (blobs && !v.text.starts_with("base64:")) {
+            auto blob = OG_TRY(blobs->admit(v.text, property));
+            col.append_external(blob.descriptor());
+            return ok();
+        }
     }
     if (!type.list)
         return append_scalar(col, v, type, property);

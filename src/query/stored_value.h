@@ -14,12 +14,19 @@
 
 #include <string>
 
+namespace omnigraph::engine {
+class ExternalBlobPolicy;
+} // namespace omnigraph::engine
+
 namespace omnigraph::query {
 
 // Appends `v` as the next row of `col`, the column of property `property` of declared type
 // `type`. Errors: invalid_load_input with the loader's message for the property; a non-finite
 // float is query_runtime_error ("a non-finite float cannot be stored").
+// A Blob that is not "base64:" text is an external reference, admitted by `blobs` (null:
+// refused); one read from storage (Value::external) is carried as it is.
 Status append_stored(format::Column& col, const Value& v, const schema::PropType& type,
-                     const std::string& property);
+                     const std::string& property,
+                     const engine::ExternalBlobPolicy* blobs = nullptr);
 
 } // namespace omnigraph::query

@@ -37,6 +37,9 @@ struct Value {
     uint64_t uinteger = 0;
     double real = 0;
     bool single = false; // kFloat read from an F32 column (rendered widened)
+    // kString of a stored external Blob reference: `text` is its descriptor, carried as it is
+    // when a mutation rewrites the row (engine/external_blob.h). Never set from input.
+    bool external = false;
     std::string text;
     std::vector<Value> items; // kList
     std::vector<float> vector;

@@ -47,6 +47,16 @@ open_served_graph(const cluster::ServedGraph& sg, const std::vector<cluster::Ser
             return fail(embedder.error().message);
         g->handle->set_embedder(std::move(*embedder));
     }
+    // The external-Blob policy projected to the bases a server may admit (spec server-policy
+    // §2.2 step 6): the server_safe ones; embedded_only bases name the operator's own disk.
+    if (sg.external_blob_policy) {
+        std::vector<std::string> bases;
+        for (const auto& b : sg.external_blob_policy->at("bases"))
+            if (b.at("scope") == "server_safe")
+                bases.push_back(b.at("uri").get<std::string>());
+        if (!bases.empty())
+            g->handle->set_external_blobs(std::move(bases));
+    }
     const engine::SchemaVersion& schema = *g->handle->graph().main_schema();
     for (const auto& q : queries) {
         if (q.graph_id != sg.graph_id)

@@ -3,6 +3,7 @@
 #include "embed/errors.h"
 #include "engine/branch.h"
 #include "engine/change_feed.h"
+#include "engine/external_blob.h"
 #include "engine/graph.h"
 #include "engine/load.h"
 #include "engine/merge.h"
@@ -63,6 +64,7 @@ constexpr StatusRule kStatusTable[] = {
     {engine::kChangeFeedGap, 410, ""},
     {engine::kChangeDiffRefusal, 409, "conflict"},
     {engine::kChangeCursorRejected, 400, "bad_request"},
+    {engine::kExternalBlobSource, 424, ""},
     {codes::kInternal, 500, "internal"},
     {codes::kStorageUnavailable, 500, "internal"},
     {codes::kStorageConfiguration, 500, "internal"},
@@ -180,6 +182,11 @@ HttpError http_error(const Error& e) {
                 {{"merge_conflicts", base::Json::parse(conflicts, nullptr, false)}});
         if (base::Json change = service::change_error_detail(e); change.is_object())
             out.detail = std::move(change);
+        if (rule.status == 424)
+            out.detail = base::Json::object(
+                {{"external_blob_source",
+                  base::Json::object({{"uri", detail_value(e, "uri")},
+                                      {"reason", public_text(detail_value(e, "reason"))}})}});
         if (rule.status == 503)
             out.detail = base::Json::object(
                 {{"recovery_required",

@@ -176,6 +176,13 @@ void add_blob_routes(ServerState& s) {
              auto read = service::read_blob(*g.handle, request);
              if (!read)
                  throw blob_read_error(read.error());
+             if (read->cell.external) { // never dereferenced: the client fetches it
+                 res.status = 302;
+                 res.set_header("Location", read->cell.external->uri);
+                 res.set_header("Cache-Control", "no-store");
+                 res.set_header("Omnigraph-Snapshot-Id", read->resolved_snapshot);
+                 return;
+             }
              const std::string& bytes = read->cell.bytes;
              const std::string& etag = read->cell.etag;
              const uint64_t size = bytes.size();

@@ -23,14 +23,15 @@ Json blob_stat_json(const BlobRequest& request, const BlobRead& read) {
     auto optional = [](const std::optional<std::string>& v) {
         return v ? Json(*v) : Json(nullptr);
     };
+    const auto& external = read.cell.external;
     return Json::object({{"entity", request.entity},
                          {"type", request.type},
                          {"id", request.id},
                          {"property", request.property},
-                         {"kind", "managed"},
-                         {"size", read.cell.bytes.size()},
-                         {"etag", read.cell.etag},
-                         {"uri", nullptr},
+                         {"kind", external ? "external" : "managed"},
+                         {"size", external ? external->size : read.cell.bytes.size()},
+                         {"etag", external ? Json(nullptr) : Json(read.cell.etag)},
+                         {"uri", external ? Json(external->uri) : Json(nullptr)},
                          {"branch", optional(read.target.branch)},
                          {"snapshot", optional(read.target.snapshot_id)},
                          {"resolved_snapshot", read.resolved_snapshot}});

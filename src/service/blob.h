@@ -30,8 +30,8 @@ struct BlobRead {
 // cell.
 Result<BlobRead> read_blob(const GraphHandle& graph, const BlobRequest& request);
 
-// `blob stat --json`: {entity, type, id, property, kind: "managed", size, etag, uri: null,
-// branch, snapshot, resolved_snapshot}.
+// `blob stat --json`: {entity, type, id, property, kind: "managed"|"external", size, etag
+// (null for external), uri (null for managed), branch, snapshot, resolved_snapshot}.
 base::Json blob_stat_json(const BlobRequest& request, const BlobRead& read);
 
 } // namespace omnigraph::service

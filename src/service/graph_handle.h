@@ -10,12 +10,15 @@
 #include "base/error.h"
 #include "embed/embedder.h"
 #include "embed/query_embedding.h"
+#include "engine/external_blob.h"
 #include "engine/graph.h"
 #include "query/table_cache.h"
 #include "store/object_store.h"
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace omnigraph::service {
 
@@ -42,6 +45,14 @@ class GraphHandle {
     embed::Embedder* embedder() const { return embedder_.get(); }
     // The cached query-string embedder over the graph's provider (spec query-language §1.8).
     embed::QueryEmbedder& query_embedder() const { return *query_embedder_; }
+    // Setup only: the bases loads and mutations admit external Blob references under (none:
+    // every reference is refused, as on the direct CLI).
+    void set_external_blobs(std::vector<std::string> bases) {
+        external_blobs_.emplace(std::move(bases));
+    }
+    const engine::ExternalBlobPolicy* external_blobs() const {
+        return external_blobs_ ? &*external_blobs_ : nullptr;
+    }
 
   private:
     GraphHandle(std::unique_ptr<store::ObjectStore> store, engine::Graph graph,
@@ -50,6 +61,7 @@ class GraphHandle {
     engine::Graph graph_;
     std::shared_ptr<query::TableCache> cache_;
     std::shared_ptr<embed::Embedder> embedder_;
+    std::optional<engine::ExternalBlobPolicy> external_blobs_;
     std::unique_ptr<embed::QueryEmbedder> query_embedder_ =
         std::make_unique<embed::QueryEmbedder>(nullptr);
 };

@@ -16,6 +16,7 @@ Result<LoadOutcome> run_load(const GraphHandle& graph, LoadRequest request) {
     options.progress = std::move(request.progress);
     options.memory_budget_bytes = request.memory_budget_bytes;
     options.embedder = graph.embedder();
+    options.external_blobs = graph.external_blobs();
     LoadOutcome out;
     out.uri = graph.uri();
     out.from = request.from;

@@ -53,6 +53,7 @@ Result<MutationOutcome> run_mutation(const GraphHandle& graph, const MutationReq
         options.actor = request.actor;
         options.if_commit = request.if_commit;
         options.embedder = graph.embedder();
+        options.external_blobs = graph.external_blobs();
         options.source_file = request.stored ? request.stored->file() : request.source.file;
         options.now_ms = request.now_ms ? *request.now_ms : base::unix_micros(base::now()) / 1000;
         auto result =

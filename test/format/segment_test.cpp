@@ -87,6 +87,71 @@ TEST(Segment, RoundTripsEveryKindWithNulls) {
     EXPECT_TRUE(footer->find("p:10")->compressed);
 }
 
+// External Blob references (engine/external_blob.h) are marked in the chunk (flags bit 1 and
+// a bitmap), survive every column operation that copies rows, and a chunk that marks them on a
+// non-Blob column or on a null row is corruption.
+TEST(Segment, ExternalBlobReferencesRoundTripAndAreCarriedByColumnCopies) {
+    Column blob(ColumnType{PhysicalKind::kBlob});
+    blob.append_bytes("managed");
+    blob.append_external(R"({"uri":"s3://b/k","size":3})");
+    blob.append_null();
+    blob.append_bytes(R"({"uri":"s3://b/k","size":3})"); // the same bytes, managed
+    EXPECT_FALSE(blob.is_external(0));
+    EXPECT_TRUE(blob.is_external(1));
+    EXPECT_FALSE(blob.is_external(3));
+    EXPECT_FALSE(blob.slice(1, 2) == blob.slice(3, 4)); // equal bytes, not equal cells
+    Column copy(ColumnType{PhysicalKind::kBlob});
+    copy.append_row(blob, 1);
+    copy.append_column(blob.slice(2, 4));
+    EXPECT_TRUE(copy.is_external(0));
+    EXPECT_FALSE(copy.is_external(2));
+    EXPECT_TRUE(Column::concat(blob.type(), {blob.slice(0, 2), blob.slice(2, 4)}) == blob);
+
+    SegmentOptions paged;
+    paged.page_rows = 2; // the reference in the first page, the look-alike in the second
+    auto bytes = write_segment({{"id", strings({"a", "b", "c", "d"})}, {"p:1", blob}}, paged);
+    ASSERT_TRUE(bytes) << bytes.error().to_string();
+    testing::TempDir dir;
+    auto store = *store::LocalStore::open(*base::parse_storage_uri(dir.path()));
+    ASSERT_TRUE(store->put("s.seg", *bytes));
+    auto reader = SegmentReader::open(*store, "s.seg");
+    ASSERT_TRUE(reader) << reader.error().to_string();
+    auto whole = reader->read_column("p:1");
+    ASSERT_TRUE(whole) << whole.error().to_string();
+    EXPECT_TRUE(*whole == blob);
+    EXPECT_TRUE(whole->is_external(1));
+    EXPECT_FALSE(whole->is_external(3));
+
+    // A segment without references is byte for byte what it was before references existed.
+    Column plain(ColumnType{PhysicalKind::kBlob});
+    plain.append_bytes("x");
+    auto one = write_segment({{"id", strings({"a"})}, {"p:1", plain}});
+    ASSERT_TRUE(one);
+    auto footer = parse_segment_footer(*one, one->size());
+    ASSERT_TRUE(footer);
+    const SegmentColumnInfo* info = footer->find("p:1");
+    EXPECT_EQ((*one)[info->offset], '\0'); // flags: no bitmap of either kind
+
+    // Damage: the external flag on a String chunk, or an external bit on a null row.
+    ColumnType string_type{PhysicalKind::kString};
+    std::string on_string = std::string("\x02\x01", 2) + std::string(16, '\0');
+    SegmentColumnInfo fake;
+    fake.type = string_type;
+    fake.length = on_string.size();
+    fake.raw_length = on_string.size();
+    auto refused = decode_chunk(fake, on_string, 1);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, kSegmentCorrupt);
+    std::string null_marked = std::string("\x03\x00\x01", 3) + std::string(16, '\0');
+    fake.type = ColumnType{PhysicalKind::kBlob};
+    fake.length = null_marked.size();
+    fake.raw_length = null_marked.size();
+    auto null_external = decode_chunk(fake, null_marked, 1);
+    ASSERT_FALSE(null_external);
+    EXPECT_NE(null_external.error().message.find("marked external"), std::string::npos)
+        << null_external.error().message;
+}
+
 TEST(Segment, FooterStatsCoverValidRowsOnly) {
     auto bytes = write_segment(sample());
     ASSERT_TRUE(bytes);
