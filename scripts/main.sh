@@ -54,6 +54,9 @@ curl -sS --fail-with-body -H 'authorization: Bearer s3cret' \
   -X POST "http://$addr/graphs/knowledge/queries/find_person" \
   -H 'content-type: application/json' -d '{"params":{"name":"Ada"}}'
 echo
+# The same stored query through the remote CLI (`--server`), the token from the environment.
+OMNIGRAPH_HOME="$work/home" OMNIGRAPH_BEARER_TOKEN=s3cret \
+  "$bin" query find_person --server "http://$addr" --graph knowledge --params '{"name":"Ada"}'
 kill -TERM "$server"
 wait "$server"
 echo "omnigraph-server stopped"

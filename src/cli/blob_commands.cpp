@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/graph_access.h"
 #include "cli/operator_config.h"
+#include "cli/remote_graph.h"
 #include "service/blob.h"
 #include "service/graph_handle.h"
 
@@ -20,7 +21,84 @@ struct BlobArgs {
     uint64_t offset = 0;
     std::optional<uint64_t> length;
     bool json = false;
+    ServerScopeArgs remote;
 };
+
+// The blob route of a served graph (GET, or HEAD for stat): its answer, which is the bytes, a
+// 302 to an external reference, or an error.
+Result<HttpAnswer> remote_blob(const RemoteGraph& g, const BlobArgs& a, bool head) {
+    std::vector<std::pair<std::string, std::string>> query = {
+        {"entity", a.entity}, {"type", a.type}, {"id", a.id}, {"property", a.property}};
+    if (!a.branch.empty())
+        query.emplace_back("branch", a.branch);
+    if (!a.snapshot.empty())
+        query.emplace_back("snapshot", a.snapshot);
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!head && (a.offset > 0 || a.length))
+        headers.emplace_back(
+            "Range", "bytes=" + std::to_string(a.offset) + "-" +
+                         (a.length ? std::to_string(a.offset + *a.length - 1) : std::string()));
+    auto answer = OG_TRY(g.server().call(head ? "HEAD" : "GET", g.path("blob"), query, {},
+                                         "application/json", headers));
+    if (answer.status != 200 && answer.status != 206 && answer.status != 302) {
+        if (head && answer.body.empty()) // HEAD has no body: say what the status means
+            return Error(answer.status == 404 ? codes::kNotFound : codes::kInvalidArgument,
+                         "the server answered HTTP " + std::to_string(answer.status) + " for " +
+                             a.entity + " " + a.type + " '" + a.id + "' " + a.property);
+        return http_answer_error(answer);
+    }
+    return answer;
+}
+
+std::string header_of(const HttpAnswer& answer, std::string_view name) {
+    for (const auto& [k, v] : answer.headers)
+        if (k == name)
+            return v;
+    return "";
+}
+
+int run_remote_get(const RemoteGraph& g, const BlobArgs& a) {
+    auto answer = remote_blob(g, a, false);
+    if (!answer)
+        return fail(answer.error(), false);
+    if (answer->status == 302)
+        return fail(Error(codes::kInvalidArgument, "the blob is an external reference to " +
+                                                       answer->location + "; read it from there"),
+                    false);
+    if (a.out.empty()) {
+        std::cout.write(answer->body.data(), static_cast<std::streamsize>(answer->body.size()));
+        std::cout.flush();
+        return std::cout ? 0 : fail(Error(codes::kStorageIo, "writing to stdout failed"), false);
+    }
+    std::ofstream file(a.out, std::ios::binary | std::ios::trunc);
+    file.write(answer->body.data(), static_cast<std::streamsize>(answer->body.size()));
+    file.close();
+    return file ? 0 : fail(Error(codes::kStorageIo, "cannot write " + a.out), false);
+}
+
+// `blob stat` of a served graph: what HEAD says (the bytes are never fetched).
+Result<base::Json> remote_stat(const RemoteGraph& g, const BlobArgs& a) {
+    auto answer = OG_TRY(remote_blob(g, a, true));
+    bool external = answer.status == 302;
+    auto optional = [](const std::string& v) {
+        return v.empty() ? base::Json(nullptr) : base::Json(v);
+    };
+    std::string length = header_of(answer, "content-length");
+    return base::Json::object(
+        {{"entity", a.entity},
+         {"type", a.type},
+         {"id", a.id},
+         {"property", a.property},
+         {"kind", external ? "external" : "managed"},
+         {"size",
+          external || length.empty() ? base::Json(nullptr) : base::Json(std::stoull(length))},
+         {"etag", optional(header_of(answer, "etag"))},
+         {"uri", external ? base::Json(answer.location) : base::Json(nullptr)},
+         {"branch", a.snapshot.empty() ? base::Json(a.branch.empty() ? "main" : a.branch)
+                                       : base::Json(nullptr)},
+         {"snapshot", optional(a.snapshot)},
+         {"resolved_snapshot", optional(header_of(answer, "omnigraph-snapshot-id"))}});
+}
 
 Result<service::BlobRead> read(const BlobArgs& a, service::BlobRequest& request,
                                std::unique_ptr<service::GraphHandle>& graph) {
@@ -43,11 +121,22 @@ Result<service::BlobRead> read(const BlobArgs& a, service::BlobRequest& request,
 int run_get(const BlobArgs& a) {
     if (a.length && *a.length == 0)
         return fail(Error(codes::kInvalidArgument, "--length must be at least 1"), false);
+    auto remote = RemoteGraph::resolve(a.remote, !a.store.empty() || !a.target.empty());
+    if (!remote)
+        return fail(remote.error(), false);
+    std::optional<RemoteGraph> served = std::move(remote).value();
+    if (served)
+        return run_remote_get(*served, a);
     service::BlobRequest request;
     std::unique_ptr<service::GraphHandle> graph;
     auto got = read(a, request, graph);
     if (!got)
         return fail(got.error(), false);
+    if (const auto& external = got->cell.external)
+        return fail(Error(codes::kInvalidArgument,
+                          "the blob is an external reference to " + external->uri +
+                              "; read it from there (`blob stat` shows the reference)"),
+                    false);
     const std::string& bytes = got->cell.bytes;
     if (a.offset > bytes.size() || (a.offset == bytes.size() && a.length))
         return fail(Error(codes::kInvalidArgument, "--offset " + std::to_string(a.offset) +
@@ -69,13 +158,21 @@ int run_get(const BlobArgs& a) {
     return 0;
 }
 
-int run_stat(const BlobArgs& a) {
+Result<base::Json> stat_of(const BlobArgs& a) {
+    auto remote = OG_TRY(RemoteGraph::resolve(a.remote, !a.store.empty() || !a.target.empty()));
+    if (remote)
+        return remote_stat(*remote, a);
     service::BlobRequest request;
     std::unique_ptr<service::GraphHandle> graph;
-    auto got = read(a, request, graph);
+    auto got = OG_TRY(read(a, request, graph));
+    return service::blob_stat_json(request, got);
+}
+
+int run_stat(const BlobArgs& a) {
+    auto got = stat_of(a);
     if (!got)
         return fail(got.error(), a.json);
-    base::Json stat = service::blob_stat_json(request, *got);
+    const base::Json& stat = *got;
     if (a.json) {
         std::cout << base::to_pretty_json(stat);
         return 0;
@@ -95,7 +192,8 @@ void add_selector(CLI::App* cmd, BlobArgs& a) {
     cmd->add_option("type", a.type, "Node or edge type")->required();
     cmd->add_option("id", a.id, "The entity's id")->required();
     cmd->add_option("property", a.property, "A Blob property")->required();
-    cmd->add_option("--store", a.store, "Graph root (path, file:// or s3:// URI)");
+    cmd->add_option("--store,--uri", a.store, "Graph root (path, file:// or s3:// URI)");
+    a.remote.add_to(cmd);
     cmd->add_option("--target", a.target, "Graph name in omnigraph.yaml (graphs.NAME.uri)");
     cmd->add_option("--config", a.config, "Per-operator config (default ./omnigraph.yaml)");
     auto* branch = cmd->add_option("--branch", a.branch, "Branch to read (default main)");

@@ -239,7 +239,7 @@ void register_changes(CLI::App& app, Outcome& outcome) {
     auto diff = std::make_shared<ChangeArgs>();
     auto* diff_cmd =
         commit->add_subcommand("changes", "Entity changes of one commit against its first parent");
-    diff_cmd->add_option("--uri", diff->uri, "Graph root")->required();
+    diff_cmd->add_option("--uri,--store", diff->uri, "Graph root")->required();
     diff_cmd->add_option("id", diff->commit_id, "Commit id")->required();
     diff_cmd->add_option("--limit", diff->limit, "Changes per page (default 1000, at most 8192)");
     diff_cmd->add_option("--page-token", diff->page_token,
@@ -252,7 +252,7 @@ void register_changes(CLI::App& app, Outcome& outcome) {
     changes->require_subcommand(1);
     auto poll = std::make_shared<ChangeArgs>();
     auto* poll_cmd = changes->add_subcommand("poll", "Changes after a cursor, commit by commit");
-    poll_cmd->add_option("--uri", poll->uri, "Graph root")->required();
+    poll_cmd->add_option("--uri,--store", poll->uri, "Graph root")->required();
     poll_cmd->add_option("--branch", poll->branch, "Branch (default main)");
     auto* cursor = poll_cmd->add_option("--cursor", poll->cursor, "Resume after this cursor");
     poll_cmd->add_option("--start", poll->start, "now (default) | beginning | after:<commit id>")
@@ -265,7 +265,7 @@ void register_changes(CLI::App& app, Outcome& outcome) {
     auto base = std::make_shared<ChangeArgs>();
     auto* base_cmd = changes->add_subcommand(
         "baseline", "Snapshot a branch to a file and print the cursor that resumes after it");
-    base_cmd->add_option("--uri", base->uri, "Graph root")->required();
+    base_cmd->add_option("--uri,--store", base->uri, "Graph root")->required();
     base_cmd->add_option("--branch", base->branch, "Branch (default main)");
     base_cmd->add_option("--out", base->out, "File that receives the snapshot")->required();
     add_filter_flags(base_cmd, *base);

@@ -3,6 +3,7 @@
 // text come from src/cluster.
 #include "base/env.h"
 #include "cli/commands.h"
+#include "cli/home_config.h"
 #include "cli/operator_config.h"
 #include "cluster/commands.h"
 
@@ -27,26 +28,6 @@ struct ClusterArgs {
     std::string server, store, cluster, graph, profile;
 };
 
-// `operator.actor` from $OMNIGRAPH_HOME/config.yaml (default ~/.omnigraph/config.yaml).
-std::optional<std::string> home_config_actor() {
-    std::string path;
-    if (auto home = base::env_string("OMNIGRAPH_HOME"))
-        path = *home + "/config.yaml";
-    else if (auto user = base::env_string("HOME"))
-        path = *user + "/.omnigraph/config.yaml";
-    std::error_code ec;
-    if (path.empty() || !std::filesystem::is_regular_file(path, ec))
-        return std::nullopt;
-    try {
-        YAML::Node root = YAML::LoadFile(path);
-        if (root["operator"] && root["operator"]["actor"] && root["operator"]["actor"].IsScalar())
-            return root["operator"]["actor"].Scalar();
-    } catch (const YAML::Exception&) {
-        return std::nullopt; // an unreadable home config names no actor, as a missing one
-    }
-    return std::nullopt;
-}
-
 // --as, then `cli.actor` in ./omnigraph.yaml, then `operator.actor` in the operator's home
 // config. A malformed omnigraph.yaml is ignored here: cluster commands never depend on it.
 std::optional<std::string> resolve_actor(const std::string& flag) {
@@ -60,7 +41,8 @@ std::optional<std::string> resolve_actor(const std::string& flag) {
         if (config && config->actor)
             return config->actor;
     }
-    return home_config_actor();
+    auto home = load_home_config(); // an unreadable home config names no actor, as a missing one
+    return home ? home->actor : std::nullopt;
 }
 
 int finish(const cluster::CommandResult& r, const ClusterArgs& a) {

@@ -30,6 +30,11 @@ void register_policy(CLI::App& app, Outcome& outcome);  // policy validate|test|
 void register_cluster(CLI::App& app, Outcome& outcome); // cluster validate|plan|apply|…
 void register_maintenance(CLI::App& app, Outcome& outcome); // optimize, repair, cleanup
 void register_embed(CLI::App& app, Outcome& outcome);       // embed (offline JSONL helper)
+// login, logout, profile list|show, graphs list, alias (cli/operator_commands.cpp)
+void register_operator(CLI::App& app, Outcome& outcome);
+void register_queries(CLI::App& app, Outcome& outcome); // queries list|validate --cluster DIR
+// reference (hidden): the command tree as Markdown, docs/cli-commands.md
+void register_reference(CLI::App& app, Outcome& outcome);
 
 // `lint --query F.gq` (query_commands.cpp): every query type-checked against the schema file or,
 // without one, the schema of the graph at `uri`.

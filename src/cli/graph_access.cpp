@@ -7,6 +7,8 @@
 
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <unistd.h>
 
 namespace omnigraph::cli {
 
@@ -49,6 +51,29 @@ Result<std::unique_ptr<service::GraphHandle>> open_graph_with_embedder(const std
 Result<std::unique_ptr<store::ObjectStore>> open_root(const std::string& uri) {
     auto parsed = OG_TRY(base::parse_storage_uri(uri));
     return store::open_store(parsed);
+}
+
+void echo_served(std::string_view label, std::string_view uri, bool quiet) {
+    if (!quiet)
+        std::cerr << "omnigraph " << label << " \u2192 " << uri << " (served)\n";
+}
+
+bool confirm_destructive(std::string_view label, std::string_view uri, bool non_local, bool yes,
+                         bool json, std::string_view question) {
+    if (!non_local || yes)
+        return true;
+    if (json || !isatty(STDIN_FILENO)) {
+        std::cerr << "error: refusing destructive `" << label << "` against non-local target "
+                  << uri << " without confirmation; pass --yes to confirm\n";
+        return false;
+    }
+    std::cerr << question << " Continue? [yes/no] ";
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer == "yes" || answer == "y")
+        return true;
+    std::cerr << "aborted: destructive `" << label << "` not confirmed\n";
+    return false;
 }
 
 void echo_target(std::string_view label, const store::ObjectStore& store, bool quiet) {

@@ -28,5 +28,13 @@ Result<std::unique_ptr<service::GraphHandle>> open_graph_with_embedder(const std
 
 // `omnigraph <label> → <uri> (direct, local|remote)` on stderr unless quiet.
 void echo_target(std::string_view label, const store::ObjectStore& store, bool quiet);
+// `omnigraph <label> → <url>/graphs/<id> (served)` on stderr unless quiet.
+void echo_served(std::string_view label, std::string_view uri, bool quiet);
+
+// A destructive write (`label`) against a non-local target needs --yes (`yes`), or "yes"/"y"
+// typed on a terminal after `question`; refused when stdin is not a terminal or under --json
+// (spec engine-cli §4.1). A local target needs nothing.
+bool confirm_destructive(std::string_view label, std::string_view uri, bool non_local, bool yes,
+                         bool json, std::string_view question);
 
 } // namespace omnigraph::cli

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/graph_access.h"
 #include "cli/operator_config.h"
+#include "cli/remote_graph.h"
 #include "cli/source_file.h"
 #include "cluster/cluster_store.h"
 #include "engine/graph.h"
@@ -30,7 +31,7 @@ using base::Json;
 
 struct InitArgs {
     std::string schema_path, uri;
-    bool force = false;
+    bool force = false, quiet = false; // init echoes no target: --quiet is accepted for scripts
 };
 
 int run_init(const InitArgs& a) {
@@ -77,17 +78,51 @@ struct ReadAt {
     }
 };
 
+// The read verbs' query string on a server: ?branch= or ?snapshot= (a manifest --version has no
+// route).
+Result<std::vector<std::pair<std::string, std::string>>> remote_at(const ReadAt& at) {
+    if (at.version > 0)
+        return Error(codes::kInvalidArgument,
+                     "--version reads a graph root; on a server use --snapshot COMMIT");
+    if (!at.commit.empty())
+        return std::vector<std::pair<std::string, std::string>>{{"snapshot", at.commit}};
+    return std::vector<std::pair<std::string, std::string>>{
+        {"branch", at.branch.empty() ? "main" : at.branch}};
+}
+
+// The graph a read verb addresses: a root (`uri`) or a server's graph (`remote`); exactly one.
+struct Addressed {
+    std::optional<RemoteGraph> remote;
+};
+Result<Addressed> address(const std::string& uri, const ServerScopeArgs& scope) {
+    Addressed out;
+    out.remote = OG_TRY(RemoteGraph::resolve(scope, !uri.empty()));
+    if (!out.remote && uri.empty())
+        return Error(codes::kInvalidArgument,
+                     "a graph root is required: pass URI (or --store URI), or address a served "
+                     "graph with --server");
+    return out;
+}
+
 struct SnapshotArgs {
     std::string uri;
     ReadAt at;
     bool json = false;
+    ServerScopeArgs remote;
 };
 
+Result<Json> snapshot_of(const SnapshotArgs& a) {
+    auto at = OG_TRY(address(a.uri, a.remote));
+    if (at.remote) {
+        auto query = OG_TRY(remote_at(a.at));
+        return at.remote->server().json("GET", at.remote->path("snapshot"), query);
+    }
+    auto graph = OG_TRY(service::GraphHandle::open(a.uri));
+    return service::snapshot_info(*graph, a.at.target());
+}
+
 int run_snapshot(const SnapshotArgs& a) {
-    auto graph = service::GraphHandle::open(a.uri);
-    if (!graph)
-        return fail(graph.error(), a.json);
-    auto info = service::snapshot_info(**graph, a.at.target());
+    auto info = snapshot_of(a);
     if (!info)
         return fail(info.error(), a.json);
     const Json& j = *info;
@@ -110,13 +145,30 @@ int run_snapshot(const SnapshotArgs& a) {
 struct CommitArgs {
     std::string uri, branch = "main", id;
     bool json = false;
+    ServerScopeArgs remote;
 };
 
+Result<Json> commits_of(const CommitArgs& a) {
+    auto at = OG_TRY(address(a.uri, a.remote));
+    if (at.remote) {
+        auto out = OG_TRY(
+            at.remote->server().json("GET", at.remote->path("commits"), {{"branch", a.branch}}));
+        return out.contains("commits") ? out["commits"] : out;
+    }
+    auto graph = OG_TRY(service::GraphHandle::open(a.uri));
+    return service::commit_list(*graph, a.branch, true);
+}
+
+Result<Json> commit_of(const CommitArgs& a) {
+    auto at = OG_TRY(address(a.uri, a.remote));
+    if (at.remote)
+        return at.remote->server().json("GET", at.remote->path("commits/" + a.id));
+    auto graph = OG_TRY(service::GraphHandle::open(a.uri));
+    return service::commit_info(*graph, a.id, true);
+}
+
 int run_commit_list(const CommitArgs& a) {
-    auto graph = service::GraphHandle::open(a.uri);
-    if (!graph)
-        return fail(graph.error(), a.json);
-    auto commits = service::commit_list(**graph, a.branch, true);
+    auto commits = commits_of(a);
     if (!commits)
         return fail(commits.error(), a.json);
     if (a.json) {
@@ -135,10 +187,7 @@ int run_commit_list(const CommitArgs& a) {
 }
 
 int run_commit_show(const CommitArgs& a) {
-    auto graph = service::GraphHandle::open(a.uri);
-    if (!graph)
-        return fail(graph.error(), a.json);
-    auto commit = service::commit_info(**graph, a.id, true);
+    auto commit = commit_of(a);
     if (!commit)
         return fail(commit.error(), a.json);
     if (a.json) {
@@ -192,11 +241,61 @@ class ProgressLine {
 
 struct LoadArgs {
     std::string uri, data, mode, branch, from, actor, target, config;
-    bool json = false, quiet = false;
+    bool json = false, quiet = false, yes = false;
+    ServerScopeArgs remote;
     uint64_t memory_budget_mb = 0; // 0: OMNIGRAPH_LOAD_MEMORY_MB, else 1 GiB
 };
 
+// `load` on a server: the batch goes whole to …/load (the server's limit is 32 MiB; larger
+// batches load from a graph root or in parts). The answer is the server's IngestOutput.
+int run_remote_load(const RemoteGraph& g, const LoadArgs& a) {
+    if (!a.actor.empty())
+        return fail(Error(codes::kInvalidArgument,
+                          "--as cannot be used with --server: the server records the actor of "
+                          "your token"),
+                    a.json);
+    if (a.mode == "overwrite" &&
+        !confirm_destructive("load", g.uri(), true, a.yes, a.json,
+                             "load --mode overwrite replaces the loaded types' rows of " + g.uri() +
+                                 "."))
+        return 1;
+    auto data = read_source_file(a.data == "-" ? "/dev/stdin" : a.data);
+    if (!data)
+        return fail(data.error(), a.json);
+    Json body = {{"data", *data}};
+    if (!a.branch.empty())
+        body["branch"] = a.branch;
+    if (!a.from.empty())
+        body["from"] = a.from;
+    if (!a.mode.empty())
+        body["mode"] = a.mode;
+    echo_served("load", g.uri(), a.quiet || a.json);
+    auto out = g.server().json("POST", g.path("load"), {}, &body);
+    if (!out)
+        return fail(out.error(), a.json);
+    if (a.json) {
+        std::cout << base::to_pretty_json(*out);
+        return 0;
+    }
+    const Json& o = *out;
+    std::cout << "loaded " << g.uri() << " on branch " << o.value("branch", "") << " with "
+              << o.value("mode", "") << ": " << o.value("total_entities", uint64_t(0))
+              << " entities across " << o.value("nodes", Json::array()).size() << " node types and "
+              << o.value("edges", Json::array()).size() << " edge types\n";
+    if (o.value("branch_created", false) && o.contains("base_branch") &&
+        o["base_branch"].is_string())
+        std::cout << "branch " << o.value("branch", "") << " created from "
+                  << o["base_branch"].get<std::string>() << "\n";
+    return 0;
+}
+
 int run_load(LoadArgs a) {
+    auto remote = RemoteGraph::resolve(a.remote, !a.uri.empty() || !a.target.empty());
+    if (!remote)
+        return fail(remote.error(), a.json);
+    std::optional<RemoteGraph> served = std::move(remote).value();
+    if (served)
+        return run_remote_load(*served, a);
     // The operator's omnigraph.yaml: --target, and defaults for the branch and --as.
     auto config = load_operator_config(a.config);
     if (!config)
@@ -274,9 +373,35 @@ struct ExportArgs {
     std::string uri;
     ReadAt at;
     std::vector<std::string> types;
+    ServerScopeArgs remote;
 };
 
+// `export` from a server: …/export streams the same JSONL.
+int run_remote_export(const RemoteGraph& g, const ExportArgs& a) {
+    if (a.at.version > 0 || !a.at.commit.empty())
+        return fail(Error(codes::kInvalidArgument,
+                          "a served export reads a branch head (--branch); --version and "
+                          "--snapshot read a graph root"),
+                    false);
+    Json body = {{"branch", a.at.branch.empty() ? "main" : a.at.branch}};
+    if (!a.types.empty())
+        body["type_names"] = a.types;
+    auto answer = g.server().call("POST", g.path("export"), {}, body.dump());
+    if (!answer)
+        return fail(answer.error(), false);
+    if (answer->status != 200)
+        return fail(http_answer_error(*answer), false);
+    std::cout << answer->body << std::flush;
+    return std::cout ? 0 : 1;
+}
+
 int run_export(const ExportArgs& a) {
+    auto at = address(a.uri, a.remote);
+    if (!at)
+        return fail(at.error(), false);
+    Addressed target = std::move(at).value();
+    if (target.remote)
+        return run_remote_export(*target.remote, a);
     auto graph = service::GraphHandle::open(a.uri);
     if (!graph)
         return fail(graph.error(), false);
@@ -295,7 +420,9 @@ void register_graph(CLI::App& app, Outcome& outcome) {
     auto exp = std::make_shared<ExportArgs>();
     auto* exp_cmd =
         app.add_subcommand("export", "Write a branch's rows as JSONL in the load format");
-    exp_cmd->add_option("uri", exp->uri, "Graph root")->required();
+    exp_cmd->add_option("uri", exp->uri, "Graph root");
+    exp_cmd->add_option("--store,--uri", exp->uri, "Graph root (as the positional URI)");
+    exp->remote.add_to(exp_cmd);
     exp->at.add_to(exp_cmd);
     exp_cmd->add_option("--type", exp->types, "Only these node/edge types (repeatable)");
     exp_cmd->callback([exp, &outcome] { outcome.exit_code = run_export(*exp); });
@@ -304,6 +431,10 @@ void register_graph(CLI::App& app, Outcome& outcome) {
     auto* load_cmd =
         app.add_subcommand("load", "Load a JSONL graph batch into a branch as one commit");
     load_cmd->add_option("uri", load->uri, "Graph root (or --target NAME from omnigraph.yaml)");
+    load_cmd->add_option("--store,--uri", load->uri, "Graph root (as the positional URI)");
+    load->remote.add_to(load_cmd);
+    load_cmd->add_flag("--yes", load->yes,
+                       "Confirm --mode overwrite on a non-local graph (s3:// root or server)");
     load_cmd->add_option("--target", load->target,
                          "Graph name in omnigraph.yaml (graphs.NAME.uri)");
     load_cmd->add_option("--config", load->config,
@@ -329,6 +460,7 @@ void register_graph(CLI::App& app, Outcome& outcome) {
     auto init = std::make_shared<InitArgs>();
     auto* init_cmd = app.add_subcommand("init", "Create a graph at URI from a schema");
     init_cmd->add_option("--schema", init->schema_path, "Schema file (.pg)")->required();
+    init_cmd->add_flag("--quiet", init->quiet, "Accepted for scripts (init echoes no target)");
     init_cmd->add_flag("--force", init->force,
                        "Replace orphan schema files (never a graph with commits)");
     init_cmd->add_option("uri", init->uri, "Graph root: a path, file:// or s3://bucket/prefix")
@@ -337,7 +469,9 @@ void register_graph(CLI::App& app, Outcome& outcome) {
 
     auto snap = std::make_shared<SnapshotArgs>();
     auto* snap_cmd = app.add_subcommand("snapshot", "Show a branch's current version and tables");
-    snap_cmd->add_option("uri", snap->uri, "Graph root")->required();
+    snap_cmd->add_option("uri", snap->uri, "Graph root");
+    snap_cmd->add_option("--store,--uri", snap->uri, "Graph root (as the positional URI)");
+    snap->remote.add_to(snap_cmd);
     snap->at.add_to(snap_cmd);
     snap_cmd->add_flag("--json", snap->json, "Print JSON");
     snap_cmd->callback([snap, &outcome] { outcome.exit_code = run_snapshot(*snap); });
@@ -346,13 +480,16 @@ void register_graph(CLI::App& app, Outcome& outcome) {
     commit_cmd->require_subcommand(1);
     auto list = std::make_shared<CommitArgs>();
     auto* list_cmd = commit_cmd->add_subcommand("list", "List a branch's commits, newest first");
-    list_cmd->add_option("uri", list->uri, "Graph root")->required();
+    list_cmd->add_option("uri", list->uri, "Graph root");
+    list_cmd->add_option("--store,--uri", list->uri, "Graph root (as the positional URI)");
+    list->remote.add_to(list_cmd);
     list_cmd->add_option("--branch", list->branch, "Branch (default main)");
     list_cmd->add_flag("--json", list->json, "Print JSON");
     list_cmd->callback([list, &outcome] { outcome.exit_code = run_commit_list(*list); });
     auto show = std::make_shared<CommitArgs>();
     auto* show_cmd = commit_cmd->add_subcommand("show", "Show one commit");
-    show_cmd->add_option("--uri", show->uri, "Graph root")->required();
+    show_cmd->add_option("--uri,--store", show->uri, "Graph root");
+    show->remote.add_to(show_cmd);
     show_cmd->add_option("id", show->id, "Commit id")->required();
     show_cmd->add_flag("--json", show->json, "Print JSON");
     show_cmd->callback([show, &outcome] { outcome.exit_code = run_commit_show(*show); });

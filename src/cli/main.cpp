@@ -33,6 +33,9 @@ int run(int argc, char** argv) {
     register_cluster(app, outcome);
     register_maintenance(app, outcome);
     register_embed(app, outcome);
+    register_operator(app, outcome);
+    register_queries(app, outcome);
+    register_reference(app, outcome); // last: it documents the verbs above
 
     // The original's old verb names still work, with a nudge (spec engine-cli §4.2).
     if (argc > 1 && (std::string_view(argv[1]) == "read" || std::string_view(argv[1]) == "change"))

@@ -106,21 +106,9 @@ struct CleanupArgs {
 
 // A destructive write against a non-local root needs --yes, or a "yes" typed on a terminal.
 bool confirmed_remote(const store::ObjectStore& store, const CleanupArgs& a) {
-    if (!store.root().is_s3() || a.yes)
-        return true;
     std::string uri = store.root().to_string();
-    if (a.at.json || !isatty(STDIN_FILENO)) {
-        std::cerr << "error: refusing destructive `cleanup` against non-local target " << uri
-                  << " without confirmation; pass --yes to confirm\n";
-        return false;
-    }
-    std::cerr << "cleanup removes old versions of " << uri << " for good. Continue? [yes/no] ";
-    std::string answer;
-    std::getline(std::cin, answer);
-    if (answer == "yes" || answer == "y")
-        return true;
-    std::cerr << "aborted: destructive `cleanup` not confirmed\n";
-    return false;
+    return confirm_destructive("cleanup", uri, store.root().is_s3(), a.yes, a.at.json,
+                               "cleanup removes old versions of " + uri + " for good.");
 }
 
 int run_cleanup(const CleanupArgs& a) {

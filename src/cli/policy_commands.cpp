@@ -4,11 +4,14 @@
 #include "cli/commands.h"
 #include "cli/graph_access.h"
 #include "cli/source_file.h"
+#include "cluster/desired_state.h"
+#include "cluster/diagnostic.h"
 #include "policy/bundle.h"
 #include "policy/engine.h"
 #include "schema/diagnostic.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -18,8 +21,14 @@ namespace omnigraph::cli {
 namespace {
 
 struct PolicyArgs {
-    std::string file, tests, actor, action, branch, target_branch, query, graph = "default";
+    std::string file, tests, actor, action, branch, target_branch, query, graph;
+    std::string cluster_dir; // --cluster DIR: the bundle the cluster binds
+    std::string name;        // the bundle's name (from the file name, or the cluster's policy)
+    std::optional<std::string> source; // the bundle's text when it came from the cluster
     bool cluster = false, json = false;
+
+    // The graph id the bundle is compiled for.
+    std::string resource() const { return cluster ? "root" : graph.empty() ? "default" : graph; }
 };
 
 // The bundle's name: its file name without `.policy.yaml` / `.yaml`.
@@ -31,13 +40,49 @@ std::string bundle_name(const std::string& path) {
     return name;
 }
 
-Result<policy::Bundle> load(const PolicyArgs& a, std::string& source) {
-    source = OG_TRY(read_source_file(a.file));
+// With --cluster DIR: the bundle bound to --graph G (`graph.G`), else the cluster-bound one, read
+// from the cluster's working tree.
+Status bundle_from_cluster(PolicyArgs& a) {
+    cluster::Diagnostics diags;
+    cluster::DesiredState d = cluster::load_desired_state(a.cluster_dir, diags);
+    if (!d.complete || diags.has_error()) {
+        for (const auto& item : diags.items())
+            if (item.error)
+                return Error("invalid_config", cluster::render_diagnostic(item));
+        return Error("invalid_config", "cannot read the cluster at " + a.cluster_dir);
+    }
+    std::string scope = a.graph.empty() ? "cluster" : "graph." + a.graph;
+    for (const auto& [name, p] : d.policies)
+        if (std::find(p.applies_to.begin(), p.applies_to.end(), scope) != p.applies_to.end()) {
+            a.file = p.file;
+            a.name = name;
+            a.source = p.source;
+            a.cluster = scope == "cluster";
+            return ok();
+        }
+    return Error(codes::kNotFound, "no policy of " + d.loaded.config_file + " applies to " +
+                                       (a.graph.empty() ? std::string("the cluster (pass --graph "
+                                                                      "G for a graph's bundle)")
+                                                        : "graph '" + a.graph + "'"));
+}
+
+Result<policy::Bundle> load(PolicyArgs& a, std::string& source) {
+    if (!a.cluster_dir.empty()) {
+        if (!a.file.empty())
+            return Error(codes::kInvalidArgument,
+                         "a bundle FILE and --cluster are mutually exclusive");
+        OG_CHECK(bundle_from_cluster(a));
+    } else if (a.file.empty()) {
+        return Error(codes::kInvalidArgument, "pass a bundle FILE, or --cluster DIR");
+    }
+    if (a.name.empty())
+        a.name = bundle_name(a.file);
+    source = a.source ? *a.source : OG_TRY(read_source_file(a.file));
     return policy::parse_bundle(
         source, a.file, a.cluster ? policy::BindingKind::kCluster : policy::BindingKind::kEither);
 }
 
-int run_validate(const PolicyArgs& a) {
+int run_validate(PolicyArgs a) {
     std::string source;
     auto bundle = load(a, source);
     if (!bundle)
@@ -45,14 +90,14 @@ int run_validate(const PolicyArgs& a) {
     if (a.json) {
         base::Json out;
         out["status"] = "ok";
-        out["bundle"] = bundle_name(a.file);
+        out["bundle"] = a.name;
         out["actors"] = bundle->actor_count();
         out["groups"] = bundle->groups.size();
         out["rules"] = bundle->rules.size();
         std::cout << base::to_pretty_json(out);
         return 0;
     }
-    std::cout << "policy valid: bundle '" << bundle_name(a.file) << "' [" << bundle->actor_count()
+    std::cout << "policy valid: bundle '" << a.name << "' [" << bundle->actor_count()
               << " actors]\n";
     return 0;
 }
@@ -72,7 +117,7 @@ policy::Request request_of(const std::string& actor, policy::Action action,
     return r;
 }
 
-int run_test(const PolicyArgs& a) {
+int run_test(PolicyArgs a) {
     std::string source;
     auto bundle = load(a, source);
     if (!bundle)
@@ -83,7 +128,7 @@ int run_test(const PolicyArgs& a) {
     auto cases = policy::parse_test_cases(*text, a.tests);
     if (!cases)
         return fail_with_source(cases.error(), *text, a.json);
-    auto engine = policy::PolicyEngine::compile(*bundle, a.cluster ? "root" : a.graph);
+    auto engine = policy::PolicyEngine::compile(*bundle, a.resource());
     base::Json failures = base::Json::array();
     for (const auto& c : *cases) {
         policy::Request r;
@@ -123,7 +168,7 @@ int run_test(const PolicyArgs& a) {
     return 0;
 }
 
-int run_explain(const PolicyArgs& a) {
+int run_explain(PolicyArgs a) {
     std::string source;
     auto bundle = load(a, source);
     if (!bundle)
@@ -133,7 +178,7 @@ int run_explain(const PolicyArgs& a) {
         std::cerr << "error: unknown action '" << a.action << "'\n";
         return 2;
     }
-    auto engine = policy::PolicyEngine::compile(*bundle, a.cluster ? "root" : a.graph);
+    auto engine = policy::PolicyEngine::compile(*bundle, a.resource());
     policy::Request r = request_of(a.actor, *action, a.branch, a.target_branch, a.query);
     auto d = engine.authorize(r);
     if (a.json) {
@@ -171,7 +216,9 @@ void register_policy(CLI::App& app, Outcome& outcome) {
     auto* cmd = app.add_subcommand("policy", "Check, test and explain policy bundles");
     cmd->require_subcommand(1);
     auto add_common = [](CLI::App* sub, PolicyArgs& a) {
-        sub->add_option("file", a.file, "Policy bundle (*.policy.yaml)")->required();
+        sub->add_option("file", a.file, "Policy bundle (*.policy.yaml)");
+        sub->add_option("--cluster", a.cluster_dir,
+                        "Cluster config directory: check the bundle it binds (see --graph)");
         sub->add_flag("--cluster-bound", a.cluster,
                       "Check it as a cluster-bound bundle (graph_list only)");
         sub->add_flag("--json", a.json, "Print JSON");
@@ -179,6 +226,7 @@ void register_policy(CLI::App& app, Outcome& outcome) {
     auto validate = std::make_shared<PolicyArgs>();
     auto* v = cmd->add_subcommand("validate", "Parse and validate a bundle");
     add_common(v, *validate);
+    v->add_option("--graph", validate->graph, "With --cluster: the graph whose bundle to check");
     v->callback([validate, &outcome] { outcome.exit_code = run_validate(*validate); });
 
     auto test = std::make_shared<PolicyArgs>();

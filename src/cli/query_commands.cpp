@@ -4,6 +4,8 @@
 #include "cli/commands.h"
 #include "cli/graph_access.h"
 #include "cli/operator_config.h"
+#include "cli/read_output.h"
+#include "cli/remote_graph.h"
 #include "cli/source_file.h"
 #include "query/lint.h"
 #include "schema/compiler.h"
@@ -30,7 +32,8 @@ constexpr uint64_t kCliMaxRows = 1'000'000'000;
 struct QueryArgs {
     std::string name, query_file, query_text, params, params_file, branch, snapshot, format;
     std::string store, actor, if_commit, target, config;
-    bool json = false, explain = false;
+    ServerScopeArgs remote;
+    bool json = false, explain = false, quiet = false;
     // The read's budget (query/budget.h); 0 = unlimited.
     uint64_t memory_mb = kCliMemoryMb, timeout_ms = 0, max_rows = kCliMaxRows;
 };
@@ -54,25 +57,6 @@ Result<base::Json> params_of(const QueryArgs& a) {
     if (!a.params.empty())
         return base::parse_json(a.params, "--params");
     return base::Json();
-}
-
-std::string csv_cell(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos)
-        return s;
-    std::string out = "\"";
-    for (char c : s)
-        out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
-
-std::string table_cell(const std::string& s) {
-    std::string out;
-    for (char c : s)
-        out += c == '\n' ? std::string("\\n") : std::string(1, c);
-    constexpr size_t kMaxWidth = 80;
-    if (out.size() > kMaxWidth)
-        out = out.substr(0, kMaxWidth - 3) + "...";
-    return out;
 }
 
 void print_rows(const query::QueryResult& r, const std::string& format, const std::string& name,
@@ -110,65 +94,14 @@ void print_rows(const query::QueryResult& r, const std::string& format, const st
         }
         return;
     }
-    if (format == "csv") {
-        for (size_t i = 0; i < r.columns.size(); ++i)
-            std::cout << (i ? "," : "") << csv_cell(r.columns[i].name);
-        std::cout << "\n";
-        for (const auto& row : cells) {
-            for (size_t i = 0; i < row.size(); ++i)
-                std::cout << (i ? "," : "") << csv_cell(row[i]);
-            std::cout << "\n";
-        }
-        return;
-    }
-    if (format == "kv") {
-        if (cells.empty()) {
-            std::cout << "(no rows)\n";
-            return;
-        }
-        for (size_t r_i = 0; r_i < cells.size(); ++r_i) {
-            std::cout << "row " << r_i + 1 << "\n";
-            for (size_t i = 0; i < cells[r_i].size(); ++i)
-                std::cout << "  " << r.columns[i].name << ": " << table_cell(cells[r_i][i]) << "\n";
-        }
-        return;
-    }
-    // table
-    std::cout << r.rows.size() << " rows from "
-              << (snapshot ? "snapshot " + *snapshot : "branch " + branch.value_or("main"))
-              << " via " << name << "\n";
-    if (r.columns.empty()) {
-        std::cout << "(no rows)\n";
-        return;
-    }
-    std::vector<size_t> width;
-    width.reserve(r.columns.size());
+    RowsText text;
+    text.header = std::to_string(r.rows.size()) + " rows from " +
+                  (snapshot ? "snapshot " + *snapshot : "branch " + branch.value_or("main")) +
+                  " via " + name;
     for (const auto& c : r.columns)
-        width.push_back(table_cell(c.name).size());
-    for (auto& row : cells)
-        for (size_t i = 0; i < row.size(); ++i) {
-            row[i] = table_cell(row[i]);
-            width[i] = std::max(width[i], row[i].size());
-        }
-    auto line = [&](const std::vector<std::string>& values) {
-        for (size_t i = 0; i < values.size(); ++i) {
-            std::string v = values[i];
-            if (i + 1 < values.size())
-                v.resize(width[i], ' '); // no trailing spaces after the last column
-            std::cout << (i ? " | " : "") << v;
-        }
-        std::cout << "\n";
-    };
-    std::vector<std::string> header;
-    header.reserve(r.columns.size());
-    for (const auto& c : r.columns)
-        header.push_back(table_cell(c.name));
-    line(header);
-    for (size_t i = 0; i < width.size(); ++i)
-        std::cout << (i ? "-+-" : "") << std::string(width[i], '-');
-    std::cout << "\n";
-    for (const auto& row : cells)
-        line(row);
+        text.columns.push_back(c.name);
+    text.cells = std::move(cells);
+    print_rows_text(text, format);
 }
 
 // Fills the graph root, branch and actor from the operator's omnigraph.yaml where the flags left
@@ -233,8 +166,91 @@ std::optional<std::string> non_empty(const std::string& s) {
     return s.empty() ? std::nullopt : std::optional<std::string>(s);
 }
 
+// The graph's server when the verb is addressed to one (see cli/remote_graph.h).
+Result<std::optional<RemoteGraph>> remote_of(const QueryArgs& a) {
+    return RemoteGraph::resolve(a.remote, !a.store.empty() || !a.target.empty());
+}
+
+// `query`/`mutate` on a server: an inline query through /query or /mutate, a stored one (a
+// NAME and no --query/-e) through /queries/NAME; --if-commit through the fail-closed routes.
+int run_remote(const RemoteGraph& g, const QueryArgs& a, const std::string& format, bool mutation) {
+    bool json = format == "json";
+    if (!a.params.empty() && !a.params_file.empty()) {
+        std::cerr << "error: --params and --params-file are mutually exclusive\n";
+        return 2;
+    }
+    if (!a.branch.empty() && !a.snapshot.empty()) {
+        std::cerr << "error: --branch and --snapshot are mutually exclusive\n";
+        return 2;
+    }
+    if (!a.actor.empty())
+        return fail(Error(codes::kInvalidArgument,
+                          "--as cannot be used with --server: the server records the actor of "
+                          "your token"),
+                    json);
+    bool stored = a.query_file.empty() && a.query_text.empty();
+    if (stored && a.name.empty()) {
+        std::cerr << "error: pass a stored query NAME, or the query with --query FILE or -e "
+                     "TEXT\n";
+        return 2;
+    }
+    auto params = params_of(a);
+    if (!params)
+        return fail(params.error(), json);
+    base::Json body = base::Json::object();
+    if (!params->is_null())
+        body["params"] = *params;
+    if (!a.branch.empty())
+        body["branch"] = a.branch;
+    if (!a.snapshot.empty())
+        body["snapshot"] = a.snapshot;
+    std::string route;
+    if (stored) {
+        route = "queries/" + a.name;
+    } else {
+        auto source = query_source(a);
+        if (!source)
+            return fail(source.error(), json);
+        body["query"] = source->text;
+        if (!a.name.empty())
+            body["name"] = a.name;
+        route = mutation ? "mutate" : "query";
+    }
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!a.if_commit.empty()) {
+        route += "/if-graph-commit";
+        headers.emplace_back("Omnigraph-If-Graph-Commit", a.if_commit);
+    }
+    auto answer =
+        g.server().call("POST", g.path(route), {}, body.dump(), "application/json", headers);
+    if (!answer)
+        return fail(answer.error(), json);
+    if (answer->status < 200 || answer->status >= 300) {
+        Error e = http_answer_error(*answer);
+        if (answer->status == 412) { // a lost --if-commit: exit 4, as the local verb
+            if (json)
+                std::cout << answer->body << "\n";
+            else
+                std::cerr << "error: " << e.message << "\n";
+            return 4;
+        }
+        return fail(e, json);
+    }
+    auto out = base::Json::parse(answer->body, nullptr, false);
+    if (out.is_discarded())
+        return fail(Error(codes::kInternal, "the server's answer is not JSON"), json);
+    print_read_output(out, format);
+    return 0;
+}
+
 int run_mutate(QueryArgs a) {
     bool json = a.json;
+    auto remote = remote_of(a);
+    if (!remote)
+        return fail(remote.error(), json);
+    std::optional<RemoteGraph> served = std::move(remote).value();
+    if (served)
+        return run_remote(*served, a, json ? "json" : "table", true);
     auto started = start(a, json);
     if (auto* code = std::get_if<int>(&started))
         return *code;
@@ -274,6 +290,17 @@ int run_mutate(QueryArgs a) {
 int run_query(QueryArgs a) {
     std::string format = a.json ? "json" : (a.format.empty() ? "table" : a.format);
     bool json = format == "json";
+    auto remote = remote_of(a);
+    if (!remote)
+        return fail(remote.error(), json);
+    std::optional<RemoteGraph> served = std::move(remote).value();
+    if (served) {
+        if (a.explain)
+            return fail(Error(codes::kInvalidArgument, "--explain runs on a graph root, not a "
+                                                       "server"),
+                        json);
+        return run_remote(*served, a, format, false);
+    }
     auto started = start(a, json);
     if (auto* code = std::get_if<int>(&started))
         return *code;
@@ -437,9 +464,10 @@ void add_query_options(CLI::App* cmd, QueryArgs& a) {
     cmd->add_option("-e,--query-string", a.query_text, "Query text");
     cmd->add_option("--params", a.params, "Parameters as a JSON object");
     cmd->add_option("--params-file", a.params_file, "Parameters from a JSON file");
-    cmd->add_option("--store", a.store, "Graph root (path, file:// or s3:// URI)");
+    cmd->add_option("--store,--uri", a.store, "Graph root (path, file:// or s3:// URI)");
     cmd->add_option("--target", a.target, "Graph name in omnigraph.yaml (graphs.NAME.uri)");
     cmd->add_option("--config", a.config, "Per-operator config (default ./omnigraph.yaml)");
+    a.remote.add_to(cmd);
 }
 
 } // namespace
@@ -476,6 +504,7 @@ void register_query(CLI::App& app, Outcome& outcome) {
                     "Only if the branch head is this commit (else exit 4)");
     mut->add_option("--as", margs->actor, "Actor recorded in the commit");
     mut->add_flag("--json", margs->json, "Print the result as JSON");
+    mut->add_flag("--quiet", margs->quiet, "Accepted for scripts (mutate echoes no target)");
     mut->callback([margs, &outcome] { outcome.exit_code = run_mutate(*margs); });
 }
 

@@ -4,6 +4,7 @@
 #include "base/ulid.h"
 #include "cli/commands.h"
 #include "cli/graph_access.h"
+#include "cli/remote_graph.h"
 #include "cli/source_file.h"
 #include "engine/schema_apply.h"
 #include "schema/compiler.h"
@@ -228,9 +229,42 @@ int run_live(const PlanArgs& args, bool apply) {
 struct ShowArgs {
     std::string uri, branch = "main";
     bool json = false;
+    ServerScopeArgs remote;
 };
 
+// `schema show` of a served graph: GET …/schema (the main branch's schema; the route has no
+// branch).
+int run_remote_show(const RemoteGraph& g, const ShowArgs& args) {
+    if (args.branch != "main")
+        return fail(Error(codes::kInvalidArgument,
+                          "a server shows the schema of main only; --branch reads a graph root"),
+                    args.json);
+    auto out = g.server().json("GET", g.path("schema"));
+    if (!out)
+        return fail(out.error(), args.json);
+    if (args.json) {
+        std::cout << base::to_pretty_json(*out);
+        return 0;
+    }
+    std::string source = out->value("schema_source", "");
+    std::cout << source;
+    if (!source.empty() && source.back() != '\n')
+        std::cout << "\n";
+    return 0;
+}
+
 int run_schema_show(const ShowArgs& args) {
+    auto remote = RemoteGraph::resolve(args.remote, !args.uri.empty());
+    if (!remote)
+        return fail(remote.error(), args.json);
+    std::optional<RemoteGraph> served = std::move(remote).value();
+    if (served)
+        return run_remote_show(*served, args);
+    if (args.uri.empty())
+        return fail(Error(codes::kInvalidArgument,
+                          "a graph root is required: pass URI (or --store URI), or address a "
+                          "served graph with --server"),
+                    args.json);
     auto opened = service::GraphHandle::open(args.uri);
     if (!opened)
         return fail(opened.error(), args.json);
@@ -276,6 +310,7 @@ void register_schema(CLI::App& app, Outcome& outcome) {
     auto* plan = cmd->add_subcommand(
         "plan", "Plan a migration: of a graph (URI) or between two files (--from OLD)");
     plan->add_option("uri", plan_args->uri, "Graph root (omit with --from)");
+    plan->add_option("--store,--uri", plan_args->uri, "Graph root (as the positional URI)");
     plan->add_option("--schema", plan_args->schema_path, "The desired schema (.pg)")->required();
     plan->add_option("--from", plan_args->from_path, "The accepted schema (.pg), without a graph");
     plan->add_option("--branch", plan_args->branch, "Branch (default main)");
@@ -294,7 +329,8 @@ void register_schema(CLI::App& app, Outcome& outcome) {
 
     auto apply_args = std::make_shared<PlanArgs>();
     auto* apply = cmd->add_subcommand("apply", "Migrate a graph branch to a new schema");
-    apply->add_option("uri", apply_args->uri, "Graph root")->required();
+    apply->add_option("uri", apply_args->uri, "Graph root");
+    apply->add_option("--store,--uri", apply_args->uri, "Graph root (as the positional URI)");
     apply->add_option("--schema", apply_args->schema_path, "The desired schema (.pg)")->required();
     apply->add_option("--branch", apply_args->branch, "Branch (default main)");
     apply->add_option("--as", apply_args->actor, "Actor recorded in the commit");
@@ -302,12 +338,21 @@ void register_schema(CLI::App& app, Outcome& outcome) {
                     "Hard drops: remove dropped data instead of keeping it for time travel");
     apply->add_flag("--json", apply_args->json, "Print JSON");
     apply->add_flag("--quiet", apply_args->quiet, "No target echo on stderr");
-    apply->callback([apply_args, &outcome] { outcome.exit_code = run_live(*apply_args, true); });
+    apply->callback([apply_args, &outcome] {
+        if (apply_args->uri.empty()) {
+            std::cerr << "error: schema apply needs a graph root (URI or --store URI)\n";
+            outcome.exit_code = 2;
+            return;
+        }
+        outcome.exit_code = run_live(*apply_args, true);
+    });
 
     auto show_args = std::make_shared<ShowArgs>();
     auto* show = cmd->add_subcommand("show", "Print a branch's accepted schema");
     show->alias("get");
-    show->add_option("uri", show_args->uri, "Graph root")->required();
+    show->add_option("uri", show_args->uri, "Graph root");
+    show->add_option("--store,--uri", show_args->uri, "Graph root (as the positional URI)");
+    show_args->remote.add_to(show);
     show->add_option("--branch", show_args->branch, "Branch (default main)");
     show->add_flag("--json", show_args->json, "Print JSON");
     show->callback([show_args, &outcome] { outcome.exit_code = run_schema_show(*show_args); });

@@ -48,6 +48,24 @@ base::Json observations_map_json(const Ledger& l) {
     return j;
 }
 
+// One line per resource of the ledger, in address order: `  <address>: <status>`, with its
+// conditions and message when it has them — so a drifted, blocked or failed resource shows in
+// the text output, not only under --json.
+void add_status_lines(const Ledger& l, std::vector<std::string>& lines) {
+    for (const auto& [address, s] : l.statuses) {
+        std::string line = "  " + address + ": " + s.status;
+        if (!s.conditions.empty()) {
+            line += " (";
+            for (size_t i = 0; i < s.conditions.size(); ++i)
+                line += (i ? ", " : "") + s.conditions[i];
+            line += ")";
+        }
+        if (s.message)
+            line += ": " + *s.message;
+        lines.push_back(std::move(line));
+    }
+}
+
 enum class CatalogMode { kStatus, kRefresh };
 
 // Spec §7: every query/policy blob the ledger names is read back and re-hashed. Refresh removes
@@ -290,6 +308,10 @@ CommandResult plan(const CommandOptions& o, const std::optional<std::string>& ou
     ClusterStore* store = &opened->store;
     const LedgerRead& read = opened->read;
     warn_pending_sidecars(*store, diags);
+    // A lost or altered catalog blob stops a server from booting, yet no change is proposed
+    // until `cluster refresh` records it: the plan says so (status's warnings, read-only).
+    Ledger checked = read.ledger;
+    verify_catalog(*store, checked, CatalogMode::kStatus, diags);
     auto approvals = list_approvals(*store, diags);
     p = compute_plan(d, read.ledger, unconsumed(approvals), {}, diags);
     for (auto& c : p.changes)
@@ -362,6 +384,7 @@ CommandResult status(const CommandOptions& o) {
             r.lines.push_back("  applied config: " + *ledger.config_digest);
     }
     r.lines.push_back(obs.locked ? "  lock: " + render_lock_holder(obs) : "  lock: not held");
+    add_status_lines(ledger, r.lines);
     return r;
 }
 
@@ -401,6 +424,7 @@ CommandResult refresh_or_import(const CommandOptions& o, bool import, bool if_mi
             r.lines.push_back("  state_cas: " + *obs.state_cas);
         r.lines.push_back(obs.lock_acquired ? "  lock: acquired (id=" + *obs.acquired_lock_id + ")"
                                             : std::string("  lock: not acquired"));
+        add_status_lines(ledger, r.lines);
         return r;
     };
     auto opened = open_locked(d, op, o.actor, o.config_dir, obs, diags, locked);

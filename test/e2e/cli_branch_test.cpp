@@ -81,7 +81,16 @@ void branch_flow(const std::string& uri, const Env& env) {
     auto main_delete = run_process({omnigraph(), "branch", "delete", "--uri", uri, "main"}, env);
     EXPECT_EQ(main_delete.exit_code, 1);
     EXPECT_NE(main_delete.err.find("cannot delete branch 'main'"), std::string::npos);
-    auto deleted = run_ok({omnigraph(), "branch", "delete", "--uri", uri, "review/x"}, env);
+    // --yes: a delete on a non-local (s3://) root needs it; without a terminal it is refused.
+    if (uri.starts_with("s3://")) {
+        auto unconfirmed =
+            run_process({omnigraph(), "branch", "delete", "--uri", uri, "review/x"}, env);
+        EXPECT_EQ(unconfirmed.exit_code, 1);
+        EXPECT_NE(unconfirmed.err.find("refusing destructive `branch delete`"), std::string::npos)
+            << unconfirmed.err;
+    }
+    auto deleted =
+        run_ok({omnigraph(), "branch", "delete", "--uri", uri, "review/x", "--yes"}, env);
     EXPECT_EQ(deleted.out, "deleted branch review/x\n");
 }
 

@@ -426,7 +426,8 @@ TEST_P(ClusterGuide, StatusRefreshAndDrift) {
     EXPECT_TRUE(
         std::regex_match(refresh.out, std::regex("cluster refresh: revision 3, 5 resource\\(s\\)\n"
                                                  "  state_cas: sha256:[0-9a-f]{64}\n"
-                                                 "  lock: acquired \\(id=[0-9A-Z]{26}\\)\n")))
+                                                 "  lock: acquired \\(id=[0-9A-Z]{26}\\)\n"
+                                                 "(  [a-z]+\\.[a-z_.]+: applied\n)+")))
         << refresh.out;
     Json observed = root().ledger()["observations"]["graph.knowledge"];
     EXPECT_TRUE(observed["exists"].get<bool>());
@@ -453,6 +454,10 @@ TEST_P(ClusterGuide, StatusRefreshAndDrift) {
               Json::parse(R"({"status":"drifted","conditions":["schema_mismatch"]})"));
     EXPECT_FALSE(
         refreshed["observations"]["graph.knowledge"]["schema_matches_desired"].get<bool>());
+    // The plain text shows the drift too (issue 21 item 2), in status as in refresh.
+    auto status_text = og({"cluster", "status", "--config", "company-brain"});
+    EXPECT_TRUE(contains(status_text.out, "\n  schema.knowledge: drifted (schema_mismatch)\n"))
+        << status_text.out;
     Json planned = plan_json();
     EXPECT_EQ(change_lines(planned), (std::vector<std::string>{"graph.knowledge update derived",
                                                                "schema.knowledge update applied"}));
@@ -486,6 +491,10 @@ TEST_P(ClusterGuide, LostCatalogBlobHeals) {
     root().remove(blob);
     Json status = og_json({"cluster", "status", "--config", "company-brain"});
     EXPECT_EQ(diag(status, "catalog_payload_missing")["path"], "query.knowledge.find_person");
+    // The plan proposes nothing yet, but says the catalog is damaged (issue 21 item 2).
+    Json damaged = plan_json();
+    EXPECT_TRUE(change_lines(damaged).empty()) << pretty(damaged);
+    EXPECT_EQ(diag(damaged, "catalog_payload_missing")["path"], "query.knowledge.find_person");
     Json refreshed = og_json({"cluster", "refresh", "--config", "company-brain"});
     EXPECT_EQ(refreshed["resource_statuses"]["query.knowledge.find_person"],
               Json::parse(R"({"status":"drifted","conditions":["payload_missing"]})"));

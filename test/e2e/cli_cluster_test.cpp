@@ -642,7 +642,8 @@ TEST_F(ClusterSpec, RefreshRecordsLiveState) {
     EXPECT_TRUE(
         std::regex_match(text.out, std::regex("cluster refresh: revision 5, 2 resource\\(s\\)\n"
                                               "  state_cas: sha256:[0-9a-f]{64}\n"
-                                              "  lock: acquired \\(id=[0-9A-Z]{26}\\)\n")))
+                                              "  lock: acquired \\(id=[0-9A-Z]{26}\\)\n"
+                                              "(  [a-z]+\\.[a-z_.]+: [a-z]+[^\n]*\n)*")))
         << text.out;
     l = root().ledger();
     EXPECT_EQ(l["state_revision"], 5);

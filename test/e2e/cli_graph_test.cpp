@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include <algorithm>
+#include <fstream>
 #include <gtest/gtest.h>
 
 namespace omnigraph::testing {
@@ -137,6 +138,22 @@ TEST(CliGraph, ErrorsAreClear) {
     auto unknown =
         run_process({omnigraph(), "commit", "show", "--uri", dir.path() + "/g.omni", "X"});
     EXPECT_EQ(unknown.exit_code, 1);
+}
+
+// docs/cli-commands.md is `omnigraph reference` (issue 21 item 5): a verb or flag added without
+// regenerating it (scripts/gen-cli-reference.sh) fails here.
+TEST(CliReference, DocsMatchTheBinary) {
+    auto generated = run_process({omnigraph(), "reference"});
+    ASSERT_EQ(generated.exit_code, 0) << generated.err;
+    EXPECT_NE(generated.out.find("## `omnigraph query`"), std::string::npos);
+    EXPECT_NE(generated.out.find("`--server VALUE`"), std::string::npos);
+    std::ifstream file(source_dir() + "/docs/cli-commands.md");
+    std::string checked_in((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+    EXPECT_EQ(checked_in, generated.out)
+        << "docs/cli-commands.md is out of date: run scripts/gen-cli-reference.sh";
+    // Hidden from --help: it is for the docs.
+    EXPECT_EQ(run_process({omnigraph(), "--help"}).out.find("reference"), std::string::npos);
 }
 
 // Typos are named with the closest known word (issue 21 item 2), exit 2, instead of CLI11's
