@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm time curl wrk
+  chromium  # the web console's browser tests (puppeteer-core drives it)
 )
 
 missing=()

@@ -55,6 +55,26 @@ template <class Call> auto timed(const Metrics& metrics, Call call) {
     return result;
 }
 
+// A read's answer; a large one goes out as it is written (chunked), its rows freed as they go:
+// the rows and the whole body are never held together.
+void send_read_outcome(httplib::Response& res, service::ReadOutcome outcome, bool with_commit_id) {
+    if (outcome.plan || outcome.result.rows.size() <= kStreamedRows) {
+        send_json(res, 200, service::read_json(outcome, with_commit_id));
+        return;
+    }
+    auto held = std::make_shared<service::ReadOutcome>(std::move(outcome));
+    res.status = 200;
+    res.set_chunked_content_provider(
+        "application/json", [held, with_commit_id](size_t, httplib::DataSink& sink) {
+            service::stream_read_json(*held, with_commit_id, [&](std::string_view piece) {
+                return sink.is_writable() && sink.write(piece.data(), piece.size());
+            });
+            held->result = {};
+            sink.done();
+            return true;
+        });
+}
+
 Json catalog_entry(const service::StoredQuery& sq) {
     const query::Query& q = sq.query();
     Json e = Json::object();
@@ -155,58 +175,28 @@ void add_query_routes(ServerState& s) {
                     throw bad_request("invalid stored-query invocation body: " + e.message);
                 throw;
             }
-            // A denial of invoke_query and an unknown name look the same (§1.3 row 13).
-            auto hidden = [] { return not_found("stored query not found"); };
-            try {
-                s.authorize(&g, policy::Action::kInvokeQuery, actor, std::nullopt, std::nullopt,
-                            name);
-            } catch (const HttpError& e) {
-                if (e.status == 403)
-                    throw hidden();
-                throw;
-            }
-            auto it = g.queries.find(name);
-            if (it == g.queries.end())
-                throw hidden();
-            const service::StoredQuery& sq = *it->second;
+            const service::StoredQuery& sq = s.invocable_query(g, actor, name);
             bool mutation = sq.query().is_mutation();
             if (auto expect = body.find("expect_mutation");
                 expect != body.end() && expect->is_boolean() && expect->get<bool>() != mutation)
                 throw bad_request(
                     mutation ? "'" + name + "' is a mutation — use omnigraph mutate " + name
                              : "'" + name + "' is a read — use omnigraph query " + name);
-            auto branch = trimmed_branch(opt_string(body, "branch"));
-            auto snapshot = opt_string(body, "snapshot");
-            const Json* params = params_of(body);
+            StoredCall call;
+            call.branch = trimmed_branch(opt_string(body, "branch"));
+            call.snapshot = opt_string(body, "snapshot");
+            call.params = params_of(body);
+            call.if_commit = header;
             if (mutation) {
-                if (snapshot)
-                    throw bad_request("stored mutation cannot target a snapshot");
-                service::MutationRequest m;
-                m.stored = &sq;
-                m.params = params;
-                m.branch = branch.value_or("main");
-                m.actor = actor;
-                m.if_commit = header;
-                s.authorize(&g, policy::Action::kChange, actor, m.branch);
-                auto ticket = s.admit(
-                    actor, sq.source_size() + (params ? base::to_compact_json(*params).size() : 0));
-                s.send_mutation(res, *g.handle, m);
+                auto outcome = s.invoke_stored_mutation(g, sq, call, actor);
+                send_json(res, 200, service::mutation_json(outcome));
                 return;
             }
             if (conditional)
                 throw bad_request(
                     "the graph-commit conditional route applies only to stored mutations");
-            if (branch && snapshot)
-                throw bad_request("request may specify branch or snapshot, not both");
-            service::ReadRequest r;
-            r.stored = &sq;
-            r.params = params;
-            r.target.branch = branch;
-            r.target.snapshot = snapshot;
-            r.explain = opt_bool(body, "explain");
-            s.authorize(&g, policy::Action::kRead, actor,
-                        service::read_branch(g.handle->graph(), r.target));
-            s.send_read(res, *g.handle, std::move(r), true, actor);
+            call.explain = opt_bool(body, "explain");
+            send_read_outcome(res, s.invoke_stored_read(g, sq, call, actor), true);
         };
     };
     s.routes.add({"POST", "/graphs/{graph_id}/queries/{name}", "cluster_invoke_query", false, true,
@@ -215,39 +205,85 @@ void add_query_routes(ServerState& s) {
                   "cluster_invoke_query_if_graph_commit", false, true, invoke_route(true)});
 }
 
-void ServerState::send_read(httplib::Response& res, const service::GraphHandle& graph,
-                            service::ReadRequest request, bool with_commit_id,
-                            const std::optional<std::string>& actor) const {
+const service::StoredQuery& ServerState::invocable_query(const ServedGraph& g,
+                                                         const std::optional<std::string>& actor,
+                                                         const std::string& name) const {
+    auto hidden = [] { return not_found("stored query not found"); };
+    try {
+        authorize(&g, policy::Action::kInvokeQuery, actor, std::nullopt, std::nullopt, name);
+    } catch (const HttpError& e) {
+        if (e.status == 403)
+            throw hidden();
+        throw;
+    }
+    auto it = g.queries.find(name);
+    if (it == g.queries.end())
+        throw hidden();
+    return *it->second;
+}
+
+service::MutationOutcome
+ServerState::invoke_stored_mutation(const ServedGraph& g, const service::StoredQuery& q,
+                                    const StoredCall& call,
+                                    const std::optional<std::string>& actor) const {
+    if (call.snapshot)
+        throw bad_request("stored mutation cannot target a snapshot");
+    service::MutationRequest m;
+    m.stored = &q;
+    m.params = call.params;
+    m.branch = call.branch.value_or("main");
+    m.actor = actor;
+    m.if_commit = call.if_commit;
+    authorize(&g, policy::Action::kChange, actor, m.branch);
+    auto ticket = admit(actor, q.source_size() +
+                                   (call.params ? base::to_compact_json(*call.params).size() : 0));
+    return run_mutation(*g.handle, m);
+}
+
+service::ReadOutcome
+ServerState::invoke_stored_read(const ServedGraph& g, const service::StoredQuery& q,
+                                const StoredCall& call,
+                                const std::optional<std::string>& actor) const {
+    if (call.if_commit)
+        throw bad_request("the graph-commit conditional route applies only to stored mutations");
+    if (call.branch && call.snapshot)
+        throw bad_request("request may specify branch or snapshot, not both");
+    service::ReadRequest r;
+    r.stored = &q;
+    r.params = call.params;
+    r.target.branch = call.branch;
+    r.target.snapshot = call.snapshot;
+    r.explain = call.explain;
+    authorize(&g, policy::Action::kRead, actor, service::read_branch(g.handle->graph(), r.target));
+    return run_read(*g.handle, std::move(r), actor);
+}
+
+service::ReadOutcome ServerState::run_read(const service::GraphHandle& graph,
+                                           service::ReadRequest request,
+                                           const std::optional<std::string>& actor) const {
     auto ticket = read_admission->admit(actor, 0);
     if (!ticket)
         throw HttpError{429, "too_many_requests",
                         "too many concurrent reads for this actor: " + ticket.error().message};
     request.limits = query_limits;
     request.cancelled = [this] { return GuardedServer::client_gone() || http.stopping(); };
-    auto outcome = unwrap(timed(metrics, [&] { return service::run_read(graph, request); }));
-    if (outcome.plan || outcome.result.rows.size() <= kStreamedRows) {
-        send_json(res, 200, service::read_json(outcome, with_commit_id));
-        return;
-    }
-    // A large answer goes out as it is written (chunked), its rows freed as they go: the
-    // rows and the whole body are never held together.
-    auto held = std::make_shared<service::ReadOutcome>(std::move(outcome));
-    res.status = 200;
-    res.set_chunked_content_provider(
-        "application/json", [held, with_commit_id](size_t, httplib::DataSink& sink) {
-            service::stream_read_json(*held, with_commit_id, [&](std::string_view piece) {
-                return sink.is_writable() && sink.write(piece.data(), piece.size());
-            });
-            held->result = {};
-            sink.done();
-            return true;
-        });
+    return unwrap(timed(metrics, [&] { return service::run_read(graph, request); }));
+}
+
+void ServerState::send_read(httplib::Response& res, const service::GraphHandle& graph,
+                            service::ReadRequest request, bool with_commit_id,
+                            const std::optional<std::string>& actor) const {
+    send_read_outcome(res, run_read(graph, std::move(request), actor), with_commit_id);
+}
+
+service::MutationOutcome ServerState::run_mutation(const service::GraphHandle& graph,
+                                                   const service::MutationRequest& request) const {
+    return unwrap(timed(metrics, [&] { return service::run_mutation(graph, request); }));
 }
 
 void ServerState::send_mutation(httplib::Response& res, const service::GraphHandle& graph,
                                 const service::MutationRequest& request) const {
-    auto outcome = unwrap(timed(metrics, [&] { return service::run_mutation(graph, request); }));
-    send_json(res, 200, service::mutation_json(outcome));
+    send_json(res, 200, service::mutation_json(run_mutation(graph, request)));
 }
 
 } // namespace omnigraph::server

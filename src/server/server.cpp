@@ -254,6 +254,8 @@ void install_routes(ServerState& s, size_t workers) {
     add_branch_routes(s);
     add_change_routes(s);
     add_blob_routes(s);
+    add_mcp_routes(s);
+    add_console_routes(s);
     auto route_all = [&s](const httplib::Request& req, httplib::Response& res) {
         dispatch(s, req, res);
     };

@@ -26,7 +26,9 @@
 
 namespace omnigraph::service {
 struct ReadRequest;
+struct ReadOutcome;
 struct MutationRequest;
+struct MutationOutcome;
 } // namespace omnigraph::service
 
 namespace omnigraph::server {
@@ -44,6 +46,15 @@ struct Generation {
     GraphRegistry registry;
 };
 using GenerationRef = std::shared_ptr<const Generation>;
+
+// How a stored query is to run: what POST …/queries/{name} reads from its body and header, and
+// what an MCP tool call gives (routes_mcp.cpp).
+struct StoredCall {
+    const base::Json* params = nullptr;          // not owned; nullptr for none
+    std::optional<std::string> branch, snapshot; // the branch already trimmed
+    std::optional<std::string> if_commit;        // the conditional route's header
+    bool explain = false;
+};
 
 // What a request's log line and metrics learn while it runs (one per worker thread), and the
 // generation it runs on.
@@ -120,6 +131,30 @@ struct ServerState {
                    const std::optional<std::string>& actor) const;
     void send_mutation(httplib::Response& res, const service::GraphHandle& graph,
                        const service::MutationRequest& request) const;
+    // The same runs, their outcome returned rather than sent (read slot, budget and metrics as
+    // above; an error is thrown as its HttpError).
+    service::ReadOutcome run_read(const service::GraphHandle& graph, service::ReadRequest request,
+                                  const std::optional<std::string>& actor) const;
+    service::MutationOutcome run_mutation(const service::GraphHandle& graph,
+                                          const service::MutationRequest& request) const;
+
+    // Stored queries, as POST …/queries/{name} and the MCP tools run them (routes_query.cpp).
+    // The query `name` of `g` when `actor` may invoke it (the invoke_query decision is logged);
+    // else 404 `stored query not found`: a denial looks like an unknown name (§1.3 row 13).
+    const service::StoredQuery& invocable_query(const ServedGraph& g,
+                                                const std::optional<std::string>& actor,
+                                                const std::string& name) const;
+    // A stored read: under `read` of its branch (403) and the read slots; 400 for a graph-commit
+    // condition or both a branch and a snapshot.
+    service::ReadOutcome invoke_stored_read(const ServedGraph& g, const service::StoredQuery& q,
+                                            const StoredCall& call,
+                                            const std::optional<std::string>& actor) const;
+    // A stored mutation of its branch (default main): under `change` (403) and the write
+    // admission (429); 400 for a snapshot.
+    service::MutationOutcome invoke_stored_mutation(const ServedGraph& g,
+                                                    const service::StoredQuery& q,
+                                                    const StoredCall& call,
+                                                    const std::optional<std::string>& actor) const;
 
   private:
     mutable std::mutex generation_mutex_;
@@ -128,12 +163,14 @@ struct ServerState {
 };
 
 // The route groups (routes_*.cpp).
-void add_server_routes(ServerState& s); // /healthz, /graphs, /openapi.json, /readyz, /metrics
-void add_graph_routes(ServerState& s);  // snapshot, schema, commits, export
-void add_query_routes(ServerState& s);  // query, read, stored queries
-void add_write_routes(ServerState& s);  // mutate, change, load, ingest, schema apply
-void add_branch_routes(ServerState& s); // branch list, create, delete
-void add_change_routes(ServerState& s); // commit changes, change feed, baseline
-void add_blob_routes(ServerState& s);   // blob (GET, HEAD)
+void add_server_routes(ServerState& s);  // /healthz, /graphs, /openapi.json, /readyz, /metrics
+void add_graph_routes(ServerState& s);   // snapshot, schema, commits, export
+void add_query_routes(ServerState& s);   // query, read, stored queries
+void add_write_routes(ServerState& s);   // mutate, change, load, ingest, schema apply
+void add_branch_routes(ServerState& s);  // branch list, create, delete
+void add_change_routes(ServerState& s);  // commit changes, change feed, baseline
+void add_blob_routes(ServerState& s);    // blob (GET, HEAD)
+void add_mcp_routes(ServerState& s);     // the stored queries as MCP tools
+void add_console_routes(ServerState& s); // the web console: /ui, /ui/{file}
 
 } // namespace omnigraph::server
