@@ -25,10 +25,7 @@ struct BranchArgs {
 // documents the local verbs print.
 int run_remote(const RemoteGraph& g, const std::string& verb, const BranchArgs& a) {
     if (!a.actor.empty())
-        return fail(Error(codes::kInvalidArgument,
-                          "--as cannot be used with --server: the server records the actor of "
-                          "your token"),
-                    a.json);
+        return fail(served_actor_refused(), a.json);
     Result<Json> out = Json();
     if (verb == "create") {
         echo_served("branch create", g.uri(), a.quiet || a.json);

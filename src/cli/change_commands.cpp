@@ -1,6 +1,7 @@
 // `omnigraph commit changes` and `omnigraph changes poll|baseline` (spec engine-cli §2.5, §4.2).
 #include "cli/commands.h"
 #include "cli/graph_access.h"
+#include "cli/remote_graph.h"
 #include "engine/changes.h"
 #include "service/changes.h"
 #include "service/graph_handle.h"
@@ -10,6 +11,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
@@ -26,6 +28,7 @@ struct ChangeArgs {
     size_t limit = 0; // 0 = the default page
     std::vector<std::string> kinds, types, ops;
     bool json = false;
+    ServerScopeArgs remote;
 
     Result<engine::ChangeFilter> filter() const {
         return engine::make_change_filter(kinds, types, ops, "--");
@@ -40,6 +43,88 @@ Result<std::pair<std::unique_ptr<service::GraphHandle>, engine::ChangeFilter>>
 open_with_filter(const ChangeArgs& a) {
     auto graph = OG_TRY(service::GraphHandle::open(a.uri));
     return std::pair{std::move(graph), OG_TRY(a.filter())};
+}
+
+// One page of a change verb's answer, given the page token to continue from (none: the first
+// page): from the graph root through the service, or from the server's route.
+using PageSource = std::function<Result<Json>(const std::optional<std::string>& token)>;
+
+// The query string of a served change route: the filter (kind, type, op repeated) and limit.
+std::vector<std::pair<std::string, std::string>> filter_query(const ChangeArgs& a) {
+    std::vector<std::pair<std::string, std::string>> q;
+    q.reserve(a.kinds.size() + a.types.size() + a.ops.size() + 3);
+    for (const auto& k : a.kinds)
+        q.emplace_back("kind", k);
+    for (const auto& t : a.types)
+        q.emplace_back("type", t);
+    for (const auto& o : a.ops)
+        q.emplace_back("op", o);
+    if (a.limit > 0)
+        q.emplace_back("limit", std::to_string(a.limit));
+    return q;
+}
+
+// The pages of `commit changes ID` (GET …/commits/{id}/changes on a server).
+Result<PageSource> commit_pages(const ChangeArgs& a) {
+    auto remote = OG_TRY(RemoteGraph::resolve(a.remote, !a.uri.empty()));
+    if (remote) {
+        auto g = std::make_shared<RemoteGraph>(std::move(*remote));
+        return PageSource([g, a](const std::optional<std::string>& token) {
+            auto q = filter_query(a);
+            if (token)
+                q.emplace_back("page_token", *token);
+            return g->server().json("GET", g->path("commits/" + a.commit_id + "/changes"), q);
+        });
+    }
+    if (a.uri.empty())
+        return graph_root_required();
+    auto opened = OG_TRY(open_with_filter(a));
+    auto graph = std::shared_ptr<service::GraphHandle>(std::move(opened.first));
+    service::CommitChangesRequest request{a.commit_id, a.page(), std::nullopt, opened.second};
+    return PageSource([graph, request](const std::optional<std::string>& token) mutable {
+        request.page_token = token;
+        return service::commit_changes(*graph, request);
+    });
+}
+
+// The pages of `changes poll` (GET …/changes on a server): the first from the cursor or start,
+// the next ones from the page token alone.
+Result<PageSource> poll_pages(const ChangeArgs& a) {
+    auto remote = OG_TRY(RemoteGraph::resolve(a.remote, !a.uri.empty()));
+    if (remote) {
+        auto g = std::make_shared<RemoteGraph>(std::move(*remote));
+        return PageSource([g, a](const std::optional<std::string>& token) {
+            auto q = filter_query(a);
+            q.emplace_back("branch", a.branch);
+            if (token)
+                q.emplace_back("page_token", *token);
+            else if (!a.cursor.empty())
+                q.emplace_back("cursor", a.cursor);
+            else if (!a.start.empty())
+                q.emplace_back("start", a.start);
+            return g->server().json("GET", g->path("changes"), q);
+        });
+    }
+    if (a.uri.empty())
+        return graph_root_required();
+    auto opened = OG_TRY(open_with_filter(a));
+    auto graph = std::shared_ptr<service::GraphHandle>(std::move(opened.first));
+    engine::ChangeFilter filter = opened.second;
+    return PageSource([graph, filter, a](const std::optional<std::string>& token) {
+        service::PollRequest request;
+        request.branch = a.branch;
+        request.limit = a.page();
+        request.filter = filter;
+        if (token) {
+            request.page_token = token;
+        } else {
+            if (!a.cursor.empty())
+                request.cursor = a.cursor;
+            if (!a.start.empty())
+                request.start = a.start;
+        }
+        return service::poll_changes(*graph, request);
+    });
 }
 
 void add_filter_flags(CLI::App* cmd, ChangeArgs& a) {
@@ -68,17 +153,16 @@ void print_cause(const Json& cause, size_t changes) {
 }
 
 int run_commit_changes(const ChangeArgs& a) {
-    auto opened = open_with_filter(a);
-    if (!opened)
-        return fail(opened.error(), a.json);
-    auto& [graph, filter] = *opened;
-    service::CommitChangesRequest request{a.commit_id, a.page(), std::nullopt, filter};
+    auto pages = commit_pages(a);
+    if (!pages)
+        return fail(pages.error(), a.json);
+    std::optional<std::string> token;
     if (!a.page_token.empty())
-        request.page_token = a.page_token;
+        token = a.page_token;
     // Without --page-token every page is fetched and shown as one response.
     Json whole;
     while (true) {
-        auto page = service::commit_changes(*graph, request);
+        auto page = (*pages)(token);
         if (!page)
             return fail(page.error(), a.json);
         if (whole.is_null())
@@ -89,7 +173,7 @@ int run_commit_changes(const ChangeArgs& a) {
         auto next = whole.find("next_page_token");
         if (!a.page_token.empty() || next == whole.end())
             break;
-        request.page_token = next->get<std::string>();
+        token = next->get<std::string>();
         whole.erase("next_page_token");
     }
     if (a.json) {
@@ -105,23 +189,15 @@ int run_commit_changes(const ChangeArgs& a) {
 }
 
 int run_poll(const ChangeArgs& a) {
-    auto opened = open_with_filter(a);
-    if (!opened)
-        return fail(opened.error(), a.json);
-    auto& [graph, filter] = *opened;
-    service::PollRequest request;
-    request.branch = a.branch;
-    if (!a.cursor.empty())
-        request.cursor = a.cursor;
-    if (!a.start.empty())
-        request.start = a.start;
-    request.limit = a.page();
-    request.filter = filter;
+    auto pages = poll_pages(a);
+    if (!pages)
+        return fail(pages.error(), a.json);
     // Page tokens are followed until the terminal page, which carries the cursor.
+    std::optional<std::string> token;
     Json blocks = Json::array();
     Json last;
     while (true) {
-        auto page = service::poll_changes(*graph, request);
+        auto page = (*pages)(token);
         if (!page)
             return fail(page.error(), a.json);
         for (auto& block : (*page)["blocks"]) {
@@ -136,8 +212,7 @@ int run_poll(const ChangeArgs& a) {
         auto next = last.find("next_page_token");
         if (next == last.end())
             break;
-        request = service::PollRequest{
-            a.branch, std::nullopt, std::nullopt, next->get<std::string>(), a.page(), filter};
+        token = next->get<std::string>();
     }
     if (a.json) {
         std::cout << base::to_pretty_json(Json::object(
@@ -171,8 +246,8 @@ Status sync_path(const std::string& path, int flags) {
 // Writes the baseline's rows to `out` atomically: a temporary file beside it, fsynced, renamed
 // over it, and the directory fsynced; an advisory lock on `out`.lock keeps two baselines from
 // interleaving.
-Status install_baseline(const service::GraphHandle& graph,
-                        const service::PreparedBaseline& baseline, const std::string& out) {
+Status install_baseline(const std::function<Status(std::ostream&)>& write_rows,
+                        const std::string& out) {
     namespace fs = std::filesystem;
     std::string lock_path = out + ".lock";
     int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
@@ -192,7 +267,7 @@ Status install_baseline(const service::GraphHandle& graph,
             return Error(codes::kStorageIo,
                          "cannot write " + tmp + ": " +
                              std::error_code(errno, std::generic_category()).message());
-        OG_CHECK(service::write_baseline_rows(graph, baseline, file));
+        OG_CHECK(write_rows(file));
         file.close();
         if (!file)
             return Error(codes::kStorageIo, "writing " + tmp + " failed");
@@ -212,23 +287,65 @@ Status install_baseline(const service::GraphHandle& graph,
     return written;
 }
 
+// A baseline from a server: POST …/changes/baseline answers the rows, then the terminal
+// `{"baseline": …}` record; the rows go to `out` as a local baseline's do.
+Result<Json> remote_baseline(const RemoteGraph& g, const ChangeArgs& a) {
+    Json body = Json::object({{"branch", a.branch}});
+    for (const auto& [key, values] :
+         {std::pair{"kind", &a.kinds}, {"type", &a.types}, {"op", &a.ops}})
+        if (!values->empty())
+            body[key] = *values;
+    auto answer = OG_TRY(g.server().call("POST", g.path("changes/baseline"), {}, body.dump()));
+    if (answer.status != 200)
+        return http_answer_error(answer);
+    std::string_view rows = answer.body;
+    while (rows.ends_with('\n'))
+        rows.remove_suffix(1);
+    size_t last = rows.rfind('\n');
+    std::string_view terminal = last == std::string_view::npos ? rows : rows.substr(last + 1);
+    Json record = Json::parse(terminal, nullptr, false);
+    if (!record.is_object() || !record.contains("baseline"))
+        return Error(codes::kInternal, "the server's baseline did not end with its record");
+    rows = last == std::string_view::npos ? std::string_view() : rows.substr(0, last + 1);
+    OG_CHECK(install_baseline(
+        [&](std::ostream& file) -> Status {
+            file.write(rows.data(), static_cast<std::streamsize>(rows.size()));
+            return ok();
+        },
+        a.out));
+    return record["baseline"];
+}
+
+Result<Json> baseline_of(const ChangeArgs& a) {
+    auto remote = OG_TRY(RemoteGraph::resolve(a.remote, !a.uri.empty()));
+    if (remote)
+        return remote_baseline(*remote, a);
+    if (a.uri.empty())
+        return graph_root_required();
+    auto opened = OG_TRY(open_with_filter(a));
+    const service::GraphHandle& graph = *opened.first;
+    auto baseline = OG_TRY(service::prepare_baseline(graph, a.branch, opened.second));
+    OG_CHECK(install_baseline(
+        [&](std::ostream& file) -> Status {
+            OG_CHECK(service::write_baseline_rows(graph, baseline, file));
+            return ok();
+        },
+        a.out));
+    return service::baseline_record(baseline)["baseline"];
+}
+
 int run_baseline(const ChangeArgs& a) {
-    auto opened = open_with_filter(a);
-    if (!opened)
-        return fail(opened.error(), a.json);
-    auto& [graph, filter] = *opened;
-    auto baseline = service::prepare_baseline(*graph, a.branch, filter);
-    if (!baseline)
-        return fail(baseline.error(), a.json);
-    if (auto installed = install_baseline(*graph, *baseline, a.out); !installed)
-        return fail(installed.error(), a.json);
+    auto record = baseline_of(a);
+    if (!record)
+        return fail(record.error(), a.json);
     if (a.json) {
-        std::cout << base::to_pretty_json(service::baseline_record(*baseline)["baseline"]);
+        std::cout << base::to_pretty_json(*record);
         return 0;
     }
     std::cout << "snapshot: " << a.out << "\n"
-              << "snapshot_commit_id: " << baseline->snapshot_commit_id << "\n"
-              << "resume_cursor: " << baseline->resume_cursor << "\n";
+              << "snapshot_commit_id: " << (*record)["snapshot_commit_id"].get<std::string>()
+              << "\n"
+              << "resume_cursor: " << (*record)["resume_cursor"].get<std::string>() << "\n";
     return 0;
 }
 
@@ -239,7 +356,8 @@ void register_changes(CLI::App& app, Outcome& outcome) {
     auto diff = std::make_shared<ChangeArgs>();
     auto* diff_cmd =
         commit->add_subcommand("changes", "Entity changes of one commit against its first parent");
-    diff_cmd->add_option("--uri,--store", diff->uri, "Graph root")->required();
+    diff_cmd->add_option("--uri,--store", diff->uri, "Graph root");
+    diff->remote.add_to(diff_cmd);
     diff_cmd->add_option("id", diff->commit_id, "Commit id")->required();
     diff_cmd->add_option("--limit", diff->limit, "Changes per page (default 1000, at most 8192)");
     diff_cmd->add_option("--page-token", diff->page_token,
@@ -252,7 +370,8 @@ void register_changes(CLI::App& app, Outcome& outcome) {
     changes->require_subcommand(1);
     auto poll = std::make_shared<ChangeArgs>();
     auto* poll_cmd = changes->add_subcommand("poll", "Changes after a cursor, commit by commit");
-    poll_cmd->add_option("--uri,--store", poll->uri, "Graph root")->required();
+    poll_cmd->add_option("--uri,--store", poll->uri, "Graph root");
+    poll->remote.add_to(poll_cmd);
     poll_cmd->add_option("--branch", poll->branch, "Branch (default main)");
     auto* cursor = poll_cmd->add_option("--cursor", poll->cursor, "Resume after this cursor");
     poll_cmd->add_option("--start", poll->start, "now (default) | beginning | after:<commit id>")
@@ -265,7 +384,8 @@ void register_changes(CLI::App& app, Outcome& outcome) {
     auto base = std::make_shared<ChangeArgs>();
     auto* base_cmd = changes->add_subcommand(
         "baseline", "Snapshot a branch to a file and print the cursor that resumes after it");
-    base_cmd->add_option("--uri,--store", base->uri, "Graph root")->required();
+    base_cmd->add_option("--uri,--store", base->uri, "Graph root");
+    base->remote.add_to(base_cmd);
     base_cmd->add_option("--branch", base->branch, "Branch (default main)");
     base_cmd->add_option("--out", base->out, "File that receives the snapshot")->required();
     add_filter_flags(base_cmd, *base);

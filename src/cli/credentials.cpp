@@ -1,5 +1,7 @@
 #include "cli/credentials.h"
 
+#include "base/env.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -21,10 +23,10 @@ std::string trim(const std::string& s) {
 }
 
 std::optional<std::string> env_token(const std::string& variable) {
-    const char* v = std::getenv(variable.c_str());
+    auto v = base::env_string(variable);
     if (!v)
         return std::nullopt;
-    std::string t = trim(v);
+    std::string t = trim(*v);
     return t.empty() ? std::nullopt : std::optional<std::string>(t);
 }
 

@@ -98,9 +98,7 @@ Result<Addressed> address(const std::string& uri, const ServerScopeArgs& scope) 
     Addressed out;
     out.remote = OG_TRY(RemoteGraph::resolve(scope, !uri.empty()));
     if (!out.remote && uri.empty())
-        return Error(codes::kInvalidArgument,
-                     "a graph root is required: pass URI (or --store URI), or address a served "
-                     "graph with --server");
+        return graph_root_required();
     return out;
 }
 
@@ -250,10 +248,7 @@ struct LoadArgs {
 // batches load from a graph root or in parts). The answer is the server's IngestOutput.
 int run_remote_load(const RemoteGraph& g, const LoadArgs& a) {
     if (!a.actor.empty())
-        return fail(Error(codes::kInvalidArgument,
-                          "--as cannot be used with --server: the server records the actor of "
-                          "your token"),
-                    a.json);
+        return fail(served_actor_refused(), a.json);
     if (a.mode == "overwrite" &&
         !confirm_destructive("load", g.uri(), true, a.yes, a.json,
                              "load --mode overwrite replaces the loaded types' rows of " + g.uri() +

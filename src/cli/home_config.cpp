@@ -1,5 +1,8 @@
 #include "cli/home_config.h"
 
+#include "base/env.h"
+#include "base/text.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -44,8 +47,8 @@ void warn_unknown(const YAML::Node& map, const std::set<std::string>& known,
         std::string key = entry.first.as<std::string>();
         if (!known.count(key))
             std::cerr << "warning: " << file << ":" << entry.first.Mark().line + 1 << ":"
-                      << entry.first.Mark().column + 1 << ": unknown key '"
-                      << (path.empty() ? key : path + "." + key) << "' (ignored)\n";
+                      << entry.first.Mark().column + 1 << ": unknown key '" << path
+                      << (path.empty() ? "" : ".") << key << "' (ignored)\n";
     }
 }
 
@@ -94,10 +97,10 @@ base::Json json_of(const YAML::Node& node) {
 } // namespace
 
 std::string omnigraph_home() {
-    if (const char* home = std::getenv("OMNIGRAPH_HOME"); home && *home)
-        return home;
-    const char* user = std::getenv("HOME");
-    return std::string(user && *user ? user : ".") + "/.omnigraph";
+    if (auto home = base::env_string("OMNIGRAPH_HOME"); home && !home->empty())
+        return *home;
+    auto user = base::env_string("HOME");
+    return (user && !user->empty() ? *user : std::string(".")) + "/.omnigraph";
 }
 
 Result<HomeConfig> load_home_config() {
@@ -127,10 +130,10 @@ Result<HomeConfig> load_home_config() {
                 expect_map(s.second, path);
                 if (s.second["token"])
                     throw Malformed{s.second["token"].Mark(),
-                                    path +
-                                        ".token: tokens never go in config.yaml; use "
-                                        "`omnigraph login " +
-                                        name + "` or OMNIGRAPH_TOKEN_<NAME>"};
+                                    base::concat(path,
+                                                 ".token: tokens never go in config.yaml; use "
+                                                 "`omnigraph login ",
+                                                 name, "` or OMNIGRAPH_TOKEN_<NAME>")};
                 auto url = optional_text(s.second, "url", path);
                 if (!url)
                     throw Malformed{s.second.Mark(), path + ".url is required"};

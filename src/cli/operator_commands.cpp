@@ -1,4 +1,6 @@
 // The operator's own verbs for talking to servers (spec engine-cli §4.2, §4.3): `login`,
+
+#include "base/env.h"
 // `logout`, `profile list|show`, `graphs list` and `alias NAME ARGS…`. They read and write only
 // ~/.omnigraph (cli/home_config.h, cli/credentials.h); `graphs list` and `alias` call a server.
 #include "cli/commands.h"
@@ -98,8 +100,7 @@ int run_profile_show(const ProfileArgs& a) {
         return fail(config.error(), a.json);
     std::string name = a.name;
     if (name.empty())
-        if (const char* env = std::getenv("OMNIGRAPH_PROFILE"); env && *env)
-            name = env;
+        name = base::env_string("OMNIGRAPH_PROFILE").value_or("");
     const ScopeDefaults* scope = &config->defaults;
     if (!name.empty()) {
         auto it = config->profiles.find(name);
@@ -133,13 +134,14 @@ int run_graphs_list(const GraphsArgs& a) {
     auto server = RemoteServer::resolve(a.scope, *config);
     if (!server)
         return fail(server.error(), a.json);
-    if (!*server)
+    std::optional<RemoteServer> target = std::move(server).value();
+    if (!target)
         return fail(Error(codes::kInvalidArgument,
                           "graphs list asks a server: pass --server NAME|URL (or set "
                           "defaults.server in " +
                               config->path + ")"),
                     a.json);
-    auto out = (*server)->json("GET", "/graphs");
+    auto out = target->json("GET", "/graphs");
     if (!out)
         return fail(out.error(), a.json);
     if (a.json) {
@@ -187,7 +189,8 @@ int run_alias(const AliasArgs& a) {
     auto graph = RemoteGraph::resolve(scope);
     if (!graph)
         return fail(graph.error(), a.json);
-    if (!*graph)
+    std::optional<RemoteGraph> target = std::move(graph).value();
+    if (!target)
         return fail(Error(codes::kInvalidArgument,
                           "alias '" + a.name + "' names no server (aliases.<name>.server)"),
                     a.json);
@@ -195,7 +198,7 @@ int run_alias(const AliasArgs& a) {
     for (size_t i = 0; i < a.args.size(); ++i)
         params[alias.args[i]] = argument_value(a.args[i]);
     Json body = Json::object({{"params", params}});
-    auto out = (*graph)->server().json("POST", (*graph)->path("queries/" + alias.query), {}, &body);
+    auto out = target->server().json("POST", target->path("queries/" + alias.query), {}, &body);
     if (!out)
         return fail(out.error(), a.json);
     std::string format = a.json ? "json"

@@ -116,13 +116,8 @@ Status apply_operator_config(QueryArgs& a) {
     return ok();
 }
 
-// Usage errors (exit 2) shared by `query` and `mutate`; 0 when the arguments are usable.
-int usage_error(const QueryArgs& a) {
-    if (a.query_file.empty() == a.query_text.empty()) {
-        std::cerr << "error: pass the query with --query FILE or -e TEXT (stored queries are "
-                     "served by omnigraph-server)\n";
-        return 2;
-    }
+// Flags that exclude each other (exit 2), on a graph root and on a server alike.
+int conflicting_flags(const QueryArgs& a) {
     if (!a.params.empty() && !a.params_file.empty()) {
         std::cerr << "error: --params and --params-file are mutually exclusive\n";
         return 2;
@@ -132,6 +127,16 @@ int usage_error(const QueryArgs& a) {
         return 2;
     }
     return 0;
+}
+
+// Usage errors (exit 2) shared by `query` and `mutate`; 0 when the arguments are usable.
+int usage_error(const QueryArgs& a) {
+    if (a.query_file.empty() == a.query_text.empty()) {
+        std::cerr << "error: pass the query with --query FILE or -e TEXT (stored queries are "
+                     "served by omnigraph-server)\n";
+        return 2;
+    }
+    return conflicting_flags(a);
 }
 
 // What `query` and `mutate` read before the service runs: the source, the params, the graph.
@@ -175,19 +180,10 @@ Result<std::optional<RemoteGraph>> remote_of(const QueryArgs& a) {
 // NAME and no --query/-e) through /queries/NAME; --if-commit through the fail-closed routes.
 int run_remote(const RemoteGraph& g, const QueryArgs& a, const std::string& format, bool mutation) {
     bool json = format == "json";
-    if (!a.params.empty() && !a.params_file.empty()) {
-        std::cerr << "error: --params and --params-file are mutually exclusive\n";
-        return 2;
-    }
-    if (!a.branch.empty() && !a.snapshot.empty()) {
-        std::cerr << "error: --branch and --snapshot are mutually exclusive\n";
-        return 2;
-    }
+    if (int usage = conflicting_flags(a))
+        return usage;
     if (!a.actor.empty())
-        return fail(Error(codes::kInvalidArgument,
-                          "--as cannot be used with --server: the server records the actor of "
-                          "your token"),
-                    json);
+        return fail(served_actor_refused(), json);
     bool stored = a.query_file.empty() && a.query_text.empty();
     if (stored && a.name.empty()) {
         std::cerr << "error: pass a stored query NAME, or the query with --query FILE or -e "

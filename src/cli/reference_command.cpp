@@ -13,7 +13,7 @@ namespace omnigraph::cli {
 namespace {
 
 // A table cell: pipes escaped, on one line.
-std::string cell(std::string s) {
+std::string cell(const std::string& s) {
     std::string out;
     for (char c : s) {
         if (c == '|')
@@ -35,10 +35,14 @@ std::string names_of(const CLI::Option* o) {
         return "`" + upper + "`" + (o->get_expected_max() > 1 ? "…" : "");
     std::string value = o->get_expected_max() == 0 ? "" : " VALUE"; // flags expect nothing
     std::string out;
+    auto add = [&](std::string_view dashes, const std::string& name) {
+        out.append(out.empty() ? "" : ", ").append("`").append(dashes).append(name);
+        out.append(value).append("`");
+    };
     for (const auto& s : o->get_snames())
-        out += (out.empty() ? "" : ", ") + std::string("`-") + s + value + "`";
+        add("-", s);
     for (const auto& l : o->get_lnames())
-        out += (out.empty() ? "" : ", ") + std::string("`--") + l + value + "`";
+        add("--", l);
     return out;
 }
 

@@ -1,7 +1,9 @@
 #include "cli/remote_graph.h"
 
+#include "base/env.h"
 #include "cli/credentials.h"
 #include "store/http_client.h"
+#include "store/sigv4.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -11,27 +13,11 @@ namespace omnigraph::cli {
 
 namespace {
 
-std::string percent_encode(std::string_view s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
 // The profile in force: --profile, else $OMNIGRAPH_PROFILE; unknown names are errors.
 Result<const ScopeDefaults*> profile_of(const ServerScopeArgs& args, const HomeConfig& config) {
     std::string name = args.profile;
     if (name.empty())
-        if (const char* env = std::getenv("OMNIGRAPH_PROFILE"); env && *env)
-            name = env;
+        name = base::env_string("OMNIGRAPH_PROFILE").value_or("");
     if (name.empty())
         return nullptr;
     auto it = config.profiles.find(name);
@@ -98,7 +84,7 @@ RemoteServer::call(std::string_view method, const std::string& path,
     request.url = url_ + path;
     char sep = '?';
     for (const auto& [k, v] : query) {
-        request.url += sep + percent_encode(k) + "=" + percent_encode(v);
+        request.url += sep + store::uri_encode(k, false) + "=" + store::uri_encode(v, false);
         sep = '&';
     }
     if (token_)
@@ -175,7 +161,18 @@ Result<std::optional<RemoteGraph>> RemoteGraph::resolve(const ServerScopeArgs& a
 }
 
 std::string RemoteGraph::path(std::string_view route) const {
-    return "/graphs/" + percent_encode(id_) + (route.empty() ? "" : "/") + std::string(route);
+    return "/graphs/" + store::uri_encode(id_, false) + (route.empty() ? "" : "/") +
+           std::string(route);
+}
+
+Error graph_root_required() {
+    return Error(codes::kInvalidArgument, "a graph root is required: pass URI (or --store URI), "
+                                          "or address a served graph with --server");
+}
+
+Error served_actor_refused() {
+    return Error(codes::kInvalidArgument,
+                 "--as cannot be used with --server: the server records the actor of your token");
 }
 
 Error http_answer_error(const HttpAnswer& answer) {

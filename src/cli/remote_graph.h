@@ -98,6 +98,12 @@ class RemoteGraph {
     std::string id_;
 };
 
+// A verb given neither a graph root nor a server.
+Error graph_root_required();
+
+// `--as` with a served graph: the server records the actor of the token, not one the client names.
+Error served_actor_refused();
+
 // An HTTP error answer as an Error: the body's `error` text and `code` (or the name of its
 // structured detail, e.g. `precondition_failure`, when it has no code).
 Error http_answer_error(const HttpAnswer& answer);

@@ -261,10 +261,7 @@ int run_schema_show(const ShowArgs& args) {
     if (served)
         return run_remote_show(*served, args);
     if (args.uri.empty())
-        return fail(Error(codes::kInvalidArgument,
-                          "a graph root is required: pass URI (or --store URI), or address a "
-                          "served graph with --server"),
-                    args.json);
+        return fail(graph_root_required(), args.json);
     auto opened = service::GraphHandle::open(args.uri);
     if (!opened)
         return fail(opened.error(), args.json);

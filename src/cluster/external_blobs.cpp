@@ -15,15 +15,6 @@ Error bad(const std::string& base, const std::string& why) {
     return Error("invalid_external_blob_base", "external blob base '" + base + "' " + why);
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 // The normalized base split into components (scheme+authority first) for the overlap check.
 std::vector<std::string> components(const std::string& uri) {
     std::vector<std::string> out;
@@ -41,18 +32,12 @@ std::vector<std::string> components(const std::string& uri) {
     return out;
 }
 
-// "/a%20b/c/" -> "/a b/c/" (the normal form only encodes, never '/', so this is lossless).
-std::string percent_decoded_path(const std::string& path) {
-    std::string out;
-    for (size_t i = 0; i < path.size(); ++i) {
-        if (path[i] == '%' && i + 2 < path.size() && hex_value(path[i + 1]) >= 0 &&
-            hex_value(path[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(path[i + 1]) * 16 + hex_value(path[i + 2]));
-            i += 2;
-        } else {
-            out += path[i];
-        }
-    }
+// The local directory a normalized file:// base names ("file:///a%20b/c/" -> "/a b/c/").
+std::string local_path(const std::string& uri) {
+    std::string out = "/";
+    if (auto parsed = engine::parse_blob_uri(uri))
+        for (const auto& segment : parsed->segments)
+            out += segment + "/";
     return out;
 }
 
@@ -69,11 +54,8 @@ Result<std::string> normalize_blob_base(const std::string& base, const std::stri
     if (uri->scheme == "file" && scope == "server_safe")
         return bad(base, "cannot be server_safe: only s3:// bases are safe for a server");
     if (uri->scheme == "file" && scope == "embedded_only") {
-        std::string local = "/";
-        for (const auto& s : uri->segments)
-            local += s + "/";
         std::error_code ec;
-        if (!std::filesystem::is_directory(local, ec))
+        if (!std::filesystem::is_directory(local_path(uri->normal_form(true)), ec))
             return bad(base, "names no existing local directory");
     }
     return uri->normal_form(true);
@@ -118,7 +100,7 @@ std::optional<base::Json> check_blob_policy(const std::string& graph_id,
         if (!uri.starts_with("file://"))
             return components(uri);
         std::error_code ec;
-        std::string local = percent_decoded_path(uri.substr(7));
+        std::string local = local_path(uri);
         auto canonical = std::filesystem::weakly_canonical(local, ec);
         if (ec)
             return components(uri);

@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/uri.h"
 #include "store/object_store.h"
+#include "store/sigv4.h"
 
 #include <algorithm>
 #include <cctype>
@@ -19,10 +20,6 @@ int hex_value(char c) {
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;
-}
-
-bool unreserved(unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 Error bad(std::string why) {
@@ -47,21 +44,6 @@ Result<std::string> decode_segment(std::string_view seg) {
             return bad("percent-encodes '/', '%', '\\' or NUL");
         out += c;
         i += 2;
-    }
-    return out;
-}
-
-std::string encode_segment(std::string_view seg) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : seg) {
-        if (unreserved(c)) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
     }
     return out;
 }
@@ -157,7 +139,8 @@ Result<BlobUri> parse_blob_uri(std::string_view text) {
 std::string BlobUri::normal_form(bool as_base) const {
     std::string out = scheme + "://" + authority + "/";
     for (size_t i = 0; i < segments.size(); ++i)
-        out += encode_segment(segments[i]) + (as_base || i + 1 < segments.size() ? "/" : "");
+        out +=
+            store::uri_encode(segments[i], false) + (as_base || i + 1 < segments.size() ? "/" : "");
     return out;
 }
 

@@ -51,13 +51,9 @@ Result<LoadBatch> parse_lines(std::string_view jsonl, uint64_t first_line,
                                     std::to_string(kMaxLineBytes));
                 records.parse(line, number);
             } catch (const LoadError& e) {
-                SourceLocation at{std::string(file), int(number), e.column};
-                if (e.cause) {
-                    Error out = *e.cause;
-                    out.location = std::move(at);
-                    return out;
-                }
-                return Error(kInvalidLoadInput, e.what(), std::move(at));
+                Error out = e.cause.value_or(Error(kInvalidLoadInput, e.what()));
+                out.location = SourceLocation{std::string(file), int(number), e.column};
+                return out;
             }
             if (end == jsonl.size())
                 break;

@@ -154,6 +154,28 @@ TEST_F(CliRemote, LoginStoresAPrivateTokenAndEveryServedVerbRuns) {
     EXPECT_NE(exported.out.find("\"Compilers\""), std::string::npos) << exported.out;
     EXPECT_EQ(exported.out.find("Person"), std::string::npos) << exported.out;
 
+    // The change feed through the server is the local one, page for page.
+    std::string root = cluster_ + "/graphs/knowledge.omni";
+    auto served_diff = ok({"commit", "changes", head, "--server", "dev", "--graph", "knowledge",
+                           "--limit", "1", "--json"});
+    auto local_diff = ok({"commit", "changes", head, "--uri", root, "--limit", "1", "--json"});
+    EXPECT_EQ(Json::parse(served_diff.out), Json::parse(local_diff.out));
+    auto served_feed = ok({"changes", "poll", "--server", "dev", "--graph", "knowledge", "--start",
+                           "beginning", "--kind", "node", "--json"});
+    auto local_feed =
+        ok({"changes", "poll", "--uri", root, "--start", "beginning", "--kind", "node", "--json"});
+    EXPECT_EQ(Json::parse(served_feed.out), Json::parse(local_feed.out));
+    auto served_base = ok({"changes", "baseline", "--server", "dev", "--graph", "knowledge",
+                           "--out", dir_.path() + "/served.jsonl", "--json"});
+    auto local_base =
+        ok({"changes", "baseline", "--uri", root, "--out", dir_.path() + "/local.jsonl", "--json"});
+    EXPECT_EQ(Json::parse(served_base.out), Json::parse(local_base.out));
+    EXPECT_EQ(read_file(dir_.path() + "/served.jsonl"), read_file(dir_.path() + "/local.jsonl"));
+    EXPECT_NE(read_file(dir_.path() + "/served.jsonl").find("\"Linus\""), std::string::npos);
+    auto feed_text =
+        ok({"changes", "poll", "--server", "dev", "--graph", "knowledge", "--start", "beginning"});
+    EXPECT_NE(feed_text.out.find("insert node Person Linus"), std::string::npos) << feed_text.out;
+
     // logout: the token is gone, requests are anonymous again.
     auto logout = ok({"logout", "dev"});
     EXPECT_EQ(logout.out, "removed credential for 'dev' from " + home_ + "/credentials\n");
