@@ -50,20 +50,14 @@ Result<HttpAnswer> remote_blob(const RemoteGraph& g, const BlobArgs& a, bool hea
     return answer;
 }
 
-std::string header_of(const HttpAnswer& answer, std::string_view name) {
-    for (const auto& [k, v] : answer.headers)
-        if (k == name)
-            return v;
-    return "";
-}
-
 int run_remote_get(const RemoteGraph& g, const BlobArgs& a) {
     auto answer = remote_blob(g, a, false);
     if (!answer)
         return fail(answer.error(), false);
     if (answer->status == 302)
         return fail(Error(codes::kInvalidArgument, "the blob is an external reference to " +
-                                                       answer->location + "; read it from there"),
+                                                       answer->header("location") +
+                                                       "; read it from there"),
                     false);
     if (a.out.empty()) {
         std::cout.write(answer->body.data(), static_cast<std::streamsize>(answer->body.size()));
@@ -83,7 +77,7 @@ Result<base::Json> remote_stat(const RemoteGraph& g, const BlobArgs& a) {
     auto optional = [](const std::string& v) {
         return v.empty() ? base::Json(nullptr) : base::Json(v);
     };
-    std::string length = header_of(answer, "content-length");
+    std::string length = answer.header("content-length");
     return base::Json::object(
         {{"entity", a.entity},
          {"type", a.type},
@@ -92,12 +86,12 @@ Result<base::Json> remote_stat(const RemoteGraph& g, const BlobArgs& a) {
          {"kind", external ? "external" : "managed"},
          {"size",
           external || length.empty() ? base::Json(nullptr) : base::Json(std::stoull(length))},
-         {"etag", optional(header_of(answer, "etag"))},
-         {"uri", external ? base::Json(answer.location) : base::Json(nullptr)},
+         {"etag", optional(answer.header("etag"))},
+         {"uri", external ? base::Json(answer.header("location")) : base::Json(nullptr)},
          {"branch", a.snapshot.empty() ? base::Json(a.branch.empty() ? "main" : a.branch)
                                        : base::Json(nullptr)},
          {"snapshot", optional(a.snapshot)},
-         {"resolved_snapshot", optional(header_of(answer, "omnigraph-snapshot-id"))}});
+         {"resolved_snapshot", optional(answer.header("omnigraph-snapshot-id"))}});
 }
 
 Result<service::BlobRead> read(const BlobArgs& a, service::BlobRequest& request,

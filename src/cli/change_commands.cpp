@@ -66,7 +66,7 @@ std::vector<std::pair<std::string, std::string>> filter_query(const ChangeArgs& 
 
 // The pages of `commit changes ID` (GET …/commits/{id}/changes on a server).
 Result<PageSource> commit_pages(const ChangeArgs& a) {
-    auto remote = OG_TRY(RemoteGraph::resolve(a.remote, !a.uri.empty()));
+    auto remote = OG_TRY(RemoteGraph::resolve_or_root(a.remote, a.uri));
     if (remote) {
         auto g = std::make_shared<RemoteGraph>(std::move(*remote));
         return PageSource([g, a](const std::optional<std::string>& token) {
@@ -76,8 +76,6 @@ Result<PageSource> commit_pages(const ChangeArgs& a) {
             return g->server().json("GET", g->path("commits/" + a.commit_id + "/changes"), q);
         });
     }
-    if (a.uri.empty())
-        return graph_root_required();
     auto opened = OG_TRY(open_with_filter(a));
     auto graph = std::shared_ptr<service::GraphHandle>(std::move(opened.first));
     service::CommitChangesRequest request{a.commit_id, a.page(), std::nullopt, opened.second};
@@ -90,7 +88,7 @@ Result<PageSource> commit_pages(const ChangeArgs& a) {
 // The pages of `changes poll` (GET …/changes on a server): the first from the cursor or start,
 // the next ones from the page token alone.
 Result<PageSource> poll_pages(const ChangeArgs& a) {
-    auto remote = OG_TRY(RemoteGraph::resolve(a.remote, !a.uri.empty()));
+    auto remote = OG_TRY(RemoteGraph::resolve_or_root(a.remote, a.uri));
     if (remote) {
         auto g = std::make_shared<RemoteGraph>(std::move(*remote));
         return PageSource([g, a](const std::optional<std::string>& token) {
@@ -105,8 +103,6 @@ Result<PageSource> poll_pages(const ChangeArgs& a) {
             return g->server().json("GET", g->path("changes"), q);
         });
     }
-    if (a.uri.empty())
-        return graph_root_required();
     auto opened = OG_TRY(open_with_filter(a));
     auto graph = std::shared_ptr<service::GraphHandle>(std::move(opened.first));
     engine::ChangeFilter filter = opened.second;
@@ -317,11 +313,9 @@ Result<Json> remote_baseline(const RemoteGraph& g, const ChangeArgs& a) {
 }
 
 Result<Json> baseline_of(const ChangeArgs& a) {
-    auto remote = OG_TRY(RemoteGraph::resolve(a.remote, !a.uri.empty()));
+    auto remote = OG_TRY(RemoteGraph::resolve_or_root(a.remote, a.uri));
     if (remote)
         return remote_baseline(*remote, a);
-    if (a.uri.empty())
-        return graph_root_required();
     auto opened = OG_TRY(open_with_filter(a));
     const service::GraphHandle& graph = *opened.first;
     auto baseline = OG_TRY(service::prepare_baseline(graph, a.branch, opened.second));

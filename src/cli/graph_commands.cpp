@@ -90,18 +90,6 @@ Result<std::vector<std::pair<std::string, std::string>>> remote_at(const ReadAt&
         {"branch", at.branch.empty() ? "main" : at.branch}};
 }
 
-// The graph a read verb addresses: a root (`uri`) or a server's graph (`remote`); exactly one.
-struct Addressed {
-    std::optional<RemoteGraph> remote;
-};
-Result<Addressed> address(const std::string& uri, const ServerScopeArgs& scope) {
-    Addressed out;
-    out.remote = OG_TRY(RemoteGraph::resolve(scope, !uri.empty()));
-    if (!out.remote && uri.empty())
-        return graph_root_required();
-    return out;
-}
-
 struct SnapshotArgs {
     std::string uri;
     ReadAt at;
@@ -110,10 +98,10 @@ struct SnapshotArgs {
 };
 
 Result<Json> snapshot_of(const SnapshotArgs& a) {
-    auto at = OG_TRY(address(a.uri, a.remote));
-    if (at.remote) {
+    auto remote = OG_TRY(RemoteGraph::resolve_or_root(a.remote, a.uri));
+    if (remote) {
         auto query = OG_TRY(remote_at(a.at));
-        return at.remote->server().json("GET", at.remote->path("snapshot"), query);
+        return remote->server().json("GET", remote->path("snapshot"), query);
     }
     auto graph = OG_TRY(service::GraphHandle::open(a.uri));
     return service::snapshot_info(*graph, a.at.target());
@@ -147,10 +135,10 @@ struct CommitArgs {
 };
 
 Result<Json> commits_of(const CommitArgs& a) {
-    auto at = OG_TRY(address(a.uri, a.remote));
-    if (at.remote) {
-        auto out = OG_TRY(
-            at.remote->server().json("GET", at.remote->path("commits"), {{"branch", a.branch}}));
+    auto remote = OG_TRY(RemoteGraph::resolve_or_root(a.remote, a.uri));
+    if (remote) {
+        auto out =
+            OG_TRY(remote->server().json("GET", remote->path("commits"), {{"branch", a.branch}}));
         return out.contains("commits") ? out["commits"] : out;
     }
     auto graph = OG_TRY(service::GraphHandle::open(a.uri));
@@ -158,9 +146,9 @@ Result<Json> commits_of(const CommitArgs& a) {
 }
 
 Result<Json> commit_of(const CommitArgs& a) {
-    auto at = OG_TRY(address(a.uri, a.remote));
-    if (at.remote)
-        return at.remote->server().json("GET", at.remote->path("commits/" + a.id));
+    auto remote = OG_TRY(RemoteGraph::resolve_or_root(a.remote, a.uri));
+    if (remote)
+        return remote->server().json("GET", remote->path("commits/" + a.id));
     auto graph = OG_TRY(service::GraphHandle::open(a.uri));
     return service::commit_info(*graph, a.id, true);
 }
@@ -391,12 +379,12 @@ int run_remote_export(const RemoteGraph& g, const ExportArgs& a) {
 }
 
 int run_export(const ExportArgs& a) {
-    auto at = address(a.uri, a.remote);
-    if (!at)
-        return fail(at.error(), false);
-    Addressed target = std::move(at).value();
-    if (target.remote)
-        return run_remote_export(*target.remote, a);
+    auto remote = RemoteGraph::resolve_or_root(a.remote, a.uri);
+    if (!remote)
+        return fail(remote.error(), false);
+    std::optional<RemoteGraph> served = std::move(remote).value();
+    if (served)
+        return run_remote_export(*served, a);
     auto graph = service::GraphHandle::open(a.uri);
     if (!graph)
         return fail(graph.error(), false);

@@ -13,6 +13,12 @@ namespace omnigraph::cli {
 
 namespace {
 
+// A verb given neither a graph root nor a server.
+Error graph_root_required() {
+    return Error(codes::kInvalidArgument, "a graph root is required: pass URI (or --store URI), "
+                                          "or address a served graph with --server");
+}
+
 // The profile in force: --profile, else $OMNIGRAPH_PROFILE; unknown names are errors.
 Result<const ScopeDefaults*> profile_of(const ServerScopeArgs& args, const HomeConfig& config) {
     std::string name = args.profile;
@@ -97,13 +103,7 @@ RemoteServer::call(std::string_view method, const std::string& path,
     if (!response)
         return Error(response.error().code,
                      "cannot reach server " + url_ + ": " + response.error().message);
-    HttpAnswer out;
-    out.status = response->status;
-    out.body = std::move(response->body);
-    out.content_type = response->header("content-type");
-    out.location = response->header("location");
-    out.headers = std::move(response->headers);
-    return out;
+    return std::move(*response);
 }
 
 Result<base::Json> RemoteServer::json(std::string_view method, const std::string& path,
@@ -160,14 +160,17 @@ Result<std::optional<RemoteGraph>> RemoteGraph::resolve(const ServerScopeArgs& a
     return std::optional<RemoteGraph>(RemoteGraph(std::move(*server), graph));
 }
 
+Result<std::optional<RemoteGraph>> RemoteGraph::resolve_or_root(const ServerScopeArgs& args,
+                                                                const std::string& uri) {
+    auto remote = OG_TRY(resolve(args, !uri.empty()));
+    if (!remote && uri.empty())
+        return graph_root_required();
+    return remote;
+}
+
 std::string RemoteGraph::path(std::string_view route) const {
     return "/graphs/" + store::uri_encode(id_, false) + (route.empty() ? "" : "/") +
            std::string(route);
-}
-
-Error graph_root_required() {
-    return Error(codes::kInvalidArgument, "a graph root is required: pass URI (or --store URI), "
-                                          "or address a served graph with --server");
 }
 
 Error served_actor_refused() {

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "cli/home_config.h"
+#include "store/http_client.h"
 
 #include <memory>
 #include <optional>
@@ -20,10 +21,6 @@ namespace CLI {
 class App;
 }
 
-namespace omnigraph::store {
-class HttpClient;
-}
-
 namespace omnigraph::cli {
 
 // The flags of a verb that may go to a server.
@@ -32,13 +29,8 @@ struct ServerScopeArgs {
     void add_to(CLI::App* cmd);
 };
 
-struct HttpAnswer {
-    long status = 0;
-    std::string body;
-    std::string content_type;
-    std::string location; // a redirect's Location
-    std::vector<std::pair<std::string, std::string>> headers;
-};
+// A server's answer: status, body and headers (`header("location")` for a redirect).
+using HttpAnswer = store::HttpResponse;
 
 // A server: its URL, the name it has in config.yaml ("" for an ad-hoc URL) and its token.
 class RemoteServer {
@@ -84,6 +76,10 @@ class RemoteGraph {
     // profile or defaults) the server's graphs are listed in the error.
     static Result<std::optional<RemoteGraph>> resolve(const ServerScopeArgs& args,
                                                       bool local_address = false);
+    // For a verb whose graph root is `uri`: the server the flags address, or nullopt for the
+    // root; graph_root_required() when there is neither.
+    static Result<std::optional<RemoteGraph>> resolve_or_root(const ServerScopeArgs& args,
+                                                              const std::string& uri);
 
     const RemoteServer& server() const { return server_; }
     const std::string& id() const { return id_; }
@@ -97,9 +93,6 @@ class RemoteGraph {
     RemoteServer server_;
     std::string id_;
 };
-
-// A verb given neither a graph root nor a server.
-Error graph_root_required();
 
 // `--as` with a served graph: the server records the actor of the token, not one the client names.
 Error served_actor_refused();

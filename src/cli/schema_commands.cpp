@@ -254,14 +254,12 @@ int run_remote_show(const RemoteGraph& g, const ShowArgs& args) {
 }
 
 int run_schema_show(const ShowArgs& args) {
-    auto remote = RemoteGraph::resolve(args.remote, !args.uri.empty());
+    auto remote = RemoteGraph::resolve_or_root(args.remote, args.uri);
     if (!remote)
         return fail(remote.error(), args.json);
     std::optional<RemoteGraph> served = std::move(remote).value();
     if (served)
         return run_remote_show(*served, args);
-    if (args.uri.empty())
-        return fail(graph_root_required(), args.json);
     auto opened = service::GraphHandle::open(args.uri);
     if (!opened)
         return fail(opened.error(), args.json);
